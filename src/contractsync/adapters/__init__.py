@@ -1,0 +1,1 @@
+"""Concrete adapters: database, Autotask REST client, clock, secrets, metrics."""

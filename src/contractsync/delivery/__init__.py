@@ -1,0 +1,1 @@
+"""The delivery worker: claims due adjustments, sends them, records the outcome."""
