@@ -1,0 +1,118 @@
+"""The `plan` answer: JSON exactly as API.md shows it, or a readable rich table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from contractsync.domain.books import Record
+from contractsync.domain.money import format_money
+from contractsync.domain.schedule import Timeline
+from contractsync.service.plan.runner import PlanOutcome
+
+
+def _utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _reason(record: Record) -> str | None:
+    parts = [part for part in [record.reason, *record.notes] if part]
+    return "; ".join(parts) if parts else None
+
+
+def as_json(outcome: PlanOutcome) -> dict[str, Any]:
+    state = outcome.state
+    operations = [
+        {
+            "type": record.type.value,
+            "subscription_id": record.subscription_id,
+            "status": record.status.value,
+            "reason": _reason(record),
+            "adjustments": [
+                {
+                    "contract_id": sent.contract_id,
+                    "contract_service_id": sent.contract_service_id,
+                    "effective_date": sent.effective_date.isoformat(),
+                    "unit_change": sent.unit_change,
+                    "adjusted_unit_price": sent.unit_price,
+                    "adjusted_unit_cost": sent.unit_cost,
+                    "sent_at": _utc(sent.sent_at),
+                }
+                for sent in record.sent
+            ],
+        }
+        for record in sorted(state.records.values(), key=lambda r: r.id)
+    ]
+    services: dict[str, list[dict[str, Any]]] = {}
+    for service_id, book in sorted(state.books.items()):
+        timeline = Timeline.of_held(book.held)
+        points = []
+        for day in timeline.change_dates():
+            point = timeline.at(day)
+            assert point is not None and point.unit_price is not None and point.unit_cost is not None
+            points.append(
+                {
+                    "from": day.isoformat(),
+                    "units": point.units,
+                    "unit_price": format_money(point.unit_price),
+                    "unit_cost": format_money(point.unit_cost),
+                }
+            )
+        services[str(service_id)] = points
+    answer: dict[str, Any] = {
+        "operations": operations,
+        "manual_actions": [
+            {
+                "subscription_id": action.subscription_id,
+                "contract_service_id": action.contract_service_id,
+                "effective_date": action.effective_date.isoformat(),
+                "unit_change": action.unit_change,
+                "instruction": action.instruction,
+            }
+            for action in state.manual_actions
+        ],
+        "alerts": [{"kind": alert.kind, "message": alert.message} for alert in state.alerts],
+        "contract_services": services,
+    }
+    if outcome.refused:
+        answer["refused"] = [{"at": r.at, "event": r.event, "reason": r.reason} for r in outcome.refused]
+    return answer
+
+
+def print_table(outcome: PlanOutcome, console: Console) -> None:
+    data = as_json(outcome)
+    table = Table(title="Connection operations", show_lines=False)
+    for column in ("#", "type", "subscription", "status", "adjustments", "reason"):
+        table.add_column(column, overflow="fold")
+    for number, op in enumerate(data["operations"], start=1):
+        adjustments = "\n".join(
+            f"{a['effective_date']} cs {a['contract_service_id']}: {a['unit_change']:+d} units @ "
+            f"{a['adjusted_unit_price']} (cost {a['adjusted_unit_cost']})"
+            for a in op["adjustments"]
+        )
+        style = {"failed": "red", "skipped": "yellow", "superseded": "dim"}.get(op["status"], "green")
+        table.add_row(
+            str(number),
+            op["type"],
+            op["subscription_id"] or "",
+            f"[{style}]{op['status']}[/]",
+            adjustments,
+            op["reason"] or "",
+        )
+    console.print(table)
+    for service_id, points in data["contract_services"].items():
+        timeline = Table(title=f"Contract service {service_id} in Autotask")
+        for column in ("from", "units", "unit price", "unit cost"):
+            timeline.add_column(column)
+        for point in points:
+            timeline.add_row(point["from"], str(point["units"]), point["unit_price"], point["unit_cost"])
+        console.print(timeline)
+    for action in data["manual_actions"]:
+        console.print(f"[bold yellow]manual action[/] {action['instruction']}")
+    for alert in data["alerts"]:
+        console.print(f"[bold red]alert[/] {alert['kind']}: {alert['message']}")
+    for refusal in data.get("refused", []):
+        console.print(f"[bold red]refused[/] {refusal['at']} {refusal['event']}: {refusal['reason']}")
