@@ -58,6 +58,8 @@ class Record:
     notes: list[str] = field(default_factory=list)
     manual_actions: list[ManualAction] = field(default_factory=list)
     sent: list[SentAdjustment] = field(default_factory=list)
+    #: failed because Autotask refused a delivery (F1 may supersede it), not by a rule or policy
+    delivery_failed: bool = False
 
 
 @dataclass
@@ -70,10 +72,22 @@ class ServiceBook:
     pending: list[PendingAdjustment] = field(default_factory=list)
 
     def with_intents(self, new: tuple[Intent, ...]) -> dict[date, Intent]:
+        """The intents after `new`: the newest knowledge wins from its date on.
+
+        A newer intent also clears the fields it sets from older intents dated after it: a
+        back-dated quantity of 15 made after a change to 12 on a later date means 15 from then on.
+        """
         merged = dict(self.intents)
         for intent in new:
-            older = merged.get(intent.effective_date)
-            merged[intent.effective_date] = intent.merged_over(older) if older else intent
+            for day, older in list(merged.items()):
+                if day > intent.effective_date:
+                    cleared = older.without(units=intent.units is not None, price=intent.unit_price is not None)
+                    if cleared.is_empty:
+                        del merged[day]
+                    else:
+                        merged[day] = cleared
+            older_same_day = merged.get(intent.effective_date)
+            merged[intent.effective_date] = intent.merged_over(older_same_day) if older_same_day else intent
         return merged
 
 

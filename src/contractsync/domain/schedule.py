@@ -34,6 +34,18 @@ class Intent:
     unit_price: Decimal | None = None
     unit_cost: Decimal | None = None
 
+    @property
+    def is_empty(self) -> bool:
+        return self.units is None and self.unit_price is None
+
+    def without(self, units: bool, price: bool) -> Intent:
+        return Intent(
+            self.effective_date,
+            None if units else self.units,
+            None if price else self.unit_price,
+            None if price else self.unit_cost,
+        )
+
     def merged_over(self, older: Intent) -> Intent:
         """Same-date intents: the later one wins for the fields it sets (R1a: the last one wins)."""
         return Intent(

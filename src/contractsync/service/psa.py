@@ -81,8 +81,6 @@ class PsaConnector(Protocol):
         """Create the adjustment; answer Autotask's new id."""
         ...
 
-    def service_units(
-        self, contract_service_id: int, start: date, end: date
-    ) -> list[ServiceUnitsPeriod]:
+    def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         """ContractServiceUnits rows of one contract service that overlap [start, end]."""
         ...

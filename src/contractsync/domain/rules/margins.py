@@ -16,13 +16,13 @@ AZURE_PLAN_MARGIN = "fixed costs for Azure plans are not supported in Autotask; 
 
 
 def margin_effective_date(ctx: RuleContext, subscription: Subscription, day: date) -> date:
-    """R2/R2a: the start of the billing period containing `day`, or of the next one if it is approved."""
+    """R2/R2a: the start of the billing period containing `day`; past approved periods, the first open one."""
     months = subscription.billing_cycle.months
-    period = period_containing(subscription.start_date, months, day)
+    start = period_containing(subscription.start_date, months, day).start
     approved_through = ctx.resellers[subscription.reseller_id].approved_through
-    if approved_through is not None and approved_through >= period.start:
-        return next_period_start(subscription.start_date, months, day)
-    return period.start
+    while approved_through is not None and approved_through >= start:
+        start = next_period_start(subscription.start_date, months, start)
+    return start
 
 
 def update_price_margin(ctx: RuleContext, op: UpdatePriceMargin) -> Decision:

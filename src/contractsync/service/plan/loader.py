@@ -270,6 +270,8 @@ _EVENT_KINDS = {
     "approve_billing": "approve_billing",
     "post_periods": "post_periods",
     "sweep": "sweep",
+    # not a user operation: makes the simulated Autotask refuse the next deliveries (shows F1)
+    "autotask_rejects": "autotask_rejects",
 }
 
 

@@ -41,16 +41,23 @@ def run_scenario(scenario: Scenario) -> PlanOutcome:
     state = scenario.state
     engine = SyncEngine(state)
     outcome = PlanOutcome(state)
+    rejections: dict[int, list[str]] = {}
     for event in scenario.events:
-        deliver_due(state, event.at)
+        deliver_due(state, event.at, rejections)
         try:
+            if event.kind == "autotask_rejects":
+                service = parse_int(event.body.get("contract_service_id"), "contract_service_id", 1)
+                message = str(event.body.get("message", "rejected by Autotask"))
+                count = parse_int(event.body.get("count", 1), "count", 1, 1000)
+                rejections.setdefault(service, []).extend([message] * count)
+                continue
             _handle(engine, scenario, event)
         except OperationRefused as refusal:
             outcome.refused.append(Refusal(event.at.isoformat(), _describe(event), refusal.reason))
         except InvalidInput as error:
             where = f"mappings[{-1 - event.index}]" if event.index < 0 else f"events[{event.index}]"
             raise ScenarioError(f"{where}.{error}") from None
-    deliver_due(state, None)
+    deliver_due(state, None, rejections)
     return outcome
 
 

@@ -1,0 +1,3 @@
+from contractsync.cli import main
+
+main()
