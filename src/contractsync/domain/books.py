@@ -81,7 +81,9 @@ class ServiceBook:
         for intent in new:
             for day, older in list(merged.items()):
                 if day > intent.effective_date:
-                    cleared = older.without(units=intent.units is not None, price=intent.unit_price is not None)
+                    cleared = older.without(
+                        units=intent.units is not None, price=intent.unit_price is not None
+                    )
                     if cleared.is_empty:
                         del merged[day]
                     else:

@@ -18,7 +18,7 @@ from contractsync.domain.books import (
     service_window,
 )
 from contractsync.domain.decisions import Alert, Decision, Effect, ManualAction, RuleContext, full_intent
-from contractsync.domain.enums import RecordStatus
+from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.domain.model import (
     ConnectionSettings,
     Contract,
@@ -92,6 +92,22 @@ class SyncEngine:
         state.records[record.id] = record
         self._plan(effect, record, now)
 
+    def repair(self, subscription_id: str, contract_service_id: int, since: date, now: datetime) -> Record:
+        """X1: re-plan a contract service whose `held` was just rebuilt from what Autotask shows."""
+        book = self.state.books[contract_service_id]
+        effect = Effect(
+            RecordType.RECONCILE,
+            subscription_id,
+            contract_service_id,
+            since,
+            intents=tuple(book.intents.values()),
+        )
+        record = self.new_record(effect, now)
+        record.reason = "reconciliation: Autotask differed from the expected units or price"
+        self.state.records[record.id] = record
+        self._plan(effect, record, now, changed_from=since)
+        return record
+
     def new_record(self, effect: Effect, now: datetime) -> Record:
         record = Record(
             id=self.state.next_record_id,
@@ -115,13 +131,14 @@ class SyncEngine:
             self._plan(effect, record, now)
         return record
 
-    def _plan(self, effect: Effect, record: Record, now: datetime) -> None:
+    def _plan(self, effect: Effect, record: Record, now: datetime, changed_from: date | None = None) -> None:
         state = self.state
         book = state.books[effect.contract_service_id]
         contract = state.contracts[book.contract_id]
         window = service_window(contract, book.service_start)
         intents = book.with_intents(effect.intents)
-        changed_from = min(intent.effective_date for intent in effect.intents)
+        if changed_from is None:
+            changed_from = min(intent.effective_date for intent in effect.intents)
         try:
             result = replan(book, intents, window, changed_from)
         except OutsideContract as error:

@@ -88,6 +88,8 @@ class RecordType(enum.StrEnum):
     CHANGE_RESELLER = "ChangeSubscriptionResellerOnConnection"
     MAP_SUBSCRIPTION = "CreateConnectionSubscriptionMapping"
     MAP_CUSTOMER = "CreateConnectionCustomerMapping"
+    # contractsync's own (X1): an adjustment that repairs a difference found by reconciliation
+    RECONCILE = "ReconcileContractServiceOnConnection"
 
 
 def parse_enum(kind: type[E], value: object, field: str) -> E:

@@ -22,7 +22,9 @@ def test_example_prints_the_adjustments_as_json() -> None:
     result = run("plan", "examples/quantity-and-margin.json", "--format", "json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    quantity = next(op for op in answer["operations"] if op["type"] == "UpdateSubscriptionQuantityOnConnection")
+    quantity = next(
+        op for op in answer["operations"] if op["type"] == "UpdateSubscriptionQuantityOnConnection"
+    )
     assert quantity["adjustments"] == [
         {
             "contract_id": 100,

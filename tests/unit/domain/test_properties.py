@@ -32,7 +32,9 @@ step = st.tuples(
 )  # days after previous event, back-dating, op
 
 
-def build(steps: list[tuple[int, int, tuple[str, object]]], list_price: str) -> tuple[dict[str, object], list[tuple[date, str, date | None]]]:
+def build(
+    steps: list[tuple[int, int, tuple[str, object]]], list_price: str
+) -> tuple[dict[str, object], list[tuple[date, str, date | None]]]:
     events: list[dict[str, object]] = []
     margin_checks: list[tuple[date, str, date | None]] = []
     instant = datetime(2024, 3, 1, 9)
@@ -44,21 +46,54 @@ def build(steps: list[tuple[int, int, tuple[str, object]]], list_price: str) -> 
         at = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
         effective = (today + timedelta(days=back)).isoformat()
         if kind == "update_quantity":
-            events.append({"at": at, "subscription_id": "s1", "type": kind, "quantity": value, "effective_date": effective})
+            events.append(
+                {
+                    "at": at,
+                    "subscription_id": "s1",
+                    "type": kind,
+                    "quantity": value,
+                    "effective_date": effective,
+                }
+            )
         elif kind == "update_price_margin":
-            events.append({"at": at, "subscription_id": "s1", "type": kind, "margin_percent": value, "effective_date": effective})
+            events.append(
+                {
+                    "at": at,
+                    "subscription_id": "s1",
+                    "type": kind,
+                    "margin_percent": value,
+                    "effective_date": effective,
+                }
+            )
             margin_checks.append((today + timedelta(days=back), at, approved))
         elif kind == "provider_margin":
-            events.append({"at": at, "customer_id": "c1", "type": "update_provider_margin", "provider": "microsoft", "margin_percent": value})
+            events.append(
+                {
+                    "at": at,
+                    "customer_id": "c1",
+                    "type": "update_provider_margin",
+                    "provider": "microsoft",
+                    "margin_percent": value,
+                }
+            )
         elif kind == "cancel":
             events.append({"at": at, "subscription_id": "s1", "type": "cancel"})
         elif kind == "approve":
             approved = max(approved or date.min, SUB_START + timedelta(days=int(str(value))))
-            events.append({"at": at, "reseller_id": "r1", "type": "approve_billing", "approved_through": approved.isoformat()})
+            events.append(
+                {
+                    "at": at,
+                    "reseller_id": "r1",
+                    "type": "approve_billing",
+                    "approved_through": approved.isoformat(),
+                }
+            )
         elif kind == "post":
             through = CONTRACT_START + timedelta(days=int(str(value)))
             posted = max(posted or date.min, through)
-            events.append({"at": at, "contract_id": 100, "type": "post_periods", "through": posted.isoformat()})
+            events.append(
+                {"at": at, "contract_id": 100, "type": "post_periods", "through": posted.isoformat()}
+            )
     scenario = {
         "connection": {"id": "at1", "timezone": "UTC", "settle_seconds": 0},
         "resellers": [{"id": "r1", "promotion_setting": "pass_through"}],
@@ -88,7 +123,9 @@ def test_random_operation_sequences_keep_autotask_exact(
     assert len(keys) == len(set(keys))
 
     # Never outside the contract; never inside a period that was posted when it was sent.
-    posts = [(e["at"], date.fromisoformat(e["through"])) for e in scenario["events"] if e["type"] == "post_periods"]  # type: ignore[index,union-attr]
+    posts = [
+        (e["at"], date.fromisoformat(e["through"])) for e in scenario["events"] if e["type"] == "post_periods"
+    ]  # type: ignore[index,union-attr]
     for _, adjustment in sent:
         day = date.fromisoformat(adjustment["effective_date"])
         assert CONTRACT_START <= day <= CONTRACT_END
@@ -99,7 +136,9 @@ def test_random_operation_sequences_keep_autotask_exact(
             assert day >= first_open
 
     # A margin change never lands in a billing period that was approved when it was made.
-    margin_ops = [op for op in answer["operations"] if op["type"] == "UpdateSubscriptionPriceMarginOnConnection"]
+    margin_ops = [
+        op for op in answer["operations"] if op["type"] == "UpdateSubscriptionPriceMarginOnConnection"
+    ]
     for op, (_, _, approved) in zip(margin_ops, margin_checks, strict=False):
         for adjustment in op["adjustments"]:
             day = date.fromisoformat(adjustment["effective_date"])
@@ -108,7 +147,9 @@ def test_random_operation_sequences_keep_autotask_exact(
 
     # Money keeps its digits: 4 places, exactly what the pricing rule gives.
     for _, adjustment in sent:
-        assert MONEY.match(adjustment["adjusted_unit_price"]) and MONEY.match(adjustment["adjusted_unit_cost"])
+        assert MONEY.match(adjustment["adjusted_unit_price"]) and MONEY.match(
+            adjustment["adjusted_unit_cost"]
+        )
         assert Decimal(adjustment["adjusted_unit_cost"]) in {Decimal(list_price).quantize(Decimal("0.0001"))}
 
     # At the end Autotask holds what the subscription says, from the last change on.

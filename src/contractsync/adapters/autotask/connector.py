@@ -1,0 +1,171 @@
+"""`AutotaskConnector`: the PSA port over Autotask REST, plus the look-ups mapping needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from contractsync.adapters.autotask import filters as f
+from contractsync.adapters.autotask.client import AutotaskClient
+from contractsync.adapters.autotask.models import (
+    COMPANY_TYPE_CUSTOMER,
+    Company,
+    Contract,
+    ContractService,
+    Service,
+    Threshold,
+)
+from contractsync.adapters.autotask.redaction import ExchangeRecord
+from contractsync.adapters.autotask.wire import (
+    format_date,
+    parse_date,
+    parse_optional_date,
+    to_decimal,
+    to_int,
+)
+from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
+
+T = TypeVar("T")
+
+#: Autotask keeps money to 4 decimal places; more would be rounded by Autotask, silently.
+MONEY_PLACES = 4
+_MONEY_STEP = Decimal(1).scaleb(-MONEY_PLACES)
+
+
+class AutotaskConnector:
+    """Implements `contractsync.service.psa.PsaConnector`. Raises only `PsaError`."""
+
+    def __init__(self, client: AutotaskClient) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> AutotaskClient:
+        """The REST client underneath, for reads the port does not name (e.g. BillingItems)."""
+        return self._client
+
+    @property
+    def last_exchange(self) -> ExchangeRecord | None:
+        """The calling thread's last HTTP exchange, redacted, for the audit record."""
+        return self._client.last_exchange
+
+    # -- the PSA port ----------------------------------------------------------------------
+
+    def create_adjustment(self, request: AdjustmentRequest) -> int:
+        body = {
+            "contractID": request.contract_id,
+            "contractServiceID": request.contract_service_id,
+            "effectiveDate": format_date(request.effective_date),
+            "unitChange": request.unit_change,
+            "adjustedUnitPrice": _money("adjustedUnitPrice", request.adjusted_unit_price),
+            "adjustedUnitCost": _money("adjustedUnitCost", request.adjusted_unit_cost),
+        }
+        return self._client.create("ContractServiceAdjustments", body)
+
+    def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
+        rows = self._client.query(
+            "ContractServiceUnits",
+            [
+                f.eq("contractServiceID", contract_service_id),
+                f.lte("startDate", end),
+                f.gte("endDate", start),
+            ],
+        )
+        periods = [_parse(_service_units_period, row, "ContractServiceUnits") for row in rows]
+        # The date conditions are Autotask's to apply; keep only overlapping rows regardless.
+        overlapping = [
+            p
+            for p in periods
+            if p.contract_service_id == contract_service_id and p.start_date <= end and p.end_date >= start
+        ]
+        return sorted(overlapping, key=lambda p: p.start_date)
+
+    # -- look-ups for mapping --------------------------------------------------------------
+
+    def find_companies(
+        self, *, name: str | None = None, ids: Iterable[int] | None = None, customers_only: bool = True
+    ) -> list[Company]:
+        conditions: list[f.Filter] = []
+        if name is not None:
+            conditions.append(f.eq("companyName", name))
+        if ids is not None:
+            id_list = sorted(set(ids))
+            if not id_list:
+                return []
+            conditions.append(f.one_of("id", id_list))
+        if customers_only:
+            conditions.append(f.eq("companyType", COMPANY_TYPE_CUSTOMER))
+        rows = self._client.query("Companies", conditions or [f.everything()])
+        return [_parse(Company.from_wire, row, "Companies") for row in rows]
+
+    def find_contracts(self, company_id: int) -> list[Contract]:
+        rows = self._client.query("Contracts", [f.eq("companyID", company_id)])
+        return [_parse(Contract.from_wire, row, "Contracts") for row in rows]
+
+    def get_contract(self, contract_id: int) -> Contract:
+        row = self._client.get("Contracts", contract_id)
+        if row is None:
+            raise PsaError(ErrorKind.NOT_FOUND, f"no Contracts entity with id {contract_id} exists")
+        return _parse(Contract.from_wire, row, "Contracts")
+
+    def find_services(self, name: str | None = None) -> list[Service]:
+        conditions = [f.eq("name", name)] if name is not None else [f.everything()]
+        rows = self._client.query("Services", conditions)
+        return [_parse(Service.from_wire, row, "Services") for row in rows]
+
+    def find_contract_services(self, contract_id: int) -> list[ContractService]:
+        rows = self._client.query("ContractServices", [f.eq("contractID", contract_id)])
+        return [_parse(ContractService.from_wire, row, "ContractServices") for row in rows]
+
+    def create_contract_service(
+        self, contract_id: int, service_id: int, unit_price: Decimal, unit_cost: Decimal
+    ) -> int:
+        """Adds a service to a contract (no units: units come only from adjustments).
+
+        The vendor document creates contract services as a child of the contract
+        (`POST /Contracts/{id}/Services`); there is no top-level create."""
+        body = {
+            "contractID": contract_id,
+            "serviceID": service_id,
+            "unitPrice": _money("unitPrice", unit_price),
+            "unitCost": _money("unitCost", unit_cost),
+        }
+        return self._client.create(f"Contracts/{int(contract_id)}/Services", body)
+
+    def threshold_information(self) -> Threshold:
+        payload = self._client.get_path("ThresholdInformation")
+        return _parse(Threshold.from_wire, payload, "ThresholdInformation")
+
+
+def _money(name: str, value: Decimal) -> Decimal:
+    """Refuse, before sending, an amount Autotask would round or cannot store."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise PsaError(ErrorKind.REJECTED, f"{name} must be a finite Decimal, got {value!r}")
+    try:
+        exact = value == value.quantize(_MONEY_STEP)
+    except InvalidOperation:  # more digits than the decimal context holds
+        exact = False
+    if not exact:
+        raise PsaError(ErrorKind.REJECTED, f"{name} {value} does not fit {MONEY_PLACES} decimal places")
+    return value
+
+
+def _service_units_period(item: dict[str, Any]) -> ServiceUnitsPeriod:
+    return ServiceUnitsPeriod(
+        contract_service_id=to_int(item["contractServiceID"]),
+        start_date=parse_date(item["startDate"]),
+        end_date=parse_date(item["endDate"]),
+        units=to_int(item["units"]),
+        price=to_decimal(item["price"]),
+        cost=to_decimal(item["cost"]),
+        posted=parse_optional_date(item.get("approveAndPostDate")) is not None,
+    )
+
+
+def _parse(build: Callable[[dict[str, Any]], T], row: dict[str, Any], entity: str) -> T:
+    """A row Autotask answered with, as our record; an unreadable row is an unexpected answer."""
+    try:
+        return build(row)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PsaError(ErrorKind.SERVER_ERROR, f"{entity}: unexpected answer: {exc!r}") from None

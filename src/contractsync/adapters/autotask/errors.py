@@ -1,0 +1,77 @@
+"""Turns an HTTP answer or a transport failure into the port's `PsaError`.
+
+The one distinction that matters most: did Autotask certainly *not* apply the request
+(REJECTED, THROTTLED, THREAD_THRESHOLD, TIMEOUT_BEFORE_SEND, AUTH, NOT_FOUND), or may it have
+(SERVER_ERROR, TIMEOUT_AFTER_SEND)? Autotask answers business rejections with HTTP 500, so a
+500 is only a rejection when its text says so; any other 5xx stays "outcome unknown".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+
+from contractsync.service.psa import ErrorKind, PsaError
+
+#: Texts of 500 answers that mean "validated and refused, nothing written".
+_REJECTION_PATTERNS = re.compile(
+    r"unable to|duplicate|must be|required|invalid|not a valid|already|no \w+ entity with id|does not exist",
+    re.IGNORECASE,
+)
+_THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
+
+
+def error_messages(body: str) -> list[str]:
+    """The `errors` list of an Autotask error body; empty when there is none."""
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except ValueError:
+        return []
+    if isinstance(parsed, dict):
+        errors = parsed.get("errors")
+        if isinstance(errors, list):
+            return [str(e) for e in errors]
+        if isinstance(errors, str):
+            return [errors]
+    return []
+
+
+def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
+    """An unsuccessful HTTP answer as a PsaError. `body` must already be redacted."""
+    messages = error_messages(body)
+    text = "; ".join(messages)
+    detail = text or f"HTTP {status_code} without an error text"
+
+    if status_code in (401, 403):
+        return PsaError(ErrorKind.AUTH, f"{what}: credentials refused (HTTP {status_code})", status_code)
+    if status_code == 404:
+        return PsaError(ErrorKind.NOT_FOUND, f"{what}: {detail}", status_code)
+    if status_code == 429 or _THREAD_THRESHOLD.search(text):
+        kind = ErrorKind.THREAD_THRESHOLD if _THREAD_THRESHOLD.search(text) else ErrorKind.THROTTLED
+        return PsaError(kind, detail, status_code)
+    if status_code == 500 and text and _REJECTION_PATTERNS.search(text):
+        # Autotask's own words are kept as the message: they are what a billing manager reads.
+        return PsaError(ErrorKind.REJECTED, text, status_code)
+    if status_code >= 500:
+        return PsaError(ErrorKind.SERVER_ERROR, f"{what}: {detail} (outcome unknown)", status_code)
+    if status_code == 408:
+        return PsaError(ErrorKind.TIMEOUT_AFTER_SEND, f"{what}: {detail}", status_code)
+    # Other 4xx: the request itself was refused before anything was written.
+    return PsaError(ErrorKind.REJECTED, text or f"{what}: HTTP {status_code}", status_code)
+
+
+def classify_transport_error(exc: httpx.TransportError, *, what: str) -> PsaError:
+    """A failure without an HTTP answer. `what` must already be redacted.
+
+    Only failures that happen before a single byte of the request can have reached Autotask
+    (connect errors and timeouts, waiting for a pooled connection) are "before send"; a write
+    or read failure may come after Autotask has received the request, so its outcome is unknown.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return PsaError(ErrorKind.TIMEOUT_BEFORE_SEND, f"{what}: {name} before sending")
+    if isinstance(exc, httpx.TimeoutException):
+        return PsaError(ErrorKind.TIMEOUT_AFTER_SEND, f"{what}: {name}, no answer (outcome unknown)")
+    return PsaError(ErrorKind.TIMEOUT_AFTER_SEND, f"{what}: {name}, connection lost (outcome unknown)")

@@ -1,0 +1,41 @@
+"""Building an Autotask connector from a stored connection (the secret decrypted only here)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from contractsync.adapters.autotask.client import AutotaskClient, Credentials
+from contractsync.adapters.autotask.connector import AutotaskConnector
+from contractsync.adapters.secrets import SecretBox
+
+#: Where zone discovery starts when a connection has no base URL.
+AUTOTASK_ZONE_ROOT = "https://webservices2.autotask.net"
+
+
+class ConnectorCache:
+    """One connector per connection in this process, so its request budget and thread limit are shared."""
+
+    def __init__(
+        self, secrets: SecretBox, build: Callable[[Any, SecretBox], AutotaskConnector] | None = None
+    ) -> None:
+        self._secrets = secrets
+        self._build = build or connector_from_row
+        self._cache: dict[str, AutotaskConnector] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, connection_row: Any) -> AutotaskConnector:
+        with self._lock:
+            if connection_row.id not in self._cache:
+                self._cache[connection_row.id] = self._build(connection_row, self._secrets)
+            return self._cache[connection_row.id]
+
+
+def connector_from_row(row: Any, secrets: SecretBox) -> AutotaskConnector:
+    credentials = Credentials(row.username, secrets.decrypt(row.secret_encrypted), row.integration_code)
+    base = row.base_url.rstrip("/") if row.base_url else None
+    if base is not None and not base.endswith("/v1.0"):
+        base = f"{base}/atservicesrest/v1.0" if not base.endswith("/atservicesrest") else f"{base}/v1.0"
+    client = AutotaskClient(credentials, base_url=base, zone_root=None if base else AUTOTASK_ZONE_ROOT)
+    return AutotaskConnector(client)

@@ -1,0 +1,166 @@
+"""The outbox repository: what use cases call to plan deliveries (the worker does the rest).
+
+All functions take the caller's session and never commit: the rows are written in the same
+transaction as the subscription change and its audit records (transactional outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db import operations
+from contractsync.adapters.db.records import (
+    OPEN_STATUSES,
+    Adjustment,
+    AdjustmentStatus,
+    LedgerEntry,
+    NewAdjustment,
+)
+from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.tables import adjustments, contract_service_state, ledger
+
+NOTIFY_CHANNEL = "contractsync_outbox"
+
+
+class OutboxError(Exception):
+    """A request the outbox refuses (e.g. superseding a row that is already being sent)."""
+
+
+def ensure_service(session: Session, connection_id: str, contract_service_id: int, contract_id: int) -> None:
+    """Create the contract service's state row (lease, units-unknown flag) if it is missing."""
+    dialect = postgresql if is_postgres(session) else sqlite
+    session.execute(
+        dialect.insert(contract_service_state)
+        .values(
+            connection_id=connection_id,
+            contract_service_id=contract_service_id,
+            contract_id=contract_id,
+            units_unknown=False,
+            version=1,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def enqueue(session: Session, rows: Sequence[NewAdjustment], now: datetime) -> list[int]:
+    """Insert outbox rows (in the given order, which is their delivery order per service)."""
+    ids: list[int] = []
+    for row in rows:
+        ensure_service(session, row.connection_id, row.contract_service_id, row.contract_id)
+        new_id = session.execute(
+            insert(adjustments)
+            .values(
+                operation_id=row.operation_id,
+                connection_id=row.connection_id,
+                subscription_id=row.subscription_id,
+                contract_id=row.contract_id,
+                contract_service_id=row.contract_service_id,
+                effective_date=row.effective_date,
+                target_units=row.target_units,
+                unit_price=row.unit_price,
+                unit_cost=row.unit_cost,
+                planned_unit_change=row.planned_unit_change,
+                status=AdjustmentStatus.PENDING.value,
+                due_at=row.due_at,
+                next_attempt_at=row.due_at,
+                attempts=0,
+                created_at=now,
+            )
+            .returning(adjustments.c.id)
+        ).scalar_one()
+        ids.append(int(new_id))
+    if ids and is_postgres(session):
+        # Delivered to listening workers only when this transaction commits.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    return ids
+
+
+def get(session: Session, adjustment_id: int) -> Adjustment:
+    return Adjustment.from_row(
+        session.execute(select(adjustments).where(adjustments.c.id == adjustment_id)).one()
+    )
+
+
+def pending_for_service(session: Session, connection_id: str, contract_service_id: int) -> list[Adjustment]:
+    """Rows not delivered yet (pending or being sent), in delivery order."""
+    return _rows_for_service(session, connection_id, contract_service_id, OPEN_STATUSES)
+
+
+def rows_for_service(
+    session: Session, connection_id: str, contract_service_id: int, statuses: Iterable[str] | None = None
+) -> list[Adjustment]:
+    return _rows_for_service(session, connection_id, contract_service_id, statuses)
+
+
+def _rows_for_service(
+    session: Session, connection_id: str, contract_service_id: int, statuses: Iterable[str] | None
+) -> list[Adjustment]:
+    query = select(adjustments).where(
+        adjustments.c.connection_id == connection_id,
+        adjustments.c.contract_service_id == contract_service_id,
+    )
+    if statuses is not None:
+        query = query.where(adjustments.c.status.in_(list(statuses)))
+    return [Adjustment.from_row(r) for r in session.execute(query.order_by(adjustments.c.id))]
+
+
+def rows_for_operation(session: Session, operation_id: int) -> list[Adjustment]:
+    query = select(adjustments).where(adjustments.c.operation_id == operation_id).order_by(adjustments.c.id)
+    return [Adjustment.from_row(r) for r in session.execute(query)]
+
+
+def supersede(session: Session, ids: Iterable[int], reason: str, now: datetime) -> None:
+    """Mark pending (or failed) rows superseded, e.g. when a later operation re-plans the service.
+
+    Refuses rows already `sending` or `sent`: their effect may already be in Autotask.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return
+    found = session.execute(
+        select(adjustments.c.id, adjustments.c.status, adjustments.c.operation_id)
+        .where(adjustments.c.id.in_(wanted))
+        .with_for_update()
+    ).all()
+    missing = set(wanted) - {r.id for r in found}
+    if missing:
+        raise OutboxError(f"unknown adjustments: {sorted(missing)}")
+    busy = [r.id for r in found if r.status in (AdjustmentStatus.SENDING, AdjustmentStatus.SENT)]
+    if busy:
+        raise OutboxError(f"adjustments {busy} are already being sent or sent; they cannot be superseded")
+    session.execute(
+        update(adjustments)
+        .where(adjustments.c.id.in_(wanted), adjustments.c.status != AdjustmentStatus.SUPERSEDED)
+        .values(
+            status=AdjustmentStatus.SUPERSEDED.value, error=reason, lease_owner=None, lease_expires_at=None
+        )
+    )
+    for operation_id in sorted({r.operation_id for r in found}):
+        operations.recompute_status(session, operation_id, now)
+
+
+def ledger_for_service(session: Session, connection_id: str, contract_service_id: int) -> list[LedgerEntry]:
+    """What Autotask holds for the service, as dated adjustments (oldest first)."""
+    query = (
+        select(ledger)
+        .where(ledger.c.connection_id == connection_id, ledger.c.contract_service_id == contract_service_id)
+        .order_by(ledger.c.effective_date)
+    )
+    return [LedgerEntry.from_row(r) for r in session.execute(query)]
+
+
+def units_on(session: Session, connection_id: str, contract_service_id: int, on: date) -> int:
+    """Units Autotask holds on a date according to the ledger (sum of changes up to it)."""
+    total = session.execute(
+        select(func.coalesce(func.sum(ledger.c.unit_change), 0)).where(
+            ledger.c.connection_id == connection_id,
+            ledger.c.contract_service_id == contract_service_id,
+            ledger.c.effective_date <= on,
+        )
+    ).scalar_one()
+    return int(total)

@@ -1,0 +1,337 @@
+"""Loads the slice of state an operation touches into a domain SyncState, and saves what changed.
+
+Use cases run the domain engine on the loaded state, then `save` writes, in the caller's
+transaction: the changed subscriptions (optimistic version check + history), customers, released
+mappings, new audit records, manual actions and alerts, the contract services' intents, and the
+outbox rows — superseding the unsent rows a re-plan replaced (the transactional outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db import domain_rows, operations, outbox
+from contractsync.adapters.db.books_table import service_books
+from contractsync.adapters.db.records import AdjustmentStatus, NewAdjustment
+from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.tables import (
+    alerts,
+    connections,
+    contracts,
+    customers,
+    manual_actions,
+    resellers,
+    subscription_history,
+    subscription_mappings,
+    subscriptions,
+)
+from contractsync.domain.books import PendingAdjustment, ServiceBook
+from contractsync.domain.engine import SyncState
+from contractsync.domain.model import ConnectionSettings, Subscription
+from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment, Timeline
+
+#: Records and outbox rows created in memory get ids from here on, until the database assigns real ones.
+TEMP_BASE = 1 << 40
+
+
+class ConcurrentChange(Exception):
+    """Another transaction changed a subscription since it was loaded; retry the use case."""
+
+
+@dataclass
+class LoadedState:
+    state: SyncState
+    connection_id: str | None
+    versions: dict[str, int] = field(default_factory=dict)
+    subscriptions_before: dict[str, Subscription] = field(default_factory=dict)
+    customers_before: dict[str, object] = field(default_factory=dict)
+    mappings_before: set[str] = field(default_factory=set)
+    pending_before: dict[int, set[int]] = field(default_factory=dict)  # cs -> outbox row ids
+    alerts_before: int = 0
+    actions_before: int = 0
+
+
+DEFAULT_CONNECTION = ConnectionSettings("none")
+
+
+def load(
+    session: Session,
+    connection_id: str | None,
+    subscription_ids: Iterable[str] = (),
+    customer_ids: Iterable[str] = (),
+    reseller_ids: Iterable[str] = (),
+) -> LoadedState:
+    """The state for an operation: the named subscriptions, their customers and resellers, the
+    connection's mappings of them, their contracts and their contract services' books."""
+    settings = DEFAULT_CONNECTION
+    if connection_id is not None:
+        row = session.execute(select(connections).where(connections.c.id == connection_id)).one()
+        settings = domain_rows.connection(row)
+    state = SyncState(connection=settings, next_record_id=TEMP_BASE, next_row_key=TEMP_BASE)
+    loaded = LoadedState(state, connection_id)
+    sub_rows = session.execute(
+        select(subscriptions).where(subscriptions.c.id.in_(sorted(set(subscription_ids))))
+    ).all()
+    for row in sub_rows:
+        state.subscriptions[row.id] = domain_rows.subscription(row)
+        loaded.versions[row.id] = row.version
+    customer_set = set(customer_ids) | {s.customer_id for s in state.subscriptions.values()}
+    for row in session.execute(select(customers).where(customers.c.id.in_(sorted(customer_set)))):
+        state.customers[row.id] = domain_rows.customer(row)
+    reseller_set = set(reseller_ids) | {c.reseller_id for c in state.customers.values()}
+    for row in session.execute(select(resellers).where(resellers.c.id.in_(sorted(reseller_set)))):
+        state.resellers[row.id] = domain_rows.reseller(row)
+    loaded.subscriptions_before = dict(state.subscriptions)
+    loaded.customers_before = dict(state.customers)
+    if connection_id is not None:
+        _load_mappings_and_books(session, loaded, connection_id)
+    return loaded
+
+
+def _load_mappings_and_books(session: Session, loaded: LoadedState, connection_id: str) -> None:
+    state = loaded.state
+    rows = session.execute(
+        select(subscription_mappings).where(
+            subscription_mappings.c.connection_id == connection_id,
+            subscription_mappings.c.subscription_id.in_(sorted(state.subscriptions)),
+        )
+    ).all()
+    for row in rows:
+        state.mappings[row.subscription_id] = domain_rows.mapping(row)
+    loaded.mappings_before = set(state.mappings)
+    contract_ids = sorted({m.contract_id for m in state.mappings.values()})
+    for row in session.execute(
+        select(contracts).where(
+            contracts.c.connection_id == connection_id, contracts.c.contract_id.in_(contract_ids)
+        )
+    ):
+        state.contracts[row.contract_id] = domain_rows.contract(row)
+    for mapping in state.mappings.values():
+        load_book(session, loaded, mapping.contract_service_id, mapping.contract_id, mapping.service_start)
+
+
+def load_contract(session: Session, loaded: LoadedState, contract_id: int) -> None:
+    row = session.execute(
+        select(contracts).where(
+            contracts.c.connection_id == loaded.state.connection.id, contracts.c.contract_id == contract_id
+        )
+    ).one()
+    loaded.state.contracts[contract_id] = domain_rows.contract(row)
+
+
+def load_book(
+    session: Session, loaded: LoadedState, cs: int, contract_id: int, service_start: object
+) -> ServiceBook:
+    """The contract service's book: intents, what Autotask holds (sent and in flight), unsent rows."""
+    state = loaded.state
+    if cs in state.books:
+        return state.books[cs]
+    connection_id = state.connection.id
+    row = session.execute(
+        select(service_books).where(
+            service_books.c.connection_id == connection_id, service_books.c.contract_service_id == cs
+        )
+    ).one_or_none()
+    if row is not None:
+        book = ServiceBook(row.contract_id, cs, row.service_start, domain_rows.intents_from_json(row.intents))
+    else:
+        book = ServiceBook(contract_id, cs, service_start)  # type: ignore[arg-type]
+    for entry in outbox.ledger_for_service(session, connection_id, cs):
+        book.held.append(
+            HeldAdjustment(entry.effective_date, entry.unit_change, entry.unit_price, entry.unit_cost)
+        )
+    pending_ids: set[int] = set()
+    for adjustment in outbox.pending_for_service(session, connection_id, cs):
+        if adjustment.status == AdjustmentStatus.SENDING:
+            # In flight: plan as if Autotask will hold it (the worker verifies when unsure).
+            held = Timeline.of_held(book.held).at(adjustment.effective_date)
+            change = adjustment.target_units - (held.units if held else 0)
+            book.held.append(
+                HeldAdjustment(adjustment.effective_date, change, adjustment.unit_price, adjustment.unit_cost)
+            )
+            continue
+        planned = PlannedAdjustment(
+            adjustment.effective_date,
+            adjustment.target_units,
+            adjustment.planned_unit_change or 0,
+            adjustment.unit_price,
+            adjustment.unit_cost,
+        )
+        book.pending.append(
+            PendingAdjustment(adjustment.id, adjustment.operation_id, planned, adjustment.due_at)
+        )
+        pending_ids.add(adjustment.id)
+    loaded.pending_before[cs] = pending_ids
+    state.books[cs] = book
+    return book
+
+
+def save(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> list[int]:
+    """Write what the engine changed; answer the ids of the new audit records, in order."""
+    state = loaded.state
+    record_ids = _save_records(session, loaded, operation_key, now)
+    _save_subscriptions(session, loaded, operation_key, now)
+    for customer_id, value in state.customers.items():
+        if loaded.customers_before.get(customer_id) != value:
+            margins = {k: str(v) for k, v in value.provider_margins.items()}
+            session.execute(
+                update(customers).where(customers.c.id == customer_id).values(provider_margins=margins)
+            )
+    for released in loaded.mappings_before - set(state.mappings):
+        session.execute(
+            delete(subscription_mappings).where(subscription_mappings.c.subscription_id == released)
+        )
+    _save_books(session, loaded, record_ids, operation_key, now)
+    _save_alerts(session, loaded, now)
+    return [record_ids[r] for r in sorted(record_ids) if r >= TEMP_BASE]
+
+
+def _save_records(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> dict[int, int]:
+    state = loaded.state
+    ids: dict[int, int] = {}
+    for temp_id, record in sorted(state.records.items()):
+        if temp_id < TEMP_BASE:
+            continue
+        assert loaded.connection_id is not None, "records exist only for mapped subscriptions"
+        customer_id = None
+        if record.subscription_id in state.subscriptions:
+            customer_id = state.subscriptions[record.subscription_id].customer_id
+        ids[temp_id] = operations.create_operation(
+            session,
+            connection_id=loaded.connection_id,
+            operation_key=operation_key,
+            type=record.type.value,
+            status=record.status.value,
+            now=now,
+            subscription_id=record.subscription_id,
+            customer_id=customer_id,
+            reason=record.reason,
+            details={"notes": record.notes} if record.notes else {},
+            effective_date=record.effective_date,
+        )
+        for action in record.manual_actions:
+            _insert_action(session, loaded.connection_id, ids[temp_id], action, now)
+    # Actions that belong to no record (e.g. "map the upgrade target") hang on the first record.
+    loose = state.manual_actions[loaded.actions_before :]
+    attached = {id(a) for r in state.records.values() for a in r.manual_actions}
+    first = next(iter(ids.values()), None)
+    for action in loose:
+        if id(action) not in attached and first is not None and loaded.connection_id is not None:
+            _insert_action(session, loaded.connection_id, first, action, now)
+    # Records loaded from the database keep their ids; only new ones are mapped.
+    for record_id in state.records:
+        ids.setdefault(record_id, record_id)
+    return ids
+
+
+def _insert_action(
+    session: Session, connection_id: str, operation_id: int, action: object, now: datetime
+) -> None:
+    from contractsync.domain.decisions import ManualAction
+
+    assert isinstance(action, ManualAction)
+    session.execute(
+        insert(manual_actions).values(
+            connection_id=connection_id,
+            operation_id=operation_id,
+            subscription_id=action.subscription_id,
+            contract_service_id=action.contract_service_id,
+            effective_date=action.effective_date,
+            unit_change=action.unit_change or 0,
+            instruction=action.instruction,
+            status="open",
+            created_at=now,
+        )
+    )
+
+
+def _save_subscriptions(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> None:
+    for subscription_id, value in loaded.state.subscriptions.items():
+        if loaded.subscriptions_before.get(subscription_id) == value:
+            continue
+        seen = loaded.versions[subscription_id]
+        result = session.execute(
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription_id, subscriptions.c.version == seen)
+            .values(**domain_rows.subscription_values(value), version=seen + 1, updated_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentChange(f"subscription {subscription_id} changed concurrently")
+        session.execute(
+            insert(subscription_history).values(
+                subscription_id=subscription_id,
+                version=seen + 1,
+                changed_at=now,
+                snapshot=domain_rows.snapshot(value),
+                operation_id=operation_key,
+            )
+        )
+
+
+def _save_books(
+    session: Session, loaded: LoadedState, record_ids: dict[int, int], operation_key: str, now: datetime
+) -> None:
+    state = loaded.state
+    connection_id = state.connection.id
+    for cs, book in state.books.items():
+        values = {
+            "contract_id": book.contract_id,
+            "service_start": book.service_start,
+            "intents": domain_rows.intents_to_json(book.intents),
+        }
+        dialect = postgresql if is_postgres(session) else sqlite
+        session.execute(
+            dialect.insert(service_books)
+            .values(connection_id=connection_id, contract_service_id=cs, **values)
+            .on_conflict_do_update(index_elements=["connection_id", "contract_service_id"], set_=values)
+        )
+        kept = {row.key for row in book.pending}
+        discarded = loaded.pending_before.get(cs, set()) - kept
+        if discarded:
+            outbox.supersede(session, discarded, f"re-planned by operation {operation_key}", now)
+        new_rows = [row for row in book.pending if row.key >= TEMP_BASE]
+        outbox.enqueue(
+            session,
+            [
+                NewAdjustment(
+                    operation_id=record_ids[row.owner],
+                    connection_id=connection_id,
+                    subscription_id=state.records[row.owner].subscription_id,
+                    contract_id=book.contract_id,
+                    contract_service_id=cs,
+                    effective_date=row.planned.effective_date,
+                    target_units=row.planned.target_units,
+                    unit_price=row.planned.unit_price,
+                    unit_cost=row.planned.unit_cost,
+                    due_at=row.due_at,
+                    planned_unit_change=row.planned.unit_change,
+                )
+                for row in new_rows
+            ],
+            now,
+        )
+
+
+def _save_alerts(session: Session, loaded: LoadedState, now: datetime) -> None:
+    dialect = postgresql if is_postgres(session) else sqlite
+    for alert in loaded.state.alerts[loaded.alerts_before :]:
+        key = hashlib.sha256(f"{alert.kind}|{alert.subscription_id}|{alert.message}".encode()).hexdigest()
+        session.execute(
+            dialect.insert(alerts)
+            .values(
+                kind=alert.kind,
+                message=alert.message,
+                connection_id=loaded.connection_id,
+                subscription_id=alert.subscription_id,
+                created_at=now,
+                dedupe_key=key,
+            )
+            .on_conflict_do_nothing()
+        )

@@ -1,0 +1,92 @@
+"""structlog as JSON lines: timestamp, level, event, plus whatever is bound (e.g. operation_id).
+
+The standard library's records (uvicorn, SQLAlchemy, the worker's `logging.getLogger`) go through
+the same processors, so a process writes one format. A redaction step drops secrets and
+Authorization headers by key, wherever they appear in an event, before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED = "***"
+# Matched case-insensitively against event keys (and keys of nested dicts).
+SECRET_KEYS = frozenset(
+    {"secret", "password", "token", "authorization", "api_key", "apiintegrationcode", "cookie", "secret_key"}
+)
+
+
+def _is_secret_key(key: str) -> bool:
+    lowered = key.lower().replace("-", "_")
+    return lowered in SECRET_KEYS or lowered.endswith(("_secret", "_token", "_password"))
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if isinstance(k, str) and _is_secret_key(k) else _scrub(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """A structlog processor: secret-looking keys lose their values, at any depth."""
+    return {k: REDACTED if _is_secret_key(k) else _scrub(v) for k, v in event_dict.items()}
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+
+
+def configure_logging(json: bool = True, level: str | int = "INFO", stream: TextIO | None = None) -> None:
+    """Idempotent; call once at process start (serve, worker, demo). `stream`: default stderr."""
+    shared = _shared_processors()
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    # uvicorn's access log prints request lines with its own handlers; ours (without headers) replaces it.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+@contextmanager
+def bound(**values: Any) -> Iterator[None]:
+    """Bind values (e.g. `operation_id=…`) to every log line in this context, thread or task."""
+    with structlog.contextvars.bound_contextvars(**values):
+        yield

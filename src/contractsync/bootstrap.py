@@ -1,0 +1,91 @@
+"""The one place that wires concrete adapters into the application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.autotask.factory import ConnectorCache
+from contractsync.adapters.clock import Clock, SystemClock
+from contractsync.adapters.db import migrate
+from contractsync.adapters.db.session import make_engine, session_factory, transaction
+from contractsync.adapters.db.tables import connections
+from contractsync.adapters.secrets import SecretBox, load_or_create_key
+from contractsync.delivery.config import WorkerConfig
+from contractsync.delivery.worker import Worker
+from contractsync.service.context import ServiceContext
+from contractsync.service.facade import ContractSync
+from contractsync.service.psa import PsaConnector
+from contractsync.settings import Settings
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    environ = {"CONTRACTSYNC_SECRET_KEY": settings.secret_key} if settings.secret_key else {}
+    return SecretBox(load_or_create_key(settings.data_dir, environ))
+
+
+def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
+    if upgrade:
+        migrate.upgrade(settings.database_url)
+    return session_factory(make_engine(settings.database_url))
+
+
+def worker_connectors(
+    sessions: sessionmaker[Session], cache: Callable[[Any], PsaConnector]
+) -> Callable[[str], PsaConnector]:
+    def build(connection_id: str) -> PsaConnector:
+        with transaction(sessions) as session:
+            row = session.execute(select(connections).where(connections.c.id == connection_id)).one()
+        return cache(row)
+
+    return build
+
+
+def build_worker(
+    sessions: sessionmaker[Session],
+    connectors: Callable[[Any], PsaConnector],
+    clock: Clock,
+    config: WorkerConfig | None = None,
+) -> Worker:
+    return Worker(sessions, worker_connectors(sessions, connectors), clock, config)
+
+
+def build_app_service(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    connector_factory: Callable[[Any], Any] | None = None,
+    upgrade: bool = True,
+) -> ContractSync:
+    """The application service on the configured database (migrated to head unless told not to)."""
+    clock = clock or SystemClock()
+    sessions = build_sessions(settings, upgrade)
+    secrets = secret_box(settings)
+    connectors = connector_factory or ConnectorCache(secrets)
+    worker = build_worker(sessions, connectors, clock)
+
+    def deliver() -> dict[str, Any]:
+        stats = worker.run_once()
+        return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
+
+    context = ServiceContext(sessions, clock, secrets, connectors)
+    service = ContractSync(context, deliver)
+    if settings.admin_token:
+        service.create_token_value(None, settings.admin_token)
+    return service
+
+
+def build_web_app(service: ContractSync) -> Any:
+    """API and console on one FastAPI app."""
+    from contractsync.api.app import create_api
+
+    app = create_api(service)
+    try:
+        from contractsync.web.routes import register_console
+    except ImportError:  # the console is optional for API-only deployments
+        return app
+    register_console(app, service)
+    return app

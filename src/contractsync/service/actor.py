@@ -1,0 +1,20 @@
+"""Who is calling: the provider (admin token) or one reseller (reseller-scoped token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    reseller_id: str | None  # None: the provider, who sees every reseller
+
+    @property
+    def is_admin(self) -> bool:
+        return self.reseller_id is None
+
+    def can_see(self, reseller_id: str) -> bool:
+        return self.reseller_id is None or self.reseller_id == reseller_id
+
+
+ADMIN = Actor(None)

@@ -1,0 +1,73 @@
+"""What every use case gets: the database, the clock, the secret box and a PSA connector factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.clock import Clock
+from contractsync.adapters.db.session import UnitOfWork
+from contractsync.adapters.db.tables import connections, customers, resellers, subscriptions
+from contractsync.adapters.secrets import SecretBox
+from contractsync.service.actor import Actor
+from contractsync.service.errors import Forbidden, NotFound
+
+
+@dataclass
+class ServiceContext:
+    sessions: sessionmaker[Session]
+    clock: Clock
+    secrets: SecretBox
+    #: connection row → an Autotask connector (for mapping searches and reconciliation)
+    connector_for: Callable[[Any], Any]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today_in(self, timezone: str) -> date:
+        return self.now().astimezone(ZoneInfo(timezone)).date()
+
+    @contextmanager
+    def unit_of_work(self, commit: bool = True) -> Iterator[UnitOfWork]:
+        with UnitOfWork(self.sessions, commit=commit) as uow:
+            yield uow
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only the provider's admin token may do this")
+
+
+def visible_reseller(session: Session, actor: Actor, reseller_id: str) -> Any:
+    row = session.execute(select(resellers).where(resellers.c.id == reseller_id)).first()
+    if row is None or not actor.can_see(row.id):
+        raise NotFound(f"reseller {reseller_id} not found")
+    return row
+
+
+def visible_customer(session: Session, actor: Actor, customer_id: str) -> Any:
+    row = session.execute(select(customers).where(customers.c.id == customer_id)).first()
+    if row is None or not actor.can_see(row.reseller_id):
+        raise NotFound(f"customer {customer_id} not found")
+    return row
+
+
+def visible_subscription(session: Session, actor: Actor, subscription_id: str) -> Any:
+    row = session.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).first()
+    if row is None or not actor.can_see(row.reseller_id):
+        raise NotFound(f"subscription {subscription_id} not found")
+    return row
+
+
+def visible_connection(session: Session, actor: Actor, connection_id: str) -> Any:
+    row = session.execute(select(connections).where(connections.c.id == connection_id)).first()
+    if row is None or not actor.can_see(row.reseller_id):
+        raise NotFound(f"connection {connection_id} not found")
+    return row

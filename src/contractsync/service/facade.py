@@ -1,0 +1,179 @@
+"""ContractSync: the application's one entry point for the API, the CLI and the web console.
+
+Every method is a use case in one transaction (or a read). Inputs are JSON-like dicts exactly as
+API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
+strings with 4 places, percentages as decimal strings). Failures raise the typed errors of
+`contractsync.service.errors` (NotFound 404, Invalid 422, Conflict 409, Unauthorized 401) and
+change nothing. A reseller actor sees only its own reseller: ids of another reseller answer
+NotFound, exactly like ids that do not exist.
+
+Shapes (besides the fields API.md lists for the create bodies):
+- reseller: {id, name, promotion_setting, approved_through}
+- connection: {id, reseller_id, kind, username, integration_code, base_url, timezone,
+  settle_seconds, policies: {upgrade, legacy_suspend, reseller_change}, created_at} — never the secret
+- customer: {id, reseller_id, name, tenant_id, provider_margins: {"microsoft": "20"}, mapping: {connection_id, company_id} | None}
+- subscription: {id, customer_id, reseller_id, offer_id, offer_name, kind, quantity, status, term,
+  billing_cycle, start_date, end_date, auto_renew, friendly_name, list_price, promotion:
+  {id, discount_percent} | None, price_margin_percent, unit_cost, unit_price, sync_state:
+  "synced"|"out_of_sync"|"unmapped", mapping: {connection_id, contract_id, contract_service_id,
+  service_id, mapped_on} | None, open_manual_actions: int}
+- operation record: {id, connection_id, subscription_id, customer_id, operation_key, type, status,
+  reason, notes: [str], effective_date, created_at, updated_at, preview: bool,
+  adjustments: [{id, contract_id, contract_service_id, effective_date, target_units,
+  unit_change (sent, else planned), adjusted_unit_price, adjusted_unit_cost, status, attempts,
+  error, due_at, sent_at}], can_retry: bool}
+- page: {items: [...], page, page_size, total}
+- manual action: {id, connection_id, operation_id, subscription_id, contract_service_id,
+  effective_date, unit_change, instruction, status, created_at}
+- alert: {id, kind, message, connection_id, subscription_id, created_at}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from contractsync.service import audit, directory, mapping, operating, reconcile, tokens
+from contractsync.service.actor import Actor
+from contractsync.service.context import ServiceContext, require_admin
+
+JSON = dict[str, Any]
+
+
+class ContractSync:
+    """Built by `contractsync.bootstrap.build_app_service(settings)`; thread-safe."""
+
+    def __init__(self, context: ServiceContext, deliver: Callable[[], JSON] | None = None) -> None:
+        self.context = context
+        self._deliver = deliver
+
+    # --- resellers, connections, customers, subscriptions -------------------------------------
+    def create_reseller(self, actor: Actor, body: JSON) -> JSON:
+        """Admin only (a reseller token gets Forbidden)."""
+        return directory.create_reseller(self.context, actor, body)
+
+    def list_resellers(self, actor: Actor) -> list[JSON]:
+        return directory.list_resellers(self.context, actor)
+
+    def approve_billing(self, actor: Actor, reseller_id: str, body: JSON) -> JSON:
+        """body {approved_through: D}; answers the reseller."""
+        return directory.approve_billing(self.context, actor, reseller_id, body)
+
+    def create_connection(self, actor: Actor, body: JSON) -> JSON:
+        return directory.create_connection(self.context, actor, body)
+
+    def list_connections(self, actor: Actor) -> list[JSON]:
+        return directory.list_connections(self.context, actor)
+
+    def create_customer(self, actor: Actor, body: JSON) -> JSON:
+        return directory.create_customer(self.context, actor, body)
+
+    def list_customers(self, actor: Actor) -> list[JSON]:
+        return directory.list_customers(self.context, actor)
+
+    def set_provider_margin(self, actor: Actor, customer_id: str, provider: str, body: JSON) -> list[JSON]:
+        """body {margin_percent, effective_date?, preview?} → R5; answers the operation records."""
+        return operating.set_provider_margin(self.context, actor, customer_id, provider, body)
+
+    def create_subscription(self, actor: Actor, body: JSON) -> JSON:
+        return directory.create_subscription(self.context, actor, body)
+
+    def get_subscription(self, actor: Actor, subscription_id: str) -> JSON:
+        return directory.get_subscription(self.context, actor, subscription_id)
+
+    def list_subscriptions(
+        self,
+        actor: Actor,
+        customer_id: str | None = None,
+        sync_state: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> JSON:
+        return directory.list_subscriptions(self.context, actor, customer_id, sync_state, page, page_size)
+
+    # --- operations and the audit log ----------------------------------------------------------
+    def apply_operation(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
+        """One lifecycle operation (API.md operations body; `preview: true` stores and sends nothing)."""
+        return operating.apply_operation(self.context, actor, subscription_id, body)
+
+    def list_operations(
+        self,
+        actor: Actor,
+        subscription_id: str | None = None,
+        status: str | None = None,
+        type: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> JSON:
+        """Newest first."""
+        return audit.list_operations(self.context, actor, subscription_id, status, type, page, page_size)
+
+    def get_operation(self, actor: Actor, operation_id: int) -> JSON:
+        return audit.get_operation(self.context, actor, operation_id)
+
+    def retry_operation(self, actor: Actor, operation_id: int) -> JSON:
+        """F1 retry; Conflict with the reason when a later adjustment was sent already."""
+        return audit.retry_operation(self.context, actor, operation_id)
+
+    # --- mappings ------------------------------------------------------------------------------
+    def map_customer(self, actor: Actor, body: JSON) -> JSON:
+        """body {customer_id, connection_id, company_id}."""
+        return mapping.map_customer(self.context, actor, body)
+
+    def map_subscription(self, actor: Actor, body: JSON) -> JSON:
+        """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
+        answers the CreateConnectionSubscriptionMapping record."""
+        return mapping.map_subscription(self.context, actor, body)
+
+    def unmap_subscription(self, actor: Actor, subscription_id: str) -> None:
+        mapping.unmap_subscription(self.context, actor, subscription_id)
+
+    def search_contracts(self, actor: Actor, connection_id: str, company_id: int | None = None) -> list[JSON]:
+        """Through the connector: [{id, name, company_id, start_date, end_date}]."""
+        return mapping.search(self.context, actor, connection_id, "contracts", company_id=company_id)
+
+    def search_contract_services(self, actor: Actor, connection_id: str, contract_id: int) -> list[JSON]:
+        """Through the connector: [{id, contract_id, service_id, service_name, unit_price, unit_cost}]."""
+        return mapping.search(
+            self.context, actor, connection_id, "contract_services", contract_id=contract_id
+        )
+
+    def search_services(self, actor: Actor, connection_id: str, name: str | None = None) -> list[JSON]:
+        """Through the connector: [{id, name, unit_price, unit_cost}]."""
+        return mapping.search(self.context, actor, connection_id, "services", name=name)
+
+    # --- daily work, delivery, reconciliation ----------------------------------------------------
+    def sweep(self, actor: Actor, body: JSON) -> JSON:
+        """body {date, preview?}; answers {date, operations: [...records], preview}."""
+        return operating.sweep(self.context, actor, body)
+
+    def run_deliveries(self, actor: Actor) -> JSON:
+        """Deliver everything due now; answers {sent, failed, retrying, verified}."""
+        require_admin(actor)
+        if self._deliver is None:
+            return {"sent": 0, "failed": 0, "retrying": 0, "verified": 0}
+        return self._deliver()
+
+    def reconciliation(self, actor: Actor, connection_id: str, fix: bool = False) -> JSON:
+        """X1: {connection_id, differences: [{subscription_id, contract_service_id, date, expected_units,
+        autotask_units, expected_price, autotask_price, money_impact}], fixed: int}."""
+        return reconcile.reconciliation(self.context, actor, connection_id, fix)
+
+    def list_manual_actions(self, actor: Actor) -> list[JSON]:
+        return audit.list_manual_actions(self.context, actor)
+
+    def list_alerts(self, actor: Actor) -> list[JSON]:
+        return audit.list_alerts(self.context, actor)
+
+    # --- tokens ---------------------------------------------------------------------------------
+    def create_token(self, reseller_id: str | None) -> str:
+        """A new bearer token (shown once; stored hashed). None: an admin token."""
+        return tokens.create_token(self.context, reseller_id)
+
+    def create_token_value(self, reseller_id: str | None, token: str) -> str:
+        """Register a token chosen by the operator (e.g. CONTRACTSYNC_ADMIN_TOKEN)."""
+        return tokens.create_token(self.context, reseller_id, token)
+
+    def authenticate(self, token: str) -> Actor:
+        """Unauthorized when the token is unknown."""
+        return tokens.authenticate(self.context, token)

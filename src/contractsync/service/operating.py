@@ -1,0 +1,244 @@
+"""Use cases that run the sync rules: a subscription operation, customer margins (R5), the sweep.
+
+Each runs the domain engine on the state it loads and saves the result in one transaction;
+with `preview` the same path runs in a transaction that is rolled back (X2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db import state_store
+from contractsync.adapters.db.outbox import OutboxError
+from contractsync.adapters.db.session import UnitOfWork
+from contractsync.adapters.db.tables import connections, subscription_mappings, subscriptions
+from contractsync.domain import rules
+from contractsync.domain.engine import SyncEngine
+from contractsync.domain.operations import (
+    ChangeReseller,
+    OperationRefused,
+    UpdateProviderMargin,
+    Upgrade,
+    parse_operation,
+)
+from contractsync.service import validation as v
+from contractsync.service import views
+from contractsync.service.actor import Actor
+from contractsync.service.context import (
+    ServiceContext,
+    visible_customer,
+    visible_reseller,
+    visible_subscription,
+)
+from contractsync.service.errors import Conflict, Invalid
+
+JSON = dict[str, Any]
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+def with_retries(run: Callable[[], T]) -> T:
+    """A lost race (a concurrent change, a row the worker started sending) is retried, then refused."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return run()
+        except (state_store.ConcurrentChange, OutboxError) as error:
+            if attempt == ATTEMPTS - 1:
+                raise Conflict(f"a concurrent change won the race; try again ({error})") from None
+    raise AssertionError("unreachable")
+
+
+def preview_flag(body: JSON) -> bool:
+    value = body.get("preview", False)
+    if not isinstance(value, bool):
+        raise Invalid("preview must be true or false")
+    return value
+
+
+def connection_for(session: Session, subscription_id: str, reseller_id: str) -> Any:
+    """The connection the subscription is mapped through, else the reseller's first one (or None)."""
+    mapping = session.execute(
+        select(subscription_mappings.c.connection_id).where(
+            subscription_mappings.c.subscription_id == subscription_id
+        )
+    ).first()
+    query = select(connections)
+    if mapping is not None:
+        query = query.where(connections.c.id == mapping.connection_id)
+    else:
+        query = query.where(connections.c.reseller_id == reseller_id).order_by(connections.c.id)
+    return session.execute(query).first()
+
+
+def apply_operation(ctx: ServiceContext, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
+    if not isinstance(body, dict):
+        raise Invalid("the body must be a JSON object")
+    preview = preview_flag(body)
+    return with_retries(lambda: _apply(ctx, actor, subscription_id, body, preview))
+
+
+def _apply(ctx: ServiceContext, actor: Actor, subscription_id: str, body: JSON, preview: bool) -> list[JSON]:
+    with ctx.unit_of_work(commit=not preview) as uow:
+        session = uow.session
+        row = visible_subscription(session, actor, subscription_id)
+        connection = connection_for(session, subscription_id, row.reseller_id)
+        today = ctx.today_in(connection.timezone if connection else "UTC")
+        op = v.check(lambda: parse_operation(subscription_id, body, today))
+        ids, customer_ids, reseller_ids = {subscription_id}, set(), set()
+        if isinstance(op, Upgrade):
+            target = visible_subscription(session, actor, op.target_subscription_id)
+            ids.add(target.id)
+        if isinstance(op, ChangeReseller):
+            # The new reseller and customer must exist and be visible to the caller.
+            visible_reseller(session, actor, op.reseller_id)
+            visible_customer(session, actor, op.customer_id)
+            customer_ids.add(op.customer_id)
+            reseller_ids.add(op.reseller_id)
+        for locked in sorted(ids):
+            uow.lock_subscription(locked)
+        loaded = state_store.load(
+            session, connection.id if connection else None, ids, customer_ids, reseller_ids
+        )
+        try:
+            decision = rules.decide(loaded.state.context(), op)
+        except OperationRefused as refusal:
+            raise Invalid(refusal.reason) from None
+        SyncEngine(loaded.state).apply(decision, ctx.now())
+        record_ids = state_store.save(session, loaded, uuid.uuid4().hex, ctx.now())
+        return views.operations_by_id(session, record_ids, preview)
+
+
+def set_provider_margin(
+    ctx: ServiceContext, actor: Actor, customer_id: str, provider: str, body: JSON
+) -> list[JSON]:
+    v.fields(body, {"margin_percent"}, {"effective_date", "preview"})
+    preview = preview_flag(body)
+    margin = v.decimal(body["margin_percent"], "margin_percent", "-100", "1000")
+    provider = v.text(provider, "provider", 50)
+    raw_date = body.get("effective_date")
+    given = None if raw_date is None else v.check(lambda: v.parse_date(raw_date, "effective_date"))
+    return with_retries(lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
+
+
+def _margin(
+    ctx: ServiceContext,
+    actor: Actor,
+    customer_id: str,
+    provider: str,
+    margin: Any,
+    given: date | None,
+    preview: bool,
+) -> list[JSON]:
+    with ctx.unit_of_work(commit=not preview) as uow:
+        session = uow.session
+        visible_customer(session, actor, customer_id)
+        groups = _subscriptions_by_connection(
+            session, select(subscriptions.c.id).where(subscriptions.c.customer_id == customer_id)
+        )
+        groups.setdefault(None, [])  # the customer's own margins change even with no subscription
+        key, record_ids = uuid.uuid4().hex, []
+        for connection_id, ids in groups.items():
+            loaded = state_store.load(session, connection_id, ids, {customer_id})
+            day = given or ctx.today_in(loaded.state.connection.timezone)
+            op = UpdateProviderMargin(customer_id, provider, margin, day)
+            SyncEngine(loaded.state).apply(
+                rules.update_provider_margin(loaded.state.context(), op), ctx.now()
+            )
+            record_ids += state_store.save(session, loaded, key, ctx.now())
+        return views.operations_by_id(session, record_ids, preview)
+
+
+def _subscriptions_by_connection(session: Session, id_query: Any) -> dict[str | None, list[str]]:
+    """Subscription ids grouped by the connection they are mapped through (None: unmapped)."""
+    ids = [r.id for r in session.execute(id_query)]
+    mapped = {
+        r.subscription_id: r.connection_id
+        for r in session.execute(
+            select(subscription_mappings.c.subscription_id, subscription_mappings.c.connection_id).where(
+                subscription_mappings.c.subscription_id.in_(ids)
+            )
+        )
+    }
+    groups: dict[str | None, list[str]] = defaultdict(list)
+    for subscription_id in ids:
+        groups[mapped.get(subscription_id)].append(subscription_id)
+    return dict(groups)
+
+
+SWEEP_CHUNK = 500
+SWEEP_ANSWER_LIMIT = 200
+
+
+def sweep(
+    ctx: ServiceContext, actor: Actor, body: JSON, progress: Callable[[int, int], None] | None = None
+) -> JSON:
+    """The daily sweep for a date (expirations, renewals); a second run for the same date does nothing."""
+    v.fields(body, {"date"}, {"preview", "connection_id"})
+    preview = preview_flag(body)
+    day = v.check(lambda: v.parse_date(body["date"], "date"))
+    connection_id = body.get("connection_id")
+    with ctx.unit_of_work(commit=False) as uow:
+        query = select(subscriptions.c.id).where(
+            subscriptions.c.status.in_(["active", "suspended"]), subscriptions.c.end_date < day
+        )
+        if actor.reseller_id is not None:
+            query = query.where(subscriptions.c.reseller_id == actor.reseller_id)
+        groups = _subscriptions_by_connection(uow.session, query)
+    if connection_id is not None:
+        groups = {k: g for k, g in groups.items() if k == connection_id}
+    total = sum(len(g) for g in groups.values())
+    counts: dict[str, int] = defaultdict(int)
+    answer: list[JSON] = []
+    done = 0
+    # A preview runs every chunk in one transaction that is rolled back; a real sweep commits per chunk.
+    preview_uow = UnitOfWork(ctx.sessions, commit=False).__enter__() if preview else None
+    try:
+        for group_connection, ids in groups.items():
+            for start in range(0, len(ids), SWEEP_CHUNK):
+                chunk = ids[start : start + SWEEP_CHUNK]
+                run = lambda chunk=chunk, gc=group_connection: _sweep_chunk(ctx, preview_uow, gc, chunk, day)  # noqa: E731
+                for record in with_retries(run):
+                    counts[f"{record['type']}:{record['status']}"] += 1
+                    if len(answer) < SWEEP_ANSWER_LIMIT:
+                        answer.append({**record, "preview": preview})
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    finally:
+        if preview_uow is not None:
+            preview_uow.__exit__(None, None, None)
+    return {
+        "date": day.isoformat(),
+        "preview": preview,
+        "subscriptions": total,
+        "counts": dict(counts),
+        "operations": answer,
+    }
+
+
+def _sweep_chunk(
+    ctx: ServiceContext, shared: UnitOfWork | None, connection_id: str | None, ids: list[str], day: date
+) -> list[JSON]:
+    def run(uow: UnitOfWork) -> list[JSON]:
+        for locked in ids:
+            uow.lock_subscription(locked)
+        loaded = state_store.load(uow.session, connection_id, ids)
+        engine = SyncEngine(loaded.state)
+        for decision in rules.sweep(loaded.state.context(), day):
+            engine.apply(decision, ctx.now())
+        record_ids = state_store.save(
+            uow.session, loaded, f"sweep:{day.isoformat()}:{uuid.uuid4().hex[:8]}", ctx.now()
+        )
+        return views.operations_by_id(uow.session, record_ids)
+
+    if shared is not None:
+        return run(shared)
+    with ctx.unit_of_work() as uow:
+        return run(uow)

@@ -1,0 +1,202 @@
+"""JSON views of stored rows, as the façade's docstring describes them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db import domain_rows
+from contractsync.adapters.db.tables import (
+    adjustments,
+    connection_operations,
+    customer_mappings,
+    manual_actions,
+)
+from contractsync.domain.money import format_money, format_percent
+from contractsync.domain.pricing import unit_pricing
+
+JSON = dict[str, Any]
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def instant(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def percent(value: Decimal | None) -> str | None:
+    return None if value is None else format_percent(value)
+
+
+def reseller(row: Any) -> JSON:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "promotion_setting": row.promotion_setting,
+        "approved_through": day(row.approved_through),
+    }
+
+
+def connection(row: Any) -> JSON:
+    return {
+        "id": row.id,
+        "reseller_id": row.reseller_id,
+        "kind": row.kind,
+        "username": row.username,
+        "integration_code": row.integration_code,
+        "base_url": row.base_url,
+        "timezone": row.timezone,
+        "settle_seconds": row.settle_seconds,
+        "policies": {
+            "upgrade": "manual",
+            "legacy_suspend": "manual",
+            "reseller_change": "manual",
+            **(row.policies or {}),
+        },
+        "created_at": instant(row.created_at),
+    }
+
+
+def customer(session: Session, row: Any) -> JSON:
+    mapping = session.execute(
+        select(customer_mappings).where(customer_mappings.c.customer_id == row.id)
+    ).first()
+    return {
+        "id": row.id,
+        "reseller_id": row.reseller_id,
+        "name": row.name,
+        "tenant_id": row.tenant_id,
+        "provider_margins": {k: format_percent(Decimal(v)) for k, v in (row.provider_margins or {}).items()},
+        "mapping": None
+        if mapping is None
+        else {"connection_id": mapping.connection_id, "company_id": mapping.company_id},
+    }
+
+
+def subscription(
+    row: Any, customer_row: Any, reseller_row: Any, mapping: Any, sync_state: str, open_actions: int
+) -> JSON:
+    value = domain_rows.subscription(row)
+    pricing = unit_pricing(
+        value, domain_rows.customer(customer_row), domain_rows.reseller(reseller_row).promotion_setting
+    )
+    return {
+        "id": row.id,
+        "customer_id": row.customer_id,
+        "reseller_id": row.reseller_id,
+        "offer_id": row.offer_id,
+        "offer_name": row.offer_name,
+        "kind": row.kind,
+        "quantity": row.quantity,
+        "status": row.status,
+        "term": row.term,
+        "billing_cycle": row.billing_cycle,
+        "start_date": day(row.start_date),
+        "end_date": day(row.end_date),
+        "auto_renew": row.auto_renew,
+        "friendly_name": row.friendly_name,
+        "list_price": format_money(row.list_price),
+        "promotion": None
+        if value.promotion is None
+        else {"id": value.promotion.id, "discount_percent": format_percent(value.promotion.discount_percent)},
+        "price_margin_percent": percent(row.price_margin_percent),
+        "unit_cost": format_money(pricing.unit_cost),
+        "unit_price": format_money(pricing.unit_price),
+        "sync_state": sync_state,
+        "mapping": None
+        if mapping is None
+        else {
+            "connection_id": mapping.connection_id,
+            "contract_id": mapping.contract_id,
+            "contract_service_id": mapping.contract_service_id,
+            "service_id": mapping.service_id,
+            "mapped_on": day(mapping.mapped_on),
+        },
+        "open_manual_actions": open_actions,
+        "version": row.version,
+    }
+
+
+def adjustment(row: Any) -> JSON:
+    return {
+        "id": row.id,
+        "contract_id": row.contract_id,
+        "contract_service_id": row.contract_service_id,
+        "effective_date": day(row.effective_date),
+        "target_units": row.target_units,
+        "unit_change": row.sent_unit_change if row.sent_unit_change is not None else row.planned_unit_change,
+        "adjusted_unit_price": format_money(row.unit_price),
+        "adjusted_unit_cost": format_money(row.unit_cost),
+        "status": row.status,
+        "attempts": row.attempts,
+        "error": row.error,
+        "due_at": instant(row.due_at),
+        "sent_at": instant(row.sent_at),
+    }
+
+
+def operation(session: Session, row: Any, preview: bool = False) -> JSON:
+    rows = session.execute(
+        select(adjustments).where(adjustments.c.operation_id == row.id).order_by(adjustments.c.id)
+    ).all()
+    can_retry = row.status == "failed" and any(r.status == "failed" for r in rows)
+    return {
+        "id": row.id,
+        "connection_id": row.connection_id,
+        "subscription_id": row.subscription_id,
+        "customer_id": row.customer_id,
+        "operation_key": row.operation_key,
+        "type": row.type,
+        "status": row.status,
+        "reason": row.reason,
+        "notes": list((row.details or {}).get("notes", [])),
+        "effective_date": day(row.effective_date),
+        "created_at": instant(row.created_at),
+        "updated_at": instant(row.updated_at),
+        "preview": preview,
+        "adjustments": [adjustment(r) for r in rows],
+        "can_retry": can_retry,
+    }
+
+
+def operations_by_id(session: Session, ids: list[int], preview: bool = False) -> list[JSON]:
+    if not ids:
+        return []
+    rows = session.execute(select(connection_operations).where(connection_operations.c.id.in_(ids))).all()
+    by_id = {r.id: r for r in rows}
+    return [operation(session, by_id[i], preview) for i in ids]
+
+
+def manual_action(row: Any) -> JSON:
+    return {
+        "id": row.id,
+        "connection_id": row.connection_id,
+        "operation_id": row.operation_id,
+        "subscription_id": row.subscription_id,
+        "contract_service_id": row.contract_service_id,
+        "effective_date": day(row.effective_date),
+        "unit_change": row.unit_change,
+        "instruction": row.instruction,
+        "status": row.status,
+        "created_at": instant(row.created_at),
+    }
+
+
+def alert(row: Any) -> JSON:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "message": row.message,
+        "connection_id": row.connection_id,
+        "subscription_id": row.subscription_id,
+        "created_at": instant(row.created_at),
+    }
+
+
+__all__ = ["manual_actions"]

@@ -1,0 +1,19 @@
+"""Configuration from the environment (and a `.env` file), as API.md names it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTRACTSYNC_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./contractsync.db"
+    #: provider-level API token; generated and printed on first start when unset
+    admin_token: str | None = None
+    #: Fernet key for stored PSA credentials; generated into the data dir when unset
+    secret_key: str | None = None
+    #: where generated keys and the demo's sandbox data live
+    data_dir: Path = Path(".contractsync")

@@ -1,0 +1,244 @@
+"""A fake Autotask (SPEC §3) whose state lives in its own SQLite file.
+
+Because the state is outside the worker process it survives a SIGKILL of the worker, so crash
+tests can check what Autotask really holds. Create-only adjustments; units on a date are the
+sum of deltas up to it; a second adjustment on one (service, date) is rejected exactly as
+Autotask does; posted periods and dates outside the contract are rejected; ContractServiceUnits
+rows are split at calendar months and at adjustment dates. Faults are injected by rate with a
+seeded RNG.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+
+from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
+
+DUPLICATE = "Attempt to insert duplicate data into contract_service_period."
+POSTED = (
+    "Unable to make changes as it would result in the deletion/modification of an already "
+    "approved and posted contract period"
+)
+OUTSIDE = "The effective date must be within the contract's start and end dates."
+SIMULATED_FINAL = "Simulated business rule violation"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS adjustments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, contract_id INTEGER NOT NULL,
+  contract_service_id INTEGER NOT NULL, effective_date TEXT NOT NULL, unit_change INTEGER NOT NULL,
+  price TEXT NOT NULL, cost TEXT NOT NULL, UNIQUE (contract_service_id, effective_date));
+CREATE TABLE IF NOT EXISTS contracts (
+  id INTEGER PRIMARY KEY, start_date TEXT NOT NULL, end_date TEXT NOT NULL, posted_through TEXT);
+CREATE TABLE IF NOT EXISTS calls (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Per-call probabilities (create_adjustment unless named read_)."""
+
+    retryable: float = 0.0  # throttled / thread threshold: nothing applied
+    final: float = 0.0  # a business rejection: nothing applied
+    applied_then_timeout: float = 0.0  # applied, but the answer is lost (or a 500)
+    lost_timeout: float = 0.0  # timed out after sending, not applied
+    timeout_before_send: float = 0.0  # never reached Autotask
+    read_retryable: float = 0.0
+
+
+class FakeAutotask:
+    def __init__(
+        self,
+        path: Path | str,
+        faults: Faults | None = None,
+        seed: int = 0,
+        default_contract: tuple[date, date] = (date(2020, 1, 1), date(2030, 12, 31)),
+    ) -> None:
+        self.path = str(path)
+        self.path_obj = Path(path)
+        self.faults = faults or Faults()
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self._local = threading.local()
+        self._default_contract = default_contract
+        init = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            init.execute("PRAGMA journal_mode=WAL")
+            init.executescript(_SCHEMA)
+        finally:
+            init.close()
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        # One connection per thread, kept open: closing the last one checkpoints the WAL.
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            # WAL survives a SIGKILL of the process; only a power cut could lose a commit.
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _roll(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._rng_lock:
+            return self._rng.random() < rate
+
+    def _count(self, db: sqlite3.Connection, kind: str) -> None:
+        db.execute(
+            "INSERT INTO calls(kind, n) VALUES (?, 1) ON CONFLICT(kind) DO UPDATE SET n = n + 1", (kind,)
+        )
+
+    # -- the PsaConnector port ----------------------------------------------------------------
+
+    def create_adjustment(self, request: AdjustmentRequest) -> int:
+        f = self.faults
+        if self._roll(f.timeout_before_send):
+            raise PsaError(ErrorKind.TIMEOUT_BEFORE_SEND, "connect timeout")
+        with self._db() as db:
+            self._count(db, "create_adjustment")
+        if self._roll(f.retryable):
+            raise PsaError(ErrorKind.THREAD_THRESHOLD, "Thread Threshold Exceeded", 500)
+        if self._roll(f.final):
+            raise PsaError(ErrorKind.REJECTED, SIMULATED_FINAL, 500)
+        if self._roll(f.lost_timeout):
+            raise PsaError(ErrorKind.TIMEOUT_AFTER_SEND, "read timeout")
+        new_id = self._apply(request)
+        if self._roll(f.applied_then_timeout):
+            raise PsaError(ErrorKind.SERVER_ERROR, "Internal Server Error", 500)
+        return new_id
+
+    def _apply(self, request: AdjustmentRequest) -> int:
+        rejection: tuple[str, str] | None = None
+        with self._db() as db:
+            start, end, posted = self._contract(db, request.contract_id)
+            day = request.effective_date
+            if not start <= day <= end:
+                rejection = ("rejected_outside", OUTSIDE)
+            elif posted is not None and day <= posted:
+                rejection = ("rejected_posted", POSTED)
+            else:
+                try:
+                    cursor = db.execute(
+                        "INSERT INTO adjustments(contract_id, contract_service_id, effective_date, unit_change,"
+                        " price, cost) VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            request.contract_id,
+                            request.contract_service_id,
+                            day.isoformat(),
+                            request.unit_change,
+                            str(request.adjusted_unit_price),
+                            str(request.adjusted_unit_cost),
+                        ),
+                    )
+                    return int(cursor.lastrowid or 0)
+                except sqlite3.IntegrityError:
+                    rejection = ("rejected_duplicate", DUPLICATE)
+        with self._db() as db:
+            self._count(db, rejection[0])
+        raise PsaError(ErrorKind.REJECTED, rejection[1], 500)
+
+    def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
+        with self._db() as db:
+            self._count(db, "service_units")
+        if self._roll(self.faults.read_retryable):
+            raise PsaError(ErrorKind.THROTTLED, "Too Many Requests", 429)
+        return [p for p in self.timeline(contract_service_id) if p.end_date >= start and p.start_date <= end]
+
+    # -- inspection for tests -----------------------------------------------------------------
+
+    def set_contract(
+        self, contract_id: int, start: date, end: date, posted_through: date | None = None
+    ) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO contracts(id, start_date, end_date, posted_through) VALUES (?, ?, ?, ?)",
+                (
+                    contract_id,
+                    start.isoformat(),
+                    end.isoformat(),
+                    posted_through and posted_through.isoformat(),
+                ),
+            )
+
+    def _contract(self, db: sqlite3.Connection, contract_id: int) -> tuple[date, date, date | None]:
+        row = db.execute(
+            "SELECT start_date, end_date, posted_through FROM contracts WHERE id = ?", (contract_id,)
+        ).fetchone()
+        if row is None:
+            return (*self._default_contract, None)
+        return date.fromisoformat(row[0]), date.fromisoformat(row[1]), row[2] and date.fromisoformat(row[2])
+
+    def adjustments(
+        self, contract_service_id: int | None = None
+    ) -> list[tuple[int, date, int, Decimal, Decimal]]:
+        """(service, date, unit change, price, cost), in creation order."""
+        query = "SELECT contract_service_id, effective_date, unit_change, price, cost FROM adjustments"
+        args: tuple[int, ...] = ()
+        if contract_service_id is not None:
+            query, args = query + " WHERE contract_service_id = ?", (contract_service_id,)
+        with self._db() as db:
+            rows = db.execute(query + " ORDER BY id", args).fetchall()
+        return [(r[0], date.fromisoformat(r[1]), r[2], Decimal(r[3]), Decimal(r[4])) for r in rows]
+
+    def units_on(self, contract_service_id: int, day: date) -> int:
+        return sum(change for _, d, change, _, _ in self.adjustments(contract_service_id) if d <= day)
+
+    def calls(self) -> dict[str, int]:
+        with self._db() as db:
+            return dict(db.execute("SELECT kind, n FROM calls").fetchall())
+
+    def timeline(self, contract_service_id: int) -> list[ServiceUnitsPeriod]:
+        """ContractServiceUnits: from the first adjustment to the contract's end, split at
+        calendar months and at adjustment dates."""
+        adjustments = sorted(self.adjustments(contract_service_id), key=lambda a: a[1])
+        if not adjustments:
+            return []
+        with self._db() as db:
+            contract_id = db.execute(
+                "SELECT contract_id FROM adjustments WHERE contract_service_id = ? LIMIT 1",
+                (contract_service_id,),
+            ).fetchone()[0]
+            _, contract_end, posted = self._contract(db, contract_id)
+        first = adjustments[0][1]
+        cuts = {a[1] for a in adjustments}
+        month = date(first.year, first.month, 1) + relativedelta(months=1)
+        while month <= contract_end:
+            cuts.add(month)
+            month += relativedelta(months=1)
+        starts = sorted(cuts)
+        periods = []
+        for i, begin in enumerate(starts):
+            finish = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else contract_end
+            applied = [a for a in adjustments if a[1] <= begin]
+            units = sum(a[2] for a in applied)
+            price, cost = applied[-1][3], applied[-1][4]
+            periods.append(
+                ServiceUnitsPeriod(
+                    contract_service_id,
+                    begin,
+                    finish,
+                    units,
+                    price,
+                    cost,
+                    posted is not None and finish <= posted,
+                )
+            )
+        return periods
