@@ -1,0 +1,100 @@
+"""`contractsync worker` and `contractsync db …` (the lead wires `register` into cli.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.clock import SystemClock, SystemSleeper
+from contractsync.adapters.db import migrate
+from contractsync.adapters.db.session import DEFAULT_DATABASE_URL, make_engine, session_factory
+from contractsync.delivery.config import WorkerConfig
+from contractsync.delivery.connectors import connector_factory
+from contractsync.delivery.scheduler import DailySweepScheduler, Sweep
+from contractsync.delivery.wakeup import PollingWaker, PostgresNotifyWaker, Waker
+from contractsync.delivery.worker import ConnectorFactory, Worker
+
+DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
+
+SweepFactory = Callable[[sessionmaker[Session]], Sweep]
+ConnectorsFactory = Callable[[sessionmaker[Session]], ConnectorFactory]
+
+
+def database_url() -> str:
+    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def register(
+    app: typer.Typer,
+    sweep_factory: SweepFactory | None = None,
+    connectors: ConnectorsFactory = connector_factory,
+) -> None:
+    """Add `worker` and `db upgrade|downgrade`. Pass the real sweep when it exists."""
+    db = typer.Typer(no_args_is_help=True, help="Database migrations.")
+
+    @db.command("upgrade")
+    def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+        """Run Alembic migrations up to REVISION (default: head)."""
+        migrate.upgrade(database_url(), revision)
+        typer.echo(f"database at {revision}")
+
+    @db.command("downgrade")
+    def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
+        """Migrate down to REVISION."""
+        migrate.downgrade(database_url(), revision)
+        typer.echo(f"database at {revision}")
+
+    app.add_typer(db, name="db")
+
+    @app.command("worker")
+    def worker(
+        once: bool = typer.Option(False, "--once", help="Deliver what is due now, then exit."),
+        concurrency: int = typer.Option(3, "--concurrency", min=1, help="Contract services in parallel."),
+    ) -> None:
+        """Deliver pending adjustments to the PSA (PostgreSQL: run as many as you like; SQLite: one)."""
+        run_worker(
+            database_url(),
+            once=once,
+            concurrency=concurrency,
+            sweep_factory=sweep_factory,
+            connectors=connectors,
+        )
+
+
+def run_worker(
+    url: str,
+    *,
+    once: bool,
+    concurrency: int,
+    sweep_factory: SweepFactory | None,
+    connectors: ConnectorsFactory,
+    config: WorkerConfig | None = None,
+) -> None:
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    clock = SystemClock()
+    config = config or WorkerConfig(concurrency=concurrency)
+    tick: Callable[[], Any] | None = None
+    if sweep_factory is not None:
+        tick = DailySweepScheduler(factory, clock, sweep_factory(factory)).tick
+    worker = Worker(factory, connectors(factory), clock, config, tick=tick)
+    try:
+        if once:
+            stats = worker.run_once()
+            typer.echo(f"delivered: {stats.steps} steps over {stats.services} contract services")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        waker: Waker = (
+            PostgresNotifyWaker(url) if engine.dialect.name == "postgresql" else PollingWaker(SystemSleeper())
+        )
+        worker.run_forever(stop, waker)
+    finally:
+        engine.dispose()

@@ -1,0 +1,256 @@
+"""Delivering the rows of one leased contract service, strictly in id order.
+
+Each step is: transaction 1 (check the lease, pick the head row, mark it `sending`, commit) →
+one PSA call outside any transaction → transaction 2 (check the lease is still ours, record the
+outcome). A step never sends while the service's units are unknown: it verifies first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.clock import Clock
+from contractsync.adapters.db import ledger_repo, outbox
+from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
+from contractsync.adapters.db.session import transaction
+from contractsync.delivery import claim as claims
+from contractsync.delivery import outcome, verify
+from contractsync.delivery.backoff import backoff_seconds
+from contractsync.delivery.config import WorkerConfig
+from contractsync.delivery.exchange import last_exchange_json
+from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaConnector, PsaError
+
+log = logging.getLogger(__name__)
+
+#: Autotask's answer to a second adjustment on one date. After an unknown outcome it usually
+#: means our own earlier request did land, so it is verified rather than taken as final.
+DUPLICATE_MARKER = "duplicate data"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What step 1 decided: send `request`, verify first, or nothing left to do."""
+
+    row: Adjustment
+    request: AdjustmentRequest | None = None
+    verify_window: tuple[Any, Any] | None = None
+
+
+class ServiceDelivery:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        connector: PsaConnector,
+        clock: Clock,
+        config: WorkerConfig,
+        rng: random.Random,
+        claim: claims.ServiceClaim,
+        on_call: Callable[[str], None] = lambda kind: None,
+    ) -> None:
+        self._factory = factory
+        self._connector = connector
+        self._clock = clock
+        self._config = config
+        self._rng = rng
+        self._claim = claim
+        self._on_call = on_call
+
+    def run(self) -> int:
+        """Deliver due rows until none is due or the lease is lost; answer how many steps ran."""
+        steps = 0
+        try:
+            while (plan := self._begin_step()) is not None:
+                steps += 1
+                if plan.verify_window is not None:
+                    self._verify(plan)
+                elif plan.request is not None:
+                    self._send(plan.row, plan.request)
+        finally:
+            with transaction(self._factory) as session:
+                claims.release_lease(session, self._claim)
+        return steps
+
+    # -- step 1 -----------------------------------------------------------------------------
+
+    def _begin_step(self) -> Plan | None:
+        while True:
+            with transaction(self._factory) as session:
+                now = self._clock.now()
+                if not claims.renew_lease(session, self._claim, now, self._config.lease_seconds):
+                    return None
+                row = claims.head_row(session, self._claim.connection_id, self._claim.contract_service_id)
+                if row is None or not claims.is_due(row, now):
+                    return None
+                if row.status == AdjustmentStatus.SENDING:
+                    # Its lease expired mid-call (the worker died): the outcome is unknown.
+                    claims.set_units_unknown(session, self._claim, True)
+                    outcome.back_to_pending(session, row)
+                if claims.units_unknown(session, self._claim):
+                    ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+                    return Plan(row, verify_window=verify.read_window(ledger, row))
+                request = self._request_for(session, row, now)
+                if request is not None:
+                    lease_until = now + timedelta(seconds=self._config.lease_seconds)
+                    outcome.mark_sending(session, row, self._claim.token, lease_until, _request_json(request))
+                    return Plan(row, request=request)
+            # Nothing differed: recorded as sent without a call; look at the next row.
+
+    def _request_for(self, session: Session, row: Adjustment, now: datetime) -> AdjustmentRequest | None:
+        held = outbox.units_on(session, row.connection_id, row.contract_service_id, row.effective_date)
+        change = row.target_units - held
+        in_force = ledger_repo.price_in_force(
+            session, row.connection_id, row.contract_service_id, row.effective_date
+        )
+        if (
+            change == 0
+            and in_force
+            and (in_force.unit_price, in_force.unit_cost) == (row.unit_price, row.unit_cost)
+        ):
+            outcome.record_sent(
+                session,
+                row,
+                now,
+                unit_change=0,
+                autotask_id=None,
+                response_json={"note": "not sent: Autotask already holds these units, price and cost"},
+                note=f"adjustment {row.id} not sent: nothing differs from what Autotask holds",
+                write_ledger=False,
+            )
+            return None
+        return AdjustmentRequest(
+            contract_id=row.contract_id,
+            contract_service_id=row.contract_service_id,
+            effective_date=row.effective_date,
+            unit_change=change,
+            adjusted_unit_price=row.unit_price,
+            adjusted_unit_cost=row.unit_cost,
+        )
+
+    # -- the call and step 2 ----------------------------------------------------------------
+
+    def _send(self, row: Adjustment, request: AdjustmentRequest) -> None:
+        self._on_call("create_adjustment")
+        try:
+            autotask_id = self._connector.create_adjustment(request)
+        except PsaError as error:
+            self._record_error(row, error)
+            return
+        except Exception as error:  # a bug or a transport surprise: the request may have gone out
+            log.exception("connector raised a non-PsaError; treating the outcome as unknown")
+            self._record_error(row, PsaError(ErrorKind.SERVER_ERROR, f"unexpected error: {error!r}"))
+            return
+        response = last_exchange_json(self._connector)
+        with transaction(self._factory) as session:
+            current = self._still_sending(session, row.id)
+            if current is not None:
+                outcome.record_sent(
+                    session,
+                    current,
+                    self._clock.now(),
+                    unit_change=request.unit_change,
+                    autotask_id=autotask_id,
+                    response_json=response or {"itemId": autotask_id},
+                )
+
+    def _verify(self, plan: Plan) -> None:
+        row, window = plan.row, plan.verify_window
+        assert window is not None
+        self._on_call("service_units")
+        try:
+            periods = self._connector.service_units(row.contract_service_id, window[0], window[1])
+        except PsaError as error:
+            # A failed read changes nothing in Autotask: retry it later, or give up for good.
+            self._record_error(row, error, after_send=False)
+            return
+        with transaction(self._factory) as session:
+            if not self._still_ours(session):
+                return
+            ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+            rebuilt = verify.rebuild(periods, ledger, window)
+            ledger_repo.replace_from(
+                session, row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries
+            )
+            claims.set_units_unknown(session, self._claim, False)
+            current = outbox.get(session, row.id)
+            if current.status == AdjustmentStatus.PENDING and verify.already_applied(periods, current):
+                change = next(
+                    e.unit_change for e in rebuilt.entries if e.effective_date == row.effective_date
+                )
+                outcome.record_sent(
+                    session,
+                    current,
+                    self._clock.now(),
+                    unit_change=change,
+                    autotask_id=None,
+                    response_json={"note": "verified from ContractServiceUnits: already applied"},
+                    note=f"adjustment {row.id}: outcome was unknown; Autotask shows it applied",
+                    write_ledger=False,
+                )
+
+    def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> None:
+        exchange = last_exchange_json(self._connector)
+        unknown = error.outcome_unknown or (
+            error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
+        )
+        with transaction(self._factory) as session:
+            current = (
+                self._still_sending(session, row.id) if after_send else self._still_pending(session, row.id)
+            )
+            if current is None:
+                return  # another claim took the service over; it will verify
+            now = self._clock.now()
+            if unknown and after_send:
+                claims.set_units_unknown(session, self._claim, True)
+            if exchange is not None:
+                outcome.keep_response(session, current, exchange)
+            if error.final and not unknown:
+                outcome.record_failed(session, current, now, error.message, error.kind.value)
+            elif current.attempts + 1 >= self._config.max_attempts:
+                message = f"gave up after {current.attempts + 1} attempts: {error.message}"
+                outcome.record_failed(session, current, now, message, error.kind.value)
+            else:
+                delay = backoff_seconds(
+                    current.attempts + 1,
+                    self._rng,
+                    base=self._config.backoff_base,
+                    cap=self._config.backoff_cap,
+                )
+                retry_at = now + timedelta(seconds=delay)
+                outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
+
+    def _still_ours(self, session: Session) -> bool:
+        now = self._clock.now()
+        return claims.renew_lease(session, self._claim, now, self._config.lease_seconds)
+
+    def _still_pending(self, session: Session, row_id: int) -> Adjustment | None:
+        if not self._still_ours(session):
+            return None
+        current = outbox.get(session, row_id)
+        return current if current.status == AdjustmentStatus.PENDING else None
+
+    def _still_sending(self, session: Session, row_id: int) -> Adjustment | None:
+        """The row as we left it before the call, or None when another claim has taken over."""
+        if not self._still_ours(session):
+            return None
+        current = outbox.get(session, row_id)
+        if current.status != AdjustmentStatus.SENDING or current.lease_owner != self._claim.token:
+            return None
+        return current
+
+
+def _request_json(request: AdjustmentRequest) -> dict[str, Any]:
+    return {
+        "contractID": request.contract_id,
+        "contractServiceID": request.contract_service_id,
+        "effectiveDate": request.effective_date.isoformat(),
+        "unitChange": request.unit_change,
+        "adjustedUnitPrice": str(request.adjusted_unit_price),
+        "adjustedUnitCost": str(request.adjusted_unit_cost),
+    }
