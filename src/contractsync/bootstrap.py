@@ -89,3 +89,23 @@ def build_web_app(service: ContractSync) -> Any:
         return app
     register_console(app, service)
     return app
+
+
+def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:
+    """For `contractsync worker`: Autotask connectors for the configured secret key."""
+    return worker_connectors(sessions, ConnectorCache(secret_box(Settings())))
+
+
+def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], object]:
+    """For the worker's daily scheduler: the sweep of one connection for one date."""
+    settings = Settings()
+    secrets = secret_box(settings)
+    context = ServiceContext(sessions, SystemClock(), secrets, ConnectorCache(secrets))
+    service = ContractSync(context)
+
+    def sweep(connection_id: str, day: Any) -> object:
+        from contractsync.service.actor import ADMIN
+
+        return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
+
+    return sweep

@@ -1,7 +1,11 @@
-"""The `contractsync` command line (typer + rich). Exit codes: 0 ok, 1 failure, 2 bad input."""
+"""The `contractsync` command line (typer + rich). Exit codes: 0 ok, 1 failure, 2 bad input.
+
+Each area registers its own commands; this module only assembles them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -47,6 +51,29 @@ def plan(
         typer.echo(json.dumps(as_json(outcome), indent=2))
     else:
         print_table(outcome, Console())
+
+
+def _register_delivery() -> None:
+    from contractsync.bootstrap import scheduled_sweep, worker_connector_factory
+    from contractsync.delivery import cli as delivery_cli
+
+    delivery_cli.register(app, sweep_factory=scheduled_sweep, connectors=worker_connector_factory)
+
+
+# Commands of the other areas: the sandbox, the worker and migrations, the API server and operator
+# commands, the web console's demo, the Partner Center import.
+_register_delivery()
+for _module in (
+    "contractsync.sandbox.cli",
+    "contractsync.api.cli",
+    "contractsync.web.cli",
+    "contractsync.service.import_cli",
+):
+    try:
+        importlib.import_module(_module).register(app)
+    except ModuleNotFoundError as missing:  # pragma: no cover - only while an area is being built
+        if missing.name != _module:
+            raise
 
 
 def main() -> None:

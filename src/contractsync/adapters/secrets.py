@@ -46,6 +46,10 @@ class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
 
+    @staticmethod
+    def new_key() -> str:
+        return Fernet.generate_key().decode()
+
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 

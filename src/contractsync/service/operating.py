@@ -192,7 +192,14 @@ def sweep(
             query = query.where(subscriptions.c.reseller_id == actor.reseller_id)
         groups = _subscriptions_by_connection(uow.session, query)
     if connection_id is not None:
-        groups = {k: g for k, g in groups.items() if k == connection_id}
+        # The scheduler sweeps per connection: its mapped subscriptions, and the unmapped ones of
+        # its reseller (they still renew and expire locally).
+        with ctx.unit_of_work(commit=False) as uow:
+            reseller_id = uow.session.execute(
+                select(connections.c.reseller_id).where(connections.c.id == connection_id)
+            ).scalar_one()
+            own = {r.id for r in uow.session.execute(query.where(subscriptions.c.reseller_id == reseller_id))}
+        groups = {k: [i for i in g if k is not None or i in own] for k, g in groups.items() if k in (connection_id, None)}
     total = sum(len(g) for g in groups.values())
     counts: dict[str, int] = defaultdict(int)
     answer: list[JSON] = []

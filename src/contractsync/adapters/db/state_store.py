@@ -9,23 +9,26 @@ outbox rows — superseding the unsent rows a re-plan replaced (the transactiona
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import domain_rows, operations, outbox
 from contractsync.adapters.db.books_table import service_books
-from contractsync.adapters.db.records import AdjustmentStatus, NewAdjustment
+from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import (
+    adjustments,
     alerts,
     connections,
     contracts,
     customers,
+    ledger,
     manual_actions,
     resellers,
     subscription_history,
@@ -59,6 +62,15 @@ class LoadedState:
 
 
 DEFAULT_CONNECTION = ConnectionSettings("none")
+
+
+def lock_subscriptions(session: Session, ids: Iterable[str]) -> None:
+    """Serialise concurrent operations on these subscriptions until the transaction ends (PostgreSQL;
+    SQLite's BEGIN IMMEDIATE already holds the single write lock)."""
+    if is_postgres(session):
+        session.execute(
+            select(subscriptions.c.id).where(subscriptions.c.id.in_(sorted(set(ids)))).with_for_update()
+        )
 
 
 def load(
@@ -113,46 +125,69 @@ def _load_mappings_and_books(session: Session, loaded: LoadedState, connection_i
         )
     ):
         state.contracts[row.contract_id] = domain_rows.contract(row)
-    for mapping in state.mappings.values():
-        load_book(session, loaded, mapping.contract_service_id, mapping.contract_id, mapping.service_start)
+    _load_books(
+        session,
+        loaded,
+        {m.contract_service_id: (m.contract_id, m.service_start) for m in state.mappings.values()},
+    )
 
 
-def load_contract(session: Session, loaded: LoadedState, contract_id: int) -> None:
-    row = session.execute(
-        select(contracts).where(
-            contracts.c.connection_id == loaded.state.connection.id, contracts.c.contract_id == contract_id
-        )
-    ).one()
-    loaded.state.contracts[contract_id] = domain_rows.contract(row)
-
-
-def load_book(
-    session: Session, loaded: LoadedState, cs: int, contract_id: int, service_start: object
-) -> ServiceBook:
-    """The contract service's book: intents, what Autotask holds (sent and in flight), unsent rows."""
+def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[int, date]]) -> None:
+    """Books of many contract services in three queries (a sweep loads hundreds at once)."""
     state = loaded.state
-    if cs in state.books:
-        return state.books[cs]
     connection_id = state.connection.id
-    row = session.execute(
-        select(service_books).where(
-            service_books.c.connection_id == connection_id, service_books.c.contract_service_id == cs
+    services = sorted(set(wanted) - set(state.books))
+    if not services:
+        return
+    stored = {
+        r.contract_service_id: r
+        for r in session.execute(
+            select(service_books).where(
+                service_books.c.connection_id == connection_id,
+                service_books.c.contract_service_id.in_(services),
+            )
         )
-    ).one_or_none()
-    if row is not None:
-        book = ServiceBook(row.contract_id, cs, row.service_start, domain_rows.intents_from_json(row.intents))
-    else:
-        book = ServiceBook(contract_id, cs, service_start)  # type: ignore[arg-type]
-    for entry in outbox.ledger_for_service(session, connection_id, cs):
-        book.held.append(
-            HeldAdjustment(entry.effective_date, entry.unit_change, entry.unit_price, entry.unit_cost)
+    }
+    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
+    for r in session.execute(
+        select(ledger)
+        .where(ledger.c.connection_id == connection_id, ledger.c.contract_service_id.in_(services))
+        .order_by(ledger.c.effective_date)
+    ):
+        held[r.contract_service_id].append(
+            HeldAdjustment(r.effective_date, r.unit_change, r.unit_price, r.unit_cost)
         )
+    open_rows: dict[int, list[Adjustment]] = defaultdict(list)
+    for r in session.execute(
+        select(adjustments)
+        .where(
+            adjustments.c.connection_id == connection_id,
+            adjustments.c.contract_service_id.in_(services),
+            adjustments.c.status.in_(OPEN_STATUSES),
+        )
+        .order_by(adjustments.c.id)
+    ):
+        open_rows[r.contract_service_id].append(Adjustment.from_row(r))
+    for cs in services:
+        row = stored.get(cs)
+        if row is not None:
+            book = ServiceBook(
+                row.contract_id, cs, row.service_start, domain_rows.intents_from_json(row.intents)
+            )
+        else:
+            book = ServiceBook(wanted[cs][0], cs, wanted[cs][1])
+        book.held = held[cs]
+        loaded.pending_before[cs] = _add_open_rows(book, open_rows[cs])
+        state.books[cs] = book
+
+
+def _add_open_rows(book: ServiceBook, rows: list[Adjustment]) -> set[int]:
+    """Rows in flight count as held (the worker verifies when unsure); pending ones are re-plannable."""
     pending_ids: set[int] = set()
-    for adjustment in outbox.pending_for_service(session, connection_id, cs):
+    for adjustment in rows:
         if adjustment.status == AdjustmentStatus.SENDING:
-            # In flight: plan as if Autotask will hold it (the worker verifies when unsure).
-            held = Timeline.of_held(book.held).at(adjustment.effective_date)
-            change = adjustment.target_units - (held.units if held else 0)
+            before = Timeline.of_held(book.held).at(adjustment.effective_date)
+            change = adjustment.target_units - (before.units if before else 0)
             book.held.append(
                 HeldAdjustment(adjustment.effective_date, change, adjustment.unit_price, adjustment.unit_cost)
             )
@@ -168,9 +203,24 @@ def load_book(
             PendingAdjustment(adjustment.id, adjustment.operation_id, planned, adjustment.due_at)
         )
         pending_ids.add(adjustment.id)
-    loaded.pending_before[cs] = pending_ids
-    state.books[cs] = book
-    return book
+    return pending_ids
+
+
+def load_contract(session: Session, loaded: LoadedState, contract_id: int) -> None:
+    row = session.execute(
+        select(contracts).where(
+            contracts.c.connection_id == loaded.state.connection.id, contracts.c.contract_id == contract_id
+        )
+    ).one()
+    loaded.state.contracts[contract_id] = domain_rows.contract(row)
+
+
+def load_book(
+    session: Session, loaded: LoadedState, cs: int, contract_id: int, service_start: date
+) -> ServiceBook:
+    """One contract service's book: intents, what Autotask holds (sent and in flight), unsent rows."""
+    _load_books(session, loaded, {cs: (contract_id, service_start)})
+    return loaded.state.books[cs]
 
 
 def save(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> list[int]:
@@ -253,26 +303,43 @@ def _insert_action(
 
 
 def _save_subscriptions(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> None:
-    for subscription_id, value in loaded.state.subscriptions.items():
-        if loaded.subscriptions_before.get(subscription_id) == value:
-            continue
-        seen = loaded.versions[subscription_id]
-        result = session.execute(
-            update(subscriptions)
-            .where(subscriptions.c.id == subscription_id, subscriptions.c.version == seen)
-            .values(**domain_rows.subscription_values(value), version=seen + 1, updated_at=now)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentChange(f"subscription {subscription_id} changed concurrently")
-        session.execute(
-            insert(subscription_history).values(
-                subscription_id=subscription_id,
-                version=seen + 1,
-                changed_at=now,
-                snapshot=domain_rows.snapshot(value),
-                operation_id=operation_key,
-            )
-        )
+    changed = [
+        (subscription_id, value)
+        for subscription_id, value in loaded.state.subscriptions.items()
+        if loaded.subscriptions_before.get(subscription_id) != value
+    ]
+    if not changed:
+        return
+    # One executemany each: a sweep changes thousands of subscriptions in a transaction.
+    params = [
+        {
+            "b_id": subscription_id,
+            "b_seen": loaded.versions[subscription_id],
+            "version": loaded.versions[subscription_id] + 1,
+            "updated_at": now,
+            **domain_rows.subscription_values(value),
+        }
+        for subscription_id, value in changed
+    ]
+    statement = update(subscriptions).where(
+        subscriptions.c.id == bindparam("b_id"), subscriptions.c.version == bindparam("b_seen")
+    )
+    result = session.connection().execute(statement, params)
+    if result.rowcount != len(params):
+        raise ConcurrentChange("a subscription changed concurrently")
+    session.connection().execute(
+        insert(subscription_history),
+        [
+            {
+                "subscription_id": subscription_id,
+                "version": loaded.versions[subscription_id] + 1,
+                "changed_at": now,
+                "snapshot": domain_rows.snapshot(value),
+                "operation_id": operation_key,
+            }
+            for subscription_id, value in changed
+        ],
+    )
 
 
 def _save_books(
