@@ -1,0 +1,157 @@
+"""Use cases through the façade on SQLite and PostgreSQL: refusals, preview, retry, reconciliation."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from contractsync.service.actor import ADMIN, Actor
+from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound
+from contractsync.service.psa import AdjustmentRequest
+from tests.integration.service.conftest import World, map_s1
+
+
+def test_quantity_change_is_delivered_once_and_the_subscription_is_synced(world: World) -> None:
+    map_s1(world)
+    [record] = world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 12})
+    assert record["status"] == "pending"
+    assert world.service.get_subscription(ADMIN, "s1")["sync_state"] == "out_of_sync"
+    world.deliver()
+    world.deliver()  # a second run finds nothing to send
+    # The mapping and the change were planned together: one adjustment carries both (R1a).
+    assert [(a[1], a[2]) for a in world.autotask.adjustments(1000)] == [(date(2024, 5, 20), 12)]
+    view = world.service.get_subscription(ADMIN, "s1")
+    assert view["sync_state"] == "synced" and view["quantity"] == 12 and view["unit_price"] == "12.0000"
+    assert world.service.get_operation(ADMIN, record["id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "update_quantity", "quantity": -1},
+        {"type": "update_quantity", "quantity": True},
+        {"type": "update_quantity", "quantity": 2.5},
+        {"type": "update_price_margin", "margin_percent": "lots"},
+        {"type": "update_billing_cycle", "billing_cycle": "weekly"},
+        {"type": "upgrade", "target_subscription_id": "nope", "quantity": 1},
+        {"type": "teleport"},
+    ],
+)
+def test_a_refused_operation_changes_nothing(world: World, body: dict[str, object]) -> None:
+    map_s1(world)
+    before = world.service.get_subscription(ADMIN, "s1")
+    log_before = world.service.list_operations(ADMIN)["total"]
+    with pytest.raises((Invalid, NotFound)):
+        world.service.apply_operation(ADMIN, "s1", body)
+    assert world.service.get_subscription(ADMIN, "s1") == before
+    assert world.service.list_operations(ADMIN)["total"] == log_before
+
+
+def test_operations_on_a_cancelled_subscription_are_refused(world: World) -> None:
+    map_s1(world)
+    world.service.apply_operation(ADMIN, "s1", {"type": "cancel"})
+    with pytest.raises(Invalid, match="canceled"):
+        world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 3})
+
+
+def test_preview_shows_the_adjustment_and_stores_and_sends_nothing(world: World) -> None:
+    map_s1(world)
+    world.deliver()
+    world.clock.advance(86_400)
+    before = world.service.get_subscription(ADMIN, "s1")
+    [preview] = world.service.apply_operation(
+        ADMIN, "s1", {"type": "update_quantity", "quantity": 15, "preview": True}
+    )
+    assert preview["preview"] is True
+    assert [(a["effective_date"], a["unit_change"]) for a in preview["adjustments"]] == [("2024-05-21", 5)]
+    world.deliver()
+    assert world.service.get_subscription(ADMIN, "s1") == before
+    assert world.autotask.units_on(1000, date(2024, 6, 1)) == 10
+
+
+def test_a_reseller_token_sees_only_its_own_reseller(world: World) -> None:
+    map_s1(world)
+    other = Actor("r2")
+    for call in (
+        lambda: world.service.get_subscription(other, "s1"),
+        lambda: world.service.apply_operation(other, "s1", {"type": "cancel"}),
+        lambda: world.service.approve_billing(other, "r1", {"approved_through": "2024-05-31"}),
+        lambda: world.service.unmap_subscription(other, "s1"),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    assert world.service.list_operations(other)["total"] == 0
+    assert [s["id"] for s in world.service.list_subscriptions(other)["items"]] == []
+    with pytest.raises(Forbidden):
+        world.service.create_reseller(other, {"id": "r3", "name": "Three"})
+    assert world.service.get_subscription(Actor("r1"), "s1")["id"] == "s1"
+
+
+def test_connection_secret_is_never_answered(world: World) -> None:
+    assert all(
+        "secret" not in c and "do-not-leak" not in str(c) for c in world.service.list_connections(ADMIN)
+    )
+
+
+def test_failed_delivery_can_be_retried_after_the_cause_is_fixed(world: World) -> None:
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
+    map_s1(world)  # the sandbox rejects: Autotask posted May, contractsync did not know yet
+    world.deliver()
+    [failed] = world.service.list_operations(ADMIN, status="failed")["items"]
+    assert "posted" in (failed["adjustments"][0]["error"] or "")
+    assert failed["can_retry"] is True
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31))
+    retried = world.service.retry_operation(ADMIN, failed["id"])
+    assert retried["status"] == "pending"
+    world.deliver()
+    assert world.service.get_operation(ADMIN, failed["id"])["status"] == "succeeded"
+    assert world.autotask.units_on(1000, date(2024, 5, 20)) == 10
+    with pytest.raises(Conflict):
+        world.service.retry_operation(ADMIN, failed["id"])
+
+
+def test_reconciliation_reports_a_manual_edit_with_its_money_impact_and_repairs_it(world: World) -> None:
+    map_s1(world)
+    world.deliver()
+    # Someone adds 3 units by hand in Autotask from 1 July.
+    world.autotask.create_adjustment(
+        AdjustmentRequest(100, 1000, date(2024, 7, 1), 3, Decimal("12"), Decimal("10"))
+    )
+    report = world.service.reconciliation(ADMIN, "at-r1")
+    assert report["differences"] and report["differences"][0]["date"] == "2024-07-01"
+    assert (
+        report["differences"][0]["expected_units"] == 10 and report["differences"][0]["autotask_units"] == 13
+    )
+    assert report["differences"][0]["money_impact"] == "-36.0000"
+    assert world.autotask.units_on(1000, date(2024, 8, 1)) == 13  # a report changes nothing
+    fixed = world.service.reconciliation(ADMIN, "at-r1", fix=True)
+    assert fixed["fixed"] == 1
+    world.deliver()
+    assert world.autotask.units_on(1000, date(2024, 8, 1)) == 10
+    # 1 July already has the manual adjustment, so the repair is dated 2 July: only that one day
+    # stays different, and the record says so.
+    [left] = world.service.reconciliation(ADMIN, "at-r1")["differences"]
+    assert (left["date"], left["period_end"]) == ("2024-07-01", "2024-07-01")
+    [repair] = fixed["operations"]
+    assert repair["type"] == "ReconcileContractServiceOnConnection"
+    assert any("2024-07-01" in note for note in repair["notes"])
+
+
+def test_concurrent_operations_on_one_subscription_serialise(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    map_s1(world)
+    quantities = list(range(20, 40))
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(
+            lambda q: world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": q}), quantities
+        ))  # fmt: skip
+    assert all(len(a) == 1 for a in answers)
+    view = world.service.get_subscription(ADMIN, "s1")
+    assert view["version"] == 1 + len(quantities)
+    world.deliver()
+    # Whatever order they ran in, Autotask ends at the quantity of the last one applied.
+    assert world.autotask.units_on(1000, date(2024, 5, 20)) == view["quantity"]
+    assert len(world.autotask.adjustments(1000)) == 1
