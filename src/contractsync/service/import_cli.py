@@ -49,7 +49,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def partner_center(
     files: list[Path] = typer.Argument(
-        ..., help="Partner Center JSON: subscriptions, collections, transitions"
+        ..., metavar="FILE", help="Partner Center JSON: subscriptions, collections, transitions"
     ),
     preview: bool = typer.Option(False, "--preview", help="compute every operation; store and send nothing"),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table or json"),

@@ -72,6 +72,7 @@ class ImportReport:
                 "file": r["file"],
                 "record": r["record"],
                 "subscription_id": r["subscription_id"],
+                "field": r.get("field"),  # the Partner Center field, for a record that could not be read
                 "message": r["reason"],
             }
             for r in self.records
@@ -127,7 +128,8 @@ def import_partner_center(
 
     for document in docs:
         for error in document.errors:
-            step(_record(error.source, error.record, None, "unreadable", FAILED, str(error)))
+            unreadable = _record(error.source, error.record, None, "unreadable", FAILED, str(error))
+            step({**unreadable, "field": error.field})
     for document in docs:
         for transition in document.transitions:
             step(run.transition(transition, incoming))
@@ -228,7 +230,8 @@ class _Run:
         result["operations"].append({"type": "create", "body": body, "status": "previewed", "error": None})
         if self.preview:
             result["outcome"] = NEW
-            result["reason"] = f"would be created for customer {customer['id']}"
+            then = " (then suspended)" if pc.status is SubscriptionStatus.SUSPENDED else ""
+            result["reason"] = f"would be created for customer {customer['id']}{then}"
             return result
         try:
             self.service.create_subscription(self.actor, body)
@@ -294,6 +297,10 @@ class _Run:
             return result
         # A legacy UpgradeResult has no quantity: a legacy upgrade moves the whole subscription.
         quantity = t.quantity if t.quantity is not None else int(source["quantity"])
+        if quantity == 0:
+            # Only possible for a legacy result: every seat left already, i.e. it was imported before.
+            result["reason"] = f"source subscription {source['id']} has no seats left to move"
+            return result
         body: JSON = {"type": "upgrade", "target_subscription_id": target["id"], "quantity": quantity}
         if t.occurred_on is not None:
             body["effective_date"] = t.occurred_on.isoformat()

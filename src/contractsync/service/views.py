@@ -14,7 +14,6 @@ from contractsync.adapters.db.tables import (
     adjustments,
     connection_operations,
     customer_mappings,
-    manual_actions,
 )
 from contractsync.domain.money import format_money, format_percent
 from contractsync.domain.pricing import unit_pricing

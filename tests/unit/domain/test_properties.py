@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -108,7 +109,8 @@ def build(
     return scenario, margin_checks
 
 
-@settings(max_examples=150, deadline=None)
+# CONTRACTSYNC_PROPERTY_EXAMPLES=5000 for a longer soak than CI's default.
+@settings(max_examples=int(os.environ.get("CONTRACTSYNC_PROPERTY_EXAMPLES", "150")), deadline=None)
 @given(st.lists(step, min_size=1, max_size=25), st.decimals("0.01", "999.99", places=4).map(str))
 def test_random_operation_sequences_keep_autotask_exact(
     steps: list[tuple[int, int, tuple[str, object]]], list_price: str

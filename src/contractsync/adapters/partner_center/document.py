@@ -60,7 +60,8 @@ def read_document(path: Path) -> PartnerCenterDocument:
 
 def parse_document(data: bytes | str, source: str) -> PartnerCenterDocument:
     parsed = _load_json(data, source)
-    root = lower_keys(parsed, source, WHOLE)
+    # Keys are lower-cased per record (in `_add`), so a bad record fails alone; here only the top.
+    root = _shallow(parsed, source)
     if isinstance(root, list):
         return _collection(root, source, "Collection", "")
     if not isinstance(root, dict):
@@ -82,8 +83,20 @@ def parse_document(data: bytes | str, source: str) -> PartnerCenterDocument:
     if isinstance(parser_or_reason, str):
         document.ignored_reason = parser_or_reason
         return document
-    document.kind = _add(document, parser_or_reason, Fields(root, source, WHOLE))
+    document.kind = _add(document, parser_or_reason, parsed, WHOLE)
     return document
+
+
+def _shallow(value: Any, source: str) -> Any:
+    """The top-level object with lower-cased keys (to find `items`, `attributes`, …); lists as they are."""
+    if not isinstance(value, dict):
+        return value
+    keys = [key.lower() for key in value]
+    for wrapper in ("items", "transition"):
+        if keys.count(wrapper) > 1:
+            raise PartnerCenterFormatError(source, WHOLE, wrapper, "appears twice with different letter case")
+    # Other duplicates are reported with the record they belong to (see `lower_keys`).
+    return {key.lower(): item for key, item in value.items()}
 
 
 def _load_json(data: bytes | str, source: str) -> Any:
@@ -115,7 +128,9 @@ def _decode(data: bytes, source: str) -> str:
 
 def _object_type(obj: Mapping[str, Any]) -> str | None:
     attributes = obj.get("attributes")
-    value = attributes.get("objecttype") if isinstance(attributes, Mapping) else None
+    if not isinstance(attributes, Mapping):
+        return None
+    value = next((v for k, v in attributes.items() if k.lower() == "objecttype"), None)
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
@@ -165,7 +180,7 @@ def _collection(items: list[Any], source: str, object_type: str, label: str) -> 
         if not isinstance(item, dict):
             document.errors.append(PartnerCenterFormatError(source, record, None, "is not a JSON object"))
             continue
-        _, parser_or_reason = _classify(item)
+        _, parser_or_reason = _classify({key.lower(): value for key, value in item.items()})
         if parser_or_reason is None:
             document.errors.append(
                 PartnerCenterFormatError(source, record, None, "is not a subscription or a transition")
@@ -173,7 +188,7 @@ def _collection(items: list[Any], source: str, object_type: str, label: str) -> 
         elif isinstance(parser_or_reason, str):
             reasons.append(parser_or_reason)
         else:
-            kinds.add(_add(document, parser_or_reason, Fields(item, source, record)))
+            kinds.add(_add(document, parser_or_reason, item, record))
     if kinds == {DocumentKind.TRANSITIONS}:
         document.kind = DocumentKind.TRANSITIONS
     elif kinds or document.errors or not reasons:
@@ -183,11 +198,11 @@ def _collection(items: list[Any], source: str, object_type: str, label: str) -> 
     return document
 
 
-def _add(document: PartnerCenterDocument, parser: Parser, fields: Fields) -> DocumentKind:
+def _add(document: PartnerCenterDocument, parser: Parser, raw: Any, record: str) -> DocumentKind:
     """Parse one record into the document (or its errors); answers what kind of record it is."""
     kind = DocumentKind.SUBSCRIPTIONS if parser is parse_subscription else DocumentKind.TRANSITIONS
     try:
-        parsed = parser(fields)
+        parsed = parser(Fields(lower_keys(raw, document.source, record), document.source, record))
     except PartnerCenterFormatError as error:
         document.errors.append(error)
         return kind

@@ -103,8 +103,11 @@ def _kind_from_product_type(product_type: Fields, offer_id: str) -> OfferKind:
         found = OfferKind.AZURE_PLAN
     else:
         raise product_type.error("id", f"{raw!r} is not a product type contractsync knows")
-    if is_guid(offer_id):
-        raise product_type.error("id", f"{raw!r} does not fit the legacy offer GUID {offer_id}")
+    if not _NCE_OFFER.match(offer_id):
+        raise product_type.error(
+            "id",
+            f"{raw!r} is a new-commerce product type, but offerId {offer_id!r} is not product:sku:availability",
+        )
     return found
 
 
