@@ -199,7 +199,11 @@ def sweep(
                 select(connections.c.reseller_id).where(connections.c.id == connection_id)
             ).scalar_one()
             own = {r.id for r in uow.session.execute(query.where(subscriptions.c.reseller_id == reseller_id))}
-        groups = {k: [i for i in g if k is not None or i in own] for k, g in groups.items() if k in (connection_id, None)}
+        groups = {
+            k: [i for i in g if k is not None or i in own]
+            for k, g in groups.items()
+            if k in (connection_id, None)
+        }
     total = sum(len(g) for g in groups.values())
     counts: dict[str, int] = defaultdict(int)
     answer: list[JSON] = []

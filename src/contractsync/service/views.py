@@ -198,7 +198,6 @@ def alert(row: Any) -> JSON:
     }
 
 
-
 def operation_summaries(session: Session, ids: list[int]) -> list[JSON]:
     """Records without their adjustments, in one query (for answers about thousands of records)."""
     if not ids:
