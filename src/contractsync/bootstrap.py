@@ -78,16 +78,14 @@ def build_app_service(
     return service
 
 
-def build_web_app(service: ContractSync) -> Any:
-    """API and console on one FastAPI app."""
+def build_web_app(service: ContractSync, settings: Settings | None = None) -> Any:
+    """API and console on one FastAPI app; the console's session key is kept in the data dir."""
     from contractsync.api.app import create_api
+    from contractsync.web.keys import load_or_create_session_key
+    from contractsync.web.routes import register_console
 
     app = create_api(service)
-    try:
-        from contractsync.web.routes import register_console
-    except ImportError:  # the console is optional for API-only deployments
-        return app
-    register_console(app, service)
+    register_console(app, service, session_key=load_or_create_session_key((settings or Settings()).data_dir))
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -17,6 +18,7 @@ from contractsync.domain.decisions import Effect
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordType
 from contractsync.domain.model import SubscriptionMapping
+from contractsync.domain.money import format_money
 from contractsync.domain.pricing import unit_pricing
 from contractsync.service import validation as v
 from contractsync.service import views
@@ -223,24 +225,28 @@ def search(ctx: ServiceContext, actor: Actor, connection_id: str, what: str, **f
         connection = visible_connection(uow.session, actor, connection_id)
     connector = ctx.connector_for(connection)
     if what == "contracts":
-        company_id = filters.get("company_id")
-        found = connector.find_contracts(company_id) if company_id else connector.find_contracts(None)
-        return [_contract_json(c) for c in found]
+        return [_contract_json(c) for c in connector.find_contracts(filters.get("company_id"))]
     if what == "contract_services":
+        names = {s.id: s.name for s in connector.find_services()}
         return [
             {
                 "id": line.id,
                 "contract_id": line.contract_id,
                 "service_id": line.service_id,
-                "unit_price": str(line.unit_price) if line.unit_price is not None else None,
-                "unit_cost": str(line.unit_cost) if line.unit_cost is not None else None,
+                "service_name": names.get(line.service_id),
+                "unit_price": _money(line.unit_price),
+                "unit_cost": _money(line.unit_cost),
             }
             for line in connector.find_contract_services(filters["contract_id"])
         ]
     return [
-        {"id": s.id, "name": s.name, "unit_price": str(s.unit_price) if s.unit_price is not None else None}
+        {"id": s.id, "name": s.name, "unit_price": _money(s.unit_price), "unit_cost": _money(s.unit_cost)}
         for s in connector.find_services(filters.get("name"))
     ]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format_money(value)
 
 
 def _contract_json(contract: Any) -> JSON:
@@ -248,9 +254,9 @@ def _contract_json(contract: Any) -> JSON:
     end: date = contract.end_date
     return {
         "id": contract.id,
-        "name": getattr(contract, "name", None),
-        "company_id": getattr(contract, "company_id", None),
+        "name": contract.name,
+        "company_id": contract.company_id,
         "start_date": start.isoformat(),
         "end_date": end.isoformat(),
-        "period_type": getattr(contract, "period_type", None),
+        "period_type": period_type_name(contract.period_type),
     }

@@ -99,8 +99,10 @@ class AutotaskConnector:
         rows = self._client.query("Companies", conditions or [f.everything()])
         return [_parse(Company.from_wire, row, "Companies") for row in rows]
 
-    def find_contracts(self, company_id: int) -> list[Contract]:
-        rows = self._client.query("Contracts", [f.eq("companyID", company_id)])
+    def find_contracts(self, company_id: int | None = None) -> list[Contract]:
+        """The contracts of one company, or of every company."""
+        condition = f.eq("companyID", company_id) if company_id is not None else f.everything()
+        rows = self._client.query("Contracts", [condition])
         return [_parse(Contract.from_wire, row, "Contracts") for row in rows]
 
     def get_contract(self, contract_id: int) -> Contract:

@@ -1,0 +1,194 @@
+"""`contractsync demo`: the embedded default in one process.
+
+SQLite (migrated to head), the Autotask sandbox with its demo data persisted next to the
+database, the delivery worker in a background thread, sample data on first start, and the API
+plus web console served by uvicorn. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
+from contractsync.adapters.clock import SystemClock, SystemSleeper
+from contractsync.adapters.logging import configure_logging
+from contractsync.adapters.secrets import SecretBox
+from contractsync.bootstrap import build_app_service, build_sessions, secret_box, worker_connectors
+from contractsync.delivery.scheduler import DailySweepScheduler
+from contractsync.delivery.wakeup import PollingWaker
+from contractsync.delivery.worker import Worker
+from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
+from contractsync.sandbox.seed import seed_demo
+from contractsync.sandbox.server import SandboxServer
+from contractsync.sandbox.state import SandboxConfig
+from contractsync.service.actor import ADMIN
+from contractsync.service.facade import ContractSync
+from contractsync.settings import Settings
+from contractsync.web.keys import load_or_create_session_key, read_or_create_private_file
+
+ADMIN_TOKEN_FILE = "admin-token"
+SANDBOX_DATA_FILE = "sandbox.json"
+
+
+def sandbox_data_file(settings: Settings) -> Path:
+    """Next to a SQLite database (deleting one without the other would make them disagree about
+    what Autotask holds); in the data dir otherwise."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        database = Path(str(url.database))
+        return database.with_name(database.stem + ".sandbox.json")
+    return settings.data_dir / SANDBOX_DATA_FILE
+
+
+def admin_token(service: ContractSync, settings: Settings) -> str:
+    """CONTRACTSYNC_ADMIN_TOKEN when set (build_app_service registers it); else one generated on
+    first start and kept in the data dir, so the printed token survives restarts."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    token = read_or_create_private_file(path, lambda: service.create_token(None).encode()).decode().strip()
+    service.create_token_value(None, token)  # idempotent; re-registers it on a fresh database
+    return token
+
+
+def sandbox_connectors(secrets_box: SecretBox, sandbox: SandboxServer) -> ConnectorCache:
+    """The demo connection always reaches this run's sandbox, whatever port it had when the
+    connection was stored (the sandbox gets a free port on every start)."""
+
+    def build(row: Any, box: SecretBox) -> Any:
+        if row.id == DEMO_CONNECTION_ID:
+            row = _RowWithBase(row, sandbox.base_url)
+        return connector_from_row(row, box)
+
+    return ConnectorCache(secrets_box, build)
+
+
+class _RowWithBase:
+    def __init__(self, row: Any, base_url: str) -> None:
+        self._row, self.base_url = row, base_url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+@dataclass
+class BackgroundWorker:
+    worker: Worker
+    stop: threading.Event
+    thread: threading.Thread
+
+    @classmethod
+    def start(cls, worker: Worker) -> BackgroundWorker:
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=worker.run_forever,
+            args=(stop, PollingWaker(SystemSleeper())),
+            name="contractsync-worker",
+            daemon=True,
+        )
+        thread.start()
+        return cls(worker, stop, thread)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=15)
+
+
+def build_demo_app(service: ContractSync, key: bytes) -> FastAPI:
+    from contractsync.api.app import create_api
+    from contractsync.web.routes import register_console
+
+    app = create_api(service)
+    register_console(app, service, session_key=key)
+    return app
+
+
+class DemoStack:
+    """Everything `contractsync demo` runs except the HTTP server: the sandbox, the service with
+    sample data, the worker thread and the app. The e2e tests serve `app` themselves."""
+
+    def __init__(self, settings: Settings, *, settle_seconds: int = 5) -> None:
+        self.settings = settings
+        self.settle_seconds = settle_seconds
+        self.clock = SystemClock()
+        self.sandbox = SandboxServer(SandboxConfig(seed="demo", data_file=sandbox_data_file(settings)))
+        self._background: BackgroundWorker | None = None
+
+    def start(self) -> DemoStack:
+        settings, clock, sandbox = self.settings, self.clock, self.sandbox
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        sandbox.start()
+        try:
+            connectors = sandbox_connectors(secret_box(settings), sandbox)
+            self.service = build_app_service(settings, clock=clock, connector_factory=connectors)
+            self.token = admin_token(self.service, settings)
+            if is_empty(self.service):
+                seeded = seed_demo(sandbox.state.store, clock.now().replace(tzinfo=None))  # idempotent: ids
+                access = SandboxAccess(
+                    sandbox.base_url,
+                    sandbox.username,
+                    sandbox.secret,
+                    sandbox.integration_code,
+                    seeded["companies"],
+                )
+                create_sample_data(self.service, access, clock.now().date(), self.settle_seconds)
+            self._background = BackgroundWorker.start(self._worker(connectors))
+            self.app = build_demo_app(self.service, load_or_create_session_key(settings.data_dir))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _worker(self, connectors: ConnectorCache) -> Worker:
+        sessions = build_sessions(self.settings, upgrade=False)
+        service = self.service
+        scheduler = DailySweepScheduler(
+            sessions, self.clock, lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()})
+        )
+
+        def daily_sweep() -> None:  # runs between delivery polls
+            scheduler.tick()
+
+        return Worker(sessions, worker_connectors(sessions, connectors), self.clock, tick=daily_sweep)
+
+    def stop(self) -> None:
+        if self._background is not None:
+            self._background.shutdown()
+            self._background = None
+        self.sandbox.stop()
+
+    def __enter__(self) -> DemoStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
+    configure_logging(json=False, level="INFO")
+    for noisy in ("httpx", "alembic"):  # a request line per Autotask call drowns what matters
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    with DemoStack(settings or Settings()) as stack:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        print(
+            f"contractsync demo is running ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n"
+            f"  console:       http://{shown_host}:{port}/\n"
+            f"  API docs:      http://{shown_host}:{port}/docs\n"
+            f"  admin token:   {stack.token}\n"
+            f"  database:      {stack.settings.database_url}\n"
+            f"  sandbox:       {stack.sandbox.base_url} (Autotask API at {stack.sandbox.api_url})\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        # uvicorn handles Ctrl-C (and SIGTERM) itself and returns; leaving the block stops the
+        # worker and the sandbox.
+        uvicorn.run(stack.app, host=host, port=port, log_config=None, timeout_graceful_shutdown=3)

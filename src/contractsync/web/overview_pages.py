@@ -1,0 +1,100 @@
+"""Manual actions (U1-U3), alerts (X5) and reconciliation with its money impact (X1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contractsync.service.errors import ServiceError
+from contractsync.web.calls import call, refusal_text
+from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.queries import clean
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/manual-actions")
+async def manual_actions(request: Request) -> Response:
+    actor = actor_of(request)
+    items: list[dict[str, Any]] = []
+    error = None
+    try:
+        items = await call(console_of(request).service.list_manual_actions, actor)
+    except ServiceError as exc:
+        error = refusal_text(exc)
+    return render(request, "manual_actions.html", {"page": "manual", "items": items, "error": error})
+
+
+@router.get("/alerts")
+async def alerts(request: Request) -> Response:
+    actor = actor_of(request)
+    items: list[dict[str, Any]] = []
+    error = None
+    try:
+        items = await call(console_of(request).service.list_alerts, actor)
+    except ServiceError as exc:
+        error = refusal_text(exc)
+    return render(request, "alerts.html", {"page": "alerts", "items": items, "error": error})
+
+
+def total_impact(differences: list[dict[str, Any]]) -> Decimal:
+    total = Decimal(0)
+    for difference in differences:
+        try:
+            total += Decimal(str(difference.get("money_impact") or 0))
+        except InvalidOperation:
+            continue
+    return total
+
+
+@router.get("/reconciliation")
+async def reconciliation(request: Request, connection_id: str | None = None) -> Response:
+    actor = actor_of(request)
+    service = console_of(request).service
+    connection_id = clean(connection_id)
+    connections: list[dict[str, Any]] = []
+    report: dict[str, Any] | None = None
+    error = None
+    try:
+        connections = await call(service.list_connections, actor)
+        if connection_id is None and len(connections) == 1:
+            connection_id = connections[0]["id"]
+        if connection_id is not None:
+            report = await call(service.reconciliation, actor, connection_id)
+    except ServiceError as exc:
+        error = refusal_text(exc)
+    differences = report["differences"] if report else []
+    return render(
+        request,
+        "reconciliation.html",
+        {
+            "page": "reconciliation",
+            "connections": connections,
+            "connection_id": connection_id or "",
+            "report": report,
+            "differences": differences,
+            "total_impact": total_impact(differences),
+            "error": error,
+        },
+    )
+
+
+@router.post("/reconciliation/fix")
+async def fix(request: Request) -> Response:
+    form = await checked_form(request)
+    actor = actor_of(request)
+    connection_id = str(form.get("connection_id") or "").strip()
+    session = session_of(request)
+    try:
+        result = await call(console_of(request).service.reconciliation, actor, connection_id, fix=True)
+    except ServiceError as exc:
+        session.say("error", f"Nothing was corrected: {refusal_text(exc)}")
+    else:
+        fixed = result.get("fixed", 0)
+        session.say("ok", f"{fixed} correcting adjustment{'s' if fixed != 1 else ''} queued for Autotask.")
+    return redirect(request, "/reconciliation?" + urlencode({"connection_id": connection_id}))

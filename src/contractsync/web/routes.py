@@ -1,0 +1,57 @@
+"""Mounting the web console on the API's FastAPI app.
+
+register_console(app, service) adds the pages at `/` (kept out of the OpenAPI document), the
+static files under `/assets/`, and the answers for "sign in first" and "CSRF token missing".
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from contractsync.service.facade import ContractSync
+from contractsync.web import audit_pages, auth_pages, mapping_pages, overview_pages, subscription_pages
+from contractsync.web.context import Console, CsrfRefused, SignInRequired, render, sign_in_redirect
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def register_console(
+    app: FastAPI,
+    service: ContractSync,
+    *,
+    secure_cookies: bool = False,
+    session_key: bytes | None = None,
+) -> None:
+    """`session_key` signs the session cookie; without one, a random key is used and every
+    restart signs everybody out (fine for tests, pass a stored key in production)."""
+    app.state.console = Console.build(
+        service, session_key or secrets.token_bytes(32), secure_cookies=secure_cookies
+    )
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="console-assets")
+    for module in (auth_pages, subscription_pages, audit_pages, mapping_pages, overview_pages):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        return sign_in_redirect(request, exc.next_path)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+        return render(
+            request,
+            "refused.html",
+            {
+                "page": "",
+                "title": "Form refused",
+                "message": "This form was not accepted because its security token is missing or out of date "
+                "(the page may be old, or you signed in again elsewhere). Nothing was changed. "
+                "Reload the page and try again.",
+            },
+            status=403,
+        )

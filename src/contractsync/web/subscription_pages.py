@@ -1,0 +1,137 @@
+"""Subscriptions: the list with sync badges, one subscription with its timeline, quantity changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contractsync.service.errors import NotFound, ServiceError
+from contractsync.web.calls import call, refusal_text
+from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.queries import clean, page_number
+
+router = APIRouter(include_in_schema=False)
+
+SYNC_STATES = [("synced", "Synced"), ("out_of_sync", "Out of sync"), ("unmapped", "Unmapped")]
+
+
+@router.get("/subscriptions")
+async def subscriptions(
+    request: Request, customer_id: str | None = None, sync_state: str | None = None, page: str | None = None
+) -> Response:
+    actor = actor_of(request)
+    service = console_of(request).service
+    customer_id, sync_state = clean(customer_id), clean(sync_state)
+    if sync_state not in (None, *(key for key, _ in SYNC_STATES)):
+        sync_state = None
+    error = None
+    listing: dict[str, Any] = {"items": [], "page": 1, "page_size": 50, "total": 0}
+    customers: list[dict[str, Any]] = []
+    try:
+        customers = await call(service.list_customers, actor)
+        listing = await call(
+            service.list_subscriptions,
+            actor,
+            customer_id=customer_id,
+            sync_state=sync_state,
+            page=page_number(page),
+            page_size=50,
+        )
+    except ServiceError as exc:
+        error = refusal_text(exc)
+    return render(
+        request,
+        "subscriptions.html",
+        {
+            "page": "subscriptions",
+            "listing": listing,
+            "customers": customers,
+            "customer_names": {c["id"]: c["name"] for c in customers},
+            "filters": {"customer_id": customer_id or "", "sync_state": sync_state or ""},
+            "sync_states": SYNC_STATES,
+            "error": error,
+        },
+    )
+
+
+async def _subscription_page(
+    request: Request,
+    subscription_id: str,
+    *,
+    preview: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+) -> Response:
+    actor = actor_of(request)
+    service = console_of(request).service
+    try:
+        subscription = await call(service.get_subscription, actor, subscription_id)
+    except NotFound:
+        return render(
+            request,
+            "not_found.html",
+            {"page": "subscriptions", "what": f"Subscription {subscription_id}", "back": "/subscriptions"},
+            status=404,
+        )
+    timeline: dict[str, Any] = {"items": [], "page": 1, "page_size": 50, "total": 0}
+    customer: dict[str, Any] | None = None
+    try:
+        timeline = await call(service.list_operations, actor, subscription_id=subscription_id, page_size=50)
+        customer = next(
+            (c for c in await call(service.list_customers, actor) if c["id"] == subscription["customer_id"]),
+            None,
+        )
+    except ServiceError as exc:
+        error = error or refusal_text(exc)
+    return render(
+        request,
+        "subscription.html",
+        {
+            "page": "subscriptions",
+            "sub": subscription,
+            "customer": customer,
+            "timeline": timeline,
+            "preview": preview,
+            "error": error,
+        },
+        status=422 if error and preview is None else 200,
+    )
+
+
+@router.get("/subscriptions/{subscription_id}")
+async def subscription(request: Request, subscription_id: str) -> Response:
+    return await _subscription_page(request, subscription_id)
+
+
+@router.post("/subscriptions/{subscription_id}/quantity")
+async def change_quantity(request: Request, subscription_id: str) -> Response:
+    form = await checked_form(request)
+    actor = actor_of(request)
+    raw_quantity = str(form.get("quantity") or "").strip()
+    if not raw_quantity.isdigit():
+        return await _subscription_page(
+            request, subscription_id, error="The quantity must be a whole number of licences, 0 or more."
+        )
+    body: dict[str, Any] = {"type": "update_quantity", "quantity": int(raw_quantity)}
+    effective_date = str(form.get("effective_date") or "").strip()
+    if effective_date:
+        body["effective_date"] = effective_date
+    preview = form.get("action") == "preview"
+    if preview:
+        body["preview"] = True
+    try:
+        records = await call(console_of(request).service.apply_operation, actor, subscription_id, body)
+    except ServiceError as exc:
+        return await _subscription_page(request, subscription_id, error=refusal_text(exc))
+    if preview:
+        return await _subscription_page(request, subscription_id, preview=records)
+    count = len(records)
+    session_of(request).say(
+        "ok",
+        f"Quantity change to {body['quantity']} recorded "
+        f"({count} connection operation{'s' if count != 1 else ''}). "
+        "Adjustments go to Autotask once the settle time has passed.",
+    )
+    return redirect(request, f"/subscriptions/{subscription_id}")

@@ -1,0 +1,71 @@
+"""E2E fixtures: Debian's Chromium through Playwright, and the demo stack served on a free port."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from contractsync.demo import DemoStack
+from contractsync.settings import Settings
+from tests.e2e.browser import CHROMIUM_ARGS, DESKTOP, SCREENSHOTS, chromium_path
+from tests.e2e.serve import ThreadedServer
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    path = chromium_path()
+    if not path.exists():
+        pytest.skip(
+            f"no Chromium at {path}: install Debian's `chromium` package or set CONTRACTSYNC_CHROMIUM"
+        )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class LiveConsole:
+    url: str
+    token: str
+    stack: DemoStack
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    """The real thing: SQLite, the sandbox, sample data, the worker, API + console (settle 0 s)."""
+    root: Path = tmp_path_factory.mktemp("console")
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'contractsync.db'}",
+        data_dir=root / "data",
+        admin_token=None,
+        secret_key=None,
+    )
+    with DemoStack(settings, settle_seconds=0) as stack, ThreadedServer(stack.app) as server:
+        yield LiveConsole(server.url, stack.token, stack)
+
+
+SIGNED_IN_URL = re.compile(r"^[^?]*/subscriptions$")  # not /signin?next=/subscriptions
+
+
+def sign_in(browser: Browser, live: LiveConsole, viewport: dict[str, int] = DESKTOP) -> Page:
+    """A new browser context (own cookies) signed in with the admin token; answers its page."""
+    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.goto(f"{live.url}/subscriptions")
+    page.fill("#token", live.token)
+    page.click("form[action='/signin'] button[type=submit]")
+    page.wait_for_url(SIGNED_IN_URL)
+    return page
+
+
+def screenshot(page: Page, name: str) -> Path:
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
