@@ -45,29 +45,25 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("only the provider's admin token may do this")
 
 
-def visible_reseller(session: Session, actor: Actor, reseller_id: str) -> Any:
-    row = session.execute(select(resellers).where(resellers.c.id == reseller_id)).first()
-    if row is None or not actor.can_see(row.id):
-        raise NotFound(f"reseller {reseller_id} not found")
+def _visible(session: Session, actor: Actor, table: Any, key: str, what: str) -> Any:
+    """The row with id `key`, or NotFound — also for another reseller's rows, so ids don't leak."""
+    row = session.execute(select(table).where(table.c.id == key)).first()
+    if row is None or not actor.can_see(row.id if table is resellers else row.reseller_id):
+        raise NotFound(f"{what} {key} not found")
     return row
+
+
+def visible_reseller(session: Session, actor: Actor, reseller_id: str) -> Any:
+    return _visible(session, actor, resellers, reseller_id, "reseller")
 
 
 def visible_customer(session: Session, actor: Actor, customer_id: str) -> Any:
-    row = session.execute(select(customers).where(customers.c.id == customer_id)).first()
-    if row is None or not actor.can_see(row.reseller_id):
-        raise NotFound(f"customer {customer_id} not found")
-    return row
+    return _visible(session, actor, customers, customer_id, "customer")
 
 
 def visible_subscription(session: Session, actor: Actor, subscription_id: str) -> Any:
-    row = session.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).first()
-    if row is None or not actor.can_see(row.reseller_id):
-        raise NotFound(f"subscription {subscription_id} not found")
-    return row
+    return _visible(session, actor, subscriptions, subscription_id, "subscription")
 
 
 def visible_connection(session: Session, actor: Actor, connection_id: str) -> Any:
-    row = session.execute(select(connections).where(connections.c.id == connection_id)).first()
-    if row is None or not actor.can_see(row.reseller_id):
-        raise NotFound(f"connection {connection_id} not found")
-    return row
+    return _visible(session, actor, connections, connection_id, "connection")
