@@ -117,3 +117,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak tests (@pytest.mark.slow) run only when asked: `-m slow` or CONTRACTSYNC_SOAK=1."""
+    if os.environ.get("CONTRACTSYNC_SOAK") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="soak test: run with -m slow or CONTRACTSYNC_SOAK=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -141,17 +141,24 @@ def claim_service(
     return None
 
 
-def renew_lease(session: Session, claim: ServiceClaim, now: datetime, lease_seconds: float) -> bool:
-    """Extend our lease; False when it is no longer ours (another worker took the service over)."""
+@dataclass(frozen=True)
+class Lease:
+    """A renewed lease, with the service's units-unknown flag read in the same statement."""
+
+    units_unknown: bool
+
+
+def renew_lease(session: Session, claim: ServiceClaim, now: datetime, lease_seconds: float) -> Lease | None:
+    """Extend our lease; None when it is no longer ours (another claim took the service over)."""
     renewed = session.execute(
         update(_state)
         .where(
             _service_key(claim.connection_id, claim.contract_service_id), _state.c.lease_owner == claim.token
         )
         .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
-        .returning(_state.c.lease_owner)
+        .returning(_state.c.units_unknown)
     ).first()
-    return renewed is not None
+    return None if renewed is None else Lease(bool(renewed[0]))
 
 
 def release_lease(session: Session, claim: ServiceClaim) -> None:
@@ -161,14 +168,6 @@ def release_lease(session: Session, claim: ServiceClaim) -> None:
             _service_key(claim.connection_id, claim.contract_service_id), _state.c.lease_owner == claim.token
         )
         .values(lease_owner=None, lease_expires_at=None)
-    )
-
-
-def units_unknown(session: Session, claim: ServiceClaim) -> bool:
-    return bool(
-        session.execute(
-            select(_state.c.units_unknown).where(_service_key(claim.connection_id, claim.contract_service_id))
-        ).scalar_one()
     )
 
 

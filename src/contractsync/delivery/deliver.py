@@ -63,43 +63,53 @@ class ServiceDelivery:
         self._on_call = on_call
 
     def run(self) -> int:
-        """Deliver due rows until none is due or the lease is lost; answer how many steps ran."""
+        """Deliver due rows until none is due or the lease is lost; answer how many steps ran.
+
+        Recording one row's outcome and preparing the next row share a transaction, so a row
+        costs one commit before its call and one after (the next row's "before").
+        """
         steps = 0
         try:
-            while (plan := self._begin_step()) is not None:
+            plan = self._begin_step()
+            while plan is not None:
                 steps += 1
                 if plan.verify_window is not None:
-                    self._verify(plan)
-                elif plan.request is not None:
-                    self._send(plan.row, plan.request)
+                    plan = self._verify(plan)
+                else:
+                    assert plan.request is not None
+                    plan = self._send(plan.row, plan.request)
         finally:
             with transaction(self._factory) as session:
                 claims.release_lease(session, self._claim)
         return steps
 
-    # -- step 1 -----------------------------------------------------------------------------
+    # -- before the call ---------------------------------------------------------------------
 
     def _begin_step(self) -> Plan | None:
+        with transaction(self._factory) as session:
+            lease = self._lease(session)
+            return None if lease is None else self._plan(session, lease.units_unknown)
+
+    def _plan(self, session: Session, units_unknown: bool) -> Plan | None:
+        """Pick the service's head row and decide: verify, send (marked `sending`), or stop."""
+        now = self._clock.now()
         while True:
-            with transaction(self._factory) as session:
-                now = self._clock.now()
-                if not claims.renew_lease(session, self._claim, now, self._config.lease_seconds):
-                    return None
-                row = claims.head_row(session, self._claim.connection_id, self._claim.contract_service_id)
-                if row is None or not claims.is_due(row, now):
-                    return None
-                if row.status == AdjustmentStatus.SENDING:
-                    # Its lease expired mid-call (the worker died): the outcome is unknown.
-                    claims.set_units_unknown(session, self._claim, True)
-                    outcome.back_to_pending(session, row)
-                if claims.units_unknown(session, self._claim):
-                    ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
-                    return Plan(row, verify_window=verify.read_window(ledger, row))
-                request = self._request_for(session, row, now)
-                if request is not None:
-                    lease_until = now + timedelta(seconds=self._config.lease_seconds)
-                    outcome.mark_sending(session, row, self._claim.token, lease_until, _request_json(request))
-                    return Plan(row, request=request)
+            row = claims.head_row(session, self._claim.connection_id, self._claim.contract_service_id)
+            if row is None or not claims.is_due(row, now):
+                return None
+            if row.status == AdjustmentStatus.SENDING:
+                # Its lease expired mid-call (the worker died): the outcome is unknown.
+                claims.set_units_unknown(session, self._claim, True)
+                outcome.back_to_pending(session, row)
+                units_unknown = True
+            if units_unknown:
+                ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+                return Plan(row, verify_window=verify.read_window(ledger, row))
+            request = self._request_for(session, row, now)
+            if request is not None:
+                lease_until = now + timedelta(seconds=self._config.lease_seconds)
+                outcome.mark_sending(session, row, self._claim.token, lease_until, _request_json(request))
+                return Plan(row, request=request)
             # Nothing differed: recorded as sent without a call; look at the next row.
 
     def _request_for(self, session: Session, row: Adjustment, now: datetime) -> AdjustmentRequest | None:
@@ -135,31 +145,32 @@ class ServiceDelivery:
 
     # -- the call and step 2 ----------------------------------------------------------------
 
-    def _send(self, row: Adjustment, request: AdjustmentRequest) -> None:
+    def _send(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
         self._on_call("create_adjustment")
         try:
             autotask_id = self._connector.create_adjustment(request)
         except PsaError as error:
-            self._record_error(row, error)
-            return
+            return self._record_error(row, error)
         except Exception as error:  # a bug or a transport surprise: the request may have gone out
             log.exception("connector raised a non-PsaError; treating the outcome as unknown")
-            self._record_error(row, PsaError(ErrorKind.SERVER_ERROR, f"unexpected error: {error!r}"))
-            return
+            return self._record_error(row, PsaError(ErrorKind.SERVER_ERROR, f"unexpected error: {error!r}"))
         response = last_exchange_json(self._connector)
         with transaction(self._factory) as session:
-            current = self._still_sending(session, row.id)
-            if current is not None:
-                outcome.record_sent(
-                    session,
-                    current,
-                    self._clock.now(),
-                    unit_change=request.unit_change,
-                    autotask_id=autotask_id,
-                    response_json=response or {"itemId": autotask_id},
-                )
+            lease = self._lease(session)
+            current = self._still_sending(session, row.id) if lease else None
+            if lease is None or current is None:
+                return None  # another claim took the service over; it will verify
+            outcome.record_sent(
+                session,
+                current,
+                self._clock.now(),
+                unit_change=request.unit_change,
+                autotask_id=autotask_id,
+                response_json=response or {"itemId": autotask_id},
+            )
+            return self._plan(session, lease.units_unknown)
 
-    def _verify(self, plan: Plan) -> None:
+    def _verify(self, plan: Plan) -> Plan | None:
         row, window = plan.row, plan.verify_window
         assert window is not None
         self._on_call("service_units")
@@ -167,11 +178,10 @@ class ServiceDelivery:
             periods = self._connector.service_units(row.contract_service_id, window[0], window[1])
         except PsaError as error:
             # A failed read changes nothing in Autotask: retry it later, or give up for good.
-            self._record_error(row, error, after_send=False)
-            return
+            return self._record_error(row, error, after_send=False)
         with transaction(self._factory) as session:
-            if not self._still_ours(session):
-                return
+            if self._lease(session) is None:
+                return None
             ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
             rebuilt = verify.rebuild(periods, ledger, window)
             ledger_repo.replace_from(
@@ -180,8 +190,9 @@ class ServiceDelivery:
             claims.set_units_unknown(session, self._claim, False)
             current = outbox.get(session, row.id)
             if current.status == AdjustmentStatus.PENDING and verify.already_applied(periods, current):
+                # No entry on the date: a period boundary that changed nothing (already in force).
                 change = next(
-                    e.unit_change for e in rebuilt.entries if e.effective_date == row.effective_date
+                    (e.unit_change for e in rebuilt.entries if e.effective_date == row.effective_date), 0
                 )
                 outcome.record_sent(
                     session,
@@ -193,21 +204,27 @@ class ServiceDelivery:
                     note=f"adjustment {row.id}: outcome was unknown; Autotask shows it applied",
                     write_ledger=False,
                 )
+            return self._plan(session, units_unknown=False)
 
-    def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> None:
+    def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> Plan | None:
         exchange = last_exchange_json(self._connector)
         unknown = error.outcome_unknown or (
             error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
         )
         with transaction(self._factory) as session:
+            lease = self._lease(session)
+            if lease is None:
+                return None
             current = (
                 self._still_sending(session, row.id) if after_send else self._still_pending(session, row.id)
             )
             if current is None:
-                return  # another claim took the service over; it will verify
+                return None  # another claim took the service over; it will verify
             now = self._clock.now()
+            units_unknown = lease.units_unknown
             if unknown and after_send:
                 claims.set_units_unknown(session, self._claim, True)
+                units_unknown = True
             if exchange is not None:
                 outcome.keep_response(session, current, exchange)
             if error.final and not unknown:
@@ -224,21 +241,17 @@ class ServiceDelivery:
                 )
                 retry_at = now + timedelta(seconds=delay)
                 outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
+            return self._plan(session, units_unknown)
 
-    def _still_ours(self, session: Session) -> bool:
-        now = self._clock.now()
-        return claims.renew_lease(session, self._claim, now, self._config.lease_seconds)
+    def _lease(self, session: Session) -> claims.Lease | None:
+        return claims.renew_lease(session, self._claim, self._clock.now(), self._config.lease_seconds)
 
     def _still_pending(self, session: Session, row_id: int) -> Adjustment | None:
-        if not self._still_ours(session):
-            return None
         current = outbox.get(session, row_id)
         return current if current.status == AdjustmentStatus.PENDING else None
 
     def _still_sending(self, session: Session, row_id: int) -> Adjustment | None:
         """The row as we left it before the call, or None when another claim has taken over."""
-        if not self._still_ours(session):
-            return None
         current = outbox.get(session, row_id)
         if current.status != AdjustmentStatus.SENDING or current.lease_owner != self._claim.token:
             return None

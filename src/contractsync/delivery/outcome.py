@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import ledger_repo, operations
@@ -78,25 +78,22 @@ def record_sent(
 
 
 def _supersede_earlier_failures(session: Session, row: Adjustment) -> set[int]:
-    """F1: a later success carries the net effect of earlier failed rows of the same service."""
-    earlier = session.execute(
-        select(adjustments.c.id, adjustments.c.operation_id).where(
+    """F1: a later success carries the net effect of earlier failed rows of the same service.
+
+    Their error text stays: Autotask's message is still why each of them failed.
+    """
+    superseded = session.execute(
+        update(adjustments)
+        .where(
             adjustments.c.connection_id == row.connection_id,
             adjustments.c.contract_service_id == row.contract_service_id,
             adjustments.c.status == S.FAILED,
             adjustments.c.id < row.id,
         )
+        .values(status=S.SUPERSEDED.value)
+        .returning(adjustments.c.operation_id)
     ).all()
-    if not earlier:
-        return set()
-    session.execute(
-        update(adjustments)
-        .where(adjustments.c.id.in_([r.id for r in earlier]))
-        .values(
-            status=S.SUPERSEDED.value, error_kind="superseded", error=f"superseded by adjustment {row.id}"
-        )
-    )
-    return {r.operation_id for r in earlier}
+    return {int(r[0]) for r in superseded}
 
 
 def record_failed(session: Session, row: Adjustment, now: datetime, error: str, kind: str) -> None:

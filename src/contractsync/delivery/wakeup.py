@@ -40,11 +40,12 @@ class PostgresNotifyWaker:
         )
         self._conn = psycopg.connect(dsn, autocommit=True)
         self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        self.notifications = 0
 
     def wait(self, timeout: float) -> None:
         # The poll interval stays the upper bound: a missed notification only costs latency.
         for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            break
+            self.notifications += 1
 
     def close(self) -> None:
         self._conn.close()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db.records import LedgerEntry
+from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import ledger
 
 
@@ -35,32 +37,30 @@ def record(
     entry: LedgerEntry,
 ) -> None:
     """Add an adjustment Autotask now holds; merges into an entry already on that date."""
-    key = (
-        (ledger.c.connection_id == connection_id)
-        & (ledger.c.contract_service_id == contract_service_id)
-        & (ledger.c.effective_date == entry.effective_date)
+    dialect = postgresql if is_postgres(session) else sqlite
+    statement = dialect.insert(ledger).values(
+        connection_id=connection_id,
+        contract_service_id=contract_service_id,
+        effective_date=entry.effective_date,
+        unit_change=entry.unit_change,
+        unit_price=entry.unit_price,
+        unit_cost=entry.unit_cost,
+        autotask_id=entry.autotask_id,
+        adjustment_id=entry.adjustment_id,
     )
-    existing = session.execute(select(ledger.c.unit_change).where(key)).first()
-    values = {
-        "unit_price": entry.unit_price,
-        "unit_cost": entry.unit_cost,
-        "autotask_id": entry.autotask_id,
-        "adjustment_id": entry.adjustment_id,
-    }
-    if existing is None:
-        session.execute(
-            insert(ledger).values(
-                connection_id=connection_id,
-                contract_service_id=contract_service_id,
-                effective_date=entry.effective_date,
-                unit_change=entry.unit_change,
-                **values,
-            )
+    excluded = statement.excluded
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ledger.c.connection_id, ledger.c.contract_service_id, ledger.c.effective_date],
+            set_={
+                "unit_change": ledger.c.unit_change + excluded.unit_change,
+                "unit_price": excluded.unit_price,
+                "unit_cost": excluded.unit_cost,
+                "autotask_id": excluded.autotask_id,
+                "adjustment_id": excluded.adjustment_id,
+            },
         )
-    else:
-        session.execute(
-            update(ledger).where(key).values(unit_change=existing[0] + entry.unit_change, **values)
-        )
+    )
 
 
 def replace_from(

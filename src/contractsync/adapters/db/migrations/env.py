@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from contractsync.adapters.db.schema import metadata
 from contractsync.adapters.db.session import make_engine
-from contractsync.adapters.db.tables import metadata
 
 config = context.config
 

@@ -1,0 +1,14 @@
+"""The complete schema: every module that defines tables on `metadata`, imported in one place.
+
+Alembic's env.py and the migration tests use this, so autogenerate never proposes dropping a
+table merely because its module was not imported. Add new table modules here.
+"""
+
+from __future__ import annotations
+
+from contractsync.adapters.db import books_table, tables
+from contractsync.adapters.db.tables import metadata
+
+TABLE_MODULES = (tables, books_table)
+
+__all__ = ["TABLE_MODULES", "metadata"]

@@ -1,0 +1,248 @@
+"""Worker behaviour on one database: order, settle, and every kind of outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.clock import ManualClock
+from contractsync.adapters.db import outbox
+from contractsync.adapters.db.outbox import OutboxError
+from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
+from contractsync.delivery import outcome
+from contractsync.delivery.retry import RetryRefused, retry
+from contractsync.delivery.worker import Worker
+from tests.fakes.fake_autotask import DUPLICATE, OUTSIDE, POSTED, FakeAutotask, Faults
+from tests.fakes.outbox_data import Row, contract_of, enqueue_operation
+
+D = date(2025, 3, 3)
+
+
+def statuses(factory: sessionmaker[Session]) -> dict[int, str]:
+    with transaction(factory) as session:
+        return dict(session.execute(select(adjustments.c.id, adjustments.c.status)).all())
+
+
+def operation(factory: sessionmaker[Session], operation_id: int) -> tuple[str, str | None]:
+    with transaction(factory) as session:
+        row = session.execute(
+            select(connection_operations.c.status, connection_operations.c.reason).where(
+                connection_operations.c.id == operation_id
+            )
+        ).one()
+        return row[0], row[1]
+
+
+def enqueue(
+    factory: sessionmaker[Session], clock: ManualClock, rows: list[Row], settle: float = 0
+) -> tuple[int, list[int]]:
+    with transaction(factory) as session:
+        return enqueue_operation(session, rows, clock.now(), settle_seconds=settle)
+
+
+def test_one_call_per_adjustment_in_order(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    rows = [Row(s, D + timedelta(days=i), 10 + s + i) for s in range(1, 6) for i in range(4)]
+    enqueue(factory, clock, rows)
+    drain()
+    assert set(statuses(factory).values()) == {"sent"}
+    assert fake.calls() == {"create_adjustment": len(rows)}
+    for row in rows:
+        assert fake.units_on(row.service, row.day) == row.target
+    # Deltas, not replays: the second adjustment of a service carries only the difference.
+    assert [a[2] for a in fake.adjustments(1)] == [11, 1, 1, 1]
+
+
+def test_settle_holds_rows_until_due(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+) -> None:
+    enqueue(factory, clock, [Row(1, D, 5)], settle=600)
+    worker.run_once()
+    clock.advance(599)
+    worker.run_once()
+    assert fake.adjustments() == []
+    clock.advance(2)
+    worker.run_once()
+    assert fake.units_on(1, D) == 5
+
+
+def test_an_earlier_row_blocks_its_service_only(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+) -> None:
+    enqueue(factory, clock, [Row(1, D, 5)], settle=600)  # not due yet
+    enqueue(factory, clock, [Row(1, D + timedelta(days=1), 7), Row(2, D, 3)])
+    worker.run_once()
+    assert [a[0] for a in fake.adjustments()] == [2]
+    clock.advance(601)
+    worker.run_once()
+    assert [(a[1], a[2]) for a in fake.adjustments(1)] == [(D, 5), (D + timedelta(days=1), 2)]
+
+
+def test_price_only_change_is_sent_and_nothing_differs_is_not(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    enqueue(factory, clock, [Row(1, D, 5), Row(1, D + timedelta(days=1), 5, price=Decimal("13.5"))])
+    enqueue(factory, clock, [Row(1, D + timedelta(days=2), 5, price=Decimal("13.50"))])
+    drain()
+    assert [(a[2], a[3]) for a in fake.adjustments(1)] == [(5, Decimal("12.0000")), (0, Decimal("13.5"))]
+    assert set(statuses(factory).values()) == {"sent"}
+    with transaction(factory) as session:
+        details = session.execute(
+            select(connection_operations.c.details).order_by(connection_operations.c.id)
+        ).all()
+    assert "nothing differs" in details[-1][0]["notes"][0]
+
+
+def test_final_error_fails_the_row_with_autotasks_message_and_later_rows_still_go(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    fake.set_contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=D)
+    op_posted, _ = enqueue(factory, clock, [Row(1, D, 5)])
+    op_ok, _ = enqueue(factory, clock, [Row(1, D + timedelta(days=1), 6)])
+    op_outside, _ = enqueue(factory, clock, [Row(1, D + timedelta(days=30), 8)])
+    drain()
+    # F1: the success after the posted-period failure supersedes it; its reason stays.
+    assert operation(factory, op_posted) == ("superseded", POSTED)
+    assert operation(factory, op_ok) == ("succeeded", None)
+    assert operation(factory, op_outside) == ("failed", OUTSIDE)
+    assert fake.units_on(1, D + timedelta(days=1)) == 6
+
+
+def test_retryable_errors_back_off_then_succeed(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+) -> None:
+    fake.faults = Faults(retryable=1.0)
+    (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
+    worker.run_once()
+    with transaction(factory) as session:
+        row = outbox.get(session, row_id)
+    assert (row.status, row.attempts, row.error_kind) == ("pending", 1, "thread_threshold")
+    assert row.next_attempt_at >= clock.now()
+    fake.faults = Faults()
+    clock.set(row.next_attempt_at + timedelta(seconds=1))
+    worker.run_once()
+    assert fake.units_on(1, D) == 5
+
+
+def test_retryable_errors_give_up_after_max_attempts(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    fake.faults = Faults(retryable=1.0)
+    (op, _) = enqueue(factory, clock, [Row(1, D, 5)])
+    drain()
+    status, reason = operation(factory, op)
+    assert status == "failed"
+    assert reason is not None and reason.startswith("gave up after 8 attempts")
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_unknown_outcome_is_verified_before_anything_else_is_sent(
+    applied: bool,
+    factory: sessionmaker[Session],
+    fake: FakeAutotask,
+    clock: ManualClock,
+    worker: Worker,
+    drain: Callable[[], int],
+) -> None:
+    enqueue(factory, clock, [Row(1, D, 5)])
+    drain()
+    fake.faults = Faults(applied_then_timeout=1.0) if applied else Faults(lost_timeout=1.0)
+    enqueue(factory, clock, [Row(1, D + timedelta(days=3), 9), Row(1, D + timedelta(days=5), 4)])
+    worker.run_once()
+    with transaction(factory) as session:
+        unknown = session.execute(select(contract_service_state.c.units_unknown)).scalar_one()
+    assert unknown
+    fake.faults = Faults()
+    drain()
+    assert fake.calls()["service_units"] == 1
+    assert [(a[1], a[2]) for a in fake.adjustments(1)] == [
+        (D, 5),
+        (D + timedelta(days=3), 4),
+        (D + timedelta(days=5), -5),
+    ]
+    assert set(statuses(factory).values()) == {"sent"}
+
+
+def test_a_worker_that_died_mid_call_is_verified_not_resent(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
+    with transaction(factory) as session:  # what a worker does just before its call...
+        row = outbox.get(session, row_id)
+        outcome.mark_sending(session, row, "dead-worker", clock.now() + timedelta(seconds=60), {})
+        session.execute(update(contract_service_state).values(lease_owner="dead-worker"))
+    from contractsync.service.psa import AdjustmentRequest
+
+    fake.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
+    # ... and then it was killed. Its lease expires; the next worker verifies.
+    clock.advance(61)
+    drain()
+    assert fake.calls() == {"create_adjustment": 1, "service_units": 1}
+    assert statuses(factory) == {row_id: "sent"}
+
+
+def test_duplicate_rejection_after_unknown_is_verified(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    from contractsync.service.psa import AdjustmentRequest
+
+    fake.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
+    (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
+    drain()  # our ledger is empty, so we send 5 on D: Autotask says duplicate → verify → applied
+    assert statuses(factory) == {row_id: "sent"}
+    assert fake.calls()["rejected_duplicate"] == 1
+    assert DUPLICATE.startswith("Attempt")
+
+
+def test_retry_requeues_a_failed_operation_until_a_later_row_was_sent(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+) -> None:
+    fake.set_contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=D)
+    (op1, _) = enqueue(factory, clock, [Row(1, D, 5)])
+    drain()
+    assert operation(factory, op1) == ("failed", POSTED)
+    fake.set_contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=None)
+    with transaction(factory) as session:
+        retry(session, op1, clock.now())
+    assert operation(factory, op1) == ("pending", None)
+    drain()
+    assert operation(factory, op1) == ("succeeded", None)
+
+    # F1: once a later row of the service is sent, the failed one is superseded: no retry.
+    fake.set_contract(contract_of(2), date(2025, 1, 1), D + timedelta(days=10), posted_through=D)
+    (op2, [row2]) = enqueue(factory, clock, [Row(2, D, 5)])
+    drain()
+    (op3, _) = enqueue(factory, clock, [Row(2, D + timedelta(days=1), 6)])
+    drain()
+    assert operation(factory, op2) == ("superseded", POSTED)
+    with transaction(factory) as session, pytest.raises(RetryRefused, match="only failed"):
+        retry(session, op2, clock.now())
+    # Even a failed record (e.g. marked so by hand) is refused once a later row was sent.
+    with transaction(factory) as session:
+        session.execute(update(adjustments).where(adjustments.c.id == row2).values(status="failed"))
+        session.execute(
+            update(connection_operations).where(connection_operations.c.id == op2).values(status="failed")
+        )
+    with transaction(factory) as session, pytest.raises(RetryRefused, match="was sent after"):
+        retry(session, op2, clock.now())
+    with transaction(factory) as session, pytest.raises(RetryRefused, match="only failed"):
+        retry(session, op3, clock.now())
+
+
+def test_supersede_refuses_rows_being_sent(factory: sessionmaker[Session], clock: ManualClock) -> None:
+    (op, [first, second]) = enqueue(factory, clock, [Row(1, D, 5), Row(2, D, 5)])
+    with transaction(factory) as session:
+        outcome.mark_sending(session, outbox.get(session, first), "w", clock.now(), {})
+    with transaction(factory) as session, pytest.raises(OutboxError, match="already being sent"):
+        outbox.supersede(session, [first, second], "re-planned", clock.now())
+    with transaction(factory) as session:
+        outbox.supersede(session, [second], "re-planned", clock.now())
+    assert statuses(factory)[second] == "superseded"
+    assert operation(factory, op)[0] == "pending"
