@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -27,24 +28,63 @@ def create_operation(
     details: dict[str, Any] | None = None,
     effective_date: date | None = None,
 ) -> int:
-    result = session.execute(
-        insert(connection_operations)
-        .values(
-            connection_id=connection_id,
-            operation_key=operation_key,
-            type=type,
-            status=status,
-            subscription_id=subscription_id,
-            customer_id=customer_id,
-            reason=reason,
-            details=details or {},
-            effective_date=effective_date,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(connection_operations.c.id)
+    [new_id] = create_operations(
+        session,
+        [
+            NewOperation(
+                connection_id,
+                operation_key,
+                type,
+                status,
+                subscription_id,
+                customer_id,
+                reason,
+                details,
+                effective_date,
+            )
+        ],
+        now,
     )
-    return int(result.scalar_one())
+    return new_id
+
+
+@dataclass(frozen=True)
+class NewOperation:
+    connection_id: str
+    operation_key: str
+    type: str
+    status: str
+    subscription_id: str | None = None
+    customer_id: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] | None = None
+    effective_date: date | None = None
+
+
+def create_operations(session: Session, records: list[NewOperation], now: datetime) -> list[int]:
+    """Insert audit records in one statement; their ids, in the order given."""
+    if not records:
+        return []
+    result = session.execute(
+        insert(connection_operations).returning(connection_operations.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "connection_id": r.connection_id,
+                "operation_key": r.operation_key,
+                "type": r.type,
+                "status": r.status,
+                "subscription_id": r.subscription_id,
+                "customer_id": r.customer_id,
+                "reason": r.reason,
+                "details": r.details or {},
+                "effective_date": r.effective_date,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in records
+        ],
+    )
+    return [int(i) for i in result.scalars()]
 
 
 def add_note(session: Session, operation_id: int, note: str, now: datetime) -> None:

@@ -33,48 +33,57 @@ class OutboxError(Exception):
 
 def ensure_service(session: Session, connection_id: str, contract_service_id: int, contract_id: int) -> None:
     """Create the contract service's state row (lease, units-unknown flag) if it is missing."""
-    dialect = postgresql if is_postgres(session) else sqlite
-    session.execute(
-        dialect.insert(contract_service_state)
-        .values(
-            connection_id=connection_id,
-            contract_service_id=contract_service_id,
-            contract_id=contract_id,
-            units_unknown=False,
-            version=1,
-        )
-        .on_conflict_do_nothing()
-    )
+    ensure_services(session, [(connection_id, contract_service_id, contract_id)])
+
+
+def ensure_services(session: Session, services: Iterable[tuple[str, int, int]]) -> None:
+    """`ensure_service` for many (connection, contract service, contract) at once."""
+    values = [
+        {
+            "connection_id": conn,
+            "contract_service_id": cs,
+            "contract_id": contract,
+            "units_unknown": False,
+            "version": 1,
+        }
+        for conn, cs, contract in sorted(set(services))
+    ]
+    if values:
+        dialect = postgresql if is_postgres(session) else sqlite
+        session.execute(dialect.insert(contract_service_state).on_conflict_do_nothing(), values)
 
 
 def enqueue(session: Session, rows: Sequence[NewAdjustment], now: datetime) -> list[int]:
     """Insert outbox rows (in the given order, which is their delivery order per service)."""
-    ids: list[int] = []
-    for row in rows:
-        ensure_service(session, row.connection_id, row.contract_service_id, row.contract_id)
-        new_id = session.execute(
-            insert(adjustments)
-            .values(
-                operation_id=row.operation_id,
-                connection_id=row.connection_id,
-                subscription_id=row.subscription_id,
-                contract_id=row.contract_id,
-                contract_service_id=row.contract_service_id,
-                effective_date=row.effective_date,
-                target_units=row.target_units,
-                unit_price=row.unit_price,
-                unit_cost=row.unit_cost,
-                planned_unit_change=row.planned_unit_change,
-                status=AdjustmentStatus.PENDING.value,
-                due_at=row.due_at,
-                next_attempt_at=row.due_at,
-                attempts=0,
-                created_at=now,
-            )
-            .returning(adjustments.c.id)
-        ).scalar_one()
-        ids.append(int(new_id))
-    if ids and is_postgres(session):
+    if not rows:
+        return []
+    ensure_services(session, [(r.connection_id, r.contract_service_id, r.contract_id) for r in rows])
+    # One multi-row INSERT … RETURNING; ids come back in the order given (the delivery order).
+    result = session.execute(
+        insert(adjustments).returning(adjustments.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "operation_id": row.operation_id,
+                "connection_id": row.connection_id,
+                "subscription_id": row.subscription_id,
+                "contract_id": row.contract_id,
+                "contract_service_id": row.contract_service_id,
+                "effective_date": row.effective_date,
+                "target_units": row.target_units,
+                "unit_price": row.unit_price,
+                "unit_cost": row.unit_cost,
+                "planned_unit_change": row.planned_unit_change,
+                "status": AdjustmentStatus.PENDING.value,
+                "due_at": row.due_at,
+                "next_attempt_at": row.due_at,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
+    ids = [int(new_id) for new_id in result.scalars()]
+    if is_postgres(session):
         # Delivered to listening workers only when this transaction commits.
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return ids

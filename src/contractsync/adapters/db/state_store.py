@@ -244,62 +244,61 @@ def save(session: Session, loaded: LoadedState, operation_key: str, now: datetim
 
 
 def _save_records(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> dict[int, int]:
+    """Insert the new audit records and their manual actions; map temporary ids to real ones."""
     state = loaded.state
-    ids: dict[int, int] = {}
-    for temp_id, record in sorted(state.records.items()):
-        if temp_id < TEMP_BASE:
-            continue
-        assert loaded.connection_id is not None, "records exist only for mapped subscriptions"
-        customer_id = None
-        if record.subscription_id in state.subscriptions:
-            customer_id = state.subscriptions[record.subscription_id].customer_id
-        ids[temp_id] = operations.create_operation(
-            session,
-            connection_id=loaded.connection_id,
-            operation_key=operation_key,
-            type=record.type.value,
-            status=record.status.value,
-            now=now,
-            subscription_id=record.subscription_id,
-            customer_id=customer_id,
-            reason=record.reason,
-            details={"notes": record.notes} if record.notes else {},
-            effective_date=record.effective_date,
+    new = [(temp_id, record) for temp_id, record in sorted(state.records.items()) if temp_id >= TEMP_BASE]
+    ids: dict[int, int] = {record_id: record_id for record_id in state.records if record_id < TEMP_BASE}
+    if not new:
+        return ids
+    assert loaded.connection_id is not None, "records exist only for mapped subscriptions"
+    connection_id = loaded.connection_id
+    real = operations.create_operations(
+        session,
+        [
+            operations.NewOperation(
+                connection_id=connection_id,
+                operation_key=operation_key,
+                type=record.type.value,
+                status=record.status.value,
+                subscription_id=record.subscription_id,
+                customer_id=_customer_of(state, record.subscription_id),
+                reason=record.reason,
+                details={"notes": record.notes} if record.notes else {},
+                effective_date=record.effective_date,
+            )
+            for _, record in new
+        ],
+        now,
+    )
+    ids.update({temp_id: real_id for (temp_id, _), real_id in zip(new, real, strict=True)})
+    actions = [(ids[temp_id], action) for temp_id, record in new for action in record.manual_actions]
+    # Actions that belong to no record (e.g. "map the upgrade target") hang on the first new record.
+    attached = {id(action) for _, action in actions}
+    actions += [(real[0], a) for a in state.manual_actions[loaded.actions_before :] if id(a) not in attached]
+    if actions:
+        session.execute(
+            insert(manual_actions),
+            [
+                {
+                    "connection_id": connection_id,
+                    "operation_id": operation_id,
+                    "subscription_id": action.subscription_id,
+                    "contract_service_id": action.contract_service_id,
+                    "effective_date": action.effective_date,
+                    "unit_change": action.unit_change or 0,
+                    "instruction": action.instruction,
+                    "status": "open",
+                    "created_at": now,
+                }
+                for operation_id, action in actions
+            ],
         )
-        for action in record.manual_actions:
-            _insert_action(session, loaded.connection_id, ids[temp_id], action, now)
-    # Actions that belong to no record (e.g. "map the upgrade target") hang on the first record.
-    loose = state.manual_actions[loaded.actions_before :]
-    attached = {id(a) for r in state.records.values() for a in r.manual_actions}
-    first = next(iter(ids.values()), None)
-    for action in loose:
-        if id(action) not in attached and first is not None and loaded.connection_id is not None:
-            _insert_action(session, loaded.connection_id, first, action, now)
-    # Records loaded from the database keep their ids; only new ones are mapped.
-    for record_id in state.records:
-        ids.setdefault(record_id, record_id)
     return ids
 
 
-def _insert_action(
-    session: Session, connection_id: str, operation_id: int, action: object, now: datetime
-) -> None:
-    from contractsync.domain.decisions import ManualAction
-
-    assert isinstance(action, ManualAction)
-    session.execute(
-        insert(manual_actions).values(
-            connection_id=connection_id,
-            operation_id=operation_id,
-            subscription_id=action.subscription_id,
-            contract_service_id=action.contract_service_id,
-            effective_date=action.effective_date,
-            unit_change=action.unit_change or 0,
-            instruction=action.instruction,
-            status="open",
-            created_at=now,
-        )
-    )
+def _customer_of(state: SyncState, subscription_id: str | None) -> str | None:
+    subscription = state.subscriptions.get(subscription_id or "")
+    return subscription.customer_id if subscription else None
 
 
 def _save_subscriptions(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> None:
@@ -347,43 +346,46 @@ def _save_books(
 ) -> None:
     state = loaded.state
     connection_id = state.connection.id
+    if not state.books:
+        return
+    dialect = postgresql if is_postgres(session) else sqlite
+    upsert = dialect.insert(service_books)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["connection_id", "contract_service_id"],
+            set_={"contract_id": upsert.excluded.contract_id, "service_start": upsert.excluded.service_start,
+                  "intents": upsert.excluded.intents},
+        ),
+        [
+            {"connection_id": connection_id, "contract_service_id": cs, "contract_id": book.contract_id,
+             "service_start": book.service_start, "intents": domain_rows.intents_to_json(book.intents)}
+            for cs, book in state.books.items()
+        ],
+    )  # fmt: skip
+    discarded: set[int] = set()
+    new_rows: list[NewAdjustment] = []
     for cs, book in state.books.items():
-        values = {
-            "contract_id": book.contract_id,
-            "service_start": book.service_start,
-            "intents": domain_rows.intents_to_json(book.intents),
-        }
-        dialect = postgresql if is_postgres(session) else sqlite
-        session.execute(
-            dialect.insert(service_books)
-            .values(connection_id=connection_id, contract_service_id=cs, **values)
-            .on_conflict_do_update(index_elements=["connection_id", "contract_service_id"], set_=values)
-        )
-        kept = {row.key for row in book.pending}
-        discarded = loaded.pending_before.get(cs, set()) - kept
-        if discarded:
-            outbox.supersede(session, discarded, f"re-planned by operation {operation_key}", now)
-        new_rows = [row for row in book.pending if row.key >= TEMP_BASE]
-        outbox.enqueue(
-            session,
-            [
-                NewAdjustment(
-                    operation_id=record_ids[row.owner],
-                    connection_id=connection_id,
-                    subscription_id=state.records[row.owner].subscription_id,
-                    contract_id=book.contract_id,
-                    contract_service_id=cs,
-                    effective_date=row.planned.effective_date,
-                    target_units=row.planned.target_units,
-                    unit_price=row.planned.unit_price,
-                    unit_cost=row.planned.unit_cost,
-                    due_at=row.due_at,
-                    planned_unit_change=row.planned.unit_change,
-                )
-                for row in new_rows
-            ],
-            now,
-        )
+        discarded |= loaded.pending_before.get(cs, set()) - {row.key for row in book.pending}
+        new_rows += [
+            NewAdjustment(
+                operation_id=record_ids[row.owner],
+                connection_id=connection_id,
+                subscription_id=state.records[row.owner].subscription_id,
+                contract_id=book.contract_id,
+                contract_service_id=cs,
+                effective_date=row.planned.effective_date,
+                target_units=row.planned.target_units,
+                unit_price=row.planned.unit_price,
+                unit_cost=row.planned.unit_cost,
+                due_at=row.due_at,
+                planned_unit_change=row.planned.unit_change,
+            )
+            for row in book.pending
+            if row.key >= TEMP_BASE
+        ]
+    if discarded:
+        outbox.supersede(session, discarded, f"re-planned by operation {operation_key}", now)
+    outbox.enqueue(session, new_rows, now)
 
 
 def _save_alerts(session: Session, loaded: LoadedState, now: datetime) -> None:
