@@ -1,0 +1,120 @@
+"""Benchmark: operations applied per second, and latency from an accepted operation to its
+adjustment being sent (settle 0, worker polling every 0.2 s — the default), on SQLite.
+
+Prints its figures. Baseline in the same run: the same number of single-row INSERTs, one per
+transaction — the floor any durable "accept an operation" costs on this machine.
+
+    .venv/bin/python benchmarks/bench_operations.py [--operations 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_sweep import populate  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+
+from contractsync.adapters.clock import SystemClock, SystemSleeper  # noqa: E402
+from contractsync.adapters.db.tables import adjustments  # noqa: E402
+from contractsync.bootstrap import build_app_service, build_worker  # noqa: E402
+from contractsync.delivery.wakeup import PollingWaker  # noqa: E402
+from contractsync.service.actor import ADMIN  # noqa: E402
+from contractsync.settings import Settings  # noqa: E402
+from tests.fakes.fake_autotask import FakeAutotask  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--operations", type=int, default=2000)
+    count = parser.parse_args().operations
+    work = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{work}/bench.db"
+    populate(url, count * 10)  # one in ten subscriptions is mapped: those are the ones we change
+    autotask = FakeAutotask(work / "autotask.db")
+    service = build_app_service(Settings(database_url=url, data_dir=work), clock=SystemClock(),
+                                connector_factory=lambda row: autotask, upgrade=False)  # fmt: skip
+    mapped = [f"s{i}" for i in range(0, count * 10, 10)]
+
+    # Baseline: one durable single-row insert per transaction.
+    engine = service.context.sessions.kw["bind"]
+    with engine.begin() as db:
+        db.execute(text("CREATE TABLE baseline (id INTEGER PRIMARY KEY, body TEXT)"))
+    started = time.perf_counter()
+    for i in range(count):
+        with engine.begin() as db:
+            db.execute(text("INSERT INTO baseline (body) VALUES (:b)"), {"b": f"op {i}"})
+    baseline_rate = count / (time.perf_counter() - started)
+
+    # Throughput: accepted operations (one transaction each: state, audit record, outbox row).
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for n, subscription_id in enumerate(mapped):
+        t0 = time.perf_counter()
+        service.apply_operation(ADMIN, subscription_id, {"type": "update_quantity", "quantity": 60 + n % 7})
+        latencies.append(time.perf_counter() - t0)
+    apply_rate = count / (time.perf_counter() - started)
+
+    # End-to-end: a worker polls while operations arrive at a steady 20 per second.
+    worker = build_worker(service.context.sessions, lambda row: autotask, SystemClock())
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run_forever, args=(stop, PollingWaker(SystemSleeper())), daemon=True
+    )
+    worker.run_once()  # drain the throughput phase first
+    thread.start()
+    since = datetime.now(UTC)
+    for n, subscription_id in enumerate(mapped[:200]):
+        service.apply_operation(ADMIN, subscription_id, {"type": "update_quantity", "quantity": 80 + n % 5})
+        time.sleep(0.05)
+    deadline = time.time() + 60
+    with service.context.sessions() as session:
+        while time.time() < deadline:
+            rows = session.execute(
+                select(adjustments.c.created_at, adjustments.c.sent_at, adjustments.c.status).where(
+                    adjustments.c.created_at >= since
+                )
+            ).all()
+            if rows and all(r.status in ("sent", "failed", "superseded") for r in rows):
+                break
+            session.rollback()
+            time.sleep(0.2)
+    stop.set()
+    thread.join(10)
+    e2e = [(r.sent_at - r.created_at).total_seconds() for r in rows if r.sent_at]
+    calls = autotask.calls()
+    sent_total = len(autotask.adjustments())
+
+    print(f"operations: {count} (SQLite, one transaction each)")
+    print(f"{'measure':44} {'value':>12}")
+    print(f"{'baseline: 1-row insert per transaction /s':44} {baseline_rate:>12.0f}")
+    print(f"{'operations applied /s':44} {apply_rate:>12.0f}   target >= 1000")
+    print(f"{'ratio to baseline':44} {apply_rate / baseline_rate:>12.2f}")
+    print(
+        f"{'apply latency p50 / p99 ms':44} {1000 * statistics.median(latencies):>6.1f} / {1000 * percentile(latencies, 0.99):.1f}"
+    )
+    print(
+        f"{'accepted -> sent p50 / p99 ms (20 ops/s)':44} {1000 * statistics.median(e2e):>6.0f} / {1000 * percentile(e2e, 0.99):.0f}   target p99 < 200"
+    )
+    print(
+        f"{'Autotask calls per delivered adjustment':44} {sum(calls.values()) / max(sent_total, 1):>12.2f}   target 1.00"
+    )
+
+
+if __name__ == "__main__":
+    main()

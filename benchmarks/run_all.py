@@ -1,0 +1,23 @@
+"""`make bench`: every benchmark script in turn, each printing its own figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = [
+    ("bench_sandbox.py", []),
+    ("bench_connector.py", []),
+    ("bench_delivery.py", []),
+    ("bench_operations.py", ["--operations", "2000"]),
+    ("bench_sweep.py", ["--subscriptions", "100000"]),
+]
+
+if __name__ == "__main__":
+    failed = 0
+    for script, args in SCRIPTS:
+        print(f"\n=== {script} {' '.join(args)}", flush=True)
+        failed |= subprocess.run([sys.executable, str(HERE / script), *args], cwd=HERE.parent).returncode
+    sys.exit(1 if failed else 0)
