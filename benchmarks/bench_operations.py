@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_sweep import populate  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
+from tests.fakes.fake_autotask import FakeAutotask  # noqa: E402
 
 from contractsync.adapters.clock import SystemClock, SystemSleeper  # noqa: E402
 from contractsync.adapters.db.tables import adjustments  # noqa: E402
@@ -31,7 +32,6 @@ from contractsync.bootstrap import build_app_service, build_worker  # noqa: E402
 from contractsync.delivery.wakeup import PollingWaker  # noqa: E402
 from contractsync.service.actor import ADMIN  # noqa: E402
 from contractsync.settings import Settings  # noqa: E402
-from tests.fakes.fake_autotask import FakeAutotask  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
