@@ -1,0 +1,77 @@
+"""The REST API: `create_api(service)` builds a FastAPI app over the `ContractSync` façade."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, FastAPI
+
+from contractsync.adapters.metrics import Metrics
+from contractsync.api.deps import reject_unknown_query
+from contractsync.api.errors import install_error_handlers
+from contractsync.api.middleware import LimitBody, ObserveRequests
+from contractsync.api.routes import (
+    alerts,
+    connections,
+    customers,
+    deliveries,
+    lookups,
+    manual_actions,
+    mappings,
+    operations,
+    reconciliation,
+    resellers,
+    subscriptions,
+    sweeps,
+)
+from contractsync.api.routes import health as health_routes
+from contractsync.service.facade import ContractSync
+
+# The /v1 resources: every route needs a token and declares all its query parameters.
+V1_ROUTERS = (
+    resellers,
+    connections,
+    customers,
+    subscriptions,
+    operations,
+    mappings,
+    lookups,
+    sweeps,
+    deliveries,
+    reconciliation,
+    manual_actions,
+    alerts,
+)
+
+
+def _always_ok() -> bool:
+    return True
+
+
+def create_api(
+    service: ContractSync,
+    *,
+    metrics: Metrics | None = None,
+    health: Callable[[], bool] | None = None,
+) -> FastAPI:
+    """`health`: answers False (or raises) when the database is unreachable → `/healthz` 503.
+    Default: the service's own `health()` if it has one, else always healthy."""
+    app = FastAPI(
+        title="contractsync",
+        version="1",
+        description="Keeps Autotask recurring-contract billing in step with Microsoft CSP subscriptions.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.metrics = metrics or Metrics()
+    service_health = getattr(service, "health", None)
+    app.state.health = health or (service_health if callable(service_health) else _always_ok)
+    install_error_handlers(app)
+    for module in V1_ROUTERS:
+        app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
+    app.include_router(health_routes.router)  # no token: load balancers and scrapers call it
+    app.add_middleware(LimitBody)
+    app.add_middleware(ObserveRequests)
+    return app

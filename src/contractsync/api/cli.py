@@ -1,0 +1,256 @@
+"""Operator commands: `serve`, `sweep`, `tokens create`, `reconcile`, `deliveries run`.
+
+Exit codes: 0 ok, 1 failure, 2 bad input (Invalid, NotFound, Conflict or a malformed option),
+always with a one-line reason on stderr. Results go to stdout (a table, or JSON for scripts);
+progress and notes go to stderr so they never mix with what a script parses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from contractsync.service.facade import ContractSync
+
+ServiceFactory = Callable[[], "ContractSync"]
+
+err = Console(stderr=True)
+
+BAD_INPUT = 2
+FAILURE = 1
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _default_service() -> ContractSync:
+    from contractsync.adapters.logging import configure_logging
+    from contractsync.bootstrap import build_app_service
+    from contractsync.settings import Settings
+
+    # Log lines go to stderr as JSON, so `--format json` on stdout stays parseable; warnings
+    # and up only, because an operator command's own output is the table or JSON.
+    configure_logging(json=True, level="WARNING")
+    return build_app_service(Settings())
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    # One line, whatever the message holds (SQL errors and tracebacks span several).
+    line = " ".join(str(message).split()) or "failed"
+    err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _service_errors() -> Iterator[None]:
+    """Typed use-case failures → exit codes; anything else is a failure (1), not a traceback."""
+    from contractsync.service.errors import Conflict, Invalid, NotFound, ServiceError
+
+    try:
+        yield
+    except (Invalid, NotFound, Conflict) as error:
+        raise _fail(error.message, BAD_INPUT) from None
+    except ServiceError as error:
+        raise _fail(error.message, FAILURE) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        raise _fail(f"{type(error).__name__}: {error}", FAILURE) from None
+
+
+def _iso_date(value: str) -> str:
+    """The date as YYYY-MM-DD, or exit 2 with one line (click's own errors span several)."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise _fail(f"--date {value!r} is not a date (YYYY-MM-DD)", BAD_INPUT)
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def _operations_table(title: str, records: list[dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("id", "type", "subscription", "status", "effective", "adjustments", "reason"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(
+            str(record.get("id") or "-"),
+            str(record.get("type", "")),
+            str(record.get("subscription_id") or "-"),
+            str(record.get("status", "")),
+            str(record.get("effective_date") or "-"),
+            str(len(record.get("adjustments") or [])),
+            str(record.get("reason") or ""),
+        )
+    return table
+
+
+def _differences_table(report: dict[str, Any]) -> Table:
+    table = Table(title=f"drift: {len(report.get('differences', []))} difference(s)", title_justify="left")
+    columns = (
+        "connection",
+        "subscription",
+        "contract service",
+        "date",
+        "units (expected/autotask)",
+        "price (expected/autotask)",
+        "money impact",
+    )
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for d in report.get("differences", []):
+        table.add_row(
+            str(d.get("connection_id") or report.get("connection_id") or "-"),
+            str(d.get("subscription_id") or "-"),
+            str(d.get("contract_service_id") or "-"),
+            str(d.get("date") or "-"),
+            f"{d.get('expected_units', '-')}/{d.get('autotask_units', '-')}",
+            f"{d.get('expected_price', '-')}/{d.get('autotask_price', '-')}",
+            str(d.get("money_impact") or "-"),
+        )
+    return table
+
+
+def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> None:
+    """Add the commands to `app`. `build_service`: how to get the façade (tests pass a fake)."""
+    service_factory = build_service or _default_service
+
+    def service() -> ContractSync:
+        with _service_errors():
+            return service_factory()
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port for the API and console."),
+    ) -> None:
+        """The REST API (and the web console when installed)."""
+        import uvicorn
+
+        from contractsync.adapters.logging import configure_logging
+
+        configure_logging(json=True)
+        web_app = _web_app(service())
+        err.print(
+            f"contractsync API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs)", soft_wrap=True
+        )
+        # log_config=None keeps our JSON logging; access_log=False because our middleware logs
+        # requests without their headers (uvicorn's would not include them either, but says less).
+        uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+
+    @app.command("sweep")
+    def sweep(
+        day: str = typer.Option(..., "--date", help="The day to sweep (YYYY-MM-DD)."),
+        preview: bool = typer.Option(
+            False, "--preview", help="Show what it would do; store and send nothing."
+        ),
+        output: Format = typer.Option(Format.TABLE, "--format", help="table or json"),
+    ) -> None:
+        """The daily sweep for one date: expirations, renewals, period starts (idempotent per date)."""
+        from contractsync.service.actor import ADMIN
+
+        day = _iso_date(day)
+        app_service = service()
+        with _service_errors(), err.status(f"sweeping {day}…"):
+            result = app_service.sweep(ADMIN, {"date": day, "preview": preview})
+        if output is Format.JSON:
+            _emit_json(result)
+            return
+        label = "preview of the sweep" if preview else "sweep"
+        Console().print(_operations_table(f"{label} for {day}", list(result.get("operations", []))))
+
+    tokens = typer.Typer(no_args_is_help=True, help="API tokens.")
+
+    @tokens.command("create")
+    def create_token(
+        reseller: str | None = typer.Option(None, "--reseller", help="The reseller the token is scoped to."),
+        admin: bool = typer.Option(False, "--admin", help="A provider-level token that sees every reseller."),
+    ) -> None:
+        """Print a new API token once (it is stored hashed and cannot be shown again)."""
+        if admin == (reseller is not None):
+            raise _fail("give exactly one of --reseller ID or --admin", BAD_INPUT)
+        if reseller is not None and not reseller.strip():
+            raise _fail("--reseller needs a reseller id", BAD_INPUT)
+        app_service = service()
+        with _service_errors():
+            token = app_service.create_token(None if admin else reseller)
+        typer.echo(token)
+        err.print("store it now: it is shown only once", style="dim")
+
+    app.add_typer(tokens, name="tokens")
+
+    @app.command("reconcile")
+    def reconcile_command(
+        connection: str | None = typer.Option(None, "--connection", help="One connection (default: all)."),
+        fix: bool = typer.Option(False, "--fix", help="Send one correcting adjustment per difference."),
+        output: Format = typer.Option(Format.TABLE, "--format", help="table or json"),
+    ) -> None:
+        """X1: compare what Autotask holds with what contractsync expects; --fix corrects it."""
+        from rich.progress import Progress
+
+        from contractsync.api.drift import reconcile
+        from contractsync.service.actor import ADMIN
+
+        app_service = service()
+        with _service_errors(), Progress(console=err, transient=True) as progress:
+            task = progress.add_task("reconciling", total=None)
+
+            def step(connection_id: str, total: int) -> None:
+                progress.update(task, total=total, description=f"reconciling {connection_id}")
+                progress.advance(task)
+
+            report = reconcile(app_service, ADMIN, connection, fix, on_connection=step)
+        if output is Format.JSON:
+            _emit_json(report)
+            return
+        Console().print(_differences_table(report))
+        if fix:
+            err.print(f"corrected: {report.get('fixed', 0)}")
+
+    deliveries = typer.Typer(no_args_is_help=True, help="Adjustment delivery.")
+
+    @deliveries.command("run")
+    def run_deliveries(output: Format = typer.Option(Format.TABLE, "--format", help="table or json")) -> None:
+        """Deliver everything due now, then exit (like `worker --once`, through the application)."""
+        from contractsync.service.actor import ADMIN
+
+        app_service = service()
+        with _service_errors(), err.status("delivering…"):
+            counts = app_service.run_deliveries(ADMIN)
+        if output is Format.JSON:
+            _emit_json(counts)
+            return
+        table = Table(title="deliveries", title_justify="left")
+        table.add_column("outcome")
+        table.add_column("count", justify="right")
+        for key, value in counts.items():
+            table.add_row(str(key), json.dumps(value) if isinstance(value, dict | list) else str(value))
+        Console().print(table)
+
+    app.add_typer(deliveries, name="deliveries")
+
+
+def _web_app(service: ContractSync) -> Any:
+    """The lead's API + console app when bootstrap offers it, else the API alone."""
+    try:
+        from contractsync.bootstrap import build_web_app
+    except ImportError:
+        from contractsync.api.app import create_api
+
+        return create_api(service)
+    return build_web_app(service)

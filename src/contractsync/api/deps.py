@@ -1,0 +1,66 @@
+"""Request dependencies: the façade and the calling actor (from `Authorization: Bearer <token>`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from contractsync.service.actor import Actor
+from contractsync.service.errors import Invalid, Unauthorized
+from contractsync.service.facade import ContractSync
+
+# auto_error=False: a missing token must answer our 401 envelope, not FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="An API token from `contractsync tokens create`.")
+MAX_TOKEN_LENGTH = 512
+
+
+def get_service(request: Request) -> ContractSync:
+    service: ContractSync = request.app.state.service
+    return service
+
+
+def get_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None:
+        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    token = credentials.credentials.strip()
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthorized("unknown token")
+    return get_service(request).authenticate(token)
+
+
+Service = Annotated[ContractSync, Depends(get_service)]
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def reject_unknown_query(request: Request, _: CurrentActor) -> None:
+    """A misspelt filter (`?sync-state=failed`) must not silently answer everything: any query
+    parameter the route does not declare is refused. After authentication (the actor parameter,
+    resolved once per request), so an anonymous caller learns nothing but 401."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = set(_declared_query(dependant))
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise Invalid(
+            f"unknown query parameter: {unknown[0][:100]}",
+            [
+                {"loc": ["query", name[:100]], "msg": "unknown query parameter", "type": "extra_forbidden"}
+                for name in unknown[:20]
+            ],
+        )
+
+
+def _declared_query(dependant: Any) -> Iterator[str]:
+    """Query parameter names of a route's dependency tree (FastAPI's `Dependant`)."""
+    for param in dependant.query_params:
+        yield str(param.alias)
+    for sub in dependant.dependencies:
+        yield from _declared_query(sub)

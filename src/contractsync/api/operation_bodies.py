@@ -1,0 +1,111 @@
+"""`POST /v1/subscriptions/{id}/operations` bodies: one model per operation type (API.md).
+
+A discriminated union on `type`, so an unknown type or a field of another type is refused with
+the field named, before the façade sees anything.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictBool
+
+from contractsync.api.types import (
+    BillingCycle,
+    Body,
+    EntityId,
+    ExternalId,
+    Flag,
+    IsoDate,
+    Name,
+    Percent,
+    PositiveQuantity,
+    Price,
+    Quantity,
+    Term,
+)
+
+
+class _Operation(Body):
+    effective_date: IsoDate | None = None  # default: today in the connection's time zone
+    preview: StrictBool = False
+
+
+class UpdateQuantity(_Operation):
+    type: Literal["update_quantity"]
+    quantity: Quantity
+
+
+class UpdatePriceMargin(_Operation):
+    type: Literal["update_price_margin"]
+    margin_percent: Percent | None  # required; null removes the custom margin
+
+
+class Cancel(_Operation):
+    type: Literal["cancel"]
+
+
+class Suspend(_Operation):
+    type: Literal["suspend"]
+
+
+class Reactivate(_Operation):
+    type: Literal["reactivate"]
+
+
+class UpdateBillingCycle(_Operation):
+    type: Literal["update_billing_cycle"]
+    billing_cycle: BillingCycle
+
+
+class UpdateFriendlyName(_Operation):
+    type: Literal["update_friendly_name"]
+    friendly_name: Name
+
+
+class UpdateAutoRenew(_Operation):
+    type: Literal["update_auto_renew"]
+    auto_renew: Flag
+
+
+class Renew(_Operation):
+    type: Literal["renew"]
+    end_date: IsoDate
+    quantity: Quantity | None = None
+    list_price: Price | None = None
+    offer_id: ExternalId | None = None
+    term: Term | None = None
+    billing_cycle: BillingCycle | None = None
+
+
+class Expire(_Operation):
+    type: Literal["expire"]
+
+
+class Upgrade(_Operation):
+    type: Literal["upgrade"]
+    target_subscription_id: EntityId
+    quantity: PositiveQuantity
+
+
+class ChangeReseller(_Operation):
+    type: Literal["change_reseller"]
+    reseller_id: EntityId
+    customer_id: EntityId
+
+
+OperationBody = Annotated[
+    UpdateQuantity
+    | UpdatePriceMargin
+    | Cancel
+    | Suspend
+    | Reactivate
+    | UpdateBillingCycle
+    | UpdateFriendlyName
+    | UpdateAutoRenew
+    | Renew
+    | Expire
+    | Upgrade
+    | ChangeReseller,
+    Field(discriminator="type"),
+]

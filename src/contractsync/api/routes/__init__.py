@@ -1,0 +1,1 @@
+"""One small router per resource; each turns HTTP into one façade call."""

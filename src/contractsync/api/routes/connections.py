@@ -1,0 +1,54 @@
+"""PSA connections. The secret is write-only: it goes in here and never comes out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from contractsync.api import answers as A
+from contractsync.api.deps import CurrentActor, Service
+from contractsync.api.routes._common import JSON, answers, dump
+from contractsync.api.types import (
+    Body,
+    Credential,
+    EntityId,
+    Policy,
+    SettleSeconds,
+    TimeZoneName,
+    Url,
+)
+
+router = APIRouter(prefix="/v1/connections", tags=["connections"])
+
+
+class Policies(Body):
+    upgrade: Policy = "manual"
+    legacy_suspend: Policy = "manual"
+    reseller_change: Policy = "manual"
+
+
+class NewConnection(Body):
+    id: EntityId
+    reseller_id: EntityId
+    kind: Literal["autotask"]
+    username: Credential
+    # repr=False keeps the secret out of tracebacks and debug logs.
+    secret: Annotated[Credential, Field(repr=False, json_schema_extra={"writeOnly": True})]
+    integration_code: Credential
+    base_url: Url | None = None
+    timezone: TimeZoneName
+    settle_seconds: SettleSeconds | None = None
+    policies: Policies | None = None
+
+
+@router.post("", status_code=201, response_model=None, responses=answers(A.Connection, 201))
+def create_connection(body: NewConnection, actor: CurrentActor, service: Service) -> JSON:
+    """Answers the connection without its secret."""
+    return service.create_connection(actor, dump(body))
+
+
+@router.get("", response_model=None, responses=answers(list[A.Connection]))
+def list_connections(actor: CurrentActor, service: Service) -> list[JSON]:
+    return service.list_connections(actor)

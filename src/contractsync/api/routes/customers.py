@@ -1,0 +1,55 @@
+"""Customers of a reseller and their provider margins (R5)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import Field, StrictBool
+
+from contractsync.api import answers as A
+from contractsync.api.deps import CurrentActor, Service
+from contractsync.api.routes._common import JSON, IdPath, answers, dump
+from contractsync.api.types import Body, EntityId, ExternalId, IsoDate, Name, Percent, Provider
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+class NewCustomer(Body):
+    id: EntityId
+    reseller_id: EntityId
+    name: Name
+    tenant_id: ExternalId | None = None
+    provider_margins: Annotated[dict[Provider, Percent], Field(max_length=20)] | None = None
+
+
+class ProviderMargin(Body):
+    margin_percent: Percent
+    effective_date: IsoDate | None = None
+    preview: StrictBool = False
+
+
+@router.post("", status_code=201, response_model=None, responses=answers(A.Customer, 201))
+def create_customer(body: NewCustomer, actor: CurrentActor, service: Service) -> JSON:
+    return service.create_customer(actor, dump(body))
+
+
+@router.get("", response_model=None, responses=answers(list[A.Customer]))
+def list_customers(actor: CurrentActor, service: Service) -> list[JSON]:
+    return service.list_customers(actor)
+
+
+@router.put(
+    "/{customer_id}/provider-margins/{provider}",
+    response_model=None,
+    responses=answers(list[A.OperationRecord]),
+)
+def set_provider_margin(
+    customer_id: IdPath,
+    provider: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
+    body: ProviderMargin,
+    actor: CurrentActor,
+    service: Service,
+) -> list[JSON]:
+    """R5: re-prices the customer's mapped subscriptions; answers the operation records."""
+    return service.set_provider_margin(actor, customer_id, provider, dump(body))

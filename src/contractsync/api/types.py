@@ -1,0 +1,129 @@
+"""Constrained input types shared by the request models.
+
+Values stay JSON-like (the façade takes dicts exactly as API.md names them): dates and decimals
+are validated here but passed on as the strings the client sent, so nothing is re-formatted or
+rounded on the way in. Decimals are accepted only as strings because a JSON number has already
+lost digits by the time Python sees it as a float.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+
+class Body(BaseModel):
+    """Base of every request body: unknown fields are refused, types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _real_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a calendar date (YYYY-MM-DD)") from None
+    return value
+
+
+def _bounded_decimal(low: Decimal, high: Decimal) -> AfterValidator:
+    def check(value: str) -> str:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError("not a decimal number") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone") from None
+    return value
+
+
+# The JSON-schema `format` keeps the OpenAPI document honest for clients and schemathesis.
+IsoDate = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    AfterValidator(_real_date),
+    Field(json_schema_extra={"format": "date"}, examples=["2024-05-20"]),
+]
+
+# Percentages: -100..1000 with at most 4 decimal places, e.g. "20" or "-12.5".
+Percent = Annotated[
+    str,
+    StringConstraints(pattern=r"^-?\d{1,4}(\.\d{1,4})?$"),
+    _bounded_decimal(Decimal(-100), Decimal(1000)),
+    Field(examples=["20"]),
+]
+DiscountPercent = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{1,3}(\.\d{1,4})?$"),
+    _bounded_decimal(Decimal(0), Decimal(100)),
+    Field(examples=["15"]),
+]
+# Prices: 0..1,000,000 with at most 6 decimal places (Microsoft price lists go past 4).
+Price = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{1,7}(\.\d{1,6})?$"),
+    _bounded_decimal(Decimal(0), Decimal(1_000_000)),
+    Field(examples=["10.00"]),
+]
+
+Quantity = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+PositiveQuantity = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+SettleSeconds = Annotated[StrictInt, Field(ge=0, le=86_400)]
+# Autotask entity ids are positive integers.
+PsaId = Annotated[StrictInt, Field(ge=1, le=2**53)]
+Flag = StrictBool
+
+# Our ids appear in URL paths, so they carry no slash, space or query characters.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@~-]*$"
+EntityId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ID_PATTERN)]
+# Ids that come from elsewhere (offer, tenant, promotion ids) only need to be present and bounded.
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
+# `\S`: the pattern is a search, so the text must contain something besides white space.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+Credential = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
+Provider = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_known_timezone),
+    Field(examples=["UTC"]),
+]
+
+PromotionSetting = Literal["pass_through", "keep"]
+OfferKind = Literal["nce", "legacy", "azure_plan", "software"]
+Term = Literal["P1M", "P1Y", "P3Y"]
+BillingCycle = Literal["monthly", "annual", "triennial"]
+Policy = Literal["manual", "auto"]
+SyncState = Literal["synced", "out_of_sync", "unmapped"]
+OperationStatus = Literal["pending", "succeeded", "failed", "skipped", "superseded"]
+OperationTypeName = Literal[
+    "UpdateSubscriptionQuantityOnConnection",
+    "UpdateSubscriptionPriceMarginOnConnection",
+    "CancelSubscriptionOnConnection",
+    "SuspendAzurePlanOnConnection",
+    "UpdateCustomerMarginsOnConnection",
+    "ExpireSubscriptionOnConnection",
+    "RenewSubscriptionOnConnection",
+    "CancelRenewedSubscriptionOnConnection",
+    "UpdateSubscriptionOnConnection",
+    "UpgradeSubscriptionOnConnection",
+    "SuspendSubscriptionOnConnection",
+    "ChangeSubscriptionResellerOnConnection",
+    "CreateConnectionSubscriptionMapping",
+    "CreateConnectionCustomerMapping",
+]

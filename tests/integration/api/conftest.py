@@ -1,0 +1,117 @@
+"""Fixtures for the HTTP layer over the in-memory fake façade."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from contractsync.adapters.logging import configure_logging
+from contractsync.adapters.metrics import Metrics
+from contractsync.api.app import create_api
+from tests.integration.api.fake_service import ADMIN_TOKEN, FakeContractSync
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2 instead of httpx; the TestClient works the same with either, and
+    # the project pins httpx, so the deprecation is not ours to act on here.
+    warnings.simplefilter("ignore", UserWarning)
+    from starlette.testclient import TestClient
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+SUBSCRIPTION: dict[str, Any] = {
+    "id": "s1",
+    "customer_id": "c1",
+    "offer_id": "CFQ7TTC0LF8S:0001",
+    "offer_name": "Microsoft 365 E5",
+    "kind": "nce",
+    "quantity": 10,
+    "term": "P1Y",
+    "billing_cycle": "monthly",
+    "start_date": "2024-01-15",
+    "end_date": "2025-01-14",
+    "auto_renew": True,
+    "list_price": "10.00",
+}
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """JSON logging into a buffer for one test; the previous configuration comes back after."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging(json=True, level="INFO", stream=stream)
+    try:
+        yield stream
+    finally:
+        root.handlers, level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def fake() -> FakeContractSync:
+    return FakeContractSync()
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture(scope="session")
+def _shared_client() -> Iterator[TestClient]:
+    # One app for the whole session: FastAPI prepares its routing on the first request (~0.3 s),
+    # which per test would dominate the run. Each test swaps in its own fake service below.
+    with TestClient(create_api(FakeContractSync())) as client:
+        yield client
+
+
+@pytest.fixture
+def client(_shared_client: TestClient, fake: FakeContractSync, metrics: Metrics) -> TestClient:
+    state = _shared_client.app.state  # type: ignore[attr-defined]
+    state.service, state.health, state.metrics = fake, fake.health, metrics
+    return _shared_client
+
+
+@pytest.fixture
+def seeded(fake: FakeContractSync, client: TestClient) -> dict[str, dict[str, str]]:
+    """Two resellers with one of everything each; answers each reseller's auth headers."""
+    headers = {}
+    for n in ("1", "2"):
+        r = f"r{n}"
+        assert (
+            client.post(
+                "/v1/resellers", json={"id": r, "name": f"R{n}", "promotion_setting": "keep"}, headers=ADMIN
+            ).status_code
+            == 201
+        )
+        headers[r] = bearer(fake.create_token(r))
+        connection = {
+            "id": f"at{n}",
+            "reseller_id": r,
+            "kind": "autotask",
+            "username": "u",
+            "secret": "s3cr3t",
+            "integration_code": "IC",
+            "timezone": "UTC",
+        }
+        assert client.post("/v1/connections", json=connection, headers=headers[r]).status_code == 201
+        customer = {"id": f"c{n}", "reseller_id": r, "name": "Contoso"}
+        assert client.post("/v1/customers", json=customer, headers=headers[r]).status_code == 201
+        subscription = {**SUBSCRIPTION, "id": f"s{n}", "customer_id": f"c{n}"}
+        assert client.post("/v1/subscriptions", json=subscription, headers=headers[r]).status_code == 201
+        mapping = {"subscription_id": f"s{n}", "connection_id": f"at{n}", "contract_id": 100, "service_id": 7}
+        assert client.post("/v1/mappings/subscriptions", json=mapping, headers=headers[r]).status_code == 201
+    fake.calls.clear()
+    return headers

@@ -1,0 +1,126 @@
+"""schemathesis against the API on the real façade (SQLite) with a connection to the Autotask
+sandbox: whatever it generates, the answer is never a 500 and always matches the document.
+
+502/503 are allowed: they are the documented envelope for an Autotask that refuses or is busy,
+not a crash. Creating connections is left out, so no generated base URL sends requests anywhere
+but the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode, checks
+
+from contractsync.adapters.db import migrate
+from contractsync.api.app import create_api
+from contractsync.sandbox.server import SandboxServer
+from contractsync.service.actor import ADMIN
+from tests.integration.api.fake_service import FakeContractSync
+
+TOKEN = "schemathesis-admin-token"
+
+
+def no_internal_error(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> None:
+    if response.status_code == 500 or response.status_code > 503:
+        raise AssertionError(f"{response.status_code}: {response.text[:500]}")
+
+
+@pytest.fixture(scope="module")
+def real_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from contractsync.bootstrap import build_app_service
+    from contractsync.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("schemathesis")
+    url = f"sqlite:///{tmp / 'contractsync.db'}"
+    migrate.upgrade(url)
+    settings = Settings(
+        database_url=url, admin_token=TOKEN, secret_key=Fernet.generate_key().decode(), data_dir=tmp
+    )
+    service = build_app_service(settings, upgrade=False)
+    with SandboxServer() as sandbox:
+        httpx.post(f"{sandbox.base_url}/sandbox/seed/demo", timeout=10).raise_for_status()
+        _seed(service, sandbox)
+        config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}}})
+        schema = schemathesis.openapi.from_asgi("/openapi.json", create_api(service), config=config)
+        yield schema
+
+
+def _seed(service: Any, sandbox: SandboxServer) -> None:
+    today = date.today()
+    service.create_reseller(ADMIN, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
+    service.create_connection(
+        ADMIN,
+        {
+            "id": "at1",
+            "reseller_id": "r1",
+            "kind": "autotask",
+            "username": sandbox.username,
+            "secret": sandbox.secret,
+            "integration_code": sandbox.integration_code,
+            "base_url": sandbox.base_url,
+            "timezone": "UTC",
+            "settle_seconds": 0,
+        },
+    )
+    service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso"})
+    service.create_subscription(
+        ADMIN,
+        {
+            "id": "s1",
+            "customer_id": "c1",
+            "offer_id": "CFQ7TTC0LF8S:0001",
+            "offer_name": "E5",
+            "kind": "nce",
+            "quantity": 3,
+            "term": "P1Y",
+            "billing_cycle": "monthly",
+            "start_date": (today - timedelta(days=30)).isoformat(),
+            "end_date": (today + timedelta(days=334)).isoformat(),
+            "auto_renew": True,
+            "list_price": "10.00",
+        },
+    )
+
+
+def _operations() -> list[tuple[str, str, GenerationMode]]:
+    """From the document alone (no database needed to collect the tests); negative cases only
+    where there is input to break."""
+    found = []
+    for path, methods in create_api(FakeContractSync()).openapi()["paths"].items():
+        for method, spec in methods.items():
+            if (method, path) == ("post", "/v1/connections"):
+                continue
+            found.append((method.upper(), path, GenerationMode.POSITIVE))
+            if spec.get("parameters") or spec.get("requestBody"):
+                found.append((method.upper(), path, GenerationMode.NEGATIVE))
+    return found
+
+
+@pytest.mark.parametrize(("method", "path", "mode"), _operations())
+def test_real_service_never_answers_500(
+    real_schema: Any, method: str, path: str, mode: GenerationMode
+) -> None:
+    operation = real_schema[path][method]
+    strategy = operation.as_strategy(generation_mode=mode, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    @given(case=strategy)
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(
+            checks=[
+                no_internal_error,
+                checks.status_code_conformance,
+                checks.content_type_conformance,
+                checks.response_schema_conformance,
+            ]
+        )
+
+    run()
