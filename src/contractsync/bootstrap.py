@@ -80,11 +80,17 @@ def build_app_service(
 
 def build_web_app(service: ContractSync, settings: Settings | None = None) -> Any:
     """API and console on one FastAPI app; the console's session key is kept in the data dir."""
+    from contractsync.adapters.db.metrics_collector import DatabaseCollector
+    from contractsync.adapters.metrics import Metrics
     from contractsync.api.app import create_api
     from contractsync.web.keys import load_or_create_session_key
     from contractsync.web.routes import register_console
 
-    app = create_api(service)
+    metrics = Metrics()
+    connectors = service.context.connector_for
+    budget = connectors.budget_used if isinstance(connectors, ConnectorCache) else dict
+    metrics.registry.register(DatabaseCollector(service.context.sessions, budget))
+    app = create_api(service, metrics=metrics)
     register_console(app, service, session_key=load_or_create_session_key((settings or Settings()).data_dir))
     return app
 

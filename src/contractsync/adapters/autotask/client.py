@@ -25,6 +25,7 @@ import structlog
 from contractsync.adapters.autotask.errors import classify_response, classify_transport_error
 from contractsync.adapters.autotask.filters import Filter
 from contractsync.adapters.autotask.limits import (
+    BudgetUsage,
     EndpointConcurrency,
     RequestBudget,
     RollingWindowBudget,
@@ -138,6 +139,10 @@ class AutotaskClient:
         """The last exchange made by the calling thread (for the audit log)."""
         record: ExchangeRecord | None = getattr(self._local, "last_exchange", None)
         return record
+
+    def budget_usage(self) -> BudgetUsage:
+        """How much of this connection's hourly request budget is in use."""
+        return self._budget.usage()
 
     @property
     def api_url(self) -> str:

@@ -25,6 +25,12 @@ class ConnectorCache:
         self._cache: dict[str, AutotaskConnector] = {}
         self._lock = threading.Lock()
 
+    def budget_used(self) -> dict[str, float]:
+        """Share of each cached connection's hourly request budget in use (for /metrics and X5)."""
+        with self._lock:
+            cached = dict(self._cache)
+        return {cid: connector.client.budget_usage().fraction for cid, connector in cached.items()}
+
     def __call__(self, connection_row: Any) -> AutotaskConnector:
         with self._lock:
             if connection_row.id not in self._cache:

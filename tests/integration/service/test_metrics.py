@@ -1,0 +1,33 @@
+"""/metrics reports operations, deliveries, outbox depth and latency from the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from contractsync.bootstrap import build_web_app
+from contractsync.service.actor import ADMIN
+from contractsync.settings import Settings
+from tests.integration.service.conftest import World, map_s1
+
+
+def scrape(world: World, tmp_path: Path) -> str:
+    app = build_web_app(world.service, Settings(data_dir=tmp_path))
+    with TestClient(app) as client:
+        answer = client.get("/metrics")
+    assert answer.status_code == 200
+    return answer.text
+
+
+def test_metrics_follow_operations_and_deliveries(world: World, tmp_path: Path) -> None:
+    map_s1(world)
+    world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 12})
+    before = scrape(world, tmp_path)
+    assert "contractsync_outbox_depth_now 1.0" in before
+    assert 'contractsync_operation_records{status="pending",type="UpdateSubscriptionQuantityOnConnection"} 1.0' in before
+    world.deliver()
+    after = scrape(world, tmp_path)
+    assert "contractsync_outbox_depth_now 0.0" in after
+    assert 'contractsync_adjustments{status="sent"} 1.0' in after
+    assert 'contractsync_delivery_latency_recent_seconds{quantile="0.5"}' in after
