@@ -25,7 +25,10 @@ def test_metrics_follow_operations_and_deliveries(world: World, tmp_path: Path) 
     world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 12})
     before = scrape(world, tmp_path)
     assert "contractsync_outbox_depth_now 1.0" in before
-    assert 'contractsync_operation_records{status="pending",type="UpdateSubscriptionQuantityOnConnection"} 1.0' in before
+    assert (
+        'contractsync_operation_records{status="pending",type="UpdateSubscriptionQuantityOnConnection"} 1.0'
+        in before
+    )
     world.deliver()
     after = scrape(world, tmp_path)
     assert "contractsync_outbox_depth_now 0.0" in after
