@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
@@ -28,6 +29,7 @@ from contractsync.delivery.exchange import last_exchange_json
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaConnector, PsaError
 
 log = logging.getLogger(__name__)
+events = structlog.get_logger("contractsync.delivery")
 
 #: Autotask's answer to a second adjustment on one date. After an unknown outcome it usually
 #: means our own earlier request did land, so it is verified rather than taken as final.
@@ -146,14 +148,33 @@ class ServiceDelivery:
     # -- the call and step 2 ----------------------------------------------------------------
 
     def _send(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
+        # Every log line of this delivery carries the operation it belongs to.
+        with structlog.contextvars.bound_contextvars(
+            operation_id=row.operation_id, adjustment_id=row.id, contract_service_id=row.contract_service_id
+        ):
+            return self._send_bound(row, request)
+
+    def _send_bound(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
         self._on_call("create_adjustment")
         try:
             autotask_id = self._connector.create_adjustment(request)
         except PsaError as error:
+            events.warning(
+                "adjustment not applied",
+                kind=error.kind.value,
+                error=error.message,
+                unit_change=request.unit_change,
+            )
             return self._record_error(row, error)
         except Exception as error:  # a bug or a transport surprise: the request may have gone out
             log.exception("connector raised a non-PsaError; treating the outcome as unknown")
             return self._record_error(row, PsaError(ErrorKind.SERVER_ERROR, f"unexpected error: {error!r}"))
+        events.info(
+            "adjustment sent",
+            effective_date=request.effective_date.isoformat(),
+            unit_change=request.unit_change,
+            autotask_id=autotask_id,
+        )
         response = last_exchange_json(self._connector)
         with transaction(self._factory) as session:
             lease = self._lease(session)

@@ -34,3 +34,24 @@ def test_metrics_follow_operations_and_deliveries(world: World, tmp_path: Path) 
     assert "contractsync_outbox_depth_now 0.0" in after
     assert 'contractsync_adjustments{status="sent"} 1.0' in after
     assert 'contractsync_delivery_latency_recent_seconds{quantile="0.5"}' in after
+
+
+def test_delivery_logs_are_json_lines_with_the_operation_id(world: World) -> None:
+    import io
+    import json
+    import logging
+
+    from contractsync.adapters.logging import configure_logging
+
+    stream = io.StringIO()
+    configure_logging(json=True, level="INFO", stream=stream)
+    try:
+        map_s1(world)
+        [record] = world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 12})
+        world.deliver()
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    sent = [line for line in lines if line.get("event") == "adjustment sent"]
+    assert [line["operation_id"] for line in sent] == [record["id"]]
+    assert "do-not-leak" not in stream.getvalue()
