@@ -63,7 +63,9 @@ def configure_logging(json: bool = True, level: str | int = "INFO", stream: Text
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # No caching: module-level loggers must follow a later reconfiguration (the demo's
+        # console format, structlog.testing.capture_logs in tests) instead of freezing the first.
+        cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,

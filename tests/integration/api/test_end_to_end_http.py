@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from contractsync.adapters.clock import SystemClock
+from contractsync.api import answers
 from contractsync.api.app import create_api
 from contractsync.sandbox.server import SandboxServer
 from tests.integration.api.api_server import ApiServer
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789"
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()  # the service and the sandbox count days in UTC
 
 
 @dataclass
@@ -260,6 +261,28 @@ def test_quantity_change_reaches_autotask(world: World) -> None:
 
     audit = _ok(api.get("/v1/operations", headers=r1, params={"subscription_id": "s1"}))
     assert audit["total"] >= 2
+    # The real answers have the shapes the OpenAPI document promises.
+    answers.OperationPage.model_validate(audit)
+    answers.Subscription.model_validate(subscription)
+    answers.SubscriptionPage.model_validate(_ok(api.get("/v1/subscriptions", headers=r1)))
+    for connection in _ok(api.get("/v1/connections", headers=r1)):
+        answers.Connection.model_validate(connection)
+        assert "secret" not in connection
+    for customer in _ok(api.get("/v1/customers", headers=r1)):
+        answers.Customer.model_validate(customer)
+    for contract in _ok(
+        api.get("/v1/contracts", headers=r1, params={"connection_id": "at1", "company_id": 501})
+    ):
+        answers.Contract.model_validate(contract)
+    for line in _ok(
+        api.get("/v1/contract-services", headers=r1, params={"connection_id": "at1", "contract_id": 701})
+    ):
+        answers.ContractService.model_validate(line)
+    for service in _ok(api.get("/v1/services", headers=r1, params={"connection_id": "at1"})):
+        answers.Service.model_validate(service)
+    answers.Reconciliation.model_validate(
+        _ok(api.get("/v1/reconciliation", headers=r1, params={"connection_id": "at1"}))
+    )
     latest = audit["items"][0]  # newest first
     assert latest["id"] == records[0]["id"]
     assert latest["status"] == "succeeded", latest

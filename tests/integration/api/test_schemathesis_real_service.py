@@ -9,7 +9,7 @@ but the sandbox.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -54,7 +54,7 @@ def real_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _seed(service: Any, sandbox: SandboxServer) -> None:
-    today = date.today()
+    today = datetime.now(UTC).date()
     service.create_reseller(ADMIN, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
     service.create_connection(
         ADMIN,
