@@ -78,6 +78,25 @@ def build_app_service(
     return service
 
 
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+def admin_token(service: ContractSync, settings: Settings) -> tuple[str, bool]:
+    """The provider's admin token, and whether it was generated just now.
+
+    CONTRACTSYNC_ADMIN_TOKEN when set (build_app_service registers it); else one generated on
+    first start and kept in the data dir, so the printed token survives restarts."""
+    from contractsync.web.keys import read_or_create_private_file
+
+    if settings.admin_token:
+        return settings.admin_token, False
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    existed = path.exists()
+    token = read_or_create_private_file(path, lambda: service.create_token(None).encode()).decode().strip()
+    service.create_token_value(None, token)  # idempotent; re-registers it on a fresh database
+    return token, not existed
+
+
 def build_web_app(service: ContractSync, settings: Settings | None = None) -> Any:
     """API and console on one FastAPI app; the console's session key is kept in the data dir."""
     from contractsync.adapters.db.metrics_collector import DatabaseCollector

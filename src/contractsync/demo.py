@@ -22,7 +22,13 @@ from contractsync.adapters.autotask.factory import ConnectorCache, connector_fro
 from contractsync.adapters.clock import SystemClock, SystemSleeper
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.secrets import SecretBox
-from contractsync.bootstrap import build_app_service, build_sessions, secret_box, worker_connectors
+from contractsync.bootstrap import (
+    admin_token,
+    build_app_service,
+    build_sessions,
+    secret_box,
+    worker_connectors,
+)
 from contractsync.delivery.scheduler import DailySweepScheduler
 from contractsync.delivery.wakeup import PollingWaker
 from contractsync.delivery.worker import Worker
@@ -33,9 +39,8 @@ from contractsync.sandbox.state import SandboxConfig
 from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
-from contractsync.web.keys import load_or_create_session_key, read_or_create_private_file
+from contractsync.web.keys import load_or_create_session_key
 
-ADMIN_TOKEN_FILE = "admin-token"
 SANDBOX_DATA_FILE = "sandbox.json"
 
 
@@ -47,17 +52,6 @@ def sandbox_data_file(settings: Settings) -> Path:
         database = Path(str(url.database))
         return database.with_name(database.stem + ".sandbox.json")
     return settings.data_dir / SANDBOX_DATA_FILE
-
-
-def admin_token(service: ContractSync, settings: Settings) -> str:
-    """CONTRACTSYNC_ADMIN_TOKEN when set (build_app_service registers it); else one generated on
-    first start and kept in the data dir, so the printed token survives restarts."""
-    if settings.admin_token:
-        return settings.admin_token
-    path = settings.data_dir / ADMIN_TOKEN_FILE
-    token = read_or_create_private_file(path, lambda: service.create_token(None).encode()).decode().strip()
-    service.create_token_value(None, token)  # idempotent; re-registers it on a fresh database
-    return token
 
 
 def sandbox_connectors(secrets_box: SecretBox, sandbox: SandboxServer) -> ConnectorCache:
@@ -130,7 +124,7 @@ class DemoStack:
         try:
             connectors = sandbox_connectors(secret_box(settings), sandbox)
             self.service = build_app_service(settings, clock=clock, connector_factory=connectors)
-            self.token = admin_token(self.service, settings)
+            self.token, _ = admin_token(self.service, settings)
             if is_empty(self.service):
                 seeded = seed_demo(sandbox.state.store, clock.now().replace(tzinfo=None))  # idempotent: ids
                 access = SandboxAccess(

@@ -145,7 +145,15 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from contractsync.adapters.logging import configure_logging
 
         configure_logging(json=True)
-        web_app = _web_app(service())
+        app_service = service()
+        web_app = _web_app(app_service)
+        from contractsync.bootstrap import admin_token
+        from contractsync.settings import Settings
+
+        settings = Settings()
+        token, generated = admin_token(app_service, settings)
+        if generated:  # API.md: generated and printed on first start
+            err.print(f"admin token (shown once; kept in {settings.data_dir}): {token}", soft_wrap=True)
         err.print(
             f"contractsync API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs)", soft_wrap=True
         )

@@ -147,8 +147,19 @@ class ContractSync:
         """body {date, preview?}; answers {date, operations: [...records], preview}."""
         return operating.sweep(self.context, actor, body)
 
+    def health(self) -> bool:
+        """The database answers (for /healthz)."""
+        from sqlalchemy import text
+
+        try:
+            with self.context.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not healthy"
+            return False
+        return True
+
     def run_deliveries(self, actor: Actor) -> JSON:
-        """Deliver everything due now; answers {sent, failed, retrying, verified}."""
+        """Deliver everything due now; answers {services, steps, calls: {kind: n}} of the run."""
         require_admin(actor)
         if self._deliver is None:
             return {"sent": 0, "failed": 0, "retrying": 0, "verified": 0}
