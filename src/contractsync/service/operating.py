@@ -238,8 +238,7 @@ def _sweep_chunk(
     ctx: ServiceContext, shared: UnitOfWork | None, connection_id: str | None, ids: list[str], day: date
 ) -> list[JSON]:
     def run(uow: UnitOfWork) -> list[JSON]:
-        for locked in ids:
-            uow.lock_subscription(locked)
+        state_store.lock_subscriptions(uow.session, ids)
         loaded = state_store.load(uow.session, connection_id, ids)
         engine = SyncEngine(loaded.state)
         for decision in rules.sweep(loaded.state.context(), day):
@@ -247,7 +246,7 @@ def _sweep_chunk(
         record_ids = state_store.save(
             uow.session, loaded, f"sweep:{day.isoformat()}:{uuid.uuid4().hex[:8]}", ctx.now()
         )
-        return views.operations_by_id(uow.session, record_ids)
+        return views.operation_summaries(uow.session, record_ids)
 
     if shared is not None:
         return run(shared)

@@ -155,3 +155,30 @@ def test_concurrent_operations_on_one_subscription_serialise(world: World) -> No
     # Whatever order they ran in, Autotask ends at the quantity of the last one applied.
     assert world.autotask.units_on(1000, date(2024, 5, 20)) == view["quantity"]
     assert len(world.autotask.adjustments(1000)) == 1
+
+
+def test_a_connection_above_80_percent_of_its_request_budget_raises_an_alert(world: World) -> None:
+    class Budgeted:
+        def __call__(self, row: object) -> object:
+            return world.autotask
+
+        def budget_used(self) -> dict[str, float]:
+            return {"at-r1": 0.85, "at-r2": 0.2}
+
+    world.service.context.connector_for = Budgeted()
+    kinds = [(a["kind"], a["connection_id"]) for a in world.service.list_alerts(ADMIN)]
+    assert ("api_budget", "at-r1") in kinds and ("api_budget", "at-r2") not in kinds
+    assert all(a["kind"] != "api_budget" for a in world.service.list_alerts(Actor("r2")))
+
+
+def test_alerts_name_failed_deliveries_and_unmapped_subscriptions_of_mapped_customers(world: World) -> None:
+    world.service.map_customer(ADMIN, {"customer_id": "c-r1", "connection_id": "at-r1", "company_id": 5})
+    assert ("unmapped_subscription", "s1") in [
+        (a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)
+    ]
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
+    map_s1(world)
+    world.deliver()  # rejected: the period is posted
+    kinds = [(a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)]
+    assert ("out_of_sync", "s1") in kinds and ("unmapped_subscription", "s1") not in kinds
+    assert world.service.list_alerts(Actor("r2")) == []
