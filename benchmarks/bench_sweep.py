@@ -105,9 +105,12 @@ def child(url: str) -> None:
 
 def run(label: str, url: str, count: int) -> dict[str, object]:
     populate(url, count)
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", url], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout
+    child_run = subprocess.run(
+        [sys.executable, __file__, "--child", url], capture_output=True, text=True, cwd=ROOT
+    )
+    if child_run.returncode != 0:
+        raise SystemExit(f"{label} sweep failed:\n{child_run.stderr[-3000:]}")
+    output = child_run.stdout
     result: dict[str, object] = json.loads(output.strip().splitlines()[-1])
     result["label"] = label
     return result

@@ -162,7 +162,7 @@ def _subscriptions_by_connection(session: Session, id_query: Any) -> dict[str | 
         r.subscription_id: r.connection_id
         for r in session.execute(
             select(subscription_mappings.c.subscription_id, subscription_mappings.c.connection_id).where(
-                subscription_mappings.c.subscription_id.in_(ids)
+                subscription_mappings.c.subscription_id.in_(id_query.scalar_subquery())
             )
         )
     }
