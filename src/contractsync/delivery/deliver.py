@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
 from contractsync.adapters.db import ledger_repo, outbox
+from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import transaction
 from contractsync.delivery import claim as claims
@@ -250,6 +251,11 @@ class ServiceDelivery:
                 outcome.keep_response(session, current, exchange)
             if error.final and not unknown:
                 outcome.record_failed(session, current, now, error.message, error.kind.value)
+                if is_posted_period_rejection(error.message):
+                    # Autotask posted that period meanwhile: remember it, so a retry re-plans past it.
+                    learn_posted_through(
+                        session, current.connection_id, current.contract_id, current.effective_date
+                    )
             elif current.attempts + 1 >= self._config.max_attempts:
                 message = f"gave up after {current.attempts + 1} attempts: {error.message}"
                 outcome.record_failed(session, current, now, message, error.kind.value)

@@ -92,15 +92,19 @@ class SyncEngine:
         state.records[record.id] = record
         self._plan(effect, record, now)
 
-    def repair(self, subscription_id: str, contract_service_id: int, since: date, now: datetime) -> Record:
-        """X1: re-plan a contract service whose `held` was just rebuilt from what Autotask shows."""
+    def repair(
+        self,
+        subscription_id: str,
+        contract_service_id: int,
+        since: date,
+        now: datetime,
+        record_type: RecordType = RecordType.RECONCILE,
+    ) -> Record:
+        """Re-plan a contract service from `since`: after X1 rebuilt `held` from what Autotask
+        shows, or after Autotask refused a period it had posted (a retry)."""
         book = self.state.books[contract_service_id]
         effect = Effect(
-            RecordType.RECONCILE,
-            subscription_id,
-            contract_service_id,
-            since,
-            intents=tuple(book.intents.values()),
+            record_type, subscription_id, contract_service_id, since, intents=tuple(book.intents.values())
         )
         record = self.new_record(effect, now)
         record.reason = "reconciliation: Autotask differed from the expected units or price"

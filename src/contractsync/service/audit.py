@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from contractsync.adapters.db import state_store
+from contractsync.adapters.db.posted_periods import is_posted_period_rejection
 from contractsync.adapters.db.tables import (
     adjustments,
     alerts,
@@ -17,6 +19,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.delivery.retry import RetryRefused, retry
+from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.service import views
 from contractsync.service.actor import Actor
@@ -84,13 +87,48 @@ def get_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSON:
 
 
 def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSON:
+    """F1 retry. An adjustment Autotask refused because its period was posted is not sent again
+    as it was: its contract service is re-planned past the posted periods (a new record, which
+    supersedes the failed one once it is sent)."""
     with ctx.unit_of_work() as uow:
-        _visible_operation(uow.session, actor, operation_id)
+        record = _visible_operation(uow.session, actor, operation_id)
+        posted = [
+            row
+            for row in uow.session.execute(
+                select(adjustments).where(
+                    adjustments.c.operation_id == operation_id, adjustments.c.status == "failed"
+                )
+            )
+            if is_posted_period_rejection(row.error)
+        ]
+        if posted and record.status == "failed":
+            return _replan_past_posted(ctx, uow, record, posted[0])
         try:
             retry(uow.session, operation_id, ctx.now())
         except RetryRefused as refusal:
             raise Conflict(str(refusal)) from None
         return views.operation(uow.session, _visible_operation(uow.session, actor, operation_id))
+
+
+def _replan_past_posted(ctx: ServiceContext, uow: Any, record: Any, failed: Any) -> JSON:
+    session = uow.session
+    uow.lock_subscription(failed.subscription_id)
+    loaded = state_store.load(session, failed.connection_id, [failed.subscription_id])
+    if failed.contract_service_id not in loaded.state.books:
+        raise Conflict(
+            f"subscription {failed.subscription_id} is no longer mapped to contract service {failed.contract_service_id}"
+        )
+    engine = SyncEngine(loaded.state)
+    repair = engine.repair(
+        failed.subscription_id,
+        failed.contract_service_id,
+        failed.effective_date,
+        ctx.now(),
+        RecordType(record.type),
+    )
+    repair.reason = f"re-planned past the periods Autotask has posted, for failed operation #{record.id}"
+    [new_id] = state_store.save(session, loaded, f"retry:{record.id}", ctx.now())
+    return views.operations_by_id(session, [new_id])[0]
 
 
 def list_manual_actions(ctx: ServiceContext, actor: Actor) -> list[JSON]:

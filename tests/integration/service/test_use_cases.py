@@ -96,20 +96,44 @@ def test_connection_secret_is_never_answered(world: World) -> None:
 
 
 def test_failed_delivery_can_be_retried_after_the_cause_is_fixed(world: World) -> None:
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
-    map_s1(world)  # the sandbox rejects: Autotask posted May, contractsync did not know yet
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2024, 4, 30))  # Autotask's contract ended
+    map_s1(world)
     world.deliver()
     [failed] = world.service.list_operations(ADMIN, status="failed")["items"]
-    assert "posted" in (failed["adjustments"][0]["error"] or "")
+    assert "contract" in (failed["adjustments"][0]["error"] or "")
     assert failed["can_retry"] is True
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31))
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31))  # someone extended it
     retried = world.service.retry_operation(ADMIN, failed["id"])
-    assert retried["status"] == "pending"
+    assert retried["id"] == failed["id"] and retried["status"] == "pending"
     world.deliver()
     assert world.service.get_operation(ADMIN, failed["id"])["status"] == "succeeded"
     assert world.autotask.units_on(1000, date(2024, 5, 20)) == 10
     with pytest.raises(Conflict):
         world.service.retry_operation(ADMIN, failed["id"])
+
+
+def test_retry_after_a_posted_period_rejection_replans_past_the_posted_periods(world: World) -> None:
+    # Autotask posted May before contractsync knew: the adjustment dated 20 May is refused.
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
+    map_s1(world)
+    world.deliver()
+    [failed] = world.service.list_operations(ADMIN, status="failed")["items"]
+    assert "posted" in (failed["adjustments"][0]["error"] or "")
+    replanned = world.service.retry_operation(ADMIN, failed["id"])
+    assert replanned["id"] != failed["id"] and replanned["type"] == failed["type"]
+    assert [(a["effective_date"], a["target_units"]) for a in replanned["adjustments"]] == [
+        ("2024-06-01", 10)
+    ]
+    world.deliver()
+    assert world.service.get_operation(ADMIN, replanned["id"])["status"] == "succeeded"
+    assert world.service.get_operation(ADMIN, failed["id"])["status"] == "superseded"
+    assert world.autotask.units_on(1000, date(2024, 5, 31)) == 0
+    assert world.autotask.units_on(1000, date(2024, 6, 1)) == 10
+    # What contractsync learned holds for later operations too: nothing lands in May any more.
+    world.clock.advance(86_400)
+    body = {"type": "update_quantity", "quantity": 11, "effective_date": "2024-05-25"}
+    [later] = world.service.apply_operation(ADMIN, "s1", body)
+    assert later["adjustments"][0]["effective_date"] == "2024-06-02"
 
 
 def test_reconciliation_reports_a_manual_edit_with_its_money_impact_and_repairs_it(world: World) -> None:

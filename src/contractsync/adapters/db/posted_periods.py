@@ -1,0 +1,46 @@
+"""What Autotask's "already approved and posted" rejection teaches: the contract is posted at least
+through the end of the contract period that holds the refused date.
+
+contractsync cannot see Autotask post periods; it learns it from this rejection and remembers it
+in `contracts.posted_through`, so every later plan places adjustments after it (SPEC §2).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db.tables import contracts
+from contractsync.domain.enums import ContractPeriodType
+from contractsync.domain.periods import period_containing
+
+POSTED_MARKER = "already approved and posted"
+
+
+def is_posted_period_rejection(message: str | None) -> bool:
+    return message is not None and POSTED_MARKER in message
+
+
+def learn_posted_through(
+    session: Session, connection_id: str, contract_id: int, refused: date
+) -> date | None:
+    """Move the contract's posted-through date to the end of the period holding `refused`."""
+    row = session.execute(
+        select(contracts).where(
+            contracts.c.connection_id == connection_id, contracts.c.contract_id == contract_id
+        )
+    ).first()
+    if row is None:
+        return None
+    period = period_containing(row.start_date, ContractPeriodType(row.period_type).months, refused)
+    known: date | None = row.posted_through
+    if known is not None and known >= period.end:
+        return known
+    session.execute(
+        update(contracts)
+        .where(contracts.c.connection_id == connection_id, contracts.c.contract_id == contract_id)
+        .values(posted_through=period.end)
+    )
+    return period.end
