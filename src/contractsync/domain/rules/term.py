@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from contractsync.domain.decisions import Alert, Decision, Effect, RuleContext, full_intent, units_intent
+from contractsync.domain.decisions import Alert, Decision, RuleContext, full_intent, units_intent
 from contractsync.domain.enums import RecordType, SubscriptionStatus
 from contractsync.domain.model import Subscription
 from contractsync.domain.operations import Expire, OperationRefused, Renew
@@ -138,5 +138,3 @@ def _without_mapping(ctx: RuleContext, subscription_id: str) -> RuleContext:
     mappings = {k: v for k, v in ctx.mappings.items() if k != subscription_id}
     return replace(ctx, mappings=mappings)
 
-
-__all__ = ["Effect", "expire", "renew", "renew_as_scheduled", "sweep"]
