@@ -137,4 +137,3 @@ def sweep(ctx: RuleContext, day: date) -> list[Decision]:
 def _without_mapping(ctx: RuleContext, subscription_id: str) -> RuleContext:
     mappings = {k: v for k, v in ctx.mappings.items() if k != subscription_id}
     return replace(ctx, mappings=mappings)
-
