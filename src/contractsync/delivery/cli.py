@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractsync.adapters.clock import SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.session import DEFAULT_DATABASE_URL, make_engine, session_factory
+from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.connectors import connector_factory
 from contractsync.delivery.scheduler import DailySweepScheduler, Sweep
@@ -76,6 +77,7 @@ def run_worker(
     connectors: ConnectorsFactory,
     config: WorkerConfig | None = None,
 ) -> None:
+    configure_logging(json=True)  # JSON lines on stderr, bound to operation ids
     engine = make_engine(url)
     factory = session_factory(engine)
     clock = SystemClock()

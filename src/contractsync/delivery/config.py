@@ -20,7 +20,8 @@ class WorkerConfig:
     #: Must be far longer than the connector's request timeout: a lease that expires while a
     #: request is still in flight lets another worker treat it as unknown and verify too early.
     lease_seconds: float = 300.0
-    poll_interval: float = 0.2
+    #: SQLite has no NOTIFY: an idle worker polls this often (one cheap claim query each time).
+    poll_interval: float = 0.1
     max_attempts: int = 8
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
