@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from contractsync.domain.enums import RecordStatus, RecordType
+
 
 class Body(BaseModel):
     """Base of every request body: unknown fields are refused, types are not coerced."""
@@ -110,20 +112,6 @@ Term = Literal["P1M", "P1Y", "P3Y"]
 BillingCycle = Literal["monthly", "annual", "triennial"]
 Policy = Literal["manual", "auto"]
 SyncState = Literal["synced", "out_of_sync", "unmapped"]
-OperationStatus = Literal["pending", "succeeded", "failed", "skipped", "superseded"]
-OperationTypeName = Literal[
-    "UpdateSubscriptionQuantityOnConnection",
-    "UpdateSubscriptionPriceMarginOnConnection",
-    "CancelSubscriptionOnConnection",
-    "SuspendAzurePlanOnConnection",
-    "UpdateCustomerMarginsOnConnection",
-    "ExpireSubscriptionOnConnection",
-    "RenewSubscriptionOnConnection",
-    "CancelRenewedSubscriptionOnConnection",
-    "UpdateSubscriptionOnConnection",
-    "UpgradeSubscriptionOnConnection",
-    "SuspendSubscriptionOnConnection",
-    "ChangeSubscriptionResellerOnConnection",
-    "CreateConnectionSubscriptionMapping",
-    "CreateConnectionCustomerMapping",
-]
+# The audit log's vocabularies come from the domain, so a new record type is accepted everywhere.
+OperationStatus = RecordStatus
+OperationTypeName = RecordType

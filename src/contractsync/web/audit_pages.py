@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.service.errors import ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import (
@@ -23,24 +24,9 @@ from contractsync.web.queries import clean, page_number
 
 router = APIRouter(include_in_schema=False)
 
-STATUSES = ["pending", "succeeded", "failed", "skipped", "superseded"]
-#: SPEC.md §1 type names, for the filter.
-OPERATION_TYPES = [
-    "UpdateSubscriptionQuantityOnConnection",
-    "UpdateSubscriptionPriceMarginOnConnection",
-    "CancelSubscriptionOnConnection",
-    "SuspendAzurePlanOnConnection",
-    "UpdateCustomerMarginsOnConnection",
-    "ExpireSubscriptionOnConnection",
-    "RenewSubscriptionOnConnection",
-    "CancelRenewedSubscriptionOnConnection",
-    "UpdateSubscriptionOnConnection",
-    "UpgradeSubscriptionOnConnection",
-    "SuspendSubscriptionOnConnection",
-    "ChangeSubscriptionResellerOnConnection",
-    "CreateConnectionSubscriptionMapping",
-    "CreateConnectionCustomerMapping",
-]
+STATUSES = [status.value for status in RecordStatus]
+#: The connection operation type names of SPEC §1 (and contractsync's own), for the filter.
+OPERATION_TYPES = [record_type.value for record_type in RecordType]
 
 
 @router.get("/operations")
