@@ -62,7 +62,7 @@ def list_operations(
         rows = uow.session.execute(
             query.order_by(connection_operations.c.id.desc()).offset((page - 1) * page_size).limit(page_size)
         ).all()
-        items = [views.operation(uow.session, row) for row in rows]
+        items = views.operations(uow.session, rows)
     return {"items": items, "page": page, "page_size": page_size, "total": int(total)}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -141,10 +143,23 @@ def adjustment(row: Any) -> JSON:
 
 
 def operation(session: Session, row: Any, preview: bool = False) -> JSON:
-    rows = session.execute(
-        select(adjustments).where(adjustments.c.operation_id == row.id).order_by(adjustments.c.id)
-    ).all()
-    can_retry = row.status == "failed" and any(r.status == "failed" for r in rows)
+    return operations(session, [row], preview)[0]
+
+
+def operations(session: Session, rows: Sequence[Any], preview: bool = False) -> list[JSON]:
+    """Audit records with their adjustments, read in one query (a page of the log, not one each)."""
+    by_operation: dict[int, list[Any]] = defaultdict(list)
+    if rows:
+        for adjustment_row in session.execute(
+            select(adjustments)
+            .where(adjustments.c.operation_id.in_([r.id for r in rows]))
+            .order_by(adjustments.c.id)
+        ):
+            by_operation[adjustment_row.operation_id].append(adjustment_row)
+    return [_operation(row, by_operation[row.id], preview) for row in rows]
+
+
+def _operation(row: Any, rows: list[Any], preview: bool) -> JSON:
     return {
         "id": row.id,
         "connection_id": row.connection_id,
@@ -160,7 +175,7 @@ def operation(session: Session, row: Any, preview: bool = False) -> JSON:
         "updated_at": instant(row.updated_at),
         "preview": preview,
         "adjustments": [adjustment(r) for r in rows],
-        "can_retry": can_retry,
+        "can_retry": row.status == "failed" and any(r.status == "failed" for r in rows),
     }
 
 
@@ -169,7 +184,7 @@ def operations_by_id(session: Session, ids: list[int], preview: bool = False) ->
         return []
     rows = session.execute(select(connection_operations).where(connection_operations.c.id.in_(ids))).all()
     by_id = {r.id: r for r in rows}
-    return [operation(session, by_id[i], preview) for i in ids]
+    return operations(session, [by_id[i] for i in ids], preview)
 
 
 def manual_action(row: Any) -> JSON:
