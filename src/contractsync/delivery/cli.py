@@ -16,7 +16,6 @@ from contractsync.adapters.db import migrate
 from contractsync.adapters.db.session import DEFAULT_DATABASE_URL, make_engine, session_factory
 from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.connectors import connector_factory
 from contractsync.delivery.scheduler import DailySweepScheduler, Sweep
 from contractsync.delivery.wakeup import PollingWaker, PostgresNotifyWaker, Waker
 from contractsync.delivery.worker import ConnectorFactory, Worker
@@ -34,7 +33,8 @@ def database_url() -> str:
 def register(
     app: typer.Typer,
     sweep_factory: SweepFactory | None = None,
-    connectors: ConnectorsFactory = connector_factory,
+    *,
+    connectors: ConnectorsFactory,
 ) -> None:
     """Add `worker` and `db upgrade|downgrade`. Pass the real sweep when it exists."""
     db = typer.Typer(no_args_is_help=True, help="Database migrations.")

@@ -12,17 +12,13 @@ from typer.testing import CliRunner
 
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.delivery.cli import register
-from contractsync.delivery.connectors import ConnectorUnavailable, build_connector
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, enqueue_operation, seed_connection
 
 
 def _app(fake: FakeAutotask | None = None) -> typer.Typer:
     app = typer.Typer()
-    if fake is None:
-        register(app)
-    else:
-        register(app, connectors=lambda _factory: lambda _connection: fake)
+    register(app, connectors=lambda _factory: lambda _connection: fake)
     return app
 
 
@@ -53,12 +49,3 @@ def test_worker_once_delivers_what_is_due(
     assert result.exit_code == 0, result.output
     assert "2 contract services" in result.output
     assert fake.units_on(1, date(2025, 3, 3)) == 4 and fake.units_on(2, date(2025, 3, 3)) == 6
-
-
-def test_the_placeholder_connector_says_what_is_missing() -> None:
-    class Row:
-        id = "at1"
-        kind = "autotask"
-
-    with pytest.raises(ConnectorUnavailable, match="no PSA connector is wired"):
-        build_connector(Row())
