@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
-from contractsync.adapters.clock import SystemClock, SystemSleeper
+from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.secrets import SecretBox
 from contractsync.bootstrap import (
@@ -30,7 +30,7 @@ from contractsync.bootstrap import (
     worker_connectors,
 )
 from contractsync.delivery.scheduler import DailySweepScheduler
-from contractsync.delivery.wakeup import PollingWaker
+from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
 from contractsync.sandbox.seed import seed_demo
@@ -81,11 +81,11 @@ class BackgroundWorker:
     thread: threading.Thread
 
     @classmethod
-    def start(cls, worker: Worker) -> BackgroundWorker:
+    def start(cls, worker: Worker, waker: Waker) -> BackgroundWorker:
         stop = threading.Event()
         thread = threading.Thread(
             target=worker.run_forever,
-            args=(stop, PollingWaker(SystemSleeper())),
+            args=(stop, waker),
             name="contractsync-worker",
             daemon=True,
         )
@@ -135,7 +135,9 @@ class DemoStack:
                     seeded["companies"],
                 )
                 create_sample_data(self.service, access, clock.now().date(), self.settle_seconds)
-            self._background = BackgroundWorker.start(self._worker(connectors))
+            self._background = BackgroundWorker.start(
+                self._worker(connectors), waker_for(settings.database_url)
+            )
             self.app = build_demo_app(self.service, load_or_create_session_key(settings.data_dir))
         except BaseException:
             self.stop()

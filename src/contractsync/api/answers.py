@@ -128,6 +128,27 @@ class OperationRecord(Answer):
     adjustments: list[Adjustment]
 
 
+class BatchError(Answer):
+    code: str
+    message: str
+
+
+class BatchResult(Answer):
+    index: int
+    subscription_id: str
+    type: str | None
+    status: str  # applied | previewed | refused
+    error: BatchError | None
+    records: list[OperationRecord]
+
+
+class OperationBatch(Answer):
+    preview: bool
+    applied: int
+    refused: int
+    results: list[BatchResult]
+
+
 class OperationPage(Answer):
     items: list[OperationRecord]
     page: int

@@ -11,13 +11,13 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from contractsync.adapters.clock import SystemClock, SystemSleeper
+from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.session import DEFAULT_DATABASE_URL, make_engine, session_factory
 from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.scheduler import DailySweepScheduler, Sweep
-from contractsync.delivery.wakeup import PollingWaker, PostgresNotifyWaker, Waker
+from contractsync.delivery.wakeup import waker_for
 from contractsync.delivery.worker import ConnectorFactory, Worker
 
 DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
@@ -94,9 +94,6 @@ def run_worker(
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        waker: Waker = (
-            PostgresNotifyWaker(url) if engine.dialect.name == "postgresql" else PollingWaker(SystemSleeper())
-        )
-        worker.run_forever(stop, waker)
+        worker.run_forever(stop, waker_for(url))
     finally:
         engine.dispose()

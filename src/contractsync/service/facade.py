@@ -33,7 +33,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from contractsync.service import audit, directory, mapping, operating, reconcile, tokens
+from contractsync.service import (
+    audit,
+    directory,
+    mapping,
+    operating,
+    operation_batch,
+    reconcile,
+    tokens,
+)
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, require_admin
 
@@ -95,6 +103,11 @@ class ContractSync:
     def apply_operation(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
         """One lifecycle operation (API.md operations body; `preview: true` stores and sends nothing)."""
         return operating.apply_operation(self.context, actor, subscription_id, body)
+
+    def apply_operations(self, actor: Actor, body: JSON) -> JSON:
+        """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);
+        each answered `applied` or `refused` (`atomic: true`: one refusal refuses all)."""
+        return operation_batch.apply_operations(self.context, actor, body)
 
     def list_operations(
         self,

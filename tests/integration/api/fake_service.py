@@ -211,6 +211,26 @@ class FakeContractSync(ContractSync):
             self._record(subscription, "UpdateSubscriptionQuantityOnConnection", bool(body.get("preview")))
         ]
 
+    def apply_operations(self, actor: Actor, body: JSON) -> JSON:
+        self._call("apply_operations", actor, body)
+        preview = bool(body.get("preview"))
+        results: list[JSON] = []
+        for index, entry in enumerate(body["operations"]):
+            subscription = self.subscriptions.get(str(entry.get("subscription_id")))
+            if subscription is None or not actor.can_see(subscription["reseller_id"]):
+                error = {
+                    "code": "not_found",
+                    "message": f"subscription {entry.get('subscription_id')} not found",
+                }
+                results.append({"index": index, "subscription_id": str(entry.get("subscription_id")),
+                                "type": entry.get("type"), "status": "refused", "error": error, "records": []})  # fmt: skip
+                continue
+            record = self._record(subscription, "UpdateSubscriptionQuantityOnConnection", preview)
+            results.append({"index": index, "subscription_id": subscription["id"], "type": entry.get("type"),
+                            "status": "previewed" if preview else "applied", "error": None, "records": [record]})  # fmt: skip
+        refused = sum(1 for r in results if r["error"])
+        return {"preview": preview, "applied": len(results) - refused, "refused": refused, "results": results}
+
     def list_operations(
         self,
         actor: Actor,

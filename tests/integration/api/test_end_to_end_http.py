@@ -295,6 +295,31 @@ def test_quantity_change_reaches_autotask(world: World) -> None:
     assert _units_on(_sandbox_units(world, contract_service_id), effective) == 15
 
 
+def test_a_batch_of_operations_reaches_autotask(world: World) -> None:
+    api, r1 = world.api, world.tokens["r1"]
+    _ok(api.post("/v1/deliveries/run", headers=world.tokens["admin"]))
+    contract_service_id = _ok(api.get("/v1/subscriptions/s1", headers=r1))["mapping"]["contract_service_id"]
+    malformed = api.post("/v1/operations/batch", headers=r1, json={"operations": [{"subscription_id": "s1"}]})
+    assert malformed.status_code == 422 and "operations[0]" in malformed.json()["error"]["message"]
+
+    batch = {"operations": [
+        {"subscription_id": "s1", "type": "update_quantity", "quantity": 11},
+        {"subscription_id": "s1", "type": "update_quantity", "quantity": 13},
+        {"subscription_id": "no-such", "type": "cancel"},
+    ]}  # fmt: skip
+    answer = _ok(api.post("/v1/operations/batch", headers=r1, json=batch))
+    answers.OperationBatch.model_validate(answer)
+    assert [r["status"] for r in answer["results"]] == ["applied", "applied", "refused"]
+    _run_worker(world)
+    [record] = answer["results"][1]["records"]
+    [adjustment] = record["adjustments"]  # the first change was carried by the second: 13 is sent once
+    assert adjustment["unit_change"] == 3
+    effective = date.fromisoformat(adjustment["effective_date"])
+    assert _units_on(_sandbox_units(world, contract_service_id), effective) == 13
+    last = record["id"]
+    assert _ok(api.get(f"/v1/operations/{last}", headers=r1))["status"] == "succeeded"
+
+
 def test_reseller_tokens_see_only_their_own(world: World) -> None:
     api, r1, r2 = world.api, world.tokens["r1"], world.tokens["r2"]
     _ok(api.post("/v1/deliveries/run", headers=world.tokens["admin"]))

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field, StrictBool
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, OperationIdPath, PageQuery, PageSizeQuery, answers
-from contractsync.api.types import OperationStatus, OperationTypeName
+from contractsync.api.routes._common import JSON, OperationIdPath, PageQuery, PageSizeQuery, answers, dump
+from contractsync.api.types import Body, OperationStatus, OperationTypeName
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
+
+
+class OperationBatch(Body):
+    # Each operation is the operations body of API.md plus `subscription_id`; the façade checks
+    # them one by one so that the error names `operations[i]`.
+    operations: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+    preview: StrictBool = False
+    atomic: StrictBool = False
 
 
 @router.get("", response_model=None, responses=answers(A.OperationPage))
@@ -27,6 +36,15 @@ def list_operations(
     return service.list_operations(
         actor, subscription_id=subscription_id, status=status, type=type, page=page, page_size=page_size
     )
+
+
+@router.post("/batch", response_model=None, responses=answers(A.OperationBatch))
+def apply_operations(body: OperationBatch, actor: CurrentActor, service: Service) -> JSON:
+    """Many lifecycle operations, in order, in one transaction: `{operations: [{subscription_id,
+    type, …}], preview?, atomic?}`. A malformed operation refuses the batch (422); one the
+    subscription refuses is answered `refused` and the rest apply (`atomic: true`: 422, nothing
+    applied)."""
+    return service.apply_operations(actor, dump(body))
 
 
 @router.get("/{operation_id}", response_model=None, responses=answers(A.OperationRecord))

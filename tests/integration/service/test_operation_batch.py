@@ -1,0 +1,171 @@
+"""Many operations in one transaction (`apply_operations`) on SQLite and PostgreSQL: the same
+outcome as applying them one by one, refusals per operation, atomic batches, preview."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from contractsync.service.actor import ADMIN, Actor
+from contractsync.service.errors import Invalid
+from tests.integration.service.conftest import World
+
+SUBSCRIPTION = {
+    "customer_id": "c-r1", "offer_id": "CFQ7TTC0LF8S:0001", "offer_name": "Microsoft 365 E5", "kind": "nce",
+    "quantity": 10, "term": "P1Y", "billing_cycle": "monthly", "start_date": "2024-01-15",
+    "end_date": "2025-01-14", "auto_renew": True, "list_price": "10.00",
+}  # fmt: skip
+
+
+def add_mapped(world: World, subscription_id: str, contract_service_id: int) -> None:
+    world.service.create_subscription(ADMIN, {"id": subscription_id, **SUBSCRIPTION})
+    world.service.map_subscription(ADMIN, {"subscription_id": subscription_id, "connection_id": "at-r1",
+                                           "contract_id": 100, "service_id": 7,
+                                           "contract_service_id": contract_service_id})  # fmt: skip
+
+
+# The same story for two subscriptions: changes on one day, one on the same date twice (the later
+# carries the earlier), a back-dated margin, an unmapped subscription's change, a refusal.
+STORY: list[tuple[str, dict[str, Any]]] = [
+    ("a", {"type": "update_quantity", "quantity": 12}),
+    ("b", {"type": "update_quantity", "quantity": 7}),
+    ("a", {"type": "update_quantity", "quantity": 15}),
+    ("b", {"type": "update_price_margin", "margin_percent": "30", "effective_date": "2024-05-01"}),
+    ("u", {"type": "update_quantity", "quantity": 3}),
+    ("b", {"type": "cancel"}),
+    ("b", {"type": "update_quantity", "quantity": 9}),  # refused: cancelled
+]
+
+
+def outcome(world: World, prefix: str, services: dict[str, int]) -> dict[str, Any]:
+    """What a user sees: each subscription, and what Autotask holds for its contract service."""
+    found: dict[str, Any] = {}
+    for name, cs in services.items():
+        view = world.service.get_subscription(ADMIN, f"{prefix}{name}")
+        found[name] = (view["quantity"], view["status"], view["unit_price"], view["sync_state"],
+                       [(d, change, price) for _, d, change, price, _ in world.autotask.adjustments(cs)])  # fmt: skip
+    unmapped = world.service.get_subscription(ADMIN, f"{prefix}u")
+    found["u"] = (unmapped["quantity"], unmapped["sync_state"])
+    return found
+
+
+def test_a_batch_ends_where_the_same_operations_one_by_one_end(world: World) -> None:
+    one = {"a": 1001, "b": 1002}
+    batch = {"a": 2001, "b": 2002}
+    for name in "ab":
+        add_mapped(world, f"one-{name}", one[name])
+        add_mapped(world, f"batch-{name}", batch[name])
+    for prefix in ("one-", "batch-"):
+        world.service.create_subscription(ADMIN, {"id": f"{prefix}u", **SUBSCRIPTION})
+    world.deliver()
+    world.clock.advance(3600)
+
+    statuses_one = []
+    for name, body in STORY:
+        try:
+            world.service.apply_operation(ADMIN, f"one-{name}", body)
+            statuses_one.append("applied")
+        except Invalid:
+            statuses_one.append("refused")
+    answer = world.service.apply_operations(
+        ADMIN, {"operations": [{"subscription_id": f"batch-{name}", **body} for name, body in STORY]}
+    )
+    assert [r["status"] for r in answer["results"]] == statuses_one
+    assert (answer["applied"], answer["refused"]) == (6, 1)
+    assert "canceled" in answer["results"][-1]["error"]["message"]
+    world.deliver()
+    world.deliver()
+    assert outcome(world, "batch-", batch) == outcome(world, "one-", one)
+    # The quantity reached Autotask once, as 15 (12 was carried by the later operation).
+    assert [change for _, _, change, _, _ in world.autotask.adjustments(2001)][-1] == 5
+    records = [r for result in answer["results"] for r in result["records"]]
+    assert len({r["id"] for r in records}) == len(records)
+
+
+def test_an_operation_carried_by_a_later_one_in_the_batch_names_its_stored_id(world: World) -> None:
+    add_mapped(world, "x", 3001)
+    world.deliver()
+    answer = world.service.apply_operations(ADMIN, {"operations": [
+        {"subscription_id": "x", "type": "update_quantity", "quantity": 12},
+        {"subscription_id": "x", "type": "update_quantity", "quantity": 14},
+    ]})  # fmt: skip
+    [first], [second] = (r["records"] for r in answer["results"])
+    stored = world.service.get_operation(ADMIN, first["id"])
+    assert stored["status"] == "superseded"
+    assert stored["reason"] == f"carried by connection operation #{second['id']}"
+    assert second["status"] == "pending" and second["adjustments"][0]["unit_change"] == 4
+
+
+def test_unknown_and_foreign_subscriptions_are_refused_one_by_one(world: World) -> None:
+    add_mapped(world, "x", 3001)
+    world.service.create_customer(ADMIN, {"id": "c-other", "reseller_id": "r2", "name": "Other"})
+    world.service.create_subscription(ADMIN, {"id": "theirs", **SUBSCRIPTION, "customer_id": "c-other"})
+    answer = world.service.apply_operations(Actor("r1"), {"operations": [
+        {"subscription_id": "nope", "type": "cancel"},
+        {"subscription_id": "theirs", "type": "cancel"},
+        {"subscription_id": "x", "type": "update_quantity", "quantity": 11},
+    ]})  # fmt: skip
+    assert [(r["status"], r["error"] and r["error"]["code"]) for r in answer["results"]] == [
+        ("refused", "not_found"), ("refused", "not_found"), ("applied", None)
+    ]  # fmt: skip
+    assert world.service.get_subscription(ADMIN, "theirs")["status"] == "active"
+    assert world.service.get_subscription(ADMIN, "x")["quantity"] == 11
+
+
+def test_an_atomic_batch_with_a_refusal_changes_nothing(world: World) -> None:
+    add_mapped(world, "x", 3001)
+    log_before = world.service.list_operations(ADMIN)["total"]
+    with pytest.raises(Invalid, match=r"operations\[1\]: .*nothing was applied") as raised:
+        world.service.apply_operations(ADMIN, {"atomic": True, "operations": [
+            {"subscription_id": "x", "type": "update_quantity", "quantity": 11},
+            {"subscription_id": "nope", "type": "cancel"},
+        ]})  # fmt: skip
+    assert raised.value.details == {"refused": [{"index": 1, "message": "subscription nope not found"}]}
+    assert world.service.get_subscription(ADMIN, "x")["quantity"] == 10
+    assert world.service.list_operations(ADMIN)["total"] == log_before
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"operations": []}, "operations must be a list of 1 to 1000"),
+        ({"operations": [{"type": "cancel"}] * 1001}, "operations must be a list of 1 to 1000"),
+        ({"operations": "x"}, "operations must be a list"),
+        ({"operations": [{"type": "cancel"}]}, r"operations\[0\].subscription_id is required"),
+        ({"operations": [5]}, r"operations\[0\] must be a JSON object"),
+        ({"operations": [{"subscription_id": "x", "type": "cancel", "preview": True}]}, "whole batch"),
+        ({"operations": [{"subscription_id": "x", "type": "cancel"}], "atomic": "yes"}, "atomic must be"),
+        ({"operations": [{"subscription_id": "x", "type": "cancel"}], "extra": 1}, "extra is not a known field"),
+        # A malformed operation after a good one: the good one is not applied either.
+        ({"operations": [{"subscription_id": "x", "type": "update_quantity", "quantity": 11},
+                         {"subscription_id": "x", "type": "update_quantity", "quantity": "lots"}]},
+         r"operations\[1\]: quantity"),
+        ({"operations": [{"subscription_id": "x", "type": "teleport"}]}, r"operations\[0\]: type must be"),
+    ],
+)  # fmt: skip
+def test_a_malformed_batch_is_refused_whole(world: World, body: dict[str, Any], message: str) -> None:
+    add_mapped(world, "x", 3001)
+    log_before = world.service.list_operations(ADMIN)["total"]
+    with pytest.raises(Invalid, match=message):
+        world.service.apply_operations(ADMIN, body)
+    assert world.service.get_subscription(ADMIN, "x")["quantity"] == 10
+    assert world.service.list_operations(ADMIN)["total"] == log_before
+
+
+def test_a_previewed_batch_answers_the_records_and_stores_nothing(world: World) -> None:
+    add_mapped(world, "x", 3001)
+    world.deliver()
+    world.clock.advance(86_400)
+    answer = world.service.apply_operations(ADMIN, {"preview": True, "operations": [
+        {"subscription_id": "x", "type": "update_quantity", "quantity": 13},
+    ]})  # fmt: skip
+    [result] = answer["results"]
+    assert result["status"] == "previewed" and answer["preview"] is True
+    assert [(a["effective_date"], a["unit_change"]) for a in result["records"][0]["adjustments"]] == [
+        ("2024-05-21", 3)
+    ]
+    world.deliver()
+    assert world.service.get_subscription(ADMIN, "x")["quantity"] == 10
+    assert world.autotask.units_on(3001, date(2024, 6, 1)) == 10
