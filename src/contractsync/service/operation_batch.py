@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import state_store
+from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import (
     connection_operations,
     connections,
@@ -127,7 +128,7 @@ def _subscription_ids(items: list[_Item]) -> set[str]:
 
 def _visible_subscriptions(session: Session, actor: Actor, ids: set[str]) -> dict[str, Any]:
     """The subscriptions the caller may see, by id (another reseller's look unknown)."""
-    found = session.execute(select(subscriptions).where(subscriptions.c.id.in_(sorted(ids)))).all()
+    found = session.execute(select(subscriptions).where(one_of(session, subscriptions.c.id, ids))).all()
     return {row.id: row for row in found if actor.can_see(row.reseller_id)}
 
 
@@ -136,7 +137,7 @@ def _connections(session: Session, rows: dict[str, Any]) -> dict[str, str | None
     mapped = dict(
         session.execute(
             select(subscription_mappings.c.subscription_id, subscription_mappings.c.connection_id).where(
-                subscription_mappings.c.subscription_id.in_(sorted(rows))
+                one_of(session, subscription_mappings.c.subscription_id, rows)
             )
         ).all()
     )

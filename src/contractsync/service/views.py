@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import domain_rows
+from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import (
     adjustments,
     connection_operations,
@@ -152,7 +153,7 @@ def operations(session: Session, rows: Sequence[Any], preview: bool = False) -> 
     if rows:
         for adjustment_row in session.execute(
             select(adjustments)
-            .where(adjustments.c.operation_id.in_([r.id for r in rows]))
+            .where(one_of(session, adjustments.c.operation_id, [r.id for r in rows]))
             .order_by(adjustments.c.id)
         ):
             by_operation[adjustment_row.operation_id].append(adjustment_row)
@@ -182,7 +183,9 @@ def _operation(row: Any, rows: list[Any], preview: bool) -> JSON:
 def operations_by_id(session: Session, ids: list[int], preview: bool = False) -> list[JSON]:
     if not ids:
         return []
-    rows = session.execute(select(connection_operations).where(connection_operations.c.id.in_(ids))).all()
+    rows = session.execute(
+        select(connection_operations).where(one_of(session, connection_operations.c.id, ids))
+    ).all()
     by_id = {r.id: r for r in rows}
     return operations(session, [by_id[i] for i in ids], preview)
 
