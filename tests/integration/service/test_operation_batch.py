@@ -3,11 +3,16 @@ outcome as applying them one by one, refusals per operation, atomic batches, pre
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from contractsync.api.cli import register
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import Invalid
 from tests.integration.service.conftest import World
@@ -169,3 +174,53 @@ def test_a_previewed_batch_answers_the_records_and_stores_nothing(world: World) 
     world.deliver()
     assert world.service.get_subscription(ADMIN, "x")["quantity"] == 10
     assert world.autotask.units_on(3001, date(2024, 6, 1)) == 10
+
+
+def cli_for(world: World) -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app, build_service=lambda: world.service)
+    return app
+
+
+def test_operations_apply_command_applies_a_file_and_exits_1_on_a_refusal(
+    world: World, tmp_path: Path
+) -> None:
+    add_mapped(world, "x", 3001)
+    file = tmp_path / "ops.json"
+    file.write_text(json.dumps([
+        {"subscription_id": "x", "type": "update_quantity", "quantity": 16},
+        {"subscription_id": "gone", "type": "cancel"},
+    ]))  # fmt: skip
+    result = CliRunner().invoke(cli_for(world), ["operations", "apply", str(file), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    answer = json.loads(result.stdout)
+    assert (answer["applied"], answer["refused"]) == (1, 1)
+    assert world.service.get_subscription(ADMIN, "x")["quantity"] == 16
+
+    file.write_text(
+        json.dumps({"operations": [{"subscription_id": "x", "type": "update_quantity", "quantity": 17}]})
+    )
+    table = CliRunner().invoke(cli_for(world), ["operations", "apply", str(file)])
+    assert table.exit_code == 0, table.output
+    assert "applied 1 of 1 operations" in table.stdout
+    assert world.service.get_subscription(ADMIN, "x")["quantity"] == 17
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not json", "Expecting value"), ("[]", "non-empty list"), ('[{"type": "cancel"}]', "subscription_id")],
+)
+def test_operations_apply_command_refuses_a_bad_file_with_one_line(
+    world: World, tmp_path: Path, content: str, message: str
+) -> None:
+    file = tmp_path / "ops.json"
+    file.write_text(content)
+    result = CliRunner().invoke(cli_for(world), ["operations", "apply", str(file)])
+    assert result.exit_code == 2
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("error:") and message in line
