@@ -10,7 +10,8 @@ NotFound, exactly like ids that do not exist.
 Shapes (besides the fields API.md lists for the create bodies):
 - reseller: {id, name, promotion_setting, approved_through}
 - connection: {id, reseller_id, kind, username, integration_code, base_url, timezone,
-  settle_seconds, policies: {upgrade, legacy_suspend, reseller_change}, created_at} — never the secret
+  settle_seconds, policies: {upgrade, legacy_suspend, reseller_change}, created_at,
+  paused: {reason, since, next_probe_at} | None} — never the secret
 - customer: {id, reseller_id, name, tenant_id, provider_margins: {"microsoft": "20"}, mapping: {connection_id, company_id} | None}
 - subscription: {id, customer_id, reseller_id, offer_id, offer_name, kind, quantity, status, term,
   billing_cycle, start_date, end_date, auto_renew, friendly_name, list_price, promotion:
@@ -44,6 +45,7 @@ from contractsync.service import (
 )
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, require_admin
+from contractsync.service.group_commit import GroupCommit
 
 JSON = dict[str, Any]
 
@@ -54,6 +56,7 @@ class ContractSync:
     def __init__(self, context: ServiceContext, deliver: Callable[[], JSON] | None = None) -> None:
         self.context = context
         self._deliver = deliver
+        self._operations = GroupCommit(context)  # concurrent operations share a transaction
 
     # --- resellers, connections, customers, subscriptions -------------------------------------
     def create_reseller(self, actor: Actor, body: JSON) -> JSON:
@@ -102,7 +105,7 @@ class ContractSync:
     # --- operations and the audit log ----------------------------------------------------------
     def apply_operation(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
         """One lifecycle operation (API.md operations body; `preview: true` stores and sends nothing)."""
-        return operating.apply_operation(self.context, actor, subscription_id, body)
+        return self._operations.apply(actor, subscription_id, body)
 
     def apply_operations(self, actor: Actor, body: JSON) -> JSON:
         """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);

@@ -22,11 +22,7 @@ from contractsync.adapters.db.tables import connections, subscription_mappings, 
 from contractsync.domain import rules
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
-    ChangeReseller,
-    OperationRefused,
     UpdateProviderMargin,
-    Upgrade,
-    parse_operation,
 )
 from contractsync.service import validation as v
 from contractsync.service import views
@@ -34,8 +30,6 @@ from contractsync.service.actor import Actor
 from contractsync.service.context import (
     ServiceContext,
     visible_customer,
-    visible_reseller,
-    visible_subscription,
 )
 from contractsync.service.errors import Conflict, Invalid
 
@@ -60,59 +54,6 @@ def preview_flag(body: JSON) -> bool:
     if not isinstance(value, bool):
         raise Invalid("preview must be true or false")
     return value
-
-
-def connection_for(session: Session, subscription_id: str, reseller_id: str) -> Any:
-    """The connection the subscription is mapped through, else the reseller's first one (or None)."""
-    mapping = session.execute(
-        select(subscription_mappings.c.connection_id).where(
-            subscription_mappings.c.subscription_id == subscription_id
-        )
-    ).first()
-    query = select(connections)
-    if mapping is not None:
-        query = query.where(connections.c.id == mapping.connection_id)
-    else:
-        query = query.where(connections.c.reseller_id == reseller_id).order_by(connections.c.id)
-    return session.execute(query).first()
-
-
-def apply_operation(ctx: ServiceContext, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
-    if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object")
-    preview = preview_flag(body)
-    return with_retries(lambda: _apply(ctx, actor, subscription_id, body, preview))
-
-
-def _apply(ctx: ServiceContext, actor: Actor, subscription_id: str, body: JSON, preview: bool) -> list[JSON]:
-    with ctx.unit_of_work(commit=not preview) as uow:
-        session = uow.session
-        row = visible_subscription(session, actor, subscription_id)
-        connection = connection_for(session, subscription_id, row.reseller_id)
-        today = ctx.today_in(connection.timezone if connection else "UTC")
-        op = v.check(lambda: parse_operation(subscription_id, body, today))
-        ids, customer_ids, reseller_ids = {subscription_id}, set(), set()
-        if isinstance(op, Upgrade):
-            target = visible_subscription(session, actor, op.target_subscription_id)
-            ids.add(target.id)
-        if isinstance(op, ChangeReseller):
-            # The new reseller and customer must exist and be visible to the caller.
-            visible_reseller(session, actor, op.reseller_id)
-            visible_customer(session, actor, op.customer_id)
-            customer_ids.add(op.customer_id)
-            reseller_ids.add(op.reseller_id)
-        for locked in sorted(ids):
-            uow.lock_subscription(locked)
-        loaded = state_store.load(
-            session, connection.id if connection else None, ids, customer_ids, reseller_ids
-        )
-        try:
-            decision = rules.decide(loaded.state.context(), op)
-        except OperationRefused as refusal:
-            raise Invalid(refusal.reason) from None
-        SyncEngine(loaded.state).apply(decision, ctx.now())
-        record_ids = state_store.save(session, loaded, uuid.uuid4().hex, ctx.now())
-        return views.operations_by_id(session, record_ids, preview)
 
 
 def set_provider_margin(

@@ -1,8 +1,10 @@
 """Many subscription operations in one transaction: imports and bursts of changes.
 
-Each operation goes through the same rules as `apply_operation`, in the order given. The state
-is loaded once per run of consecutive operations on the same connection, and everything is saved
-in one transaction with the audit records and outbox rows (the transactional outbox).
+Each operation goes through the same rules as a single operation, in the order given, and ends
+exactly as if it had come alone. The state is loaded and saved once per run of consecutive
+operations on one connection that touch different subscriptions; all runs share one transaction
+with their audit records and outbox rows (the transactional outbox). Single operations arriving
+together are grouped the same way (`group_commit`).
 
 - A malformed operation (unknown type, missing or bad field) refuses the whole batch: nothing
   is stored, the error names `operations[i]`.
@@ -13,25 +15,22 @@ in one transaction with the audit records and outbox rows (the transactional out
 
 from __future__ import annotations
 
-import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import state_store
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import (
-    connection_operations,
     connections,
     subscription_mappings,
     subscriptions,
 )
 from contractsync.domain import rules
-from contractsync.domain.books import Record
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     ChangeReseller,
@@ -48,17 +47,26 @@ from contractsync.service.operating import preview_flag, with_retries
 
 JSON = dict[str, Any]
 MAX_OPERATIONS = 1000
-_RECORD_REFERENCE = re.compile(r"#(\d+)")
 
 
 @dataclass
-class _Item:
+class Item:
+    """One operation of a batch: what was asked, by whom, and how it ended."""
+
     index: int
     subscription_id: str
     body: JSON
+    actor: Actor
+    #: a malformed operation refuses the whole batch (an API batch) or only itself (group commit)
+    strict: bool = True
     op: SubscriptionOperation | None = None
     error: ServiceError | None = None
     record_ids: list[int] = field(default_factory=list)
+    records: list[JSON] = field(default_factory=list)
+
+    def fresh(self) -> Item:
+        """The same request, before any attempt (a lost race runs the batch again)."""
+        return Item(self.index, self.subscription_id, self.body, self.actor, self.strict)
 
 
 def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
@@ -76,12 +84,24 @@ def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         raise Invalid(
             f"operations must be a list of 1 to {MAX_OPERATIONS} operations", {"field": "operations"}
         )
-    return with_retries(
-        lambda: _apply(ctx, actor, [_item(i, entry) for i, entry in enumerate(raw)], preview, atomic)
-    )
+    requested = [_item(i, entry, actor) for i, entry in enumerate(raw)]
+
+    def attempt() -> JSON:
+        items = [item.fresh() for item in requested]
+        with ctx.unit_of_work(commit=not preview) as uow:
+            apply_items(ctx, uow.session, items, preview)
+            refused = [item for item in items if item.error is not None]
+            if atomic and refused:
+                raise Invalid(
+                    f"operations[{refused[0].index}]: {_message(refused[0])}; nothing was applied",
+                    {"refused": [{"index": i.index, "message": _message(i)} for i in refused]},
+                )
+        return _answer(items, preview)
+
+    return with_retries(attempt)
 
 
-def _item(index: int, entry: object) -> _Item:
+def _item(index: int, entry: object, actor: Actor) -> Item:
     where = f"operations[{index}]"
     if not isinstance(entry, dict):
         raise Invalid(f"{where} must be a JSON object", {"field": where})
@@ -90,46 +110,61 @@ def _item(index: int, entry: object) -> _Item:
         raise Invalid(f"{where}.subscription_id is required", {"field": f"{where}.subscription_id"})
     if "preview" in entry:
         raise Invalid(f"{where}.preview: preview applies to the whole batch", {"field": f"{where}.preview"})
-    return _Item(index, subscription_id, {k: v for k, v in entry.items() if k != "subscription_id"})
+    return Item(index, subscription_id, {k: v for k, v in entry.items() if k != "subscription_id"}, actor)
 
 
-def _apply(ctx: ServiceContext, actor: Actor, items: list[_Item], preview: bool, atomic: bool) -> JSON:
-    with ctx.unit_of_work(commit=not preview) as uow:
-        session = uow.session
-        rows = _visible_subscriptions(session, actor, _subscription_ids(items))
-        connection_of = _connections(session, rows)
-        for item in items:
-            if item.subscription_id not in rows:
-                item.error = NotFound(f"subscription {item.subscription_id} not found")
-        live = [item for item in items if item.error is None]
-        for connection_id, run in groupby(live, key=lambda item: connection_of[item.subscription_id]):
-            _apply_run(
-                ctx, session, actor, connection_id, _connection_row(session, connection_id), list(run), rows
-            )
-        refused = [item for item in items if item.error is not None]
-        if atomic and refused:
-            first = refused[0]
-            assert first.error is not None
-            raise Invalid(
-                f"operations[{first.index}]: {first.error.message}; nothing was applied",
-                {"refused": [{"index": i.index, "message": i.error.message} for i in refused if i.error]},
-            )
-        return _answer(session, items, preview)
+def _message(item: Item) -> str:
+    return item.error.message if item.error else ""
 
 
-def _subscription_ids(items: list[_Item]) -> set[str]:
-    ids = {item.subscription_id for item in items}
+def apply_items(ctx: ServiceContext, session: Session, items: list[Item], preview: bool) -> None:
+    """Run the operations in order in the session's transaction; each ends with its records or
+    its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
+    rows = _subscriptions(session, _subscription_ids(items))
+    connection_of = _connections(session, rows)
     for item in items:
-        target = item.body.get("target_subscription_id")
-        if item.body.get("type") == "upgrade" and isinstance(target, str):
-            ids.add(target)
-    return ids
+        row = rows.get(item.subscription_id)
+        if row is None or not item.actor.can_see(row.reseller_id):
+            item.error = NotFound(f"subscription {item.subscription_id} not found")
+    for connection_id, run in _runs([item for item in items if item.error is None], connection_of):
+        _apply_run(ctx, session, connection_id, _connection_row(session, connection_id), run, rows)
+    records = iter(views.operations_by_id(session, [i for item in items for i in item.record_ids], preview))
+    for item in items:
+        item.records = [next(records) for _ in item.record_ids]
 
 
-def _visible_subscriptions(session: Session, actor: Actor, ids: set[str]) -> dict[str, Any]:
-    """The subscriptions the caller may see, by id (another reseller's look unknown)."""
+def _touches(item: Item) -> set[str]:
+    """The subscriptions an operation changes: its own, and an upgrade's target."""
+    target = item.body.get("target_subscription_id")
+    if item.body.get("type") == "upgrade" and isinstance(target, str):
+        return {item.subscription_id, target}
+    return {item.subscription_id}
+
+
+def _subscription_ids(items: list[Item]) -> set[str]:
+    return set().union(*(_touches(item) for item in items))
+
+
+def _runs(items: list[Item], connection_of: dict[str, str | None]) -> Iterator[tuple[str | None, list[Item]]]:
+    """Consecutive operations on one connection that touch different subscriptions: each run is
+    loaded and saved once. A second operation on a subscription starts a new run, so that every
+    operation gets its own subscription version and history row, as if it had come alone."""
+    run: list[Item] = []
+    touched: set[str] = set()
+    for item in items:
+        connection_id = connection_of[item.subscription_id]
+        if run and (connection_id != connection_of[run[0].subscription_id] or touched & _touches(item)):
+            yield connection_of[run[0].subscription_id], run
+            run, touched = [], set()
+        run.append(item)
+        touched |= _touches(item)
+    if run:
+        yield connection_of[run[0].subscription_id], run
+
+
+def _subscriptions(session: Session, ids: set[str]) -> dict[str, Any]:
     found = session.execute(select(subscriptions).where(one_of(session, subscriptions.c.id, ids))).all()
-    return {row.id: row for row in found if actor.can_see(row.reseller_id)}
+    return {row.id: row for row in found}
 
 
 def _connections(session: Session, rows: dict[str, Any]) -> dict[str, str | None]:
@@ -158,10 +193,9 @@ def _connection_row(session: Session, connection_id: str | None) -> Any:
 def _apply_run(
     ctx: ServiceContext,
     session: Session,
-    actor: Actor,
     connection_id: str | None,
     connection: Any,
-    run: list[_Item],
+    run: list[Item],
     rows: dict[str, Any],
 ) -> None:
     """Consecutive operations on one connection: one state load, the rules in order, one save."""
@@ -173,18 +207,21 @@ def _apply_run(
         try:
             item.op = parse_operation(item.subscription_id, item.body, today)
         except ValueError as error:  # InvalidInput is a ValueError
-            raise Invalid(
-                f"operations[{item.index}]: {error}", {"field": f"operations[{item.index}]"}
-            ) from None
+            if item.strict:
+                where = f"operations[{item.index}]"
+                raise Invalid(f"{where}: {error}", {"field": where}) from None
+            item.error = Invalid(str(error))
+            continue
         ids.add(item.subscription_id)
         try:
             if isinstance(item.op, Upgrade):
-                if item.op.target_subscription_id not in rows:
+                target = rows.get(item.op.target_subscription_id)
+                if target is None or not item.actor.can_see(target.reseller_id):
                     raise NotFound(f"subscription {item.op.target_subscription_id} not found")
-                ids.add(item.op.target_subscription_id)
+                ids.add(target.id)
             if isinstance(item.op, ChangeReseller):
-                visible_reseller(session, actor, item.op.reseller_id)
-                visible_customer(session, actor, item.op.customer_id)
+                visible_reseller(session, item.actor, item.op.reseller_id)
+                visible_customer(session, item.actor, item.op.customer_id)
                 customer_ids.add(item.op.customer_id)
                 reseller_ids.add(item.op.reseller_id)
         except ServiceError as error:
@@ -207,26 +244,9 @@ def _apply_run(
     real_of = dict(zip(new_temp_ids, real_ids, strict=True))
     for item in run:  # the engine's temporary record ids, replaced by the stored ones
         item.record_ids = [real_of[temp] for temp in item.record_ids]
-    _renumber_reasons(session, loaded.state.records, real_of)
 
 
-def _renumber_reasons(session: Session, records: dict[int, Record], real_of: dict[int, int]) -> None:
-    """A later operation of the batch may carry an earlier one's adjustment ("carried by connection
-    operation #N"): the engine named the temporary id, the audit log must name the stored one."""
-    for temp, record in records.items():
-        if temp not in real_of or not record.reason:
-            continue
-        reason = _RECORD_REFERENCE.sub(lambda m: f"#{real_of.get(int(m[1]), int(m[1]))}", record.reason)
-        if reason != record.reason:
-            session.execute(
-                update(connection_operations)
-                .where(connection_operations.c.id == real_of[temp])
-                .values(reason=reason)
-            )
-
-
-def _answer(session: Session, items: list[_Item], preview: bool) -> JSON:
-    records = iter(views.operations_by_id(session, [i for item in items for i in item.record_ids], preview))
+def _answer(items: list[Item], preview: bool) -> JSON:
     results = []
     for item in items:
         answer: JSON = {
@@ -235,12 +255,10 @@ def _answer(session: Session, items: list[_Item], preview: bool) -> JSON:
             "type": item.body.get("type"),
         }
         if item.error is not None:
-            answer.update(
-                status="refused", error={"code": item.error.code, "message": item.error.message}, records=[]
-            )
+            error = {"code": item.error.code, "message": item.error.message}
+            answer.update(status="refused", error=error, records=[])
         else:
-            mine = [next(records) for _ in item.record_ids]
-            answer.update(status="previewed" if preview else "applied", error=None, records=mine)
+            answer.update(status="previewed" if preview else "applied", error=None, records=item.records)
         results.append(answer)
     refused = sum(1 for item in items if item.error is not None)
     return {"preview": preview, "applied": len(items) - refused, "refused": refused, "results": results}

@@ -4,6 +4,8 @@ outcome as applying them one by one, refusals per operation, atomic batches, pre
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -89,18 +91,20 @@ def test_a_batch_ends_where_the_same_operations_one_by_one_end(world: World) -> 
     assert len({r["id"] for r in records}) == len(records)
 
 
-def test_an_operation_carried_by_a_later_one_in_the_batch_names_its_stored_id(world: World) -> None:
+def test_two_changes_of_one_subscription_in_a_batch_each_get_a_version_and_send_once(world: World) -> None:
     add_mapped(world, "x", 3001)
     world.deliver()
+    version = world.service.get_subscription(ADMIN, "x")["version"]
     answer = world.service.apply_operations(ADMIN, {"operations": [
         {"subscription_id": "x", "type": "update_quantity", "quantity": 12},
         {"subscription_id": "x", "type": "update_quantity", "quantity": 14},
     ]})  # fmt: skip
     [first], [second] = (r["records"] for r in answer["results"])
-    stored = world.service.get_operation(ADMIN, first["id"])
-    assert stored["status"] == "superseded"
-    assert stored["reason"] == f"carried by connection operation #{second['id']}"
+    assert world.service.get_operation(ADMIN, first["id"])["status"] == "superseded"
     assert second["status"] == "pending" and second["adjustments"][0]["unit_change"] == 4
+    assert world.service.get_subscription(ADMIN, "x")["version"] == version + 2
+    world.deliver()
+    assert [change for _, _, change, _, _ in world.autotask.adjustments(3001)][1:] == [4]
 
 
 def test_unknown_and_foreign_subscriptions_are_refused_one_by_one(world: World) -> None:
@@ -224,3 +228,44 @@ def test_operations_apply_command_refuses_a_bad_file_with_one_line(
     assert result.exit_code == 2
     [line] = [line for line in result.stderr.splitlines() if line.strip()]
     assert line.startswith("error:") and message in line
+
+
+def test_single_operations_that_arrive_together_share_one_transaction(world: World) -> None:
+    for n in range(5):
+        add_mapped(world, f"x{n}", 4000 + n)
+    add_mapped(world, "dead", 4999)
+    world.service.apply_operation(ADMIN, "dead", {"type": "cancel"})
+    group_commit = world.service._operations
+    before = (group_commit.groups, group_commit.operations)
+    answers: dict[str, object] = {}
+
+    def call(subscription_id: str, quantity: int) -> None:
+        try:
+            answers[subscription_id] = world.service.apply_operation(
+                ADMIN, subscription_id, {"type": "update_quantity", "quantity": quantity}
+            )
+        except Invalid as error:
+            answers[subscription_id] = error
+
+    # Six requests arrive while a group's transaction is (pretended to be) running.
+    with group_commit._changed:
+        group_commit._busy = True
+    threads = [threading.Thread(target=call, args=(f"x{n}", 20 + n)) for n in range(5)]
+    threads.append(threading.Thread(target=call, args=("dead", 3)))
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while group_commit.waiting() < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with group_commit._changed:
+        group_commit._busy = False
+        group_commit._changed.notify_all()
+    for thread in threads:
+        thread.join(30)
+    assert (group_commit.groups - before[0], group_commit.operations - before[1]) == (1, 6)
+    assert isinstance(answers["dead"], Invalid) and "canceled" in answers["dead"].message
+    for n in range(5):
+        [record] = answers[f"x{n}"]  # type: ignore[misc]
+        assert record["subscription_id"] == f"x{n}" and record["adjustments"][0]["target_units"] == 20 + n
+    world.deliver()
+    assert [world.autotask.units_on(4000 + n, date(2024, 6, 1)) for n in range(5)] == [20, 21, 22, 23, 24]
