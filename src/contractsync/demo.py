@@ -29,6 +29,7 @@ from contractsync.bootstrap import (
     secret_box,
     worker_connectors,
 )
+from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.scheduler import DailySweepScheduler
 from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
@@ -110,9 +111,12 @@ class DemoStack:
     """Everything `contractsync demo` runs except the HTTP server: the sandbox, the service with
     sample data, the worker thread and the app. The e2e tests serve `app` themselves."""
 
-    def __init__(self, settings: Settings, *, settle_seconds: int = 5) -> None:
+    def __init__(
+        self, settings: Settings, *, settle_seconds: int = 5, worker_config: WorkerConfig | None = None
+    ) -> None:
         self.settings = settings
         self.settle_seconds = settle_seconds
+        self.worker_config = worker_config
         self.clock = SystemClock()
         self.sandbox = SandboxServer(SandboxConfig(seed="demo", data_file=sandbox_data_file(settings)))
         self._background: BackgroundWorker | None = None
@@ -154,7 +158,13 @@ class DemoStack:
         def daily_sweep() -> None:  # runs between delivery polls
             scheduler.tick()
 
-        return Worker(sessions, worker_connectors(sessions, connectors), self.clock, tick=daily_sweep)
+        return Worker(
+            sessions,
+            worker_connectors(sessions, connectors),
+            self.clock,
+            self.worker_config,
+            tick=daily_sweep,
+        )
 
     def stop(self) -> None:
         if self._background is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from contractsync.delivery.config import WorkerConfig
 from contractsync.demo import DemoStack
 from contractsync.settings import Settings
 from tests.e2e.browser import CHROMIUM_ARGS, DESKTOP, SCREENSHOTS, chromium_path
@@ -47,7 +48,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         admin_token=None,
         secret_key=None,
     )
-    with DemoStack(settings, settle_seconds=0) as stack, ThreadedServer(stack.app) as server:
+    # A paused connection is probed again after 1 s instead of 5 minutes.
+    config = WorkerConfig(pause_probe_first=1, pause_probe_cap=2)
+    with (
+        DemoStack(settings, settle_seconds=0, worker_config=config) as stack,
+        ThreadedServer(stack.app) as server,
+    ):
         yield LiveConsole(server.url, stack.token, stack)
 
 

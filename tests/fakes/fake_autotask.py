@@ -70,6 +70,8 @@ class FakeAutotask:
         self._rng_lock = threading.Lock()
         self._local = threading.local()
         self._default_contract = default_contract
+        #: Answer every call with an empty 401, as Autotask does for bad or rotated credentials.
+        self.refuse_credentials = False
         init = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
             init.execute("PRAGMA journal_mode=WAL")
@@ -108,7 +110,14 @@ class FakeAutotask:
 
     # -- the PsaConnector port ----------------------------------------------------------------
 
+    def _check_credentials(self) -> None:
+        if self.refuse_credentials:
+            with self._db() as db:
+                self._count(db, "auth_refused")
+            raise PsaError(ErrorKind.AUTH, "credentials refused (HTTP 401)", 401)
+
     def create_adjustment(self, request: AdjustmentRequest) -> int:
+        self._check_credentials()
         f = self.faults
         if self._roll(f.timeout_before_send):
             raise PsaError(ErrorKind.TIMEOUT_BEFORE_SEND, "connect timeout")
@@ -156,6 +165,7 @@ class FakeAutotask:
         raise PsaError(ErrorKind.REJECTED, rejection[1], 500)
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
+        self._check_credentials()
         with self._db() as db:
             self._count(db, "service_units")
         if self._roll(self.faults.read_retryable):

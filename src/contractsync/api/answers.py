@@ -40,6 +40,13 @@ class Policies(Answer):
     reseller_change: str
 
 
+class ConnectionPause(Answer):
+    # Autotask refused the connection's credentials: nothing is delivered until a probe succeeds.
+    reason: str
+    since: str
+    next_probe_at: str
+
+
 class Connection(Answer):
     id: str
     reseller_id: str
@@ -50,6 +57,7 @@ class Connection(Answer):
     timezone: str
     settle_seconds: int
     policies: Policies
+    paused: ConnectionPause | None = None
 
 
 class CustomerMapping(Answer):
@@ -140,6 +148,7 @@ class BatchResult(Answer):
     status: str  # applied | previewed | refused
     error: BatchError | None
     records: list[OperationRecord]
+    replayed: bool  # sent before under the same idempotency key: the first answer, nothing changed
 
 
 class OperationBatch(Answer):

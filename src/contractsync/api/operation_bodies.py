@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StringConstraints
 
 from contractsync.api.types import (
     BillingCycle,
@@ -25,10 +25,14 @@ from contractsync.api.types import (
     Term,
 )
 
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x20-\x7e]+$")]
+
 
 class _Operation(Body):
     effective_date: IsoDate | None = None  # default: today in the connection's time zone
     preview: StrictBool = False
+    # Sent again with the same key, the operation is answered from the first time, not re-applied.
+    idempotency_key: IdempotencyKey | None = None
 
 
 class UpdateQuantity(_Operation):

@@ -2,7 +2,8 @@
 
 A service is claimable when its head row (lowest id still pending or sending) is due — pending
 past `due_at` (settle, R1a) and `next_attempt_at` (backoff) — or is `sending` under an expired
-lease (the worker died mid-call: outcome unknown), and no live lease is held on the service.
+lease (the worker died mid-call: outcome unknown), and no live lease is held on the service, and its connection is not paused (a paused
+connection's services are claimable only for its one due probe, see `pause.py`).
 On PostgreSQL the service row is locked with FOR UPDATE SKIP LOCKED, so concurrent workers pass
 over each other's claims instead of waiting; on SQLite BEGIN IMMEDIATE serialises claims.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus
 from contractsync.adapters.db.tables import adjustments, contract_service_state
+from contractsync.delivery import pause
 
 _earlier = aliased(adjustments)
 _state = contract_service_state
@@ -32,6 +34,8 @@ class ServiceClaim:
     #: Unique per claim (not per worker): a thread whose lease expired and was re-claimed,
     #: even by its own process, can no longer record anything for the service.
     token: str
+    #: The one delivery allowed while the connection is paused (one Autotask call).
+    probe: bool = False
 
 
 def _is_head() -> ColumnElement[bool]:
@@ -76,7 +80,13 @@ def due_heads(now: datetime) -> Select[tuple[str, int]]:
                 _state.c.contract_service_id == adjustments.c.contract_service_id,
             ),
         )
-        .where(adjustments.c.status.in_(OPEN_STATUSES), _is_due(now), _is_head(), _lease_free(now))
+        .where(
+            adjustments.c.status.in_(OPEN_STATUSES),
+            _is_due(now),
+            _is_head(),
+            _lease_free(now),
+            pause.claimable(now),
+        )
         .order_by(adjustments.c.id)
     )
 
@@ -127,6 +137,9 @@ def claim_service(
         head = head_row(session, connection_id, contract_service_id)
         if head is None or not is_due(head, now):
             continue
+        probe = pause.is_paused(session, connection_id)
+        if probe and not pause.take_probe(session, connection_id, now):
+            continue  # another worker is probing the connection
         token = f"{owner}/{uuid.uuid4().hex[:12]}"
         session.execute(
             update(_state)
@@ -137,7 +150,7 @@ def claim_service(
                 version=_state.c.version + 1,
             )
         )
-        return ServiceClaim(connection_id, contract_service_id, int(locked[0]), token)
+        return ServiceClaim(connection_id, contract_service_id, int(locked[0]), token, probe)
     return None
 
 

@@ -25,6 +25,10 @@ class WorkerConfig:
     max_attempts: int = 8
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
+    #: After Autotask refuses a connection's credentials: first probe after this long, doubling
+    #: after each refused probe up to `pause_probe_cap` (see `delivery/pause.py`).
+    pause_probe_first: float = 300.0
+    pause_probe_cap: float = 3600.0
     #: How many due candidates one claim looks at before giving up (others are leased).
     claim_batch: int = 20
     owner: str = field(default_factory=default_owner)

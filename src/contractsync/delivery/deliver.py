@@ -18,12 +18,12 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
-from contractsync.adapters.db import ledger_repo, outbox
+from contractsync.adapters.db import ledger_repo, outbox, state_store
 from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import transaction
 from contractsync.delivery import claim as claims
-from contractsync.delivery import outcome, verify
+from contractsync.delivery import outcome, pause, posted_move, verify
 from contractsync.delivery.backoff import backoff_seconds
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.exchange import last_exchange_json
@@ -64,6 +64,10 @@ class ServiceDelivery:
         self._rng = rng
         self._claim = claim
         self._on_call = on_call
+        self._probe_spent = False
+        #: Autotask refused the connection's credentials during this run (the caller may want
+        #: to rebuild its connector before the probe).
+        self.auth_refused = False
 
     def run(self) -> int:
         """Deliver due rows until none is due or the lease is lost; answer how many steps ran.
@@ -96,6 +100,8 @@ class ServiceDelivery:
     def _plan(self, session: Session, units_unknown: bool) -> Plan | None:
         """Pick the service's head row and decide: verify, send (marked `sending`), or stop."""
         now = self._clock.now()
+        if self._held_by_pause(session):
+            return None
         while True:
             row = claims.head_row(session, self._claim.connection_id, self._claim.contract_service_id)
             if row is None or not claims.is_due(row, now):
@@ -190,6 +196,8 @@ class ServiceDelivery:
                 autotask_id=autotask_id,
                 response_json=response or {"itemId": autotask_id},
             )
+            if self._claim.probe:
+                pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, lease.units_unknown)
 
     def _verify(self, plan: Plan) -> Plan | None:
@@ -226,6 +234,8 @@ class ServiceDelivery:
                     note=f"adjustment {row.id}: outcome was unknown; Autotask shows it applied",
                     write_ledger=False,
                 )
+            if self._claim.probe:
+                pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, units_unknown=False)
 
     def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> Plan | None:
@@ -233,7 +243,11 @@ class ServiceDelivery:
         unknown = error.outcome_unknown or (
             error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
         )
+        posted = error.final and is_posted_period_rejection(error.message)
         with transaction(self._factory) as session:
+            if posted and row.subscription_id is not None:
+                # Taken before the lease row, in the use cases' lock order: the move re-plans.
+                state_store.lock_subscriptions(session, [row.subscription_id])
             lease = self._lease(session)
             if lease is None:
                 return None
@@ -243,6 +257,11 @@ class ServiceDelivery:
             if current is None:
                 return None  # another claim took the service over; it will verify
             now = self._clock.now()
+            if error.kind == ErrorKind.AUTH:
+                self._hold_for_auth(session, current, error, exchange, now)
+                return None
+            if self._claim.probe and error.status_code is not None:
+                pause.resume(session, row.connection_id, now)  # Autotask answered: credentials work
             units_unknown = lease.units_unknown
             if unknown and after_send:
                 claims.set_units_unknown(session, self._claim, True)
@@ -250,9 +269,11 @@ class ServiceDelivery:
             if exchange is not None:
                 outcome.keep_response(session, current, exchange)
             if error.final and not unknown:
-                outcome.record_failed(session, current, now, error.message, error.kind.value)
-                if is_posted_period_rejection(error.message):
-                    # Autotask posted that period meanwhile: remember it, so a retry re-plans past it.
+                # SPEC §2: refused as posted, the adjustment moves past that period by itself.
+                if not (posted and posted_move.move_past_posted(session, current, error, now)):
+                    outcome.record_failed(session, current, now, error.message, error.kind.value)
+                if posted:
+                    # Remembered even when it could not move, so a retry re-plans past it.
                     learn_posted_through(
                         session, current.connection_id, current.contract_id, current.effective_date
                     )
@@ -269,6 +290,33 @@ class ServiceDelivery:
                 retry_at = now + timedelta(seconds=delay)
                 outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
             return self._plan(session, units_unknown)
+
+    def _held_by_pause(self, session: Session) -> bool:
+        """A paused connection gets one call per probe claim, none otherwise."""
+        if not pause.is_paused(session, self._claim.connection_id):
+            return False
+        if self._claim.probe and not self._probe_spent:
+            self._probe_spent = True
+            return False
+        return True
+
+    def _hold_for_auth(
+        self, session: Session, row: Adjustment, error: PsaError, exchange: Any, now: datetime
+    ) -> None:
+        """Credentials refused: the row waits (no attempt counted) and the connection pauses."""
+        self.auth_refused = True
+        if exchange is not None:
+            outcome.keep_response(session, row, exchange)
+        outcome.hold_for_pause(session, row, error.message, error.kind.value)
+        pause.pause(
+            session,
+            row.connection_id,
+            now,
+            error.message,
+            probe_refused=self._claim.probe,
+            first_seconds=self._config.pause_probe_first,
+            cap_seconds=self._config.pause_probe_cap,
+        )
 
     def _lease(self, session: Session) -> claims.Lease | None:
         return claims.renew_lease(session, self._claim, self._clock.now(), self._config.lease_seconds)

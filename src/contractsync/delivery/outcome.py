@@ -125,3 +125,16 @@ def record_retry(
         lease_owner=None,
         lease_expires_at=None,
     )
+
+
+def hold_for_pause(session: Session, row: Adjustment, error: str, kind: str) -> None:
+    """Autotask refused the credentials, not the adjustment: pending again, no attempt counted."""
+    _set(
+        session,
+        row,
+        status=S.PENDING.value,
+        error=error,
+        error_kind=kind,
+        lease_owner=None,
+        lease_expires_at=None,
+    )

@@ -108,9 +108,13 @@ class Worker:
             rng = random.Random(self._rng.random())
         try:
             connector = self._connector(claim.connection_id)
-            return ServiceDelivery(
-                self._factory, connector, self._clock, self.config, rng, claim, count
-            ).run()
+            delivery = ServiceDelivery(self._factory, connector, self._clock, self.config, rng, claim, count)
+            steps = delivery.run()
+            if delivery.auth_refused:
+                # Paused: the probe gets a connector built afresh, with the stored credentials.
+                with self._cache_lock:
+                    self._cache.pop(claim.connection_id, None)
+            return steps
         except Exception:
             # The service keeps its lease until it expires: that is the back-off before the
             # next attempt. Nothing was sent that is not recorded (see ServiceDelivery).

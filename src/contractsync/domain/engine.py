@@ -102,15 +102,26 @@ class SyncEngine:
     ) -> Record:
         """Re-plan a contract service from `since`: after X1 rebuilt `held` from what Autotask
         shows, or after Autotask refused a period it had posted (a retry)."""
-        book = self.state.books[contract_service_id]
-        effect = Effect(
-            record_type, subscription_id, contract_service_id, since, intents=tuple(book.intents.values())
-        )
+        effect = Effect(record_type, subscription_id, contract_service_id, since)
         record = self.new_record(effect, now)
         record.reason = "reconciliation: Autotask differed from the expected units or price"
+        self.replan_service(record, since, now)
+        return record
+
+    def replan_service(self, record: Record, since: date, now: datetime) -> None:
+        """Re-plan `record`'s contract service from `since` with the intents it already has; the
+        rows that change belong to `record` (a new one, or an existing one whose adjustment moved)."""
+        assert record.subscription_id is not None and record.contract_service_id is not None
+        book = self.state.books[record.contract_service_id]
+        effect = Effect(
+            record.type,
+            record.subscription_id,
+            record.contract_service_id,
+            since,
+            intents=tuple(book.intents.values()),
+        )
         self.state.records[record.id] = record
         self._plan(effect, record, now, changed_from=since)
-        return record
 
     def new_record(self, effect: Effect, now: datetime) -> Record:
         record = Record(

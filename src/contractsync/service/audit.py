@@ -19,12 +19,12 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.delivery.retry import RetryRefused, retry
-from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.replan import replan_service
 
 JSON = dict[str, Any]
 
@@ -113,21 +113,23 @@ def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSO
 def _replan_past_posted(ctx: ServiceContext, uow: Any, record: Any, failed: Any) -> JSON:
     session = uow.session
     uow.lock_subscription(failed.subscription_id)
-    loaded = state_store.load(session, failed.connection_id, [failed.subscription_id])
-    if failed.contract_service_id not in loaded.state.books:
+    replanned = replan_service(
+        session,
+        connection_id=failed.connection_id,
+        subscription_id=failed.subscription_id,
+        contract_service_id=failed.contract_service_id,
+        since=failed.effective_date,
+        now=ctx.now(),
+        record_type=RecordType(record.type),
+    )
+    if replanned is None:
         raise Conflict(
             f"subscription {failed.subscription_id} is no longer mapped to contract service {failed.contract_service_id}"
         )
-    engine = SyncEngine(loaded.state)
-    repair = engine.repair(
-        failed.subscription_id,
-        failed.contract_service_id,
-        failed.effective_date,
-        ctx.now(),
-        RecordType(record.type),
+    replanned.record.reason = (
+        f"re-planned past the periods Autotask has posted, for failed operation #{record.id}"
     )
-    repair.reason = f"re-planned past the periods Autotask has posted, for failed operation #{record.id}"
-    [new_id] = state_store.save(session, loaded, f"retry:{record.id}", ctx.now())
+    [new_id] = state_store.save(session, replanned.loaded, f"retry:{record.id}", ctx.now())
     return views.operations_by_id(session, [new_id])[0]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contractsync.adapters.db.pause_table import connection_pauses
 from contractsync.adapters.db.tables import (
     connections,
     customers,
@@ -127,7 +128,8 @@ def list_connections(ctx: ServiceContext, actor: Actor) -> list[JSON]:
         query = select(connections).order_by(connections.c.id)
         if actor.reseller_id is not None:
             query = query.where(connections.c.reseller_id == actor.reseller_id)
-        return [views.connection(r) for r in uow.session.execute(query)]
+        paused = {p.connection_id: p for p in uow.session.execute(select(connection_pauses))}
+        return [views.connection(r, paused.get(r.id)) for r in uow.session.execute(query)]
 
 
 def create_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:

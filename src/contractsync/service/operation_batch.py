@@ -28,7 +28,6 @@ from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import (
     connections,
     subscription_mappings,
-    subscriptions,
 )
 from contractsync.domain import rules
 from contractsync.domain.engine import SyncEngine
@@ -39,7 +38,7 @@ from contractsync.domain.operations import (
     Upgrade,
     parse_operation,
 )
-from contractsync.service import views
+from contractsync.service import operation_keys, views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_customer, visible_reseller
 from contractsync.service.errors import Invalid, NotFound, ServiceError
@@ -63,10 +62,31 @@ class Item:
     error: ServiceError | None = None
     record_ids: list[int] = field(default_factory=list)
     records: list[JSON] = field(default_factory=list)
+    #: sent again under an idempotency key: the records of the first time, or the batch's earlier item
+    replayed_record_ids: list[int] | None = None
+    replay_of: Item | None = None
 
     def fresh(self) -> Item:
         """The same request, before any attempt (a lost race runs the batch again)."""
         return Item(self.index, self.subscription_id, self.body, self.actor, self.strict)
+
+    @property
+    def key(self) -> str | None:
+        key = self.body.get(operation_keys.FIELD)
+        return key if isinstance(key, str) else None
+
+    @property
+    def request(self) -> JSON:
+        """The operation itself: the body without its idempotency key."""
+        return {k: v for k, v in self.body.items() if k != operation_keys.FIELD}
+
+    @property
+    def fingerprint(self) -> str:
+        return operation_keys.fingerprint(self.subscription_id, self.request)
+
+    @property
+    def is_replay(self) -> bool:
+        return self.replay_of is not None or self.replayed_record_ids is not None
 
 
 def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
@@ -113,6 +133,14 @@ def _item(index: int, entry: object, actor: Actor) -> Item:
     return Item(index, subscription_id, {k: v for k, v in entry.items() if k != "subscription_id"}, actor)
 
 
+def _malformed(item: Item, error: Exception) -> None:
+    """A malformed operation refuses a strict batch whole, else only itself."""
+    if item.strict:
+        where = f"operations[{item.index}]"
+        raise Invalid(f"{where}: {error}", {"field": where})
+    item.error = Invalid(str(error))
+
+
 def _message(item: Item) -> str:
     return item.error.message if item.error else ""
 
@@ -120,14 +148,30 @@ def _message(item: Item) -> str:
 def apply_items(ctx: ServiceContext, session: Session, items: list[Item], preview: bool) -> None:
     """Run the operations in order in the session's transaction; each ends with its records or
     its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
-    rows = _subscriptions(session, _subscription_ids(items))
-    connection_of = _connections(session, rows)
+    rows = state_store.read_subscriptions(session, _subscription_ids(items))
+    connection_rows = {row.id: row for row in session.execute(select(connections).order_by(connections.c.id))}
+    connection_of = _connections(session, rows, connection_rows)
+    unsaved = dict(rows)  # rows as read; a run that saves a subscription drops it from here
     for item in items:
         row = rows.get(item.subscription_id)
         if row is None or not item.actor.can_see(row.reseller_id):
             item.error = NotFound(f"subscription {item.subscription_id} not found")
-    for connection_id, run in _runs([item for item in items if item.error is None], connection_of):
-        _apply_run(ctx, session, connection_id, _connection_row(session, connection_id), run, rows)
+            continue
+        try:
+            operation_keys.check(item.body.get(operation_keys.FIELD))
+        except ValueError as error:
+            _malformed(item, error)
+    operation_keys.settle_known(session, items)
+    live = [item for item in items if item.error is None and not item.is_replay]
+    for connection_id, run in _runs(live, connection_of):
+        _apply_run(ctx, session, connection_id, connection_rows.get(connection_id or ""), run, rows, unsaved)
+    for item in items:
+        if item.replay_of is not None:
+            item.record_ids, item.error = item.replay_of.record_ids, item.replay_of.error
+        elif item.replayed_record_ids is not None:
+            item.record_ids = item.replayed_record_ids
+    if not preview:
+        operation_keys.remember(session, items, ctx.now())
     records = iter(views.operations_by_id(session, [i for item in items for i in item.record_ids], preview))
     for item in items:
         item.records = [next(records) for _ in item.record_ids]
@@ -162,12 +206,9 @@ def _runs(items: list[Item], connection_of: dict[str, str | None]) -> Iterator[t
         yield connection_of[run[0].subscription_id], run
 
 
-def _subscriptions(session: Session, ids: set[str]) -> dict[str, Any]:
-    found = session.execute(select(subscriptions).where(one_of(session, subscriptions.c.id, ids))).all()
-    return {row.id: row for row in found}
-
-
-def _connections(session: Session, rows: dict[str, Any]) -> dict[str, str | None]:
+def _connections(
+    session: Session, rows: dict[str, Any], connection_rows: dict[str, Any]
+) -> dict[str, str | None]:
     """Each subscription's connection: the one it is mapped through, else its reseller's first."""
     mapped = dict(
         session.execute(
@@ -177,17 +218,9 @@ def _connections(session: Session, rows: dict[str, Any]) -> dict[str, str | None
         ).all()
     )
     first_of_reseller: dict[str, str] = {}
-    for connection_id, reseller_id in session.execute(
-        select(connections.c.id, connections.c.reseller_id).order_by(connections.c.id.desc())
-    ):
-        first_of_reseller[reseller_id] = connection_id
+    for connection in connection_rows.values():  # in id order
+        first_of_reseller.setdefault(connection.reseller_id, connection.id)
     return {sid: mapped.get(sid) or first_of_reseller.get(row.reseller_id) for sid, row in rows.items()}
-
-
-def _connection_row(session: Session, connection_id: str | None) -> Any:
-    if connection_id is None:
-        return None
-    return session.execute(select(connections).where(connections.c.id == connection_id)).one()
 
 
 def _apply_run(
@@ -197,6 +230,7 @@ def _apply_run(
     connection: Any,
     run: list[Item],
     rows: dict[str, Any],
+    unsaved: dict[str, Any],
 ) -> None:
     """Consecutive operations on one connection: one state load, the rules in order, one save."""
     today = ctx.today_in(connection.timezone if connection else "UTC")
@@ -205,12 +239,9 @@ def _apply_run(
     reseller_ids: set[str] = set()
     for item in run:
         try:
-            item.op = parse_operation(item.subscription_id, item.body, today)
+            item.op = parse_operation(item.subscription_id, item.request, today)
         except ValueError as error:  # InvalidInput is a ValueError
-            if item.strict:
-                where = f"operations[{item.index}]"
-                raise Invalid(f"{where}: {error}", {"field": where}) from None
-            item.error = Invalid(str(error))
+            _malformed(item, error)
             continue
         ids.add(item.subscription_id)
         try:
@@ -226,8 +257,15 @@ def _apply_run(
                 reseller_ids.add(item.op.reseller_id)
         except ServiceError as error:
             item.error = error
-    state_store.lock_subscriptions(session, ids)
-    loaded = state_store.load(session, connection_id, ids, customer_ids, reseller_ids)
+    loaded = state_store.load(
+        session,
+        connection_id,
+        ids,
+        customer_ids,
+        reseller_ids,
+        locked_rows=unsaved,
+        connection_row=connection,
+    )
     engine = SyncEngine(loaded.state)
     now = ctx.now()
     for item in run:
@@ -240,6 +278,8 @@ def _apply_run(
             continue
         item.record_ids = [record.id for record in engine.apply(decision, now)]
     real_ids = state_store.save(session, loaded, uuid.uuid4().hex, now)
+    for subscription_id in ids:  # a later run on them reads the saved version
+        unsaved.pop(subscription_id, None)
     new_temp_ids = sorted(r for r in loaded.state.records if r >= state_store.TEMP_BASE)
     real_of = dict(zip(new_temp_ids, real_ids, strict=True))
     for item in run:  # the engine's temporary record ids, replaced by the stored ones
@@ -256,9 +296,10 @@ def _answer(items: list[Item], preview: bool) -> JSON:
         }
         if item.error is not None:
             error = {"code": item.error.code, "message": item.error.message}
-            answer.update(status="refused", error=error, records=[])
+            answer.update(status="refused", error=error, records=[], replayed=False)
         else:
-            answer.update(status="previewed" if preview else "applied", error=None, records=item.records)
+            status = "previewed" if preview else "applied"
+            answer.update(status=status, error=None, records=item.records, replayed=item.is_replay)
         results.append(answer)
     refused = sum(1 for item in items if item.error is not None)
     return {"preview": preview, "applied": len(items) - refused, "refused": refused, "results": results}

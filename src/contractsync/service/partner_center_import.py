@@ -304,8 +304,15 @@ class _Run:
         body: JSON = {"type": "upgrade", "target_subscription_id": target["id"], "quantity": quantity}
         if t.occurred_on is not None:
             body["effective_date"] = t.occurred_on.isoformat()
+        if t.operation_id is not None:
+            # Importing the same transition again must not move its seats twice.
+            body["idempotency_key"] = f"partner-center-transition:{t.operation_id}"
         operation = self._apply(source["id"], body)
         result["operations"].append(operation)
+        if operation["replayed"]:
+            result["outcome"] = UNCHANGED
+            result["reason"] = f"transition {t.operation_id} was imported before; its seats moved then"
+            return result
         if t.state is TransitionState.STARTED:
             result["notes"].append("Partner Center had started the transition; applied as done")
         result["outcome"] = FAILED if operation["error"] else UPDATED
@@ -319,22 +326,24 @@ class _Run:
             body["effective_date"] = self.effective_date.isoformat()
         if self.preview:
             body["preview"] = True
+        preview = bool(body.pop("preview", False))
+        batch = {"operations": [{"subscription_id": subscription_id, **body}], "preview": preview}
         try:
-            records = self.service.apply_operation(self.actor, subscription_id, body)
+            [result] = self.service.apply_operations(self.actor, batch)["results"]
         except ServiceError as error:
-            return {
-                "type": body["type"],
-                "body": body,
+            result = {
                 "status": "refused",
-                "error": error.message,
+                "error": {"message": error.message},
                 "records": [],
+                "replayed": False,
             }
         return {
             "type": body["type"],
-            "body": body,
-            "status": "previewed" if self.preview else "applied",
-            "error": None,
-            "records": [_record_summary(r) for r in records],
+            "body": {**body, "preview": True} if preview else body,
+            "status": result["status"],
+            "error": result["error"]["message"] if result["error"] else None,
+            "replayed": result["replayed"],
+            "records": [_record_summary(r) for r in result["records"]],
         }
 
 

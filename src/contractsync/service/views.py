@@ -45,7 +45,8 @@ def reseller(row: Any) -> JSON:
     }
 
 
-def connection(row: Any) -> JSON:
+def connection(row: Any, pause: Any = None) -> JSON:
+    """`pause`: the connection's `connection_pauses` row, when Autotask refused its credentials."""
     return {
         "id": row.id,
         "reseller_id": row.reseller_id,
@@ -62,6 +63,13 @@ def connection(row: Any) -> JSON:
             **(row.policies or {}),
         },
         "created_at": instant(row.created_at),
+        "paused": None
+        if pause is None
+        else {
+            "reason": pause.reason,
+            "since": instant(pause.since),
+            "next_probe_at": instant(pause.next_probe_at),
+        },
     }
 
 

@@ -223,11 +223,13 @@ class FakeContractSync(ContractSync):
                     "message": f"subscription {entry.get('subscription_id')} not found",
                 }
                 results.append({"index": index, "subscription_id": str(entry.get("subscription_id")),
-                                "type": entry.get("type"), "status": "refused", "error": error, "records": []})  # fmt: skip
+                                "type": entry.get("type"), "status": "refused", "error": error, "records": [],
+                                "replayed": False})  # fmt: skip
                 continue
             record = self._record(subscription, "UpdateSubscriptionQuantityOnConnection", preview)
             results.append({"index": index, "subscription_id": subscription["id"], "type": entry.get("type"),
-                            "status": "previewed" if preview else "applied", "error": None, "records": [record]})  # fmt: skip
+                            "status": "previewed" if preview else "applied", "error": None, "records": [record],
+                            "replayed": False})  # fmt: skip
         refused = sum(1 for r in results if r["error"])
         return {"preview": preview, "applied": len(results) - refused, "refused": refused, "results": results}
 

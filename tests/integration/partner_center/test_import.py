@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -126,6 +127,26 @@ def test_a_transition_moves_seats_between_known_subscriptions(world: World) -> N
         "quantity": 2,
         "effective_date": "2021-01-08",
     }
+    assert world.service.get_subscription(ADMIN, source)["quantity"] == 3
+    assert world.service.get_subscription(ADMIN, target)["quantity"] == 3
+
+
+@needs_samples
+def test_a_transition_imported_twice_moves_its_seats_once(world: World, tmp_path: Path) -> None:
+    source, target = "e487e8dc-421e-4275-cb42-3c1c8daccf70", "0af52192-4a2a-4364-d25b-c8ecab3a5697"
+    world.subscription(source, quantity=5, term="P1M", start_date="2021-01-01", end_date="2021-01-31")
+    world.subscription(target, quantity=1, term="P1M", start_date="2021-01-01", end_date="2021-01-31")
+    document = json.loads(sample("doc-nce-transition-response.json").read_text())
+    document["operationId"] = "1caf8ec7-62cc-4ab5-b35d-572d2a62974c"
+    path = tmp_path / "transition.json"
+    path.write_text(json.dumps(document))
+    (first,) = world.run(path).records
+    assert first["outcome"] == "updated", first
+    assert first["operations"][0]["body"]["idempotency_key"] == (
+        "partner-center-transition:1caf8ec7-62cc-4ab5-b35d-572d2a62974c"
+    )
+    (again,) = world.run(path).records
+    assert again["outcome"] == "unchanged" and "imported before" in again["reason"], again
     assert world.service.get_subscription(ADMIN, source)["quantity"] == 3
     assert world.service.get_subscription(ADMIN, target)["quantity"] == 3
 

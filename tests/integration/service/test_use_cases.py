@@ -112,21 +112,23 @@ def test_failed_delivery_can_be_retried_after_the_cause_is_fixed(world: World) -
         world.service.retry_operation(ADMIN, failed["id"])
 
 
-def test_retry_after_a_posted_period_rejection_replans_past_the_posted_periods(world: World) -> None:
-    # Autotask posted May before contractsync knew: the adjustment dated 20 May is refused.
+def test_a_posted_period_rejection_moves_the_adjustment_past_it_without_a_retry(world: World) -> None:
+    # Autotask posted May before contractsync knew: the adjustment dated 20 May is refused and
+    # moves by itself to 1 June (SPEC §2); the same record carries it and succeeds.
     world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
     map_s1(world)
     world.deliver()
-    [failed] = world.service.list_operations(ADMIN, status="failed")["items"]
-    assert "posted" in (failed["adjustments"][0]["error"] or "")
-    replanned = world.service.retry_operation(ADMIN, failed["id"])
-    assert replanned["id"] != failed["id"] and replanned["type"] == failed["type"]
-    assert [(a["effective_date"], a["target_units"]) for a in replanned["adjustments"]] == [
-        ("2024-06-01", 10)
+    [record] = world.service.list_operations(ADMIN)["items"]  # no manual retry, no second record
+    assert record["status"] == "succeeded"
+    assert (
+        record["reason"]
+        == "moved from 2024-05-20 to 2024-06-01: Autotask has posted the period 2024-05-01–2024-05-31"
+    )
+    assert [(a["effective_date"], a["status"]) for a in record["adjustments"]] == [
+        ("2024-05-20", "superseded"),
+        ("2024-06-01", "sent"),
     ]
-    world.deliver()
-    assert world.service.get_operation(ADMIN, replanned["id"])["status"] == "succeeded"
-    assert world.service.get_operation(ADMIN, failed["id"])["status"] == "superseded"
+    assert "posted" in (record["adjustments"][0]["error"] or "")
     assert world.autotask.units_on(1000, date(2024, 5, 31)) == 0
     assert world.autotask.units_on(1000, date(2024, 6, 1)) == 10
     # What contractsync learned holds for later operations too: nothing lands in May any more.
@@ -200,9 +202,9 @@ def test_alerts_name_failed_deliveries_and_unmapped_subscriptions_of_mapped_cust
     assert ("unmapped_subscription", "s1") in [
         (a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)
     ]
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
+    world.autotask.set_contract(100, date(2024, 1, 1), date(2024, 4, 30))  # Autotask's contract ended
     map_s1(world)
-    world.deliver()  # rejected: the period is posted
+    world.deliver()  # rejected: outside the contract
     kinds = [(a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)]
     assert ("out_of_sync", "s1") in kinds and ("unmapped_subscription", "s1") not in kinds
     assert world.service.list_alerts(Actor("r2")) == []

@@ -23,6 +23,7 @@ class ConnectorCache:
         self._secrets = secrets
         self._build = build or connector_from_row
         self._cache: dict[str, AutotaskConnector] = {}
+        self._credentials: dict[str, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
 
     def budget_used(self) -> dict[str, float]:
@@ -32,9 +33,17 @@ class ConnectorCache:
         return {cid: connector.client.budget_usage().fraction for cid, connector in cached.items()}
 
     def __call__(self, connection_row: Any) -> AutotaskConnector:
+        # Stored credentials that changed (fixed after Autotask refused them) get a new connector.
+        credentials = (
+            connection_row.username,
+            connection_row.secret_encrypted,
+            connection_row.integration_code,
+            connection_row.base_url,
+        )
         with self._lock:
-            if connection_row.id not in self._cache:
+            if self._credentials.get(connection_row.id) != credentials:
                 self._cache[connection_row.id] = self._build(connection_row, self._secrets)
+                self._credentials[connection_row.id] = credentials
             return self._cache[connection_row.id]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from contractsync.domain.enums import (
     BillingCycle,
     ContractPeriodType,
+    E,
     OfferKind,
     Policy,
     PromotionSetting,
@@ -50,13 +51,14 @@ def contract(row: Any) -> Contract:
 
 
 def mapping(row: Any) -> SubscriptionMapping:
+    r = row._mapping  # see `subscription`
     return SubscriptionMapping(
-        row.subscription_id,
-        row.contract_id,
-        row.contract_service_id,
-        row.created_at,
-        row.mapped_on,
-        row.service_id,
+        r["subscription_id"],
+        r["contract_id"],
+        r["contract_service_id"],
+        r["created_at"],
+        r["mapped_on"],
+        r["service_id"],
     )
 
 
@@ -84,29 +86,41 @@ def next_term_from_json(value: dict[str, Any] | None) -> NextTerm | None:
     )
 
 
+def _members_by_value(kind: type[E]) -> dict[str, E]:
+    """Enum members by stored value: a dict look-up costs a tenth of calling the enum."""
+    return {member.value: member for member in kind}
+
+
+_KINDS, _STATUSES = _members_by_value(OfferKind), _members_by_value(SubscriptionStatus)
+_TERMS, _CYCLES = _members_by_value(Term), _members_by_value(BillingCycle)
+
+
 def subscription(row: Any) -> Subscription:
+    # One mapping look-up per column: attribute access on a Row costs several times more, and a
+    # sweep converts thousands of rows.
+    r = row._mapping
     promotion = None
-    if row.promotion_id is not None or row.promotion_discount_percent is not None:
-        promotion = Promotion(row.promotion_id or "", row.promotion_discount_percent or Decimal(0))
+    if r["promotion_id"] is not None or r["promotion_discount_percent"] is not None:
+        promotion = Promotion(r["promotion_id"] or "", r["promotion_discount_percent"] or Decimal(0))
     return Subscription(
-        id=row.id,
-        customer_id=row.customer_id,
-        reseller_id=row.reseller_id,
-        offer_id=row.offer_id,
-        offer_name=row.offer_name,
-        kind=OfferKind(row.kind),
-        quantity=row.quantity,
-        status=SubscriptionStatus(row.status),
-        term=Term(row.term),
-        billing_cycle=BillingCycle(row.billing_cycle),
-        start_date=row.start_date,
-        end_date=row.end_date,
-        auto_renew=row.auto_renew,
-        list_price=row.list_price,
-        friendly_name=row.friendly_name,
+        id=r["id"],
+        customer_id=r["customer_id"],
+        reseller_id=r["reseller_id"],
+        offer_id=r["offer_id"],
+        offer_name=r["offer_name"],
+        kind=_KINDS[r["kind"]],
+        quantity=r["quantity"],
+        status=_STATUSES[r["status"]],
+        term=_TERMS[r["term"]],
+        billing_cycle=_CYCLES[r["billing_cycle"]],
+        start_date=r["start_date"],
+        end_date=r["end_date"],
+        auto_renew=r["auto_renew"],
+        list_price=r["list_price"],
+        friendly_name=r["friendly_name"],
         promotion=promotion,
-        price_margin_percent=row.price_margin_percent,
-        scheduled_next_term=next_term_from_json(row.scheduled_next_term),
+        price_margin_percent=r["price_margin_percent"],
+        scheduled_next_term=next_term_from_json(r["scheduled_next_term"]),
     )
 
 
@@ -134,16 +148,43 @@ def subscription_values(value: Subscription) -> dict[str, Any]:
     }
 
 
-def snapshot(value: Subscription) -> dict[str, Any]:
-    """JSON-ready history snapshot."""
-    values = subscription_values(value)
-    return {
-        "id": value.id,
-        **{
-            k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v)
-            for k, v in values.items()
-        },
-    }
+#: Money columns (exact text); JSON holds them, and the dates, as strings.
+_MONEY = ("list_price", "promotion_discount_percent", "price_margin_percent")
+
+
+#: Subscription fields stored in columns of other names (none for `provider`).
+_COLUMNS_OF_FIELD = {"promotion": ("promotion_id", "promotion_discount_percent"), "provider": ()}
+
+
+def changed_values(
+    before: Subscription | None, after: Subscription, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Of `after`'s column `values`, those of the fields that differ from `before` (all without it).
+
+    Money by its exact text too: 10.0 and 10.00 are equal Decimals, but stored as they are."""
+    if before is None:
+        return dict(values)
+    old = vars(before)
+    changes = {}
+    for field, new in vars(after).items():
+        was = old[field]
+        # A field a rule did not touch is the very same object: most end at `is`.
+        if new is was or (new == was and str(new) == str(was)):
+            continue
+        for column in _COLUMNS_OF_FIELD.get(field, (field,)):
+            changes[column] = values[column]
+    return changes
+
+
+def snapshot(value: Subscription, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """JSON-ready history snapshot; `values` are `subscription_values(value)` when already at hand."""
+    result = {"id": value.id, **(subscription_values(value) if values is None else values)}
+    result["start_date"] = value.start_date.isoformat()
+    result["end_date"] = value.end_date.isoformat()
+    for key in _MONEY:
+        if result[key] is not None:
+            result[key] = str(result[key])
+    return result
 
 
 def intents_to_json(intents: dict[date, Intent]) -> list[dict[str, Any]]:

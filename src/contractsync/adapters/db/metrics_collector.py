@@ -14,7 +14,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contractsync.adapters.db.tables import adjustments, connection_operations
+from contractsync.adapters.db.pause_table import connection_pauses
+from contractsync.adapters.db.tables import adjustments, connection_operations, connections
 
 RECENT = 1000  # deliveries the latency quantiles are taken over
 
@@ -63,6 +64,18 @@ class DatabaseCollector(Collector):
             ):
                 errors.add_metric([kind], count)
             yield errors
+            paused = GaugeMetricFamily(
+                "contractsync_connection_paused",
+                "1 while Autotask refuses the connection's credentials and its deliveries wait.",
+                labels=["connection"],
+            )
+            for connection_id, pause in session.execute(
+                select(connections.c.id, connection_pauses.c.connection_id)
+                .outerjoin(connection_pauses, connection_pauses.c.connection_id == connections.c.id)
+                .order_by(connections.c.id)
+            ):
+                paused.add_metric([connection_id], 0 if pause is None else 1)
+            yield paused
             recent = session.execute(
                 select(adjustments.c.created_at, adjustments.c.sent_at)
                 .where(adjustments.c.sent_at.is_not(None))

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from contractsync.adapters.db import bulk
 from contractsync.adapters.db.records import AdjustmentStatus as A
 from contractsync.adapters.db.records import OperationStatus as O
 from contractsync.adapters.db.tables import adjustments, connection_operations
@@ -65,8 +66,9 @@ def create_operations(session: Session, records: list[NewOperation], now: dateti
     """Insert audit records in one statement; their ids, in the order given."""
     if not records:
         return []
-    result = session.execute(
-        insert(connection_operations).returning(connection_operations.c.id, sort_by_parameter_order=True),
+    return bulk.insert_returning_ids(
+        session.connection(),
+        connection_operations,
         [
             {
                 "connection_id": r.connection_id,
@@ -84,7 +86,6 @@ def create_operations(session: Session, records: list[NewOperation], now: dateti
             for r in records
         ],
     )
-    return [int(i) for i in result.scalars()]
 
 
 def add_note(session: Session, operation_id: int, note: str, now: datetime) -> None:

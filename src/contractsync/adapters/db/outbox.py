@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from contractsync.adapters.db import operations
+from contractsync.adapters.db import bulk, operations
 from contractsync.adapters.db.records import (
     OPEN_STATUSES,
     Adjustment,
@@ -58,9 +58,10 @@ def enqueue(session: Session, rows: Sequence[NewAdjustment], now: datetime) -> l
     if not rows:
         return []
     ensure_services(session, [(r.connection_id, r.contract_service_id, r.contract_id) for r in rows])
-    # One multi-row INSERT … RETURNING; ids come back in the order given (the delivery order).
-    result = session.execute(
-        insert(adjustments).returning(adjustments.c.id, sort_by_parameter_order=True),
+    # One INSERT … RETURNING; ids come back in the order given (the delivery order).
+    ids = bulk.insert_returning_ids(
+        session.connection(),
+        adjustments,
         [
             {
                 "operation_id": row.operation_id,
@@ -82,7 +83,6 @@ def enqueue(session: Session, rows: Sequence[NewAdjustment], now: datetime) -> l
             for row in rows
         ],
     )
-    ids = [int(new_id) for new_id in result.scalars()]
     if is_postgres(session):
         # Delivered to listening workers only when this transaction commits.
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})

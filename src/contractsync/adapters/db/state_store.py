@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from contractsync.adapters.db import domain_rows, operations, outbox
+from contractsync.adapters.db import bulk, domain_rows, operations, outbox
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
 from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import (
     adjustments,
     alerts,
@@ -73,32 +75,56 @@ def lock_subscriptions(session: Session, ids: Iterable[str]) -> None:
         )
 
 
+def read_subscriptions(session: Session, ids: Iterable[str]) -> dict[str, Any]:
+    """Subscription rows by id, locked until the transaction ends (PostgreSQL: FOR UPDATE in id
+    order, so that two transactions never wait on each other crosswise; SQLite: BEGIN IMMEDIATE)."""
+    query = select(subscriptions).where(one_of(session, subscriptions.c.id, ids)).order_by(subscriptions.c.id)
+    if is_postgres(session):
+        query = query.with_for_update()
+    import os
+    if os.environ.get("READX"):
+        rows = session.execute(query).all()
+        return {row._mapping["id"]: row for row in rows}
+    return {row.id: row for row in session.execute(query)}
+
+
 def load(
     session: Session,
     connection_id: str | None,
     subscription_ids: Iterable[str] = (),
     customer_ids: Iterable[str] = (),
     reseller_ids: Iterable[str] = (),
+    *,
+    locked_rows: Mapping[str, Any] | None = None,
+    connection_row: Any = None,
 ) -> LoadedState:
     """The state for an operation: the named subscriptions, their customers and resellers, the
-    connection's mappings of them, their contracts and their contract services' books."""
+    connection's mappings of them, their contracts and their contract services' books.
+    `locked_rows` (from `read_subscriptions`) and `connection_row`, read by the caller in this
+    transaction, are not read again."""
     settings = DEFAULT_CONNECTION
     if connection_id is not None:
-        row = session.execute(select(connections).where(connections.c.id == connection_id)).one()
+        row = connection_row
+        if row is None:
+            row = session.execute(select(connections).where(connections.c.id == connection_id)).one()
         settings = domain_rows.connection(row)
     state = SyncState(connection=settings, next_record_id=TEMP_BASE, next_row_key=TEMP_BASE)
     loaded = LoadedState(state, connection_id)
-    sub_rows = session.execute(
-        select(subscriptions).where(subscriptions.c.id.in_(sorted(set(subscription_ids))))
-    ).all()
+    wanted = set(subscription_ids)
+    if locked_rows is not None and wanted <= locked_rows.keys():
+        sub_rows: Sequence[Any] = [locked_rows[i] for i in sorted(wanted)]
+    else:
+        sub_rows = session.execute(
+            select(subscriptions).where(one_of(session, subscriptions.c.id, wanted))
+        ).all()
     for row in sub_rows:
         state.subscriptions[row.id] = domain_rows.subscription(row)
         loaded.versions[row.id] = row.version
     customer_set = set(customer_ids) | {s.customer_id for s in state.subscriptions.values()}
-    for row in session.execute(select(customers).where(customers.c.id.in_(sorted(customer_set)))):
+    for row in session.execute(select(customers).where(one_of(session, customers.c.id, customer_set))):
         state.customers[row.id] = domain_rows.customer(row)
     reseller_set = set(reseller_ids) | {c.reseller_id for c in state.customers.values()}
-    for row in session.execute(select(resellers).where(resellers.c.id.in_(sorted(reseller_set)))):
+    for row in session.execute(select(resellers).where(one_of(session, resellers.c.id, reseller_set))):
         state.resellers[row.id] = domain_rows.reseller(row)
     loaded.subscriptions_before = dict(state.subscriptions)
     loaded.customers_before = dict(state.customers)
@@ -112,7 +138,7 @@ def _load_mappings_and_books(session: Session, loaded: LoadedState, connection_i
     rows = session.execute(
         select(subscription_mappings).where(
             subscription_mappings.c.connection_id == connection_id,
-            subscription_mappings.c.subscription_id.in_(sorted(state.subscriptions)),
+            one_of(session, subscription_mappings.c.subscription_id, state.subscriptions),
         )
     ).all()
     for row in rows:
@@ -121,7 +147,7 @@ def _load_mappings_and_books(session: Session, loaded: LoadedState, connection_i
     contract_ids = sorted({m.contract_id for m in state.mappings.values()})
     for row in session.execute(
         select(contracts).where(
-            contracts.c.connection_id == connection_id, contracts.c.contract_id.in_(contract_ids)
+            contracts.c.connection_id == connection_id, one_of(session, contracts.c.contract_id, contract_ids)
         )
     ):
         state.contracts[row.contract_id] = domain_rows.contract(row)
@@ -144,14 +170,16 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
         for r in session.execute(
             select(service_books).where(
                 service_books.c.connection_id == connection_id,
-                service_books.c.contract_service_id.in_(services),
+                one_of(session, service_books.c.contract_service_id, services),
             )
         )
     }
     held: dict[int, list[HeldAdjustment]] = defaultdict(list)
     for r in session.execute(
         select(ledger)
-        .where(ledger.c.connection_id == connection_id, ledger.c.contract_service_id.in_(services))
+        .where(
+            ledger.c.connection_id == connection_id, one_of(session, ledger.c.contract_service_id, services)
+        )
         .order_by(ledger.c.effective_date)
     ):
         held[r.contract_service_id].append(
@@ -162,7 +190,7 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
         select(adjustments)
         .where(
             adjustments.c.connection_id == connection_id,
-            adjustments.c.contract_service_id.in_(services),
+            one_of(session, adjustments.c.contract_service_id, services),
             adjustments.c.status.in_(OPEN_STATUSES),
         )
         .order_by(adjustments.c.id)
@@ -302,43 +330,34 @@ def _customer_of(state: SyncState, subscription_id: str | None) -> str | None:
 
 
 def _save_subscriptions(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> None:
-    changed = [
-        (subscription_id, value)
-        for subscription_id, value in loaded.state.subscriptions.items()
-        if loaded.subscriptions_before.get(subscription_id) != value
-    ]
-    if not changed:
-        return
-    # One executemany each: a sweep changes thousands of subscriptions in a transaction.
-    params = [
-        {
-            "b_id": subscription_id,
-            "b_seen": loaded.versions[subscription_id],
-            "version": loaded.versions[subscription_id] + 1,
-            "updated_at": now,
-            **domain_rows.subscription_values(value),
-        }
-        for subscription_id, value in changed
-    ]
-    statement = update(subscriptions).where(
-        subscriptions.c.id == bindparam("b_id"), subscriptions.c.version == bindparam("b_seen")
-    )
-    result = session.connection().execute(statement, params)
-    if result.rowcount != len(params):
-        raise ConcurrentChange("a subscription changed concurrently")
-    session.connection().execute(
-        insert(subscription_history),
-        [
+    """UPDATE the changed subscriptions if still at the version loaded (optimistic locking), and
+    add a history row with the full snapshot of each."""
+    # A sweep changes thousands in a transaction: bulk statements, one per set of changed columns
+    # (a renewal changes the term's dates, an expiration the status), and one for the history.
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    history: list[dict[str, Any]] = []
+    for subscription_id, value in loaded.state.subscriptions.items():
+        before = loaded.subscriptions_before.get(subscription_id)
+        if before == value:
+            continue
+        values = domain_rows.subscription_values(value)
+        changes = domain_rows.changed_values(before, value, values)
+        seen = loaded.versions[subscription_id]
+        updates[tuple(changes)].append({"id": subscription_id, "version": seen, "updated_at": now, **changes})
+        history.append(
             {
                 "subscription_id": subscription_id,
-                "version": loaded.versions[subscription_id] + 1,
+                "version": seen + 1,
                 "changed_at": now,
-                "snapshot": domain_rows.snapshot(value),
+                "snapshot": domain_rows.snapshot(value, values),
                 "operation_id": operation_key,
             }
-            for subscription_id, value in changed
-        ],
-    )
+        )
+    connection = session.connection()
+    matched = sum(bulk.update_versioned(connection, subscriptions, rows) for rows in updates.values())
+    if matched != len(history):
+        raise ConcurrentChange("a subscription changed concurrently")
+    bulk.insert_rows(connection, subscription_history, history)
 
 
 def _save_books(
@@ -348,19 +367,15 @@ def _save_books(
     connection_id = state.connection.id
     if not state.books:
         return
-    dialect = postgresql if is_postgres(session) else sqlite
-    upsert = dialect.insert(service_books)
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["connection_id", "contract_service_id"],
-            set_={"contract_id": upsert.excluded.contract_id, "service_start": upsert.excluded.service_start,
-                  "intents": upsert.excluded.intents},
-        ),
+    bulk.upsert_rows(
+        session.connection(),
+        service_books,
         [
             {"connection_id": connection_id, "contract_service_id": cs, "contract_id": book.contract_id,
              "service_start": book.service_start, "intents": domain_rows.intents_to_json(book.intents)}
             for cs, book in state.books.items()
         ],
+        key=("connection_id", "contract_service_id"),
     )  # fmt: skip
     discarded: set[int] = set()
     new_rows: list[NewAdjustment] = []

@@ -92,6 +92,8 @@ class PartnerCenterTransition:
     legacy: bool = False
     #: `upgradeErrors` / `licenseErrors` descriptions Partner Center reported
     errors: tuple[str, ...] = ()
+    #: Partner Center's `operationId` of a new-commerce transition (legacy upgrades have none)
+    operation_id: str | None = None
 
 
 class DocumentKind(enum.StrEnum):

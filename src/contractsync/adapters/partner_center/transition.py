@@ -30,6 +30,7 @@ def parse_transition(fields: Fields) -> PartnerCenterTransition:
         occurred_on=occurred,
         term=term,
         billing_cycle=cycle,
+        operation_id=fields.text("operationId"),
     )
 
 

@@ -71,6 +71,9 @@ def renew_as_scheduled(ctx: RuleContext, subscription: Subscription) -> Decision
 
 
 def _renewal(ctx: RuleContext, before: Subscription, renewed: Subscription) -> Decision:
+    if ctx.mapping(renewed.id) is None:
+        # Nothing to send and no contract to outlive; the sweep renews thousands of these.
+        return Decision(subscriptions=(renewed,))
     day = renewed.start_date
     alerts: list[Alert] = []
     reshaped = (before.sku, before.term, before.billing_cycle) != (

@@ -1,0 +1,236 @@
+"""Many rows in one go, for the sweep's thousands of subscriptions per transaction.
+
+SQLAlchemy's executemany builds and converts every row's parameters one by one in Python, and
+psycopg then sends one statement per row. Here each statement is compiled once, and each column's
+values are converted by that column type's own bind processor, so money, dates, instants and JSON
+are stored exactly as SQLAlchemy stores them. Then:
+
+- PostgreSQL gets inserts through COPY (streamed while the next rows are formatted), or, for new
+  ids and upserts, as one statement reading one array per column (`unnest`);
+- everything else runs through the driver's executemany (SQLite has no round trips to save, only
+  Python to skip; psycopg pipelines the statements). Updates stay one statement per row on
+  PostgreSQL too: its planner joins a large `unnest` to the table by scanning the whole table
+  (it prices a primary-key look-up as four page reads), while a statement per row always finds
+  its row by primary key.
+
+psycopg gets every value in its binary format, which spares quoting and escaping each one (JSON
+above all).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Table,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+Row = Mapping[str, Any]
+KEY, VERSION = "id", "version"
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """INSERT the rows (all with the same keys, the column names)."""
+    if not rows:
+        return
+    if _is_postgres(connection):
+        _copy(connection, table, rows)
+    else:
+        _execute_many(connection, _insert_values(table, tuple(rows[0])), table, rows)
+
+
+def insert_returning_ids(connection: Connection, table: Table, rows: Sequence[Row]) -> list[int]:
+    """INSERT the rows; answer their new ids, in the order of the rows."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    if not _is_postgres(connection):
+        # A statement per row, each telling its new id: SQLite has no round trips to save.
+        sql, params = _driver_rows(connection, _insert_values(table, names), table, rows)
+        return [int(connection.exec_driver_sql(sql, row).lastrowid) for row in params]
+    statement = _insert_in_order_returning_ids(table, names)
+    # The sequence numbers the rows in the order the SELECT hands them over (SQLAlchemy's own
+    # insertmanyvalues relies on this too), so the ids in ascending order are the rows' order.
+    return sorted(
+        int(new_id) for new_id in _execute_with_arrays(connection, statement, table, rows).scalars()
+    )
+
+
+def upsert_rows(connection: Connection, table: Table, rows: Sequence[Row], key: tuple[str, ...]) -> None:
+    """INSERT the rows; those whose `key` columns match an existing row UPDATE its other columns."""
+    if not rows:
+        return
+    statement = _upsert(connection.dialect.name, table, tuple(rows[0]), key)
+    if _is_postgres(connection):
+        _execute_with_arrays(connection, statement, table, rows)
+    else:
+        _execute_many(connection, statement, table, rows)
+
+
+def update_versioned(connection: Connection, table: Table, rows: Sequence[Row]) -> int:
+    """UPDATE each row `WHERE id = row["id"] AND version = row["version"]` (the version it was read
+    at), setting the row's other columns and `version = version + 1`; answer how many matched.
+
+    Fewer than given means another transaction changed some of them (optimistic locking)."""
+    if not rows:
+        return 0
+    return _execute_many(connection, _update_by_version(table, tuple(rows[0])), table, rows).rowcount
+
+
+def _execute_many(
+    connection: Connection, statement: Insert | Update, table: Table, rows: Sequence[Row]
+) -> CursorResult[Any]:
+    return connection.exec_driver_sql(*_driver_rows(connection, statement, table, rows))
+
+
+def _driver_rows(
+    connection: Connection, statement: Insert | Update, table: Table, rows: Sequence[Row]
+) -> tuple[str, list[Any]]:
+    """The statement's SQL for the driver, and the rows as its parameters."""
+    sql, positions = _compiled(connection.dialect, statement)
+    columns = _driver_values(connection.dialect, table, rows)
+    if positions is None:  # named parameters (psycopg)
+        keys = [_param(name) for name in columns]
+        return sql, [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return sql, list(zip(*(columns[name] for name in positions), strict=True))  # positional (SQLite)
+
+
+def _copy(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
+    """PostgreSQL's COPY: the rows stream to the server while the next ones are formatted."""
+    _require_values(table, tuple(rows[0]), "insert")
+    columns = _driver_values(connection.dialect, table, rows)
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(name) for name in columns)
+    sql = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+    driver = connection.connection.driver_connection  # psycopg's, in this transaction
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in zip(*columns.values(), strict=True):
+            copy.write_row(row)
+
+
+def _execute_with_arrays(
+    connection: Connection, statement: Insert, table: Table, rows: Sequence[Row]
+) -> CursorResult[Any]:
+    sql, _ = _compiled(connection.dialect, statement)
+    columns = _driver_values(connection.dialect, table, rows)
+    return connection.exec_driver_sql(sql, {_param(name): values for name, values in columns.items()})
+
+
+def _driver_values(dialect: Dialect, table: Table, rows: Sequence[Row]) -> dict[str, list[Any]]:
+    """Each column's values, converted for the driver by the column type's bind processor."""
+    columns = {}
+    for name in rows[0]:
+        values = [row[name] for row in rows]
+        convert = _bind_processor(dialect, table, name)
+        if convert is None:
+            columns[name] = values
+        elif all(value is values[0] for value in values):  # e.g. `now` on every row: convert it once
+            columns[name] = [convert(values[0])] * len(values)
+        else:
+            columns[name] = [convert(value) for value in values]
+    return columns
+
+
+def _is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+# Caches are keyed by the dialect too: one entry per engine and statement.
+@lru_cache(maxsize=128)
+def _compiled(dialect: Dialect, statement: Insert | Update) -> tuple[str, list[str] | None]:
+    """The SQL for the driver and, if its parameters are positional, the column behind each."""
+    compiled = statement.compile(dialect=dialect)
+    sql = str(compiled)
+    if dialect.name == "postgresql":
+        sql = re.sub(r"%\((\w+)\)s", r"%(\1)b", sql)  # psycopg's binary format
+    if compiled.positiontup is None:
+        return sql, None
+    return sql, [p.removeprefix("p_") for p in compiled.positiontup]
+
+
+@lru_cache(maxsize=512)
+def _bind_processor(dialect: Dialect, table: Table, name: str) -> Callable[[Any], Any] | None:
+    return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _require_values(table: Table, names: tuple[str, ...], statement: str) -> None:
+    """The rows must carry every value: SQLAlchemy would add a column's `default` (inserts) or
+    `onupdate` (updates) itself, bulk statements do not."""
+    kind = "default" if statement == "insert" else "onupdate"
+    missing = sorted(c.name for c in table.c if getattr(c, kind) is not None and c.name not in names)
+    if missing:
+        raise ValueError(f"bulk {statement}s take every value from the rows; also give {missing}")
+
+
+@lru_cache(maxsize=64)
+def _insert_values(table: Table, names: tuple[str, ...]) -> Insert:
+    _require_values(table, names, "insert")
+    return insert(table).values({name: bindparam(_param(name)) for name in names})
+
+
+@lru_cache(maxsize=64)
+def _insert_in_order_returning_ids(table: Table, names: tuple[str, ...]) -> Insert:
+    _require_values(table, names, "insert")
+    given = _arrays(table, names, with_ordinality="position")
+    rows = select(*(given.c[n] for n in names)).order_by(given.c.position)
+    return insert(table).from_select(list(names), rows).returning(table.c[KEY])
+
+
+@lru_cache(maxsize=64)
+def _upsert(dialect_name: str, table: Table, names: tuple[str, ...], key: tuple[str, ...]) -> Insert:
+    _require_values(table, names, "insert")
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect_name == "postgresql":
+        statement = postgresql.insert(table).from_select(list(names), select(*_arrays(table, names).c))
+    else:
+        statement = sqlite.insert(table).values({name: bindparam(_param(name)) for name in names})
+    others = {name: statement.excluded[name] for name in names if name not in key}
+    return statement.on_conflict_do_update(index_elements=list(key), set_=others)
+
+
+def _arrays(table: Table, names: tuple[str, ...], with_ordinality: str | None = None) -> TableValuedAlias:
+    """`unnest(:p_a::type_a[], :p_b::type_b[], …) AS given(a, b, …)`: one array per column."""
+    arrays = [bindparam(_param(n), type_=ARRAY(table.c[n].type)) for n in names]
+    columns = [column(n, table.c[n].type) for n in names]
+    given: TableValuedAlias = (
+        func.unnest(*arrays)
+        .table_valued(*columns, with_ordinality=with_ordinality)
+        .render_derived(name="given")
+    )
+    return given
+
+
+@lru_cache(maxsize=64)
+def _update_by_version(table: Table, names: tuple[str, ...]) -> Update:
+    _require_values(table, names, "update")
+    return (
+        update(table)
+        .where(table.c[KEY] == bindparam(_param(KEY)), table.c[VERSION] == bindparam(_param(VERSION)))
+        .values(
+            {name: bindparam(_param(name)) for name in names if name not in (KEY, VERSION)}
+            | {VERSION: table.c[VERSION] + literal_column("1")}
+        )
+    )
+
+
+def _param(name: str) -> str:
+    # Not the column's own name: SQLAlchemy reserves that for the SET clause it renders itself.
+    return f"p_{name}"

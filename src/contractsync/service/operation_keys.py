@@ -1,0 +1,95 @@
+"""Idempotency keys: an operation sent with `idempotency_key` is applied once. Sent again (a
+retried webhook, an import run twice, a client that timed out) it is answered with the records
+of the first time, marked replayed, and nothing changes; the same key with a different operation
+is refused. The key is stored in the transaction that applied the operation, so a crash never
+leaves an operation applied without its key or a key without its operation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db.keys_table import operation_keys
+from contractsync.adapters.db.sql import one_of
+from contractsync.adapters.db.state_store import ConcurrentChange
+from contractsync.service.actor import Actor
+from contractsync.service.errors import Conflict
+
+if TYPE_CHECKING:
+    from contractsync.service.operation_batch import Item
+
+FIELD = "idempotency_key"
+MAX_LENGTH = 200
+
+
+def check(key: object) -> str | None:
+    """The key, or ValueError naming what is wrong with it."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_LENGTH or not key.isprintable():
+        raise ValueError(f"{FIELD} must be text of 1 to {MAX_LENGTH} printable characters")
+    return key
+
+
+def scope(actor: Actor) -> str:
+    return actor.reseller_id or "*"
+
+
+def fingerprint(subscription_id: str, body: dict[str, Any]) -> str:
+    text = json.dumps([subscription_id, body], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def settle_known(session: Session, items: list[Item]) -> None:
+    """Mark the items whose key was applied before, or earlier in this batch, as replays."""
+    keyed = [item for item in items if item.error is None and item.key is not None]
+    if not keyed:
+        return
+    stored = {
+        (row.scope, row.key): row
+        for row in session.execute(
+            select(operation_keys).where(one_of(session, operation_keys.c.key, {i.key for i in keyed}))
+        )
+    }
+    first: dict[tuple[str, str], Item] = {}
+    for item in keyed:
+        assert item.key is not None
+        where = (scope(item.actor), item.key)
+        row = stored.get(where)
+        earlier = first.setdefault(where, item)
+        if row is not None:
+            same = row.body_hash == item.fingerprint
+            item.replayed_record_ids = list(row.record_ids) if same else None
+        elif earlier is not item:
+            same = earlier.fingerprint == item.fingerprint
+            item.replay_of = earlier if same else None
+        else:
+            continue
+        if not same:
+            item.error = Conflict(f"{FIELD} {item.key!r} was already used for a different operation")
+
+
+def remember(session: Session, items: list[Item], now: datetime) -> None:
+    """Store the keys of the operations this transaction applied."""
+    rows = [
+        {"scope": scope(item.actor), "key": item.key, "body_hash": item.fingerprint,
+         "subscription_id": item.subscription_id, "record_ids": item.record_ids, "created_at": now}
+        for item in items
+        if item.key is not None and item.error is None and not item.is_replay
+    ]  # fmt: skip
+    if not rows:
+        return
+    try:
+        session.execute(insert(operation_keys), rows)
+    except IntegrityError:
+        # Another transaction applied the same key meanwhile: run again, and answer its result.
+        raise ConcurrentChange(
+            "an operation with the same idempotency key was applied concurrently"
+        ) from None

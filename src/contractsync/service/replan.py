@@ -1,0 +1,59 @@
+"""Re-planning one contract service from a date with the intents it already has.
+
+Used after Autotask refused an adjustment because its period is posted: by the worker, which
+moves the adjustment past the posted periods at once (SPEC §2), and by a retry of a record that
+failed that way. The caller locks the subscription first and saves `loaded` (state_store.save).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db import state_store
+from contractsync.domain.books import Record
+from contractsync.domain.engine import SyncEngine
+from contractsync.domain.enums import RecordType
+
+
+@dataclass(frozen=True)
+class Replanned:
+    loaded: state_store.LoadedState
+    #: the record that owns the re-planned rows; FAILED when they would fall outside the contract
+    record: Record
+
+    def new_dates(self) -> list[date]:
+        """Effective dates of the rows the re-plan added for `record`, in delivery order."""
+        book = self.loaded.state.books[self.record.contract_service_id or 0]
+        return [
+            row.planned.effective_date
+            for row in book.pending
+            if row.owner == self.record.id and row.key >= state_store.TEMP_BASE
+        ]
+
+
+def replan_service(
+    session: Session,
+    *,
+    connection_id: str,
+    subscription_id: str,
+    contract_service_id: int,
+    since: date,
+    now: datetime,
+    record_type: RecordType,
+    owner_id: int | None = None,
+) -> Replanned | None:
+    """Re-plan from `since`; the changed rows belong to the existing record `owner_id`, or to a
+    new record when it is None. None when the subscription is no longer mapped to the service."""
+    loaded = state_store.load(session, connection_id, [subscription_id])
+    if contract_service_id not in loaded.state.books:
+        return None
+    engine = SyncEngine(loaded.state)
+    if owner_id is None:
+        record = engine.repair(subscription_id, contract_service_id, since, now, record_type)
+    else:
+        record = Record(owner_id, record_type, subscription_id, contract_service_id, since, now)
+        engine.replan_service(record, since, now)
+    return Replanned(loaded, record)
