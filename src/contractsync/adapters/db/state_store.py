@@ -81,10 +81,6 @@ def read_subscriptions(session: Session, ids: Iterable[str]) -> dict[str, Any]:
     query = select(subscriptions).where(one_of(session, subscriptions.c.id, ids)).order_by(subscriptions.c.id)
     if is_postgres(session):
         query = query.with_for_update()
-    import os
-    if os.environ.get("READX"):
-        rows = session.execute(query).all()
-        return {row._mapping["id"]: row for row in rows}
     return {row.id: row for row in session.execute(query)}
 
 
