@@ -204,6 +204,9 @@ def _sweep_chunk(
         return views.operation_summaries(uow.session, record_ids)
 
     if shared is not None:
-        return run(shared)
+        # A preview keeps every chunk in one transaction: a chunk that lost a race is undone to
+        # its savepoint before it is tried again.
+        with shared.session.begin_nested():
+            return run(shared)
     with ctx.unit_of_work() as uow:
         return run(uow)

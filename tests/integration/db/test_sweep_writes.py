@@ -7,6 +7,7 @@ of the same day write nothing.
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -192,3 +193,19 @@ def test_a_chunk_that_lost_a_race_is_rolled_back_and_retried(
         )
         assert set(db.execute(select(subscriptions.c.version)).scalars()) == {2}
     assert count(engine, connection_operations) == sum(answer["counts"].values())
+
+
+def test_the_collector_sees_the_whole_heap_again_after_a_sweep(
+    service: ContractSync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweep(service)
+    assert gc.get_freeze_count() == 0
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        assert gc.get_freeze_count() > 0  # frozen while the chunks run
+        raise RuntimeError("rules failed")
+
+    monkeypatch.setattr(operating.rules, "sweep", fail)
+    with pytest.raises(RuntimeError):
+        sweep(service, date="2026-01-01")
+    assert gc.get_freeze_count() == 0
