@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk
 from contractsync.adapters.db.records import AdjustmentStatus as A
 from contractsync.adapters.db.records import OperationStatus as O
+from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, connection_operations
 
 
@@ -102,39 +105,50 @@ def add_note(session: Session, operation_id: int, note: str, now: datetime) -> N
 
 
 def recompute_status(session: Session, operation_id: int, now: datetime, reason: str | None = None) -> str:
-    """Derive an operation's status from its outbox rows.
+    """Derive an operation's status from its outbox rows (see `recompute_statuses`)."""
+    return recompute_statuses(session, [operation_id], now, reason)[operation_id]
+
+
+def recompute_statuses(
+    session: Session, operation_ids: Iterable[int], now: datetime, reason: str | None = None
+) -> dict[int, str]:
+    """Derive operations' statuses from their outbox rows, in three statements however many.
 
     Any failed row → failed; any open row → pending; all superseded, or done after having
     failed (F1) → superseded; otherwise succeeded. Operations without rows are left alone.
     """
-    counts: dict[str, int] = {
-        str(status): int(n)
-        for status, n in session.execute(
-            select(adjustments.c.status, func.count())
-            .where(adjustments.c.operation_id == operation_id)
-            .group_by(adjustments.c.status)
-        ).all()
-    }
-    current_status, current_reason = session.execute(
-        select(connection_operations.c.status, connection_operations.c.reason).where(
-            connection_operations.c.id == operation_id
+    wanted = sorted(set(operation_ids))
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for operation_id, status, n in session.execute(
+        select(adjustments.c.operation_id, adjustments.c.status, func.count())
+        .where(one_of(session, adjustments.c.operation_id, wanted))
+        .group_by(adjustments.c.operation_id, adjustments.c.status)
+    ):
+        counts[operation_id][str(status)] = int(n)
+    answer: dict[int, str] = {}
+    changes = []
+    for row in session.execute(
+        select(
+            connection_operations.c.id, connection_operations.c.status, connection_operations.c.reason
+        ).where(one_of(session, connection_operations.c.id, wanted))
+    ):
+        status = _derived(counts[row.id], str(row.status)) if counts.get(row.id) else str(row.status)
+        new_reason = reason if reason is not None and counts.get(row.id) else row.reason
+        answer[row.id] = status
+        if status != row.status or new_reason != row.reason:
+            changes.append({"b_id": row.id, "status": status, "reason": new_reason, "updated_at": now})
+    if changes:
+        session.connection().execute(
+            update(connection_operations).where(connection_operations.c.id == bindparam("b_id")), changes
         )
-    ).one()
-    if not counts:
-        return str(current_status)
+    return answer
+
+
+def _derived(counts: dict[str, int], current: str) -> str:
     if counts.get(A.FAILED):
-        status = O.FAILED.value
-    elif counts.get(A.PENDING) or counts.get(A.SENDING):
-        status = O.PENDING.value
-    elif not counts.get(A.SENT) or current_status in (O.FAILED, O.SUPERSEDED):
-        status = O.SUPERSEDED.value
-    else:
-        status = O.SUCCEEDED.value
-    new_reason = reason if reason is not None else current_reason
-    if status != current_status or new_reason != current_reason:
-        session.execute(
-            update(connection_operations)
-            .where(connection_operations.c.id == operation_id)
-            .values(status=status, reason=new_reason, updated_at=now)
-        )
-    return status
+        return O.FAILED.value
+    if counts.get(A.PENDING) or counts.get(A.SENDING):
+        return O.PENDING.value
+    if not counts.get(A.SENT) or current in (O.FAILED, O.SUPERSEDED):
+        return O.SUPERSEDED.value
+    return O.SUCCEEDED.value

@@ -22,6 +22,7 @@ from contractsync.adapters.db.records import (
     NewAdjustment,
 )
 from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, contract_service_state, ledger
 
 NOTIFY_CHANNEL = "contractsync_outbox"
@@ -133,7 +134,7 @@ def supersede(session: Session, ids: Iterable[int], reason: str, now: datetime) 
         return
     found = session.execute(
         select(adjustments.c.id, adjustments.c.status, adjustments.c.operation_id)
-        .where(adjustments.c.id.in_(wanted))
+        .where(one_of(session, adjustments.c.id, wanted))
         .with_for_update()
     ).all()
     missing = set(wanted) - {r.id for r in found}
@@ -144,13 +145,12 @@ def supersede(session: Session, ids: Iterable[int], reason: str, now: datetime) 
         raise OutboxError(f"adjustments {busy} are already being sent or sent; they cannot be superseded")
     session.execute(
         update(adjustments)
-        .where(adjustments.c.id.in_(wanted), adjustments.c.status != AdjustmentStatus.SUPERSEDED)
+        .where(one_of(session, adjustments.c.id, wanted), adjustments.c.status != AdjustmentStatus.SUPERSEDED)
         .values(
             status=AdjustmentStatus.SUPERSEDED.value, error=reason, lease_owner=None, lease_expires_at=None
         )
     )
-    for operation_id in sorted({r.operation_id for r in found}):
-        operations.recompute_status(session, operation_id, now)
+    operations.recompute_statuses(session, {r.operation_id for r in found}, now)
 
 
 def ledger_for_service(session: Session, connection_id: str, contract_service_id: int) -> list[LedgerEntry]:
