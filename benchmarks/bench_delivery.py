@@ -34,6 +34,7 @@ from contractsync.adapters.db import migrate, operations, outbox
 from contractsync.adapters.db.records import NewAdjustment
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import adjustments, connections, resellers
+from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from contractsync.service.psa import AdjustmentRequest, ServiceUnitsPeriod
@@ -186,6 +187,7 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=100)
     parser.add_argument("--rows", type=int, default=10, help="adjustments per service")
     args = parser.parse_args()
+    configure_logging(json=True, level="WARNING")  # the figures, not a line per delivery
     backends = ["sqlite"]
     if os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL") or os.environ.get("CONTRACTSYNC_TEST_POSTGRES_URL"):
         backends.append("postgres")
