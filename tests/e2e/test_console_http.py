@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from contractsync.web import register_console
 from contractsync.web.session import COOKIE_NAME
 from contractsync.web.signing import Signer
-from tests.e2e.fake_service import ADMIN_TOKEN, RESELLER_TOKEN, FakeContractSync
+from tests.fakes.fake_service import ADMIN_TOKEN, RESELLER_TOKEN, FakeContractSync
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2; the TestClient works the same with the httpx the project pins.
@@ -24,7 +24,7 @@ KEY = b"k" * 32
 
 @pytest.fixture
 def service() -> FakeContractSync:
-    return FakeContractSync()
+    return FakeContractSync.with_sample_data()
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ POSTS = [
 
 def state(service: FakeContractSync) -> object:
     s1 = service.subscriptions["s1"]
-    return (s1["quantity"], s1["mapping"], len(service.mapped_calls), service.customers[1]["mapping"])
+    return (s1["quantity"], s1["mapping"], service.customers["c2"]["mapping"], list(service.calls))
 
 
 @pytest.mark.parametrize(("path", "form"), POSTS, ids=[p for p, _ in POSTS])
@@ -131,7 +131,7 @@ def test_every_form_post_without_the_csrf_token_is_refused(
         assert response.status_code == 403
         assert "Nothing was changed" in response.text
     assert state(service) == before
-    assert service.operations[1]["status"] == "failed"
+    assert service.operations[2]["status"] == "failed"
     assert client.get("/subscriptions", follow_redirects=False).status_code == 200  # still signed in
 
 
@@ -177,7 +177,7 @@ def test_map_a_customer_to_an_autotask_company(client: TestClient, service: Fake
     assert flash(bad.text, "error") == ["Enter the Autotask company id (a whole number) to map the customer."]
     done = client.post("/mappings/customers", data=form | {"company_id": "2"})
     assert flash(done.text, "ok") == ["Customer c2 is mapped to Autotask company 2."]
-    assert service.customers[1]["mapping"] == {"connection_id": "at1", "company_id": 2}
+    assert service.customers["c2"]["mapping"] == {"connection_id": "at1", "company_id": 2}
     again = client.post("/mappings/customers", data=form | {"company_id": "2"})
     assert "is mapped already" in " ".join(flash(again.text, "error"))
 
@@ -188,9 +188,13 @@ def test_quantity_preview_stores_nothing(client: TestClient, service: FakeContra
         "/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "14", "action": "preview"}
     )
     assert "nothing was stored or sent" in response.text
-    assert service.subscriptions["s1"]["quantity"] == 10 and service.quantity_calls == []
+    preview = {"type": "update_quantity", "quantity": 14, "preview": True}
+    assert [args[1:] for args in service.calls_to("apply_operation")] == [("s1", preview)]
+    assert service.subscriptions["s1"]["quantity"] == 10 and len(service.operations) == 3
     client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "14", "action": "apply"})
-    assert service.quantity_calls == [("s1", {"type": "update_quantity", "quantity": 14})]
+    applied = {"type": "update_quantity", "quantity": 14}
+    assert [args[1:] for args in service.calls_to("apply_operation")] == [("s1", preview), ("s1", applied)]
+    assert service.subscriptions["s1"]["quantity"] == 14 and len(service.operations) == 4
 
 
 def test_reseller_sees_only_its_own_data(client: TestClient, service: FakeContractSync) -> None:

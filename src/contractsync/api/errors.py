@@ -39,7 +39,7 @@ HTTP_CODES = {
 # The documented error answers, for `responses=` on routes.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": HTTP_CODES[status]}
-    for status in (400, 401, 403, 404, 409, 422, 502, 503)
+    for status in (400, 401, 403, 404, 409, 413, 422, 502, 503)
 }
 
 

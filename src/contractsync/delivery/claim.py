@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus
+from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import adjustments, contract_service_state
 from contractsync.delivery import pause
 
@@ -91,9 +92,13 @@ def due_heads(now: datetime) -> Select[tuple[str, int]]:
     )
 
 
-def head_row(session: Session, connection_id: str, contract_service_id: int) -> Adjustment | None:
-    """The service's next row to deliver (due or not), read fresh."""
-    row = session.execute(
+def head_row(
+    session: Session, connection_id: str, contract_service_id: int, lock: bool = False
+) -> Adjustment | None:
+    """The service's next row to deliver (due or not), read fresh. `lock`: held until the
+    transaction ends (PostgreSQL), so that a re-plan cannot supersede the row between this read
+    and marking it `sending` — the re-plan waits, then finds it `sending` and plans again."""
+    query = (
         select(adjustments)
         .where(
             adjustments.c.connection_id == connection_id,
@@ -102,7 +107,10 @@ def head_row(session: Session, connection_id: str, contract_service_id: int) -> 
         )
         .order_by(adjustments.c.id)
         .limit(1)
-    ).first()
+    )
+    if lock and is_postgres(session):
+        query = query.with_for_update()
+    row = session.execute(query).first()
     return None if row is None else Adjustment.from_row(row)
 
 

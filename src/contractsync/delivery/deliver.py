@@ -103,7 +103,9 @@ class ServiceDelivery:
         if self._held_by_pause(session):
             return None
         while True:
-            row = claims.head_row(session, self._claim.connection_id, self._claim.contract_service_id)
+            row = claims.head_row(
+                session, self._claim.connection_id, self._claim.contract_service_id, lock=True
+            )
             if row is None or not claims.is_due(row, now):
                 return None
             if row.status == AdjustmentStatus.SENDING:
@@ -117,7 +119,10 @@ class ServiceDelivery:
             request = self._request_for(session, row, now)
             if request is not None:
                 lease_until = now + timedelta(seconds=self._config.lease_seconds)
-                outcome.mark_sending(session, row, self._claim.token, lease_until, _request_json(request))
+                if not outcome.mark_sending(
+                    session, row, self._claim.token, lease_until, _request_json(request)
+                ):
+                    continue  # a re-plan superseded it meanwhile: look at the new head row
                 return Plan(row, request=request)
             # Nothing differed: recorded as sent without a call; look at the next row.
 

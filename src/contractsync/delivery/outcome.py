@@ -21,16 +21,17 @@ def _set(session: Session, row: Adjustment, **values: Any) -> None:
 
 def mark_sending(
     session: Session, row: Adjustment, owner: str, lease_until: datetime, request_json: dict[str, Any]
-) -> None:
-    """Committed before the HTTP call: if we die mid-call, the row is found `sending` later."""
-    _set(
-        session,
-        row,
-        status=S.SENDING.value,
-        lease_owner=owner,
-        lease_expires_at=lease_until,
-        request_json=request_json,
+) -> bool:
+    """Committed before the HTTP call: if we die mid-call, the row is found `sending` later.
+    Only a row still pending becomes `sending`; False when a re-plan superseded it meanwhile."""
+    result = session.execute(
+        update(adjustments)
+        .where(adjustments.c.id == row.id, adjustments.c.status == S.PENDING.value)
+        .values(
+            status=S.SENDING.value, lease_owner=owner, lease_expires_at=lease_until, request_json=request_json
+        )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def keep_response(session: Session, row: Adjustment, response_json: dict[str, Any]) -> None:

@@ -123,6 +123,29 @@ def create_connection(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         return views.connection(visible_connection(uow.session, actor, values["id"]))
 
 
+def update_credentials(ctx: ServiceContext, actor: Actor, connection_id: str, body: JSON) -> JSON:
+    """New API credentials (e.g. after a rotated secret). A connection paused because Autotask
+    refused the old ones is probed at once; the first accepted call ends the pause."""
+    v.fields(body, {"secret"}, {"username", "integration_code"})
+    values: dict[str, Any] = {"secret_encrypted": ctx.secrets.encrypt(v.text(body["secret"], "secret", 500))}
+    for name in ("username", "integration_code"):
+        if name in body:
+            values[name] = v.text(body[name], name, 300)
+    with ctx.unit_of_work() as uow:
+        session = uow.session
+        visible_connection(session, actor, connection_id)
+        session.execute(update(connections).where(connections.c.id == connection_id).values(**values))
+        session.execute(
+            update(connection_pauses)
+            .where(connection_pauses.c.connection_id == connection_id)
+            .values(next_probe_at=ctx.now())
+        )
+        pause = session.execute(
+            select(connection_pauses).where(connection_pauses.c.connection_id == connection_id)
+        ).first()
+        return views.connection(visible_connection(session, actor, connection_id), pause)
+
+
 def list_connections(ctx: ServiceContext, actor: Actor) -> list[JSON]:
     with ctx.unit_of_work(commit=False) as uow:
         query = select(connections).order_by(connections.c.id)

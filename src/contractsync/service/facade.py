@@ -76,6 +76,10 @@ class ContractSync:
     def list_connections(self, actor: Actor) -> list[JSON]:
         return directory.list_connections(self.context, actor)
 
+    def update_credentials(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
+        """body {secret, username?, integration_code?}; a paused connection is probed at once."""
+        return directory.update_credentials(self.context, actor, connection_id, body)
+
     def create_customer(self, actor: Actor, body: JSON) -> JSON:
         return directory.create_customer(self.context, actor, body)
 

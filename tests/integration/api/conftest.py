@@ -14,7 +14,7 @@ import structlog
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.app import create_api
-from tests.integration.api.fake_service import ADMIN_TOKEN, FakeContractSync
+from tests.fakes.fake_service import ADMIN_TOKEN, FakeContractSync
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 instead of httpx; the TestClient works the same with either, and

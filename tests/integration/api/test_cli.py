@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from contractsync.api.cli import register
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Forbidden
-from tests.integration.api.fake_service import FakeContractSync
+from tests.fakes.fake_service import FakeContractSync
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ import pytest
 from contractsync.api.app import create_api
 from contractsync.service.facade import ContractSync
 from contractsync.service.psa import ErrorKind, PsaError
+from tests.fakes.fake_service import FakeContractSync
 from tests.integration.api.conftest import ADMIN, TestClient, bearer
-from tests.integration.api.fake_service import FakeContractSync
 
 
 def assert_envelope(response_json: object, code: str) -> None:

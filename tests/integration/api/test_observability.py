@@ -11,8 +11,8 @@ import structlog
 from contractsync.adapters.logging import bound
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.app import create_api
+from tests.fakes.fake_service import FakeContractSync
 from tests.integration.api.conftest import ADMIN, TestClient
-from tests.integration.api.fake_service import FakeContractSync
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, object]]:

@@ -9,8 +9,8 @@ from schemathesis import checks
 
 from contractsync.api.app import create_api
 from contractsync.service.actor import ADMIN as ADMIN_ACTOR
+from tests.fakes.fake_service import ADMIN_TOKEN, FakeContractSync
 from tests.integration.api.conftest import SUBSCRIPTION, TestClient
-from tests.integration.api.fake_service import ADMIN_TOKEN, FakeContractSync
 
 
 def _seeded_fake() -> FakeContractSync:

@@ -23,7 +23,7 @@ from contractsync.adapters.db import migrate
 from contractsync.api.app import create_api
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
-from tests.integration.api.fake_service import FakeContractSync
+from tests.fakes.fake_service import FakeContractSync
 
 TOKEN = "schemathesis-admin-token"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.fake_service import FakeContractSync
 from tests.integration.api.conftest import SUBSCRIPTION, TestClient
-from tests.integration.api.fake_service import FakeContractSync
 
 RESELLER = {"id": "r3", "name": "Fabrikam", "promotion_setting": "keep"}
 CONNECTION = {

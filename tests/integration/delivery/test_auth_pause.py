@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,7 @@ from contractsync.delivery.worker import Worker
 from contractsync.service import audit, directory
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
+from contractsync.service.errors import Invalid, NotFound
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import CONNECTION, Row, enqueue_operation, seed_connection
 
@@ -210,3 +212,30 @@ def test_probe_backoff_doubles_up_to_an_hour(factory: sessionmaker[Session], clo
         assert session.execute(select(connection_pauses.c.probe_interval_seconds)).scalar_one() == 3600
     assert intervals == [300, 600, 1200, 2400, 3600, 3600, 3600]
     assert len(paused_alerts(factory)) == 1
+
+
+def test_new_credentials_are_probed_at_once(
+    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+) -> None:
+    enqueue(factory, clock, ROWS, CONNECTION)
+    fake.refuse_credentials = True
+    worker.run_once()
+    assert shown(factory, clock)[CONNECTION] is not None
+    fake.refuse_credentials = False  # the operator fixed the secret …
+    answer = directory.update_credentials(service(factory, clock), ADMIN, CONNECTION, {"secret": "rotated-2"})
+    assert answer["paused"]["next_probe_at"] == clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "secret" not in answer and "secret_encrypted" not in answer
+    worker.run_once()  # … and the probe does not wait the 5 minutes out
+    assert {r.status for r in rows_of(factory)} == {"sent"}
+    assert shown(factory, clock)[CONNECTION] is None
+
+
+def test_new_credentials_are_refused_for_another_resellers_connection(
+    factory: sessionmaker[Session], clock: ManualClock
+) -> None:
+    with pytest.raises(NotFound):
+        directory.update_credentials(
+            service(factory, clock), Actor("someone-else"), CONNECTION, {"secret": "x"}
+        )
+    with pytest.raises(Invalid, match="secret is required"):
+        directory.update_credentials(service(factory, clock), ADMIN, CONNECTION, {"username": "u"})

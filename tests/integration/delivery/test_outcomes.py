@@ -246,3 +246,17 @@ def test_supersede_refuses_rows_being_sent(factory: sessionmaker[Session], clock
         outbox.supersede(session, [second], "re-planned", clock.now())
     assert statuses(factory)[second] == "superseded"
     assert operation(factory, op)[0] == "pending"
+
+
+def test_a_row_superseded_after_the_worker_read_it_is_not_sent(
+    factory: sessionmaker[Session], clock: ManualClock
+) -> None:
+    # The worker read the row as pending; a re-plan superseded it before the worker marked it.
+    (_, [first]) = enqueue(factory, clock, [Row(1, D, 5)])
+    with transaction(factory) as session:
+        read_before = outbox.get(session, first)
+    with transaction(factory) as session:
+        outbox.supersede(session, [first], "re-planned", clock.now())
+    with transaction(factory) as session:
+        assert outcome.mark_sending(session, read_before, "w", clock.now(), {}) is False
+    assert statuses(factory)[first] == "superseded"

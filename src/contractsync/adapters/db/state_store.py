@@ -170,17 +170,9 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
             )
         )
     }
-    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
-    for r in session.execute(
-        select(ledger)
-        .where(
-            ledger.c.connection_id == connection_id, one_of(session, ledger.c.contract_service_id, services)
-        )
-        .order_by(ledger.c.effective_date)
-    ):
-        held[r.contract_service_id].append(
-            HeldAdjustment(r.effective_date, r.unit_change, r.unit_price, r.unit_cost)
-        )
+    # Open rows before the ledger: the worker may send a row between the two reads (PostgreSQL
+    # reads each statement at its own moment). Read in this order, such a row is seen in both —
+    # and counts once, as held — instead of in neither.
     open_rows: dict[int, list[Adjustment]] = defaultdict(list)
     for r in session.execute(
         select(adjustments)
@@ -192,6 +184,20 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
         .order_by(adjustments.c.id)
     ):
         open_rows[r.contract_service_id].append(Adjustment.from_row(r))
+    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
+    sent_ids: set[int] = set()
+    for r in session.execute(
+        select(ledger)
+        .where(
+            ledger.c.connection_id == connection_id, one_of(session, ledger.c.contract_service_id, services)
+        )
+        .order_by(ledger.c.effective_date)
+    ):
+        held[r.contract_service_id].append(
+            HeldAdjustment(r.effective_date, r.unit_change, r.unit_price, r.unit_cost)
+        )
+        if r.adjustment_id is not None:
+            sent_ids.add(r.adjustment_id)
     for cs in services:
         row = stored.get(cs)
         if row is not None:
@@ -201,7 +207,7 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
         else:
             book = ServiceBook(wanted[cs][0], cs, wanted[cs][1])
         book.held = held[cs]
-        loaded.pending_before[cs] = _add_open_rows(book, open_rows[cs])
+        loaded.pending_before[cs] = _add_open_rows(book, [r for r in open_rows[cs] if r.id not in sent_ids])
         state.books[cs] = book
 
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, dump
 from contractsync.api.types import (
     Body,
     Credential,
@@ -52,3 +52,18 @@ def create_connection(body: NewConnection, actor: CurrentActor, service: Service
 @router.get("", response_model=None, responses=answers(list[A.Connection]))
 def list_connections(actor: CurrentActor, service: Service) -> list[JSON]:
     return service.list_connections(actor)
+
+
+class NewCredentials(Body):
+    secret: Annotated[Credential, Field(repr=False, json_schema_extra={"writeOnly": True})]
+    username: Credential | None = None
+    integration_code: Credential | None = None
+
+
+@router.put("/{connection_id}/credentials", response_model=None, responses=answers(A.Connection))
+def update_credentials(
+    connection_id: IdPath, body: NewCredentials, actor: CurrentActor, service: Service
+) -> JSON:
+    """New API credentials (a rotated secret). A connection paused because Autotask refused the
+    old ones is probed at once; the first call Autotask accepts ends the pause."""
+    return service.update_credentials(actor, connection_id, dump(body))
