@@ -20,7 +20,8 @@ class WorkerConfig:
     #: Must be far longer than the connector's request timeout: a lease that expires while a
     #: request is still in flight lets another worker treat it as unknown and verify too early.
     lease_seconds: float = 300.0
-    #: SQLite has no NOTIFY: an idle worker polls this often (one cheap claim query each time).
+    #: The longest an idle worker waits before it looks for due rows anyway; a commit wakes it
+    #: sooner (NOTIFY on PostgreSQL, `PRAGMA data_version` on SQLite: `wakeup.waker_for`).
     poll_interval: float = 0.1
     max_attempts: int = 8
     backoff_base: float = 2.0
