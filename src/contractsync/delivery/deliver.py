@@ -252,7 +252,7 @@ class ServiceDelivery:
         with transaction(self._factory) as session:
             if posted and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
-                state_store.lock_subscriptions(session, [row.subscription_id])
+                state_store.read_subscriptions(session, [row.subscription_id])  # locks it
             lease = self._lease(session)
             if lease is None:
                 return None

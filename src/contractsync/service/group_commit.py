@@ -79,21 +79,17 @@ class GroupCommit:
 
     def _run(self, group: list[_Request]) -> None:
         try:
-            try:
-                items = self._commit([request.item for request in group])
-            except ServiceError:
-                raise
-            except Exception:
-                if len(group) == 1:
-                    raise
+            items = self._commit([request.item for request in group])
+        except BaseException as error:
+            if isinstance(error, Exception) and not isinstance(error, ServiceError) and len(group) > 1:
                 for request in group:  # keep one operation's failure from failing the others
                     self._run([request])
-                return
+            else:
+                for request in group:
+                    request.error = error
+        else:
             for request, item in zip(group, items, strict=True):
                 request.records, request.error = item.records, item.error
-        except BaseException as error:
-            for request in group:
-                request.error = error
         finally:
             for request in group:
                 request.done = True

@@ -324,10 +324,7 @@ class _Run:
         body = dict(body)
         if self.effective_date is not None and "effective_date" not in body:
             body["effective_date"] = self.effective_date.isoformat()
-        if self.preview:
-            body["preview"] = True
-        preview = bool(body.pop("preview", False))
-        batch = {"operations": [{"subscription_id": subscription_id, **body}], "preview": preview}
+        batch = {"operations": [{"subscription_id": subscription_id, **body}], "preview": self.preview}
         try:
             [result] = self.service.apply_operations(self.actor, batch)["results"]
         except ServiceError as error:
@@ -339,7 +336,7 @@ class _Run:
             }
         return {
             "type": body["type"],
-            "body": {**body, "preview": True} if preview else body,
+            "body": {**body, "preview": True} if self.preview else body,
             "status": result["status"],
             "error": result["error"]["message"] if result["error"] else None,
             "replayed": result["replayed"],

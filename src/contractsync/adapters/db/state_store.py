@@ -66,15 +66,6 @@ class LoadedState:
 DEFAULT_CONNECTION = ConnectionSettings("none")
 
 
-def lock_subscriptions(session: Session, ids: Iterable[str]) -> None:
-    """Serialise concurrent operations on these subscriptions until the transaction ends (PostgreSQL;
-    SQLite's BEGIN IMMEDIATE already holds the single write lock)."""
-    if is_postgres(session):
-        session.execute(
-            select(subscriptions.c.id).where(subscriptions.c.id.in_(sorted(set(ids)))).with_for_update()
-        )
-
-
 def read_subscriptions(session: Session, ids: Iterable[str]) -> dict[str, Any]:
     """Subscription rows by id, locked until the transaction ends (PostgreSQL: FOR UPDATE in id
     order, so that two transactions never wait on each other crosswise; SQLite: BEGIN IMMEDIATE)."""
