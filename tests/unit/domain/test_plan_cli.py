@@ -55,6 +55,10 @@ def test_table_output_names_operations_and_timeline() -> None:
         (lambda s: s["events"][0].update(type="teleport"), "events[0].type"),
         (lambda s: s["events"][0].update(at="yesterday"), "events[0].at"),
         (lambda s: s["connection"].update(timezone="Mars/Olympus"), "connection.timezone"),
+        (lambda s: s.update(evnts=s.pop("events")), "evnts: unknown key"),
+        (lambda s: s.pop("events"), "events is required"),
+        (lambda s: s.clear(), "connection is required"),
+        (lambda s: s["subscriptions"][0].update(list_price="10.0.0"), "not a number: '10.0.0'"),
     ],
 )
 def test_a_malformed_scenario_names_the_field_and_exits_2(tmp_path: Path, mutate: object, field: str) -> None:

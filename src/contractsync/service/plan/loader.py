@@ -72,8 +72,13 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(data)
 
 
+TOP_LEVEL_KEYS = ("connection", "resellers", "customers", "subscriptions", "contracts", "mappings", "events")
+REQUIRED_TOP_LEVEL_KEYS = ("connection", "subscriptions", "events")
+
+
 def parse_scenario(data: object) -> Scenario:
     root = _object(data, "scenario")
+    _check_top_level_keys(root)
     connection = _connection(_object(root.get("connection", {}), "connection"))
     state = SyncState(connection=connection)
     for reseller in _each(root, "resellers", lambda item: _reseller(item)):
@@ -96,6 +101,16 @@ def parse_scenario(data: object) -> Scenario:
     return Scenario(state, events, ZoneInfo(connection.timezone))
 
 
+def _check_top_level_keys(root: Mapping[str, Any]) -> None:
+    """A misspelled or missing key would otherwise plan nothing and look like success."""
+    unknown = sorted(set(root) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown key (a scenario has {', '.join(TOP_LEVEL_KEYS)})")
+    missing = [key for key in REQUIRED_TOP_LEVEL_KEYS if key not in root]
+    if missing:
+        raise ScenarioError(f"{missing[0]} is required")
+
+
 def _each(root: Mapping[str, Any], key: str, build: Callable[[dict[str, Any]], T]) -> list[T]:
     """Build every item of a list, naming `key[i].field` in any error."""
     return [
@@ -110,7 +125,8 @@ def _field(path: str, build: Callable[[], T]) -> T:
     except (InvalidInput, ValueError, KeyError) as error:
         if isinstance(error, ScenarioError):
             raise
-        message = str(error).strip("'\"")
+        # A KeyError's text is the quoted key; other errors keep their own quotes.
+        message = str(error.args[0]) if isinstance(error, KeyError) else str(error)
         raise ScenarioError(f"{path}.{message}") from None
 
 
