@@ -47,6 +47,20 @@ def _default_service() -> ContractSync:
     return build_app_service(Settings())
 
 
+def require_existing_database() -> None:
+    """Exit 2 instead of creating an empty SQLite file for a command that works on stored state."""
+    from contractsync.adapters.db.existence import missing_sqlite_file
+    from contractsync.settings import Settings
+
+    missing = missing_sqlite_file(Settings().database_url)
+    if missing is not None:
+        raise _fail(
+            f"no database at {missing} (set CONTRACTSYNC_DATABASE_URL, or create one with "
+            "`contractsync db upgrade`)",
+            BAD_INPUT,
+        )
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     # One line, whatever the message holds (SQL errors and tracebacks span several).
     line = " ".join(str(message).split()) or "failed"
@@ -164,7 +178,10 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     """Add the commands to `app`. `build_service`: how to get the façade (tests pass a fake)."""
     service_factory = build_service or _default_service
 
-    def service() -> ContractSync:
+    def service(*, create: bool = False) -> ContractSync:
+        """The façade; only `serve` (create=True) may create the database."""
+        if build_service is None and not create:
+            require_existing_database()
         with _service_errors():
             return service_factory()
 
@@ -179,7 +196,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from contractsync.adapters.logging import configure_logging
 
         configure_logging(json=True)
-        app_service = service()
+        app_service = service(create=True)
         web_app = _web_app(app_service)
         from contractsync.bootstrap import admin_token
         from contractsync.settings import Settings
@@ -197,16 +214,19 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
 
     @app.command("sweep")
     def sweep(
-        day: str = typer.Option(..., "--date", help="The day to sweep (YYYY-MM-DD)."),
+        day: str | None = typer.Option(
+            None, "--date", help="The day to sweep (YYYY-MM-DD); default: today in UTC."
+        ),
         preview: bool = typer.Option(
             False, "--preview", help="Show what it would do; store and send nothing."
         ),
         output: Format = typer.Option(Format.TABLE, "--format", help="table or json"),
     ) -> None:
         """The daily sweep for one date: expirations, renewals, period starts (idempotent per date)."""
+        from contractsync.adapters.clock import SystemClock
         from contractsync.service.actor import ADMIN
 
-        day = _iso_date(day)
+        day = _iso_date(day) if day is not None else SystemClock().now().date().isoformat()
         app_service = service()
         with _service_errors(), err.status(f"sweeping {day}…"):
             result = app_service.sweep(ADMIN, {"date": day, "preview": preview})

@@ -60,6 +60,7 @@ def partner_center(
     """Turn Partner Center subscription state into operations (quantity, status, renewal, upgrade)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from contractsync.adapters.db.existence import missing_sqlite_file
     from contractsync.bootstrap import build_app_service
     from contractsync.service.actor import ADMIN
     from contractsync.service.partner_center_import import import_partner_center
@@ -68,8 +69,12 @@ def partner_center(
     price_for = _price_list(prices) if prices is not None else None
     with _progress() as bar:
         documents = _read_all(files, bar)
+        settings = Settings()
+        missing = missing_sqlite_file(settings.database_url)
+        if missing is not None:  # a preview in the wrong folder must not create an empty database
+            raise _fail(f"no database at {missing} (set CONTRACTSYNC_DATABASE_URL)", 2)
         try:
-            service = build_app_service(Settings())
+            service = build_app_service(settings)
         except SQLAlchemyError as error:
             raise _fail(f"cannot open the database: {error.__class__.__name__}: {error}", 1) from None
         task = bar.add_task("records", total=sum(d.record_count for d in documents))

@@ -136,3 +136,29 @@ def test_an_unreachable_database_exits_1_with_one_line() -> None:
     result = runner.invoke(app, ["deliveries", "run"])
     assert result.exit_code == 1
     assert "Connection refused" in one_line_error(result.stderr)
+
+
+def test_sweep_defaults_to_today(fake: FakeContractSync) -> None:
+    from datetime import UTC, datetime
+
+    result = runner.invoke(cli(fake), ["sweep", "--preview", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert fake.calls[-1][1][1]["date"] == datetime.now(UTC).date().isoformat()
+
+
+@pytest.mark.parametrize("command", [["sweep", "--preview"], ["reconcile"], ["deliveries", "run"]])
+def test_a_command_on_stored_state_does_not_create_a_database(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    from pathlib import Path
+
+    missing = Path(str(tmp_path)) / "elsewhere" / "contractsync.db"
+    monkeypatch.setenv("CONTRACTSYNC_DATABASE_URL", f"sqlite:///{missing}")
+    monkeypatch.setenv("CONTRACTSYNC_DATA_DIR", str(Path(str(tmp_path)) / "data"))
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert "no database at" in one_line_error(result.stderr)
+    assert not missing.exists()

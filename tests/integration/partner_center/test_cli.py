@@ -136,3 +136,13 @@ def test_the_contractsync_command_has_it(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: bad.json: document: is not valid JSON")
+
+
+def test_preview_in_another_folder_does_not_create_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "elsewhere" / "contractsync.db"
+    env = {"CONTRACTSYNC_DATABASE_URL": f"sqlite:///{missing}", "CONTRACTSYNC_DATA_DIR": str(tmp_path)}
+    file = write(tmp_path, "sub.json", partner_center(Quantity=7))
+    result = CliRunner().invoke(app, ["import", "partner-center", str(file), "--preview"], env=env)
+    assert result.exit_code == 2
+    assert "no database at" in result.stderr
+    assert not missing.exists()
