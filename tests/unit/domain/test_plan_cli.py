@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "contractsync", *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-m", "contractsync", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -43,6 +49,14 @@ def test_table_output_names_operations_and_timeline() -> None:
     assert result.returncode == 0, result.stderr
     assert "Connection operations" in result.stdout
     assert "12.5000" in result.stdout
+
+
+def test_table_fits_80_columns_and_names_operations_plainly() -> None:
+    result = run("plan", "examples/quantity-and-margin.json", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "Quantity change" in result.stdout
+    assert "UpdateSubscriptionQuantityOnConnection" not in result.stdout
 
 
 @pytest.mark.parametrize(

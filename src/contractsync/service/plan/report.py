@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contractsync.domain.books import Record
+from contractsync.domain.labels import record_label
 from contractsync.domain.money import format_money
 from contractsync.domain.schedule import Timeline
 from contractsync.service.plan.runner import PlanOutcome
@@ -84,24 +85,21 @@ def as_json(outcome: PlanOutcome) -> dict[str, Any]:
 
 def print_table(outcome: PlanOutcome, console: Console) -> None:
     data = as_json(outcome)
-    table = Table(title="Connection operations", show_lines=False)
-    for column in ("#", "type", "subscription", "status", "adjustments", "reason"):
+    table = Table(
+        title="Connection operations", caption="adjustments: date, unit change @ unit price", show_lines=False
+    )
+    for column in ("#", "operation", "subscription", "status", "adjustments"):
         table.add_column(column, overflow="fold")
     for number, op in enumerate(data["operations"], start=1):
         adjustments = "\n".join(
-            f"{a['effective_date']} cs {a['contract_service_id']}: {a['unit_change']:+d} units @ "
-            f"{a['adjusted_unit_price']} (cost {a['adjusted_unit_cost']})"
+            f"{a['effective_date']} {a['unit_change']:+d} @ {a['adjusted_unit_price']}"
             for a in op["adjustments"]
         )
         style = {"failed": "red", "skipped": "yellow", "superseded": "dim"}.get(op["status"], "green")
-        table.add_row(
-            str(number),
-            op["type"],
-            op["subscription_id"] or "",
-            f"[{style}]{op['status']}[/]",
-            adjustments,
-            op["reason"] or "",
-        )
+        status = f"[{style}]{op['status']}[/]"
+        if op["reason"]:  # a reason reads as a sentence under its status, not squeezed in a column
+            status += f"\n[dim]{op['reason']}[/]"
+        table.add_row(str(number), record_label(op["type"]), op["subscription_id"] or "", status, adjustments)
     console.print(table)
     for service_id, points in data["contract_services"].items():
         timeline = Table(title=f"Contract service {service_id} in Autotask")
