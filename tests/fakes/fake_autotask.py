@@ -22,14 +22,14 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
+from contractsync.sandbox.errors import DUPLICATE_DATE, OUTSIDE_CONTRACT, POSTED_PERIOD
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
 
-DUPLICATE = "Attempt to insert duplicate data into contract_service_period."
-POSTED = (
-    "Unable to make changes as it would result in the deletion/modification of an already "
-    "approved and posted contract period"
-)
-OUTSIDE = "The effective date must be within the contract's start and end dates."
+# The sandbox's own refusal texts, so the fake refuses in the sandbox's words
+# (tests/integration/autotask/test_fake_parity.py holds the two to the same answers).
+DUPLICATE = DUPLICATE_DATE
+POSTED = POSTED_PERIOD
+OUTSIDE = OUTSIDE_CONTRACT
 SIMULATED_FINAL = "Simulated business rule violation"
 
 _SCHEMA = """
