@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from contractsync.sandbox.errors import DUPLICATE_DATE, OUTSIDE_CONTRACT, POSTED_PERIOD
+from contractsync.sandbox.errors import DUPLICATE_DATE, NEGATIVE_UNITS, OUTSIDE_CONTRACT, POSTED_PERIOD
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
 
 # The sandbox's own refusal texts, so the fake refuses in the sandbox's words
@@ -30,6 +30,7 @@ from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, Ser
 DUPLICATE = DUPLICATE_DATE
 POSTED = POSTED_PERIOD
 OUTSIDE = OUTSIDE_CONTRACT
+NEGATIVE = NEGATIVE_UNITS
 SIMULATED_FINAL = "Simulated business rule violation"
 
 _SCHEMA = """
@@ -41,6 +42,10 @@ CREATE TABLE IF NOT EXISTS contracts (
   id INTEGER PRIMARY KEY, start_date TEXT NOT NULL, end_date TEXT NOT NULL, posted_through TEXT);
 CREATE TABLE IF NOT EXISTS calls (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """
+
+
+class _Refused(Exception):
+    """(calls key, Autotask's message) of a refused create."""
 
 
 @dataclass(frozen=True)
@@ -135,34 +140,47 @@ class FakeAutotask:
         return new_id
 
     def _apply(self, request: AdjustmentRequest) -> int:
-        rejection: tuple[str, str] | None = None
+        try:
+            return self._insert(request)
+        except _Refused as refused:
+            reason, message = refused.args
+        with self._db() as db:
+            self._count(db, reason)
+        raise PsaError(ErrorKind.REJECTED, message, 500)
+
+    def _insert(self, request: AdjustmentRequest) -> int:
+        """The sandbox's checks, in its order; a refusal leaves the transaction (rolled back)."""
         with self._db() as db:
             start, end, posted = self._contract(db, request.contract_id)
             day = request.effective_date
             if not start <= day <= end:
-                rejection = ("rejected_outside", OUTSIDE)
-            elif posted is not None and day <= posted:
-                rejection = ("rejected_posted", POSTED)
-            else:
-                try:
-                    cursor = db.execute(
-                        "INSERT INTO adjustments(contract_id, contract_service_id, effective_date, unit_change,"
-                        " price, cost) VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            request.contract_id,
-                            request.contract_service_id,
-                            day.isoformat(),
-                            request.unit_change,
-                            str(request.adjusted_unit_price),
-                            str(request.adjusted_unit_cost),
-                        ),
-                    )
-                    return int(cursor.lastrowid or 0)
-                except sqlite3.IntegrityError:
-                    rejection = ("rejected_duplicate", DUPLICATE)
-        with self._db() as db:
-            self._count(db, rejection[0])
-        raise PsaError(ErrorKind.REJECTED, rejection[1], 500)
+                raise _Refused("rejected_outside", OUTSIDE)
+            if posted is not None and day <= posted:
+                raise _Refused("rejected_posted", POSTED)
+            try:
+                cursor = db.execute(
+                    "INSERT INTO adjustments(contract_id, contract_service_id, effective_date, unit_change,"
+                    " price, cost) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        request.contract_id,
+                        request.contract_service_id,
+                        day.isoformat(),
+                        request.unit_change,
+                        str(request.adjusted_unit_price),
+                        str(request.adjusted_unit_cost),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise _Refused("rejected_duplicate", DUPLICATE) from None
+            running = 0
+            for (change,) in db.execute(
+                "SELECT unit_change FROM adjustments WHERE contract_service_id = ? ORDER BY effective_date",
+                (request.contract_service_id,),
+            ):
+                running += change
+                if running < 0:
+                    raise _Refused("rejected_negative", NEGATIVE)
+            return int(cursor.lastrowid or 0)
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         self._check_credentials()

@@ -38,7 +38,18 @@ def _errors(*messages: str) -> str:
     return json.dumps({"errors": list(messages)})
 
 
-@pytest.mark.parametrize("message", [DUPLICATE, OUTSIDE, POSTED, UNKNOWN_ID, "unitChange is required."])
+@pytest.mark.parametrize(
+    "message",
+    [
+        DUPLICATE,
+        OUTSIDE,
+        POSTED,
+        UNKNOWN_ID,
+        "unitChange is required.",
+        "unitChange: the adjustment would leave the contract service with fewer than 0 units.",
+        "Value does not reference an existing entity for taskType . ",
+    ],
+)
 def test_business_rejections_are_final_and_keep_autotasks_words(message: str) -> None:
     error = classify_response(500, _errors(message), what="POST /x")
     assert error.kind is ErrorKind.REJECTED

@@ -44,7 +44,12 @@ def _story(autotask: PsaConnector, contract: int, contract_service: int, post: o
         adjust(date(2025, 1, 15), 1),
     ]
     post()  # type: ignore[operator]
-    seen += [adjust(date(2024, 3, 1), 2), adjust(date(2024, 4, 15), -1), units()]
+    seen += [
+        adjust(date(2024, 3, 1), 2),
+        adjust(date(2024, 4, 15), -1),
+        adjust(date(2024, 6, 1), -5),
+        units(),
+    ]
     return seen
 
 
@@ -95,15 +100,19 @@ def test_the_fake_and_the_sandbox_answer_the_same_story(
     fake_story = _story(fake, contract, contract_service, post_fake)
 
     assert fake_story == sandbox_story
-    created, duplicate, outside, posted, split, rows = sandbox_story
+    created, duplicate, outside, posted, split, negative, rows = sandbox_story
     assert (created, split) == ("created", "created")
-    assert [duplicate, outside, posted] == [
+    assert [duplicate, outside, posted, negative] == [
         (ErrorKind.REJECTED, "Attempt to insert duplicate data into contract_service_period."),
         (ErrorKind.REJECTED, "The effective date must be within the contract's start and end dates."),
         (
             ErrorKind.REJECTED,
             "Unable to make changes as it would result in the deletion/modification of an already approved "
             "and posted contract period.",
+        ),
+        (
+            ErrorKind.REJECTED,
+            "unitChange: the adjustment would leave the contract service with fewer than 0 units.",
         ),
     ]
     assert [(r.start_date, r.end_date, r.units, r.posted) for r in rows] == [  # type: ignore[attr-defined]

@@ -17,7 +17,8 @@ from contractsync.service.psa import ErrorKind, PsaError
 
 #: Texts of 500 answers that mean "validated and refused, nothing written".
 _REJECTION_PATTERNS = re.compile(
-    r"unable to|duplicate|must be|required|invalid|not a valid|no \w+ entity with id|does not exist",
+    r"unable to|duplicate|must be|required|invalid|not a valid|no \w+ entity with id|does not exist"
+    r"|does not reference an existing entity|fewer than 0 units",
     re.IGNORECASE,
 )
 _THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
