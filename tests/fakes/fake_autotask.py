@@ -1,11 +1,16 @@
-"""A fake Autotask (SPEC §3) whose state lives in its own SQLite file.
+"""A fake Autotask (SPEC §3) at the port, whose state lives in its own SQLite file.
 
 Because the state is outside the worker process it survives a SIGKILL of the worker, so crash
 tests can check what Autotask really holds. Create-only adjustments; units on a date are the
-sum of deltas up to it; a second adjustment on one (service, date) is rejected exactly as
-Autotask does; posted periods and dates outside the contract are rejected; ContractServiceUnits
-rows are split at calendar months and at adjustment dates. Faults are injected by rate with a
-seeded RNG.
+sum of deltas up to it. It refuses as the sandbox does, in the sandbox's own words (the texts
+are the sandbox's constants): a date outside the contract, a posted period, a second adjustment
+on one (service, date), units below zero anywhere on the timeline — checked in the sandbox's
+order. ContractServiceUnits rows are split at calendar months and at adjustment dates (from a
+service's first adjustment: the fake knows a contract service only from its adjustments).
+tests/integration/autotask/test_fake_parity.py runs one story through this fake and through the
+connector over the sandbox and holds them to the same answers. Paging and the thread limit live
+in the HTTP layer below the port, which this fake replaces; the connector tests prove those
+against the sandbox. Faults are injected by rate with a seeded RNG.
 """
 
 from __future__ import annotations
