@@ -112,8 +112,12 @@ def create_contract_service(
     )
 
 
-def update_record(store: Store, spec: entities.EntitySpec, body: object, now: datetime) -> int:
-    """PATCH/PUT of Companies, Contracts or Services: the body names the `id` and the fields to set."""
+def update_record(
+    store: Store, spec: entities.EntitySpec, body: object, now: datetime, *, replace: bool = False
+) -> int:
+    """PATCH (merge) or PUT (replace: a writable field the body omits becomes null, and the
+    result must still carry the required fields) of Companies, Contracts or Services; the body
+    names the `id`."""
     if not isinstance(body, dict):
         raise SandboxError(f"The {spec.name} entity must be sent as a JSON object.", status=400)
     raw_id = next((value for key, value in body.items() if str(key).lower() == "id"), None)
@@ -122,7 +126,7 @@ def update_record(store: Store, spec: entities.EntitySpec, body: object, now: da
     current = require_existing(store, spec.name, "id", raw_id)
     changes = parse_record(spec, body)
     check_picklists(spec, changes)
-    updated = current | changes
+    updated = _updated(spec, current, changes, replace=replace)
     if spec.name == "Contracts":
         if changes.get("companyID") not in (None, current["companyID"]):
             require_existing(store, "Companies", "companyID", changes["companyID"])
@@ -162,15 +166,22 @@ def update_contract_service(store: Store, parent_id: int, body: object, *, repla
         if current["contractID"] != parent_id:
             raise SandboxError(no_such_entity("id", spec.name, raw_id), reason="not_found")
         changes = parse_record(spec, body)
-        if replace:
-            kept = {"id", "contractID", *READ_ONLY["ContractServices"]}
-            updated = {field: current.get(field) for field in kept} | changes
-            updated.setdefault("contractID", parent_id)
-            check_create(spec, updated)  # a replacement must still carry the required fields
-        else:
-            updated = current | changes
+        updated = _updated(spec, current, changes, replace=replace, keep=("contractID",))
         for field in ("contractID", "serviceID"):
             if updated.get(field) != current[field]:
                 raise SandboxError(f"{field}: the {field} of a contract service cannot be changed.")
         store.update(spec.name, updated)
     return int(current["id"])
+
+
+def _updated(
+    spec: entities.EntitySpec, current: Record, changes: Record, *, replace: bool, keep: tuple[str, ...] = ()
+) -> Record:
+    """PATCH: the record with the changes. PUT: only the changes, plus what a client cannot
+    write (id, read-only fields, `keep`); it must still carry every required field."""
+    if not replace:
+        return current | changes
+    kept = {"id", *keep, *READ_ONLY.get(spec.name, frozenset())}
+    updated = {field: current.get(field) for field in kept} | changes
+    check_create(spec, updated)
+    return updated

@@ -244,7 +244,8 @@ def _dispatch(state: SandboxState, request: Request, segments: list[str], raw: b
             return _create(state, spec, raw, None)
         if method in ("PATCH", "PUT") and spec.name in UPDATABLE and spec.name != "ContractServices":
             now = state.clock.now().replace(tzinfo=None)
-            return WireResponse({"itemId": update_record(state.store, spec, parse_json(raw), now)})
+            item_id = update_record(state.store, spec, parse_json(raw), now, replace=method == "PUT")
+            return WireResponse({"itemId": item_id})
         raise _method_not_allowed(request)
     if rest[0] == "query":
         if rest == ["query"] and method in ("GET", "POST"):

@@ -224,3 +224,18 @@ def test_requests_are_served_side_by_side_and_a_fourth_in_flight_is_refused(
     stats = api.admin("GET", "stats")
     assert stats["max_in_flight"]["Contracts"] == 3 and stats["rejections"]["thread_threshold"] == 1
     assert api.post("Contracts/query", query).status_code == 200  # slots are given back
+
+
+def test_a_top_level_put_replaces_and_needs_the_required_fields(api: Api) -> None:
+    ids = make_contract(api)
+    company = ids["company"]
+    full = COMPANY | {"id": company, "companyName": "Contoso Ltd"}
+    assert api.http.patch(api.url("Companies"), json={"id": company, "city": "Oslo"}).status_code == 200
+    assert decode(api.get(f"Companies/{company}"))["item"]["city"] == "Oslo"  # PATCH merges
+    assert api.http.put(api.url("Companies"), json=full).status_code == 200
+    item = decode(api.get(f"Companies/{company}"))["item"]
+    assert item["city"] is None and item["companyName"] == "Contoso Ltd"  # PUT replaces
+    assert item["createDate"] is not None  # read-only fields are kept
+    partial = api.http.put(api.url("Companies"), json={"id": company, "companyName": "X"})
+    assert partial.status_code == 500 and decode(partial)["errors"][0].endswith("a value is required.")
+    assert decode(api.get(f"Companies/{company}"))["item"]["companyName"] == "Contoso Ltd"
