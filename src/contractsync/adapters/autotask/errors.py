@@ -25,40 +25,41 @@ _THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
 
 
 def error_messages(body: str) -> list[str]:
-    """The texts of an Autotask error body; empty when there is none.
+    """The texts of an error body; empty when there is none.
 
     Autotask's own failures answer `{"errors": [...]}`; ASP.NET's routing answers (405 for a
     route's unsupported method, some 404s) `{"Message": "..."}`; a proxy in front may answer
     HTML or plain text, kept as a short excerpt so the error says what came back."""
-    if not body.strip():
-        return []
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return [_excerpt(body)]
+    parsed = _parse(body)
+    if parsed is _NOT_JSON:
+        return [_excerpt(body)] if body.strip() else []
+    errors = _errors_of(parsed)
+    if errors:
+        return errors
     if isinstance(parsed, dict):
-        errors = parsed.get("errors")
-        if isinstance(errors, list) and errors:
-            return [str(e) for e in errors]
-        if isinstance(errors, str):
-            return [errors]
-        for key in ("Message", "message"):
-            if isinstance(parsed.get(key), str):
-                return [parsed[key]]
-    if isinstance(parsed, str) and parsed.strip():
-        return [_excerpt(parsed)]
-    return [_excerpt(body)] if not isinstance(parsed, dict) or parsed else []
-
-
-_EXCERPT_CHARS = 200
+        message = parsed.get("Message", parsed.get("message"))
+        return [str(message)] if isinstance(message, str) and message else []
+    return [_excerpt(body)] if parsed not in (None, "") else []
 
 
 def autotask_errors(body: str) -> list[str]:
     """Only the `{"errors": [...]}` texts of a body (Autotask's own words)."""
+    parsed = _parse(body)
+    return [] if parsed is _NOT_JSON else _errors_of(parsed)
+
+
+_NOT_JSON = object()
+_EXCERPT_CHARS = 200
+
+
+def _parse(body: str) -> object:
     try:
-        parsed = json.loads(body) if body.strip() else None
+        return json.loads(body) if body.strip() else None
     except ValueError:
-        return []
+        return _NOT_JSON
+
+
+def _errors_of(parsed: object) -> list[str]:
     errors = parsed.get("errors") if isinstance(parsed, dict) else None
     if isinstance(errors, list):
         return [str(e) for e in errors]
