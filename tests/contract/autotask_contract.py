@@ -25,8 +25,10 @@ API_PREFIX = re.compile(r"^/atservicesrest/v1\.0/", re.IGNORECASE)
 
 #: Operations the live API has and the vendor document lacks; see README.md.
 UNDOCUMENTED = {
-    # nextPageUrl: the live API pages with GET {Entity}/query/next?paging=...
+    # nextPageUrl: {Entity}/query/next?paging=..., by GET after a GET query, by POST with the
+    # query's body again after a POST query (WYRE-AI/autotask-mcp pull request #170).
     ("GET", "/V1.0/{entity}/query/next"),
+    ("POST", "/V1.0/{entity}/query/next"),
 }
 
 AUTH_HEADERS = ("ApiIntegrationCode", "UserName", "Secret")
@@ -51,8 +53,12 @@ _ROUTES: list[tuple[str, str, str, str | None, str]] = [
     ("GET", r"zoneInformation", "/V1.0/ZoneInformation", None, "response.zoneInformation.json"),
     ("GET", r"ThresholdInformation", "/V1.0/ThresholdInformation", None, "response.ThresholdInformation.json"),
     ("POST", rf"{_ENTITY}/query", "/V1.0/{entity}/query", "request.query.json", "response.query.{entity}.json"),
+    # A GET query carries the same JSON in `search=`; the request schema applies to it.
+    ("GET", rf"{_ENTITY}/query", "/V1.0/{entity}/query", "request.query.json", "response.query.{entity}.json"),
     ("GET", rf"{_ENTITY}/query/next", "/V1.0/{entity}/query/next", None, "response.query.{entity}.json"),
+    ("POST", rf"{_ENTITY}/query/next", "/V1.0/{entity}/query/next", "request.query.json", "response.query.{entity}.json"),
     ("POST", rf"{_ENTITY}/query/count", "/V1.0/{entity}/query/count", "request.query.json", "response.count.json"),
+    ("GET", rf"{_ENTITY}/query/count", "/V1.0/{entity}/query/count", "request.query.json", "response.count.json"),
     ("GET", rf"{_ENTITY}/{_ID}", "/V1.0/{entity}/{id}", None, "response.item.{entity}.json"),
     (
         "POST",
@@ -141,7 +147,16 @@ class ContractChecker:
         for name in AUTH_HEADERS:
             if not request.headers.get(name):
                 raise self._fail(f"{request.method} {request.url.path}: header {name} missing")
-        if route.request_schema is None:
+        if route.request_schema is not None and route.method == "GET":
+            if request.content:
+                raise self._fail(f"{request.method} {request.url.path}: a body where none belongs")
+            search = request.url.params.get("search")
+            if search is None:
+                raise self._fail(f"GET {request.url.path}: a query without search=")
+            self._validate(
+                route.request_schema, _json(search.encode()), f"search= of GET {route.vendor_path}"
+            )
+        elif route.request_schema is None:
             if request.content:
                 raise self._fail(f"{request.method} {request.url.path}: a body where none belongs")
         else:
@@ -161,6 +176,9 @@ class ContractChecker:
                 raise self._fail(f"{where}: Autotask answers 401 with an empty body")
         elif response.is_success:
             self._validate(route.response_schema, _json(response.content), where)
+        elif response.status_code == 405:
+            # ASP.NET's routing answers a route's unsupported method, in its own envelope.
+            self._validate("response.message.json", _json(response.content), where)
         else:
             self._validate("response.errors.json", _json(response.content), where)
         with self._lock:

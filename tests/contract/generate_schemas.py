@@ -267,6 +267,17 @@ def _bare_model(swagger: dict[str, Any], model: str, title: str) -> dict[str, An
     }
 
 
+def _one_property(title: str, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "title": title,
+        "type": "object",
+        "properties": {name: schema},
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
 def build(swagger: dict[str, Any], extract: dict[str, Any]) -> dict[str, dict[str, Any]]:
     schemas: dict[str, dict[str, Any]] = {"request.query.json": query_request(swagger)}
     for entity in ("ContractServiceAdjustments", "ContractServices"):
@@ -276,23 +287,13 @@ def build(swagger: dict[str, Any], extract: dict[str, Any]) -> dict[str, dict[st
         schemas[f"response.query.{entity}.json"] = query_response(entity_schema, entity)
         schemas[f"response.item.{entity}.json"] = item_response(entity_schema, entity)
     assert "ItemId" in swagger["definitions"]["OperationResultModel"]["properties"]
-    schemas["response.create.json"] = {
-        "$schema": DRAFT,
-        "title": "create answer (the swagger's OperationResultModel)",
-        "type": "object",
-        "properties": {"itemId": {"type": "integer", "minimum": 1}},
-        "required": ["itemId"],
-        "additionalProperties": False,
-    }
+    schemas["response.create.json"] = _one_property(
+        "create answer (the swagger's OperationResultModel)", "itemId", {"type": "integer", "minimum": 1}
+    )
     assert "QueryCount" in swagger["definitions"]["QueryCountResultModel"]["properties"]
-    schemas["response.count.json"] = {
-        "$schema": DRAFT,
-        "title": "query/count answer (QueryCountResultModel)",
-        "type": "object",
-        "properties": {"queryCount": {"type": "integer", "minimum": 0}},
-        "required": ["queryCount"],
-        "additionalProperties": False,
-    }
+    schemas["response.count.json"] = _one_property(
+        "query/count answer (QueryCountResultModel)", "queryCount", {"type": "integer", "minimum": 0}
+    )
     schemas["response.ThresholdInformation.json"] = _bare_model(
         swagger, "ThresholdStatusResultModel", "ThresholdInformation answer"
     )
@@ -300,14 +301,16 @@ def build(swagger: dict[str, Any], extract: dict[str, Any]) -> dict[str, dict[st
     zone["properties"]["url"]["pattern"] = "^https?://.*/atservicesrest/?$"
     zone["required"] = ["url"]
     schemas["response.zoneInformation.json"] = zone
-    schemas["response.errors.json"] = {
-        "$schema": DRAFT,
-        "title": "error answer (not in the swagger at all)",
-        "type": "object",
-        "properties": {"errors": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
-        "required": ["errors"],
-        "additionalProperties": False,
-    }
+    schemas["response.errors.json"] = _one_property(
+        "error answer (not in the swagger at all)",
+        "errors",
+        {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    )
+    schemas["response.message.json"] = _one_property(
+        "405 answer of ASP.NET's routing (not in the swagger at all)",
+        "Message",
+        {"type": "string", "minLength": 1},
+    )
     return schemas
 
 

@@ -1,11 +1,16 @@
-"""A fake Autotask (SPEC §3) whose state lives in its own SQLite file.
+"""A fake Autotask (SPEC §3) at the port, whose state lives in its own SQLite file.
 
 Because the state is outside the worker process it survives a SIGKILL of the worker, so crash
 tests can check what Autotask really holds. Create-only adjustments; units on a date are the
-sum of deltas up to it; a second adjustment on one (service, date) is rejected exactly as
-Autotask does; posted periods and dates outside the contract are rejected; ContractServiceUnits
-rows are split at calendar months and at adjustment dates. Faults are injected by rate with a
-seeded RNG.
+sum of deltas up to it. It refuses as the sandbox does, in the sandbox's own words (the texts
+are the sandbox's constants): a date outside the contract, a posted period, a second adjustment
+on one (service, date), units below zero anywhere on the timeline — checked in the sandbox's
+order. ContractServiceUnits rows are split at calendar months and at adjustment dates (from a
+service's first adjustment: the fake knows a contract service only from its adjustments).
+tests/integration/autotask/test_fake_parity.py runs one story through this fake and through the
+connector over the sandbox and holds them to the same answers. Paging and the thread limit live
+in the HTTP layer below the port, which this fake replaces; the connector tests prove those
+against the sandbox. Faults are injected by rate with a seeded RNG.
 """
 
 from __future__ import annotations
@@ -22,14 +27,15 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
+from contractsync.sandbox.errors import DUPLICATE_DATE, NEGATIVE_UNITS, OUTSIDE_CONTRACT, POSTED_PERIOD
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
 
-DUPLICATE = "Attempt to insert duplicate data into contract_service_period."
-POSTED = (
-    "Unable to make changes as it would result in the deletion/modification of an already "
-    "approved and posted contract period"
-)
-OUTSIDE = "The effective date must be within the contract's start and end dates."
+# The sandbox's own refusal texts, so the fake refuses in the sandbox's words
+# (tests/integration/autotask/test_fake_parity.py holds the two to the same answers).
+DUPLICATE = DUPLICATE_DATE
+POSTED = POSTED_PERIOD
+OUTSIDE = OUTSIDE_CONTRACT
+NEGATIVE = NEGATIVE_UNITS
 SIMULATED_FINAL = "Simulated business rule violation"
 
 _SCHEMA = """
@@ -41,6 +47,10 @@ CREATE TABLE IF NOT EXISTS contracts (
   id INTEGER PRIMARY KEY, start_date TEXT NOT NULL, end_date TEXT NOT NULL, posted_through TEXT);
 CREATE TABLE IF NOT EXISTS calls (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """
+
+
+class _Refused(Exception):
+    """(calls key, Autotask's message) of a refused create."""
 
 
 @dataclass(frozen=True)
@@ -135,34 +145,47 @@ class FakeAutotask:
         return new_id
 
     def _apply(self, request: AdjustmentRequest) -> int:
-        rejection: tuple[str, str] | None = None
+        try:
+            return self._insert(request)
+        except _Refused as refused:
+            reason, message = refused.args
+        with self._db() as db:
+            self._count(db, reason)
+        raise PsaError(ErrorKind.REJECTED, message, 500)
+
+    def _insert(self, request: AdjustmentRequest) -> int:
+        """The sandbox's checks, in its order; a refusal leaves the transaction (rolled back)."""
         with self._db() as db:
             start, end, posted = self._contract(db, request.contract_id)
             day = request.effective_date
             if not start <= day <= end:
-                rejection = ("rejected_outside", OUTSIDE)
-            elif posted is not None and day <= posted:
-                rejection = ("rejected_posted", POSTED)
-            else:
-                try:
-                    cursor = db.execute(
-                        "INSERT INTO adjustments(contract_id, contract_service_id, effective_date, unit_change,"
-                        " price, cost) VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            request.contract_id,
-                            request.contract_service_id,
-                            day.isoformat(),
-                            request.unit_change,
-                            str(request.adjusted_unit_price),
-                            str(request.adjusted_unit_cost),
-                        ),
-                    )
-                    return int(cursor.lastrowid or 0)
-                except sqlite3.IntegrityError:
-                    rejection = ("rejected_duplicate", DUPLICATE)
-        with self._db() as db:
-            self._count(db, rejection[0])
-        raise PsaError(ErrorKind.REJECTED, rejection[1], 500)
+                raise _Refused("rejected_outside", OUTSIDE)
+            if posted is not None and day <= posted:
+                raise _Refused("rejected_posted", POSTED)
+            try:
+                cursor = db.execute(
+                    "INSERT INTO adjustments(contract_id, contract_service_id, effective_date, unit_change,"
+                    " price, cost) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        request.contract_id,
+                        request.contract_service_id,
+                        day.isoformat(),
+                        request.unit_change,
+                        str(request.adjusted_unit_price),
+                        str(request.adjusted_unit_cost),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise _Refused("rejected_duplicate", DUPLICATE) from None
+            running = 0
+            for (change,) in db.execute(
+                "SELECT unit_change FROM adjustments WHERE contract_service_id = ? ORDER BY effective_date",
+                (request.contract_service_id,),
+            ):
+                running += change
+                if running < 0:
+                    raise _Refused("rejected_negative", NEGATIVE)
+            return int(cursor.lastrowid or 0)
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         self._check_credentials()

@@ -79,15 +79,9 @@ def create_adjustment(store: Store, body: object, now: datetime, path_contract_i
             )
             ledger.adjustments.sort(key=lambda adj: (adj.effective_date, adj.id))
             if ledger.lowest_units() < 0:
-                raise SandboxError(
-                    "unitChange: the adjustment would leave the contract service with fewer than 0 units.",
-                    reason="negative_units",
-                )
+                raise SandboxError(errors.NEGATIVE_UNITS, reason="negative_units")
         elif unit_change < 0:
-            raise SandboxError(
-                "unitChange: the adjustment would leave the contract service with fewer than 0 units.",
-                reason="negative_units",
-            )
+            raise SandboxError(errors.NEGATIVE_UNITS, reason="negative_units")
         if contract_service is None:
             assert service is not None
             # Autotask adds the service to the contract when an adjustment names it.

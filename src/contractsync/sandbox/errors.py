@@ -10,6 +10,7 @@ POSTED_PERIOD = (
     "and posted contract period."
 )
 THREAD_THRESHOLD = "Thread Threshold Exceeded"
+NEGATIVE_UNITS = "unitChange: the adjustment would leave the contract service with fewer than 0 units."
 
 
 def budget_exceeded(budget: int) -> str:

@@ -21,6 +21,7 @@ FaultKind = Literal[
     "timeout_after_apply",
     "connection_reset",
     "applied_then_500",
+    "latency",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 

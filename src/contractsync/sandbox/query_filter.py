@@ -20,6 +20,8 @@ Predicate = Callable[[Record], bool]
 _COMPARISONS = {"eq", "noteq", "gt", "gte", "lt", "lte", "beginswith", "endswith", "contains"}
 _LISTS = {"in", "notin"}
 _PRESENCE = {"exist", "notexist"}
+#: The vendor's answer to a query without `filter` (Servosity/msp-skills issue #257).
+NO_FILTER = "Value cannot be null.\r\nParameter name: filters"
 
 
 @dataclass(frozen=True)
@@ -122,17 +124,22 @@ def parse_query(spec: EntitySpec, body: object, page_limit: int) -> Query:
     if not isinstance(body, dict):
         raise SandboxError("The query must be a JSON object.", status=400)
     lowered = {str(key).lower(): value for key, value in body.items()}
-    filters = lowered.get("filter") or []
+    filters = lowered.get("filter")
+    if filters is None:
+        # The vendor's model binder leaves the list null and the query fails (HTTP 500).
+        raise SandboxError(NO_FILTER, reason="no_filter")
     if not isinstance(filters, list):
         raise SandboxError("'filter' must be a list.")
     predicates = [compile_filter(spec, item) for item in filters]
     max_records = lowered.get("maxrecords")
     if max_records is None:
         records = page_limit
-    elif isinstance(max_records, int) and not isinstance(max_records, bool) and max_records > 0:
-        records = min(max_records, page_limit)  # the vendor clamps, it does not refuse
+    elif (
+        isinstance(max_records, int) and not isinstance(max_records, bool) and 1 <= max_records <= page_limit
+    ):
+        records = max_records
     else:
-        raise SandboxError("MaxRecords must be a positive integer.")
+        raise SandboxError(f"MaxRecords must be between 1 and {page_limit}.", reason="max_records")
     include: list[str] | None = None
     raw_include = lowered.get("includefields")
     if raw_include:
@@ -146,7 +153,8 @@ def parse_query(spec: EntitySpec, body: object, page_limit: int) -> Query:
             if field not in include:
                 include.append(field)
     return Query(
-        predicate=lambda record: all(predicate(record) for predicate in predicates),
+        # No conditions match nothing: `"filter": []` answers no rows.
+        predicate=lambda record: bool(predicates) and all(predicate(record) for predicate in predicates),
         max_records=records,
         include_fields=include,
         body=body,

@@ -9,6 +9,7 @@ from typing import Any
 
 from contractsync.sandbox import entities
 from contractsync.sandbox.errors import POSTED_PERIOD, SandboxError, no_such_entity
+from contractsync.sandbox.field_info import READ_ONLY, check_create, check_picklists
 from contractsync.sandbox.periods import PeriodType
 from contractsync.sandbox.store import Store
 from contractsync.sandbox.wire import Record, parse_record
@@ -111,8 +112,12 @@ def create_contract_service(
     )
 
 
-def update_record(store: Store, spec: entities.EntitySpec, body: object, now: datetime) -> int:
-    """PATCH/PUT of Companies, Contracts or Services: the body names the `id` and the fields to set."""
+def update_record(
+    store: Store, spec: entities.EntitySpec, body: object, now: datetime, *, replace: bool = False
+) -> int:
+    """PATCH (merge) or PUT (replace: a writable field the body omits becomes null, and the
+    result must still carry the required fields) of Companies, Contracts or Services; the body
+    names the `id`."""
     if not isinstance(body, dict):
         raise SandboxError(f"The {spec.name} entity must be sent as a JSON object.", status=400)
     raw_id = next((value for key, value in body.items() if str(key).lower() == "id"), None)
@@ -120,7 +125,8 @@ def update_record(store: Store, spec: entities.EntitySpec, body: object, now: da
         raise SandboxError("id: a value is required.")
     current = require_existing(store, spec.name, "id", raw_id)
     changes = parse_record(spec, body)
-    updated = current | changes
+    check_picklists(spec, changes)
+    updated = _updated(spec, current, changes, replace=replace)
     if spec.name == "Contracts":
         if changes.get("companyID") not in (None, current["companyID"]):
             require_existing(store, "Companies", "companyID", changes["companyID"])
@@ -142,3 +148,40 @@ def update_record(store: Store, spec: entities.EntitySpec, body: object, now: da
         updated["lastModifiedDate"] = now
     store.update(spec.name, updated)
     return int(current["id"])
+
+
+def update_contract_service(store: Store, parent_id: int, body: object, *, replace: bool) -> int:
+    """PATCH (merge) or PUT (replace) of /Contracts/{parent}/Services; the body names the `id`.
+
+    PUT replaces the writable fields: one it omits becomes null, as the vendor's PUT does.
+    The contract and the service of a contract service never change."""
+    spec = entities.CONTRACT_SERVICES
+    if not isinstance(body, dict):
+        raise SandboxError(f"The {spec.name} entity must be sent as a JSON object.", status=400)
+    raw_id = next((value for key, value in body.items() if str(key).lower() == "id"), None)
+    if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+        raise SandboxError("id: a value is required.")
+    with store.lock:
+        current = require_existing(store, spec.name, "id", raw_id)
+        if current["contractID"] != parent_id:
+            raise SandboxError(no_such_entity("id", spec.name, raw_id), reason="not_found")
+        changes = parse_record(spec, body)
+        updated = _updated(spec, current, changes, replace=replace, keep=("contractID",))
+        for field in ("contractID", "serviceID"):
+            if updated.get(field) != current[field]:
+                raise SandboxError(f"{field}: the {field} of a contract service cannot be changed.")
+        store.update(spec.name, updated)
+    return int(current["id"])
+
+
+def _updated(
+    spec: entities.EntitySpec, current: Record, changes: Record, *, replace: bool, keep: tuple[str, ...] = ()
+) -> Record:
+    """PATCH: the record with the changes. PUT: only the changes, plus what a client cannot
+    write (id, read-only fields, `keep`); it must still carry every required field."""
+    if not replace:
+        return current | changes
+    kept = {"id", *keep, *READ_ONLY.get(spec.name, frozenset())}
+    updated = {field: current.get(field) for field in kept} | changes
+    check_create(spec, updated)
+    return updated

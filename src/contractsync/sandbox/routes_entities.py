@@ -1,7 +1,9 @@
 """The Autotask REST surface under /atservicesrest/v1.0/ (paths and names case-insensitive).
 
 Every authenticated request goes: auth (empty 401) → request budget (429) → thread limit (429
-"Thread Threshold Exceeded") → injected fault, if any → the entity operation.
+"Thread Threshold Exceeded") → injected fault, if any → the entity operation. The operation runs
+in a worker thread, so requests really are served side by side and the thread limit counts
+requests that are in flight at the same time, as the vendor's does.
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ import base64
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from contractsync.sandbox import errors
+from contractsync.sandbox import errors, field_info
 from contractsync.sandbox.adjustments import create_adjustment
 from contractsync.sandbox.entities import ENTITIES, EntitySpec, entity_by_name
 from contractsync.sandbox.errors import SandboxError
@@ -29,14 +32,24 @@ from contractsync.sandbox.records import (
     create_contract,
     create_contract_service,
     create_service,
+    update_contract_service,
     update_record,
 )
 from contractsync.sandbox.service_units import unit_record, unit_records
 from contractsync.sandbox.state import SandboxState
-from contractsync.sandbox.wire import Record, WireResponse, error_response, parse_json, render_record
+from contractsync.sandbox.wire import (
+    Record,
+    WireResponse,
+    error_response,
+    parse_json,
+    parse_record,
+    render_record,
+)
 
 #: MaxRecords default and ceiling.
 PAGE_LIMIT = 500
+#: Entities with update routes (contract services only through the parent contract).
+UPDATABLE = frozenset({"Companies", "Contracts", "Services", "ContractServices"})
 THRESHOLD_ENDPOINT = "ThresholdInformation"
 
 router = APIRouter()
@@ -96,8 +109,16 @@ def _endpoint(segments: list[str]) -> str:
     return segments[0] if segments else ""
 
 
-def zone_information(request: Request) -> Response:
-    """Zone discovery needs no credentials; the client appends `v1.0/` to `url`."""
+ZONE_UNKNOWN = "Zone information could not be determined"
+
+
+def zone_information(request: Request, state: SandboxState) -> Response:
+    """Zone discovery needs no credentials; the client appends `v1.0/` to `url`. A user the
+    sandbox does not know has no zone (HTTP 500, KelvinTegelaar/AutotaskAPI issue #17)."""
+    user = request.query_params.get("user", "")
+    if user.lower() != state.config.username.lower():
+        state.stats.rejection("zone_unknown")
+        return error_response(ZONE_UNKNOWN, 500)
     base = str(request.base_url).rstrip("/")
     return WireResponse({"zoneName": "Sandbox", "url": f"{base}/atservicesrest/", "webUrl": base, "ci": 0})
 
@@ -115,7 +136,7 @@ async def autotask(request: Request, rest: str) -> Response:
         return error_response(f"The requested resource '/{rest}' was not found.", 404)
     segments = parts[1:]
     if segments and segments[0].lower() == "zoneinformation":
-        return zone_information(request)
+        return zone_information(request, state)
     if not _authorized(request, state):
         state.stats.rejection("auth")
         return Response(status_code=401)  # the vendor answers bad credentials with an empty 401
@@ -132,18 +153,20 @@ async def autotask(request: Request, rest: str) -> Response:
     try:
         state.stats.in_flight(endpoint, in_flight)
         body = await request.body()
+
+        async def apply() -> Response:
+            return await run_in_threadpool(_answer, state, lambda: _dispatch(state, request, segments, body))
+
         fault = state.faults.pick(endpoint)
         if fault is None:
-            return _answer(state, lambda: _dispatch(state, request, segments, body))
+            return await apply()
         state.stats.fault(fault.kind)
-        return await _faulty(
-            state, fault, lambda: _answer(state, lambda: _dispatch(state, request, segments, body))
-        )
+        return await _faulty(state, fault, apply)
     finally:
         state.limits.leave(code, endpoint)
 
 
-async def _faulty(state: SandboxState, fault: Fault, apply: Callable[[], Response]) -> Response:
+async def _faulty(state: SandboxState, fault: Fault, apply: Callable[[], Awaitable[Response]]) -> Response:
     if fault.kind == "http_500":
         return error_response("An unexpected error occurred (sandbox fault http_500).", 500)
     if fault.kind == "http_503":
@@ -156,12 +179,15 @@ async def _faulty(state: SandboxState, fault: Fault, apply: Callable[[], Respons
         await state.faults.hold(fault.delay_seconds)
         return error_response("The request timed out (sandbox fault timeout).", 504)
     if fault.kind == "timeout_after_apply":
-        answer = apply()
+        answer = await apply()
         await state.faults.hold(fault.delay_seconds)
         return answer
+    if fault.kind == "latency":  # a slow answer: held, then served as usual
+        await state.faults.hold(fault.delay_seconds)
+        return await apply()
     if fault.kind == "connection_reset":
         return ConnectionResetResponse()
-    apply()  # applied_then_500
+    await apply()  # applied_then_500
     return error_response("An unexpected error occurred (sandbox fault applied_then_500).", 500)
 
 
@@ -209,16 +235,17 @@ def _dispatch(state: SandboxState, request: Request, segments: list[str], raw: b
         )
     rest = lowered[1:]
     if not spec.can_query and not (rest == [] and method == "POST"):
-        if rest[:1] == ["entityinformation"]:
+        if rest[:1] == ["entityinformation"] and method == "GET":
             return _entity_information(spec, rest)
         raise _method_not_allowed(request)  # ContractServiceAdjustments: create only
     if rest == []:
         # The vendor creates contract services only through the parent: POST /Contracts/{id}/Services.
         if method == "POST" and spec.can_create and spec.name != "ContractServices":
             return _create(state, spec, raw, None)
-        if method in ("PATCH", "PUT") and spec.name in ("Companies", "Contracts", "Services"):
+        if method in ("PATCH", "PUT") and spec.name in UPDATABLE and spec.name != "ContractServices":
             now = state.clock.now().replace(tzinfo=None)
-            return WireResponse({"itemId": update_record(state.store, spec, parse_json(raw), now)})
+            item_id = update_record(state.store, spec, parse_json(raw), now, replace=method == "PUT")
+            return WireResponse({"itemId": item_id})
         raise _method_not_allowed(request)
     if rest[0] == "query":
         if rest == ["query"] and method in ("GET", "POST"):
@@ -227,11 +254,12 @@ def _dispatch(state: SandboxState, request: Request, segments: list[str], raw: b
         if rest == ["query", "count"] and method in ("GET", "POST"):
             body = parse_json(raw) if method == "POST" else _search_param(request)
             return WireResponse({"queryCount": len(_matching(state, spec, body))})
-        if rest == ["query", "next"] and method == "GET":
-            token = _decode_token(request.query_params.get("paging", ""))
-            return _query(state, request, spec, token["q"], token)
+        if rest == ["query", "next"] and method in ("GET", "POST"):
+            return _next_page(state, request, spec, raw)
         raise _method_not_allowed(request)
     if rest[0] == "entityinformation":
+        if method != "GET":
+            raise _method_not_allowed(request)
         return _entity_information(spec, rest)
     if len(rest) == 1:
         if method != "GET":
@@ -246,17 +274,25 @@ def _dispatch(state: SandboxState, request: Request, segments: list[str], raw: b
 
 
 def _child(state: SandboxState, request: Request, segments: list[str], raw: bytes) -> Response:
-    """/Contracts/{id}/Services (GET, POST), /ServiceUnits (GET), /ServiceAdjustments (POST)."""
+    """/Contracts/{id}/Services (GET, POST, PATCH, PUT), /ServiceUnits (GET),
+    /ServiceAdjustments (POST), each with its entityInformation routes, as the Swagger lists them."""
     parent = _int_id(segments[1])
     spec = ENTITIES[CHILD_ENTITIES[segments[2].lower()]]
-    tail = segments[3:]
+    tail = [segment.lower() for segment in segments[3:]]
     method = request.method
+    if tail[:1] == ["entityinformation"]:
+        if method != "GET":
+            raise _method_not_allowed(request)
+        return _entity_information(spec, tail)
     if spec.name == "ContractServiceAdjustments":
         if tail or method != "POST":
             raise _method_not_allowed(request)
         return _create(state, spec, raw, parent)
-    if not tail and method == "POST" and spec.name == "ContractServices":
-        return _create(state, spec, raw, parent)
+    if not tail and spec.name == "ContractServices" and method in ("POST", "PATCH", "PUT"):
+        if method == "POST":
+            return _create(state, spec, raw, parent)
+        item_id = update_contract_service(state.store, parent, parse_json(raw), replace=method == "PUT")
+        return WireResponse({"itemId": item_id})
     if method != "GET" or len(tail) > 1:
         raise _method_not_allowed(request)
     by_parent = {"filter": [{"op": "eq", "field": "contractID", "value": parent}]}
@@ -283,6 +319,10 @@ def _search_param(request: Request) -> Any:
 
 def _create(state: SandboxState, spec: EntitySpec, raw: bytes, parent: int | None) -> Response:
     body = parse_json(raw)
+    record = parse_record(spec, body)
+    if parent is not None:
+        record.setdefault("contractID", parent)  # the parent route names the contract
+    field_info.check_create(spec, record)
     now = state.clock.now().replace(tzinfo=None)
     if spec.name == "ContractServiceAdjustments":
         item_id = create_adjustment(state.store, body, now, parent)
@@ -321,9 +361,20 @@ def _decode_token(text: str) -> dict[str, Any]:
         token = json.loads(base64.urlsafe_b64decode(padded.encode()), parse_float=Decimal)
     except ValueError as exc:
         raise SandboxError("The paging token is not valid.", status=400) from exc
-    if not isinstance(token, dict) or "q" not in token:
+    if not isinstance(token, dict) or "q" not in token or token.get("m") not in ("GET", "POST"):
         raise SandboxError("The paging token is not valid.", status=400)
     return token
+
+
+def _next_page(state: SandboxState, request: Request, spec: EntitySpec, raw: bytes) -> Response:
+    """`{Entity}/query/next?paging=…` answers only the method of the query it continues: the
+    next page of a POST query by POST with the query's body again (a GET there is a 405, as
+    reproduced on a live tenant in WYRE-AI/autotask-mcp pull request #170), of a GET query by GET."""
+    token = _decode_token(request.query_params.get("paging", ""))
+    if request.method != token["m"]:
+        raise _method_not_allowed(request)
+    body = parse_json(raw) if request.method == "POST" else token["q"]
+    return _query(state, request, spec, body, token)
 
 
 def _query(
@@ -339,12 +390,16 @@ def _query(
         after = token.get("after") if token is not None else None
         later = [record for record in matching if after is None or record["id"] > after]
         page = later[:size]
+    # Next pages continue with the method of the first request; a GET query's token carries
+    # the query itself (a GET has no body), a POST query's only the position.
+    method = token["m"] if token is not None else request.method
+    carried = body if method == "GET" else None
     base = f"{str(request.base_url).rstrip('/')}/atservicesrest/v1.0/{spec.name}/query/next?paging="
     next_url = prev_url = None
     if page and matching[-1]["id"] > page[-1]["id"]:
-        next_url = base + _encode_token({"q": body, "after": page[-1]["id"]})
+        next_url = base + _encode_token({"q": carried, "m": method, "after": page[-1]["id"]})
     if page and matching[0]["id"] < page[0]["id"]:
-        prev_url = base + _encode_token({"q": body, "before": page[0]["id"]})
+        prev_url = base + _encode_token({"q": carried, "m": method, "before": page[0]["id"]})
     return WireResponse(
         {
             "items": [render_record(spec, record, query.include_fields) for record in page],
@@ -377,32 +432,14 @@ def _entity_information(spec: EntitySpec, rest: list[str]) -> Response:
                     "canCreate": spec.can_create,
                     "canDelete": False,
                     "canQuery": spec.can_query,
-                    "canUpdate": False,
+                    "canUpdate": spec.name in UPDATABLE,
                     "hasUserDefinedFields": False,
                     "supportsWebhookCallouts": False,
                 }
             }
         )
     if rest == ["entityinformation", "fields"]:
-        return WireResponse(
-            {
-                "fields": [
-                    {
-                        "name": name,
-                        "dataType": _DATA_TYPES[kind],
-                        "length": 0,
-                        "isRequired": False,
-                        "isReadOnly": name == "id",
-                        "isQueryable": spec.can_query,
-                        "isReference": name.endswith("ID"),
-                        "referenceEntityType": "",
-                        "isPickList": False,
-                        "picklistValues": None,
-                        "picklistParentValueField": "",
-                        "isSupportedWebhookField": False,
-                    }
-                    for name, kind in spec.fields.items()
-                ]
-            }
-        )
+        return WireResponse({"fields": field_info.field_definitions(spec, _DATA_TYPES)})
+    if rest == ["entityinformation", "userdefinedfields"]:
+        return WireResponse({"fields": []})
     raise SandboxError("The requested resource was not found.", status=404, reason="not_found")

@@ -136,7 +136,10 @@ def render_value(value: Any, kind: FieldKind | None = None) -> Any:
 def render_record(spec: EntitySpec, record: Record, include: list[str] | None = None) -> Record:
     """A stored record as the vendor returns it: every field of the entity, null when unset."""
     names = include if include is not None else list(spec.fields)
-    return {name: render_value(record.get(name), spec.fields.get(name)) for name in names}
+    rendered = {name: render_value(record.get(name), spec.fields.get(name)) for name in names}
+    # Every entity of the vendor's answers carries its user-defined fields; the sandbox has none.
+    rendered["userDefinedFields"] = []
+    return rendered
 
 
 def _render_any(value: Any) -> Any:
@@ -157,4 +160,8 @@ class WireResponse(Response):
 
 
 def error_response(message: str, status: int) -> WireResponse:
+    """Autotask's own failures answer `{"errors": [...]}`; a route's unsupported method is
+    answered by ASP.NET's routing, before Autotask's code runs, as `{"Message": "..."}`."""
+    if status == 405:
+        return WireResponse({"Message": message}, status_code=status)
     return WireResponse({"errors": [message]}, status_code=status)

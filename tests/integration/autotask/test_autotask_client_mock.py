@@ -34,7 +34,7 @@ def test_every_call_carries_the_auth_headers() -> None:
     assert headers["Content-Type"] == "application/json"
 
 
-def test_query_follows_next_page_urls_until_null() -> None:
+def test_query_follows_next_page_urls_by_post_with_the_same_body_until_null() -> None:
     pages = {
         1: ([_contract_service(i) for i in range(0, 3)], f"{BASE_URL}/ContractServices/query/next?page=2"),
         2: ([_contract_service(i) for i in range(3, 6)], f"{BASE_URL}/ContractServices/query/next?page=3"),
@@ -42,7 +42,8 @@ def test_query_follows_next_page_urls_until_null() -> None:
     }
 
     def handler(request: httpx.Request) -> httpx.Response:
-        page = 1 if request.method == "POST" else int(request.url.params["page"])
+        assert request.method == "POST"  # Autotask answers a GET on a POST query's next page with 405
+        page = int(request.url.params.get("page", 1))
         items, next_url = pages[page]
         return answer(
             200,
@@ -60,11 +61,12 @@ def test_query_follows_next_page_urls_until_null() -> None:
     harness = Harness(handler, settings=ClientSettings(page_size=3))
     services = harness.connector.find_contract_services(100)
     assert [s.id for s in services] == list(range(7))
-    assert [r.method for r in harness.requests] == ["POST", "GET", "GET"]
-    assert body_of(harness.requests[0]) == {
-        "filter": [{"op": "eq", "field": "contractID", "value": 100}],
-        "MaxRecords": 3,
-    }
+    assert [r.method for r in harness.requests] == ["POST", "POST", "POST"]
+    for request in harness.requests:
+        assert body_of(request) == {
+            "filter": [{"op": "eq", "field": "contractID", "value": 100}],
+            "MaxRecords": 3,
+        }
     assert all(r.headers["Secret"] == CREDENTIALS.secret for r in harness.requests)
 
 

@@ -9,7 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from contractsync.adapters.autotask import AutotaskClient, Credentials
 from contractsync.adapters.autotask.errors import classify_response, classify_transport_error
+from contractsync.sandbox.server import SandboxServer
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError
 
 from .mock_autotask import Harness, answer
@@ -36,7 +38,18 @@ def _errors(*messages: str) -> str:
     return json.dumps({"errors": list(messages)})
 
 
-@pytest.mark.parametrize("message", [DUPLICATE, OUTSIDE, POSTED, UNKNOWN_ID, "unitChange is required."])
+@pytest.mark.parametrize(
+    "message",
+    [
+        DUPLICATE,
+        OUTSIDE,
+        POSTED,
+        UNKNOWN_ID,
+        "unitChange is required.",
+        "unitChange: the adjustment would leave the contract service with fewer than 0 units.",
+        "Value does not reference an existing entity for taskType . ",
+    ],
+)
 def test_business_rejections_are_final_and_keep_autotasks_words(message: str) -> None:
     error = classify_response(500, _errors(message), what="POST /x")
     assert error.kind is ErrorKind.REJECTED
@@ -168,3 +181,59 @@ def test_a_success_with_an_unreadable_body_is_an_unknown_outcome() -> None:
     with pytest.raises(PsaError) as raised:
         harness.connector.create_adjustment(ADJUSTMENT)
     assert raised.value.outcome_unknown
+
+
+METHOD_NOT_ALLOWED = json.dumps({"Message": "The requested resource does not support http method 'GET'."})
+
+
+def test_a_405_message_body_is_a_rejection_with_its_text() -> None:
+    error = classify_response(405, METHOD_NOT_ALLOWED, what="GET /Contracts/query/next")
+    assert error.kind is ErrorKind.REJECTED and error.status_code == 405 and error.final
+    assert error.message == (
+        "GET /Contracts/query/next: HTTP 405: The requested resource does not support http method 'GET'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "text"),
+    [
+        # A proxy's page says "invalid": still an unknown outcome, and the text is kept short.
+        (
+            502,
+            "<html><body>Invalid gateway " + "x" * 400 + "</body></html>",
+            ErrorKind.SERVER_ERROR,
+            "Invalid gateway",
+        ),
+        (500, "<html>Required maintenance</html>", ErrorKind.SERVER_ERROR, "Required maintenance"),
+        (400, "Bad Request - Invalid URL", ErrorKind.REJECTED, "Bad Request - Invalid URL"),
+        (
+            500,
+            json.dumps({"message": "An error has occurred."}),
+            ErrorKind.SERVER_ERROR,
+            "An error has occurred.",
+        ),
+        (
+            404,
+            json.dumps({"Message": "No HTTP resource was found."}),
+            ErrorKind.NOT_FOUND,
+            "No HTTP resource",
+        ),
+    ],
+)
+def test_bodies_other_than_errors_become_typed_errors_with_their_text(
+    status: int, body: str, kind: ErrorKind, text: str
+) -> None:
+    error = classify_response(status, body, what="POST /x")
+    assert error.kind is kind and error.status_code == status
+    assert text in error.message and len(error.message) < 300
+
+
+def test_a_405_from_the_sandbox_reaches_the_caller_typed(sandbox: SandboxServer, admin: httpx.Client) -> None:
+    """Adjustments cannot be read back: the sandbox answers a GET by id with ASP.NET's 405."""
+    credentials = Credentials(sandbox.username, sandbox.secret, sandbox.integration_code)
+    with AutotaskClient(credentials, base_url=sandbox.api_url) as client, pytest.raises(PsaError) as raised:
+        client.get("ContractServiceAdjustments", 500000)
+    assert (raised.value.kind, raised.value.status_code) == (ErrorKind.REJECTED, 405)
+    assert raised.value.message.endswith(
+        "HTTP 405: The requested resource does not support http method 'GET'."
+    )

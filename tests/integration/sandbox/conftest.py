@@ -50,7 +50,9 @@ class Api:
         return item_id
 
     def query(self, entity: str, *filters: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
-        response = self.post(f"{entity}/query", {"filter": list(filters), **extra})
+        """One page of rows (every row when no filter is given: `exist id`, as at the vendor)."""
+        conditions = list(filters) or [{"op": "exist", "field": "id"}]
+        response = self.post(f"{entity}/query", {"filter": conditions, **extra})
         assert response.status_code == 200, response.text
         items: list[dict[str, Any]] = decode(response)["items"]
         return items
@@ -74,6 +76,12 @@ class Api:
         while self.admin("GET", "stats")["in_flight"].get(endpoint, 0) != count:
             assert time.monotonic() < deadline, f"never saw {count} requests in flight on {endpoint}"
             time.sleep(0.02)
+
+
+#: The fields a company create needs besides its name (requiredPerLiveFieldInfo).
+COMPANY = {"companyType": 1, "ownerResourceID": 29682885, "phone": "+1 555 0100"}
+#: Services need a billing code (an allocation code at the vendor); the sandbox takes any id.
+BILLING_CODE = 29682801
 
 
 @pytest.fixture
@@ -104,7 +112,7 @@ def make_contract(
     unit_cost: str = "8.00",
 ) -> dict[str, int]:
     """A customer, a recurring-service contract, a service and the service on the contract."""
-    company = api.create("Companies", {"companyName": "Contoso Ltd", "companyType": 1})
+    company = api.create("Companies", COMPANY | {"companyName": "Contoso Ltd"})
     contract = api.create(
         "Contracts",
         {
@@ -115,6 +123,7 @@ def make_contract(
             "startDate": f"{start}T00:00:00",
             "endDate": f"{end}T00:00:00",
             "status": 1,
+            "timeReportingRequiresStartAndStopTimes": 0,
         },
     )
     service = api.create(
@@ -124,6 +133,7 @@ def make_contract(
             "unitPrice": unit_price,
             "unitCost": unit_cost,
             "periodType": 1,
+            "billingCodeID": BILLING_CODE,
         },
     )
     contract_service = api.create(

@@ -137,3 +137,16 @@ def test_rate_faults_are_repeatable_with_the_seeded_rng(api: Api) -> None:
 def test_bad_fault_definitions_are_refused(api: Api) -> None:
     response = api.admin_http.post("/sandbox/faults", json={"kind": "gremlins"})
     assert response.status_code == 400 and decode(response)["errors"]
+
+
+def test_latency_holds_a_request_and_then_answers_it_normally(api: Api) -> None:
+    ids = make_contract(api)
+    api.admin("POST", "faults", {"endpoint": ENDPOINT, "kind": "latency", "count": 1, "delay_seconds": 60})
+    results: list[Any] = []
+    thread = in_background(api, adjustment(ids), results)
+    api.wait_in_flight(ENDPOINT, 1)
+    assert results == [] and units_on(api, ids) == 0  # held: not applied yet
+    api.admin("DELETE", "faults")  # lets it go
+    thread.join(timeout=30)
+    assert [r.status_code for r in results] == [200] and "itemId" in decode(results[0])
+    assert units_on(api, ids) == 1

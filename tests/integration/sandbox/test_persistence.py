@@ -9,7 +9,7 @@ from contractsync.sandbox import errors
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
 
-from .conftest import Api, decode, make_contract
+from .conftest import COMPANY, Api, decode, make_contract
 
 
 def test_state_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
@@ -46,7 +46,7 @@ def test_state_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
         )
         assert decode(duplicate) == {"errors": [errors.DUPLICATE_DATE]}
         # New ids continue after the stored ones.
-        assert api.create("Companies", {"companyName": "Fabrikam Inc"}) > ids["company"]
+        assert api.create("Companies", COMPANY | {"companyName": "Fabrikam Inc"}) > ids["company"]
         api.close()
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.sandbox.server import SandboxServer
@@ -57,35 +58,99 @@ def seed_many(api: Api, count: int) -> dict[str, Any]:
     return created
 
 
-def test_paging_follows_next_page_url_over_1200_contract_services(api: Api) -> None:
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_paging_follows_next_page_url_over_1200_contract_services(api: Api, method: str) -> None:
+    """Next pages are fetched with the method of the first request; a POST sends its body again."""
     created = seed_many(api, 1200)
     assert len(created["contractServices"]) == 1200
-    response = api.post(
-        "ContractServices/query",
-        {"filter": [{"op": "eq", "field": "contractid", "value": 70}], "MaxRecords": 1000},
-    )
+    query = {"filter": [{"op": "eq", "field": "contractid", "value": 70}], "MaxRecords": 500}
+
+    def send(url: str) -> httpx.Response:
+        if method == "POST":
+            return api.http.post(url, json=query)
+        return api.http.get(url, params=None if "?" in url else {"search": json.dumps(query)})
+
+    response = send(api.url("ContractServices/query"))
     pages: list[list[int]] = []
     while True:
         assert response.status_code == 200, response.text
         body = decode(response)
         pages.append([item["id"] for item in body["items"]])
         assert body["pageDetails"]["count"] == len(body["items"])
-        assert body["pageDetails"]["requestCount"] == 500  # clamped
+        assert body["pageDetails"]["requestCount"] == 500
         next_url = body["pageDetails"]["nextPageUrl"]
         if next_url is None:
             break
-        assert next_url.startswith("http://127.0.0.1:")
-        response = api.http.get(next_url)
+        assert next_url.startswith("http://127.0.0.1:") and "/ContractServices/query/next?paging=" in next_url
+        response = send(next_url)
     assert [len(page) for page in pages] == [500, 500, 200]
     ids = [item for page in pages for item in page]
     assert ids == sorted(ids) == sorted(created["contractServices"])
-    # The last page links back to the one before it.
-    prev = api.http.get(body["pageDetails"]["prevPageUrl"])
+    # The last page links back to the one before it, by the same method.
+    prev = send(body["pageDetails"]["prevPageUrl"])
     assert [item["id"] for item in decode(prev)["items"]] == pages[1]
     count = api.post(
         "ContractServices/query/count", {"filter": [{"op": "eq", "field": "contractID", "value": 70}]}
     )
     assert decode(count) == {"queryCount": 1200}
+
+
+@pytest.mark.parametrize(("first", "other"), [("POST", "GET"), ("GET", "POST")])
+def test_a_next_page_by_the_other_method_is_a_405(api: Api, first: str, other: str) -> None:
+    seed_many(api, 501)
+    query = {"filter": [{"op": "eq", "field": "contractID", "value": 70}]}
+    if first == "POST":
+        response = api.post("ContractServices/query", query)
+    else:
+        response = api.get("ContractServices/query", search=json.dumps(query))
+    next_url = decode(response)["pageDetails"]["nextPageUrl"]
+    wrong = api.http.request(other, next_url, json=query if other == "POST" else None)
+    assert wrong.status_code == 405
+    assert decode(wrong) == {"Message": f"The requested resource does not support http method '{other}'."}
+    right = api.http.request(first, next_url, json=query if first == "POST" else None)
+    assert right.status_code == 200 and len(decode(right)["items"]) == 1
+
+
+def test_a_post_next_page_without_its_body_fails_like_a_query_without_filter(api: Api) -> None:
+    seed_many(api, 501)
+    first = api.post("ContractServices/query", {"filter": [{"op": "eq", "field": "contractID", "value": 70}]})
+    response = api.http.post(decode(first)["pageDetails"]["nextPageUrl"], json={})
+    assert response.status_code == 500
+    assert decode(response) == {"errors": ["Value cannot be null.\r\nParameter name: filters"]}
+
+
+@pytest.mark.parametrize("max_records", [0, 501, -1, "ten"])
+def test_max_records_outside_1_to_500_is_an_error(api: Api, max_records: object) -> None:
+    seed_many(api, 1)
+    response = api.post(
+        "Services/query", {"filter": [{"op": "exist", "field": "id"}], "MaxRecords": max_records}
+    )
+    assert response.status_code == 500
+    assert decode(response) == {"errors": ["MaxRecords must be between 1 and 500."]}
+    assert len(api.query("Services", MaxRecords=1)) == 1 and len(api.query("Services", MaxRecords=500)) == 1
+
+
+def test_a_query_without_filter_fails_and_an_empty_filter_matches_nothing(api: Api) -> None:
+    seed_many(api, 3)
+    for body in ({}, {"MaxRecords": 10}, {"filter": None}):
+        response = api.post("Services/query", body)
+        assert response.status_code == 500
+        assert decode(response) == {"errors": ["Value cannot be null.\r\nParameter name: filters"]}
+    empty = api.post("Services/query", {"filter": []})
+    assert empty.status_code == 200 and decode(empty)["items"] == []
+    assert decode(api.post("Services/query/count", {"filter": []})) == {"queryCount": 0}
+    by_get = api.get("Services/query", search=json.dumps({"filter": []}))
+    assert by_get.status_code == 200 and decode(by_get)["items"] == []
+    assert len(api.query("Services", {"op": "exist", "field": "id"})) == 3
+
+
+def test_every_item_carries_user_defined_fields(api: Api) -> None:
+    ids = make_contract(api)
+    for entity in ("Companies", "Contracts", "Services", "ContractServices", "ContractServiceUnits"):
+        items = api.query(entity)
+        assert items and all(item["userDefinedFields"] == [] for item in items), entity
+    item = decode(api.get(f"Contracts/{ids['contract']}"))["item"]
+    assert item["userDefinedFields"] == []
 
 
 def test_get_query_with_search_parameter_and_include_fields(api: Api) -> None:
@@ -99,7 +164,7 @@ def test_get_query_with_search_parameter_and_include_fields(api: Api) -> None:
     response = api.get("Companies/query", search=search)
     assert response.status_code == 200, response.text
     items = decode(response)["items"]
-    assert len(items) == 1 and set(items[0]) == {"id", "companyName"}
+    assert len(items) == 1 and set(items[0]) == {"id", "companyName", "userDefinedFields"}
 
 
 def test_filter_operators_and_groups(api: Api) -> None:
@@ -202,7 +267,8 @@ def test_contract_child_collections(api: Api) -> None:
     contract = ids["contract"]
     # Contract services are created through the parent only, as at the vendor.
     direct = api.post("ContractServices", {"contractID": contract, "serviceID": ids["service"]})
-    assert direct.status_code == 405 and decode(direct)["errors"]
+    assert direct.status_code == 405
+    assert decode(direct) == {"Message": "The requested resource does not support http method 'POST'."}
     listed = decode(api.get(f"Contracts/{contract}/Services"))
     assert [item["id"] for item in listed["items"]] == [ids["contract_service"]]
     one = decode(api.get(f"Contracts/{contract}/Services/{ids['contract_service']}"))["item"]

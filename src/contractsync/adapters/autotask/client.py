@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,6 +45,8 @@ _RETRYABLE_READ_KINDS = frozenset(
 )
 
 ExchangeListener = Callable[[ExchangeRecord], None]
+#: How a query is sent: POST with a JSON body (the default: no URL length limit) or GET `search=`.
+QueryMethod = Literal["POST", "GET"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class ClientSettings:
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 30.0
     page_size: int = MAX_RECORDS_PER_PAGE
+    query_method: QueryMethod = "POST"
     thread_threshold_retries: int = 5
     thread_threshold_backoff_seconds: float = 0.5
     read_retries: int = 2
@@ -91,6 +94,8 @@ class AutotaskClient:
         self._settings = settings or ClientSettings()
         if not 1 <= self._settings.page_size <= MAX_RECORDS_PER_PAGE:
             raise ValueError(f"page_size must be within 1..{MAX_RECORDS_PER_PAGE}")
+        if self._settings.query_method not in ("POST", "GET"):
+            raise ValueError("query_method must be POST or GET")
         self._credentials = credentials
         self._api_url = base_url.rstrip("/") if base_url else None
         self._zone_root = zone_root.rstrip("/") if zone_root else None
@@ -171,10 +176,20 @@ class AutotaskClient:
             raise _malformed(f"GET {path}", "answer is not an object")
         return payload
 
-    def query(self, entity: str, filters: list[Filter]) -> list[dict[str, Any]]:
-        """Every row matching `filters`, following `nextPageUrl` until Autotask says there is no more."""
+    def query(
+        self, entity: str, filters: list[Filter], *, method: QueryMethod | None = None
+    ) -> list[dict[str, Any]]:
+        """Every row matching `filters`, following `nextPageUrl` until Autotask says there is no more.
+
+        A POST query's next pages are fetched by POST with the same body (Autotask answers a GET
+        there with 405); a GET (`search=`) query's by GET. Every page is one request against the
+        budget. No conditions match nothing: Autotask answers `"filter": []` with no rows (and a
+        query without `filter` with HTTP 500), so none is sent."""
+        if not filters:
+            return []
+        method = method or self._settings.query_method
         body = {"filter": filters, "MaxRecords": self._settings.page_size}
-        payload = self._read("POST", f"{self.api_url}/{entity}/query", body)
+        payload = self._query_page(method, f"{self.api_url}/{entity}/query", body)
         rows: list[dict[str, Any]] = []
         seen_pages: set[str] = set()
         while True:
@@ -191,11 +206,23 @@ class AutotaskClient:
                 raise _malformed(f"query {entity}", "paging does not end")
             seen_pages.add(next_url)
             self._check_same_origin(next_url)
-            payload = self._read("GET", next_url, None)
+            # The next page URL carries its own paging token: a POST sends the first body again,
+            # a GET sends nothing more.
+            payload = self._read(method, next_url, body if method == "POST" else None)
 
-    def count(self, entity: str, filters: list[Filter]) -> int:
-        payload = self._read("POST", f"{self.api_url}/{entity}/query/count", {"filter": filters})
+    def count(self, entity: str, filters: list[Filter], *, method: QueryMethod | None = None) -> int:
+        """How many rows match `filters` (0 without conditions, as Autotask answers `"filter": []`)."""
+        if not filters:
+            return 0
+        method = method or self._settings.query_method
+        payload = self._query_page(method, f"{self.api_url}/{entity}/query/count", {"filter": filters})
         return _as_int(_field(payload, "queryCount", f"count {entity}"), f"count {entity}")
+
+    def _query_page(self, method: QueryMethod, url: str, body: dict[str, Any]) -> Any:
+        if method == "POST":
+            return self._read("POST", url, body)
+        # GET carries the same JSON in `search=`; the money/date encoding is the body's.
+        return self._read("GET", f"{url}?{httpx.QueryParams({'search': dumps(body)})}", None)
 
     def create(self, path: str, body: Mapping[str, Any]) -> int:
         """POST a new entity (`path` like "ContractServiceAdjustments"); answers its id.

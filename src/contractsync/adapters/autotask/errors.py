@@ -17,37 +17,75 @@ from contractsync.service.psa import ErrorKind, PsaError
 
 #: Texts of 500 answers that mean "validated and refused, nothing written".
 _REJECTION_PATTERNS = re.compile(
-    r"unable to|duplicate|must be|required|invalid|not a valid|no \w+ entity with id|does not exist",
+    r"unable to|duplicate|must be|required|invalid|not a valid|no \w+ entity with id|does not exist"
+    r"|does not reference an existing entity|fewer than 0 units",
     re.IGNORECASE,
 )
 _THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
 
 
 def error_messages(body: str) -> list[str]:
-    """The `errors` list of an Autotask error body; empty when there is none."""
-    try:
-        parsed = json.loads(body) if body.strip() else None
-    except ValueError:
-        return []
+    """The texts of an error body; empty when there is none.
+
+    Autotask's own failures answer `{"errors": [...]}`; ASP.NET's routing answers (405 for a
+    route's unsupported method, some 404s) `{"Message": "..."}`; a proxy in front may answer
+    HTML or plain text, kept as a short excerpt so the error says what came back."""
+    parsed = _parse(body)
+    if parsed is _NOT_JSON:
+        return [_excerpt(body)] if body.strip() else []
+    errors = _errors_of(parsed)
+    if errors:
+        return errors
     if isinstance(parsed, dict):
-        errors = parsed.get("errors")
-        if isinstance(errors, list):
-            return [str(e) for e in errors]
-        if isinstance(errors, str):
-            return [errors]
-    return []
+        message = parsed.get("Message", parsed.get("message"))
+        return [str(message)] if isinstance(message, str) and message else []
+    return [_excerpt(body)] if parsed not in (None, "") else []
+
+
+def autotask_errors(body: str) -> list[str]:
+    """Only the `{"errors": [...]}` texts of a body (Autotask's own words)."""
+    parsed = _parse(body)
+    return [] if parsed is _NOT_JSON else _errors_of(parsed)
+
+
+_NOT_JSON = object()
+_EXCERPT_CHARS = 200
+
+
+def _parse(body: str) -> object:
+    try:
+        return json.loads(body) if body.strip() else None
+    except ValueError:
+        return _NOT_JSON
+
+
+def _errors_of(parsed: object) -> list[str]:
+    errors = parsed.get("errors") if isinstance(parsed, dict) else None
+    if isinstance(errors, list):
+        return [str(e) for e in errors]
+    return [errors] if isinstance(errors, str) else []
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _EXCERPT_CHARS else flat[:_EXCERPT_CHARS] + "…"
 
 
 def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
     """An unsuccessful HTTP answer as a PsaError. `body` must already be redacted."""
     messages = error_messages(body)
-    text = "; ".join(messages)
-    detail = text or f"HTTP {status_code} without an error text"
+    detail = "; ".join(messages) or f"HTTP {status_code} without an error text"
+    # Only Autotask's own `errors` texts decide a kind: a proxy's HTML page that happens to say
+    # "invalid" must not turn an unknown outcome into a rejection.
+    text = "; ".join(autotask_errors(body))
 
     if status_code in (401, 403):
         return PsaError(ErrorKind.AUTH, f"{what}: credentials refused (HTTP {status_code})", status_code)
     if status_code == 404:
         return PsaError(ErrorKind.NOT_FOUND, f"{what}: {detail}", status_code)
+    if status_code == 405:
+        # The route does not take this method: refused before anything ran (a connector bug).
+        return PsaError(ErrorKind.REJECTED, f"{what}: HTTP 405: {detail}", status_code)
     if status_code == 429 or _THREAD_THRESHOLD.search(text):
         kind = ErrorKind.THREAD_THRESHOLD if _THREAD_THRESHOLD.search(text) else ErrorKind.THROTTLED
         return PsaError(kind, detail, status_code)
@@ -59,7 +97,7 @@ def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
     if status_code == 408:
         return PsaError(ErrorKind.TIMEOUT_AFTER_SEND, f"{what}: {detail}", status_code)
     # Other 4xx: the request itself was refused before anything was written.
-    return PsaError(ErrorKind.REJECTED, text or f"{what}: HTTP {status_code}", status_code)
+    return PsaError(ErrorKind.REJECTED, text or f"{what}: HTTP {status_code}: {detail}", status_code)
 
 
 def classify_transport_error(exc: httpx.TransportError, *, what: str) -> PsaError:
