@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import Clock
 from contractsync.adapters.db.session import UnitOfWork
 from contractsync.adapters.db.tables import connections, customers, resellers, subscriptions
@@ -27,6 +28,8 @@ class ServiceContext:
     secrets: SecretBox
     #: connection row → an Autotask connector (for mapping searches and reconciliation)
     connector_for: Callable[[Any], Any]
+    #: where Autotask requests may go (CONTRACTSYNC_PSA_ALLOWED_HOSTS adds hosts)
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -21,6 +21,16 @@ _REJECTION_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
+_WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+#: How much of an answer's error text an error message carries.
+EXCERPT_LENGTH = 300
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """A short, single-line excerpt of an answer's text: control characters and line breaks
+    become one space, and a long text is cut (with "…")."""
+    line = _WHITESPACE.sub(" ", text).strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def error_messages(body: str) -> list[str]:
@@ -41,9 +51,15 @@ def error_messages(body: str) -> list[str]:
 def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
     """An unsuccessful HTTP answer as a PsaError. `body` must already be redacted."""
     messages = error_messages(body)
-    text = "; ".join(messages)
+    text = excerpt("; ".join(messages))
     detail = text or f"HTTP {status_code} without an error text"
 
+    if 300 <= status_code < 400:
+        # Redirects are never followed (they would carry the credentials elsewhere), and a
+        # redirected create may or may not have been applied.
+        return PsaError(
+            ErrorKind.SERVER_ERROR, f"{what}: HTTP {status_code} redirect, not followed", status_code
+        )
     if status_code in (401, 403):
         return PsaError(ErrorKind.AUTH, f"{what}: credentials refused (HTTP {status_code})", status_code)
     if status_code == 404:
