@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from contractsync.domain.bounds import CREDENTIAL_MAX_LENGTH
 from contractsync.domain.enums import RecordStatus, RecordType
 
 
@@ -96,7 +97,13 @@ EntityId = Annotated[str, StringConstraints(min_length=1, max_length=100, patter
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
 # `\S`: the pattern is a search, so the text must contain something besides white space.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
-Credential = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
+# PSA credentials travel as HTTP header values: printable ASCII, at least one non-space.
+Credential = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=CREDENTIAL_MAX_LENGTH, pattern=r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
+    ),
+]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
 TimeZoneName = Annotated[
