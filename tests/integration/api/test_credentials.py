@@ -138,3 +138,46 @@ def test_a_worker_process_uses_rotated_credentials_from_its_next_call(sandbox_wo
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def test_stored_credentials_that_cannot_be_sent_fail_clearly(sandbox_world: World) -> None:
+    """Credentials stored before they were checked (the issue's "pässwört"): no 500 anywhere,
+    and the worker fails the row with the reason and an alert instead of holding it silently."""
+    from sqlalchemy import update
+
+    from contractsync.adapters.db.session import transaction
+    from contractsync.adapters.db.tables import connections
+    from tests.integration.api.test_end_to_end_http import _run_worker
+
+    world = sandbox_world
+    api, r1 = world.api, world.tokens["r1"]
+    _ok(api.post("/v1/deliveries/run", headers=world.tokens["admin"]))
+    context = world.service.context
+    with transaction(context.sessions) as session:
+        session.execute(
+            update(connections)
+            .where(connections.c.id == "at1")
+            .values(
+                secret_encrypted=context.secrets.encrypt("pässwört"),
+                credentials_version=connections.c.credentials_version + 1,
+            )
+        )
+    for path, params in (
+        ("/v1/contracts", {"connection_id": "at1"}),
+        ("/v1/reconciliation", {"connection_id": "at1"}),
+    ):
+        response = api.get(path, headers=r1, params=params)
+        assert response.status_code == 422, response.text
+        assert "printable ASCII" in response.json()["error"]["message"]
+        assert "pässwört" not in response.text
+    (record,) = _ok(
+        api.post(
+            "/v1/subscriptions/s1/operations", headers=r1, json={"type": "update_quantity", "quantity": 14}
+        )
+    )
+    _run_worker(world)
+    operation = _ok(api.get(f"/v1/operations/{record['id']}", headers=r1))
+    assert operation["status"] == "failed"
+    assert "printable ASCII" in operation["reason"] and "pässwört" not in operation["reason"]
+    alerts = _ok(api.get("/v1/alerts", headers=r1))
+    assert any(a["kind"] == "out_of_sync" and a["subscription_id"] == "s1" for a in alerts)
