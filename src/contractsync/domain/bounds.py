@@ -27,6 +27,10 @@ FUTURE_YEARS = 5
 OPEN_END = date(9999, 12, 30)
 #: The largest id a stored row can have (PostgreSQL INTEGER).
 MAX_STORED_ID = 2**31 - 1
+#: Licences on one subscription.
+MAX_QUANTITY = 1_000_000
+#: The largest Autotask entity id we take (JSON numbers stay exact up to 2**53).
+MAX_PSA_ID = 2**53
 #: Header values of the Autotask API (user name, secret, integration code).
 CREDENTIAL_MAX_LENGTH = 200
 
@@ -74,6 +78,14 @@ def ascii_integer(text: str, field: str, low: int, high: int) -> int:
     if len(text.lstrip("-")) > len(str(max(abs(low), abs(high)))) or not low <= int(text) <= high:
         raise ValueError(f"{field} must be between {low} and {high}")
     return int(text)
+
+
+def psa_id_or_none(text: str) -> int | None:
+    """An Autotask id typed into a form ("123"), or None when it is not one."""
+    try:
+        return ascii_integer(text.strip(), "id", 1, MAX_PSA_ID)
+    except ValueError:
+        return None
 
 
 def check_number_text(text: str, field: str) -> str:

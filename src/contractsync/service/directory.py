@@ -19,6 +19,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.delivery.sync_state import sync_state
+from contractsync.domain.bounds import MAX_QUANTITY
 from contractsync.domain.enums import BillingCycle, OfferKind, Policy, PromotionSetting, Term
 from contractsync.service import validation as v
 from contractsync.service import views
@@ -226,7 +227,7 @@ def create_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         "offer_id": v.text(body["offer_id"], "offer_id", 200),
         "offer_name": v.text(body["offer_name"], "offer_name", 300),
         "kind": v.enum(OfferKind, body["kind"], "kind").value,
-        "quantity": v.integer(body["quantity"], "quantity", 0, 1_000_000),
+        "quantity": v.integer(body["quantity"], "quantity", 0, MAX_QUANTITY),
         "status": "active",
         "term": v.enum(Term, body["term"], "term").value,
         "billing_cycle": v.enum(BillingCycle, body["billing_cycle"], "billing_cycle").value,
