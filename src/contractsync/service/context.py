@@ -17,6 +17,7 @@ from contractsync.adapters.clock import Clock
 from contractsync.adapters.db.session import UnitOfWork
 from contractsync.adapters.db.tables import connections, customers, resellers, subscriptions
 from contractsync.adapters.secrets import SecretBox
+from contractsync.domain.bounds import control_character
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Forbidden, NotFound
 
@@ -50,6 +51,8 @@ def require_admin(actor: Actor) -> None:
 
 def _visible(session: Session, actor: Actor, table: Any, key: str, what: str) -> Any:
     """The row with id `key`, or NotFound — also for another reseller's rows, so ids don't leak."""
+    if control_character(key) is not None:  # no stored id has one (and NUL fails on PostgreSQL)
+        raise NotFound(f"{what} {key!r} not found")
     row = session.execute(select(table).where(table.c.id == key)).first()
     if row is None or not actor.can_see(row.id if table is resellers else row.reseller_id):
         raise NotFound(f"{what} {key} not found")

@@ -166,3 +166,28 @@ def test_console_numbers_and_ids_give_clear_errors(app: tuple[TestClient, Any]) 
     retry = client.post(f"/operations/{2**40}/retry", data={"csrf_token": token})
     assert retry.status_code == 200 and "was not retried" in retry.text
     assert client.get("/v1/subscriptions/s1", headers=ADMIN).json()["quantity"] == 10
+
+
+def test_the_cli_refuses_with_one_line_and_exit_2(app: tuple[TestClient, Any]) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from contractsync.api.cli import register
+
+    _, service = app
+    cli = typer.Typer()
+
+    @cli.callback()
+    def _root() -> None:
+        pass
+
+    register(cli, build_service=lambda: service)
+    for args, words in (
+        (["tokens", "create", "--reseller", "r\x001"], "--reseller must not contain control characters"),
+        (["reconcile", "--connection", "at\x001"], "--connection must not contain control characters"),
+        (["sweep", "--date", "9999-12-31"], "date must be between 2000-01-01 and 2031-03-10"),
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and words in lines[0], result.stderr
