@@ -226,6 +226,12 @@ def test_operator_listed_hosts() -> None:
     assert (
         policy.api_root("https://psa.internal/atservicesrest/") == "https://psa.internal/atservicesrest/v1.0"
     )
+    # The demo's own sandbox is listed, but only its Autotask API: not its /sandbox/ admin routes.
+    for path in ("/sandbox/reset", "/atservicesrestX/v1.0", "/"):
+        with pytest.raises(OutboundRefused):
+            policy.check_request(f"http://127.0.0.1:8765{path}")
+    with pytest.raises(OutboundRefused):
+        policy.api_root("http://127.0.0.1:8765/sandbox/reset")
     for refused in ("http://127.0.0.1:8766", "http://psa.internal:8080", "http://127.0.0.2:8765"):
         with pytest.raises(OutboundRefused):
             policy.api_root(refused)
