@@ -242,3 +242,16 @@ def test_operator_listed_hosts() -> None:
     assert OutboundPolicy().api_root("https://webservices14.autotask.net/atservicesrest/v1.0/") == (
         "https://webservices14.autotask.net/atservicesrest/v1.0"
     )
+
+
+def test_psa_answer_bodies_are_cut_to_a_short_single_line_in_errors() -> None:
+    from tests.integration.autotask.mock_autotask import Harness, answer
+
+    long_text = "Unable to save:\n" + "internal detail line\r\n" * 200 + "\x00end"
+    harness = Harness(lambda request: answer(500, {"errors": [long_text, "second"]}))
+    with pytest.raises(PsaError) as raised:
+        harness.connector.find_contracts(1)
+    message = raised.value.message
+    assert "\n" not in message and "\r" not in message and "\x00" not in message
+    assert message.startswith("Unable to save: internal detail line internal detail line")
+    assert len(message) <= 300 and message.endswith("…")
