@@ -66,9 +66,6 @@ class ServiceDelivery:
         self._claim = claim
         self._on_call = on_call
         self._probe_spent = False
-        #: Autotask refused the connection's credentials during this run (the caller may want
-        #: to rebuild its connector before the probe).
-        self.auth_refused = False
 
     def run(self) -> int:
         """Deliver due rows until none is due or the lease is lost; answer how many steps ran.
@@ -334,7 +331,6 @@ class ServiceDelivery:
         self, session: Session, row: Adjustment, error: PsaError, exchange: Any, now: datetime
     ) -> None:
         """Credentials refused: the row waits (no attempt counted) and the connection pauses."""
-        self.auth_refused = True
         if exchange is not None:
             outcome.keep_response(session, row, exchange)
         outcome.hold_for_pause(session, row, error.message, error.kind.value)
