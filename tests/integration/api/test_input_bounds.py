@@ -4,6 +4,7 @@ Each refusal is a 4xx with a reason (never a 500) and changes nothing."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -168,7 +169,7 @@ def test_console_numbers_and_ids_give_clear_errors(app: tuple[TestClient, Any]) 
     assert client.get("/v1/subscriptions/s1", headers=ADMIN).json()["quantity"] == 10
 
 
-def test_the_cli_refuses_with_one_line_and_exit_2(app: tuple[TestClient, Any]) -> None:
+def test_the_cli_refuses_with_one_line_and_exit_2(app: tuple[TestClient, Any], tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
@@ -182,10 +183,13 @@ def test_the_cli_refuses_with_one_line_and_exit_2(app: tuple[TestClient, Any]) -
         pass
 
     register(cli, build_service=lambda: service)
+    ops = tmp_path / "ops.json"
+    ops.write_text(json.dumps([{"subscription_id": "s\u00001", "type": "update_quantity", "quantity": 2}]))
     for args, words in (
         (["tokens", "create", "--reseller", "r\x001"], "--reseller must not contain control characters"),
         (["reconcile", "--connection", "at\x001"], "--connection must not contain control characters"),
         (["sweep", "--date", "9999-12-31"], "date must be between 2000-01-01 and 2031-03-10"),
+        (["operations", "apply", str(ops)], "subscription_id must not contain control characters"),
     ):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2, result.output
