@@ -20,7 +20,13 @@ from decimal import Decimal
 import httpx
 import structlog
 
-from contractsync.adapters.autotask import AutotaskClient, AutotaskConnector, ClientSettings, Credentials
+from contractsync.adapters.autotask import (
+    AutotaskClient,
+    AutotaskConnector,
+    ClientSettings,
+    Credentials,
+    OutboundPolicy,
+)
 from contractsync.adapters.autotask.limits import UnlimitedBudget
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.psa import AdjustmentRequest
@@ -63,7 +69,7 @@ def _adjustment(i: int, contract_service_id: int = 7) -> AdjustmentRequest:
 
 
 def bench_mock(calls: int) -> None:
-    base = "https://bench.example/atservicesrest/v1.0"
+    base = "https://bench.autotask.net/atservicesrest/v1.0"
     raw = httpx.Client(transport=httpx.MockTransport(_mock_handler), headers=HEADERS)
     client = AutotaskClient(
         CREDENTIALS,
@@ -118,7 +124,12 @@ def bench_sandbox(calls: int) -> None:
         ).raise_for_status()
         credentials = Credentials(sandbox.username, sandbox.secret, sandbox.integration_code)
         raw = httpx.Client(headers=dict(sandbox.headers), timeout=30)
-        client = AutotaskClient(credentials, base_url=sandbox.api_url, budget=UnlimitedBudget())
+        client = AutotaskClient(
+            credentials,
+            base_url=sandbox.api_url,
+            budget=UnlimitedBudget(),
+            outbound=OutboundPolicy.allowing(sandbox.base_url),
+        )
         connector = AutotaskConnector(client)
         api = sandbox.api_url
         # The same filter the connector sends, so both read the same rows.

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.factory import ConnectorCache
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import Clock, SystemClock
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
@@ -25,6 +26,16 @@ from contractsync.settings import Settings
 def secret_box(settings: Settings) -> SecretBox:
     environ = {"CONTRACTSYNC_SECRET_KEY": settings.secret_key} if settings.secret_key else {}
     return SecretBox(load_or_create_key(settings.data_dir, environ))
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """Where Autotask requests may go: *.autotask.net, and CONTRACTSYNC_PSA_ALLOWED_HOSTS."""
+    return OutboundPolicy.from_setting(settings.psa_allowed_hosts)
+
+
+def connector_cache(settings: Settings) -> ConnectorCache:
+    """This process's Autotask connectors, for the configured secret key and allow-list."""
+    return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings))
 
 
 def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
@@ -64,14 +75,15 @@ def build_app_service(
     clock = clock or SystemClock()
     sessions = build_sessions(settings, upgrade)
     secrets = secret_box(settings)
-    connectors = connector_factory or ConnectorCache(secrets)
+    outbound = outbound_policy(settings)
+    connectors = connector_factory or ConnectorCache(secrets, outbound=outbound)
     worker = build_worker(sessions, connectors, clock)
 
     def deliver() -> dict[str, Any]:
         stats = worker.run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
-    context = ServiceContext(sessions, clock, secrets, connectors)
+    context = ServiceContext(sessions, clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
     if settings.admin_token:
         service.create_token_value(None, settings.admin_token)
@@ -116,14 +128,14 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
 
 def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:
     """For `contractsync worker`: Autotask connectors for the configured secret key."""
-    return worker_connectors(sessions, ConnectorCache(secret_box(Settings())))
+    return worker_connectors(sessions, connector_cache(Settings()))
 
 
 def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], object]:
     """For the worker's daily scheduler: the sweep of one connection for one date."""
     settings = Settings()
-    secrets = secret_box(settings)
-    context = ServiceContext(sessions, SystemClock(), secrets, ConnectorCache(secrets))
+    cache = connector_cache(settings)
+    context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
     service = ContractSync(context)
 
     def sweep(connection_id: str, day: Any) -> object:

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.secrets import SecretBox
@@ -26,6 +27,7 @@ from contractsync.bootstrap import (
     admin_token,
     build_app_service,
     build_sessions,
+    outbound_policy,
     secret_box,
     worker_connectors,
 )
@@ -55,16 +57,25 @@ def sandbox_data_file(settings: Settings) -> Path:
     return settings.data_dir / SANDBOX_DATA_FILE
 
 
-def sandbox_connectors(secrets_box: SecretBox, sandbox: SandboxServer) -> ConnectorCache:
+def with_sandbox_allowed(settings: Settings, sandbox: SandboxServer) -> Settings:
+    """The demo's own sandbox is a host Autotask requests may go to (CONTRACTSYNC_PSA_ALLOWED_HOSTS
+    plus this run's sandbox address); nothing else on this machine is."""
+    hosts = ",".join(h for h in (settings.psa_allowed_hosts, sandbox.allowed_host) if h)
+    return settings.model_copy(update={"psa_allowed_hosts": hosts})
+
+
+def sandbox_connectors(
+    secrets_box: SecretBox, sandbox: SandboxServer, outbound: OutboundPolicy
+) -> ConnectorCache:
     """The demo connection always reaches this run's sandbox, whatever port it had when the
     connection was stored (the sandbox gets a free port on every start)."""
 
-    def build(row: Any, box: SecretBox) -> Any:
+    def build(row: Any, box: SecretBox, policy: OutboundPolicy) -> Any:
         if row.id == DEMO_CONNECTION_ID:
-            row = _RowWithBase(row, sandbox.base_url)
-        return connector_from_row(row, box)
+            row = _RowWithBase(row, sandbox.api_url)
+        return connector_from_row(row, box, policy)
 
-    return ConnectorCache(secrets_box, build)
+    return ConnectorCache(secrets_box, build, outbound)
 
 
 class _RowWithBase:
@@ -126,7 +137,8 @@ class DemoStack:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         sandbox.start()
         try:
-            connectors = sandbox_connectors(secret_box(settings), sandbox)
+            self.settings = settings = with_sandbox_allowed(settings, sandbox)
+            connectors = sandbox_connectors(secret_box(settings), sandbox, outbound_policy(settings))
             self.service = build_app_service(settings, clock=clock, connector_factory=connectors)
             self.token, _ = admin_token(self.service, settings)
             if is_empty(self.service):

@@ -17,3 +17,5 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: where generated keys and the demo's sandbox data live
     data_dir: Path = Path(".contractsync")
+    #: hosts besides *.autotask.net that Autotask requests may go to: "host[:port],…" (http allowed)
+    psa_allowed_hosts: str = ""

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
+from contractsync.adapters.autotask.models import Threshold
 from contractsync.sandbox.errors import DUPLICATE_DATE, NEGATIVE_UNITS, OUTSIDE_CONTRACT, POSTED_PERIOD
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
 
@@ -194,6 +195,13 @@ class FakeAutotask:
         if self._roll(self.faults.read_retryable):
             raise PsaError(ErrorKind.THROTTLED, "Too Many Requests", 429)
         return [p for p in self.timeline(contract_service_id) if p.end_date >= start and p.start_date <= end]
+
+    def threshold_information(self) -> Threshold:
+        """What saving credentials checks: refused like every other call when they are wrong."""
+        self._check_credentials()
+        with self._db() as db:
+            self._count(db, "threshold_information")
+        return Threshold(limit=10_000, timeframe_minutes=60, current_count=0)
 
     # -- inspection for tests -----------------------------------------------------------------
 

@@ -47,6 +47,13 @@ class ConnectionPause(Answer):
     next_probe_at: str
 
 
+class CredentialsCheck(Answer):
+    # What Autotask said to the credentials just saved (zone discovery + ThresholdInformation).
+    ok: bool
+    kind: str | None
+    message: str
+
+
 class Connection(Answer):
     id: str
     reseller_id: str
@@ -58,6 +65,8 @@ class Connection(Answer):
     settle_seconds: int
     policies: Policies
     paused: ConnectionPause | None = None
+    # Only in the answers of POST /v1/connections and PUT /v1/connections/{id}/credentials.
+    credentials_check: CredentialsCheck | None = None
 
 
 class CustomerMapping(Answer):

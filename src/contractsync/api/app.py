@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.deps import reject_unknown_query
 from contractsync.api.errors import install_error_handlers
-from contractsync.api.middleware import LimitBody, ObserveRequests
+from contractsync.api.middleware import LimitBody, ObserveRequests, RefuseControlCharacters
 from contractsync.api.routes import (
     alerts,
     connections,
@@ -73,5 +73,6 @@ def create_api(
         app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(health_routes.router)  # no token: load balancers and scrapers call it
     app.add_middleware(LimitBody)
+    app.add_middleware(RefuseControlCharacters)
     app.add_middleware(ObserveRequests)
     return app

@@ -85,6 +85,15 @@ def _service_errors() -> Iterator[None]:
         raise _fail(f"{type(error).__name__}: {error}", FAILURE) from None
 
 
+def _plain_id(value: str | None, option: str) -> str | None:
+    """An id given on the command line: no control characters (exit 2 with one line)."""
+    from contractsync.domain.bounds import control_character
+
+    if value is not None and control_character(value) is not None:
+        raise _fail(f"{option} must not contain control characters", BAD_INPUT)
+    return value
+
+
 def _iso_date(value: str) -> str:
     """The date as YYYY-MM-DD, or exit 2 with one line (click's own errors span several)."""
     try:
@@ -248,6 +257,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
             raise _fail("give exactly one of --reseller ID or --admin", BAD_INPUT)
         if reseller is not None and not reseller.strip():
             raise _fail("--reseller needs a reseller id", BAD_INPUT)
+        _plain_id(reseller, "--reseller")
         app_service = service()
         with _service_errors():
             token = app_service.create_token(None if admin else reseller)
@@ -268,6 +278,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from contractsync.api.drift import reconcile
         from contractsync.service.actor import ADMIN
 
+        _plain_id(connection, "--connection")
         app_service = service()
         with _service_errors(), Progress(console=err, transient=True) as progress:
             task = progress.add_task("reconciling", total=None)

@@ -4,6 +4,7 @@ sees the final status of error answers too). Headers are never logged: they carr
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote_to_bytes
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -11,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.errors import envelope
+from contractsync.domain.bounds import control_character
 
 log = structlog.get_logger("contractsync.api")
 
@@ -92,3 +94,26 @@ class LimitBody:
     @property
     def _message(self) -> str:
         return f"the request body is larger than {self.max_bytes} bytes"
+
+
+class RefuseControlCharacters:
+    """Ids in paths and query strings never hold control characters (NUL would reach
+    PostgreSQL and fail there): such a request is refused (422) before any route runs, for the
+    API and the console alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = bytes(scope.get("query_string") or b"").replace(b"+", b" ")
+            query = unquote_to_bytes(raw).decode("utf-8", "replace")
+            for where, text in (("path", str(scope.get("path", ""))), ("query", query)):
+                found = control_character(text)
+                if found is not None:
+                    message = (
+                        f"the request {where} must not contain control characters (found U+{ord(found):04X})"
+                    )
+                    await envelope(422, "invalid", message)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from contractsync.domain.bounds import CREDENTIAL_MAX_LENGTH, MAX_PSA_ID, MAX_QUANTITY
 from contractsync.domain.enums import RecordStatus, RecordType
 
 
@@ -56,7 +57,7 @@ def _known_timezone(value: str) -> str:
 # The JSON-schema `format` keeps the OpenAPI document honest for clients and schemathesis.
 IsoDate = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
     AfterValidator(_real_date),
     Field(json_schema_extra={"format": "date"}, examples=["2024-05-20"]),
 ]
@@ -64,29 +65,29 @@ IsoDate = Annotated[
 # Percentages: -100..1000 with at most 4 decimal places, e.g. "20" or "-12.5".
 Percent = Annotated[
     str,
-    StringConstraints(pattern=r"^-?\d{1,4}(\.\d{1,4})?$"),
+    StringConstraints(pattern=r"^-?[0-9]{1,4}(\.[0-9]{1,4})?$"),
     _bounded_decimal(Decimal(-100), Decimal(1000)),
     Field(examples=["20"]),
 ]
 DiscountPercent = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{1,3}(\.\d{1,4})?$"),
+    StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,4})?$"),
     _bounded_decimal(Decimal(0), Decimal(100)),
     Field(examples=["15"]),
 ]
 # Prices: 0..1,000,000 with at most 6 decimal places (Microsoft price lists go past 4).
 Price = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{1,7}(\.\d{1,6})?$"),
+    StringConstraints(pattern=r"^[0-9]{1,7}(\.[0-9]{1,6})?$"),
     _bounded_decimal(Decimal(0), Decimal(1_000_000)),
     Field(examples=["10.00"]),
 ]
 
-Quantity = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
-PositiveQuantity = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+PositiveQuantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
 SettleSeconds = Annotated[StrictInt, Field(ge=0, le=86_400)]
 # Autotask entity ids are positive integers.
-PsaId = Annotated[StrictInt, Field(ge=1, le=2**53)]
+PsaId = Annotated[StrictInt, Field(ge=1, le=MAX_PSA_ID)]
 Flag = StrictBool
 
 # Our ids appear in URL paths, so they carry no slash, space or query characters.
@@ -96,7 +97,13 @@ EntityId = Annotated[str, StringConstraints(min_length=1, max_length=100, patter
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
 # `\S`: the pattern is a search, so the text must contain something besides white space.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
-Credential = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
+# PSA credentials travel as HTTP header values: printable ASCII, at least one non-space.
+Credential = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=CREDENTIAL_MAX_LENGTH, pattern=r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
+    ),
+]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
 TimeZoneName = Annotated[

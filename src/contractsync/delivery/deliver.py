@@ -27,6 +27,7 @@ from contractsync.delivery import outcome, pause, posted_move, verify
 from contractsync.delivery.backoff import backoff_seconds
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.exchange import last_exchange_json
+from contractsync.service.errors import ServiceError
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaConnector, PsaError
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,6 @@ class ServiceDelivery:
         self._claim = claim
         self._on_call = on_call
         self._probe_spent = False
-        #: Autotask refused the connection's credentials during this run (the caller may want
-        #: to rebuild its connector before the probe).
-        self.auth_refused = False
 
     def run(self) -> int:
         """Deliver due rows until none is due or the lease is lost; answer how many steps ran.
@@ -178,9 +176,9 @@ class ServiceDelivery:
                 unit_change=request.unit_change,
             )
             return self._record_error(row, error)
-        except Exception as error:  # a bug or a transport surprise: the request may have gone out
-            log.exception("connector raised a non-PsaError; treating the outcome as unknown")
-            return self._record_error(row, PsaError(ErrorKind.SERVER_ERROR, f"unexpected error: {error!r}"))
+        except Exception as error:  # not Autotask's answer: a bug, bad stored credentials, a refused URL
+            log.exception("connector raised a non-PsaError")
+            return self._record_connector_failure(row, error, after_send=True)
         events.info(
             "adjustment sent",
             effective_date=request.effective_date.isoformat(),
@@ -214,6 +212,9 @@ class ServiceDelivery:
         except PsaError as error:
             # A failed read changes nothing in Autotask: retry it later, or give up for good.
             return self._record_error(row, error, after_send=False)
+        except Exception as error:
+            log.exception("connector raised a non-PsaError while verifying")
+            return self._record_connector_failure(row, error, after_send=False)
         with transaction(self._factory) as session:
             if self._lease(session) is None:
                 return None
@@ -296,6 +297,27 @@ class ServiceDelivery:
                 outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
             return self._plan(session, units_unknown)
 
+    def _record_connector_failure(self, row: Adjustment, error: Exception, after_send: bool) -> Plan | None:
+        """A connector failure that is not a typed PSA error will not pass by retrying: the row
+        fails with the reason (which raises its out-of-sync alert) and can be retried once the
+        connection is fixed. After a create it may have gone out, so the service's units count
+        as unknown: the next send of this service verifies first."""
+        with transaction(self._factory) as session:
+            lease = self._lease(session)
+            if lease is None:
+                return None
+            current = (
+                self._still_sending(session, row.id) if after_send else self._still_pending(session, row.id)
+            )
+            if current is None:
+                return None
+            units_unknown = lease.units_unknown or after_send
+            if after_send:
+                claims.set_units_unknown(session, self._claim, True)
+            reason = f"connector failure, not an answer from Autotask: {connector_failure_text(error)}"
+            outcome.record_failed(session, current, self._clock.now(), reason, CONNECTOR_ERROR_KIND)
+            return self._plan(session, units_unknown)
+
     def _held_by_pause(self, session: Session) -> bool:
         """A paused connection gets one call per probe claim, none otherwise."""
         if not pause.is_paused(session, self._claim.connection_id):
@@ -309,7 +331,6 @@ class ServiceDelivery:
         self, session: Session, row: Adjustment, error: PsaError, exchange: Any, now: datetime
     ) -> None:
         """Credentials refused: the row waits (no attempt counted) and the connection pauses."""
-        self.auth_refused = True
         if exchange is not None:
             outcome.keep_response(session, row, exchange)
         outcome.hold_for_pause(session, row, error.message, error.kind.value)
@@ -336,6 +357,17 @@ class ServiceDelivery:
         if current.status != AdjustmentStatus.SENDING or current.lease_owner != self._claim.token:
             return None
         return current
+
+
+CONNECTOR_ERROR_KIND = "connector_error"
+
+
+def connector_failure_text(error: Exception) -> str:
+    """The failure's own words when it is one of ours meant for people (a refused URL, unusable
+    credentials); otherwise only its type, since a stray exception's text may hold anything."""
+    if isinstance(error, ServiceError):
+        return error.message
+    return f"{type(error).__name__} (details in the worker log)"
 
 
 def _request_json(request: AdjustmentRequest) -> dict[str, Any]:

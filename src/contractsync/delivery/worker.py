@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +24,7 @@ from contractsync.delivery import claim as claims
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.deliver import ServiceDelivery
 from contractsync.delivery.wakeup import Waker
-from contractsync.service.psa import PsaConnector
+from contractsync.service.psa import AdjustmentRequest, PsaConnector, ServiceUnitsPeriod
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ class Worker:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._tick = tick  # e.g. the scheduler, run between polls
-        self._cache: dict[str, PsaConnector] = {}
-        self._cache_lock = threading.Lock()
         self._stats_lock = threading.Lock()
 
     def run_once(self) -> RunStats:
@@ -109,12 +108,7 @@ class Worker:
         try:
             connector = self._connector(claim.connection_id)
             delivery = ServiceDelivery(self._factory, connector, self._clock, self.config, rng, claim, count)
-            steps = delivery.run()
-            if delivery.auth_refused:
-                # Paused: the probe gets a connector built afresh, with the stored credentials.
-                with self._cache_lock:
-                    self._cache.pop(claim.connection_id, None)
-            return steps
+            return delivery.run()
         except Exception:
             # The service keeps its lease until it expires: that is the back-off before the
             # next attempt. Nothing was sent that is not recorded (see ServiceDelivery).
@@ -122,7 +116,23 @@ class Worker:
             return 0
 
     def _connector(self, connection_id: str) -> PsaConnector:
-        with self._cache_lock:
-            if connection_id not in self._cache:
-                self._cache[connection_id] = self._connectors(connection_id)
-            return self._cache[connection_id]
+        """Asked for on every delivery: the factory keeps one connector per credentials version,
+        so new credentials are used from the next delivery on (no cache here)."""
+        try:
+            return self._connectors(connection_id)
+        except Exception as error:  # e.g. a URL the allow-list refuses: its rows fail with the reason
+            log.warning("no connector for connection %s: %s", connection_id, type(error).__name__)
+            return UnusableConnector(error)
+
+
+class UnusableConnector:
+    """Stands in for a connector that could not be built: every call raises why."""
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def create_adjustment(self, request: AdjustmentRequest) -> int:
+        raise self._error
+
+    def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
+        raise self._error

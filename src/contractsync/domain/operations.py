@@ -12,8 +12,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from contractsync.domain.bounds import check_date, check_end_date, check_number_text, check_plain_text
 from contractsync.domain.enums import BillingCycle, Term, parse_enum
-from contractsync.domain.money import NotANumber, to_decimal
+from contractsync.domain.money import to_decimal
 
 
 class InvalidInput(ValueError):
@@ -165,8 +166,10 @@ def parse_decimal(
     value: object, field: str, minimum: Decimal | None = None, maximum: Decimal | None = None
 ) -> Decimal:
     try:
+        if isinstance(value, str):
+            check_number_text(value, field)
         number = to_decimal(value, field)
-    except NotANumber as error:
+    except ValueError as error:
         raise InvalidInput(str(error)) from None
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         raise InvalidInput(f"{field} must be between {minimum} and {maximum}; got {value!r}")
@@ -176,7 +179,10 @@ def parse_decimal(
 def parse_text(value: object, field: str, max_length: int = 200) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         raise InvalidInput(f"{field} must be a non-empty string of at most {max_length} characters")
-    return value
+    try:
+        return check_plain_text(value, field)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def _parse_bool(value: object, field: str) -> bool:
@@ -205,6 +211,7 @@ def parse_operation(subscription_id: str, body: Mapping[str, object], today: dat
     effective = today if raw_date is None else parse_date(raw_date, "effective_date")
     args: dict[str, object] = {"subscription_id": subscription_id, "effective_date": effective}
     try:
+        check_date(effective, "effective_date", today)
         args.update(_parse_fields(kind, body))
     except ValueError as error:
         raise InvalidInput(str(error)) from None
@@ -244,7 +251,8 @@ def _parse_fields(kind: str, body: Mapping[str, object]) -> dict[str, object]:
 
 
 def _parse_renewal(body: Mapping[str, object]) -> dict[str, object]:
-    fields: dict[str, object] = {"end_date": parse_date(body["end_date"], "end_date")}
+    end = check_end_date(parse_date(body["end_date"], "end_date"), "end_date")
+    fields: dict[str, object] = {"end_date": end}
     if body.get("quantity") is not None:
         fields["quantity"] = parse_int(body["quantity"], "quantity", minimum=None)
     if body.get("list_price") is not None:

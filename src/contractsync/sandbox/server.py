@@ -35,6 +35,11 @@ class SandboxServer:
         return f"http://{self._host}:{self.port}"
 
     @property
+    def allowed_host(self) -> str:
+        """ "host:port", as CONTRACTSYNC_PSA_ALLOWED_HOSTS lists a host Autotask requests may go to."""
+        return f"{self._host}:{self.port}"
+
+    @property
     def api_url(self) -> str:
         return self.base_url + API_PATH
 

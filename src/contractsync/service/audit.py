@@ -19,6 +19,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.delivery.retry import RetryRefused, retry
+from contractsync.domain.bounds import is_stored_id
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.service import views
 from contractsync.service.actor import Actor
@@ -67,6 +68,8 @@ def list_operations(
 
 
 def _visible_operation(session: Any, actor: Actor, operation_id: int) -> Any:
+    if not is_stored_id(operation_id):  # a bigger id than any row can have (and than SQL takes)
+        raise NotFound(f"operation {operation_id} not found")
     row = session.execute(
         select(connection_operations).where(connection_operations.c.id == operation_id)
     ).first()

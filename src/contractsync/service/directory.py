@@ -19,6 +19,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.delivery.sync_state import sync_state
+from contractsync.domain.bounds import MAX_QUANTITY
 from contractsync.domain.enums import BillingCycle, OfferKind, Policy, PromotionSetting, Term
 from contractsync.service import validation as v
 from contractsync.service import views
@@ -31,6 +32,7 @@ from contractsync.service.context import (
     visible_reseller,
     visible_subscription,
 )
+from contractsync.service.credentials_check import check_credentials
 from contractsync.service.errors import Conflict, Invalid
 
 JSON = dict[str, Any]
@@ -70,7 +72,7 @@ def list_resellers(ctx: ServiceContext, actor: Actor) -> list[JSON]:
 
 def approve_billing(ctx: ServiceContext, actor: Actor, reseller_id: str, body: JSON) -> JSON:
     v.fields(body, {"approved_through"}, set())
-    through = v.check(lambda: v.parse_date(body["approved_through"], "approved_through"))
+    through = v.day(body["approved_through"], "approved_through", ctx.now().date())
     with ctx.unit_of_work() as uow:
         row = visible_reseller(uow.session, actor, reseller_id)
         if row.approved_through is not None and through < row.approved_through:
@@ -85,6 +87,8 @@ CONNECTION_FIELDS = {"id", "reseller_id", "kind", "username", "secret", "integra
 
 
 def create_connection(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
+    """Stores the connection after checking its URL against the outbound allow-list, and answers
+    it with `credentials_check`: what Autotask said to the new credentials."""
     v.fields(body, CONNECTION_FIELDS, {"base_url", "settle_seconds", "policies"})
     if body["kind"] != "autotask":
         raise Invalid("kind must be autotask")
@@ -102,39 +106,51 @@ def create_connection(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         raise Invalid("policies may name upgrade, legacy_suspend and reseller_change only")
     policies = {k: v.enum(Policy, value, f"policies.{k}").value for k, value in policies_in.items()}
     base_url = v.optional_text(body.get("base_url"), "base_url", 500)
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise Invalid("base_url must be an http(s) URL")
     values: dict[str, Any] = {
         "id": v.text(body["id"], "id", 100),
         "reseller_id": v.text(body["reseller_id"], "reseller_id", 100),
         "kind": "autotask",
-        "username": v.text(body["username"], "username", 300),
-        "secret_encrypted": ctx.secrets.encrypt(v.text(body["secret"], "secret", 500)),
-        "integration_code": v.text(body["integration_code"], "integration_code", 300),
-        "base_url": base_url,
+        "username": v.credential(body["username"], "username"),
+        "secret_encrypted": ctx.secrets.encrypt(v.credential(body["secret"], "secret")),
+        "integration_code": v.credential(body["integration_code"], "integration_code"),
+        "base_url": None if base_url is None else ctx.outbound.api_root(base_url),
         "timezone": zone,
         "settle_seconds": v.integer(body.get("settle_seconds", 600), "settle_seconds", 0, 86_400),
         "policies": policies,
         "created_at": ctx.now(),
+        "credentials_version": 1,
     }
+    with ctx.unit_of_work(commit=False) as uow:
+        visible_reseller(uow.session, actor, values["reseller_id"])  # before any call on its behalf
+    checked = check_credentials(ctx, values)
     with ctx.unit_of_work() as uow:
         visible_reseller(uow.session, actor, values["reseller_id"])
         _insert(uow.session, connections, values, "connection")
-        return views.connection(visible_connection(uow.session, actor, values["id"]))
+        answer = views.connection(visible_connection(uow.session, actor, values["id"]))
+    return answer | {"credentials_check": checked}
 
 
 def update_credentials(ctx: ServiceContext, actor: Actor, connection_id: str, body: JSON) -> JSON:
-    """New API credentials (e.g. after a rotated secret). A connection paused because Autotask
-    refused the old ones is probed at once; the first accepted call ends the pause."""
+    """New API credentials (e.g. after a rotated secret), checked with Autotask first. The
+    connection's `credentials_version` goes up, so every process uses them from its next call. A
+    connection paused because Autotask refused the old ones is probed at once; the first accepted
+    call ends the pause."""
     v.fields(body, {"secret"}, {"username", "integration_code"})
-    values: dict[str, Any] = {"secret_encrypted": ctx.secrets.encrypt(v.text(body["secret"], "secret", 500))}
+    values: dict[str, Any] = {"secret_encrypted": ctx.secrets.encrypt(v.credential(body["secret"], "secret"))}
     for name in ("username", "integration_code"):
         if name in body:
-            values[name] = v.text(body[name], name, 300)
+            values[name] = v.credential(body[name], name)
+    with ctx.unit_of_work(commit=False) as uow:
+        current = visible_connection(uow.session, actor, connection_id)
+    checked = check_credentials(ctx, {**current._asdict(), **values})
     with ctx.unit_of_work() as uow:
         session = uow.session
         visible_connection(session, actor, connection_id)
-        session.execute(update(connections).where(connections.c.id == connection_id).values(**values))
+        session.execute(
+            update(connections)
+            .where(connections.c.id == connection_id)
+            .values(**values, credentials_version=connections.c.credentials_version + 1)
+        )
         session.execute(
             update(connection_pauses)
             .where(connection_pauses.c.connection_id == connection_id)
@@ -143,7 +159,8 @@ def update_credentials(ctx: ServiceContext, actor: Actor, connection_id: str, bo
         pause = session.execute(
             select(connection_pauses).where(connection_pauses.c.connection_id == connection_id)
         ).first()
-        return views.connection(visible_connection(session, actor, connection_id), pause)
+        answer = views.connection(visible_connection(session, actor, connection_id), pause)
+    return answer | {"credentials_check": checked}
 
 
 def list_connections(ctx: ServiceContext, actor: Actor) -> list[JSON]:
@@ -193,8 +210,8 @@ SUBSCRIPTION_OPTIONAL = {"friendly_name", "promotion", "price_margin_percent"}
 
 def create_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     v.fields(body, SUBSCRIPTION_REQUIRED, SUBSCRIPTION_OPTIONAL)
-    start = v.check(lambda: v.parse_date(body["start_date"], "start_date"))
-    end = v.check(lambda: v.parse_date(body["end_date"], "end_date"))
+    start = v.day(body["start_date"], "start_date", ctx.now().date())
+    end = v.end_day(body["end_date"], "end_date")
     if end < start:
         raise Invalid("end_date must not be before start_date")
     promotion = body.get("promotion")
@@ -210,7 +227,7 @@ def create_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         "offer_id": v.text(body["offer_id"], "offer_id", 200),
         "offer_name": v.text(body["offer_name"], "offer_name", 300),
         "kind": v.enum(OfferKind, body["kind"], "kind").value,
-        "quantity": v.integer(body["quantity"], "quantity", 0, 1_000_000),
+        "quantity": v.integer(body["quantity"], "quantity", 0, MAX_QUANTITY),
         "status": "active",
         "term": v.enum(Term, body["term"], "term").value,
         "billing_cycle": v.enum(BillingCycle, body["billing_cycle"], "billing_cycle").value,

@@ -67,7 +67,7 @@ def set_provider_margin(
     margin = v.decimal(body["margin_percent"], "margin_percent", "-100", "1000")
     provider = v.text(provider, "provider", 50)
     raw_date = body.get("effective_date")
-    given = None if raw_date is None else v.check(lambda: v.parse_date(raw_date, "effective_date"))
+    given = None if raw_date is None else v.day(raw_date, "effective_date", ctx.now().date())
     return with_retries(lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
 
 
@@ -123,7 +123,7 @@ def sweep(
     """The daily sweep for a date (expirations, renewals); a second run for the same date does nothing."""
     v.fields(body, {"date"}, {"preview", "connection_id"})
     preview = preview_flag(body)
-    day = v.check(lambda: v.parse_date(body["date"], "date"))
+    day = v.day(body["date"], "date", ctx.now().date())
     connection_id = body.get("connection_id")
     with ctx.unit_of_work(commit=False) as uow:
         query = select(subscriptions.c.id).where(

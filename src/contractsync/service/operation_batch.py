@@ -30,6 +30,7 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
 )
 from contractsync.domain import rules
+from contractsync.domain.bounds import control_character
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     ChangeReseller,
@@ -128,6 +129,9 @@ def _item(index: int, entry: object, actor: Actor) -> Item:
     subscription_id = entry.get("subscription_id")
     if not isinstance(subscription_id, str) or not subscription_id:
         raise Invalid(f"{where}.subscription_id is required", {"field": f"{where}.subscription_id"})
+    if control_character(subscription_id) is not None:  # NUL would fail on PostgreSQL
+        message = f"{where}.subscription_id must not contain control characters"
+        raise Invalid(message, {"field": f"{where}.subscription_id"})
     if "preview" in entry:
         raise Invalid(f"{where}.preview: preview applies to the whole batch", {"field": f"{where}.preview"})
     return Item(index, subscription_id, {k: v for k, v in entry.items() if k != "subscription_id"}, actor)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from contractsync.domain import bounds
 from contractsync.domain.enums import parse_enum
 from contractsync.domain.operations import InvalidInput, parse_date, parse_decimal, parse_int, parse_text
 from contractsync.service.errors import Invalid
@@ -60,3 +62,18 @@ def boolean(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"{field} must be true or false")
     return value
+
+
+def day(value: object, field: str, today: date) -> date:
+    """A date within the documented bounds (2000-01-01 .. today + 5 years)."""
+    return check(lambda: bounds.check_date(parse_date(value, field), field, today))
+
+
+def credential(value: object, field: str) -> str:
+    """An Autotask user name, secret or integration code: printable ASCII, bounded."""
+    return check(lambda: bounds.check_credential(value, field))
+
+
+def end_day(value: object, field: str) -> date:
+    """A term's end date: 2000-01-01 .. 9999-12-30 (Partner Center's open end)."""
+    return check(lambda: bounds.check_end_date(parse_date(value, field), field))

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contractsync.domain.bounds import psa_id_or_none
 from contractsync.service.actor import Actor
 from contractsync.service.errors import ServiceError
 from contractsync.service.facade import ContractSync
@@ -28,7 +29,7 @@ MAX_LISTED = 500  # subscriptions shown on the page; beyond that, filter on the 
 
 def _int_or_none(value: str | None) -> int | None:
     value = clean(value)
-    return int(value) if value is not None and value.lstrip("-").isdigit() else None
+    return None if value is None else psa_id_or_none(value)
 
 
 async def _all_subscriptions(service: ContractSync, actor: Actor) -> list[dict[str, Any]]:
@@ -157,11 +158,11 @@ async def map_subscription(request: Request) -> Response:
         "connection_id": connection_id,
         "contract_id": contract_id,
     }
-    if kind == "cs" and all(part.isdigit() for part in rest.split(":")) and rest.count(":") == 1:
-        contract_service_id, service_id = rest.split(":")
-        body |= {"contract_service_id": int(contract_service_id), "service_id": int(service_id)}
-    elif kind == "svc" and rest.isdigit():
-        body["service_id"] = int(rest)
+    ids = [psa_id_or_none(part) for part in rest.split(":")]
+    if kind == "cs" and len(ids) == 2 and None not in ids:
+        body |= {"contract_service_id": ids[0], "service_id": ids[1]}
+    elif kind == "svc" and len(ids) == 1 and ids[0] is not None:
+        body["service_id"] = ids[0]
     else:
         session.say("error", "Choose a contract service or a service before mapping.")
         return redirect(request, back)

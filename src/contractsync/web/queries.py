@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contractsync.domain.bounds import is_ascii_integer
+
 
 def clean(value: str | None) -> str | None:
     value = (value or "").strip()
@@ -9,8 +11,7 @@ def clean(value: str | None) -> str | None:
 
 
 def page_number(value: str | None) -> int:
-    try:
-        number = int(value or 1)
-    except ValueError:
+    text = (value or "1").strip()
+    if not is_ascii_integer(text) or len(text) > 6:
         return 1
-    return max(1, min(number, 100_000))
+    return max(1, min(int(text), 100_000))

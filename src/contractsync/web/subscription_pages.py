@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contractsync.domain.bounds import MAX_QUANTITY, ascii_integer
 from contractsync.service.errors import NotFound, ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
@@ -110,11 +111,16 @@ async def change_quantity(request: Request, subscription_id: str) -> Response:
     form = await checked_form(request)
     actor = actor_of(request)
     raw_quantity = str(form.get("quantity") or "").strip()
-    if not raw_quantity.isdigit():
+    try:
+        quantity = ascii_integer(raw_quantity, "quantity", 0, MAX_QUANTITY)
+    except ValueError:
         return await _subscription_page(
-            request, subscription_id, error="The quantity must be a whole number of licences, 0 or more."
+            request,
+            subscription_id,
+            error=f"The quantity must be a whole number of licences from 0 to {MAX_QUANTITY:,}, "
+            "written with the digits 0-9.",
         )
-    body: dict[str, Any] = {"type": "update_quantity", "quantity": int(raw_quantity)}
+    body: dict[str, Any] = {"type": "update_quantity", "quantity": quantity}
     effective_date = str(form.get("effective_date") or "").strip()
     if effective_date:
         body["effective_date"] = effective_date

@@ -89,14 +89,20 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     from contractsync.bootstrap import build_app_service
     from contractsync.settings import Settings
 
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key=Fernet.generate_key().decode(),
-        data_dir=tmp_path,
-    )
-    service = build_app_service(settings, upgrade=False)
-    with SandboxServer() as sandbox, ApiServer(create_api(service)) as server:
+    with SandboxServer() as sandbox:
+        settings = Settings(
+            database_url=database_url,
+            admin_token=ADMIN_TOKEN,
+            secret_key=Fernet.generate_key().decode(),
+            data_dir=tmp_path,
+            psa_allowed_hosts=sandbox.allowed_host,  # as the demo allows its own sandbox
+        )
+        service = build_app_service(settings, upgrade=False)
+        yield from _world(settings, service, sandbox)
+
+
+def _world(settings: Any, service: Any, sandbox: SandboxServer) -> Iterator[World]:
+    with ApiServer(create_api(service)) as server:
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         with httpx.Client(base_url=server.url, timeout=30) as api:
             ids = _seed_sandbox(sandbox)
@@ -210,12 +216,9 @@ def _setup_reseller(
 
 def _run_worker(world: World) -> None:
     """A separate worker, as `contractsync worker --once` would run it."""
-    from contractsync.adapters.autotask.factory import ConnectorCache
-    from contractsync.bootstrap import build_worker, secret_box
+    from contractsync.bootstrap import build_worker, connector_cache
 
-    worker = build_worker(
-        world.service.context.sessions, ConnectorCache(secret_box(world.settings)), SystemClock()
-    )
+    worker = build_worker(world.service.context.sessions, connector_cache(world.settings), SystemClock())
     worker.run_once()
 
 

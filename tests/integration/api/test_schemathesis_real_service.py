@@ -41,11 +41,15 @@ def real_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp = tmp_path_factory.mktemp("schemathesis")
     url = f"sqlite:///{tmp / 'contractsync.db'}"
     migrate.upgrade(url)
-    settings = Settings(
-        database_url=url, admin_token=TOKEN, secret_key=Fernet.generate_key().decode(), data_dir=tmp
-    )
-    service = build_app_service(settings, upgrade=False)
     with SandboxServer() as sandbox:
+        settings = Settings(
+            database_url=url,
+            admin_token=TOKEN,
+            secret_key=Fernet.generate_key().decode(),
+            data_dir=tmp,
+            psa_allowed_hosts=sandbox.allowed_host,  # as the demo allows its own sandbox
+        )
+        service = build_app_service(settings, upgrade=False)
         httpx.post(f"{sandbox.base_url}/sandbox/seed/demo", timeout=10).raise_for_status()
         _seed(service, sandbox)
         config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}}})

@@ -16,6 +16,7 @@ from contractsync.adapters.autotask import (
     ClientSettings,
     Credentials,
     ExchangeRecord,
+    OutboundPolicy,
     RollingWindowBudget,
 )
 from contractsync.adapters.clock import SystemClock, SystemSleeper
@@ -73,6 +74,7 @@ def connect(sandbox: SandboxServer, checker: ContractChecker) -> Iterator[Connec
         client = AutotaskClient(
             credentials,
             zone_root=sandbox.base_url,  # exercises zone discovery on every connector
+            outbound=OutboundPolicy.allowing(sandbox.base_url),
             transport=ValidatingTransport(httpx.HTTPTransport(), checker),
             settings=settings,
             sleeper=sleeper,

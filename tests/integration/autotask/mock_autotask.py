@@ -15,7 +15,7 @@ from contractsync.adapters.autotask.limits import RequestBudget, RollingWindowBu
 from contractsync.adapters.autotask.redaction import ExchangeRecord
 from contractsync.adapters.clock import ManualClock
 
-BASE_URL = "https://webservices99.autotask.example/atservicesrest/v1.0"
+BASE_URL = "https://webservices99.autotask.net/atservicesrest/v1.0"
 CREDENTIALS = Credentials(
     username="api-user@msp.example", secret="Sup3r-S3cret-Value", integration_code="INTEGRATION-CODE-7"
 )

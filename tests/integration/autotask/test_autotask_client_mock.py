@@ -128,22 +128,24 @@ def test_amounts_autotask_cannot_hold_are_refused_before_sending(amount: Decimal
 
 
 def test_zone_discovery_finds_the_tenants_api_once() -> None:
-    zone = "https://webservices5.autotask.example/atservicesrest/"
+    zone = "https://webservices5.autotask.net/atservicesrest/"
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/zoneInformation"):
-            return answer(200, {"zoneName": "Zone 5", "url": zone, "webUrl": "https://ww5.example/", "ci": 5})
+            return answer(
+                200, {"zoneName": "Zone 5", "url": zone, "webUrl": "https://ww5.autotask.net/", "ci": 5}
+            )
         return answer(200, {"item": None})
 
-    harness = Harness(handler, base_url=None, zone_root="https://webservices.autotask.example")
+    harness = Harness(handler, base_url=None, zone_root="https://webservices.autotask.net")
     for _ in range(2):
         with pytest.raises(PsaError):
             harness.connector.get_contract(3)
     urls = [str(r.url) for r in harness.requests]
     assert urls[0] == (
-        "https://webservices.autotask.example/atservicesrest/v1.0/zoneInformation?user=api-user%40msp.example"
+        "https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation?user=api-user%40msp.example"
     )
-    assert urls[1:] == ["https://webservices5.autotask.example/atservicesrest/v1.0/Contracts/3"] * 2
+    assert urls[1:] == ["https://webservices5.autotask.net/atservicesrest/v1.0/Contracts/3"] * 2
 
 
 def test_secrets_stay_out_of_exchange_records_logs_and_exceptions(caplog: pytest.LogCaptureFixture) -> None:
@@ -151,7 +153,9 @@ def test_secrets_stay_out_of_exchange_records_logs_and_exceptions(caplog: pytest
     # Autotask echoing the user name back must not leak it either.
     echo = {"errors": [f"Unable to authenticate {CREDENTIALS.username} with {CREDENTIALS.secret}"]}
     answers = iter([answer(503), answer(500, echo)])
-    harness = Harness(lambda request: next(answers), base_url=None, zone_root="https://webservices.example")
+    harness = Harness(
+        lambda request: next(answers), base_url=None, zone_root="https://webservices.autotask.net"
+    )
     with structlog.testing.capture_logs() as logs, pytest.raises(PsaError) as raised:
         harness.connector.find_contracts(1)
     texts = [str(raised.value), raised.value.message, repr(raised.value), caplog.text, repr(logs)]

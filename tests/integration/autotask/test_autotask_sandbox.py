@@ -26,6 +26,7 @@ from contractsync.adapters.autotask import (
     ContractService,
     Credentials,
     ExchangeRecord,
+    OutboundPolicy,
     RollingWindowBudget,
 )
 from contractsync.adapters.autotask.filters import eq
@@ -254,6 +255,7 @@ def test_nothing_listening_is_timeout_before_send(checker: ContractChecker) -> N
         base_url=f"http://127.0.0.1:{port}/atservicesrest/v1.0",
         transport=ValidatingTransport(httpx.HTTPTransport(), checker),
         settings=ClientSettings(read_retries=0),
+        outbound=OutboundPolicy.allowing(f"http://127.0.0.1:{port}"),
     )
     with client, pytest.raises(PsaError) as raised:
         AutotaskConnector(client).create_adjustment(_adjust(date(2026, 1, 1), 1))
@@ -287,6 +289,7 @@ def test_our_budget_slows_down_before_autotasks_cap(checker: ContractChecker) ->
             settings=FAST,
             budget=budget,
             sleeper=clock,
+            outbound=OutboundPolicy.allowing(server.base_url),
         )
         with client:
             connector = AutotaskConnector(client)

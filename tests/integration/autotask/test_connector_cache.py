@@ -1,4 +1,4 @@
-"""The connector cache builds a new connector when a connection's stored credentials change."""
+"""The connector cache builds a new connector when a connection's credentials version changes."""
 
 from __future__ import annotations
 
@@ -6,25 +6,31 @@ from types import SimpleNamespace
 from typing import Any
 
 from contractsync.adapters.autotask.factory import ConnectorCache
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.secrets import SecretBox
 
 
-def _row(secret: str) -> Any:
+def _row(secret: str, version: int) -> Any:
     return SimpleNamespace(
-        id="at1", username="api@example.com", secret_encrypted=secret, integration_code="CODE", base_url=None
+        id="at1",
+        username="api@example.com",
+        secret_encrypted=secret,
+        integration_code="CODE",
+        base_url=None,
+        credentials_version=version,
     )
 
 
-def test_changed_credentials_get_a_new_connector() -> None:
+def test_a_new_credentials_version_gets_a_new_connector() -> None:
     built: list[str] = []
 
-    def build(row: Any, secrets: SecretBox) -> Any:
+    def build(row: Any, secrets: SecretBox, outbound: OutboundPolicy) -> Any:
         built.append(row.secret_encrypted)
         return object()
 
     cache = ConnectorCache(SecretBox(SecretBox.new_key().encode()), build)
-    first = cache(_row("old"))
-    assert cache(_row("old")) is first
-    fixed = cache(_row("new"))
-    assert fixed is not first and cache(_row("new")) is fixed
+    first = cache(_row("old", 1))
+    assert cache(_row("old", 1)) is first
+    fixed = cache(_row("new", 2))
+    assert fixed is not first and cache(_row("new", 2)) is fixed
     assert built == ["old", "new"]

@@ -222,3 +222,13 @@ def test_without_customer_or_price_nothing_is_created(world: World) -> None:
     report = world.run(path)
     assert [r["outcome"] for r in report.records] == ["needs_price", "needs_price"]
     assert world.service.list_subscriptions(ADMIN)["total"] == 0
+
+
+def test_control_characters_in_ids_and_names_are_refused(world: World) -> None:
+    world.subscription()
+    for changes in ({"FriendlyName": "E5\x00"}, {"OfferName": "Office\n365"}, {"OfferId": "CFQ\x007"}):
+        report = world.run(partner_center(**changes))
+        answer = json.dumps(report.as_json())
+        assert report.failed, changes
+        assert "must not contain control characters" in answer, answer
+    assert world.service.get_subscription(ADMIN, SUB)["friendly_name"] != "E5\x00"

@@ -103,7 +103,7 @@ def _create(service: ContractSync, scenario: dict[str, Any], fake: RejectingAuto
     service.create_connection(ADMIN, {
         "id": connection["id"], "reseller_id": scenario["resellers"][0]["id"], "kind": "autotask",
         "username": "api@example.com", "secret": "s3cret", "integration_code": "CODE",
-        "base_url": "http://127.0.0.1:9", "timezone": connection.get("timezone", "UTC"),
+        "base_url": "https://webservices99.autotask.net", "timezone": connection.get("timezone", "UTC"),
         "settle_seconds": connection.get("settle_seconds", 600), "policies": connection.get("policies", {}),
     })  # fmt: skip
     for customer in scenario["customers"]:

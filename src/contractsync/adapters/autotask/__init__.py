@@ -9,6 +9,7 @@ from contractsync.adapters.autotask.limits import (
     RollingWindowBudget,
 )
 from contractsync.adapters.autotask.models import Company, Contract, ContractService, Service, Threshold
+from contractsync.adapters.autotask.outbound import OutboundPolicy, OutboundRefused
 from contractsync.adapters.autotask.redaction import ExchangeRecord
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "Credentials",
     "EndpointConcurrency",
     "ExchangeRecord",
+    "OutboundPolicy",
+    "OutboundRefused",
     "RequestBudget",
     "RollingWindowBudget",
     "Service",

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import structlog
 
-from contractsync.adapters.autotask.errors import classify_response, classify_transport_error
+from contractsync.adapters.autotask.errors import classify_response, classify_transport_error, excerpt
 from contractsync.adapters.autotask.filters import Filter
 from contractsync.adapters.autotask.limits import (
     BudgetUsage,
@@ -31,9 +31,12 @@ from contractsync.adapters.autotask.limits import (
     RollingWindowBudget,
     endpoint_of,
 )
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.autotask.redaction import ExchangeRecord, Redactor, install_log_filter
 from contractsync.adapters.autotask.wire import dumps, loads, to_int
 from contractsync.adapters.clock import Sleeper, SystemClock, SystemSleeper
+from contractsync.domain.bounds import check_credential
+from contractsync.service.errors import Invalid
 from contractsync.service.psa import ErrorKind, PsaError
 
 log = structlog.get_logger(__name__)
@@ -49,11 +52,25 @@ ExchangeListener = Callable[[ExchangeRecord], None]
 QueryMethod = Literal["POST", "GET"]
 
 
+class UnusableCredentials(Invalid):
+    """Stored credentials that cannot be sent as HTTP headers (stored before they were checked)."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str = field(repr=False)
     secret: str = field(repr=False)
     integration_code: str = field(repr=False)
+
+    def check(self) -> None:
+        """Printable ASCII, bounded: what HTTP header values can carry. The value is never shown."""
+        for name in ("username", "secret", "integration_code"):
+            try:
+                check_credential(getattr(self, name), name)
+            except ValueError as error:
+                raise UnusableCredentials(
+                    f"the stored {error}; save new ones with PUT /v1/connections/{{id}}/credentials"
+                ) from None
 
 
 @dataclass(frozen=True)
@@ -86,19 +103,25 @@ class AutotaskClient:
         concurrency: EndpointConcurrency | None = None,
         sleeper: Sleeper | None = None,
         on_exchange: ExchangeListener | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         """Give either `base_url` (".../atservicesrest/v1.0") or `zone_root` (e.g.
-        "https://webservices.autotask.net") to find the tenant's zone on first use."""
+        "https://webservices.autotask.net") to find the tenant's zone on first use.
+
+        Every URL must pass `outbound` (Autotask hosts only, unless the operator listed others):
+        a refused one raises `OutboundRefused` before anything is sent."""
         if (base_url is None) == (zone_root is None):
             raise ValueError("give exactly one of base_url and zone_root")
+        self._outbound = outbound or OutboundPolicy()
+        credentials.check()
         self._settings = settings or ClientSettings()
         if not 1 <= self._settings.page_size <= MAX_RECORDS_PER_PAGE:
             raise ValueError(f"page_size must be within 1..{MAX_RECORDS_PER_PAGE}")
         if self._settings.query_method not in ("POST", "GET"):
             raise ValueError("query_method must be POST or GET")
         self._credentials = credentials
-        self._api_url = base_url.rstrip("/") if base_url else None
-        self._zone_root = zone_root.rstrip("/") if zone_root else None
+        self._api_url = self._outbound.api_root(base_url) if base_url else None
+        self._zone_root = self._outbound.zone_root(zone_root) if zone_root else None
         self._sleeper: Sleeper = sleeper or SystemSleeper()
         self._budget: RequestBudget = budget or RollingWindowBudget(SystemClock(), self._sleeper)
         self._concurrency = concurrency or EndpointConcurrency()
@@ -242,7 +265,7 @@ class AutotaskClient:
         if not isinstance(zone, str) or not zone.startswith(("https://", "http://")):
             raise _malformed("zoneInformation", "no zone url")
         # The zone answers ".../atservicesrest/"; the versioned API lives below it.
-        return zone.rstrip("/") + "/v1.0"
+        return self._outbound.api_root(zone, "the zone zoneInformation answered")
 
     def _read(self, method: str, url: str, body: Any) -> Any:
         return self._request(method, url, body, idempotent=True)
@@ -282,6 +305,7 @@ class AutotaskClient:
         return float(min(base * 2**retry, self._settings.max_backoff_seconds))
 
     def _send_once(self, method: str, url: str, body: Any) -> Any:
+        self._outbound.check_request(url)  # raises before anything is sent
         content = None if body is None else dumps(body)
         safe_url = self._redactor.url(url)
         what = f"{method} {urlsplit(safe_url).path}"
@@ -365,4 +389,4 @@ def _as_int(value: Any, what: str) -> int:
 
 def _malformed(what: str, problem: str) -> PsaError:
     # An answer we cannot read after the request reached Autotask: the outcome is unknown.
-    return PsaError(ErrorKind.SERVER_ERROR, f"{what}: unexpected answer: {problem}")
+    return PsaError(ErrorKind.SERVER_ERROR, f"{what}: unexpected answer: {excerpt(problem)}")

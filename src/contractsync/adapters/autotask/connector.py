@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from contractsync.adapters.autotask import filters as f
 from contractsync.adapters.autotask.client import AutotaskClient
+from contractsync.adapters.autotask.errors import excerpt
 from contractsync.adapters.autotask.models import (
     COMPANY_TYPE_CUSTOMER,
     Company,
@@ -170,4 +171,4 @@ def _parse(build: Callable[[dict[str, Any]], T], row: dict[str, Any], entity: st
     try:
         return build(row)
     except (KeyError, ValueError, TypeError) as exc:
-        raise PsaError(ErrorKind.SERVER_ERROR, f"{entity}: unexpected answer: {exc!r}") from None
+        raise PsaError(ErrorKind.SERVER_ERROR, f"{entity}: unexpected answer: {excerpt(repr(exc))}") from None

@@ -22,6 +22,16 @@ _REJECTION_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
+_WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+#: How much of an answer's error text an error message carries.
+EXCERPT_LENGTH = 300
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """A short, single-line excerpt of an answer's text: control characters and line breaks
+    become one space, and a long text is cut (with "…")."""
+    line = _WHITESPACE.sub(" ", text).strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def error_messages(body: str) -> list[str]:
@@ -32,14 +42,14 @@ def error_messages(body: str) -> list[str]:
     HTML or plain text, kept as a short excerpt so the error says what came back."""
     parsed = _parse(body)
     if parsed is _NOT_JSON:
-        return [_excerpt(body)] if body.strip() else []
+        return [excerpt(body)] if body.strip() else []
     errors = _errors_of(parsed)
     if errors:
         return errors
     if isinstance(parsed, dict):
         message = parsed.get("Message", parsed.get("message"))
         return [str(message)] if isinstance(message, str) and message else []
-    return [_excerpt(body)] if parsed not in (None, "") else []
+    return [excerpt(body)] if parsed not in (None, "") else []
 
 
 def autotask_errors(body: str) -> list[str]:
@@ -49,7 +59,6 @@ def autotask_errors(body: str) -> list[str]:
 
 
 _NOT_JSON = object()
-_EXCERPT_CHARS = 200
 
 
 def _parse(body: str) -> object:
@@ -66,19 +75,20 @@ def _errors_of(parsed: object) -> list[str]:
     return [errors] if isinstance(errors, str) else []
 
 
-def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _EXCERPT_CHARS else flat[:_EXCERPT_CHARS] + "…"
-
-
 def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
     """An unsuccessful HTTP answer as a PsaError. `body` must already be redacted."""
     messages = error_messages(body)
-    detail = "; ".join(messages) or f"HTTP {status_code} without an error text"
+    detail = excerpt("; ".join(messages)) or f"HTTP {status_code} without an error text"
     # Only Autotask's own `errors` texts decide a kind: a proxy's HTML page that happens to say
     # "invalid" must not turn an unknown outcome into a rejection.
     text = "; ".join(autotask_errors(body))
 
+    if 300 <= status_code < 400:
+        # Redirects are never followed (they would carry the credentials elsewhere), and a
+        # redirected create may or may not have been applied.
+        return PsaError(
+            ErrorKind.SERVER_ERROR, f"{what}: HTTP {status_code} redirect, not followed", status_code
+        )
     if status_code in (401, 403):
         return PsaError(ErrorKind.AUTH, f"{what}: credentials refused (HTTP {status_code})", status_code)
     if status_code == 404:
@@ -91,13 +101,13 @@ def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
         return PsaError(kind, detail, status_code)
     if status_code == 500 and text and _REJECTION_PATTERNS.search(text):
         # Autotask's own words are kept as the message: they are what a billing manager reads.
-        return PsaError(ErrorKind.REJECTED, text, status_code)
+        return PsaError(ErrorKind.REJECTED, excerpt(text), status_code)
     if status_code >= 500:
         return PsaError(ErrorKind.SERVER_ERROR, f"{what}: {detail} (outcome unknown)", status_code)
     if status_code == 408:
         return PsaError(ErrorKind.TIMEOUT_AFTER_SEND, f"{what}: {detail}", status_code)
     # Other 4xx: the request itself was refused before anything was written.
-    return PsaError(ErrorKind.REJECTED, text or f"{what}: HTTP {status_code}: {detail}", status_code)
+    return PsaError(ErrorKind.REJECTED, excerpt(text) or f"{what}: HTTP {status_code}: {detail}", status_code)
 
 
 def classify_transport_error(exc: httpx.TransportError, *, what: str) -> PsaError:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from contractsync.adapters.db.types import DecimalText, UtcDateTime
@@ -106,6 +107,8 @@ connections = Table(
     Column("settle_seconds", Integer, nullable=False, default=600),
     Column("policies", JSON, nullable=False, default=dict),
     Column("created_at", UtcDateTime, nullable=False),
+    # Raised by every credentials change: each process's connector cache is keyed on it.
+    Column("credentials_version", Integer, nullable=False, server_default=text("1")),
 )
 
 contracts = Table(

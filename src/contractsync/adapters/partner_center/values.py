@@ -18,13 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
+from contractsync.domain.bounds import control_character
 
 #: Partner Center's "no end" for usage-based subscriptions is a date in December 9999.
 SENTINEL_YEAR = 9999
 
 _TIMESTAMP = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>\.\d+)?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?$",
+    r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?P<fraction>\.[0-9]+)?(?P<offset>Z|[+-][0-9]{2}:?[0-9]{2})?)?$",
     re.IGNORECASE,
 )
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -109,6 +110,9 @@ class Fields:
             return None
         if not isinstance(value, str):
             raise self.error(name, f"must be a string; got {value!r}")
+        found = control_character(value)
+        if found is not None:  # NUL breaks PostgreSQL; line breaks break logs and exports
+            raise self.error(name, f"must not contain control characters (found U+{ord(found):04X})")
         return value.strip()
 
     def required_text(self, name: str) -> str:
@@ -158,7 +162,7 @@ def _whole(value: object) -> int | None:
             value.is_finite() if isinstance(value, Decimal) else value == value and abs(value) != float("inf")
         )
         return int(value) if finite and value == int(value) else None
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
         return int(value)
     return None
 

@@ -12,7 +12,8 @@ from contractsync.api.errors import ERROR_RESPONSES
 JSON = dict[str, Any]
 
 IdPath = Annotated[str, Path(min_length=1, max_length=100)]
-OperationIdPath = Annotated[int, Path(ge=1, le=2**62)]
+# No upper bound: an id bigger than any stored one is simply not found (404).
+OperationIdPath = Annotated[int, Path(ge=1)]
 PageQuery = Annotated[int, Query(ge=1, le=1_000_000)]
 PageSizeQuery = Annotated[int, Query(ge=1, le=200)]
 
