@@ -11,6 +11,7 @@ import pytest
 
 from contractsync.adapters.autotask import AutotaskClient, Credentials
 from contractsync.adapters.autotask.errors import classify_response, classify_transport_error
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError
 
@@ -231,7 +232,11 @@ def test_bodies_other_than_errors_become_typed_errors_with_their_text(
 def test_a_405_from_the_sandbox_reaches_the_caller_typed(sandbox: SandboxServer, admin: httpx.Client) -> None:
     """Adjustments cannot be read back: the sandbox answers a GET by id with ASP.NET's 405."""
     credentials = Credentials(sandbox.username, sandbox.secret, sandbox.integration_code)
-    with AutotaskClient(credentials, base_url=sandbox.api_url) as client, pytest.raises(PsaError) as raised:
+    outbound = OutboundPolicy.allowing(sandbox.base_url)
+    with (
+        AutotaskClient(credentials, base_url=sandbox.api_url, outbound=outbound) as client,
+        pytest.raises(PsaError) as raised,
+    ):
         client.get("ContractServiceAdjustments", 500000)
     assert (raised.value.kind, raised.value.status_code) == (ErrorKind.REJECTED, 405)
     assert raised.value.message.endswith(

@@ -25,6 +25,8 @@ _THREAD_THRESHOLD = re.compile(r"thread threshold", re.IGNORECASE)
 _WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 #: How much of an answer's error text an error message carries.
 EXCERPT_LENGTH = 300
+#: A page that is not Autotask's JSON (a proxy's HTML) says less per character: keep less of it.
+PAGE_EXCERPT_LENGTH = 200
 
 
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
@@ -42,14 +44,14 @@ def error_messages(body: str) -> list[str]:
     HTML or plain text, kept as a short excerpt so the error says what came back."""
     parsed = _parse(body)
     if parsed is _NOT_JSON:
-        return [excerpt(body)] if body.strip() else []
+        return [excerpt(body, PAGE_EXCERPT_LENGTH)] if body.strip() else []
     errors = _errors_of(parsed)
     if errors:
         return errors
     if isinstance(parsed, dict):
         message = parsed.get("Message", parsed.get("message"))
         return [str(message)] if isinstance(message, str) and message else []
-    return [excerpt(body)] if parsed not in (None, "") else []
+    return [excerpt(body, PAGE_EXCERPT_LENGTH)] if parsed not in (None, "") else []
 
 
 def autotask_errors(body: str) -> list[str]:
@@ -101,7 +103,7 @@ def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
         return PsaError(kind, detail, status_code)
     if status_code == 500 and text and _REJECTION_PATTERNS.search(text):
         # Autotask's own words are kept as the message: they are what a billing manager reads.
-        return PsaError(ErrorKind.REJECTED, excerpt(text), status_code)
+        return PsaError(ErrorKind.REJECTED, text, status_code)
     if status_code >= 500:
         return PsaError(ErrorKind.SERVER_ERROR, f"{what}: {detail} (outcome unknown)", status_code)
     if status_code == 408:
