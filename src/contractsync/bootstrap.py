@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.factory import ConnectorCache
-from contractsync.adapters.clock import Clock, SystemClock
+from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
+from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import connections
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
@@ -31,6 +32,14 @@ def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Ses
     if upgrade:
         migrate.upgrade(settings.database_url)
     return session_factory(make_engine(settings.database_url))
+
+
+def shared_budgets(sessions: sessionmaker[Session], settings: Settings, clock: Clock) -> SharedBudgets:
+    """Each connection's Autotask request budget, kept in the database for every process."""
+    policy = BudgetPolicy(
+        share=settings.autotask_hourly_budget, refresh_seconds=settings.autotask_threshold_refresh_seconds
+    )
+    return SharedBudgets(sessions, clock, SystemSleeper(), policy)
 
 
 def worker_connectors(
@@ -64,7 +73,9 @@ def build_app_service(
     clock = clock or SystemClock()
     sessions = build_sessions(settings, upgrade)
     secrets = secret_box(settings)
-    connectors = connector_factory or ConnectorCache(secrets)
+    connectors = connector_factory or ConnectorCache(
+        secrets, budgets=shared_budgets(sessions, settings, clock)
+    )
     worker = build_worker(sessions, connectors, clock)
 
     def deliver() -> dict[str, Any]:
@@ -116,14 +127,17 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
 
 def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:
     """For `contractsync worker`: Autotask connectors for the configured secret key."""
-    return worker_connectors(sessions, ConnectorCache(secret_box(Settings())))
+    settings = Settings()
+    budgets = shared_budgets(sessions, settings, SystemClock())
+    return worker_connectors(sessions, ConnectorCache(secret_box(settings), budgets=budgets))
 
 
 def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], object]:
     """For the worker's daily scheduler: the sweep of one connection for one date."""
     settings = Settings()
     secrets = secret_box(settings)
-    context = ServiceContext(sessions, SystemClock(), secrets, ConnectorCache(secrets))
+    budgets = shared_budgets(sessions, settings, SystemClock())
+    context = ServiceContext(sessions, SystemClock(), secrets, ConnectorCache(secrets, budgets=budgets))
     service = ContractSync(context)
 
     def sweep(connection_id: str, day: Any) -> object:

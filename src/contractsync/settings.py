@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,3 +18,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: where generated keys and the demo's sandbox data live
     data_dir: Path = Path(".contractsync")
+    #: contractsync's own share of each Autotask database's hourly request budget (the tenant's
+    #: threshold, read from ThresholdInformation, caps it further)
+    autotask_hourly_budget: int = Field(default=5_000, ge=1)
+    #: how often one process per connection reads GET /ThresholdInformation to correct the budget
+    autotask_threshold_refresh_seconds: float = Field(default=300.0, gt=0)

@@ -4,30 +4,54 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from contractsync.adapters.autotask.client import AutotaskClient, Credentials
 from contractsync.adapters.autotask.connector import AutotaskConnector
+from contractsync.adapters.autotask.limits import RequestBudget
 from contractsync.adapters.secrets import SecretBox
 
 #: Where zone discovery starts when a connection has no base URL.
 AUTOTASK_ZONE_ROOT = "https://webservices2.autotask.net"
 
 
+class BudgetSource(Protocol):
+    """Request budgets kept outside this process (`adapters/db/request_budget.SharedBudgets`)."""
+
+    def for_connection(self, connection_id: str) -> RequestBudget: ...
+
+    def fractions(self) -> dict[str, float]: ...
+
+
+@runtime_checkable
+class ThresholdCorrected(Protocol):
+    """A budget that corrects itself from Autotask's own count (GET /ThresholdInformation)."""
+
+    def read_threshold_with(self, reader: Callable[[], tuple[int, int]]) -> None: ...
+
+
 class ConnectorCache:
-    """One connector per connection in this process, so its request budget and thread limit are shared."""
+    """One connector per connection in this process, so its thread limit is shared; with
+    `budgets`, the request budget is shared by every process of the connection (the database's)."""
 
     def __init__(
-        self, secrets: SecretBox, build: Callable[[Any, SecretBox], AutotaskConnector] | None = None
+        self,
+        secrets: SecretBox,
+        build: Callable[[Any, SecretBox], AutotaskConnector] | None = None,
+        budgets: BudgetSource | None = None,
     ) -> None:
         self._secrets = secrets
-        self._build = build or connector_from_row
+        self._budgets = budgets
+        self._build = build or self._with_budget
         self._cache: dict[str, AutotaskConnector] = {}
         self._credentials: dict[str, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
 
     def budget_used(self) -> dict[str, float]:
-        """Share of each cached connection's hourly request budget in use (for /metrics and X5)."""
+        """Share of each connection's hourly request budget in use (for /metrics and X5): from the
+        database when budgets are shared (every process's calls), else this process's connectors."""
+        if self._budgets is not None:
+            return self._budgets.fractions()
         with self._lock:
             cached = dict(self._cache)
         return {cid: connector.client.budget_usage().fraction for cid, connector in cached.items()}
@@ -46,11 +70,27 @@ class ConnectorCache:
                 self._credentials[connection_row.id] = credentials
             return self._cache[connection_row.id]
 
+    def _with_budget(self, row: Any, secrets: SecretBox) -> AutotaskConnector:
+        budget = self._budgets.for_connection(row.id) if self._budgets is not None else None
+        return connector_from_row(row, secrets, budget)
 
-def connector_from_row(row: Any, secrets: SecretBox) -> AutotaskConnector:
+
+def connector_from_row(
+    row: Any, secrets: SecretBox, budget: RequestBudget | None = None
+) -> AutotaskConnector:
     credentials = Credentials(row.username, secrets.decrypt(row.secret_encrypted), row.integration_code)
     base = row.base_url.rstrip("/") if row.base_url else None
     if base is not None and not base.endswith("/v1.0"):
         base = f"{base}/atservicesrest/v1.0" if not base.endswith("/atservicesrest") else f"{base}/v1.0"
-    client = AutotaskClient(credentials, base_url=base, zone_root=None if base else AUTOTASK_ZONE_ROOT)
-    return AutotaskConnector(client)
+    client = AutotaskClient(
+        credentials, base_url=base, zone_root=None if base else AUTOTASK_ZONE_ROOT, budget=budget
+    )
+    connector = AutotaskConnector(client)
+    if isinstance(budget, ThresholdCorrected):
+        budget.read_threshold_with(lambda: _threshold(connector))
+    return connector
+
+
+def _threshold(connector: AutotaskConnector) -> tuple[int, int]:
+    threshold = connector.threshold_information()
+    return threshold.limit, threshold.current_count
