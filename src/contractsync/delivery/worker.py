@@ -22,6 +22,7 @@ from contractsync.adapters.db.session import transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.deliver import ServiceDelivery
+from contractsync.delivery.posted_check import PostedPeriodCache
 from contractsync.delivery.wakeup import Waker
 from contractsync.service.psa import PsaConnector
 
@@ -58,6 +59,9 @@ class Worker:
         self._cache: dict[str, PsaConnector] = {}
         self._cache_lock = threading.Lock()
         self._stats_lock = threading.Lock()
+        self._posted = (
+            PostedPeriodCache(clock, self.config.posted_read_ttl) if self.config.read_posted_periods else None
+        )
 
     def run_once(self) -> RunStats:
         """Deliver everything due now (and what becomes due meanwhile), then return."""
@@ -108,7 +112,9 @@ class Worker:
             rng = random.Random(self._rng.random())
         try:
             connector = self._connector(claim.connection_id)
-            delivery = ServiceDelivery(self._factory, connector, self._clock, self.config, rng, claim, count)
+            delivery = ServiceDelivery(
+                self._factory, connector, self._clock, self.config, rng, claim, count, self._posted
+            )
             steps = delivery.run()
             if delivery.auth_refused:
                 # Paused: the probe gets a connector built afresh, with the stored credentials.
