@@ -189,15 +189,7 @@ class ServiceDelivery:
         self._checked.add(row.id)
         through = decision.move_through
         if decision.read:
-            assert isinstance(self._connector, PostedPeriodReader)
-            self._on_call("posted_periods")
-            try:
-                through = self._connector.posted_through(row.contract_id, row.effective_date)
-            except PsaError as error:
-                # Nothing changed in Autotask: send, and let its refusal decide, as before.
-                events.warning("posted periods not read", kind=error.kind.value, error=error.message)
-            else:
-                self._posted.remember(row.connection_id, row.contract_id, row.effective_date, through)
+            through = self._read_posted(row)
             if through is not None and through < row.effective_date:
                 through = None
         with transaction(self._factory) as session:
@@ -217,6 +209,23 @@ class ServiceDelivery:
                     "adjustment moved before sending", adjustment_id=row.id, posted_through=str(through)
                 )
             return self._plan(session, lease.units_unknown)
+
+    def _read_posted(self, row: Adjustment) -> date | None:
+        """The contract's posted-through date from Autotask: one read per contract at a time."""
+        assert self._posted is not None and isinstance(self._connector, PostedPeriodReader)
+        with self._posted.reading(row.connection_id, row.contract_id):
+            fresh, through = self._posted.known(row.connection_id, row.contract_id, row.effective_date)
+            if fresh:
+                return through  # another thread read it meanwhile
+            self._on_call("posted_periods")
+            try:
+                through = self._connector.posted_through(row.contract_id, row.effective_date)
+            except PsaError as error:
+                # Nothing changed in Autotask: send, and let its refusal decide, as before.
+                events.warning("posted periods not read", kind=error.kind.value, error=error.message)
+                return None
+            self._posted.remember(row.connection_id, row.contract_id, row.effective_date, through)
+            return through
 
     # -- the call and step 2 ----------------------------------------------------------------
 

@@ -44,6 +44,7 @@ class PostedPeriodCache:
         self._ttl = timedelta(seconds=ttl_seconds)
         self._reads: dict[tuple[str, int], _Read] = {}
         self._lock = threading.Lock()
+        self._reading: dict[tuple[str, int], threading.Lock] = {}
 
     def known(self, connection_id: str, contract_id: int, day: date) -> tuple[bool, date | None]:
         """(True, posted-through) when a fresh read covers `day`; (False, None) when not."""
@@ -52,6 +53,11 @@ class PostedPeriodCache:
         if read is None or read.since > day or self._clock.now() - read.at >= self._ttl:
             return False, None
         return True, read.through
+
+    def reading(self, connection_id: str, contract_id: int) -> threading.Lock:
+        """Held while one thread reads a contract: the others wait, then use what it read."""
+        with self._lock:
+            return self._reading.setdefault((connection_id, contract_id), threading.Lock())
 
     def remember(self, connection_id: str, contract_id: int, since: date, through: date | None) -> None:
         with self._lock:

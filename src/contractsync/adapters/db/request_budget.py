@@ -7,13 +7,19 @@ more than the tenant has left: its allowance is `min(share, threshold - others)`
 is what Autotask counted that contractsync did not send, learned from the last read of
 ThresholdInformation (one process reads it every `refresh_seconds`; the read is itself counted).
 
-Cheap by design: a process reserves requests in blocks of up to `policy.block` — one short
-transaction (lock the budget's row, sum the last 61 minute rows, one UPSERT of this minute's row)
-per block — and spends the block locally without touching the database. Near the limit the block
-is one request, and the requests left are spread over the time until the oldest counted minute
-leaves the hour (the same pacing as `RollingWindowBudget`). Counting is per minute and a block is
-counted when reserved, so contractsync over-counts slightly (a request counts for up to 61
-minutes, an unspent reservation until it leaves the hour), never under-counts.
+Cheap by design, and never in the way of a request:
+- far from the limit (below `slow_down_from` of the allowance, as this process last saw it) a
+  request is granted in memory and counted in the database afterwards by the budget's own thread:
+  one short transaction (one UPSERT of this minute's row, one SUM of the last 61 rows) for every
+  batch of calls made while the previous one ran — per call when calls are rare, in batches when
+  they are many;
+- near the limit every request is one reservation in the database, made in turn with the other
+  processes (the budget's row is locked while it is decided), and the requests left are spread over
+  the time until the oldest counted minute leaves the hour (the pacing of `RollingWindowBudget`).
+Counting is per minute, so a request counts for up to 61 minutes: contractsync over-counts a
+little and never under-counts. If the database does not answer within 0.5 s (a caller inside its
+own SQLite transaction would wait on itself), the request goes ahead and is counted later, and
+so do the requests made while that sync is still waiting.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,8 +49,8 @@ _budgets = autotask_budgets
 #: Buckets counted in the rolling hour: the current minute and the 60 before it.
 _WINDOW = timedelta(minutes=60)
 _BUCKET = timedelta(minutes=1)
-#: An unspent reservation is dropped after this long (it stays counted: an over-count).
-_RESERVATION_LIFETIME = timedelta(seconds=60)
+#: How long a caller waits for the database before it sends anyway (and is counted later).
+_SYNC_WAIT_SECONDS = 0.5
 #: The longest one wait lasts before the budget is looked at again (a correction may free it).
 _LONGEST_WAIT_SECONDS = 30.0
 
@@ -57,16 +65,14 @@ class BudgetPolicy:
     slow_down_from: float = DEFAULT_SLOW_DOWN_FROM
     #: how often one process of the connection reads GET /ThresholdInformation
     refresh_seconds: float = 300.0
-    #: requests reserved per database round trip while far from the limit
-    block: int = 5
 
     def __post_init__(self) -> None:
         if self.share < 1:
             raise ValueError("the budget needs a share of at least 1 request")
         if not 0 < self.slow_down_from <= 1:
             raise ValueError("slow_down_from is a fraction in (0, 1]")
-        if self.block < 1 or self.refresh_seconds <= 0:
-            raise ValueError("block must be at least 1 and refresh_seconds positive")
+        if self.refresh_seconds <= 0:
+            raise ValueError("refresh_seconds must be positive")
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,6 @@ class _Standing:
 class _Decision:
     granted: int = 0
     wait: float = 0.0
-    refresh: bool = False
 
 
 def _minute(now: datetime) -> datetime:
@@ -103,8 +108,24 @@ def _allowance(policy: BudgetPolicy, state: Any) -> int:
     return max(0, min(policy.share, int(state.tenant_threshold) - int(state.others)))
 
 
+@dataclass(frozen=True)
+class _View:
+    """The budget as the database held it at the last sync, in this process."""
+
+    own: int
+    allowance: int
+    slow_from: int
+
+
 class SharedBudget:
-    """`RequestBudget` for one connection, kept in the database (thread-safe)."""
+    """`RequestBudget` for one connection, kept in the database (thread-safe).
+
+    The database is never touched by the thread that asks for a request: a worker thread of this
+    budget syncs (one short transaction) and the caller waits for it at most `_SYNC_WAIT`. A
+    caller inside its own transaction (e.g. mapping, which reads Autotask in its unit of work)
+    would otherwise wait on itself on SQLite; after the wait it goes ahead and the request is
+    counted with the next sync.
+    """
 
     def __init__(
         self,
@@ -120,8 +141,11 @@ class SharedBudget:
         self._sleeper = sleeper
         self.policy = policy or BudgetPolicy()
         self._lock = threading.Lock()
-        self._left = 0
-        self._left_until: datetime | None = None
+        self._view: _View | None = None
+        self._unflushed = 0  # granted here, not yet counted in the database
+        self._flush: Future[_Decision | None] | None = None
+        self._stuck: Future[_Decision | None] | None = None  # a sync that outlasted its caller
+        self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix=f"budget-{key}")
         self._reader: ThresholdReader | None = None
         self._local = threading.local()
         self._row_exists = False
@@ -133,56 +157,113 @@ class SharedBudget:
     # -- RequestBudget ---------------------------------------------------------------------
 
     def acquire(self) -> None:
+        in_sync = getattr(self._local, "in_sync", False)  # the ThresholdInformation read itself
         while True:
-            now = self._clock.now()
             with self._lock:
-                if self._left > 0 and self._left_until is not None and now < self._left_until:
-                    self._left -= 1
-                    return
-            refreshing = getattr(self._local, "refreshing", False)
-            decision = self._reserve(now, may_refresh=self._reader is not None and not refreshing)
-            if decision.granted:
+                view = self._view
+                if in_sync or (view is not None and view.own + self._unflushed < view.slow_from):
+                    # Far from the limit: granted here, counted in the database by the next sync.
+                    self._unflushed += 1
+                    break
+            # First use, or near the limit: one reservation in the database, in turn with the
+            # other processes (the budget's row is locked while it is decided).
+            decision = self._sync_and_wait(reserve=True)
+            if decision is None:  # the database did not answer in time: go ahead, count later
                 with self._lock:
-                    self._left = decision.granted - 1
-                    self._left_until = now + _RESERVATION_LIFETIME
-                if decision.refresh:
-                    self._refresh()
+                    self._unflushed += 1
+                break
+            if decision.granted:
                 return
             self._sleeper.sleep(decision.wait)
+        if not in_sync:
+            self._flush_soon()
 
     def usage(self) -> BudgetUsage:
+        if not getattr(self._local, "in_sync", False):
+            self._sync_and_wait(reserve=False)  # this process's latest calls too
         with transaction(self._sessions) as session:
             standing = _standing(session, self.key, self.policy, self._clock.now())
         return BudgetUsage(standing.own, standing.allowance, _WINDOW.total_seconds())
 
-    # -- the database ------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Count this process's calls in the database now (waits at most a few seconds)."""
+        self._sync_and_wait(reserve=False)
 
-    def _reserve(self, now: datetime, *, may_refresh: bool) -> _Decision:
+    # -- the database, on the budget's own thread ----------------------------------------------
+
+    def _sync_and_wait(self, *, reserve: bool) -> _Decision | None:
+        with self._lock:
+            if self._stuck is not None and not self._stuck.done():
+                return None  # an earlier sync still waits for the database: do not wait again
+            future = self._sync_thread.submit(self._sync, reserve)
+        try:
+            return future.result(timeout=_SYNC_WAIT_SECONDS)
+        except FutureTimeout:
+            with self._lock:
+                self._stuck = future
+            return None
+
+    def _flush_soon(self) -> None:
+        with self._lock:
+            if self._flush is not None and not self._flush.done():
+                return
+            self._flush = self._sync_thread.submit(self._sync, False)
+
+    def _sync(self, reserve: bool) -> _Decision | None:
+        """Count what this process granted, look at the budget, and reserve one request if asked."""
+        self._local.in_sync = True
+        now = self._clock.now()
+        with self._lock:
+            flushing, self._unflushed = self._unflushed, 0
+        try:
+            decision, refresh = self._sync_transaction(now, flushing, reserve)
+        except Exception:
+            with self._lock:
+                self._unflushed += flushing  # counted next time
+            log.exception("syncing the Autotask request budget of %s failed", self.key)
+            return _Decision(granted=1) if reserve else None  # never block Autotask on our database
+        if refresh:
+            self._refresh()
+        with self._lock:
+            if self._unflushed and not reserve:
+                # Granted while this flush ran: the next flush takes them all at once.
+                self._flush = self._sync_thread.submit(self._sync, False)
+        return decision
+
+    def _sync_transaction(self, now: datetime, flushing: int, reserve: bool) -> tuple[_Decision | None, bool]:
         with transaction(self._sessions) as session:
             self._ensure_row(session)
             state = session.execute(
                 select(_budgets).where(_budgets.c.budget_key == self.key).with_for_update()
             ).one()
+            if flushing:
+                _count(session, self.key, now, flushing)
             standing = _standing(session, self.key, self.policy, now, state)
-            decision = self._decide(standing, state, now)
-            if not decision.granted:
-                return decision
-            refresh = may_refresh and (
+            decision = self._decide(standing, state, now) if reserve else None
+            granted = 1 if decision is not None and decision.granted else 0
+            if granted:
+                _count(session, self.key, now, granted)
+            refresh = self._reader is not None and (
                 state.refresh_claimed_at is None
                 or (now - state.refresh_claimed_at).total_seconds() >= self.policy.refresh_seconds
             )
-            _count(session, self.key, now, decision.granted)
-            values: dict[str, Any] = {"last_request_at": now}
+            values: dict[str, Any] = {}
+            if flushing or granted:
+                values["last_request_at"] = now
             if refresh:
                 values["refresh_claimed_at"] = now
-            session.execute(update(_budgets).where(_budgets.c.budget_key == self.key).values(**values))
-            return _Decision(granted=decision.granted, refresh=refresh)
+            if values:
+                session.execute(update(_budgets).where(_budgets.c.budget_key == self.key).values(**values))
+        allowance = standing.allowance
+        view = _View(standing.own + granted, allowance, int(allowance * self.policy.slow_down_from))
+        with self._lock:
+            self._view = view
+        return decision, refresh
 
     def _decide(self, standing: _Standing, state: Any, now: datetime) -> _Decision:
         own, allowance = standing.own, standing.allowance
-        slow_from = int(allowance * self.policy.slow_down_from)
-        if own < slow_from:
-            return _Decision(granted=min(self.policy.block, slow_from - own))
+        if own < int(allowance * self.policy.slow_down_from):
+            return _Decision(granted=1)
         if standing.oldest is None:
             # Nothing of ours in the hour, yet no allowance: others used the tenant's budget.
             return _Decision(wait=min(self.policy.refresh_seconds, _LONGEST_WAIT_SECONDS))
@@ -208,24 +289,25 @@ class SharedBudget:
 
     def _refresh(self) -> None:
         assert self._reader is not None
-        self._local.refreshing = True
         try:
             threshold, current = self._reader()
         except Exception as error:  # the budget keeps counting; the next refresh tries again
             log.warning("reading ThresholdInformation for %s failed: %s", self.key, error)
             return
-        finally:
-            self._local.refreshing = False
         self.correct(threshold, current)
 
     def correct(self, threshold: int, current: int) -> None:
         """What Autotask counts now: the tenant's threshold and its requests in the hour."""
         now = self._clock.now()
+        with self._lock:
+            flushing, self._unflushed = self._unflushed, 0
         with transaction(self._sessions) as session:
             self._ensure_row(session)
             session.execute(
                 select(_budgets.c.budget_key).where(_budgets.c.budget_key == self.key).with_for_update()
             )
+            if flushing:
+                _count(session, self.key, now, flushing)
             own = _standing(session, self.key, self.policy, now).own
             session.execute(
                 update(_budgets)
@@ -238,6 +320,11 @@ class SharedBudget:
                     _minutes.c.budget_key == self.key, _minutes.c.minute < _window_start(now)
                 )
             )
+            allowance = _allowance(
+                self.policy, session.execute(select(_budgets).where(_budgets.c.budget_key == self.key)).one()
+            )
+        with self._lock:
+            self._view = _View(own, allowance, int(allowance * self.policy.slow_down_from))
 
 
 def _count(session: Session, key: str, now: datetime, requests: int) -> None:
@@ -294,6 +381,10 @@ class SharedBudgets:
 
     def fractions(self) -> dict[str, float]:
         """Share of its allowance each connection used in the rolling hour, every process's calls."""
+        with self._lock:
+            mine = list(self._budgets.values())
+        for budget in mine:
+            budget.flush()
         now = self._clock.now()
         with transaction(self._sessions) as session:
             sums = dict(
