@@ -21,6 +21,7 @@ from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
+from tests.integration.delivery.sandbox_connection import connect_to_sandbox
 
 CONTRACT, OTHER_CONTRACT = 701, 702
 #: One Autotask service per subscription: a contract holds a service once.
@@ -92,12 +93,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     service = build_app_service(settings, clock=clock, upgrade=False)
     with SandboxServer() as sandbox, httpx.Client(base_url=sandbox.base_url, timeout=10) as client:
         _seed(sandbox)
-        service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
-        service.create_connection(ADMIN, {
-            "id": "at1", "reseller_id": "r1", "kind": "autotask", "username": sandbox.username,
-            "secret": sandbox.secret, "integration_code": sandbox.integration_code,
-            "base_url": sandbox.base_url, "timezone": "UTC", "settle_seconds": 0,
-        })  # fmt: skip
+        connect_to_sandbox(service, sandbox)
         service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso",
                                         "provider_margins": {"microsoft": "20"}})  # fmt: skip
         service.map_customer(ADMIN, {"customer_id": "c1", "connection_id": "at1", "company_id": 1})

@@ -27,6 +27,7 @@ from contractsync.bootstrap import build_app_service, build_web_app, shared_budg
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
 from contractsync.settings import Settings
+from tests.integration.delivery.sandbox_connection import connect_to_sandbox
 
 SERVICES = 40
 SANDBOX_BUDGET = 30
@@ -86,12 +87,7 @@ def test_two_worker_processes_share_one_budget_and_stay_under_the_cap(
     key = Fernet.generate_key().decode()
     settings = Settings(database_url=database_url, secret_key=key, data_dir=tmp_path)
     service = build_app_service(settings, upgrade=False)
-    service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
-    service.create_connection(ADMIN, {
-        "id": "at1", "reseller_id": "r1", "kind": "autotask", "username": sandbox.username,
-        "secret": sandbox.secret, "integration_code": sandbox.integration_code,
-        "base_url": sandbox.base_url, "timezone": "UTC", "settle_seconds": 0,
-    })  # fmt: skip
+    connect_to_sandbox(service, sandbox)
     # Due a little later, so that both processes are polling when the work appears.
     due = datetime.now(UTC) + timedelta(seconds=8)
     with service.context.sessions.begin() as session:
