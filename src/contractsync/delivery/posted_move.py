@@ -1,12 +1,14 @@
-"""SPEC §2: an adjustment Autotask refused because its period is posted moves, by itself, to the
-start of the first unposted contract period.
+"""SPEC §2: an adjustment in a period Autotask has posted moves, by itself, to the start of the
+first unposted contract period: before it is sent, when the worker knows the period is posted
+(`move_before_sending`, see posted_check.py), or after Autotask refused it (`move_past_posted`,
+the fallback).
 
-Runs inside the worker's outcome transaction for the refused row: the service lease is ours (no
+Runs inside a worker transaction for the row: the service lease is ours (no
 other worker sends for the service meanwhile) and the caller locked the subscription before
 anything else, in the same order as the use cases, so a concurrent operation on it waits and
-then plans from the moved rows. The refused row is superseded (it was not applied); the re-plan
-gives the same audit record a new row, which the worker sends next. Every move lands after the
-refused period, so the dates only grow and end at the contract's end: no loop.
+then plans from the moved rows. The row is superseded (it was not applied); the re-plan gives the
+same audit record a new row, which the worker sends next. Every move lands after the posted
+period, so the dates only grow and end at the contract's end: no loop.
 """
 
 from __future__ import annotations
