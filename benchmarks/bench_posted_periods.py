@@ -14,14 +14,18 @@ period only, where nothing is read, and the request budget the database counted.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import httpx
 from cryptography.fernet import Fernet
+from tests.integration.delivery.sandbox_connection import connect_to_sandbox
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.logging import configure_logging
@@ -62,12 +66,7 @@ def seed(sandbox: SandboxServer, contracts: int, services: int) -> None:
 
 
 def setup(service: ContractSync, sandbox: SandboxServer, contracts: int, services: int) -> list[str]:
-    service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
-    service.create_connection(ADMIN, {
-        "id": "at1", "reseller_id": "r1", "kind": "autotask", "username": sandbox.username,
-        "secret": sandbox.secret, "integration_code": sandbox.integration_code,
-        "base_url": sandbox.base_url, "timezone": "UTC", "settle_seconds": 0,
-    })  # fmt: skip
+    connect_to_sandbox(service, sandbox)
     service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso",
                                     "provider_margins": {"microsoft": "20"}})  # fmt: skip
     service.map_customer(ADMIN, {"customer_id": "c1", "connection_id": "at1", "company_id": 1})
