@@ -30,25 +30,18 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.limits import DEFAULT_HOURLY_BUDGET, DEFAULT_SLOW_DOWN_FROM, BudgetUsage
 from contractsync.adapters.clock import Clock, Sleeper
-from contractsync.adapters.db.budget_table import autotask_budgets, autotask_request_minutes
-from contractsync.adapters.db.session import is_postgres, transaction
+from contractsync.adapters.db import budget_counts as sql
+from contractsync.adapters.db.session import transaction
 
 log = logging.getLogger(__name__)
 
-_minutes = autotask_request_minutes
-_budgets = autotask_budgets
-#: Buckets counted in the rolling hour: the current minute and the 60 before it.
-_WINDOW = timedelta(minutes=60)
-_BUCKET = timedelta(minutes=1)
 #: How long a caller waits for the database before it sends anyway (and is counted later).
 _SYNC_WAIT_SECONDS = 0.5
 #: The longest one wait lasts before the budget is looked at again (a correction may free it).
@@ -76,36 +69,9 @@ class BudgetPolicy:
 
 
 @dataclass(frozen=True)
-class _Standing:
-    """One budget as the database holds it now."""
-
-    own: int  # requests contractsync counted in the rolling hour
-    oldest: datetime | None  # the oldest minute still counted
-    allowance: int
-
-    @property
-    def fraction(self) -> float:
-        return self.own / self.allowance if self.allowance > 0 else 1.0
-
-
-@dataclass(frozen=True)
 class _Decision:
     granted: int = 0
     wait: float = 0.0
-
-
-def _minute(now: datetime) -> datetime:
-    return now.replace(second=0, microsecond=0)
-
-
-def _window_start(now: datetime) -> datetime:
-    return _minute(now) - _WINDOW
-
-
-def _allowance(policy: BudgetPolicy, state: Any) -> int:
-    if state is None or state.tenant_threshold is None:
-        return policy.share
-    return max(0, min(policy.share, int(state.tenant_threshold) - int(state.others)))
 
 
 @dataclass(frozen=True)
@@ -121,7 +87,7 @@ class SharedBudget:
     """`RequestBudget` for one connection, kept in the database (thread-safe).
 
     The database is never touched by the thread that asks for a request: a worker thread of this
-    budget syncs (one short transaction) and the caller waits for it at most `_SYNC_WAIT`. A
+    budget syncs (one short transaction) and the caller waits for it at most `_SYNC_WAIT_SECONDS`. A
     caller inside its own transaction (e.g. mapping, which reads Autotask in its unit of work)
     would otherwise wait on itself on SQLite; after the wait it goes ahead and the request is
     counted with the next sync.
@@ -148,7 +114,6 @@ class SharedBudget:
         self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix=f"budget-{key}")
         self._reader: ThresholdReader | None = None
         self._local = threading.local()
-        self._row_exists = False
 
     def read_threshold_with(self, reader: ThresholdReader) -> None:
         """Correct the budget from Autotask's own count (the connector's ThresholdInformation)."""
@@ -182,8 +147,8 @@ class SharedBudget:
         if not getattr(self._local, "in_sync", False):
             self._sync_and_wait(reserve=False)  # this process's latest calls too
         with transaction(self._sessions) as session:
-            standing = _standing(session, self.key, self.policy, self._clock.now())
-        return BudgetUsage(standing.own, standing.allowance, _WINDOW.total_seconds())
+            standing = sql.standing(session, self.key, self.policy.share, self._clock.now())
+        return BudgetUsage(standing.own, standing.allowance, sql.WINDOW.total_seconds())
 
     def flush(self) -> None:
         """Count this process's calls in the database now (waits at most a few seconds)."""
@@ -219,7 +184,7 @@ class SharedBudget:
             decision, refresh = self._sync_transaction(now, flushing, reserve)
         except Exception:
             with self._lock:
-                self._unflushed += flushing  # counted next time
+                self._unflushed += flushing + (1 if reserve else 0)  # counted next time
             log.exception("syncing the Autotask request budget of %s failed", self.key)
             return _Decision(granted=1) if reserve else None  # never block Autotask on our database
         if refresh:
@@ -231,18 +196,14 @@ class SharedBudget:
         return decision
 
     def _sync_transaction(self, now: datetime, flushing: int, reserve: bool) -> tuple[_Decision | None, bool]:
+        share = self.policy.share
         with transaction(self._sessions) as session:
-            self._ensure_row(session)
-            state = session.execute(
-                select(_budgets).where(_budgets.c.budget_key == self.key).with_for_update()
-            ).one()
-            if flushing:
-                _count(session, self.key, now, flushing)
-            standing = _standing(session, self.key, self.policy, now, state)
+            state = sql.lock_budget(session, self.key)
+            sql.count(session, self.key, now, flushing)
+            standing = sql.standing(session, self.key, share, now, state)
             decision = self._decide(standing, state, now) if reserve else None
             granted = 1 if decision is not None and decision.granted else 0
-            if granted:
-                _count(session, self.key, now, granted)
+            sql.count(session, self.key, now, granted)
             refresh = self._reader is not None and (
                 state.refresh_claimed_at is None
                 or (now - state.refresh_claimed_at).total_seconds() >= self.policy.refresh_seconds
@@ -253,21 +214,22 @@ class SharedBudget:
             if refresh:
                 values["refresh_claimed_at"] = now
             if values:
-                session.execute(update(_budgets).where(_budgets.c.budget_key == self.key).values(**values))
-        allowance = standing.allowance
-        view = _View(standing.own + granted, allowance, int(allowance * self.policy.slow_down_from))
-        with self._lock:
-            self._view = view
+                sql.mark(session, self.key, **values)
+        self._see(standing.own + granted, standing.allowance)
         return decision, refresh
 
-    def _decide(self, standing: _Standing, state: Any, now: datetime) -> _Decision:
+    def _see(self, own: int, allowance: int) -> None:
+        with self._lock:
+            self._view = _View(own, allowance, int(allowance * self.policy.slow_down_from))
+
+    def _decide(self, standing: sql.Standing, state: Any, now: datetime) -> _Decision:
         own, allowance = standing.own, standing.allowance
         if own < int(allowance * self.policy.slow_down_from):
             return _Decision(granted=1)
         if standing.oldest is None:
             # Nothing of ours in the hour, yet no allowance: others used the tenant's budget.
             return _Decision(wait=min(self.policy.refresh_seconds, _LONGEST_WAIT_SECONDS))
-        until_oldest_leaves = (standing.oldest + _WINDOW + _BUCKET - now).total_seconds()
+        until_oldest_leaves = (standing.oldest + sql.WINDOW + sql.BUCKET - now).total_seconds()
         if own >= allowance:
             return _Decision(wait=min(max(until_oldest_leaves, 0.05), _LONGEST_WAIT_SECONDS))
         spacing = until_oldest_leaves / (allowance - own)
@@ -277,15 +239,6 @@ class SharedBudget:
         if wait <= 0:
             return _Decision(granted=1)
         return _Decision(wait=min(wait, _LONGEST_WAIT_SECONDS))
-
-    def _ensure_row(self, session: Session) -> None:
-        if self._row_exists:
-            return
-        dialect = postgresql if is_postgres(session) else sqlite
-        session.execute(
-            dialect.insert(_budgets).values(budget_key=self.key, others=0).on_conflict_do_nothing()
-        )
-        self._row_exists = True
 
     def _refresh(self) -> None:
         assert self._reader is not None
@@ -301,57 +254,16 @@ class SharedBudget:
         now = self._clock.now()
         with self._lock:
             flushing, self._unflushed = self._unflushed, 0
-        with transaction(self._sessions) as session:
-            self._ensure_row(session)
-            session.execute(
-                select(_budgets.c.budget_key).where(_budgets.c.budget_key == self.key).with_for_update()
-            )
-            if flushing:
-                _count(session, self.key, now, flushing)
-            own = _standing(session, self.key, self.policy, now).own
-            session.execute(
-                update(_budgets)
-                .where(_budgets.c.budget_key == self.key)
-                .values(tenant_threshold=threshold, others=max(0, current - own), threshold_read_at=now)
-            )
-            # Minutes that left the hour are never read again.
-            session.execute(
-                delete(_minutes).where(
-                    _minutes.c.budget_key == self.key, _minutes.c.minute < _window_start(now)
-                )
-            )
-            allowance = _allowance(
-                self.policy, session.execute(select(_budgets).where(_budgets.c.budget_key == self.key)).one()
-            )
-        with self._lock:
-            self._view = _View(own, allowance, int(allowance * self.policy.slow_down_from))
-
-
-def _count(session: Session, key: str, now: datetime, requests: int) -> None:
-    """One UPSERT: add `requests` to this minute's row."""
-    dialect = postgresql if is_postgres(session) else sqlite
-    statement = dialect.insert(_minutes).values(budget_key=key, minute=_minute(now), requests=requests)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[_minutes.c.budget_key, _minutes.c.minute],
-            set_={"requests": _minutes.c.requests + statement.excluded.requests},
-        )
-    )
-
-
-def _standing(
-    session: Session, key: str, policy: BudgetPolicy, now: datetime, state: Any = None
-) -> _Standing:
-    if state is None:
-        state = session.execute(select(_budgets).where(_budgets.c.budget_key == key)).first()
-    own, oldest = session.execute(
-        select(func.coalesce(func.sum(_minutes.c.requests), 0), func.min(_minutes.c.minute)).where(
-            _minutes.c.budget_key == key, _minutes.c.minute >= _window_start(now)
-        )
-    ).one()
-    if oldest is not None and oldest.tzinfo is None:  # an aggregate skips the column's type
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return _Standing(int(own), oldest, _allowance(policy, state))
+        try:
+            with transaction(self._sessions) as session:
+                sql.lock_budget(session, self.key)
+                sql.count(session, self.key, now, flushing)
+                standing = sql.record_threshold(session, self.key, self.policy.share, threshold, current, now)
+        except Exception:
+            with self._lock:
+                self._unflushed += flushing
+            raise
+        self._see(standing.own, standing.allowance)
 
 
 class SharedBudgets:
@@ -385,18 +297,5 @@ class SharedBudgets:
             mine = list(self._budgets.values())
         for budget in mine:
             budget.flush()
-        now = self._clock.now()
         with transaction(self._sessions) as session:
-            sums = dict(
-                session.execute(
-                    select(_minutes.c.budget_key, func.sum(_minutes.c.requests))
-                    .where(_minutes.c.minute >= _window_start(now))
-                    .group_by(_minutes.c.budget_key)
-                ).all()
-            )
-            states = {row.budget_key: row for row in session.execute(select(_budgets))}
-        answer: dict[str, float] = {}
-        for key in sorted(set(sums) | set(states)):
-            standing = _Standing(int(sums.get(key) or 0), None, _allowance(self.policy, states.get(key)))
-            answer[key] = standing.fraction
-        return answer
+            return sql.fractions(session, self.policy.share, self._clock.now())
