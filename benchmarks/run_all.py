@@ -11,6 +11,7 @@ SCRIPTS = [
     ("bench_sandbox.py", []),
     ("bench_connector.py", []),
     ("bench_delivery.py", []),
+    ("bench_posted_periods.py", []),
     ("bench_operations.py", ["--operations", "2000"]),
     ("bench_sweep.py", ["--subscriptions", "100000"]),
 ]

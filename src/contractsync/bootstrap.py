@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.factory import ConnectorCache
 from contractsync.adapters.autotask.outbound import OutboundPolicy
-from contractsync.adapters.clock import Clock, SystemClock
+from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
+from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import connections
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
@@ -33,15 +34,27 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
     return OutboundPolicy.from_setting(settings.psa_allowed_hosts)
 
 
-def connector_cache(settings: Settings) -> ConnectorCache:
-    """This process's Autotask connectors, for the configured secret key and allow-list."""
-    return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings))
+def connector_cache(
+    settings: Settings, sessions: sessionmaker[Session] | None = None, clock: Clock | None = None
+) -> ConnectorCache:
+    """This process's Autotask connectors, for the configured secret key and allow-list; with
+    `sessions`, their request budgets are kept in the database and shared by every process."""
+    budgets = shared_budgets(sessions, settings, clock or SystemClock()) if sessions is not None else None
+    return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings), budgets=budgets)
 
 
 def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
     if upgrade:
         migrate.upgrade(settings.database_url)
     return session_factory(make_engine(settings.database_url))
+
+
+def shared_budgets(sessions: sessionmaker[Session], settings: Settings, clock: Clock) -> SharedBudgets:
+    """Each connection's Autotask request budget, kept in the database for every process."""
+    policy = BudgetPolicy(
+        share=settings.autotask_hourly_budget, refresh_seconds=settings.autotask_threshold_refresh_seconds
+    )
+    return SharedBudgets(sessions, clock, SystemSleeper(), policy)
 
 
 def worker_connectors(
@@ -76,7 +89,7 @@ def build_app_service(
     sessions = build_sessions(settings, upgrade)
     secrets = secret_box(settings)
     outbound = outbound_policy(settings)
-    connectors = connector_factory or ConnectorCache(secrets, outbound=outbound)
+    connectors = connector_factory or connector_cache(settings, sessions, clock)
     worker = build_worker(sessions, connectors, clock)
 
     def deliver() -> dict[str, Any]:
@@ -128,13 +141,13 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
 
 def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:
     """For `contractsync worker`: Autotask connectors for the configured secret key."""
-    return worker_connectors(sessions, connector_cache(Settings()))
+    return worker_connectors(sessions, connector_cache(Settings(), sessions))
 
 
 def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], object]:
     """For the worker's daily scheduler: the sweep of one connection for one date."""
     settings = Settings()
-    cache = connector_cache(settings)
+    cache = connector_cache(settings, sessions)
     context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
     service = ContractSync(context)
 

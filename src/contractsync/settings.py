@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,3 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".contractsync")
     #: hosts besides *.autotask.net that Autotask requests may go to: "host[:port],…" (http allowed)
     psa_allowed_hosts: str = ""
+    #: contractsync's own share of each Autotask database's hourly request budget (the tenant's
+    #: threshold, read from ThresholdInformation, caps it further)
+    autotask_hourly_budget: int = Field(default=5_000, ge=1)
+    #: how often one process per connection reads GET /ThresholdInformation to correct the budget
+    autotask_threshold_refresh_seconds: float = Field(default=300.0, gt=0)

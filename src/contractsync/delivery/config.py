@@ -32,4 +32,9 @@ class WorkerConfig:
     pause_probe_cap: float = 3600.0
     #: How many due candidates one claim looks at before giving up (others are leased).
     claim_batch: int = 20
+    #: Before a back-dated adjustment goes out, read which contract periods Autotask has posted
+    #: (one query per contract, remembered `posted_read_ttl` seconds) and place it in the first
+    #: open one, instead of learning it from a refusal (see `delivery/posted_check.py`).
+    read_posted_periods: bool = True
+    posted_read_ttl: float = 300.0
     owner: str = field(default_factory=default_owner)

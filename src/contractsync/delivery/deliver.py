@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,12 +23,18 @@ from contractsync.adapters.db.posted_periods import is_posted_period_rejection, 
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import transaction
 from contractsync.delivery import claim as claims
-from contractsync.delivery import outcome, pause, posted_move, verify
+from contractsync.delivery import outcome, pause, posted_check, posted_move, verify
 from contractsync.delivery.backoff import backoff_seconds
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.exchange import last_exchange_json
 from contractsync.service.errors import ServiceError
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaConnector, PsaError
+from contractsync.service.psa import (
+    AdjustmentRequest,
+    ErrorKind,
+    PostedPeriodReader,
+    PsaConnector,
+    PsaError,
+)
 
 log = logging.getLogger(__name__)
 events = structlog.get_logger("contractsync.delivery")
@@ -45,6 +51,8 @@ class Plan:
     row: Adjustment
     request: AdjustmentRequest | None = None
     verify_window: tuple[Any, Any] | None = None
+    #: back-dated: check the contract's posted periods first (posted_check.py)
+    posted: posted_check.Check | None = None
 
 
 class ServiceDelivery:
@@ -57,6 +65,7 @@ class ServiceDelivery:
         rng: random.Random,
         claim: claims.ServiceClaim,
         on_call: Callable[[str], None] = lambda kind: None,
+        posted: posted_check.PostedPeriodCache | None = None,
     ) -> None:
         self._factory = factory
         self._connector = connector
@@ -66,6 +75,9 @@ class ServiceDelivery:
         self._claim = claim
         self._on_call = on_call
         self._probe_spent = False
+        self._posted = posted
+        #: rows already checked against the posted periods in this run (sent as they are)
+        self._checked: set[int] = set()
 
     def run(self) -> int:
         """Deliver due rows until none is due or the lease is lost; answer how many steps ran.
@@ -80,6 +92,8 @@ class ServiceDelivery:
                 steps += 1
                 if plan.verify_window is not None:
                     plan = self._verify(plan)
+                elif plan.posted is not None:
+                    plan = self._before_sending(plan)
                 else:
                     assert plan.request is not None
                     plan = self._send(plan.row, plan.request)
@@ -114,6 +128,9 @@ class ServiceDelivery:
             if units_unknown:
                 ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
                 return Plan(row, verify_window=verify.read_window(ledger, row))
+            posted = self._posted_check(session, row, now.date())
+            if posted is not posted_check.SEND:
+                return Plan(row, posted=posted)
             request = self._request_for(session, row, now)
             if request is not None:
                 lease_until = now + timedelta(seconds=self._config.lease_seconds)
@@ -154,6 +171,59 @@ class ServiceDelivery:
             adjusted_unit_price=row.unit_price,
             adjusted_unit_cost=row.unit_cost,
         )
+
+    def _posted_check(self, session: Session, row: Adjustment, today: date) -> posted_check.Check:
+        if self._posted is None or self._claim.probe or row.id in self._checked:
+            return posted_check.SEND
+        decision = posted_check.check(session, row, today, self._posted)
+        if decision.read and not isinstance(self._connector, PostedPeriodReader):
+            return posted_check.SEND  # this PSA cannot say: its refusal will
+        return decision
+
+    def _before_sending(self, plan: Plan) -> Plan | None:
+        """Read the posted periods if needed, move the row past them if they hold it, plan again."""
+        row, decision = plan.row, plan.posted
+        assert decision is not None and self._posted is not None
+        self._checked.add(row.id)
+        through = decision.move_through
+        if decision.read:
+            through = self._read_posted(row)
+            if through is not None and through < row.effective_date:
+                through = None
+        with transaction(self._factory) as session:
+            if through is not None and row.subscription_id is not None:
+                # Taken before the lease row, in the use cases' lock order: the move re-plans.
+                state_store.read_subscriptions(session, [row.subscription_id])  # locks it
+            lease = self._lease(session)
+            if lease is None:
+                return None
+            current = self._still_pending(session, row.id) if through is not None else None
+            if (
+                current is not None
+                and through is not None
+                and posted_move.move_before_sending(session, current, through, self._clock.now())
+            ):
+                events.info(
+                    "adjustment moved before sending", adjustment_id=row.id, posted_through=str(through)
+                )
+            return self._plan(session, lease.units_unknown)
+
+    def _read_posted(self, row: Adjustment) -> date | None:
+        """The contract's posted-through date from Autotask: one read per contract at a time."""
+        assert self._posted is not None and isinstance(self._connector, PostedPeriodReader)
+        with self._posted.reading(row.connection_id, row.contract_id):
+            fresh, through = self._posted.known(row.connection_id, row.contract_id, row.effective_date)
+            if fresh:
+                return through  # another thread read it meanwhile
+            self._on_call("posted_periods")
+            try:
+                through = self._connector.posted_through(row.contract_id, row.effective_date)
+            except PsaError as error:
+                # Nothing changed in Autotask: send, and let its refusal decide, as before.
+                events.warning("posted periods not read", kind=error.kind.value, error=error.message)
+                return None
+            self._posted.remember(row.connection_id, row.contract_id, row.effective_date, through)
+            return through
 
     # -- the call and step 2 ----------------------------------------------------------------
 

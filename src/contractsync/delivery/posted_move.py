@@ -1,18 +1,21 @@
-"""SPEC §2: an adjustment Autotask refused because its period is posted moves, by itself, to the
-start of the first unposted contract period.
+"""SPEC §2: an adjustment in a period Autotask has posted moves, by itself, to the start of the
+first unposted contract period: before it is sent, when the worker knows the period is posted
+(`move_before_sending`, see posted_check.py), or after Autotask refused it (`move_past_posted`,
+the fallback).
 
-Runs inside the worker's outcome transaction for the refused row: the service lease is ours (no
+Runs inside a worker transaction for the row: the service lease is ours (no
 other worker sends for the service meanwhile) and the caller locked the subscription before
 anything else, in the same order as the use cases, so a concurrent operation on it waits and
-then plans from the moved rows. The refused row is superseded (it was not applied); the re-plan
-gives the same audit record a new row, which the worker sends next. Every move lands after the
-refused period, so the dates only grow and end at the contract's end: no loop.
+then plans from the moved rows. The row is superseded (it was not applied); the re-plan gives the
+same audit record a new row, which the worker sends next. Every move lands after the posted
+period, so the dates only grow and end at the contract's end: no loop.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -32,13 +35,48 @@ def move_past_posted(session: Session, row: Adjustment, error: PsaError, now: da
     """Learn the posted period and move `row`'s adjustment past it; False when it cannot move
     (contract or mapping unknown, the re-plan would stay in the refused period or leave the
     contract). Then nothing but the posted-through date was written: the caller fails the row."""
+    learned = learn_posted_period(session, row.connection_id, row.contract_id, row.effective_date)
+    if learned is None:
+        return False
+    period = learned.period
+    posted = f"Autotask has posted the period {period.start.isoformat()}–{period.end.isoformat()}"
+    refused = _Superseded(error.message, error.kind.value, row.attempts + 1)
+    return _try_move(session, row, now, period.end, posted, refused)
+
+
+def move_before_sending(session: Session, row: Adjustment, posted_through: date, now: datetime) -> bool:
+    """Autotask has posted the contract through `posted_through`, which holds `row`'s date (read
+    from ContractServiceUnits before sending, or learned meanwhile for another service): the
+    adjustment moves to the first unposted period without a refused call. Remembers the date for
+    every later plan; False when the adjustment cannot move (the caller then sends it, and the
+    refusal decides, as before)."""
+    learned = learn_posted_period(session, row.connection_id, row.contract_id, posted_through)
+    if learned is None:
+        return False
+    through = learned.posted_through
+    posted = f"Autotask has posted the contract periods through {through.isoformat()}"
+    return _try_move(session, row, now, through, posted, _Superseded(None, None, row.attempts))
+
+
+@dataclass(frozen=True)
+class _Superseded:
+    """What the row that does not go out keeps: Autotask's refusal, if there was one."""
+
+    error: str | None
+    error_kind: str | None
+    attempts: int
+
+
+def _try_move(
+    session: Session, row: Adjustment, now: datetime, posted_end: date, posted: str, superseded: _Superseded
+) -> bool:
     try:
         with session.begin_nested():  # rolled back when it cannot move
-            _move(session, row, error, now)
+            _move(session, row, now, posted_end, posted, superseded)
     except _CannotMove:
         return False
     except Exception:  # a surprise in the re-plan must not wedge the service: fail the row
-        log.exception("moving adjustment %s past the posted period failed; failing it instead", row.id)
+        log.exception("moving adjustment %s past the posted period failed", row.id)
         return False
     return True
 
@@ -47,9 +85,10 @@ class _CannotMove(Exception):
     """Rolls the savepoint back: the row is failed as before."""
 
 
-def _move(session: Session, row: Adjustment, error: PsaError, now: datetime) -> None:
-    learned = learn_posted_period(session, row.connection_id, row.contract_id, row.effective_date)
-    if learned is None or row.subscription_id is None:
+def _move(
+    session: Session, row: Adjustment, now: datetime, posted_end: date, posted: str, superseded: _Superseded
+) -> None:
+    if row.subscription_id is None:
         raise _CannotMove
     # Not open any more, so the re-plan neither counts it as held nor re-plans it.
     session.execute(
@@ -57,9 +96,9 @@ def _move(session: Session, row: Adjustment, error: PsaError, now: datetime) -> 
         .where(adjustments.c.id == row.id)
         .values(
             status=AdjustmentStatus.SUPERSEDED.value,
-            error=error.message,
-            error_kind=error.kind.value,
-            attempts=row.attempts + 1,
+            error=superseded.error,
+            error_kind=superseded.error_kind,
+            attempts=superseded.attempts,
             lease_owner=None,
             lease_expires_at=None,
         )
@@ -77,16 +116,14 @@ def _move(session: Session, row: Adjustment, error: PsaError, now: datetime) -> 
         record_type=RecordType(record_type),
         owner_id=row.operation_id,
     )
-    period = learned.period
     if replanned is None or replanned.record.status is RecordStatus.FAILED:
         raise _CannotMove  # unmapped meanwhile, or the first unposted period is past the contract
     if not replanned.loaded.state.books[row.contract_service_id].intents:
         raise _CannotMove  # nothing known to re-plan from (e.g. rows enqueued without a book)
     moved_to = replanned.new_dates()
-    if moved_to and moved_to[0] <= period.end:
-        raise _CannotMove  # still in the refused period: sending it again would be refused again
+    if moved_to and moved_to[0] <= posted_end:
+        raise _CannotMove  # still in the posted period: sending it again would be refused again
     state_store.save(session, replanned.loaded, f"moved:{row.id}", now)
-    posted = f"Autotask has posted the period {period.start.isoformat()}–{period.end.isoformat()}"
     if moved_to:
         explanation = f"moved from {row.effective_date.isoformat()} to {moved_to[0].isoformat()}: {posted}"
     else:

@@ -23,6 +23,7 @@ from contractsync.adapters.db.session import transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.deliver import ServiceDelivery
+from contractsync.delivery.posted_check import PostedPeriodCache
 from contractsync.delivery.wakeup import Waker
 from contractsync.service.psa import AdjustmentRequest, PsaConnector, ServiceUnitsPeriod
 
@@ -57,6 +58,9 @@ class Worker:
         self._rng_lock = threading.Lock()
         self._tick = tick  # e.g. the scheduler, run between polls
         self._stats_lock = threading.Lock()
+        self._posted = (
+            PostedPeriodCache(clock, self.config.posted_read_ttl) if self.config.read_posted_periods else None
+        )
 
     def run_once(self) -> RunStats:
         """Deliver everything due now (and what becomes due meanwhile), then return."""
@@ -107,7 +111,9 @@ class Worker:
             rng = random.Random(self._rng.random())
         try:
             connector = self._connector(claim.connection_id)
-            delivery = ServiceDelivery(self._factory, connector, self._clock, self.config, rng, claim, count)
+            delivery = ServiceDelivery(
+                self._factory, connector, self._clock, self.config, rng, claim, count, self._posted
+            )
             return delivery.run()
         except Exception:
             # The service keeps its lease until it expires: that is the back-off before the

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -83,4 +83,13 @@ class PsaConnector(Protocol):
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         """ContractServiceUnits rows of one contract service that overlap [start, end]."""
+        ...
+
+
+@runtime_checkable
+class PostedPeriodReader(Protocol):
+    """A PSA that can say, before anything is sent, which contract periods it has posted."""
+
+    def posted_through(self, contract_id: int, since: date) -> date | None:
+        """The last day of the contract's posted periods ending on or after `since`, or None."""
         ...

@@ -140,6 +140,27 @@ class AutotaskConnector:
         payload = self._client.get_path("ThresholdInformation")
         return _parse(Threshold.from_wire, payload, "ThresholdInformation")
 
+    def posted_through(self, contract_id: int, since: date) -> date | None:
+        """The last day of the contract's approved-and-posted periods that end on or after
+        `since` (None: none does): an adjustment dated on or before it would be refused.
+
+        One paged query for the whole contract (every service's ContractServiceUnits rows, by
+        `contractID`), only the posted rows from `since` on: a few rows, whatever the services."""
+        rows = self._client.query(
+            "ContractServiceUnits",
+            [
+                f.eq("contractID", contract_id),
+                f.gte("endDate", since),
+                {"op": "exist", "field": "approveAndPostDate"},
+            ],
+        )
+        ends = [
+            _parse(_posted_end, row, "ContractServiceUnits")
+            for row in rows
+            if row.get("approveAndPostDate") is not None
+        ]
+        return max((end for end in ends if end >= since), default=None)
+
 
 def _money(name: str, value: Decimal) -> Decimal:
     """Refuse, before sending, an amount Autotask would round or cannot store."""
@@ -172,3 +193,8 @@ def _parse(build: Callable[[dict[str, Any]], T], row: dict[str, Any], entity: st
         return build(row)
     except (KeyError, ValueError, TypeError) as exc:
         raise PsaError(ErrorKind.SERVER_ERROR, f"{entity}: unexpected answer: {excerpt(repr(exc))}") from None
+
+
+def _posted_end(item: dict[str, Any]) -> date:
+    parse_optional_date(item["approveAndPostDate"])  # a posting date that is not a date is unreadable
+    return parse_date(item["endDate"])
