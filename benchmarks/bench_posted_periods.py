@@ -89,9 +89,14 @@ def run(label: str, read: bool, back_dated: bool, contracts: int, services: int,
     clock = ManualClock(datetime(2026, 9, 10, 9, tzinfo=UTC))
     name = label.replace(" ", "-")
     url = f"sqlite:///{workdir / f'{name}-{back_dated}.db'}"
-    settings = Settings(database_url=url, secret_key=Fernet.generate_key().decode(), data_dir=workdir)
-    service = build_app_service(settings, clock=clock)
     with SandboxServer() as sandbox, httpx.Client(base_url=sandbox.base_url, timeout=30) as admin:
+        settings = Settings(
+            database_url=url,
+            secret_key=Fernet.generate_key().decode(),
+            data_dir=workdir,
+            psa_allowed_hosts=sandbox.allowed_host,
+        )
+        service = build_app_service(settings, clock=clock)
         seed(sandbox, contracts, services)
         ids = setup(service, sandbox, contracts, services)
         config = WorkerConfig(read_posted_periods=read)

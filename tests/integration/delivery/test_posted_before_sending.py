@@ -87,11 +87,14 @@ def _seed(sandbox: SandboxServer) -> None:
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     clock = ManualClock(datetime(2026, 9, 10, 9, tzinfo=UTC))
-    settings = Settings(
-        database_url=database_url, secret_key=Fernet.generate_key().decode(), data_dir=tmp_path
-    )
-    service = build_app_service(settings, clock=clock, upgrade=False)
     with SandboxServer() as sandbox, httpx.Client(base_url=sandbox.base_url, timeout=10) as client:
+        settings = Settings(
+            database_url=database_url,
+            secret_key=Fernet.generate_key().decode(),
+            data_dir=tmp_path,
+            psa_allowed_hosts=sandbox.allowed_host,  # as the demo allows its own sandbox
+        )
+        service = build_app_service(settings, clock=clock, upgrade=False)
         _seed(sandbox)
         connect_to_sandbox(service, sandbox)
         service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso",

@@ -85,8 +85,14 @@ def test_two_worker_processes_share_one_budget_and_stay_under_the_cap(
     database_url: str, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     key = Fernet.generate_key().decode()
-    settings = Settings(database_url=database_url, secret_key=key, data_dir=tmp_path)
+    settings = Settings(
+        database_url=database_url, secret_key=key, data_dir=tmp_path, psa_allowed_hosts=sandbox.allowed_host
+    )
     service = build_app_service(settings, upgrade=False)
+    # The tenant's threshold is set first: saving the connection checks its credentials with a
+    # ThresholdInformation read, which is also the budget's first correction.
+    admin = httpx.Client(base_url=sandbox.base_url, timeout=10)
+    admin.post("/sandbox/limits", json={"budget": SANDBOX_BUDGET, "reset_window": True}).raise_for_status()
     connect_to_sandbox(service, sandbox)
     # Due a little later, so that both processes are polling when the work appears.
     due = datetime.now(UTC) + timedelta(seconds=8)
@@ -103,8 +109,6 @@ def test_two_worker_processes_share_one_budget_and_stay_under_the_cap(
             for n in range(SERVICES)
         ]  # fmt: skip
         outbox.enqueue(session, rows, due)
-    admin = httpx.Client(base_url=sandbox.base_url, timeout=10)
-    admin.post("/sandbox/limits", json={"budget": SANDBOX_BUDGET, "reset_window": True}).raise_for_status()
     # Each adjustment takes 0.2 s in Autotask, so neither process can take all the work alone.
     admin.post(
         "/sandbox/faults",
@@ -115,6 +119,7 @@ def test_two_worker_processes_share_one_budget_and_stay_under_the_cap(
         "CONTRACTSYNC_DATABASE_URL": database_url,
         "CONTRACTSYNC_SECRET_KEY": key,
         "CONTRACTSYNC_DATA_DIR": str(tmp_path),
+        "CONTRACTSYNC_PSA_ALLOWED_HOSTS": sandbox.allowed_host,
     }
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     budget = shared_budgets(service.context.sessions, settings, SystemClock()).for_connection("at1")
