@@ -103,7 +103,7 @@ def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
         return PsaError(kind, detail, status_code)
     if status_code == 500 and text and _REJECTION_PATTERNS.search(text):
         # Autotask's own words are kept as the message: they are what a billing manager reads.
-        return PsaError(ErrorKind.REJECTED, text, status_code)
+        return PsaError(ErrorKind.REJECTED, excerpt(text), status_code)
     if status_code >= 500:
         return PsaError(ErrorKind.SERVER_ERROR, f"{what}: {detail} (outcome unknown)", status_code)
     if status_code == 408:
