@@ -179,12 +179,12 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from contractsync.adapters.logging import configure_logging
 
         configure_logging(json=True)
-        app_service = service()
-        web_app = _web_app(app_service)
-        from contractsync.bootstrap import admin_token
+        from contractsync.bootstrap import admin_token, start_metrics_server
         from contractsync.settings import Settings
 
+        app_service = service()
         settings = Settings()
+        web_app = _web_app(app_service, settings)
         token, generated = admin_token(app_service, settings)
         if generated:  # API.md: generated and printed on first start
             err.print(f"admin token (shown once; kept in {settings.data_dir}): {token}", soft_wrap=True)
@@ -193,7 +193,12 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         )
         # log_config=None keeps our JSON logging; access_log=False because our middleware logs
         # requests without their headers (uvicorn's would not include them either, but says less).
-        uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+        metrics_server = start_metrics_server(web_app, settings)
+        try:
+            uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+        finally:
+            if metrics_server is not None:
+                metrics_server.stop()
 
     @app.command("sweep")
     def sweep(
@@ -328,12 +333,8 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     app.add_typer(deliveries, name="deliveries")
 
 
-def _web_app(service: ContractSync) -> Any:
-    """The lead's API + console app when bootstrap offers it, else the API alone."""
-    try:
-        from contractsync.bootstrap import build_web_app
-    except ImportError:
-        from contractsync.api.app import create_api
+def _web_app(service: ContractSync, settings: Any) -> Any:
+    """API and console (the settings choose docs, metrics and session behaviour)."""
+    from contractsync.bootstrap import build_web_app
 
-        return create_api(service)
-    return build_web_app(service)
+    return build_web_app(service, settings)

@@ -88,9 +88,30 @@ def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     else:
         message = str(exc.detail)
     response = envelope(status, code, message)
-    for name, value in (exc.headers or {}).items():
+    for name, value in http_error_headers(request, exc).items():
         response.headers[name] = value
     return response
+
+
+def http_error_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str]:
+    """The exception's headers; for a 405, `Allow` lists every method the path answers (Starlette
+    names only those of the first route that matched the path, one of several)."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        methods = allowed_methods(request)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
+    return headers
+
+
+def allowed_methods(request: Request) -> list[str]:
+    path = request.scope.get("path", "")
+    found: set[str] = set()
+    for route in request.app.router.routes:
+        regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and methods and regex.match(path):
+            found.update(methods)
+    return sorted(found)
 
 
 # What an Autotask failure during a request means for the caller: a missing or refused Autotask

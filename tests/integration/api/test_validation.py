@@ -123,7 +123,7 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("GET", "/v1/subscriptions?sync_state=weird", None, "sync_state"),
     ("GET", "/v1/operations?status=bogus", None, "status"),
     ("GET", "/v1/operations?type=Nope", None, "type"),
-    ("GET", "/v1/operations/abc", None, "operation_id"),
+    ("GET", "/v1/operations/0", None, "operation_id"),
     ("POST", "/v1/operations/0/retry", None, "operation_id"),
     ("GET", "/v1/contracts", None, "connection_id"),
     ("GET", "/v1/contract-services?connection_id=at1&contract_id=x", None, "contract_id"),
