@@ -113,7 +113,7 @@ class DemoStack:
 
     def start(self) -> DemoStack:
         settings, clock, sandbox = self.settings, self.clock, self.sandbox
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         sandbox.start()
         try:
             connectors = sandbox_connectors(secret_box(settings), sandbox)
