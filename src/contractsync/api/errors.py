@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from contractsync.api.answers import ErrorEnvelope
 from contractsync.service.errors import ServiceError
@@ -35,6 +36,8 @@ HTTP_CODES = {
     502: "psa_unavailable",
     503: "unavailable",
 }
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 # The documented error answers, for `responses=` on routes.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -105,13 +108,14 @@ def http_error_headers(request: Request, exc: StarletteHTTPException) -> dict[st
 
 
 def allowed_methods(request: Request) -> list[str]:
-    path = request.scope.get("path", "")
-    found: set[str] = set()
-    for route in request.app.router.routes:
-        regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and methods and regex.match(path):
-            found.update(methods)
-    return sorted(found)
+    """The methods some route answers on this path: each one is tried against the app's routing
+    (which also sees routers included into others)."""
+    found = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            found.append(method)
+    return found
 
 
 # What an Autotask failure during a request means for the caller: a missing or refused Autotask
