@@ -120,7 +120,10 @@ class TokenAuthority:
     def register_environment_admin(self, token: str) -> None:
         """CONTRACTSYNC_ADMIN_TOKEN: registered, and every earlier token from the environment is
         retired (with the console sessions it signed in), so changing the variable rotates it."""
-        check_token_value(token)
+        try:
+            check_token_value(token)
+        except Invalid as refused:
+            raise Invalid(f"CONTRACTSYNC_ADMIN_TOKEN: {refused.message}") from None
         self.create(None, token, source=SOURCE_ENVIRONMENT)
         with self.ctx.unit_of_work() as uow:
             retired = select(api_tokens.c.id).where(
