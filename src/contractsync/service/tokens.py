@@ -86,7 +86,8 @@ class TokenAuthority:
         expires_at: datetime | None = None,
     ) -> str:
         """A new token (or register a given one). None: an admin token. Registering a token that
-        exists already changes nothing."""
+        exists already changes nothing (except giving a token from before migration 0008 its
+        source)."""
         if token is None:
             token = f"cs_{secrets.token_urlsafe(32)}"
         else:
@@ -102,8 +103,17 @@ class TokenAuthority:
             ):
                 raise NotFound(f"reseller {reseller_id} not found")
             exists = session.execute(
-                select(api_tokens.c.id).where(api_tokens.c.token_hash == token_hash(token))
+                select(api_tokens.c.id, api_tokens.c.source).where(
+                    api_tokens.c.token_hash == token_hash(token)
+                )
             ).first()
+            if exists is not None and exists.source is None:
+                # Registered before tokens had a source (migration 0008): now we know it.
+                session.execute(
+                    update(api_tokens)
+                    .where(api_tokens.c.id == exists.id)
+                    .values(source=source, hint=token[:HINT_LENGTH])
+                )
             if exists is None:
                 session.execute(
                     insert(api_tokens).values(

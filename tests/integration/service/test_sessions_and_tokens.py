@@ -155,3 +155,22 @@ def test_console_sessions_end_on_sign_out_idle_timeout_lifetime_and_revocation(w
     service.revoke_token(ADMIN, _id_of(service, token))
     assert service.console_actor(revoked) is None
     assert service.console_actor("a-secret-nobody-was-given") is None
+
+
+def test_an_environment_token_from_before_sources_is_recognised_and_then_rotated(
+    database_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from contractsync.adapters.db.tables import api_tokens
+
+    clock = ManualClock(datetime(2024, 5, 20, 9, tzinfo=UTC))
+    first = _service(database_url, tmp_path, clock, ENV_TOKEN)
+    with first.context.sessions.begin() as session:  # as migration 0008 leaves an older row
+        session.execute(update(api_tokens).values(source=None, hint=None))
+    assert [t["source"] for t in first.list_tokens(ADMIN)] == ["unknown"]
+    again = _service(database_url, tmp_path, clock, ENV_TOKEN)
+    assert [t["source"] for t in again.list_tokens(ADMIN)] == ["environment"]
+    rotated = _service(database_url, tmp_path, clock, "second-admin-token-from-the-environment")
+    with pytest.raises(Unauthorized):
+        rotated.authenticate(ENV_TOKEN)
