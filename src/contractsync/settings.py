@@ -45,3 +45,20 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 24:
             raise ValueError("CONTRACTSYNC_METRICS_TOKEN must be at least 24 characters long")
         return value or None
+
+    @field_validator("metrics_bind")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value:
+            from contractsync.api.metrics_server import parse_bind
+
+            parse_bind(value)
+        return value or None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        from contractsync.web.transport import parse_addresses
+
+        parse_addresses(value)
+        return value

@@ -145,3 +145,21 @@ def test_a_wrong_method_is_405_with_every_allowed_method(
 
 def test_admin_token_constant_is_what_the_fake_accepts() -> None:
     assert FakeContractSync().authenticate(ADMIN_TOKEN).is_admin
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("metrics_token", "too-short", "at least 24"),
+        ("metrics_bind", "9100", "host:port"),
+        ("trusted_proxies", "10.0.0.1, proxy.local", "not an IP address"),
+        ("api_docs", "maybe", "on"),
+    ],
+)
+def test_malformed_security_settings_are_refused_at_start(name: str, value: str, reason: str) -> None:
+    from pydantic import ValidationError
+
+    from contractsync.settings import Settings
+
+    with pytest.raises(ValidationError, match=reason):
+        Settings(_env_file=None, **{name: value})
