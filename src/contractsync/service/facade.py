@@ -219,7 +219,7 @@ class ContractSync:
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
-        return self._tokens.list(actor)
+        return self._tokens.listed(actor)
 
     def revoke_token(self, actor: Actor, token_id: int) -> None:
         """Admin only; also ends the console sessions the token signed in."""

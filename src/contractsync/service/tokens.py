@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from contractsync.adapters.db.sessions_table import console_sessions
 from contractsync.adapters.db.tables import api_tokens, resellers
@@ -27,6 +29,7 @@ from contractsync.service.errors import Invalid, NotFound, Unauthorized
 from contractsync.service.views import instant
 
 JSON = dict[str, Any]
+log = structlog.get_logger(__name__)
 
 MIN_TOKEN_LENGTH = 24
 MAX_TOKEN_LENGTH = 512
@@ -191,10 +194,13 @@ class TokenAuthority:
             if written is not None and now - written < LAST_USED_EVERY:
                 return
             self._used_written[token_id] = now
-        with self.ctx.unit_of_work() as uow:
-            uow.session.execute(
-                update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now)
-            )
+        try:
+            with self.ctx.unit_of_work() as uow:
+                uow.session.execute(
+                    update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now)
+                )
+        except SQLAlchemyError as error:  # bookkeeping: never the reason a request is refused
+            log.warning("token_last_used_not_recorded", token_id=token_id, error=type(error).__name__)
 
     def forget(self) -> None:
         """Drop every cached principal (after a revocation)."""
@@ -202,7 +208,7 @@ class TokenAuthority:
             self._cache.clear()
 
     # --- listing and revoking -------------------------------------------------------------------
-    def list(self, actor: Actor) -> list[JSON]:
+    def listed(self, actor: Actor) -> list[JSON]:
         require_admin(actor)
         with self.ctx.unit_of_work(commit=False) as uow:
             rows = uow.session.execute(select(api_tokens).order_by(api_tokens.c.id)).all()
