@@ -10,6 +10,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ("bench_sandbox.py", []),
     ("bench_connector.py", []),
+    ("bench_auth.py", []),
     ("bench_delivery.py", []),
     ("bench_posted_periods.py", []),
     ("bench_operations.py", ["--operations", "2000"]),

@@ -98,8 +98,8 @@ def build_app_service(
 
     context = ServiceContext(sessions, clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
-    if settings.admin_token:
-        service.create_token_value(None, settings.admin_token)
+    if settings.admin_token:  # replaces the token an earlier value of the variable registered
+        service.register_admin_token(settings.admin_token)
     return service
 
 
@@ -118,25 +118,44 @@ def admin_token(service: ContractSync, settings: Settings) -> tuple[str, bool]:
     path = settings.data_dir / ADMIN_TOKEN_FILE
     existed = path.exists()
     token = read_or_create_private_file(path, lambda: service.create_token(None).encode()).decode().strip()
-    service.create_token_value(None, token)  # idempotent; re-registers it on a fresh database
+    service.create_token_value(None, token, source="generated")  # idempotent; again on a fresh database
     return token, not existed
 
 
 def build_web_app(service: ContractSync, settings: Settings | None = None) -> Any:
-    """API and console on one FastAPI app; the console's session key is kept in the data dir."""
+    """API and console on one FastAPI app; the console's session key is kept in the data dir.
+    With CONTRACTSYNC_METRICS_BIND, /metrics is left out: `start_metrics_server` serves it."""
     from contractsync.adapters.db.metrics_collector import DatabaseCollector
     from contractsync.adapters.metrics import Metrics
     from contractsync.api.app import create_api
     from contractsync.web.keys import load_or_create_session_key
     from contractsync.web.routes import register_console
 
+    settings = settings or Settings()
     metrics = Metrics()
     connectors = service.context.connector_for
     budget = connectors.budget_used if isinstance(connectors, ConnectorCache) else dict
     metrics.registry.register(DatabaseCollector(service.context.sessions, budget))
-    app = create_api(service, metrics=metrics)
-    register_console(app, service, session_key=load_or_create_session_key((settings or Settings()).data_dir))
+    app = create_api(
+        service,
+        metrics=metrics,
+        api_docs=settings.api_docs,
+        metrics_token=settings.metrics_token,
+        serve_metrics=not settings.metrics_bind,
+    )
+    register_console(
+        app, service, session_key=load_or_create_session_key(settings.data_dir), settings=settings
+    )
     return app
+
+
+def start_metrics_server(app: Any, settings: Settings) -> Any:
+    """The /metrics-only server on CONTRACTSYNC_METRICS_BIND (None when unset); `.stop()` it."""
+    if not settings.metrics_bind:
+        return None
+    from contractsync.api.metrics_server import MetricsServer
+
+    return MetricsServer(app.state.metrics, settings.metrics_bind).start()
 
 
 def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
@@ -27,8 +26,10 @@ from contractsync.bootstrap import (
     admin_token,
     build_app_service,
     build_sessions,
+    build_web_app,
     outbound_policy,
     secret_box,
+    start_metrics_server,
     worker_connectors,
 )
 from contractsync.delivery.config import WorkerConfig
@@ -40,9 +41,7 @@ from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
 from contractsync.service.actor import ADMIN
-from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
-from contractsync.web.keys import load_or_create_session_key
 
 SANDBOX_DATA_FILE = "sandbox.json"
 
@@ -109,15 +108,6 @@ class BackgroundWorker:
         self.thread.join(timeout=15)
 
 
-def build_demo_app(service: ContractSync, key: bytes) -> FastAPI:
-    from contractsync.api.app import create_api
-    from contractsync.web.routes import register_console
-
-    app = create_api(service)
-    register_console(app, service, session_key=key)
-    return app
-
-
 class DemoStack:
     """Everything `contractsync demo` runs except the HTTP server: the sandbox, the service with
     sample data, the worker thread and the app. The e2e tests serve `app` themselves."""
@@ -134,7 +124,7 @@ class DemoStack:
 
     def start(self) -> DemoStack:
         settings, clock, sandbox = self.settings, self.clock, self.sandbox
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         sandbox.start()
         try:
             self.settings = settings = with_sandbox_allowed(settings, sandbox)
@@ -154,7 +144,7 @@ class DemoStack:
             self._background = BackgroundWorker.start(
                 self._worker(connectors), waker_for(settings.database_url)
             )
-            self.app = build_demo_app(self.service, load_or_create_session_key(settings.data_dir))
+            self.app = build_web_app(self.service, settings)
         except BaseException:
             self.stop()
             raise
@@ -200,7 +190,7 @@ def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
         print(
             f"contractsync demo is running ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n"
             f"  console:       http://{shown_host}:{port}/\n"
-            f"  API docs:      http://{shown_host}:{port}/docs\n"
+            f"  API docs:      http://{shown_host}:{port}/docs{_docs_note(stack.settings)}\n"
             f"  admin token:   {stack.token}\n"
             f"  database:      {stack.settings.database_url}\n"
             f"  sandbox:       {stack.sandbox.base_url} (Autotask API at {stack.sandbox.api_url})\n"
@@ -209,4 +199,17 @@ def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
         )
         # uvicorn handles Ctrl-C (and SIGTERM) itself and returns; leaving the block stops the
         # worker and the sandbox.
-        uvicorn.run(stack.app, host=host, port=port, log_config=None, timeout_graceful_shutdown=3)
+        metrics_server = start_metrics_server(stack.app, stack.settings)
+        try:
+            uvicorn.run(stack.app, host=host, port=port, log_config=None, timeout_graceful_shutdown=3)
+        finally:
+            if metrics_server is not None:
+                metrics_server.stop()
+
+
+def _docs_note(settings: Settings) -> str:
+    return {
+        "on": "",
+        "auth": " (after signing in to the console)",
+        "off": " (off: CONTRACTSYNC_API_DOCS=off)",
+    }[settings.api_docs]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,3 +26,46 @@ class Settings(BaseSettings):
     autotask_hourly_budget: int = Field(default=5_000, ge=1)
     #: how often one process per connection reads GET /ThresholdInformation to correct the budget
     autotask_threshold_refresh_seconds: float = Field(default=300.0, gt=0)
+
+    # --- sessions, tokens, metrics, docs (README "Sessions, tokens, metrics and docs") ---------
+    #: the address users reach the console at; `https://…` makes the session cookie `Secure`
+    public_url: str | None = None
+    #: proxies (comma-separated IP addresses) whose X-Forwarded-Proto / X-Forwarded-For are believed
+    trusted_proxies: str = ""
+    #: a console session ends after this many idle minutes …
+    session_idle_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
+    #: … and this many hours after sign-in, whatever happens
+    session_max_hours: int = Field(12, ge=1, le=30 * 24)
+    #: sign-in attempts allowed per client address, and in total (limits' notation, e.g. 10/minute)
+    signin_rate_limit: str = "10/minute"
+    signin_rate_limit_total: str = "100/minute"
+    #: a bearer token for /metrics besides the admin token (at least 24 characters)
+    metrics_token: str | None = None
+    #: host:port serving only /metrics, without a token; /metrics then leaves the API's port
+    metrics_bind: str | None = None
+    #: /docs and /openapi.json: on (open), auth (a token or a console session), off
+    api_docs: Literal["on", "auth", "off"] = "auth"
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 24:
+            raise ValueError("CONTRACTSYNC_METRICS_TOKEN must be at least 24 characters long")
+        return value or None
+
+    @field_validator("metrics_bind")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value:
+            from contractsync.api.metrics_server import parse_bind
+
+            parse_bind(value)
+        return value or None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        from contractsync.web.transport import parse_addresses
+
+        parse_addresses(value)
+        return value

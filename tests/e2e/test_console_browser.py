@@ -220,3 +220,23 @@ def test_console_works_without_javascript(browser: Browser, live: LiveConsole) -
     page.click("#step-contract button[type=submit]")  # "Show options" instead of htmx's on-change
     expect(page.locator("#contract_id")).to_be_visible()
     context.close()
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(
+    browser: Browser, live: LiveConsole
+) -> None:
+    """On the real stack: the session is on the server, so signing out ends it for every copy."""
+    page = sign_in(browser, live)
+    copied = page.context.cookies()
+    page.click("header.top button:has-text('Sign out')")
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    thief = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    thief.add_cookies(copied)  # type: ignore[arg-type]
+    stolen = thief.new_page()
+    stolen.goto(f"{live.url}/subscriptions")
+    expect(stolen).to_have_url(re.compile(r"/signin\?next=/subscriptions"))
+    # An unknown console page is a page, in the console's look, not JSON.
+    stolen.goto(f"{live.url}/no-such-page")
+    expect(stolen.locator("h1")).to_contain_text("Page not found")
+    thief.close()
+    page.context.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,6 +46,7 @@ class FakeContractSync(ContractSync):
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.tokens: dict[str, str | None] = {ADMIN_TOKEN: None}  # token -> reseller id
+        self.console_sessions: dict[str, str] = {}  # session secret -> token
         self.resellers: dict[str, JSON] = {}
         self.connections: dict[str, JSON] = {}
         self.customers: dict[str, JSON] = {}
@@ -417,7 +419,7 @@ class FakeContractSync(ContractSync):
         return [self._public(a) for a in self._mine(actor, self.alerts)]
 
     # --- tokens ---------------------------------------------------------------------------------
-    def create_token(self, reseller_id: str | None) -> str:
+    def create_token(self, reseller_id: str | None, expires_at: Any = None) -> str:
         self._call("create_token", reseller_id)
         if reseller_id is not None and reseller_id not in self.resellers:
             raise NotFound(f"no reseller {reseller_id}")
@@ -429,6 +431,47 @@ class FakeContractSync(ContractSync):
         if token not in self.tokens:
             raise Unauthorized("unknown token")
         return Actor(self.tokens[token])
+
+    def _token_ids(self) -> dict[int, str]:
+        return {self._token_id(token): token for token in self.tokens}
+
+    @staticmethod
+    def _token_id(token: str) -> int:
+        return sum(ord(c) * 31**i for i, c in enumerate(token)) % 1_000_000 + 1
+
+    def list_tokens(self, actor: Actor) -> list[JSON]:
+        self._call("list_tokens", actor)
+        if not actor.is_admin:
+            raise Forbidden("only the provider's admin token may do this")
+        return [
+            {"id": token_id, "kind": "admin" if self.tokens[token] is None else "reseller",
+             "reseller_id": self.tokens[token], "source": "cli", "hint": f"{token[:4]}…",
+             "created_at": NOW, "expires_at": None, "last_used_at": None}
+            for token_id, token in sorted(self._token_ids().items())
+        ]  # fmt: skip
+
+    def revoke_token(self, actor: Actor, token_id: int) -> None:
+        self._call("revoke_token", actor, token_id)
+        if not actor.is_admin:
+            raise Forbidden("only the provider's admin token may do this")
+        token = self._token_ids().get(token_id)
+        if token is None:
+            raise NotFound(f"token {token_id} not found")
+        del self.tokens[token]
+        self.console_sessions = {k: v for k, v in self.console_sessions.items() if v != token}
+
+    def start_console_session(self, token: str, policy: Any) -> tuple[str, Actor]:
+        actor = self.authenticate(token)
+        session_id = secrets.token_urlsafe(16)
+        self.console_sessions[session_id] = token
+        return session_id, actor
+
+    def console_actor(self, session_secret: str) -> Actor | None:
+        token = self.console_sessions.get(session_secret)
+        return None if token is None or token not in self.tokens else Actor(self.tokens[token])
+
+    def end_console_session(self, session_secret: str) -> None:
+        self.console_sessions.pop(session_secret, None)
 
     # --- for tests --------------------------------------------------------------------------------
     def use_case_calls(self) -> list[str]:

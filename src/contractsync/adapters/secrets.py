@@ -30,7 +30,7 @@ def load_or_create_key(data_dir: Path, environ: Mapping[str, str] = os.environ) 
     key_file = data_dir / KEY_FILE_NAME
     if key_file.exists():
         return key_file.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Fernet.generate_key()
     # O_EXCL: if two processes start at once, the loser reads the winner's key.
     try:

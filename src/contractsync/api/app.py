@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.deps import reject_unknown_query
+from contractsync.api.docs import DocsMode, install_docs
 from contractsync.api.errors import install_error_handlers
 from contractsync.api.middleware import LimitBody, ObserveRequests, RefuseControlCharacters
 from contractsync.api.routes import (
@@ -23,8 +24,10 @@ from contractsync.api.routes import (
     resellers,
     subscriptions,
     sweeps,
+    tokens,
 )
 from contractsync.api.routes import health as health_routes
+from contractsync.api.routes import metrics as metrics_routes
 from contractsync.service.facade import ContractSync
 
 # The /v1 resources: every route needs a token and declares all its query parameters.
@@ -41,6 +44,7 @@ V1_ROUTERS = (
     reconciliation,
     manual_actions,
     alerts,
+    tokens,
 )
 
 
@@ -53,25 +57,35 @@ def create_api(
     *,
     metrics: Metrics | None = None,
     health: Callable[[], bool] | None = None,
+    api_docs: DocsMode = "auth",
+    metrics_token: str | None = None,
+    serve_metrics: bool = True,
 ) -> FastAPI:
     """`health`: answers False (or raises) when the database is unreachable → `/healthz` 503.
-    Default: the service's own `health()` if it has one, else always healthy."""
+    Default: the service's own `health()` if it has one, else always healthy.
+    `api_docs`: on | auth | off for /docs and /openapi.json (api/docs.py). `/metrics` needs the
+    admin token or `metrics_token`; `serve_metrics=False` leaves it out (served on its own
+    address, api/metrics_server.py)."""
     app = FastAPI(
         title="contractsync",
         version="1",
         description="Keeps Autotask recurring-contract billing in step with Microsoft CSP subscriptions.",
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        openapi_url="/openapi.json" if api_docs == "on" else None,
+        docs_url="/docs" if api_docs == "on" else None,
         redoc_url=None,
     )
     app.state.service = service
     app.state.metrics = metrics or Metrics()
+    app.state.metrics_token = metrics_token
     service_health = getattr(service, "health", None)
     app.state.health = health or (service_health if callable(service_health) else _always_ok)
     install_error_handlers(app)
     for module in V1_ROUTERS:
         app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
-    app.include_router(health_routes.router)  # no token: load balancers and scrapers call it
+    app.include_router(health_routes.router)  # no token: load balancers call it
+    if serve_metrics:
+        app.include_router(metrics_routes.router)
+    install_docs(app, api_docs)
     app.add_middleware(LimitBody)
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(ObserveRequests)

@@ -1,4 +1,4 @@
-"""Operator commands: `serve`, `sweep`, `tokens create`, `reconcile`, `deliveries run`,
+"""Operator commands: `serve`, `sweep`, `tokens create|list|revoke`, `reconcile`, `deliveries run`,
 `operations apply`.
 
 Exit codes: 0 ok, 1 failure, 2 bad input (Invalid, NotFound, Conflict or a malformed option),
@@ -205,12 +205,12 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from contractsync.adapters.logging import configure_logging
 
         configure_logging(json=True)
-        app_service = service(create=True)
-        web_app = _web_app(app_service)
-        from contractsync.bootstrap import admin_token
+        from contractsync.bootstrap import admin_token, start_metrics_server
         from contractsync.settings import Settings
 
+        app_service = service(create=True)
         settings = Settings()
+        web_app = _web_app(app_service, settings)
         token, generated = admin_token(app_service, settings)
         if generated:  # API.md: generated and printed on first start
             err.print(f"admin token (shown once; kept in {settings.data_dir}): {token}", soft_wrap=True)
@@ -219,7 +219,12 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         )
         # log_config=None keeps our JSON logging; access_log=False because our middleware logs
         # requests without their headers (uvicorn's would not include them either, but says less).
-        uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+        metrics_server = start_metrics_server(web_app, settings)
+        try:
+            uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+        finally:
+            if metrics_server is not None:
+                metrics_server.stop()
 
     @app.command("sweep")
     def sweep(
@@ -251,18 +256,56 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     def create_token(
         reseller: str | None = typer.Option(None, "--reseller", help="The reseller the token is scoped to."),
         admin: bool = typer.Option(False, "--admin", help="A provider-level token that sees every reseller."),
+        expires_in_days: int | None = typer.Option(
+            None, "--expires-in-days", min=1, max=3650, help="The token stops working after this many days."
+        ),
     ) -> None:
         """Print a new API token once (it is stored hashed and cannot be shown again)."""
+        from datetime import UTC, datetime, timedelta
+
         if admin == (reseller is not None):
             raise _fail("give exactly one of --reseller ID or --admin", BAD_INPUT)
         if reseller is not None and not reseller.strip():
             raise _fail("--reseller needs a reseller id", BAD_INPUT)
         _plain_id(reseller, "--reseller")
+        expires = None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
         app_service = service()
         with _service_errors():
-            token = app_service.create_token(None if admin else reseller)
+            token = app_service.create_token(None if admin else reseller, expires_at=expires)
         typer.echo(token)
         err.print("store it now: it is shown only once", style="dim")
+
+    @tokens.command("list")
+    def list_tokens(output: Format = typer.Option(Format.TABLE, "--format", help="table or json")) -> None:
+        """Every API token: id, kind, reseller, where it came from, first characters, created,
+        expires, last used (never the token itself)."""
+        from contractsync.service.actor import ADMIN
+
+        app_service = service()
+        with _service_errors():
+            found = app_service.list_tokens(ADMIN)
+        if output is Format.JSON:
+            _emit_json(found)
+            return
+        table = Table(title=f"{len(found)} API token(s)", title_justify="left")
+        columns = ("id", "kind", "reseller", "source", "hint", "created", "expires", "last used")
+        keys = ("id", "kind", "reseller_id", "source", "hint", "created_at", "expires_at", "last_used_at")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for item in found:
+            table.add_row(*(str(item.get(key) or "-") for key in keys))
+        Console().print(table)
+
+    @tokens.command("revoke")
+    def revoke_token(token_id: int = typer.Argument(..., min=1, help="The id `tokens list` shows.")) -> None:
+        """Revoke a token now; the console sessions it signed in end too. (Other running
+        processes stop accepting it within a few seconds.)"""
+        from contractsync.service.actor import ADMIN
+
+        app_service = service()
+        with _service_errors():
+            app_service.revoke_token(ADMIN, token_id)
+        err.print(f"token {token_id} revoked")
 
     app.add_typer(tokens, name="tokens")
 
@@ -359,12 +402,8 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     app.add_typer(deliveries, name="deliveries")
 
 
-def _web_app(service: ContractSync) -> Any:
-    """The lead's API + console app when bootstrap offers it, else the API alone."""
-    try:
-        from contractsync.bootstrap import build_web_app
-    except ImportError:
-        from contractsync.api.app import create_api
+def _web_app(service: ContractSync, settings: Any) -> Any:
+    """API and console (the settings choose docs, metrics and session behaviour)."""
+    from contractsync.bootstrap import build_web_app
 
-        return create_api(service)
-    return build_web_app(service)
+    return build_web_app(service, settings)

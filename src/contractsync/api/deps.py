@@ -13,7 +13,7 @@ from contractsync.service.errors import Invalid, Unauthorized
 from contractsync.service.facade import ContractSync
 
 # auto_error=False: a missing token must answer our 401 envelope, not FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="An API token from `contractsync tokens create`.")
+bearer_scheme = HTTPBearer(auto_error=False, description="An API token from `contractsync tokens create`.")
 MAX_TOKEN_LENGTH = 512
 
 
@@ -24,7 +24,7 @@ def get_service(request: Request) -> ContractSync:
 
 def get_actor(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Actor:
     if credentials is None:
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")

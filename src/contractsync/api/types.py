@@ -13,7 +13,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from contractsync.domain.bounds import CREDENTIAL_MAX_LENGTH, MAX_PSA_ID, MAX_QUANTITY
 from contractsync.domain.enums import RecordStatus, RecordType
@@ -83,20 +92,31 @@ Price = Annotated[
     Field(examples=["10.00"]),
 ]
 
-Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
-PositiveQuantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
-SettleSeconds = Annotated[StrictInt, Field(ge=0, le=86_400)]
-# Autotask entity ids are positive integers.
-PsaId = Annotated[StrictInt, Field(ge=1, le=MAX_PSA_ID)]
+
+def _whole_number(value: object) -> object:
+    """JSON has one number type: `12.0` is the integer 12 (as JSON Schema's "integer" says);
+    `12.5`, strings and booleans stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = BeforeValidator(_whole_number)  # last in Annotated, so the bounds stay in the document
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY), WholeNumber]
+PositiveQuantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY), WholeNumber]
+SettleSeconds = Annotated[StrictInt, Field(ge=0, le=86_400), WholeNumber]
+# Autotask entity ids are positive 32-bit integers (the façade refuses larger ones too).
+PsaId = Annotated[StrictInt, Field(ge=1, le=MAX_PSA_ID), WholeNumber]
 Flag = StrictBool
 
 # Our ids appear in URL paths, so they carry no slash, space or query characters.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@~-]*$"
 EntityId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ID_PATTERN)]
 # Ids that come from elsewhere (offer, tenant, promotion ids) only need to be present and bounded.
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
-# `\S`: the pattern is a search, so the text must contain something besides white space.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+# Not white space, alike in the document's regex dialect (ECMA) and the validator's (Rust): each
+# counts one character as space that the other does not (U+0085, U+FEFF), so both are named.
+VISIBLE = r"[^\s\u0085\ufeff]"
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=rf"^{VISIBLE}+$")]
+# A search: the text must contain something besides white space.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
 # PSA credentials travel as HTTP header values: printable ASCII, at least one non-space.
 Credential = Annotated[
     str,

@@ -29,8 +29,8 @@ OPEN_END = date(9999, 12, 30)
 MAX_STORED_ID = 2**31 - 1
 #: Licences on one subscription.
 MAX_QUANTITY = 1_000_000
-#: The largest Autotask entity id we take (JSON numbers stay exact up to 2**53).
-MAX_PSA_ID = 2**53
+#: The largest Autotask entity id we take: stored in INTEGER columns, as the façade checks.
+MAX_PSA_ID = MAX_STORED_ID
 #: Header values of the Autotask API (user name, secret, integration code).
 CREDENTIAL_MAX_LENGTH = 200
 

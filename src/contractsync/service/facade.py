@@ -32,10 +32,12 @@ Shapes (besides the fields API.md lists for the create bodies):
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from contractsync.service import (
     audit,
+    console_sessions,
     directory,
     mapping,
     operating,
@@ -44,6 +46,7 @@ from contractsync.service import (
     tokens,
 )
 from contractsync.service.actor import Actor
+from contractsync.service.console_sessions import SessionPolicy
 from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
 
@@ -57,6 +60,7 @@ class ContractSync:
         self.context = context
         self._deliver = deliver
         self._operations = GroupCommit(context)  # concurrent operations share a transaction
+        self._tokens = tokens.TokenAuthority(context)  # authentication cached for a few seconds
 
     # --- resellers, connections, customers, subscriptions -------------------------------------
     def create_reseller(self, actor: Actor, body: JSON) -> JSON:
@@ -196,15 +200,37 @@ class ContractSync:
     def list_alerts(self, actor: Actor) -> list[JSON]:
         return audit.list_alerts(self.context, actor)
 
-    # --- tokens ---------------------------------------------------------------------------------
-    def create_token(self, reseller_id: str | None) -> str:
+    # --- tokens and console sessions ---------------------------------------------------------
+    def create_token(self, reseller_id: str | None, expires_at: datetime | None = None) -> str:
         """A new bearer token (shown once; stored hashed). None: an admin token."""
-        return tokens.create_token(self.context, reseller_id)
+        return self._tokens.create(reseller_id, expires_at=expires_at)
 
-    def create_token_value(self, reseller_id: str | None, token: str) -> str:
-        """Register a token chosen by the operator (e.g. CONTRACTSYNC_ADMIN_TOKEN)."""
-        return tokens.create_token(self.context, reseller_id, token)
+    def create_token_value(self, reseller_id: str | None, token: str, source: str = tokens.SOURCE_CLI) -> str:
+        """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
+        return self._tokens.create(reseller_id, token, source=source)
+
+    def register_admin_token(self, token: str) -> None:
+        """CONTRACTSYNC_ADMIN_TOKEN: registered; the previous one from the environment is retired."""
+        self._tokens.register_environment_admin(token)
 
     def authenticate(self, token: str) -> Actor:
-        """Unauthorized when the token is unknown."""
-        return tokens.authenticate(self.context, token)
+        """Unauthorized when the token is unknown, revoked or expired (cached for a few seconds)."""
+        return self._tokens.authenticate(token)
+
+    def list_tokens(self, actor: Actor) -> list[JSON]:
+        """Admin only: [{id, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
+        return self._tokens.listed(actor)
+
+    def revoke_token(self, actor: Actor, token_id: int) -> None:
+        """Admin only; also ends the console sessions the token signed in."""
+        self._tokens.revoke(actor, token_id)
+
+    def start_console_session(self, token: str, policy: SessionPolicy) -> tuple[str, Actor]:
+        """Sign in: answers the session secret for the cookie and who signed in."""
+        return console_sessions.start(self.context, self._tokens, token, policy)
+
+    def console_actor(self, session_secret: str) -> Actor | None:
+        return console_sessions.actor(self.context, session_secret)
+
+    def end_console_session(self, session_secret: str) -> None:
+        console_sessions.end(self.context, session_secret)

@@ -14,9 +14,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from contractsync.service.actor import Actor
+from contractsync.service.console_sessions import SessionPolicy
 from contractsync.service.facade import ContractSync
 from contractsync.web import formatting
 from contractsync.web.session import ConsoleSession, SessionCookies
+from contractsync.web.signin_limit import SignInLimit
+from contractsync.web.transport import Transport
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -49,9 +52,22 @@ class Console:
     service: ContractSync
     cookies: SessionCookies
     templates: Environment
+    policy: SessionPolicy
+    transport: Transport
+    signin_limit: SignInLimit
+    always_secure: bool = False
 
     @classmethod
-    def build(cls, service: ContractSync, session_key: bytes, *, secure_cookies: bool) -> Console:
+    def build(
+        cls,
+        service: ContractSync,
+        session_key: bytes,
+        *,
+        secure_cookies: bool,
+        policy: SessionPolicy | None = None,
+        transport: Transport | None = None,
+        signin_limit: SignInLimit | None = None,
+    ) -> Console:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
             autoescape=select_autoescape(["html"]),
@@ -59,7 +75,19 @@ class Console:
             lstrip_blocks=True,
         )
         formatting.install(env)
-        return cls(service, SessionCookies(session_key, secure=secure_cookies), env)
+        policy = policy or SessionPolicy()
+        return cls(
+            service,
+            SessionCookies(session_key, max_age_seconds=policy.max_seconds),
+            env,
+            policy,
+            transport or Transport(),
+            signin_limit or SignInLimit(),
+            secure_cookies,
+        )
+
+    def secure(self, request: Request) -> bool:
+        return self.always_secure or self.transport.is_https(request)
 
 
 def console_of(request: Request) -> Console:
@@ -70,7 +98,13 @@ def console_of(request: Request) -> Console:
 def session_of(request: Request) -> ConsoleSession:
     session: ConsoleSession | None = getattr(request.state, "console_session", None)
     if session is None:
-        session = console_of(request).cookies.load(request)
+        console = console_of(request)
+        session = console.cookies.load(request)
+        if session.session_id is not None:
+            # One primary-key read: who is signed in lives on the server, not in the cookie.
+            session.actor = console.service.console_actor(session.session_id)
+            if session.actor is None:  # signed out elsewhere, idle too long, or revoked
+                session.sign_out()
         request.state.console_session = session
     return session
 
@@ -104,7 +138,8 @@ async def checked_form(request: Request) -> FormData:
 def _finish(request: Request, response: Response) -> Response:
     session = session_of(request)
     if session.dirty:
-        console_of(request).cookies.store(response, session)
+        console = console_of(request)
+        console.cookies.store(response, session, secure=console.secure(request))
     # Pages show billing data: never keep them in shared caches or the back-forward cache.
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(SECURITY_HEADERS)

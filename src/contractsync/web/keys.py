@@ -19,7 +19,7 @@ def read_or_create_private_file(path: Path, create: Callable[[], bytes]) -> byte
     except FileNotFoundError:
         pass
     value = create()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

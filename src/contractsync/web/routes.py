@@ -14,9 +14,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from contractsync.service.console_sessions import SessionPolicy
 from contractsync.service.facade import ContractSync
-from contractsync.web import audit_pages, auth_pages, mapping_pages, overview_pages, subscription_pages
-from contractsync.web.context import Console, CsrfRefused, SignInRequired, render, sign_in_redirect
+from contractsync.settings import Settings
+from contractsync.web import (
+    audit_pages,
+    auth_pages,
+    error_pages,
+    mapping_pages,
+    overview_pages,
+    subscription_pages,
+)
+from contractsync.web.context import (
+    Console,
+    CsrfRefused,
+    SignInRequired,
+    render,
+    session_of,
+    sign_in_redirect,
+)
+from contractsync.web.signin_limit import SignInLimit
+from contractsync.web.transport import Transport
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -27,12 +45,22 @@ def register_console(
     *,
     secure_cookies: bool = False,
     session_key: bytes | None = None,
+    settings: Settings | None = None,
 ) -> None:
     """`session_key` signs the session cookie; without one, a random key is used and every
-    restart signs everybody out (fine for tests, pass a stored key in production)."""
+    restart signs everybody out (fine for tests, pass a stored key in production). `settings`:
+    session lifetimes, sign-in limits, the public URL and trusted proxies (defaults without)."""
+    config = settings or Settings(_env_file=None)
     app.state.console = Console.build(
-        service, session_key or secrets.token_bytes(32), secure_cookies=secure_cookies
+        service,
+        session_key or secrets.token_bytes(32),
+        secure_cookies=secure_cookies,
+        policy=SessionPolicy(config.session_idle_minutes * 60, config.session_max_hours * 3600),
+        transport=Transport.configure(config.public_url, config.trusted_proxies),
+        signin_limit=SignInLimit(config.signin_rate_limit, config.signin_rate_limit_total),
     )
+    error_pages.install(app)
+    app.state.console_viewer = lambda request: session_of(request).signed_in  # for /docs (api/docs.py)
     app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="console-assets")
     for module in (auth_pages, subscription_pages, audit_pages, mapping_pages, overview_pages):
         app.include_router(module.router)

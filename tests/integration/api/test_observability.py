@@ -52,7 +52,7 @@ def test_metrics_count_requests_by_route_template(client: TestClient, metrics: M
     metrics.record_autotask_error("throttled")
     metrics.set_outbox_depth(3)
     metrics.set_budget_used(0.42)
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=ADMIN)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text

@@ -3,19 +3,22 @@ input, and every answer (success or error envelope) matches the documented schem
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import checks
 
 from contractsync.api.app import create_api
 from contractsync.service.actor import ADMIN as ADMIN_ACTOR
-from tests.fakes.fake_service import ADMIN_TOKEN, FakeContractSync
+from tests.fakes.fake_service import ADMIN_TOKEN, RESELLER_TOKEN, FakeContractSync
 from tests.integration.api.conftest import SUBSCRIPTION, TestClient
+from tests.integration.api.schemathesis_checks import validate_with_every_check
 
 
 def _seeded_fake() -> FakeContractSync:
     """Enough data that generated reads sometimes find something and answer 200."""
     fake = FakeContractSync()
+    fake.tokens[RESELLER_TOKEN] = "r1"
     fake.create_reseller(ADMIN_ACTOR, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
     fake.create_connection(
         ADMIN_ACTOR,
@@ -37,29 +40,34 @@ def _seeded_fake() -> FakeContractSync:
     return fake
 
 
-app = create_api(_seeded_fake())
-# Auth through schemathesis' own config, so it knows which requests carry the token when it
-# generates negative cases (a header added behind its back would look like accepted bad data).
-config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": ADMIN_TOKEN}}}})
-schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+app = create_api(_seeded_fake(), api_docs="on")
 
 
-@schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
-    case.call_and_validate(
-        checks=[
-            checks.not_a_server_error,
-            checks.status_code_conformance,
-            checks.content_type_conformance,
-            checks.response_schema_conformance,
-            checks.negative_data_rejection,
-        ],
-    )
+def _schema(token: str) -> Any:
+    # Auth through schemathesis' own config, so it knows which requests carry the token when it
+    # generates negative cases (a header added behind its back would look like accepted bad data).
+    config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": token}}}})
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+
+as_admin, as_reseller = _schema(ADMIN_TOKEN), _schema(RESELLER_TOKEN)
+EXAMPLES = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@as_admin.parametrize()
+@EXAMPLES
+def test_api_conforms_to_its_schema_as_admin(case: schemathesis.Case) -> None:
+    validate_with_every_check(case)
+
+
+@as_reseller.parametrize()
+@EXAMPLES
+def test_api_conforms_to_its_schema_as_a_reseller(case: schemathesis.Case) -> None:
+    validate_with_every_check(case)
 
 
 def test_openapi_and_docs_are_served() -> None:
-    with TestClient(create_api(FakeContractSync())) as client:
+    with TestClient(create_api(FakeContractSync(), api_docs="on")) as client:
         document = client.get("/openapi.json")
         docs = client.get("/docs")
     assert document.status_code == 200

@@ -1,5 +1,6 @@
 """schemathesis against the API on the real façade (SQLite) with a connection to the Autotask
-sandbox: whatever it generates, the answer is never a 500 and always matches the document.
+sandbox, as the provider and as a reseller, with every check: whatever it generates, the answer
+is never a 500 and always matches the document.
 
 502/503 are allowed: they are the documented envelope for an Autotask that refuses or is busy,
 not a crash. Creating connections is left out, so no generated base URL sends requests anywhere
@@ -17,13 +18,14 @@ import pytest
 import schemathesis
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode, checks
+from schemathesis import GenerationMode
 
 from contractsync.adapters.db import migrate
 from contractsync.api.app import create_api
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
 from tests.fakes.fake_service import FakeContractSync
+from tests.integration.api.schemathesis_checks import validate_with_every_check
 
 TOKEN = "schemathesis-admin-token"
 
@@ -34,7 +36,8 @@ def no_internal_error(ctx: Any, response: schemathesis.Response, case: schemathe
 
 
 @pytest.fixture(scope="module")
-def real_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def real_schemas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Any]]]:
+    """role → (token, schema) for the provider and for reseller r1, on one real service."""
     from contractsync.bootstrap import build_app_service
     from contractsync.settings import Settings
 
@@ -52,9 +55,12 @@ def real_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         service = build_app_service(settings, upgrade=False)
         httpx.post(f"{sandbox.base_url}/sandbox/seed/demo", timeout=10).raise_for_status()
         _seed(service, sandbox)
-        config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}}})
-        schema = schemathesis.openapi.from_asgi("/openapi.json", create_api(service), config=config)
-        yield schema
+        app = create_api(service, api_docs="on")
+        schemas = {}
+        for role, token in (("admin", TOKEN), ("reseller", service.create_token("r1"))):
+            config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": token}}}})
+            schemas[role] = (token, schemathesis.openapi.from_asgi("/openapi.json", app, config=config))
+        yield schemas
 
 
 def _seed(service: Any, sandbox: SandboxServer) -> None:
@@ -94,13 +100,19 @@ def _seed(service: Any, sandbox: SandboxServer) -> None:
     )
 
 
+# Left out: creating connections (no generated base URL may send requests anywhere but the
+# sandbox) and revoking tokens (a generated id could revoke the token the run itself uses; the
+# in-process run over the fake façade covers that route).
+LEFT_OUT = {("post", "/v1/connections"), ("delete", "/v1/tokens/{token_id}")}
+
+
 def _operations() -> list[tuple[str, str, GenerationMode]]:
     """From the document alone (no database needed to collect the tests); negative cases only
     where there is input to break."""
     found = []
-    for path, methods in create_api(FakeContractSync()).openapi()["paths"].items():
+    for path, methods in create_api(FakeContractSync(), api_docs="on").openapi()["paths"].items():
         for method, spec in methods.items():
-            if (method, path) == ("post", "/v1/connections"):
+            if (method, path) in LEFT_OUT:
                 continue
             found.append((method.upper(), path, GenerationMode.POSITIVE))
             if spec.get("parameters") or spec.get("requestBody"):
@@ -108,23 +120,18 @@ def _operations() -> list[tuple[str, str, GenerationMode]]:
     return found
 
 
+@pytest.mark.parametrize("role", ["admin", "reseller"])
 @pytest.mark.parametrize(("method", "path", "mode"), _operations())
 def test_real_service_never_answers_500(
-    real_schema: Any, method: str, path: str, mode: GenerationMode
+    real_schemas: dict[str, tuple[str, Any]], role: str, method: str, path: str, mode: GenerationMode
 ) -> None:
-    operation = real_schema[path][method]
-    strategy = operation.as_strategy(generation_mode=mode, headers={"Authorization": f"Bearer {TOKEN}"})
+    token, schema = real_schemas[role]
+    operation = schema[path][method]
+    strategy = operation.as_strategy(generation_mode=mode, headers={"Authorization": f"Bearer {token}"})
 
     @given(case=strategy)
     @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(
-            checks=[
-                no_internal_error,
-                checks.status_code_conformance,
-                checks.content_type_conformance,
-                checks.response_schema_conformance,
-            ]
-        )
+        validate_with_every_check(case, additional_checks=[no_internal_error])
 
     run()

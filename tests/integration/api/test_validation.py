@@ -30,7 +30,7 @@ SUB_MAP = {"subscription_id": "s1", "connection_id": "at1", "contract_id": 100, 
 CASES: list[tuple[str, str, Any, str]] = [
     # quantities: strict non-negative bounded integers
     ("POST", OPS, {**QUANTITY, "quantity": True}, "quantity"),
-    ("POST", OPS, {**QUANTITY, "quantity": 12.0}, "quantity"),
+    ("POST", OPS, {**QUANTITY, "quantity": 12.5}, "quantity"),
     ("POST", OPS, {**QUANTITY, "quantity": 12.5}, "quantity"),
     ("POST", OPS, {**QUANTITY, "quantity": -1}, "quantity"),
     ("POST", OPS, {**QUANTITY, "quantity": "12"}, "quantity"),
@@ -108,7 +108,7 @@ CASES: list[tuple[str, str, Any, str]] = [
     (
         "POST",
         "/v1/mappings/customers",
-        {"customer_id": "c1", "connection_id": "at1", "company_id": 1.0},
+        {"customer_id": "c1", "connection_id": "at1", "company_id": 1.5},
         "company_id",
     ),
     # daily work
@@ -123,7 +123,7 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("GET", "/v1/subscriptions?sync_state=weird", None, "sync_state"),
     ("GET", "/v1/operations?status=bogus", None, "status"),
     ("GET", "/v1/operations?type=Nope", None, "type"),
-    ("GET", "/v1/operations/abc", None, "operation_id"),
+    ("GET", "/v1/operations/0", None, "operation_id"),
     ("POST", "/v1/operations/0/retry", None, "operation_id"),
     ("GET", "/v1/contracts", None, "connection_id"),
     ("GET", "/v1/contract-services?connection_id=at1&contract_id=x", None, "contract_id"),
@@ -201,3 +201,14 @@ def test_unknown_query_parameters_are_refused(
 
 def test_authentication_comes_before_query_checks(client: TestClient) -> None:
     assert client.get("/v1/subscriptions?sync-state=failed").status_code == 401
+
+
+def test_an_integral_json_number_is_an_integer(
+    client: TestClient, fake: FakeContractSync, seeded: dict[str, dict[str, str]]
+) -> None:
+    """JSON has one number type and the document says "integer": 12.0 is 12 (as JSON Schema has
+    it), and reaches the façade as the int 12."""
+    response = client.post(OPS, json={**QUANTITY, "quantity": 12.0}, headers=seeded["r1"])
+    assert response.status_code == 200, response.text
+    [(_, _, body)] = fake.calls_to("apply_operation")
+    assert body["quantity"] == 12 and type(body["quantity"]) is int

@@ -13,9 +13,10 @@ from tests.integration.service.conftest import World, map_s1
 
 
 def scrape(world: World, tmp_path: Path) -> str:
-    app = build_web_app(world.service, Settings(data_dir=tmp_path))
+    scraper = "metrics-scraper-token-0123456789"
+    app = build_web_app(world.service, Settings(data_dir=tmp_path, metrics_token=scraper))
     with TestClient(app) as client:
-        answer = client.get("/metrics")
+        answer = client.get("/metrics", headers={"Authorization": f"Bearer {scraper}"})
     assert answer.status_code == 200
     return answer.text
 

@@ -6,9 +6,16 @@ table merely because its module was not imported. Add new table modules here.
 
 from __future__ import annotations
 
-from contractsync.adapters.db import books_table, budget_table, keys_table, pause_table, tables
+from contractsync.adapters.db import (
+    books_table,
+    budget_table,
+    keys_table,
+    pause_table,
+    sessions_table,
+    tables,
+)
 from contractsync.adapters.db.tables import metadata
 
-TABLE_MODULES = (tables, books_table, pause_table, keys_table, budget_table)
+TABLE_MODULES = (tables, books_table, pause_table, keys_table, budget_table, sessions_table)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.db import sqlite_file
 from contractsync.adapters.db.tables import contract_service_state, subscriptions
 
 DEFAULT_DATABASE_URL = "sqlite:///./contractsync.db"
@@ -32,6 +33,7 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
+        sqlite_file.create_private(make_url(url))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine

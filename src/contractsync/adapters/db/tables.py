@@ -273,6 +273,12 @@ api_tokens = Table(
     Column("token_hash", String(128), nullable=False, unique=True),
     Column("reseller_id", String(100), ForeignKey("resellers.id"), nullable=True),  # null = admin
     Column("created_at", UtcDateTime, nullable=False),
+    # Migration 0008: where the token came from ("environment", "generated", "cli"; null: before
+    # 0008), its first characters to recognise it by, optional expiry, last use (to the minute).
+    Column("source", String(20), nullable=True),
+    Column("hint", String(8), nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
 )
 
 __all__ = [

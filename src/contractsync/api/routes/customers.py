@@ -5,22 +5,39 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StringConstraints, TypeAdapter, WithJsonSchema
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump
-from contractsync.api.types import Body, EntityId, ExternalId, IsoDate, Name, Percent, Provider
+from contractsync.api.types import VISIBLE, Body, EntityId, IsoDate, Name, Percent, Provider
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+# The façade keeps at most 100 characters of a tenant id (its column is 100 wide).
+TenantId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=rf"^{VISIBLE}+$")]
+# Pydantic documents the provider pattern as `patternProperties`, which lets any other key through
+# in the document; the validator refuses them, so the document says so.
+Margins = Annotated[
+    dict[Provider, Percent],
+    Field(max_length=20),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": 20,
+            "propertyNames": TypeAdapter(Provider).json_schema(),
+            "additionalProperties": TypeAdapter(Percent).json_schema(),
+        }
+    ),
+]
 
 
 class NewCustomer(Body):
     id: EntityId
     reseller_id: EntityId
     name: Name
-    tenant_id: ExternalId | None = None
-    provider_margins: Annotated[dict[Provider, Percent], Field(max_length=20)] | None = None
+    tenant_id: TenantId | None = None
+    provider_margins: Margins | None = None
 
 
 class ProviderMargin(Body):

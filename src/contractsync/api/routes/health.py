@@ -1,4 +1,4 @@
-"""Liveness and Prometheus metrics; no token, so load balancers and scrapers can call them."""
+"""Liveness; no token, so load balancers can call it. (/metrics: `routes/metrics.py`.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from contractsync.adapters.metrics import Metrics
 from contractsync.api import answers as A
 from contractsync.api.errors import envelope
 
@@ -30,13 +29,3 @@ def healthz(request: Request) -> Response:
     if not healthy:
         return envelope(503, "unavailable", "the database is unreachable")
     return JSONResponse({"status": "ok"})
-
-
-@router.get(
-    "/metrics",
-    response_class=Response,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus"}},
-)
-def metrics(request: Request) -> Response:
-    registry: Metrics = request.app.state.metrics
-    return Response(registry.render(), media_type=registry.content_type)

@@ -13,7 +13,7 @@ from contractsync.api.routes._common import JSON, answers
 router = APIRouter(prefix="/v1", tags=["mappings"])
 
 ConnectionQuery = Annotated[str, Query(min_length=1, max_length=100)]
-PsaIdQuery = Annotated[int, Query(ge=1, le=2**53)]
+PsaIdQuery = Annotated[int, Query(ge=1, le=2**31 - 1)]
 
 
 @router.get("/contracts", response_model=None, responses=answers(list[A.Contract]))

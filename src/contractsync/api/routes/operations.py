@@ -47,12 +47,13 @@ def apply_operations(body: OperationBatch, actor: CurrentActor, service: Service
     return service.apply_operations(actor, dump(body))
 
 
-@router.get("/{operation_id}", response_model=None, responses=answers(A.OperationRecord))
+# `:int`: "/v1/operations/batch" is not an operation id, so GET on it is a 405 (POST only).
+@router.get("/{operation_id:int}", response_model=None, responses=answers(A.OperationRecord))
 def get_operation(operation_id: OperationIdPath, actor: CurrentActor, service: Service) -> JSON:
     return service.get_operation(actor, operation_id)
 
 
-@router.post("/{operation_id}/retry", response_model=None, responses=answers(A.OperationRecord))
+@router.post("/{operation_id:int}/retry", response_model=None, responses=answers(A.OperationRecord))
 def retry_operation(operation_id: OperationIdPath, actor: CurrentActor, service: Service) -> JSON:
     """F1: send a failed record again (409 when a later adjustment was sent already)."""
     return service.retry_operation(actor, operation_id)
