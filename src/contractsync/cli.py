@@ -68,6 +68,8 @@ for _module in (
     "contractsync.api.cli",
     "contractsync.web.cli",
     "contractsync.service.import_cli",
+    "contractsync.partner_center_sandbox.cli",
+    "contractsync.service.partner_center_cli",
 ):
     try:
         importlib.import_module(_module).register(app)

@@ -19,6 +19,7 @@ from contractsync.api.routes import (
     manual_actions,
     mappings,
     operations,
+    partner_center,
     reconciliation,
     resellers,
     subscriptions,
@@ -41,6 +42,7 @@ V1_ROUTERS = (
     reconciliation,
     manual_actions,
     alerts,
+    partner_center,
 )
 
 
@@ -72,6 +74,7 @@ def create_api(
     for module in V1_ROUTERS:
         app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(health_routes.router)  # no token: load balancers and scrapers call it
+    app.include_router(partner_center.events_router)  # no token: Partner Center signs its events
     app.add_middleware(LimitBody)
     app.add_middleware(ObserveRequests)
     return app
