@@ -30,7 +30,7 @@ def create_app(config: SandboxConfig | None = None, public_url: str = "https://1
     config = config or SandboxConfig()
     state = SandboxState(config)
     _seed(state, config.seed)
-    signer = make_key_pair("pcnotifications-dispatch.sandbox")
+    signer = make_key_pair("pcnotifications-dispatch.sandbox", years=10)
     app = FastAPI(title="contractsync Partner Center sandbox")
     app.state.pc = state
     app.state.signer = signer

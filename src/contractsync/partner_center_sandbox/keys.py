@@ -50,8 +50,9 @@ class KeyPair:
         return cert, key
 
 
-def make_key_pair(common_name: str, hosts: tuple[str, ...] = ()) -> KeyPair:
-    """A self-signed certificate (valid a year) for `common_name`, with `hosts` as names (TLS)."""
+def make_key_pair(common_name: str, hosts: tuple[str, ...] = (), years: int = 1) -> KeyPair:
+    """A self-signed certificate for `common_name`, with `hosts` as names (TLS), valid `years`
+    either side of now (the signing certificate is long-lived, so a test clock years back accepts it)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [
@@ -66,8 +67,8 @@ def make_key_pair(common_name: str, hosts: tuple[str, ...] = ()) -> KeyPair:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=365))
+        .not_valid_before(now - timedelta(days=365 * (years - 1), minutes=5))
+        .not_valid_after(now + timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     )
     if hosts:

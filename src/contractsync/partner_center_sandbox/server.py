@@ -66,6 +66,8 @@ class PartnerCenterSandbox:
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]
         self.app.state.public_url = self.base_url
+        self.webhooks.certificate_url = f"{self.base_url}/sandbox/webhook-certificate.cer"
+        self.webhooks.api_root = self.base_url
         tls = make_key_pair(self.host, (self.host, "localhost"))
         cert, key = tls.write(self.folder, "pc-sandbox-tls")
         config = uvicorn.Config(

@@ -40,6 +40,8 @@ class LiveWorld:
     fake: FakeAutotask
     clock: ManualClock
     sleeps: list[float] = field(default_factory=list)
+    #: connectors by connection id (default: the fake), e.g. a real one to the Autotask sandbox
+    connectors: dict[str, Any] = field(default_factory=dict)
     _mapped: int = 0
 
     def poll(self) -> dict[str, Any]:
@@ -88,8 +90,12 @@ def live(
         monkeypatch.setenv(CERTIFICATES_ENV, f"{pc.base_url}/sandbox/webhook-certificate.cer")
         fake = FakeAutotask(tmp_path / "autotask.db")
         clock = ManualClock(NOW)
+        connectors: dict[str, Any] = {}
         service = build_app_service(
-            settings(database_url, tmp_path), clock=clock, connector_factory=lambda row: fake, upgrade=False
+            settings(database_url, tmp_path),
+            clock=clock,
+            connector_factory=lambda row: connectors.get(row.id, fake),
+            upgrade=False,
         )
         service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
         service.create_connection(
@@ -114,4 +120,4 @@ def live(
                 "api_root": pc.api_root, "price_list": PRICES,
             },
         )  # fmt: skip
-        yield LiveWorld(service, center, pc, fake, clock, sleeps)
+        yield LiveWorld(service, center, pc, fake, clock, sleeps, connectors)

@@ -50,9 +50,13 @@ class NewSource(Body):
     webhook_url: Url | None = None
 
 
+WRITE_ONLY = {"writeOnly": True}
+LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
+
+
 class SourceChanges(Body):
-    secret: Secret | None = None
-    refresh_token: RefreshToken | None = None
+    secret: Credential | None = Field(None, repr=False, json_schema_extra=WRITE_ONLY)
+    refresh_token: LongText | None = Field(None, repr=False, json_schema_extra=WRITE_ONLY)
     poll_minutes: PollMinutes | None = None
     price_list: dict[str, str] | None = None
     webhook_url: Url | None = None
