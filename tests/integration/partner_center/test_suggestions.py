@@ -48,7 +48,7 @@ SEED = {
             "startDate": "2024-01-01T00:00:00",
             "endDate": "2026-12-31T00:00:00",
         },
-    ],  # fmt: skip
+    ],
     "contractServices": [{"id": 9001, "contractID": 801, "serviceID": 71, "unitPrice": "6", "unitCost": "5"}],
 }
 

@@ -30,7 +30,7 @@ def event(live: LiveWorld, tenant: str, subscription_id: str) -> bytes:
             "ResourceName": "subscription",
             "AuditUri": None,
             "ResourceChangeUtcDate": "2024-06-03T08:59:00+00:00",
-        }  # fmt: skip
+        }
     ).encode()
 
 

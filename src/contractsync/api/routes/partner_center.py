@@ -50,7 +50,7 @@ class NewSource(Body):
     webhook_url: Url | None = None
 
 
-WRITE_ONLY = {"writeOnly": True}
+WRITE_ONLY: dict[str, Any] = {"writeOnly": True}
 LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
