@@ -107,3 +107,26 @@ def test_the_sandbox_delivers_to_the_url_registered_through_the_api(live: LiveWo
     (delivery,) = live.pc.state.deliveries
     assert delivery["status"] == 200 and delivery["attempts"] == 1
     assert live.service.get_subscription(ADMIN, subscription_id)["quantity"] == 23
+
+
+def test_poll_progress_and_times_are_in_the_api_and_the_metrics(live: LiveWorld) -> None:
+    from contractsync.bootstrap import build_web_app
+
+    live.poll()
+    app = build_web_app(live.service)
+    app.state.partner_center = live.center
+    client = TestClient(app)
+    token = live.service.create_token(None)
+    answer = client.get("/v1/partner-center/sources/pc1", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    poll = answer.json()["poll"]
+    assert poll["progress"]["customers_seen"] == 3 and poll["last_poll_at"] == "2024-06-03T09:00:00Z"
+    assert poll["next_poll_at"] == "2024-06-03T09:15:00Z"  # every 15 minutes by default
+    assert "secret" not in answer.text and live.pc.config.refresh_token not in answer.text
+    metrics = client.get("/metrics").text
+    assert (
+        'contractsync_partner_center_poll_progress{counter="subscriptions_created",source="pc1"} 6.0'
+        in metrics
+    )
+    assert 'contractsync_partner_center_poll_running{source="pc1"} 0.0' in metrics
+    assert "contractsync_partner_center_next_poll_timestamp_seconds" in metrics
