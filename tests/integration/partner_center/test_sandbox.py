@@ -29,11 +29,13 @@ def sign_in(
     return client.post(
         f"/{config.partner_tenant}/oauth2/v2.0/token",
         data={
-            "grant_type": "refresh_token", "client_id": config.client_id, "client_secret": config.client_secret,
+            "grant_type": "refresh_token",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
             "refresh_token": refresh_token or config.refresh_token,
             "scope": "https://api.partnercenter.microsoft.com/user_impersonation offline_access",
         },
-    )  # fmt: skip
+    )
 
 
 def bearer(pc: PartnerCenterSandbox, client: httpx.Client) -> dict[str, str]:
@@ -59,7 +61,7 @@ def test_sign_in_issues_rotated_tokens_and_the_api_checks_them(pc: PartnerCenter
                 "client_id": pc.config.client_id,
                 "client_secret": "x",
                 "refresh_token": pc.config.refresh_token,
-            },  # fmt: skip
+            },
         )
         assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
         headers = {"Authorization": "Bearer " + first["access_token"]}
