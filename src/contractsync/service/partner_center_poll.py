@@ -54,6 +54,7 @@ from contractsync.service.partner_center_import import (
     ImportReport,
     creation_body,
     import_partner_center,
+    plan_operations,
     price_lookup,
 )
 from contractsync.service.partner_center_sources import (
@@ -281,10 +282,12 @@ class _Run:
             document = _parse(raw, f"customers/{tenant}/subscriptions")
             document = _with_tenant(document, tenant)
             self.progress["subscriptions_seen"] += len(document.subscriptions)
+            stored = _stored(self.polling, [s.id for s in document.subscriptions])
+            customer_id = customer.get("id") or tenant
+            transition_docs.append(self._transitions(customer_id, document, list(local.values()), stored))
+            # What agrees with the stored state already needs no operation: only the rest is imported.
+            document.subscriptions = [s for s in document.subscriptions if _differs(stored.get(s.id), s)]
             subscription_docs.append(document)
-            transition_docs.append(
-                self._transitions(customer.get("id") or tenant, document, list(local.values()))
-            )
         report = import_partner_center(
             self.polling.service, self.actor, transition_docs + subscription_docs, preview=False,
             list_price_for=self.prices, operation_key=operation_key, customers=list(local.values()),
@@ -325,12 +328,15 @@ class _Run:
 
     # --- transitions -------------------------------------------------------------------------------
     def _transitions(
-        self, customer_id: str, document: PartnerCenterDocument, local_customers: list[JSON]
+        self,
+        customer_id: str,
+        document: PartnerCenterDocument,
+        local_customers: list[JSON],
+        stored: dict[str, JSON],
     ) -> PartnerCenterDocument:
         found = PartnerCenterDocument(
             f"customers/{customer_id}/transitions", DocumentKind.TRANSITIONS, "Collection"
         )
-        stored = _stored(self.polling, [s.id for s in document.subscriptions])
         by_id = {s.id: s for s in document.subscriptions}
         for pc in document.subscriptions:
             mine = stored.get(pc.id)
@@ -377,7 +383,7 @@ class _Run:
             self._manual(target.id, target.customer_tenant_id, FAILED, f"not created: {error.message}")
             return
         self.progress["subscriptions_created"] += 1
-        stored[target.id] = {"quantity": before.quantity, "status": "active"}
+        stored.update(_stored(self.polling, [target.id]))
 
     # --- counting -----------------------------------------------------------------------------------
     def _count(self, report: ImportReport) -> None:
@@ -455,13 +461,31 @@ def _with_ids(
 
 
 def _stored(polling: PartnerCenterPolling, ids: list[str]) -> dict[str, JSON]:
+    """The stored subscriptions among `ids`, with the fields `plan_operations` compares."""
     if not ids:
         return {}
+    columns = (
+        subscriptions.c.id, subscriptions.c.quantity, subscriptions.c.status, subscriptions.c.kind,
+        subscriptions.c.auto_renew, subscriptions.c.friendly_name, subscriptions.c.end_date,
+        subscriptions.c.term, subscriptions.c.billing_cycle, subscriptions.c.offer_id,
+    )  # fmt: skip
     with polling.ctx.unit_of_work(commit=False) as uow:
         session = uow.session
-        rows = session.execute(
-            select(subscriptions.c.id, subscriptions.c.quantity, subscriptions.c.status).where(
-                one_of(session, subscriptions.c.id, set(ids))
-            )
-        )
-        return {str(r.id): {"quantity": int(r.quantity), "status": str(r.status)} for r in rows}
+        rows = session.execute(select(*columns).where(one_of(session, subscriptions.c.id, set(ids))))
+        return {
+            str(r.id): {
+                "id": str(r.id), "quantity": int(r.quantity), "status": str(r.status), "kind": str(r.kind),
+                "auto_renew": bool(r.auto_renew), "friendly_name": r.friendly_name,
+                "end_date": r.end_date.isoformat(), "term": str(r.term), "billing_cycle": str(r.billing_cycle),
+                "offer_id": str(r.offer_id),
+            }
+            for r in rows
+        }  # fmt: skip
+
+
+def _differs(stored: JSON | None, pc: PartnerCenterSubscription) -> bool:
+    """New to contractsync, or some difference an operation (or a failure) must answer."""
+    if stored is None:
+        return True
+    plan = plan_operations(stored, pc)
+    return bool(plan.operations or plan.problems)
