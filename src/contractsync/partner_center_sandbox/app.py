@@ -56,11 +56,7 @@ def create_app(config: SandboxConfig | None = None, public_url: str = "https://1
 
     @app.exception_handler(SandboxFault)
     async def sandbox_fault(request: Request, exc: SandboxFault) -> Response:
-        return JSONResponse(
-            {"code": exc.status, "description": exc.message, "errorName": _error_name(exc.status)},
-            status_code=exc.status,
-            headers=exc.headers,
-        )
+        return JSONResponse(_error(exc.status, exc.message), status_code=exc.status, headers=exc.headers)
 
     app.include_router(_identity(state))
     app.include_router(_api(state, webhooks))
@@ -85,16 +81,12 @@ def _fault_response(fault: Fault) -> Response:
             "message": f"Rate limit is exceeded. Try again in {fault.retry_after} seconds.",
         }
         return JSONResponse(body, status_code=429, headers={"Retry-After": str(fault.retry_after)})
-    return JSONResponse(
-        {"code": fault.status, "description": "injected fault", "errorName": _error_name(fault.status)},
-        status_code=fault.status,
-    )
+    return JSONResponse(_error(fault.status, "injected fault"), status_code=fault.status)
 
 
-def _error_name(status: int) -> str:
-    return {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict"}.get(
-        status, "ServerError"
-    )
+def _error(status: int, description: str) -> JSON:
+    """The error body of Partner Center's samples ("Change the quantity of a subscription")."""
+    return {"code": status, "description": description, "data": [], "source": "PartnerFD"}
 
 
 def _route_name(path: str) -> str:
