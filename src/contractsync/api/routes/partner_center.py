@@ -13,8 +13,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field, StrictInt
 
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, IdPath, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, dump
 from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, Url
+from contractsync.service.errors import NotFound
 from contractsync.service.partner_center import PartnerCenter
 
 router = APIRouter(prefix="/v1/partner-center", tags=["partner center"])
@@ -26,11 +27,14 @@ RefreshToken = Annotated[
 ]
 PollMinutes = Annotated[StrictInt, Field(ge=1, le=1440)]
 MAX_EVENT_BYTES = 64_000
+ANY = dict[str, Any]
 
 
 def partner_center(request: Request, service: Service) -> PartnerCenter:
     found = getattr(request.app.state, "partner_center", None)
     if found is None:
+        if getattr(service, "context", None) is None:  # an API over a service without a database
+            raise NotFound("Partner Center sources are not available in this process (no database)")
         found = request.app.state.partner_center = PartnerCenter(service)
     assert isinstance(found, PartnerCenter)
     return found
@@ -84,7 +88,7 @@ class Accepted(Body):
     subscriptions: Annotated[list[SubscriptionChoice], Field(default_factory=list, max_length=5000)]
 
 
-@router.post("/sources", status_code=201, response_model=None)
+@router.post("/sources", status_code=201, response_model=None, responses=answers(ANY, 201))
 def create_source(body: NewSource, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """A reseller's CSP partner tenant: app + user credentials (stored encrypted), endpoints
     (default Microsoft's; others only when allowed), poll interval and price list."""
@@ -92,18 +96,18 @@ def create_source(body: NewSource, actor: CurrentActor, request: Request, servic
     return partner_center(request, service).create_source(actor, values)
 
 
-@router.get("/sources", response_model=None)
+@router.get("/sources", response_model=None, responses=answers(list[ANY]))
 def list_sources(actor: CurrentActor, request: Request, service: Service) -> list[JSON]:
     """Every source with its poll: status, last and next poll, progress, manual actions."""
     return partner_center(request, service).list_sources(actor)
 
 
-@router.get("/sources/{source_id}", response_model=None)
+@router.get("/sources/{source_id}", response_model=None, responses=answers(ANY))
 def get_source(source_id: IdPath, actor: CurrentActor, request: Request, service: Service) -> JSON:
     return partner_center(request, service).get_source(actor, source_id)
 
 
-@router.patch("/sources/{source_id}", response_model=None)
+@router.patch("/sources/{source_id}", response_model=None, responses=answers(ANY))
 def update_source(
     source_id: IdPath, body: SourceChanges, actor: CurrentActor, request: Request, service: Service
 ) -> JSON:
@@ -112,13 +116,13 @@ def update_source(
     return partner_center(request, service).update_source(actor, source_id, values)
 
 
-@router.post("/sources/{source_id}/poll", response_model=None)
+@router.post("/sources/{source_id}/poll", response_model=None, responses=answers(ANY))
 def poll(source_id: IdPath, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """Poll now (or resume a poll that stopped); answers the source with the poll's outcome."""
     return partner_center(request, service).poll(actor, source_id)
 
 
-@router.post("/sources/{source_id}/webhook-registration", response_model=None)
+@router.post("/sources/{source_id}/webhook-registration", response_model=None, responses=answers(ANY))
 def register_webhook(
     source_id: IdPath, body: WebhookRegistration, actor: CurrentActor, request: Request, service: Service
 ) -> JSON:
@@ -127,7 +131,7 @@ def register_webhook(
     return partner_center(request, service).register_webhook(actor, source_id, body.url)
 
 
-@router.get("/suggestions", response_model=None)
+@router.get("/suggestions", response_model=None, responses=answers(ANY))
 def suggestions(
     source_id: Annotated[str, Query(min_length=1, max_length=100)],
     connection_id: Annotated[str, Query(min_length=1, max_length=100)],
@@ -139,13 +143,13 @@ def suggestions(
     return partner_center(request, service).suggestions(actor, source_id, connection_id)
 
 
-@router.post("/suggestions/accept", response_model=None)
+@router.post("/suggestions/accept", response_model=None, responses=answers(ANY))
 def accept(body: Accepted, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
     return partner_center(request, service).accept_suggestions(actor, dump(body))
 
 
-@events_router.post("/events", response_model=None)
+@events_router.post("/events", response_model=None, responses=answers(ANY))
 async def events(
     request: Request, service: Service, source_id: Annotated[str, Query(min_length=1, max_length=100)]
 ) -> Any:
