@@ -115,16 +115,18 @@ class PartnerCenterPolling:
     def poll(self, actor: Actor, source_id: str) -> JSON:
         """Run (or resume) one poll of the source; answers the source with its poll state."""
         row = self._claim(actor, source_id)
-        client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))
-        run = _Run(self, row, client)
+        run: _Run | None = None
         try:
-            run.all_customers()
+            client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))
+            try:
+                run = _Run(self, row, client)
+                run.all_customers()
+            finally:
+                client.close()
         except Exception as error:
             self._stopped(source_id, run, error)
             log.warning("Partner Center poll of %s stopped: %s", source_id, error)
             raise PollFailed(str(error)) from error
-        finally:
-            client.close()
         return get_source(self.ctx, actor, source_id)
 
     def due(self) -> list[str]:
@@ -165,18 +167,20 @@ class PartnerCenterPolling:
         return {"subscription_id": subscription_id, "records": report.records, "counts": report.counts}
 
     def register_webhook(self, actor: Actor, source_id: str, url: str) -> JSON:
-        with self.ctx.unit_of_work() as uow:
+        with self.ctx.unit_of_work(commit=False) as uow:
             row = load(uow.session, actor, source_id)
+        client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))
+        try:
+            registered = client.register_webhook(url, ["subscription-updated"])
+        finally:
+            client.close()
+        with self.ctx.unit_of_work() as uow:  # kept once Partner Center has it
             uow.session.execute(
                 update(partner_center_sources)
                 .where(partner_center_sources.c.id == source_id)
                 .values(webhook_url=url)
             )
-        client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))
-        try:
-            return client.register_webhook(url, ["subscription-updated"])
-        finally:
-            client.close()
+        return registered
 
     # --- poll state -------------------------------------------------------------------------------
     def _claim(self, actor: Actor, source_id: str) -> Any:
@@ -212,15 +216,15 @@ class PartnerCenterPolling:
                 .values(**values)
             )
 
-    def _stopped(self, source_id: str, run: _Run, error: Exception) -> None:
+    def _stopped(self, source_id: str, run: _Run | None, error: Exception) -> None:
+        kept = {} if run is None else {"progress": run.progress, "manual_actions": run.manual_actions}
         self._save(
             source_id,
             status="failed",
             lease_until=None,
             last_error=str(error)[:2000],
             next_poll_at=self.ctx.now() + timedelta(minutes=1),
-            progress=run.progress,
-            manual_actions=run.manual_actions,
+            **kept,
         )
 
 

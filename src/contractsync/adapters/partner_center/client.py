@@ -95,14 +95,18 @@ class PartnerCenterClient:
         check_outbound(authority, environ)
         # A non-Microsoft authority (the sandbox) has no Entra instance metadata: MSAL is told not
         # to look it up, and reads the authority's own OpenID configuration instead.
-        self._msal = msal.ConfidentialClientApplication(
-            credentials.application_id,
-            client_credential=credentials.secret,
-            authority=authority,
-            validate_authority=self.endpoints.microsoft,
-            instance_discovery=None if self.endpoints.microsoft else False,
-            http_client=self._http,
-        )
+        try:  # MSAL reads the authority's metadata here already
+            self._msal = msal.ConfidentialClientApplication(
+                credentials.application_id,
+                client_credential=credentials.secret,
+                authority=authority,
+                validate_authority=self.endpoints.microsoft,
+                instance_discovery=None if self.endpoints.microsoft else False,
+                http_client=self._http,
+            )
+        except (httpx.HTTPError, ValueError) as error:
+            self._http.close()
+            raise PartnerCenterError(f"the sign-in authority {authority} cannot be used: {error}") from None
 
     def close(self) -> None:
         self._http.close()
