@@ -178,7 +178,7 @@ def test_the_worker_polls_a_due_source_by_itself(live: LiveWorld, monkeypatch: p
 
 def test_refused_credentials_stop_the_poll_with_the_reason_and_change_nothing(live: LiveWorld) -> None:
     live.center.update_source(ADMIN, "pc1", {"secret": "not-the-secret"})
-    with pytest.raises(ServiceError, match="sign-in refused: .*invalid_client"):
+    with pytest.raises(ServiceError, match=r"sign-in refused: .*invalid_client"):
         live.poll()
     poll = live.center.get_source(ADMIN, "pc1")["poll"]
     assert poll["status"] == "failed" and "invalid_client" in poll["last_error"]
