@@ -17,6 +17,7 @@ import binascii
 import os
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ MICROSOFT_CERTIFICATE_URLS = (
     "https://3psostorageacct.blob.core.windows.net/cert/pcnotifications-dispatch.microsoft.com.cer",
 )
 MICROSOFT_ORGANIZATION = "Microsoft Corporation"
+REFETCH_SECONDS = 600
 ALGORITHMS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "rsa-sha256": hashes.SHA256,
     "rsa-sha384": hashes.SHA384,
@@ -55,6 +57,7 @@ class WebhookVerifier:
     environ: Mapping[str, str] | None = None
     ca_file: str | None = None
     _certificates: dict[str, x509.Certificate] = field(default_factory=dict)
+    _fetched: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: datetime | None = None) -> None:
@@ -74,7 +77,26 @@ class WebhookVerifier:
             raise SignatureRefused("the signature is not base64") from None
         if algorithm not in ALGORITHMS:
             raise SignatureRefused(f"signature algorithm {algorithm!r} is not supported")
-        certificate = self._certificate(url)
+        try:
+            self._check(self._certificate(url), url, signature, body, algorithm, now)
+        except SignatureRefused:
+            # Partner Center renews its certificate at the same URL: one fresh download, then refuse.
+            # At most every 10 minutes, so forged events cannot make contractsync download in a loop.
+            with self._lock:
+                fetched = self._fetched.get(url, 0.0)
+                if time.monotonic() - fetched < REFETCH_SECONDS or self._certificates.pop(url, None) is None:
+                    raise
+            self._check(self._certificate(url), url, signature, body, algorithm, now)
+
+    def _check(
+        self,
+        certificate: x509.Certificate,
+        url: str,
+        signature: bytes,
+        body: bytes,
+        algorithm: str,
+        now: datetime | None,
+    ) -> None:
         moment = now or datetime.now(UTC)
         if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
             raise SignatureRefused("the signing certificate is not valid now")
@@ -114,4 +136,5 @@ class WebhookVerifier:
                 raise SignatureRefused("the signing certificate cannot be read") from None
         with self._lock:
             self._certificates[url] = certificate
+            self._fetched[url] = time.monotonic()
         return certificate
