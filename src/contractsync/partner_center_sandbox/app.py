@@ -93,7 +93,8 @@ def _route_name(path: str) -> str:
     """`/v1/customers/{id}/subscriptions/{id}` style names for the request counts."""
     parts = path.strip("/").split("/")
     named = [
-        "{id}" if i and parts[i - 1] in ("customers", "subscriptions") else p for i, p in enumerate(parts)
+        "{id}" if i and parts[i - 1] in ("customers", "subscriptions", "orders") else p
+        for i, p in enumerate(parts)
     ]
     return "/" + "/".join(named)
 
@@ -215,6 +216,11 @@ def _api(state: SandboxState, webhooks: Any) -> APIRouter:
         changed = state.patch_subscription(customer_id, subscription_id, await _body(request))
         webhooks().subscription_updated(customer_id, subscription_id)
         return changed
+
+    @router.get("/v1/customers/{customer_id}/orders/{order_id}")
+    def order(customer_id: str, order_id: str, authorization: str | None = Header(None)) -> JSON:
+        state.check_bearer(authorization)
+        return state.order(customer_id, order_id)
 
     @router.get("/v1/customers/{customer_id}/subscriptions/{subscription_id}/transitions")
     def transitions(customer_id: str, subscription_id: str, authorization: str | None = Header(None)) -> JSON:

@@ -69,6 +69,8 @@ class SandboxConfig:
     token_seconds: int = 3600
     #: "demo", or "CUSTOMERSxSUBSCRIPTIONS" (e.g. "200x5"), or None (empty)
     seed: str | None = None
+    #: list prices by productId:skuId that orders show in `lineItems[].pricing.listPrice`
+    list_prices: dict[str, str] = field(default_factory=dict)
     today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(UTC).date())
 
 
@@ -321,6 +323,31 @@ class SandboxState:
             }
             self.transitions.setdefault(subscription_id, []).append(record)
             return record
+
+    def order(self, customer_id: str, order_id: str) -> JSON:
+        """GET …/orders/{id}: the order's line items (one per subscription it bought), with the
+        list price when the sandbox knows one for the offer."""
+        with self.lock:
+            lines = [s for s in self.subscriptions.get(customer_id, {}).values() if s["orderId"] == order_id]
+            if not lines:
+                raise SandboxFault(404, f"order {order_id} not found for customer {customer_id}")
+            items = []
+            for number, sub in enumerate(lines):
+                item: JSON = {
+                    "lineItemNumber": number, "offerId": sub["offerId"], "subscriptionId": sub["id"],
+                    "termDuration": sub["termDuration"], "billingCycle": sub["billingCycle"],
+                    "friendlyName": sub["friendlyName"], "quantity": sub["quantity"],
+                }  # fmt: skip
+                price = self.config.list_prices.get(":".join(sub["offerId"].split(":")[:2]))
+                if price is not None:
+                    item["pricing"] = {"listPrice": float(price)}
+                items.append(item)
+            return {
+                "id": order_id, "referenceCustomerId": customer_id, "billingCycle": lines[0]["billingCycle"],
+                "currencyCode": "USD", "currencySymbol": "$", "lineItems": items,
+                "creationDate": lines[0]["creationDate"], "status": "completed",
+                "attributes": {"objectType": "Order"},
+            }  # fmt: skip
 
     # --- seeding -------------------------------------------------------------------------------
     def seed_generated(self, customers: int, per_customer: int) -> None:

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -41,7 +42,9 @@ from contractsync.adapters.partner_center import (
     TransitionState,
     parse_document,
 )
-from contractsync.domain.enums import SubscriptionStatus
+from contractsync.adapters.partner_center.client import PartnerCenterError
+from contractsync.adapters.partner_center.values import normalise_id
+from contractsync.domain.enums import BillingCycle, SubscriptionStatus
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import Conflict, ServiceError
 from contractsync.service.facade import ContractSync
@@ -85,6 +88,7 @@ class PartnerCenterApi(Protocol):
     def subscriptions(self, customer_id: str) -> bytes: ...
     def subscription(self, customer_id: str, subscription_id: str) -> bytes: ...
     def transitions(self, customer_id: str, subscription_id: str) -> bytes: ...
+    def order(self, customer_id: str, order_id: str) -> JSON: ...
     def register_webhook(self, url: str, events: list[str]) -> JSON: ...
     def close(self) -> None: ...
 
@@ -244,7 +248,9 @@ class _Run:
         self.manual_actions = list(poll.manual_actions or [])
         self._cursor = (poll.page_token, poll.page_index)
         self.actor = Actor(self.source.reseller_id)
-        self.prices = price_lookup(price_table(self.source))
+        self._listed = price_lookup(price_table(self.source))
+        self._orders: dict[str, tuple[str, str]] = {}  # subscription id → (customer id, order id)
+        self._order_prices: dict[tuple[str, str], JSON] = {}
         self._requests0 = (self.client.counts.requests, self.client.counts.throttled)
 
     def all_customers(self) -> None:
@@ -284,6 +290,9 @@ class _Run:
                 local[found["id"]] = found
             raw = fetch(customer.get("id") or tenant)
             document = _parse(raw, f"customers/{tenant}/subscriptions")
+            self._orders.update(
+                {sid: (customer.get("id") or tenant, oid) for sid, oid in _order_ids(raw).items()}
+            )
             document = _with_tenant(document, tenant)
             self.progress["subscriptions_seen"] += len(document.subscriptions)
             stored = _stored(self.polling, [s.id for s in document.subscriptions])
@@ -294,7 +303,7 @@ class _Run:
             subscription_docs.append(document)
         report = import_partner_center(
             self.polling.service, self.actor, transition_docs + subscription_docs, preview=False,
-            list_price_for=self.prices, operation_key=operation_key, customers=list(local.values()),
+            list_price_for=self.price, operation_key=operation_key, customers=list(local.values()),
         )  # fmt: skip
         self._count(report)
         return report
@@ -372,7 +381,7 @@ class _Run:
         stored: dict[str, JSON],
     ) -> None:
         """The transition's target with the seats it had before the transition (often none)."""
-        price = self.prices(target)
+        price = self.price(target)
         owners = [
             c for c in local_customers if (c["tenant_id"] or "").lower() == (target.customer_tenant_id or "")
         ]
@@ -388,6 +397,24 @@ class _Run:
             return
         self.progress["subscriptions_created"] += 1
         stored.update(_stored(self.polling, [target.id]))
+
+    # --- prices ---------------------------------------------------------------------------------------
+    def price(self, subscription: PartnerCenterSubscription) -> Decimal | None:
+        """The source's price list first; else the list price Partner Center shows on the order
+        that bought the subscription (`lineItems[].pricing.listPrice`), for monthly billing only
+        (the documented samples price a month); else None: a manual action, never a guess."""
+        listed = self._listed(subscription)
+        if listed is not None or subscription.billing_cycle is not BillingCycle.MONTHLY:
+            return listed
+        where = self._orders.get(subscription.id)
+        if where is None:
+            return None
+        if where not in self._order_prices:
+            try:
+                self._order_prices[where] = self.client.order(*where)
+            except PartnerCenterError:
+                self._order_prices[where] = {}
+        return _order_price(self._order_prices[where], subscription)
 
     # --- counting -----------------------------------------------------------------------------------
     def _count(self, report: ImportReport) -> None:
@@ -411,6 +438,37 @@ class _Run:
         item = {"kind": kind, "subscription_id": subscription_id, "tenant_id": tenant, "reason": reason}
         if item not in self.manual_actions and len(self.manual_actions) < 5000:
             self.manual_actions.append(item)
+
+
+def _order_ids(raw: bytes) -> dict[str, str]:
+    """Subscription id → `orderId` from a subscriptions answer (the reader keeps no order ids)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    listed = data.get("items") if isinstance(data, dict) else None
+    items: list[Any] = listed if isinstance(listed, list) else [data]
+    found = {}
+    for item in items:
+        if isinstance(item, dict):
+            fields = {str(k).lower(): v for k, v in item.items()}
+            if isinstance(fields.get("id"), str) and isinstance(fields.get("orderid"), str):
+                found[normalise_id(fields["id"])] = fields["orderid"]
+    return found
+
+
+def _order_price(order: JSON, subscription: PartnerCenterSubscription) -> Decimal | None:
+    for line in order.get("lineItems") or []:
+        if not isinstance(line, dict):
+            continue
+        same = normalise_id(str(line.get("subscriptionId") or "")) == subscription.id or (
+            not line.get("subscriptionId")
+            and str(line.get("offerId") or "").upper() == subscription.offer_id.upper()
+        )
+        price = (line.get("pricing") or {}).get("listPrice") if same else None
+        if isinstance(price, int | Decimal) and not isinstance(price, bool) and price >= 0:
+            return Decimal(price)
+    return None
 
 
 def operation_key(local: JSON, body: JSON) -> str:

@@ -185,3 +185,20 @@ def test_refused_credentials_stop_the_poll_with_the_reason_and_change_nothing(li
     assert live.service.list_customers(ADMIN) == []
     live.center.update_source(ADMIN, "pc1", {"secret": live.pc.config.client_secret})
     assert live.poll()["poll"]["progress"]["subscriptions_created"] == 6
+
+
+def test_a_list_price_partner_center_shows_on_the_order_is_used_for_monthly_billing(live: LiveWorld) -> None:
+    live.center.update_source(ADMIN, "pc1", {"price_list": {}})
+    state = live.pc.state
+    state.config.list_prices = {"CFQ7TTC0LH18:0001": "6.00"}  # Business Basic only
+    tenant, basic = live.customer_ids(0)
+    state.subscription(tenant, basic)  # offer 0 is Business Basic, billed monthly
+    annual_tenant, annual = live.customer_ids(1)
+    state.subscriptions[annual_tenant][annual]["billingCycle"] = "annual"  # also Business Basic
+    answer = live.poll()["poll"]
+    assert live.service.get_subscription(ADMIN, basic)["list_price"] == "6.0000"
+    # The annual one is not priced from a monthly figure: it waits for a person.
+    waiting = {item["subscription_id"] for item in answer["manual_actions"]}
+    assert annual in waiting and basic not in waiting
+    assert answer["progress"]["subscriptions_created"] == 2
+    assert live.pc.state.requests["GET /v1/customers/{id}/orders/{id}"] >= 1

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -216,6 +217,10 @@ class PartnerCenterClient:
 
     def customer(self, customer_id: str) -> JSON:
         answer: JSON = self.get(f"/v1/customers/{customer_id}").json()
+        return answer
+
+    def order(self, customer_id: str, order_id: str) -> JSON:
+        answer: JSON = self.get(f"/v1/customers/{customer_id}/orders/{order_id}").json(parse_float=Decimal)
         return answer
 
     def subscriptions(self, customer_id: str) -> bytes:
