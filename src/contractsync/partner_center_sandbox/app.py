@@ -14,7 +14,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from contractsync.partner_center_sandbox.keys import KeyPair, make_key_pair
@@ -147,16 +147,17 @@ def _oauth_error(status: int, error: str, description: str) -> Response:
 
 
 def _api(state: SandboxState, webhooks: Any) -> APIRouter:
-    router = APIRouter()
+    def bearer(authorization: str | None = Header(None)) -> None:
+        state.check_bearer(authorization)
+
+    router = APIRouter(dependencies=[Depends(bearer)])
 
     @router.get("/v1/customers")
     def customers(
         size: int = 100,
         seek_operation: str | None = Query(None, alias="seekOperation"),
-        authorization: str | None = Header(None),
         ms_continuationtoken: str | None = Header(None, alias="MS-ContinuationToken"),
     ) -> JSON:
-        state.check_bearer(authorization)
         size = max(1, min(size, MAX_PAGE))
         start = 0
         if ms_continuationtoken:
@@ -179,8 +180,7 @@ def _api(state: SandboxState, webhooks: Any) -> APIRouter:
         return answer
 
     @router.get("/v1/customers/{customer_id}")
-    def customer(customer_id: str, authorization: str | None = Header(None)) -> JSON:
-        state.check_bearer(authorization)
+    def customer(customer_id: str) -> JSON:
         with state.lock:
             found = state.customers.get(customer_id)
         if found is None:
@@ -188,8 +188,7 @@ def _api(state: SandboxState, webhooks: Any) -> APIRouter:
         return found
 
     @router.get("/v1/customers/{customer_id}/subscriptions")
-    def subscriptions(customer_id: str, authorization: str | None = Header(None)) -> JSON:
-        state.check_bearer(authorization)
+    def subscriptions(customer_id: str) -> JSON:
         with state.lock:
             if customer_id not in state.customers:
                 raise SandboxFault(404, f"customer {customer_id} not found")
@@ -202,39 +201,28 @@ def _api(state: SandboxState, webhooks: Any) -> APIRouter:
         }
 
     @router.get("/v1/customers/{customer_id}/subscriptions/{subscription_id}")
-    def subscription(
-        customer_id: str, subscription_id: str, authorization: str | None = Header(None)
-    ) -> JSON:
-        state.check_bearer(authorization)
+    def subscription(customer_id: str, subscription_id: str) -> JSON:
         return state.subscription(customer_id, subscription_id)
 
     @router.patch("/v1/customers/{customer_id}/subscriptions/{subscription_id}")
-    async def patch(
-        customer_id: str, subscription_id: str, request: Request, authorization: str | None = Header(None)
-    ) -> JSON:
-        state.check_bearer(authorization)
+    async def patch(customer_id: str, subscription_id: str, request: Request) -> JSON:
         changed = state.patch_subscription(customer_id, subscription_id, await _body(request))
         webhooks().subscription_updated(customer_id, subscription_id)
         return changed
 
     @router.get("/v1/customers/{customer_id}/orders/{order_id}")
-    def order(customer_id: str, order_id: str, authorization: str | None = Header(None)) -> JSON:
-        state.check_bearer(authorization)
+    def order(customer_id: str, order_id: str) -> JSON:
         return state.order(customer_id, order_id)
 
     @router.get("/v1/customers/{customer_id}/subscriptions/{subscription_id}/transitions")
-    def transitions(customer_id: str, subscription_id: str, authorization: str | None = Header(None)) -> JSON:
-        state.check_bearer(authorization)
+    def transitions(customer_id: str, subscription_id: str) -> JSON:
         state.subscription(customer_id, subscription_id)
         with state.lock:
             items = list(state.transitions.get(subscription_id, []))
         return {"transition": items, "attributes": {"objectType": "Collection"}}
 
     @router.post("/v1/customers/{customer_id}/subscriptions/{subscription_id}/transitions")
-    async def transition(
-        customer_id: str, subscription_id: str, request: Request, authorization: str | None = Header(None)
-    ) -> JSON:
-        state.check_bearer(authorization)
+    async def transition(customer_id: str, subscription_id: str, request: Request) -> JSON:
         record = state.transition(customer_id, subscription_id, await _body(request))
         webhooks().subscription_updated(customer_id, subscription_id)
         webhooks().subscription_updated(customer_id, record["toSubscriptionId"])
@@ -242,20 +230,17 @@ def _api(state: SandboxState, webhooks: Any) -> APIRouter:
 
     @router.get("/webhooks/v1/registration/events")
     def events(authorization: str | None = Header(None)) -> list[str]:
-        state.check_bearer(authorization)
         return ["subscription-updated", "test-created"]
 
     @router.get("/webhooks/v1/registration")
     def get_registration(authorization: str | None = Header(None)) -> JSON:
-        state.check_bearer(authorization)
         if state.registration is None:
             raise SandboxFault(404, "no registration")
         return {k: v for k, v in state.registration.items() if k != "SubscriberId"}
 
     @router.post("/webhooks/v1/registration")
     @router.put("/webhooks/v1/registration")
-    async def register(request: Request, authorization: str | None = Header(None)) -> JSON:
-        state.check_bearer(authorization)
+    async def register(request: Request) -> JSON:
         body = {key.lower(): value for key, value in (await _body(request)).items()}
         url, wanted = body.get("webhookurl"), body.get("webhookevents")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
