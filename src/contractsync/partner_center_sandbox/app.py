@@ -229,11 +229,11 @@ def _api(state: SandboxState, webhooks: Any) -> APIRouter:
         return record
 
     @router.get("/webhooks/v1/registration/events")
-    def events(authorization: str | None = Header(None)) -> list[str]:
+    def events() -> list[str]:
         return ["subscription-updated", "test-created"]
 
     @router.get("/webhooks/v1/registration")
-    def get_registration(authorization: str | None = Header(None)) -> JSON:
+    def get_registration() -> JSON:
         if state.registration is None:
             raise SandboxFault(404, "no registration")
         return {k: v for k, v in state.registration.items() if k != "SubscriberId"}
