@@ -202,3 +202,14 @@ def test_a_list_price_partner_center_shows_on_the_order_is_used_for_monthly_bill
     assert annual in waiting and basic not in waiting
     assert answer["progress"]["subscriptions_created"] == 2
     assert live.pc.state.requests["GET /v1/customers/{id}/orders/{id}"] >= 1
+
+
+def test_one_poll_at_a_time_per_source_and_a_dead_pollers_lease_runs_out(live: LiveWorld) -> None:
+    from contractsync.service.errors import Conflict
+
+    live.center.polling._claim(ADMIN, "pc1")  # another worker is polling (and then dies)
+    with pytest.raises(Conflict, match="is running"):
+        live.poll()
+    live.clock.advance(live.center.polling.lease_seconds + 1)
+    answer = live.poll()["poll"]
+    assert answer["status"] == "idle" and answer["progress"]["subscriptions_created"] == 6
