@@ -15,6 +15,7 @@ SCRIPTS = [
     ("bench_posted_periods.py", []),
     ("bench_operations.py", ["--operations", "2000"]),
     ("bench_sweep.py", ["--subscriptions", "100000"]),
+    ("bench_partner_center_poll.py", ["--customers", "1000", "--subscriptions", "10"]),
 ]
 
 if __name__ == "__main__":

@@ -126,6 +126,7 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
     """API and console on one FastAPI app; the console's session key is kept in the data dir.
     With CONTRACTSYNC_METRICS_BIND, /metrics is left out: `start_metrics_server` serves it."""
     from contractsync.adapters.db.metrics_collector import DatabaseCollector
+    from contractsync.adapters.db.partner_center_metrics import PartnerCenterCollector
     from contractsync.adapters.metrics import Metrics
     from contractsync.api.app import create_api
     from contractsync.web.keys import load_or_create_session_key
@@ -136,6 +137,7 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
     connectors = service.context.connector_for
     budget = connectors.budget_used if isinstance(connectors, ConnectorCache) else dict
     metrics.registry.register(DatabaseCollector(service.context.sessions, budget))
+    metrics.registry.register(PartnerCenterCollector(service.context.sessions))
     app = create_api(
         service,
         metrics=metrics,
@@ -176,3 +178,29 @@ def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], obj
         return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
 
     return sweep
+
+
+def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object]:
+    """For the worker: poll each Partner Center source that is due, in a thread of its own (a poll
+    of a large tenant takes minutes; deliveries go on meanwhile). Checks every 30 seconds."""
+    import threading
+    import time
+
+    from contractsync.service.partner_center import PartnerCenter
+
+    settings = Settings()
+    secrets = secret_box(settings)
+    context = ServiceContext(sessions, SystemClock(), secrets, ConnectorCache(secrets))
+    polling = PartnerCenter(ContractSync(context)).polling
+    running: list[threading.Thread] = []
+    checked = [0.0]
+
+    def tick() -> object:
+        if (running and running[0].is_alive()) or time.monotonic() - checked[0] < 30:
+            return None
+        checked[0] = time.monotonic()
+        running[:] = [threading.Thread(target=polling.tick, name="partner-center-poll", daemon=True)]
+        running[0].start()
+        return None
+
+    return tick

@@ -54,10 +54,12 @@ def plan(
 
 
 def _register_delivery() -> None:
-    from contractsync.bootstrap import scheduled_sweep, worker_connector_factory
+    from contractsync.bootstrap import partner_center_polls, scheduled_sweep, worker_connector_factory
     from contractsync.delivery import cli as delivery_cli
 
-    delivery_cli.register(app, sweep_factory=scheduled_sweep, connectors=worker_connector_factory)
+    delivery_cli.register(
+        app, sweep_factory=scheduled_sweep, connectors=worker_connector_factory, ticks=(partner_center_polls,)
+    )
 
 
 # Commands of the other areas: the sandbox, the worker and migrations, the API server and operator
@@ -68,6 +70,8 @@ for _module in (
     "contractsync.api.cli",
     "contractsync.web.cli",
     "contractsync.service.import_cli",
+    "contractsync.partner_center_sandbox.cli",
+    "contractsync.service.partner_center_cli",
 ):
     try:
         importlib.import_module(_module).register(app)

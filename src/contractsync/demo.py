@@ -37,6 +37,7 @@ from contractsync.delivery.scheduler import DailySweepScheduler
 from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
+from contractsync.partner_center_demo import PartnerCenterDemo
 from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
@@ -121,6 +122,7 @@ class DemoStack:
         self.clock = SystemClock()
         self.sandbox = SandboxServer(SandboxConfig(seed="demo", data_file=sandbox_data_file(settings)))
         self._background: BackgroundWorker | None = None
+        self.partner_center: PartnerCenterDemo | None = None
 
     def start(self) -> DemoStack:
         settings, clock, sandbox = self.settings, self.clock, self.sandbox
@@ -141,10 +143,12 @@ class DemoStack:
                     seeded["companies"],
                 )
                 create_sample_data(self.service, access, clock.now().date(), self.settle_seconds)
+            self.partner_center = PartnerCenterDemo(self.service, settings).start()
             self._background = BackgroundWorker.start(
                 self._worker(connectors), waker_for(settings.database_url)
             )
             self.app = build_web_app(self.service, settings)
+            self.app.state.partner_center = self.partner_center.center
         except BaseException:
             self.stop()
             raise
@@ -159,6 +163,8 @@ class DemoStack:
 
         def daily_sweep() -> None:  # runs between delivery polls
             scheduler.tick()
+            if self.partner_center is not None:
+                self.partner_center.tick()
 
         return Worker(
             sessions,
@@ -172,6 +178,8 @@ class DemoStack:
         if self._background is not None:
             self._background.shutdown()
             self._background = None
+        if self.partner_center is not None:
+            self.partner_center.stop()
         self.sandbox.stop()
 
     def __enter__(self) -> DemoStack:
@@ -187,6 +195,9 @@ def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     with DemoStack(settings or Settings()) as stack:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        pc = stack.partner_center
+        assert pc is not None
+        pc.register(f"http://{shown_host}:{port}")
         print(
             f"contractsync demo is running ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n"
             f"  console:       http://{shown_host}:{port}/\n"
@@ -194,6 +205,7 @@ def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
             f"  admin token:   {stack.token}\n"
             f"  database:      {stack.settings.database_url}\n"
             f"  sandbox:       {stack.sandbox.base_url} (Autotask API at {stack.sandbox.api_url})\n"
+            f"  Partner Center sandbox: {pc.sandbox.base_url}/sandbox/ (change seats there)\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )

@@ -46,6 +46,13 @@ class DemoSubscription:
     promotion: dict[str, str] | None = None
 
 
+#: Microsoft tenant ids of the demo customers that buy through Partner Center (the demo's
+#: Partner Center sandbox holds them; polling and webhooks find the customers by them)
+TENANT_IDS = {
+    "contoso": "2f4a6c8e-0b1d-4e3f-8a5c-7d9e1f3a5b7c",
+    "fabrikam": "6b8d0f2a-4c6e-4a1b-9d3f-5e7a9c1b3d5f",
+}
+
 RESELLERS = [
     {"id": "northwind", "name": "Northwind IT Services", "promotion_setting": "pass_through"},
     {"id": "adatum", "name": "Adatum Cloud Partners", "promotion_setting": "keep"},
@@ -165,6 +172,7 @@ def create_sample_data(
                 "reseller_id": reseller_id,
                 "name": name,
                 "provider_margins": {"microsoft": margin},
+                "tenant_id": TENANT_IDS.get(customer_id),
             },
         )
         company_id = sandbox.company_ids.get(company) if company else None

@@ -20,6 +20,7 @@ from contractsync.api.routes import (
     manual_actions,
     mappings,
     operations,
+    partner_center,
     reconciliation,
     resellers,
     subscriptions,
@@ -45,6 +46,7 @@ V1_ROUTERS = (
     manual_actions,
     alerts,
     tokens,
+    partner_center,
 )
 
 
@@ -83,6 +85,7 @@ def create_api(
     for module in V1_ROUTERS:
         app.include_router(module.router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(health_routes.router)  # no token: load balancers call it
+    app.include_router(partner_center.events_router)  # no token: Partner Center signs its events
     if serve_metrics:
         app.include_router(metrics_routes.router)
     install_docs(app, api_docs)

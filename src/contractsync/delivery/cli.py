@@ -24,6 +24,8 @@ DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
 
 SweepFactory = Callable[[sessionmaker[Session]], Sweep]
 ConnectorsFactory = Callable[[sessionmaker[Session]], ConnectorFactory]
+#: More work the worker runs between deliveries (e.g. Partner Center polls), built per process.
+TickFactory = Callable[[sessionmaker[Session]], Callable[[], Any]]
 
 
 def database_url() -> str:
@@ -35,6 +37,7 @@ def register(
     sweep_factory: SweepFactory | None = None,
     *,
     connectors: ConnectorsFactory,
+    ticks: tuple[TickFactory, ...] = (),
 ) -> None:
     """Add `worker` and `db upgrade|downgrade`. Pass the real sweep when it exists."""
     db = typer.Typer(no_args_is_help=True, help="Database migrations.")
@@ -65,6 +68,7 @@ def register(
             concurrency=concurrency,
             sweep_factory=sweep_factory,
             connectors=connectors,
+            ticks=ticks,
         )
 
 
@@ -76,6 +80,7 @@ def run_worker(
     sweep_factory: SweepFactory | None,
     connectors: ConnectorsFactory,
     config: WorkerConfig | None = None,
+    ticks: tuple[TickFactory, ...] = (),
 ) -> None:
     configure_logging(json=True)  # JSON lines on stderr, bound to operation ids
     engine = make_engine(url)
@@ -85,6 +90,9 @@ def run_worker(
     tick: Callable[[], Any] | None = None
     if sweep_factory is not None:
         tick = DailySweepScheduler(factory, clock, sweep_factory(factory)).tick
+    if ticks:
+        every = [make(factory) for make in ticks] + ([tick] if tick is not None else [])
+        tick = lambda: [run() for run in every]  # noqa: E731
     worker = Worker(factory, connectors(factory), clock, config, tick=tick)
     try:
         if once:

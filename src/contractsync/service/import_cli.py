@@ -137,12 +137,9 @@ def _price_list(path: Path) -> Callable[[PartnerCenterSubscription], Decimal | N
         if price is None or not price.is_finite() or price < 0:
             raise _fail(f"{path.name}: {key}: must be a list price (a decimal ≥ 0); got {value!r}")
         table[key.upper()] = price
+    from contractsync.service.partner_center_import import price_lookup
 
-    def lookup(subscription: PartnerCenterSubscription) -> Decimal | None:
-        offer = subscription.offer_id.upper()
-        return table.get(offer, table.get(":".join(offer.split(":")[:2])))
-
-    return lookup
+    return price_lookup(table)
 
 
 def print_report(answer: dict[str, Any], console: Console) -> None:

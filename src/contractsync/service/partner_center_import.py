@@ -41,6 +41,8 @@ from contractsync.service.facade import ContractSync
 JSON = dict[str, Any]
 PriceLookup = Callable[[PartnerCenterSubscription], Decimal | None]
 Progress = Callable[[int, int], None]
+#: (stored subscription, operation body) → the idempotency key to apply it under, or None
+OperationKey = Callable[[JSON, JSON], str | None]
 
 #: The end date stored for an open-ended subscription (Partner Center's `9999-12-..` sentinel).
 #: Not `date.max`: the expiry and renewal rules compute E+1, which must still be a date.
@@ -109,11 +111,16 @@ def import_partner_center(
     list_price_for: PriceLookup | None = None,
     effective_date: date | None = None,
     progress: Progress | None = None,
+    operation_key: OperationKey | None = None,
+    customers: list[JSON] | None = None,
 ) -> ImportReport:
     """Import parsed documents. `effective_date` (default: today in the connection's time zone) dates
-    the operations derived from state differences; a transition keeps the date Partner Center gives."""
+    the operations derived from state differences; a transition keeps the date Partner Center gives.
+    `operation_key` keys the operations derived from differences (polling: two fetches of the same
+    change, a poll and a webhook, apply it once). `customers` ({id, tenant_id} each): the customers
+    to find tenants among, when the caller has them already (default: `list_customers`)."""
     docs = list(documents)
-    run = _Run(service, actor, preview, list_price_for, effective_date)
+    run = _Run(service, actor, preview, list_price_for, effective_date, operation_key, customers)
     report = ImportReport(preview=preview, files=[_file_summary(d) for d in docs])
     incoming = {s.id for d in docs for s in d.subscriptions}
     total = sum(d.record_count for d in docs)
@@ -173,6 +180,7 @@ class _Run:
     preview: bool
     list_price_for: PriceLookup | None
     effective_date: date | None
+    operation_key: OperationKey | None = None
     _customers: list[JSON] | None = None
 
     # --- subscriptions -------------------------------------------------------------------------
@@ -189,7 +197,9 @@ class _Run:
         result["subscription_id"] = local["id"]
         result["notes"] += plan.notes
         for body in plan.operations:
-            result["operations"].append(self._apply(local["id"], body))
+            key = self.operation_key(local, body) if self.operation_key is not None else None
+            keyed = body if key is None else {**body, "idempotency_key": key}
+            result["operations"].append(self._apply(local["id"], keyed))
         failures = plan.problems + [op["error"] for op in result["operations"] if op["error"]]
         if failures:
             result["outcome"], result["reason"] = FAILED, "; ".join(failures)
@@ -373,6 +383,17 @@ def _next_term(pc: PartnerCenterSubscription) -> str:
         f"ends {nxt.custom_term_end_date.isoformat()}" if nxt.custom_term_end_date else None,
     ]
     return ", ".join(p for p in parts if p) or "no changes"
+
+
+def price_lookup(table: dict[str, Decimal]) -> PriceLookup:
+    """List prices by full offer id or by productId:skuId (the SKU; SPEC §1), keys case-insensitive."""
+    upper = {key.upper(): price for key, price in table.items()}
+
+    def lookup(subscription: PartnerCenterSubscription) -> Decimal | None:
+        offer = subscription.offer_id.upper()
+        return upper.get(offer, upper.get(":".join(offer.split(":")[:2])))
+
+    return lookup
 
 
 def creation_body(pc: PartnerCenterSubscription, customer_id: str, list_price: Decimal) -> JSON:

@@ -10,12 +10,21 @@ from contractsync.adapters.db import (
     books_table,
     budget_table,
     keys_table,
+    partner_center_tables,
     pause_table,
     sessions_table,
     tables,
 )
 from contractsync.adapters.db.tables import metadata
 
-TABLE_MODULES = (tables, books_table, pause_table, keys_table, budget_table, sessions_table)
+TABLE_MODULES = (
+    tables,
+    books_table,
+    pause_table,
+    keys_table,
+    budget_table,
+    sessions_table,
+    partner_center_tables,
+)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -1,0 +1,199 @@
+"""X4 in bulk for a Partner Center source: mapping suggestions for every customer polling found,
+and for the subscriptions of customers already mapped, so a first connection of a tenant with
+hundreds of customers is a review, not hours of clicking.
+
+Customers → Autotask companies: by tenant id first (a company user-defined field whose value is
+the customer's tenant id), then by exact name (case and surrounding spaces ignored). Subscriptions
+→ contract services: the company's contracts that run today, a service whose name is the offer's
+name. A match that is not unique is skipped with the reason; a mapped customer, subscription,
+company or contract service is never suggested again (a mapping is never overwritten).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
+from contractsync.service import mapping
+from contractsync.service import validation as v
+from contractsync.service.actor import Actor
+from contractsync.service.context import ServiceContext, visible_connection
+from contractsync.service.errors import ServiceError
+from contractsync.service.partner_center_sources import load
+
+JSON = dict[str, Any]
+LIVE = ("active", "suspended")
+CUSTOMER = 1  # Autotask's companyType for a customer
+
+
+def suggest(ctx: ServiceContext, actor: Actor, source_id: str, connection_id: str) -> JSON:
+    with ctx.unit_of_work(commit=False) as uow:
+        session = uow.session
+        source = load(session, actor, source_id)
+        connection = visible_connection(session, actor, connection_id)
+        if connection.reseller_id != source.reseller_id:
+            raise ServiceError(f"connection {connection_id} belongs to another reseller")
+        mine = session.execute(
+            select(customers.c.id, customers.c.name, customers.c.tenant_id).where(
+                customers.c.reseller_id == source.reseller_id, customers.c.tenant_id.is_not(None)
+            )
+        ).all()
+        mapped = {
+            r.customer_id: r.company_id
+            for r in session.execute(
+                select(customer_mappings).where(customer_mappings.c.connection_id == connection.id)
+            )
+        }
+        live = session.execute(
+            select(subscriptions.c.id, subscriptions.c.customer_id, subscriptions.c.offer_name).where(
+                subscriptions.c.reseller_id == source.reseller_id, subscriptions.c.status.in_(LIVE)
+            )
+        ).all()
+        taken = {
+            r.subscription_id: r.contract_service_id
+            for r in session.execute(
+                select(subscription_mappings).where(subscription_mappings.c.connection_id == connection.id)
+            )
+        }
+    connector = ctx.connector_for(connection)
+    customer_part = _customers(connector, [r for r in mine if r.id not in mapped], set(mapped.values()))
+    today = ctx.today_in(connection.timezone)
+    subscription_part = _subscriptions(
+        connector,
+        [r for r in live if r.customer_id in mapped and r.id not in taken],
+        mapped,
+        set(taken.values()),
+        today,
+    )
+    return {"source_id": source_id, "connection_id": connection_id, **customer_part, **subscription_part}
+
+
+def _customers(connector: Any, unmapped: list[Any], companies_taken: set[int]) -> JSON:
+    rows = _company_rows(connector)
+    by_tenant: dict[str, set[int]] = defaultdict(set)
+    by_name: dict[str, set[int]] = defaultdict(set)
+    names: dict[int, str] = {}
+    for row in rows:
+        company_id = int(row["id"])
+        if company_id in companies_taken:
+            continue
+        names[company_id] = str(row.get("companyName") or "")
+        by_name[names[company_id].strip().lower()].add(company_id)
+        for field in row.get("userDefinedFields") or []:
+            value = str((field or {}).get("value") or "").strip().lower()
+            if value:
+                by_tenant[value].add(company_id)
+    suggestions, skipped = [], []
+    for customer in unmapped:
+        for basis, found in (("tenant_id", by_tenant.get(customer.tenant_id.lower(), set())),
+                             ("name", by_name.get(customer.name.strip().lower(), set()))):  # fmt: skip
+            if len(found) == 1:
+                company_id = next(iter(found))
+                suggestions.append({"customer_id": customer.id, "tenant_id": customer.tenant_id,
+                                    "customer_name": customer.name, "company_id": company_id,
+                                    "company_name": names[company_id], "matched_by": basis})  # fmt: skip
+                break
+            if len(found) > 1:
+                skipped.append(
+                    {"customer_id": customer.id, "reason": f"{len(found)} companies match by {basis}"}
+                )
+                break
+        else:
+            skipped.append({"customer_id": customer.id, "reason": "no company matches by tenant id or name"})
+    return {"customers": suggestions, "customers_skipped": skipped}
+
+
+def _company_rows(connector: Any) -> list[JSON]:
+    """Customer companies with their user-defined fields (raw rows: the typed model has no UDFs)."""
+    client = getattr(connector, "client", None)
+    if client is None or not hasattr(client, "query"):
+        return [{"id": c.id, "companyName": c.name} for c in connector.find_companies()]
+    rows: list[JSON] = client.query("Companies", [{"op": "eq", "field": "companyType", "value": CUSTOMER}])
+    return rows
+
+
+def _subscriptions(
+    connector: Any, unmapped: list[Any], companies: dict[str, int], lines_taken: set[int], today: Any
+) -> JSON:
+    if not unmapped:
+        return {"subscriptions": [], "subscriptions_skipped": []}
+    services: dict[str, set[int]] = defaultdict(set)
+    for service in connector.find_services():
+        services[service.name.strip().lower()].add(service.id)
+    by_company: dict[int, list[Any]] = {}
+    suggestions, skipped = [], []
+    for sub in unmapped:
+        company_id = companies[sub.customer_id]
+        if company_id not in by_company:
+            by_company[company_id] = [
+                c for c in connector.find_contracts(company_id) if c.start_date <= today <= c.end_date
+            ]
+        wanted = services.get(sub.offer_name.strip().lower(), set())
+        lines = [
+            (contract.id, line)
+            for contract in by_company[company_id]
+            for line in connector.find_contract_services(contract.id)
+            if line.service_id in wanted and line.id not in lines_taken
+        ]
+        if len(lines) == 1:
+            contract_id, line = lines[0]
+            suggestions.append({"subscription_id": sub.id, "contract_id": contract_id, "service_id": line.service_id,
+                                "contract_service_id": line.id, "matched_by": "service name"})  # fmt: skip
+        elif not lines and len(wanted) == 1 and len(by_company[company_id]) == 1:
+            suggestions.append({"subscription_id": sub.id, "contract_id": by_company[company_id][0].id,
+                                "service_id": next(iter(wanted)), "contract_service_id": None,
+                                "matched_by": "service name (new service line)"})  # fmt: skip
+        else:
+            why = (
+                f"{len(lines)} contract services match"
+                if lines
+                else "no contract service matches the offer name"
+            )
+            skipped.append({"subscription_id": sub.id, "reason": why})
+    return {"subscriptions": suggestions, "subscriptions_skipped": skipped}
+
+
+def accept(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
+    """Apply chosen suggestions: `{connection_id, customers: [{customer_id, company_id}],
+    subscriptions: [{subscription_id, contract_id, service_id, contract_service_id?}]}`; each
+    answered `mapped` or `refused` with the reason (the others still apply)."""
+    v.fields(body, {"connection_id"}, {"customers", "subscriptions"})
+    connection_id = v.text(body["connection_id"], "connection_id", 100)
+    results: JSON = {"customers": [], "subscriptions": []}
+    for index, item in enumerate(_items(body, "customers", 2000)):
+        results["customers"].append(
+            _one(
+                lambda i=item: mapping.map_customer(ctx, actor, {**i, "connection_id": connection_id}), index
+            )
+        )
+    for index, item in enumerate(_items(body, "subscriptions", 5000)):
+        chosen = {
+            k: item[k]
+            for k in ("subscription_id", "contract_id", "service_id", "contract_service_id")
+            if item.get(k) is not None
+        }
+        results["subscriptions"].append(
+            _one(
+                lambda c=chosen: mapping.map_subscription(ctx, actor, {**c, "connection_id": connection_id}),
+                index,
+            )
+        )
+    return results
+
+
+def _items(body: JSON, name: str, limit: int) -> list[JSON]:
+    items = body.get(name) or []
+    if not isinstance(items, list) or len(items) > limit or not all(isinstance(i, dict) for i in items):
+        raise v.Invalid(f"{name} must be a list of at most {limit} objects")
+    return items
+
+
+def _one(apply: Any, index: int) -> JSON:
+    try:
+        apply()
+    except ServiceError as error:
+        return {"index": index, "status": "refused", "error": error.message}
+    return {"index": index, "status": "mapped", "error": None}

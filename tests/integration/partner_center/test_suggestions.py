@@ -1,0 +1,115 @@
+"""X4 in bulk for polled customers (issue 14, item 5): against the Autotask sandbox over HTTP."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+from contractsync.adapters.autotask.client import AutotaskClient, Credentials
+from contractsync.adapters.autotask.connector import AutotaskConnector
+from contractsync.sandbox.server import SandboxServer
+from contractsync.service.actor import ADMIN
+from contractsync.service.partner_center_suggest import _customers
+from tests.integration.partner_center.live_world import LiveWorld, live
+
+__all__ = ["live"]
+
+SEED = {
+    "companies": [
+        {"id": 501, "companyName": "Customer 00000 Ltd"},
+        {"id": 502, "companyName": "  customer 00001 LTD "},
+        {"id": 503, "companyName": "Customer 00002 Ltd"},
+        {"id": 504, "companyName": "Customer 00002 Ltd"},
+    ],
+    "services": [
+        {
+            "id": 71,
+            "name": "Microsoft 365 Business Basic",
+            "unitCost": "5",
+            "unitPrice": "6",
+            "periodType": 1,
+        },
+        {
+            "id": 72,
+            "name": "Microsoft 365 Business Standard",
+            "unitCost": "11",
+            "unitPrice": "13",
+            "periodType": 1,
+        },
+    ],
+    "contracts": [
+        {
+            "id": 801,
+            "companyID": 501,
+            "contractName": "Customer 0 CSP",
+            "contractType": 7,
+            "startDate": "2024-01-01T00:00:00",
+            "endDate": "2026-12-31T00:00:00",
+        },
+    ],
+    "contractServices": [{"id": 9001, "contractID": 801, "serviceID": 71, "unitPrice": "6", "unitCost": "5"}],
+}
+
+
+def test_polled_customers_and_their_subscriptions_get_suggestions_in_bulk(live: LiveWorld) -> None:
+    live.poll()
+    with SandboxServer() as autotask:
+        httpx.post(f"{autotask.base_url}/sandbox/seed", json=SEED).raise_for_status()
+        credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
+        live.connectors["at2"] = AutotaskConnector(AutotaskClient(credentials, base_url=autotask.api_url))
+        live.service.create_connection(
+            ADMIN,
+            {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
+             "secret": autotask.secret, "integration_code": autotask.integration_code,
+             "base_url": autotask.base_url, "timezone": "UTC"},
+        )  # fmt: skip
+        first = live.center.suggestions(ADMIN, "pc1", "at2")
+        by_customer = {s["customer_name"]: (s["company_id"], s["matched_by"]) for s in first["customers"]}
+        assert by_customer == {"Customer 00000 Ltd": (501, "name"), "Customer 00001 Ltd": (502, "name")}
+        (skipped,) = first["customers_skipped"]
+        assert "2 companies match by name" in skipped["reason"]
+        assert first["subscriptions"] == []  # no customer is mapped yet
+        accepted = live.center.accept_suggestions(
+            ADMIN,
+            {"connection_id": "at2",
+             "customers": [{"customer_id": s["customer_id"], "company_id": s["company_id"]} for s in first["customers"]]},
+        )  # fmt: skip
+        assert [r["status"] for r in accepted["customers"]] == ["mapped", "mapped"]
+        second = live.center.suggestions(ADMIN, "pc1", "at2")
+        assert second["customers"] == []  # a mapping is never suggested again
+        tenant, _ = live.customer_ids(0)
+        basic, standard = list(live.pc.state.subscriptions[tenant])
+        chosen = {s["subscription_id"]: s for s in second["subscriptions"]}
+        assert (chosen[basic]["contract_service_id"], chosen[basic]["service_id"]) == (9001, 71)
+        assert (chosen[standard]["contract_service_id"], chosen[standard]["service_id"]) == (None, 72)
+        assert {s["subscription_id"] for s in second["subscriptions_skipped"]} == set(
+            live.pc.state.subscriptions[live.customer_ids(1)[0]]
+        )
+        mapped = live.center.accept_suggestions(
+            ADMIN, {"connection_id": "at2", "subscriptions": [chosen[basic]]}
+        )
+        assert mapped["subscriptions"][0]["status"] == "mapped"
+        assert live.service.get_subscription(ADMIN, basic)["mapping"]["contract_service_id"] == 9001
+
+
+def test_a_tenant_id_in_a_company_field_wins_over_the_name() -> None:
+    rows: list[dict[str, Any]] = [
+        {"id": 1, "companyName": "Contoso", "userDefinedFields": [{"name": "Tenant", "value": "T-1"}]},
+        {"id": 2, "companyName": "Contoso"},
+        {"id": 3, "companyName": "Fabrikam", "userDefinedFields": [{"name": "Tenant", "value": "t-2"}]},
+        {"id": 4, "companyName": "Other", "userDefinedFields": [{"name": "Tenant", "value": "t-2"}]},
+    ]
+    connector = SimpleNamespace(client=SimpleNamespace(query=lambda entity, filters: rows))
+    customers = [
+        SimpleNamespace(id="a", tenant_id="t-1", name="Contoso"),
+        SimpleNamespace(id="b", tenant_id="t-2", name="Fabrikam"),
+        SimpleNamespace(id="c", tenant_id="t-3", name="Nobody"),
+    ]
+    found = _customers(connector, customers, companies_taken={2})
+    assert [(s["customer_id"], s["company_id"], s["matched_by"]) for s in found["customers"]] == [
+        ("a", 1, "tenant_id")
+    ]
+    reasons = {s["customer_id"]: s["reason"] for s in found["customers_skipped"]}
+    assert reasons == {"b": "2 companies match by tenant_id", "c": "no company matches by tenant id or name"}
