@@ -102,7 +102,7 @@ def live(
             ADMIN,
             {
                 "id": "at1", "reseller_id": "r1", "kind": "autotask", "username": "api@example.com",
-                "secret": "s3cret", "integration_code": "CODE", "base_url": "http://127.0.0.1:9",
+                "secret": "s3cret", "integration_code": "CODE", "base_url": "https://webservices99.autotask.net",
                 "timezone": "UTC", "settle_seconds": 600, "policies": {"upgrade": "auto"},
             },
         )  # fmt: skip

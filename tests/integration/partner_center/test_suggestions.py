@@ -9,6 +9,7 @@ import httpx
 
 from contractsync.adapters.autotask.client import AutotaskClient, Credentials
 from contractsync.adapters.autotask.connector import AutotaskConnector
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
 from contractsync.service.partner_center_suggest import _customers
@@ -58,12 +59,16 @@ def test_polled_customers_and_their_subscriptions_get_suggestions_in_bulk(live: 
     with SandboxServer() as autotask:
         httpx.post(f"{autotask.base_url}/sandbox/seed", json=SEED).raise_for_status()
         credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
-        live.connectors["at2"] = AutotaskConnector(AutotaskClient(credentials, base_url=autotask.api_url))
+        outbound = OutboundPolicy.allowing(autotask.base_url)
+        live.connectors["at2"] = AutotaskConnector(
+            AutotaskClient(credentials, base_url=autotask.api_url, outbound=outbound)
+        )
         live.service.create_connection(
             ADMIN,
             {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
              "secret": autotask.secret, "integration_code": autotask.integration_code,
-             "base_url": autotask.base_url, "timezone": "UTC"},
+             # The stored URL is never used: the test's connector above reaches the sandbox.
+             "base_url": "https://webservices99.autotask.net", "timezone": "UTC"},
         )  # fmt: skip
         first = live.center.suggestions(ADMIN, "pc1", "at2")
         by_customer = {s["customer_name"]: (s["company_id"], s["matched_by"]) for s in first["customers"]}

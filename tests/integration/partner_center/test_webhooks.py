@@ -122,7 +122,7 @@ def test_poll_progress_and_times_are_in_the_api_and_the_metrics(live: LiveWorld)
     assert poll["progress"]["customers_seen"] == 3 and poll["last_poll_at"] == "2024-06-03T09:00:00Z"
     assert poll["next_poll_at"] == "2024-06-03T09:15:00Z"  # every 15 minutes by default
     assert "secret" not in answer.text and live.pc.config.refresh_token not in answer.text
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
     assert (
         'contractsync_partner_center_poll_progress{counter="subscriptions_created",source="pc1"} 6.0'
         in metrics
