@@ -100,10 +100,19 @@ def _seed(service: Any, sandbox: SandboxServer) -> None:
     )
 
 
-# Left out: creating connections (no generated base URL may send requests anywhere but the
-# sandbox) and revoking tokens (a generated id could revoke the token the run itself uses; the
-# in-process run over the fake façade covers that route).
-LEFT_OUT = {("post", "/v1/connections"), ("delete", "/v1/tokens/{token_id}")}
+# Left out: creating connections and Partner Center sources, polling and registering webhooks
+# (no generated URL may send requests anywhere but the sandboxes: these would sign in at
+# Microsoft's default authority; tests/integration/partner_center covers them against the Partner
+# Center sandbox) and revoking tokens (a generated id could revoke the token the run itself uses;
+# the in-process run over the fake façade covers that route).
+LEFT_OUT = {
+    ("post", "/v1/connections"),
+    ("post", "/v1/partner-center/sources"),
+    ("post", "/v1/partner-center/sources/{source_id}/poll"),
+    ("post", "/v1/partner-center/sources/{source_id}/webhook-registration"),
+    ("post", "/v1/partner-center/events"),  # a signed event may fetch Microsoft's certificate
+    ("delete", "/v1/tokens/{token_id}"),
+}
 
 
 def _operations() -> list[tuple[str, str, GenerationMode]]:

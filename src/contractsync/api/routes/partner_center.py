@@ -14,7 +14,7 @@ from pydantic import Field, StrictInt
 
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump
-from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, Url
+from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, Url, WholeNumber
 from contractsync.service.errors import NotFound
 from contractsync.service.partner_center import PartnerCenter
 
@@ -25,7 +25,7 @@ Secret = Annotated[Credential, Field(repr=False, json_schema_extra={"writeOnly":
 RefreshToken = Annotated[
     str, Field(min_length=1, max_length=10_000, repr=False, json_schema_extra={"writeOnly": True})
 ]
-PollMinutes = Annotated[StrictInt, Field(ge=1, le=1440)]
+PollMinutes = Annotated[StrictInt, Field(ge=1, le=1440), WholeNumber]
 MAX_EVENT_BYTES = 64_000
 ANY = dict[str, Any]
 
