@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
+from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod, UnitsRead
 
 DUPLICATE = "Attempt to insert duplicate data into contract_service_period."
 POSTED = (
@@ -171,6 +171,17 @@ class FakeAutotask:
         if self._roll(self.faults.read_retryable):
             raise PsaError(ErrorKind.THROTTLED, "Too Many Requests", 429)
         return [p for p in self.timeline(contract_service_id) if p.end_date >= start and p.start_date <= end]
+
+    def service_units_of(self, contract_service_ids: list[int]) -> UnitsRead:
+        """One read per 500 contract services, like the Autotask connector's `in` query."""
+        ids = sorted(set(contract_service_ids))
+        periods: list[ServiceUnitsPeriod] = []
+        for first in range(0, len(ids), 500):
+            self._check_credentials()
+            with self._db() as db:
+                self._count(db, "service_units")
+            periods += [p for cs in ids[first : first + 500] for p in self.timeline(cs)]
+        return UnitsRead(periods, -(-len(ids) // 500))
 
     # -- inspection for tests -----------------------------------------------------------------
 

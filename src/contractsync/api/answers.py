@@ -192,6 +192,35 @@ class Reconciliation(Answer):
     fixed: int
 
 
+class ReconciliationRun(Answer):
+    id: int
+    connection_id: str
+    trigger: str
+    started_at: str
+    services_checked: int
+    reads: int
+    differences: dict[str, int]
+    money_impact: str
+    currency: str
+
+
+class ReconciliationSchedule(Answer):
+    every_hours: int
+    enabled: bool
+    currency: str
+
+
+class ReconciliationRuns(Answer):
+    connection_id: str
+    schedule: ReconciliationSchedule
+    items: list[ReconciliationRun]
+
+
+class ReconciliationSettings(Answer):
+    connection_id: str
+    schedule: ReconciliationSchedule
+
+
 class ManualAction(Answer):
     id: int | str
     subscription_id: str | None
@@ -203,6 +232,9 @@ class Alert(Answer):
     id: int | str
     kind: str
     message: str
+    raised_at: str | None = None
+    resolved_at: str | None = None
+    acknowledged_at: str | None = None
 
 
 class Contract(Answer):
