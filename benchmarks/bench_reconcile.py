@@ -1,7 +1,7 @@
 """Benchmark: reconciling a connection with 5,000 mapped contract services (issue 10, item 4).
 
 Plain script, prints its figures. The Autotask sandbox (over HTTP) holds 5,000 contract services
-(100 contracts × 50 services, one year of monthly periods each), every one with the adjustment
+(100 contracts x 50 services, one year of monthly periods each), every one with the adjustment
 contractsync sent; contractsync's database holds the matching subscriptions, mappings, intents
 and ledger. 1 % of the services get an edit by hand in Autotask. Measured: one reconciliation
 (reads = ContractServiceUnits requests, counted by the sandbox too), then a fix of the drift.

@@ -60,7 +60,7 @@ def test_drift_is_valued_through_the_current_period_then_as_a_run_rate() -> None
     [drift] = compare(facts, today=date(2026, 4, 20))
     assert drift.kind is Kind.DRIFT and drift.first_day == date(2026, 4, 16) and drift.last_day == DEC31
     assert (drift.expected.units, drift.autotask.units) == (10, 12)
-    # April has 30 days: 15 of them billed 2 × 12 too much, then 24 a month from May on.
+    # April has 30 days: 15 of them billed 2 x 12 too much, then 24 a month from May on.
     assert drift.money_impact == Decimal(-24) * 15 / 30
     assert drift.run_rate == Decimal(-24)
 
