@@ -132,3 +132,24 @@ def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], obj
         return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
 
     return sweep
+
+
+def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
+    """The worker's scheduled reconciliation of every due connection (stored runs, X5 drift alert)."""
+    from contractsync.delivery.reconcile_schedule import ReconcileScheduler
+    from contractsync.service.actor import ADMIN
+    from contractsync.service.reconcile_runs import due_connections
+
+    def reconcile(connection_id: str) -> object:
+        return service.reconciliation(ADMIN, connection_id, trigger="scheduled")
+
+    return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
+
+
+def scheduled_reconciliation(sessions: sessionmaker[Session]) -> Callable[[], object]:
+    """For `contractsync worker`: reconcile each connection on its schedule (daily by default)."""
+    settings = Settings()
+    secrets = secret_box(settings)
+    clock = SystemClock()
+    service = ContractSync(ServiceContext(sessions, clock, secrets, ConnectorCache(secrets)))
+    return reconcile_tick(service, clock)

@@ -54,10 +54,15 @@ def plan(
 
 
 def _register_delivery() -> None:
-    from contractsync.bootstrap import scheduled_sweep, worker_connector_factory
+    from contractsync.bootstrap import scheduled_reconciliation, scheduled_sweep, worker_connector_factory
     from contractsync.delivery import cli as delivery_cli
 
-    delivery_cli.register(app, sweep_factory=scheduled_sweep, connectors=worker_connector_factory)
+    delivery_cli.register(
+        app,
+        sweep_factory=scheduled_sweep,
+        connectors=worker_connector_factory,
+        reconcile_tick=scheduled_reconciliation,
+    )
 
 
 # Commands of the other areas: the sandbox, the worker and migrations, the API server and operator

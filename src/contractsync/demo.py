@@ -26,6 +26,7 @@ from contractsync.bootstrap import (
     admin_token,
     build_app_service,
     build_sessions,
+    reconcile_tick,
     secret_box,
     worker_connectors,
 )
@@ -155,8 +156,11 @@ class DemoStack:
             sessions, self.clock, lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()})
         )
 
+        reconcile = reconcile_tick(service, self.clock)
+
         def daily_sweep() -> None:  # runs between delivery polls
             scheduler.tick()
+            reconcile()
 
         return Worker(
             sessions,

@@ -23,6 +23,8 @@ from contractsync.delivery.worker import ConnectorFactory, Worker
 DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
 
 SweepFactory = Callable[[sessionmaker[Session]], Sweep]
+#: sessions → the worker's scheduled-reconciliation tick
+ReconcileTickFactory = Callable[[sessionmaker[Session]], Callable[[], object]]
 ConnectorsFactory = Callable[[sessionmaker[Session]], ConnectorFactory]
 
 
@@ -35,6 +37,7 @@ def register(
     sweep_factory: SweepFactory | None = None,
     *,
     connectors: ConnectorsFactory,
+    reconcile_tick: ReconcileTickFactory | None = None,
 ) -> None:
     """Add `worker` and `db upgrade|downgrade`. Pass the real sweep when it exists."""
     db = typer.Typer(no_args_is_help=True, help="Database migrations.")
@@ -65,6 +68,7 @@ def register(
             concurrency=concurrency,
             sweep_factory=sweep_factory,
             connectors=connectors,
+            reconcile_tick=reconcile_tick,
         )
 
 
@@ -76,15 +80,23 @@ def run_worker(
     sweep_factory: SweepFactory | None,
     connectors: ConnectorsFactory,
     config: WorkerConfig | None = None,
+    reconcile_tick: ReconcileTickFactory | None = None,
 ) -> None:
     configure_logging(json=True)  # JSON lines on stderr, bound to operation ids
     engine = make_engine(url)
     factory = session_factory(engine)
     clock = SystemClock()
     config = config or WorkerConfig(concurrency=concurrency)
-    tick: Callable[[], Any] | None = None
+    ticks: list[Callable[[], Any]] = []
     if sweep_factory is not None:
-        tick = DailySweepScheduler(factory, clock, sweep_factory(factory)).tick
+        ticks.append(DailySweepScheduler(factory, clock, sweep_factory(factory)).tick)
+    if reconcile_tick is not None:
+        ticks.append(reconcile_tick(factory))
+
+    def tick() -> None:
+        for each in ticks:
+            each()
+
     worker = Worker(factory, connectors(factory), clock, config, tick=tick)
     try:
         if once:
