@@ -22,8 +22,8 @@ from tests.integration.api.test_end_to_end_http import (  # noqa: F401 (the `wor
 )
 
 
-def _report(world: World, headers: dict[str, str], connection: str = "at1") -> Any:
-    report = _ok(world.api.get("/v1/reconciliation", headers=headers, params={"connection_id": connection}))
+def _report(w: World, headers: dict[str, str], connection: str = "at1") -> Any:
+    report = _ok(w.api.get("/v1/reconciliation", headers=headers, params={"connection_id": connection}))
     answers.Reconciliation.model_validate(report)
     return report
 
@@ -36,11 +36,11 @@ def _kinds(report: Any, subscription: str = "s1") -> list[tuple[str, str, str]]:
     ]
 
 
-def _change(world: World, headers: dict[str, str], subscription: str, body: dict[str, Any]) -> Any:
-    return _ok(world.api.post(f"/v1/subscriptions/{subscription}/operations", headers=headers, json=body))
+def _change(w: World, headers: dict[str, str], subscription: str, body: dict[str, Any]) -> Any:
+    return _ok(w.api.post(f"/v1/subscriptions/{subscription}/operations", headers=headers, json=body))
 
 
-def test_double_change_refusal_and_drift_through_the_api(world: World) -> None:
+def test_double_change_refusal_and_drift_through_the_api(world: World) -> None:  # noqa: F811
     api, r1, r2, admin = world.api, world.tokens["r1"], world.tokens["r2"], world.tokens["admin"]
     _ok(api.post("/v1/deliveries/run", headers=admin))  # the mappings: 10 units from today
     service = _ok(api.get("/v1/subscriptions/s1", headers=r1))["mapping"]["contract_service_id"]
