@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
-from contractsync.adapters.clock import SystemClock
+from contractsync.adapters.clock import ManualClock, SystemClock
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.secrets import SecretBox
 from contractsync.bootstrap import (
@@ -39,6 +39,7 @@ from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
 from contractsync.service.actor import ADMIN
+from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 from contractsync.web.keys import load_or_create_session_key
@@ -139,7 +140,9 @@ class DemoStack:
                     sandbox.integration_code,
                     seeded["companies"],
                 )
-                create_sample_data(self.service, access, clock.now().date(), self.settle_seconds)
+                create_sample_data(
+                    self.service, access, clock.now().date(), self.settle_seconds, self._mapped_yesterday()
+                )
             self._background = BackgroundWorker.start(
                 self._worker(connectors), waker_for(settings.database_url)
             )
@@ -148,6 +151,14 @@ class DemoStack:
             self.stop()
             raise
         return self
+
+    def _mapped_yesterday(self) -> ContractSync:
+        """The service as of this time yesterday, for mapping the sample subscriptions."""
+        context = self.service.context
+        yesterday = ManualClock(self.clock.now() - timedelta(days=1))
+        return ContractSync(
+            ServiceContext(context.sessions, yesterday, context.secrets, context.connector_for)
+        )
 
     def _worker(self, connectors: ConnectorCache) -> Worker:
         sessions = build_sessions(self.settings, upgrade=False)
