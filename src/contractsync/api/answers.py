@@ -184,6 +184,9 @@ class Difference(Answer):
     contract_service_id: int | None
     date: str | None
     money_impact: str | None
+    kind: str | None = None  # drift | pending | inexact | failed
+    reason: str | None = None
+    record_id: int | None = None
 
 
 class Reconciliation(Answer):

@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db.reconciliation_tables import alert_follow_up
+from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import (
     adjustments,
     alerts,
@@ -55,17 +57,22 @@ def raise_alert(
 ) -> int:
     """Raise (or raise again) the alert; answer its id. The message is updated to the latest."""
     key = dedupe_key(kind, connection_id, subscription_id, detail)
+    dialect = postgresql if is_postgres(session) else sqlite
     row = session.execute(select(alerts.c.id, alerts.c.resolved_at).where(alerts.c.dedupe_key == key)).first()
     if row is None:
-        alert_id = int(
-            session.execute(
-                alerts.insert()
-                .values(kind=kind, message=message, connection_id=connection_id,
-                        subscription_id=subscription_id, created_at=now, dedupe_key=key)
-                .returning(alerts.c.id)
-            ).scalar_one()
+        # Two callers may raise the same alert at once: the unique key keeps one row.
+        session.execute(
+            dialect.insert(alerts)
+            .values(kind=kind, message=message, connection_id=connection_id,
+                    subscription_id=subscription_id, created_at=now, dedupe_key=key)
+            .on_conflict_do_nothing()
         )  # fmt: skip
-        session.execute(alert_follow_up.insert().values(alert_id=alert_id, operation_id=operation_id))
+        alert_id = int(session.execute(select(alerts.c.id).where(alerts.c.dedupe_key == key)).scalar_one())
+        session.execute(
+            dialect.insert(alert_follow_up)
+            .values(alert_id=alert_id, operation_id=operation_id)
+            .on_conflict_do_nothing()
+        )
         return alert_id
     alert_id = int(row.id)
     values: dict[str, Any] = {"message": message}

@@ -15,13 +15,16 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from contractsync.adapters.db import reconciliation_facts
 from contractsync.adapters.db.reconciliation_facts import ConnectionRecords, ServiceRecords
+from contractsync.adapters.db.tables import connections, subscription_mappings
 from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, Kind, ServiceFacts, compare
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection
+from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
 from contractsync.service.psa import ServiceUnitsPeriod
 
 JSON = dict[str, Any]
@@ -49,6 +52,8 @@ def reconciliation(
     report = _report(records, differences, len(services), reads)
     if fix:
         report.update(reconcile_fix.fix(ctx, records, differences, periods))
+    if fix and trigger == "on_demand":
+        trigger = "fix"
     report["run_id"] = reconcile_runs.store(ctx, records, report, differences, started, trigger)
     return report
 
@@ -149,11 +154,6 @@ __all__ = ["difference_view", "drifting", "reconciliation"]
 def autotask_today(ctx: ServiceContext, actor: Actor, subscription_id: str) -> JSON | None:
     """What Autotask holds today for a mapped subscription's contract service (one read, made
     after the database transaction ended): {date, units, unit_price}; None when unmapped."""
-    from sqlalchemy import select
-
-    from contractsync.adapters.db.tables import connections, subscription_mappings
-    from contractsync.service.context import visible_subscription
-
     with ctx.unit_of_work(commit=False) as uow:
         visible_subscription(uow.session, actor, subscription_id)
         mapping = uow.session.execute(

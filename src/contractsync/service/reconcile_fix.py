@@ -26,6 +26,7 @@ from contractsync.adapters.db.tables import adjustments, contract_service_state,
 from contractsync.delivery.verify import rebuild
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus
+from contractsync.domain.periods import add_months
 from contractsync.domain.reconciliation import Difference, Kind
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
@@ -170,8 +171,6 @@ def _day(entry: LedgerEntry) -> date:
 
 
 def _contract_period_starts(start: date, end: date, months: int) -> set[date]:
-    from contractsync.domain.periods import add_months
-
     starts: set[date] = set()
     k = 0
     while (day := add_months(start, k * months)) <= end:
