@@ -2,8 +2,8 @@
 
 Every `check_every_seconds` the worker asks which connections are due (their last run is older
 than their `every_hours`; 0 = off) and reconciles each, storing the run; drift raises an X5
-alert. A failing reconciliation (Autotask unreachable) is logged and tried again at the next
-check. Two workers may reconcile the same connection at about the same time: a report changes
+alert. A reconciliation that cannot read Autotask is stored with its error, logged, and tried
+again an hour later. Two workers may reconcile the same connection at about the same time: a report changes
 nothing, so that costs reads, never correctness.
 """
 

@@ -25,7 +25,7 @@ from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, K
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
-from contractsync.service.psa import ServiceUnitsPeriod
+from contractsync.service.psa import PsaError, ServiceUnitsPeriod
 
 JSON = dict[str, Any]
 
@@ -42,7 +42,11 @@ def reconciliation(
     periods: dict[int, list[ServiceUnitsPeriod]] = defaultdict(list)
     reads = 0
     if services:
-        read = ctx.connector_for(connection).service_units_of(services)
+        try:
+            read = ctx.connector_for(connection).service_units_of(services)
+        except PsaError as error:
+            reconcile_runs.store_failure(ctx, records, len(services), started, trigger, error.message)
+            raise
         reads = read.requests
         for period in read.periods:
             periods[period.contract_service_id].append(period)

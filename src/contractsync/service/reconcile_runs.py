@@ -3,7 +3,8 @@
 Every reconciliation (scheduled by the worker, or on demand) is stored: when, services checked,
 Autotask reads, differences by kind, money impact, and which subscriptions drift. Drift raises
 one `reconciliation_drift` alert per connection; a run without drift resolves it.
-A connection is reconciled every `every_hours` (default 24; 0 = never) by the worker.
+A connection is reconciled every `every_hours` (default 24; 0 = never) by the worker; a run that
+could not read Autotask is stored with its error and tried again an hour later.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from contractsync.service.errors import Invalid
 
 JSON = dict[str, Any]
 DRIFT_ALERT = "reconciliation_drift"
+#: after a run that could not read Autotask, the next scheduled attempt waits this long
+RETRY_AFTER = timedelta(hours=1)
 
 
 def store(
@@ -69,6 +72,20 @@ def store(
         else:
             alerting.resolve(uow.session, DRIFT_ALERT, records.connection_id, None, ctx.now())
     return int(run_id)
+
+
+def store_failure(
+    ctx: ServiceContext, records: ConnectionRecords, checked: int, started: datetime, trigger: str, error: str
+) -> None:
+    """A run that could not read Autotask is stored too, with the reason."""
+    with ctx.unit_of_work() as uow:
+        uow.session.execute(
+            reconciliation_runs.insert().values(
+                connection_id=records.connection_id, trigger=trigger, started_at=started, finished_at=ctx.now(),
+                services_checked=checked, reads=0, differences={}, money_impact=Decimal(0),
+                currency=records.currency, drifting=[], error=f"Autotask could not be read: {error}",
+            )
+        )  # fmt: skip
 
 
 def run_view(row: Any) -> JSON:
@@ -148,22 +165,25 @@ def due_connections(ctx: ServiceContext, now: datetime) -> list[str]:
     with ctx.unit_of_work(commit=False) as uow:
         session = uow.session
         settings = {r.connection_id: r.every_hours for r in session.execute(select(reconciliation_settings))}
-        last = dict(
-            session.execute(
-                select(
-                    reconciliation_runs.c.connection_id, func.max(reconciliation_runs.c.started_at)
-                ).group_by(reconciliation_runs.c.connection_id)
-            ).all()
-        )
+        runs = reconciliation_runs.c
+        latest = select(runs.connection_id, func.max(runs.started_at)).group_by(runs.connection_id)
+        last = dict(session.execute(latest.where(runs.error.is_(None))).all())
+        failed = dict(session.execute(latest.where(runs.error.is_not(None))).all())
         due = []
         for (connection_id,) in session.execute(select(connections.c.id).order_by(connections.c.id)):
             every = settings.get(connection_id, DEFAULT_EVERY_HOURS)
             if every <= 0:
                 continue
-            previous = last.get(connection_id)
+            previous, failure = last.get(connection_id), failed.get(connection_id)
+            if (
+                failure is not None
+                and (previous is None or failure > previous)
+                and failure + RETRY_AFTER > now
+            ):
+                continue  # Autotask could not be read lately: try again an hour after
             if previous is None or previous + timedelta(hours=every) <= now:
                 due.append(connection_id)
         return due
 
 
-__all__ = ["DRIFT_ALERT", "due_connections", "list_runs", "set_schedule", "store"]
+__all__ = ["DRIFT_ALERT", "due_connections", "list_runs", "set_schedule", "store", "store_failure"]

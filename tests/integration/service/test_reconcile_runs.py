@@ -107,3 +107,26 @@ def test_a_refused_operation_shows_failed_and_its_alert_links_to_the_retry(world
     world.service.apply_operation(ADMIN, subscription_id, {"type": "update_quantity", "quantity": 12})
     world.deliver()
     assert world.service.get_subscription(ADMIN, subscription_id)["sync_state"] == "synced"
+
+
+def test_a_run_that_cannot_read_autotask_is_stored_and_tried_again_an_hour_later(world: SandboxWorld) -> None:
+    from contractsync.service.psa import ErrorKind, PsaError
+
+    class Unreachable:
+        def service_units_of(self, ids: list[int]) -> object:
+            raise PsaError(ErrorKind.TIMEOUT_BEFORE_SEND, "connection refused")
+
+    world.new_subscription(5)
+    world.deliver()
+    working = world.service.context.connector_for
+    world.service.context.connector_for = lambda row: Unreachable()
+    tick = reconcile_tick(world.service, world.clock)
+    assert tick() == []
+    [run] = world.service.reconciliation_runs(ADMIN, "at1")["items"]
+    assert run["error"] == "Autotask could not be read: connection refused" and run["reads"] == 0
+    world.clock.advance(30 * 60)
+    assert tick() == []  # not hammering Autotask
+    world.service.context.connector_for = working
+    world.clock.advance(31 * 60)
+    assert tick() == ["at1"]
+    assert world.service.reconciliation_runs(ADMIN, "at1")["items"][0]["error"] is None
