@@ -129,6 +129,8 @@ def run(label: str, url: str, count: int) -> None:
             httpx.post(f"{sandbox.api_url}/ContractServiceAdjustments", headers=sandbox.headers, timeout=10, json={
                 "contractID": contract, "contractServiceID": cs, "effectiveDate": "2026-04-10", "unitChange": 2,
                 "adjustedUnitPrice": "12.0000", "adjustedUnitCost": "10.0000"}).raise_for_status()  # fmt: skip
+        timing = TimedReads(service.context.connector_for)
+        service.context.connector_for = timing
         before = units_requests(sandbox)
         started = time.perf_counter()
         report = service.reconciliation(ADMIN, "at1")
@@ -136,7 +138,8 @@ def run(label: str, url: str, count: int) -> None:
         counted = units_requests(sandbox) - before
         print(
             f"[{label}] reconcile: {report['services_checked']} services, {report['reads']} reads "
-            f"(sandbox counted {counted} ContractServiceUnits requests), {elapsed:.2f} s; "
+            f"(sandbox counted {counted} ContractServiceUnits requests), {elapsed:.2f} s, of which "
+            f"{timing.seconds:.2f} s waiting for the sandbox and {elapsed - timing.seconds:.2f} s contractsync; "
             f"drift {report['totals']['drift']['count']}, money impact {report['money_impact']} {report['currency']}"
         )
         started = time.perf_counter()
@@ -156,6 +159,31 @@ def run(label: str, url: str, count: int) -> None:
             f"{len(sample)} services in {naive:.2f} s (≈ {count} reads, {naive * count / len(sample):.1f} s for {count})"
         )
     service.context.sessions.kw["bind"].dispose()
+
+
+class TimedReads:
+    """The connector factory, timing the units reads (the sandbox's share of a reconciliation)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.seconds = 0.0
+
+    def __call__(self, row: Any) -> Any:
+        connector = self._inner(row)
+        timing = self
+
+        class Timed:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(connector, name)
+
+            def service_units_of(self, ids: list[int]) -> Any:
+                started = time.perf_counter()
+                try:
+                    return connector.service_units_of(ids)
+                finally:
+                    timing.seconds += time.perf_counter() - started
+
+        return Timed()
 
 
 def _connection_row(service: Any) -> Any:
