@@ -246,3 +246,17 @@ def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
     assert flash(done.text, "ok") == ["Alert #1 acknowledged; it stays listed until its cause is gone."]
     assert 'action="/alerts/1/acknowledge"' not in done.text and "Acknowledged" in done.text
     assert client.get("/alerts?state=resolved").status_code == 200
+
+
+def test_the_subscription_page_shows_autotask_units_when_they_differ(
+    client: TestClient, service: FakeContractSync
+) -> None:
+    signed_in(client)
+    quantity = service.subscriptions["s1"]["quantity"]
+    held = {"date": "2026-11-25", "units": quantity + 2, "unit_price": "12.0000"}
+    service.autotask_today = lambda actor, subscription_id: held  # type: ignore[method-assign]
+    page = client.get("/subscriptions/s1")
+    assert f'data-autotask-units="{quantity + 2}"' in page.text
+    assert f"Autotask: {quantity + 2} on 2026-11-25" in page.text
+    held["units"] = quantity
+    assert "data-autotask-units" not in client.get("/subscriptions/s1").text

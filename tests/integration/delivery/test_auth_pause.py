@@ -136,7 +136,9 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     assert shown(factory, clock)[CONNECTION] is None
     [alert] = paused_alerts(factory)
     assert alert.resolved_at == clock.now()
-    assert not [a for a in alerting.list_alerts(service(factory, clock), ADMIN) if a["kind"] == pause.ALERT_KIND]
+    assert not [
+        a for a in alerting.list_alerts(service(factory, clock), ADMIN) if a["kind"] == pause.ALERT_KIND
+    ]
     assert paused_gauge(factory) == {CONNECTION: 0}
 
 

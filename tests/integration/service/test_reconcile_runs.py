@@ -55,11 +55,17 @@ def test_drift_raises_an_alert_marks_the_subscription_and_a_fix_resolves_both(wo
     subscription_id = world.new_subscription(10)
     world.deliver()
     service = world.services[subscription_id]
+    assert world.service.autotask_today(ADMIN, subscription_id) == {
+        "date": "2024-05-20", "units": 10, "unit_price": "12.0000"
+    }  # fmt: skip
+    assert world.edit_by_hand(service, date(2024, 5, 21), 1, Decimal("12.0000"))  # tomorrow: not today
+    world.clock.advance(86_400)
+    assert world.service.autotask_today(ADMIN, subscription_id)["units"] == 11  # the page shows 11 beside 10
     assert world.edit_by_hand(service, date(2024, 6, 10), 5, Decimal("12.0000"))
     world.clock.advance(1)
     assert tick() == ["at1"]
     [run] = world.service.reconciliation_runs(ADMIN, "at1")["items"]
-    assert run["differences"]["drift"] == 1 and run["drifting_subscriptions"] == [subscription_id]
+    assert run["differences"]["drift"] == 2 and run["drifting_subscriptions"] == [subscription_id]
     assert Decimal(run["money_impact"]) < 0  # Autotask bills 5 units more than planned
     assert world.service.get_subscription(ADMIN, subscription_id)["sync_state"] == "out_of_sync"
     assert world.service.list_subscriptions(ADMIN, sync_state="out_of_sync")["total"] == 1
