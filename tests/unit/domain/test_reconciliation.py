@@ -95,3 +95,19 @@ def test_a_refused_operation_is_a_failed_difference_with_its_record() -> None:
     assert (failed.kind, failed.record_id, failed.expected.units, failed.money_impact) == (
         Kind.FAILED, 5, 30, Decimal(0),
     )  # fmt: skip
+
+
+def test_a_correction_never_takes_a_later_day_below_zero_units() -> None:
+    from contractsync.domain.schedule import ServiceWindow, plan_adjustments
+
+    # Autotask: 3 units from 1 March, +2 by hand on 10 March, -5 by hand on 20 March (0 units).
+    held = [HeldAdjustment(date(2026, 3, 1), 3, P, C), HeldAdjustment(date(2026, 3, 10), 2, P, C),
+            HeldAdjustment(date(2026, 3, 20), -5, P, C)]  # fmt: skip
+    window = ServiceWindow(date(2026, 3, 1), JAN1, DEC31)
+    walk = plan_adjustments(held, [Intent(date(2026, 3, 1), 3, P, C)], window, date(2026, 3, 10))
+    # Taking 10 March's 2 units away would leave 20 March at -2: Autotask refuses that. So 11-19
+    # March keep 5 units, and 3 units come back on 21 March, the first free day after the removal.
+    assert [(a.effective_date, a.unit_change, a.target_units) for a in walk.adjustments] == [
+        (date(2026, 3, 21), 3, 3)
+    ]
+    assert any("below 0 units" in note for note in walk.notes)
