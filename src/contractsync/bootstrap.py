@@ -189,8 +189,8 @@ def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object
     from contractsync.service.partner_center import PartnerCenter
 
     settings = Settings()
-    secrets = secret_box(settings)
-    context = ServiceContext(sessions, SystemClock(), secrets, ConnectorCache(secrets))
+    cache = connector_cache(settings, sessions)
+    context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
     polling = PartnerCenter(ContractSync(context)).polling
     running: list[threading.Thread] = []
     checked = [0.0]
@@ -204,3 +204,24 @@ def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object
         return None
 
     return tick
+
+
+def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
+    """The worker's scheduled reconciliation of every due connection (stored runs, X5 drift alert)."""
+    from contractsync.delivery.reconcile_schedule import ReconcileScheduler
+    from contractsync.service.actor import ADMIN
+    from contractsync.service.reconcile_runs import due_connections
+
+    def reconcile(connection_id: str) -> object:
+        return service.reconciliation(ADMIN, connection_id, trigger="scheduled")
+
+    return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
+
+
+def scheduled_reconciliation(sessions: sessionmaker[Session]) -> Callable[[], object]:
+    """For `contractsync worker`: reconcile each connection on its schedule (daily by default)."""
+    settings = Settings()
+    clock = SystemClock()
+    cache = connector_cache(settings, sessions, clock)
+    service = ContractSync(ServiceContext(sessions, clock, secret_box(settings), cache, cache.outbound))
+    return reconcile_tick(service, clock)

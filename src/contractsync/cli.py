@@ -54,11 +54,19 @@ def plan(
 
 
 def _register_delivery() -> None:
-    from contractsync.bootstrap import partner_center_polls, scheduled_sweep, worker_connector_factory
+    from contractsync.bootstrap import (
+        partner_center_polls,
+        scheduled_reconciliation,
+        scheduled_sweep,
+        worker_connector_factory,
+    )
     from contractsync.delivery import cli as delivery_cli
 
     delivery_cli.register(
-        app, sweep_factory=scheduled_sweep, connectors=worker_connector_factory, ticks=(partner_center_polls,)
+        app,
+        sweep_factory=scheduled_sweep,
+        connectors=worker_connector_factory,
+        ticks=(partner_center_polls, scheduled_reconciliation),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
 from contractsync.adapters.autotask.outbound import OutboundPolicy
-from contractsync.adapters.clock import SystemClock
+from contractsync.adapters.clock import ManualClock, SystemClock
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.secrets import SecretBox
 from contractsync.bootstrap import (
@@ -28,6 +28,7 @@ from contractsync.bootstrap import (
     build_sessions,
     build_web_app,
     outbound_policy,
+    reconcile_tick,
     secret_box,
     start_metrics_server,
     worker_connectors,
@@ -42,6 +43,8 @@ from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
 from contractsync.service.actor import ADMIN
+from contractsync.service.context import ServiceContext
+from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 
 SANDBOX_DATA_FILE = "sandbox.json"
@@ -142,7 +145,9 @@ class DemoStack:
                     sandbox.integration_code,
                     seeded["companies"],
                 )
-                create_sample_data(self.service, access, clock.now().date(), self.settle_seconds)
+                create_sample_data(
+                    self.service, access, clock.now().date(), self.settle_seconds, self._mapped_yesterday()
+                )
             self.partner_center = PartnerCenterDemo(self.service, settings).start()
             self._background = BackgroundWorker.start(
                 self._worker(connectors), waker_for(settings.database_url)
@@ -154,6 +159,16 @@ class DemoStack:
             raise
         return self
 
+    def _mapped_yesterday(self) -> ContractSync:
+        """The service as of this time yesterday, for mapping the sample subscriptions."""
+        context = self.service.context
+        yesterday = ManualClock(self.clock.now() - timedelta(days=1))
+        return ContractSync(
+            ServiceContext(
+                context.sessions, yesterday, context.secrets, context.connector_for, context.outbound
+            )
+        )
+
     def _worker(self, connectors: ConnectorCache) -> Worker:
         sessions = build_sessions(self.settings, upgrade=False)
         service = self.service
@@ -161,8 +176,11 @@ class DemoStack:
             sessions, self.clock, lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()})
         )
 
+        reconcile = reconcile_tick(service, self.clock)
+
         def daily_sweep() -> None:  # runs between delivery polls
             scheduler.tick()
+            reconcile()
             if self.partner_center is not None:
                 self.partner_center.tick()
 

@@ -142,9 +142,18 @@ def _term_dates(today: date, term: str) -> tuple[date, date]:
 
 
 def create_sample_data(
-    service: ContractSync, sandbox: SandboxAccess, today: date, settle_seconds: int = 5
+    service: ContractSync,
+    sandbox: SandboxAccess,
+    today: date,
+    settle_seconds: int = 5,
+    mapper: ContractSync | None = None,
 ) -> dict[str, Any]:
-    """Everything the demo shows, created in dependency order; answers what was created."""
+    """Everything the demo shows, created in dependency order; answers what was created.
+
+    `mapper` (the same service on a clock a day earlier) maps the subscriptions: mapped before
+    today, their contract services hold yesterday's adjustment, so the walkthrough's first change
+    lands today instead of being pushed to tomorrow by the one-adjustment-per-day rule."""
+    mapper = mapper or service
     for reseller in RESELLERS:
         service.create_reseller(ADMIN, reseller)
     service.create_connection(
@@ -207,7 +216,7 @@ def create_sample_data(
         contract = company_contract.get(sub.customer_id)
         target = next((s for s in services if sub.service and sub.service in str(s["name"])), None)
         if contract is not None and target is not None:
-            service.map_subscription(
+            mapper.map_subscription(
                 ADMIN,
                 {
                     "subscription_id": sub.id,

@@ -112,6 +112,7 @@ POSTS = [
     ("/mappings/subscriptions/s1/unmap", {}),
     ("/mappings/customers", {"customer_id": "c2", "connection_id": "at1", "company_id": "2"}),
     ("/reconciliation/fix", {"connection_id": "at1"}),
+    ("/alerts/1/acknowledge", {}),
 ]
 
 
@@ -222,3 +223,40 @@ def test_every_page_renders(client: TestClient) -> None:
         assert response.status_code == 200, path
         assert response.headers["cache-control"] == "no-store"
         assert flash(response.text, "error") == [], path
+
+
+def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
+    client: TestClient, service: FakeContractSync
+) -> None:
+    token = signed_in(client)
+    refused = {
+        "id": 99,
+        "status": "failed",
+        "reason": "Not sent: the effective date 2028-02-01 is outside the contract",
+    }
+    service.apply_operation = lambda actor, subscription_id, body: [refused]  # type: ignore[method-assign]
+    change = client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "30"})
+    assert flash(change.text, "ok") == []
+    assert flash(change.text, "error") == [
+        "Quantity change to 30 was refused for Autotask: #99: " + refused["reason"]
+    ]
+    page = client.get("/alerts")
+    assert 'action="/alerts/1/acknowledge"' in page.text
+    done = client.post("/alerts/1/acknowledge", data={"csrf_token": token})
+    assert flash(done.text, "ok") == ["Alert #1 acknowledged; it stays listed until its cause is gone."]
+    assert 'action="/alerts/1/acknowledge"' not in done.text and "Acknowledged" in done.text
+    assert client.get("/alerts?state=resolved").status_code == 200
+
+
+def test_the_subscription_page_shows_autotask_units_when_they_differ(
+    client: TestClient, service: FakeContractSync
+) -> None:
+    signed_in(client)
+    quantity = service.subscriptions["s1"]["quantity"]
+    held = {"date": "2026-11-25", "units": quantity + 2, "unit_price": "12.0000"}
+    service.autotask_today = lambda actor, subscription_id: held  # type: ignore[method-assign]
+    page = client.get("/subscriptions/s1")
+    assert f'data-autotask-units="{quantity + 2}"' in page.text
+    assert f"Autotask: {quantity + 2} on 2026-11-25" in page.text
+    held["units"] = quantity
+    assert "data-autotask-units" not in client.get("/subscriptions/s1").text

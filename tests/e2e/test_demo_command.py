@@ -129,6 +129,10 @@ def test_demo_serves_api_console_and_delivers_to_the_sandbox(demo: DemoProcess) 
     }
     query = {"filter": [{"op": "eq", "field": "contractServiceID", "value": contract_service_id}]}
     today = datetime.now(UTC).date().isoformat()  # the demo connection bills in UTC
+    # The samples were mapped yesterday, so the first change of the day lands today (README).
+    assert subscription["mapping"]["mapped_on"] < today
+    [record] = answer.json()
+    assert [a["effective_date"] for a in record["adjustments"]] == [today], record
 
     def units_today(sandbox: str = sandbox) -> int | None:
         rows = httpx.post(

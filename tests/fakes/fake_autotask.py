@@ -29,7 +29,7 @@ from dateutil.relativedelta import relativedelta
 
 from contractsync.adapters.autotask.models import Threshold
 from contractsync.sandbox.errors import DUPLICATE_DATE, NEGATIVE_UNITS, OUTSIDE_CONTRACT, POSTED_PERIOD
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
+from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod, UnitsRead
 
 # The sandbox's own refusal texts, so the fake refuses in the sandbox's words
 # (tests/integration/autotask/test_fake_parity.py holds the two to the same answers).
@@ -202,6 +202,17 @@ class FakeAutotask:
         with self._db() as db:
             self._count(db, "threshold_information")
         return Threshold(limit=10_000, timeframe_minutes=60, current_count=0)
+
+    def service_units_of(self, contract_service_ids: list[int]) -> UnitsRead:
+        """One read per 500 contract services, like the Autotask connector's `in` query."""
+        ids = sorted(set(contract_service_ids))
+        periods: list[ServiceUnitsPeriod] = []
+        for first in range(0, len(ids), 500):
+            self._check_credentials()
+            with self._db() as db:
+                self._count(db, "service_units")
+            periods += [p for cs in ids[first : first + 500] for p in self.timeline(cs)]
+        return UnitsRead(periods, -(-len(ids) // 500))
 
     # -- inspection for tests -----------------------------------------------------------------
 

@@ -414,9 +414,37 @@ class FakeContractSync(ContractSync):
         self._call("list_manual_actions", actor)
         return [self._public(a) for a in self._mine(actor, self.manual_actions)]
 
-    def list_alerts(self, actor: Actor) -> list[JSON]:
+    def list_alerts(self, actor: Actor, state: str = "open") -> list[JSON]:
         self._call("list_alerts", actor)
-        return [self._public(a) for a in self._mine(actor, self.alerts)]
+        found = [self._public(a) for a in self._mine(actor, self.alerts)]
+        if state == "acknowledged":
+            return [a for a in found if a.get("acknowledged_at")]
+        return found if state in ("open", "all") else []
+
+    def acknowledge_alert(self, actor: Actor, alert_id: int) -> JSON:
+        self._call("acknowledge_alert", actor, alert_id)
+        for alert in self.alerts:
+            if alert["id"] == alert_id and actor.can_see(alert["reseller_id"]):
+                alert.setdefault("acknowledged_at", NOW)
+                return self._public(alert)
+        raise NotFound(f"alert {alert_id} not found")
+
+    def reconciliation_runs(self, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
+        self._call("reconciliation_runs", actor, connection_id, limit)
+        self._visible(actor, self.connections, connection_id, "connection")
+        schedule = {"every_hours": 24, "enabled": True, "currency": "USD"}
+        return {"connection_id": connection_id, "schedule": schedule, "items": []}
+
+    def set_reconciliation_schedule(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
+        self._call("set_reconciliation_schedule", actor, connection_id, body)
+        self._visible(actor, self.connections, connection_id, "connection")
+        every = int(body.get("every_hours", 24))
+        schedule = {"every_hours": every, "enabled": every > 0, "currency": body.get("currency", "USD")}
+        return {"connection_id": connection_id, "schedule": schedule}
+
+    def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
+        self._call("autotask_today", actor, subscription_id)
+        return None
 
     # --- tokens ---------------------------------------------------------------------------------
     def create_token(self, reseller_id: str | None, expires_at: Any = None) -> str:

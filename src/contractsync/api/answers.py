@@ -193,12 +193,44 @@ class Difference(Answer):
     contract_service_id: int | None
     date: str | None
     money_impact: str | None
+    kind: str | None = None  # drift | pending | inexact | failed
+    reason: str | None = None
+    record_id: int | None = None
 
 
 class Reconciliation(Answer):
     connection_id: str | None
     differences: list[Difference]
     fixed: int
+
+
+class ReconciliationRun(Answer):
+    id: int
+    connection_id: str
+    trigger: str
+    started_at: str
+    services_checked: int
+    reads: int
+    differences: dict[str, int]
+    money_impact: str
+    currency: str
+
+
+class ReconciliationSchedule(Answer):
+    every_hours: int
+    enabled: bool
+    currency: str
+
+
+class ReconciliationRuns(Answer):
+    connection_id: str
+    schedule: ReconciliationSchedule
+    items: list[ReconciliationRun]
+
+
+class ReconciliationSettings(Answer):
+    connection_id: str
+    schedule: ReconciliationSchedule
 
 
 class ManualAction(Answer):
@@ -212,6 +244,9 @@ class Alert(Answer):
     id: int | str
     kind: str
     message: str
+    raised_at: str | None = None
+    resolved_at: str | None = None
+    acknowledged_at: str | None = None
 
 
 class Contract(Answer):

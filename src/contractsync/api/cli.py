@@ -126,8 +126,9 @@ def _operations_table(title: str, records: list[dict[str, Any]]) -> Table:
 
 
 def _differences_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"drift: {len(report.get('differences', []))} difference(s)", title_justify="left")
+    table = Table(title=f"{len(report.get('differences', []))} difference(s)", title_justify="left")
     columns = (
+        "kind",
         "connection",
         "subscription",
         "contract service",
@@ -140,6 +141,7 @@ def _differences_table(report: dict[str, Any]) -> Table:
         table.add_column(column, overflow="fold")
     for d in report.get("differences", []):
         table.add_row(
+            str(d.get("kind") or "-"),
             str(d.get("connection_id") or report.get("connection_id") or "-"),
             str(d.get("subscription_id") or "-"),
             str(d.get("contract_service_id") or "-"),
@@ -312,7 +314,9 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     @app.command("reconcile")
     def reconcile_command(
         connection: str | None = typer.Option(None, "--connection", help="One connection (default: all)."),
-        fix: bool = typer.Option(False, "--fix", help="Send one correcting adjustment per difference."),
+        fix: bool = typer.Option(
+            False, "--fix", help="Queue one correcting adjustment per drifting contract service."
+        ),
         output: Format = typer.Option(Format.TABLE, "--format", help="table or json"),
     ) -> None:
         """X1: compare what Autotask holds with what contractsync expects; --fix corrects it."""

@@ -24,7 +24,8 @@ DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
 
 SweepFactory = Callable[[sessionmaker[Session]], Sweep]
 ConnectorsFactory = Callable[[sessionmaker[Session]], ConnectorFactory]
-#: More work the worker runs between deliveries (e.g. Partner Center polls), built per process.
+#: More work the worker runs between deliveries (Partner Center polls, scheduled reconciliation),
+#: built per process.
 TickFactory = Callable[[sessionmaker[Session]], Callable[[], Any]]
 
 
@@ -87,12 +88,14 @@ def run_worker(
     factory = session_factory(engine)
     clock = SystemClock()
     config = config or WorkerConfig(concurrency=concurrency)
-    tick: Callable[[], Any] | None = None
+    every: list[Callable[[], Any]] = [make(factory) for make in ticks]
     if sweep_factory is not None:
-        tick = DailySweepScheduler(factory, clock, sweep_factory(factory)).tick
-    if ticks:
-        every = [make(factory) for make in ticks] + ([tick] if tick is not None else [])
-        tick = lambda: [run() for run in every]  # noqa: E731
+        every.append(DailySweepScheduler(factory, clock, sweep_factory(factory)).tick)
+
+    def tick() -> None:
+        for each in every:
+            each()
+
     worker = Worker(factory, connectors(factory), clock, config, tick=tick)
     try:
         if once:

@@ -216,13 +216,26 @@ def plan_adjustments(
             )
             result.notes.append(note)
         held_state = current.at(place)
-        if held_state is None or _differs(wanted, held_state):
-            price = wanted.unit_price if wanted.unit_price is not None else _held_price(held_state)
-            cost = wanted.unit_cost if wanted.unit_cost is not None else _held_cost(held_state)
+        held_units = held_state.units if held_state else 0
+        units, blocked = _within_floor(current, place, wanted.units - held_units)
+        if blocked is not None:
+            # A unit change counts for every later day too: Autotask refuses one that would take a
+            # later day below 0 units (an adjustment dated there removes them). Go as far as
+            # that allows; the days up to the blocking one cannot be made exact.
+            note = (
+                f"{place.isoformat()}: {wanted.units} units would leave {blocked.isoformat()} below 0 units "
+                f"(Autotask holds an adjustment there that removes units); days that could not be made "
+                f"exact: {_day_span(place, blocked)}"
+            )
+            result.notes.append(note)
+        target_units = held_units + units
+        price = wanted.unit_price if wanted.unit_price is not None else _held_price(held_state)
+        cost = wanted.unit_cost if wanted.unit_cost is not None else _held_cost(held_state)
+        if held_state is None or _differs(State(target_units, price, cost), held_state):
             planned = PlannedAdjustment(
                 effective_date=place,
-                target_units=wanted.units,
-                unit_change=wanted.units - (held_state.units if held_state else 0),
+                target_units=target_units,
+                unit_change=units,
                 unit_price=price,
                 unit_cost=cost,
                 note=note,
@@ -230,7 +243,31 @@ def plan_adjustments(
             result.adjustments.append(planned)
             working.append(HeldAdjustment(place, planned.unit_change, planned.unit_price, planned.unit_cost))
             taken.add(place)
-        day = place + ONE_DAY if place == first_difference else place
+        if blocked is not None:
+            # Nothing changes until the next change date: look again from there.
+            later = [d for d in target.change_dates() + current.change_dates() if d > place]
+            if not later:
+                return result
+            day = min(later)
+        else:
+            day = place + ONE_DAY if place == first_difference else place
+
+
+def _within_floor(current: Timeline, place: date, change: int) -> tuple[int, date | None]:
+    """`change`, raised as far as needed so that no day from `place` on goes below 0 units;
+    and the first day that limits it (None: not limited)."""
+    if change >= 0:
+        return change, None
+    days = [place, *(d for d in current.change_dates() if d > place)]
+    lowest = min((_or_zero(current.at(d)) for d in days), default=0)
+    if lowest + change >= 0:
+        return change, None
+    blocked = next(d for d in days if _or_zero(current.at(d)) == lowest)
+    return -max(lowest, 0), blocked
+
+
+def _or_zero(state: State | None) -> int:
+    return state.units if state is not None else 0
 
 
 def _held_price(state: State | None) -> Decimal:

@@ -10,13 +10,9 @@ from contractsync.adapters.db import state_store
 from contractsync.adapters.db.posted_periods import is_posted_period_rejection
 from contractsync.adapters.db.tables import (
     adjustments,
-    alerts,
     connection_operations,
     connections,
-    customer_mappings,
     manual_actions,
-    subscription_mappings,
-    subscriptions,
 )
 from contractsync.delivery.retry import RetryRefused, retry
 from contractsync.domain.bounds import is_stored_id
@@ -144,80 +140,3 @@ def list_manual_actions(ctx: ServiceContext, actor: Actor) -> list[JSON]:
         query = query.where(manual_actions.c.connection_id.in_(_visible_connection_ids(actor)))
     with ctx.unit_of_work(commit=False) as uow:
         return [views.manual_action(r) for r in uow.session.execute(query)]
-
-
-def list_alerts(ctx: ServiceContext, actor: Actor) -> list[JSON]:
-    """X5: stored alerts (contract ends, outside the contract, needs mapping) and live ones derived
-    now (failed deliveries, unmapped subscriptions of mapped customers, request budget above 80 %)."""
-    query = select(alerts).where(alerts.c.resolved_at.is_(None)).order_by(alerts.c.id.desc())
-    visible_subs = select(subscriptions.c.id)
-    if actor.reseller_id is not None:
-        visible_subs = visible_subs.where(subscriptions.c.reseller_id == actor.reseller_id)
-        query = query.where(
-            alerts.c.connection_id.in_(_visible_connection_ids(actor))
-            | alerts.c.subscription_id.in_(visible_subs)
-        )
-    # Read before the unit of work: a shared budget reads in its own transaction, which would
-    # wait for this one on SQLite (one writer at a time, and every transaction begins as one).
-    usage: dict[str, float] = getattr(ctx.connector_for, "budget_used", dict)()
-    with ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        found = [views.alert(r) for r in session.execute(query)]
-        failed = session.execute(
-            select(adjustments.c.subscription_id, adjustments.c.connection_id, func.count())
-            .where(adjustments.c.status == "failed", adjustments.c.subscription_id.in_(visible_subs))
-            .group_by(adjustments.c.subscription_id, adjustments.c.connection_id)
-        ).all()
-        for subscription_id, connection_id, count in failed:
-            message = f"subscription {subscription_id} is out of sync: {count} adjustment(s) failed; see the audit log"
-            found.append(_live_alert("out_of_sync", message, connection_id, subscription_id))
-        unmapped = session.execute(
-            select(subscriptions.c.id, customer_mappings.c.connection_id, subscriptions.c.customer_id)
-            .join(customer_mappings, customer_mappings.c.customer_id == subscriptions.c.customer_id)
-            .outerjoin(subscription_mappings, subscription_mappings.c.subscription_id == subscriptions.c.id)
-            .where(
-                subscription_mappings.c.subscription_id.is_(None),
-                subscriptions.c.status.in_(["active", "suspended"]),
-                subscriptions.c.id.in_(visible_subs),
-            )
-        ).all()
-        for subscription_id, connection_id, customer_id in unmapped:
-            message = f"subscription {subscription_id} of mapped customer {customer_id} is not mapped"
-            found.append(_live_alert("unmapped_subscription", message, connection_id, subscription_id))
-        found += _budget_alerts(usage, actor, session)
-        return found
-
-
-BUDGET_ALERT_SHARE = 0.8
-
-
-def _budget_alerts(usage: dict[str, float], actor: Actor, session: Any) -> list[JSON]:
-    """A connection that used 80 % or more of its hourly Autotask request budget (at 80 % the
-    budget starts spreading the requests left over the hour: from then on, work slows down)."""
-    if not usage:
-        return []
-    query = select(connections.c.id)
-    if actor.reseller_id is not None:
-        query = query.where(connections.c.reseller_id == actor.reseller_id)
-    visible = {r.id for r in session.execute(query)}
-    return [
-        _live_alert(
-            "api_budget",
-            f"connection {connection_id} used {share:.0%} of its hourly Autotask request budget",
-            connection_id,
-            None,
-        )
-        for connection_id, share in sorted(usage.items())
-        if connection_id in visible and share >= BUDGET_ALERT_SHARE
-    ]
-
-
-def _live_alert(kind: str, message: str, connection_id: str | None, subscription_id: str | None) -> JSON:
-    return {
-        "id": None,
-        "kind": kind,
-        "message": message,
-        "connection_id": connection_id,
-        "subscription_id": subscription_id,
-        "created_at": None,
-    }

@@ -18,6 +18,7 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
+from contractsync.delivery.sync_state import SYNC_STATES as ALL_SYNC_STATES
 from contractsync.delivery.sync_state import sync_state
 from contractsync.domain.bounds import MAX_QUANTITY
 from contractsync.domain.enums import BillingCycle, OfferKind, Policy, PromotionSetting, Term
@@ -277,7 +278,7 @@ def get_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) ->
         return subscription_view(uow.session, actor, subscription_id)
 
 
-SYNC_STATES = {"synced", "out_of_sync", "unmapped"}
+SYNC_STATES = set(ALL_SYNC_STATES)
 
 
 def list_subscriptions(

@@ -16,7 +16,7 @@ Shapes (besides the fields API.md lists for the create bodies):
 - subscription: {id, customer_id, reseller_id, offer_id, offer_name, kind, quantity, status, term,
   billing_cycle, start_date, end_date, auto_renew, friendly_name, list_price, promotion:
   {id, discount_percent} | None, price_margin_percent, unit_cost, unit_price, sync_state:
-  "synced"|"out_of_sync"|"unmapped", mapping: {connection_id, contract_id, contract_service_id,
+  "synced"|"pending"|"out_of_sync"|"failed"|"unmapped", autotask_units (when they differ), mapping: {connection_id, contract_id, contract_service_id,
   service_id, mapped_on} | None, open_manual_actions: int}
 - operation record: {id, connection_id, subscription_id, customer_id, operation_key, type, status,
   reason, notes: [str], effective_date, created_at, updated_at, preview: bool,
@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from contractsync.service import (
+    alerting,
     audit,
     console_sessions,
     directory,
@@ -43,6 +44,7 @@ from contractsync.service import (
     operating,
     operation_batch,
     reconcile,
+    reconcile_runs,
     tokens,
 )
 from contractsync.service.actor import Actor
@@ -189,16 +191,38 @@ class ContractSync:
             return {"sent": 0, "failed": 0, "retrying": 0, "verified": 0}
         return self._deliver()
 
-    def reconciliation(self, actor: Actor, connection_id: str, fix: bool = False) -> JSON:
-        """X1: {connection_id, differences: [{subscription_id, contract_service_id, date, expected_units,
-        autotask_units, expected_price, autotask_price, money_impact}], fixed: int}."""
-        return reconcile.reconciliation(self.context, actor, connection_id, fix)
+    def reconciliation(
+        self, actor: Actor, connection_id: str, fix: bool = False, trigger: str = "on_demand"
+    ) -> JSON:
+        """X1: {connection_id, currency, services_checked, reads, differences: [{kind, subscription_id,
+        customer_id, contract_service_id, date, period_end, posted, expected_units, autotask_units,
+        expected_price, autotask_price, money_impact, run_rate, reason, record_id, exact_from}],
+        money_impact, run_rate, totals: {kind: {count, money_impact, run_rate}}, totals_by_customer,
+        fixed, queued, not_queued, operations, run_id}. The run is stored."""
+        return reconcile.reconciliation(self.context, actor, connection_id, fix, trigger)
+
+    def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
+        """One read: {date, units, unit_price} Autotask holds today for the subscription; None unmapped."""
+        return reconcile.autotask_today(self.context, actor, subscription_id)
+
+    def reconciliation_runs(self, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
+        """{connection_id, schedule: {every_hours, enabled, currency}, items: [run]}, newest first."""
+        return reconcile_runs.list_runs(self.context, actor, connection_id, limit)
+
+    def set_reconciliation_schedule(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
+        """body {every_hours?: 0 (off)..8760, currency?: "EUR"}."""
+        return reconcile_runs.set_schedule(self.context, actor, connection_id, body)
 
     def list_manual_actions(self, actor: Actor) -> list[JSON]:
         return audit.list_manual_actions(self.context, actor)
 
-    def list_alerts(self, actor: Actor) -> list[JSON]:
-        return audit.list_alerts(self.context, actor)
+    def list_alerts(self, actor: Actor, state: str = "open") -> list[JSON]:
+        """Alerts {id, kind, message, connection_id, subscription_id, created_at, raised_at, resolved_at,
+        acknowledged_at, acknowledged_by, operation_id, retry}; state open|acknowledged|resolved|all."""
+        return alerting.list_alerts(self.context, actor, state)
+
+    def acknowledge_alert(self, actor: Actor, alert_id: int) -> JSON:
+        return alerting.acknowledge(self.context, actor, alert_id)
 
     # --- tokens and console sessions ---------------------------------------------------------
     def create_token(self, reseller_id: str | None, expires_at: datetime | None = None) -> str:

@@ -39,6 +39,14 @@ class ServiceUnitsPeriod:
     posted: bool
 
 
+@dataclass(frozen=True)
+class UnitsRead:
+    """ContractServiceUnits rows of many contract services, and how many requests it took."""
+
+    periods: list[ServiceUnitsPeriod]
+    requests: int
+
+
 class ErrorKind(enum.StrEnum):
     AUTH = "auth"  # bad credentials: final until someone fixes the connection
     REJECTED = "rejected"  # a business or validation rejection: final, Autotask's message kept

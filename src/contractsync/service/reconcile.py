@@ -1,125 +1,178 @@
-"""X1 reconciliation: compare what Autotask holds with what contractsync expects, and repair.
+"""X1 reconciliation: what Autotask holds against what contractsync planned, day by day; repair.
 
-For every mapped contract service of a connection we read Autotask's ContractServiceUnits and
-compare each period with the target timeline (the intents). Each difference carries its money
-impact for the period (expected units x price - Autotask units x price). `fix` plans, through
-the normal outbox, the adjustments that make Autotask exact again, computed from what Autotask
-really holds; the worker re-reads the units before sending (the service is marked units-unknown),
-so a manual edit in Autotask is never double-corrected.
+1. One read-only transaction gathers, per mapped contract service, what contractsync planned:
+   its intents, the ledger of sent adjustments, the open and failed outbox rows, refused records.
+2. With no transaction open, Autotask's ContractServiceUnits are read: one paged query per 500
+   contract services.
+3. `domain.reconciliation.compare` classifies each difference (drift, pending, inexact, failed)
+   with its money impact.
+4. `fix` corrects drift only, through the outbox (`reconcile_fix`), and the run is stored.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from contractsync.adapters.db import state_store
-from contractsync.adapters.db.tables import contract_service_state, subscription_mappings
-from contractsync.domain.engine import SyncEngine
+from contractsync.adapters.db import reconciliation_facts
+from contractsync.adapters.db.reconciliation_facts import ConnectionRecords, ServiceRecords
+from contractsync.adapters.db.tables import connections, subscription_mappings
 from contractsync.domain.money import format_money
-from contractsync.domain.schedule import HeldAdjustment, Timeline
-from contractsync.service import views
+from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, Kind, ServiceFacts, compare
+from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection
-from contractsync.service.psa import ServiceUnitsPeriod
+from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
+from contractsync.service.psa import PsaError, ServiceUnitsPeriod
 
 JSON = dict[str, Any]
 
 
-def reconciliation(ctx: ServiceContext, actor: Actor, connection_id: str, fix: bool) -> JSON:
-    with ctx.unit_of_work(commit=fix) as uow:
-        session = uow.session
-        connection = visible_connection(session, actor, connection_id)
-        connector = ctx.connector_for(connection)
-        subscription_ids = [
-            r.subscription_id
-            for r in session.execute(
-                select(subscription_mappings.c.subscription_id).where(
-                    subscription_mappings.c.connection_id == connection_id
-                )
-            )
-        ]
-        loaded = state_store.load(session, connection_id, subscription_ids)
-        differences: list[JSON] = []
-        repaired: list[int] = []
-        engine = SyncEngine(loaded.state)
-        for subscription_id, mapping in sorted(loaded.state.mappings.items()):
-            book = loaded.state.books[mapping.contract_service_id]
-            contract = loaded.state.contracts[mapping.contract_id]
-            periods = connector.service_units(
-                mapping.contract_service_id, book.service_start, contract.end_date
-            )
-            target = Timeline.of_targets(list(book.intents.values()))
-            found = _differences(subscription_id, mapping.contract_service_id, periods, target)
-            differences += found
-            if fix and found:
-                book.held = _held_from(periods)
-                book.pending = []
-                first = min(date.fromisoformat(d["date"]) for d in found)
-                engine.repair(subscription_id, mapping.contract_service_id, first, ctx.now())
-                repaired.append(mapping.contract_service_id)
-        record_ids = (
-            state_store.save(session, loaded, f"reconcile:{uuid.uuid4().hex[:12]}", ctx.now()) if fix else []
-        )
-        for service in repaired:
-            session.execute(
-                update(contract_service_state)
-                .where(
-                    contract_service_state.c.connection_id == connection_id,
-                    contract_service_state.c.contract_service_id == service,
-                )
-                .values(units_unknown=True)
-            )
-        impact = sum((Decimal(d["money_impact"]) for d in differences), Decimal(0))
-        return {
-            "connection_id": connection_id,
-            "differences": differences,
-            "money_impact": format_money(impact),
-            "fixed": len(repaired),
-            "operations": views.operations_by_id(session, record_ids),
-        }
+def reconciliation(
+    ctx: ServiceContext, actor: Actor, connection_id: str, fix: bool, trigger: str = "on_demand"
+) -> JSON:
+    started = ctx.now()
+    with ctx.unit_of_work(commit=False) as uow:
+        connection = visible_connection(uow.session, actor, connection_id)
+        records = reconciliation_facts.read(uow.session, connection)
+    today = ctx.today_in(records.timezone)
+    services = [s.contract_service_id for s in records.services]
+    periods: dict[int, list[ServiceUnitsPeriod]] = defaultdict(list)
+    reads = 0
+    if services:
+        try:
+            read = ctx.connector_for(connection).service_units_of(services)
+        except PsaError as error:
+            reconcile_runs.store_failure(ctx, records, len(services), started, trigger, error.message)
+            raise
+        reads = read.requests
+        for period in read.periods:
+            periods[period.contract_service_id].append(period)
+    differences: list[Difference] = []
+    for service in records.services:
+        differences += compare(_facts(records, service, periods[service.contract_service_id]), today)
+    report = _report(records, differences, len(services), reads)
+    if fix:
+        report.update(reconcile_fix.fix(ctx, records, differences, periods))
+    if fix and trigger == "on_demand":
+        trigger = "fix"
+    report["run_id"] = reconcile_runs.store(ctx, records, report, differences, started, trigger)
+    return report
 
 
-def _differences(
-    subscription_id: str, service: int, periods: list[ServiceUnitsPeriod], target: Timeline
-) -> list[JSON]:
-    found: list[JSON] = []
-    for period in sorted(periods, key=lambda p: p.start_date):
-        expected = target.at(period.start_date)
-        if expected is None or expected.unit_price is None:
-            continue
-        if expected.units == period.units and expected.unit_price == period.price:
-            continue
-        expected_amount = expected.units * expected.unit_price
-        found.append(
-            {
-                "subscription_id": subscription_id,
-                "contract_service_id": service,
-                "date": period.start_date.isoformat(),
-                "period_end": period.end_date.isoformat(),
-                "posted": period.posted,
-                "expected_units": expected.units,
-                "autotask_units": period.units,
-                "expected_price": format_money(expected.unit_price),
-                "autotask_price": format_money(period.price),
-                "money_impact": format_money(expected_amount - period.units * period.price),
-            }
-        )
-    return found
+def _facts(
+    records: ConnectionRecords, service: ServiceRecords, periods: list[ServiceUnitsPeriod]
+) -> ServiceFacts:
+    contract = records.contracts[service.contract_id]
+    return ServiceFacts(
+        subscription_id=service.subscription_id,
+        customer_id=service.customer_id,
+        contract_service_id=service.contract_service_id,
+        service_start=service.service_start,
+        contract_start=contract.start_date,
+        contract_end=contract.end_date,
+        period_months=contract.period_type.months,
+        autotask=[AutotaskRow(p.start_date, p.end_date, p.units, p.price, p.cost, p.posted) for p in periods],
+        sent=service.sent,
+        pending=service.open_rows,
+        failed=service.failed,
+        intents=service.intents,
+        refusals=service.refusals,
+        wanted=service.wanted,
+    )
 
 
-def _held_from(periods: list[ServiceUnitsPeriod]) -> list[HeldAdjustment]:
-    """Autotask's periods as dated changes (each period start where something changed)."""
-    held: list[HeldAdjustment] = []
-    units = 0
-    price: Decimal | None = None
-    cost: Decimal | None = None
-    for period in sorted(periods, key=lambda p: p.start_date):
-        if (period.units, period.price, period.cost) != (units, price, cost):
-            held.append(HeldAdjustment(period.start_date, period.units - units, period.price, period.cost))
-            units, price, cost = period.units, period.price, period.cost
-    return held
+def _report(records: ConnectionRecords, differences: list[Difference], checked: int, reads: int) -> JSON:
+    totals = {kind.value: _sum([d for d in differences if d.kind is kind]) for kind in KINDS}
+    by_customer: dict[str, list[Difference]] = defaultdict(list)
+    for difference in differences:
+        by_customer[difference.customer_id].append(difference)
+    overall = _sum(differences)
+    return {
+        "connection_id": records.connection_id,
+        "currency": records.currency,
+        "services_checked": checked,
+        "reads": reads,
+        "differences": [difference_view(d) for d in differences],
+        "money_impact": overall["money_impact"],
+        "run_rate": overall["run_rate"],
+        "totals": totals,
+        "totals_by_customer": [
+            {"customer_id": customer, **_sum(found)} for customer, found in sorted(by_customer.items())
+        ],
+        "fixed": 0,
+        "queued": [],
+        "not_queued": [],
+        "operations": [],
+    }
+
+
+def _sum(differences: list[Difference]) -> JSON:
+    impact = sum((d.money_impact for d in differences), Decimal(0))
+    run_rate = sum((d.run_rate for d in differences), Decimal(0))
+    return {
+        "count": len(differences),
+        "money_impact": format_money(impact),
+        "run_rate": format_money(run_rate),
+    }
+
+
+def difference_view(d: Difference) -> JSON:
+    def price(value: Decimal | None) -> str | None:
+        return None if value is None else format_money(value)
+
+    return {
+        "kind": d.kind.value,
+        "subscription_id": d.subscription_id,
+        "customer_id": d.customer_id,
+        "contract_service_id": d.contract_service_id,
+        "date": d.first_day.isoformat(),
+        "period_end": d.last_day.isoformat(),
+        "posted": d.posted,
+        "expected_units": d.expected.units,
+        "autotask_units": d.autotask.units,
+        "expected_price": price(d.expected.unit_price),
+        "autotask_price": price(d.autotask.unit_price),
+        "money_impact": format_money(d.money_impact),
+        "run_rate": format_money(d.run_rate),
+        "reason": d.reason,
+        "record_id": d.record_id,
+        "exact_from": d.exact_from.isoformat() if d.exact_from else None,
+    }
+
+
+def drifting(differences: list[Difference]) -> dict[int, Difference]:
+    """The first drift difference of each contract service."""
+    first: dict[int, Difference] = {}
+    for d in differences:
+        if d.kind is Kind.DRIFT and d.contract_service_id not in first:
+            first[d.contract_service_id] = d
+    return first
+
+
+__all__ = ["difference_view", "drifting", "reconciliation"]
+
+
+def autotask_today(ctx: ServiceContext, actor: Actor, subscription_id: str) -> JSON | None:
+    """What Autotask holds today for a mapped subscription's contract service (one read, made
+    after the database transaction ended): {date, units, unit_price}; None when unmapped."""
+    with ctx.unit_of_work(commit=False) as uow:
+        visible_subscription(uow.session, actor, subscription_id)
+        mapping = uow.session.execute(
+            select(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
+        ).first()
+        if mapping is None:
+            return None
+        connection = uow.session.execute(
+            select(connections).where(connections.c.id == mapping.connection_id)
+        ).one()
+    today = ctx.today_in(connection.timezone)
+    periods = ctx.connector_for(connection).service_units(mapping.contract_service_id, today, today)
+    held = next((p for p in periods if p.start_date <= today <= p.end_date), None)
+    return {
+        "date": today.isoformat(),
+        "units": held.units if held else 0,
+        "unit_price": format_money(held.price) if held else None,
+    }

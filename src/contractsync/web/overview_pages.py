@@ -30,16 +30,50 @@ async def manual_actions(request: Request) -> Response:
     return render(request, "manual_actions.html", {"page": "manual", "items": items, "error": error})
 
 
+ALERT_STATES = [("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved"), ("all", "All")]
+
+
 @router.get("/alerts")
-async def alerts(request: Request) -> Response:
+async def alerts(request: Request, state: str | None = None) -> Response:
     actor = actor_of(request)
+    state = clean(state)
+    if state not in {key for key, _ in ALERT_STATES}:
+        state = "open"
     items: list[dict[str, Any]] = []
     error = None
     try:
-        items = await call(console_of(request).service.list_alerts, actor)
+        service = console_of(request).service
+        items = await (
+            call(service.list_alerts, actor) if state == "open" else call(service.list_alerts, actor, state)
+        )
     except ServiceError as exc:
         error = refusal_text(exc)
-    return render(request, "alerts.html", {"page": "alerts", "items": items, "error": error})
+    return render(
+        request,
+        "alerts.html",
+        {"page": "alerts", "items": items, "error": error, "state": state, "states": ALERT_STATES},
+    )
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge(request: Request, alert_id: int) -> Response:
+    await checked_form(request)
+    session = session_of(request)
+    try:
+        await call(console_of(request).service.acknowledge_alert, actor_of(request), alert_id)
+    except ServiceError as exc:
+        session.say("error", f"Alert #{alert_id} was not acknowledged: {refusal_text(exc)}")
+    else:
+        session.say("ok", f"Alert #{alert_id} acknowledged; it stays listed until its cause is gone.")
+    return redirect(request, "/alerts")
+
+
+KIND_LABELS = {
+    "drift": "Drift: Autotask differs from what contractsync sent",
+    "pending": "Pending: planned, not sent yet",
+    "inexact": "Inexact: Autotask's rules made these days impossible to match",
+    "failed": "Failed: could not be delivered",
+}
 
 
 def total_impact(differences: list[dict[str, Any]]) -> Decimal:
@@ -79,6 +113,7 @@ async def reconciliation(request: Request, connection_id: str | None = None) -> 
             "report": report,
             "differences": differences,
             "total_impact": total_impact(differences),
+            "kinds": KIND_LABELS,
             "error": error,
         },
     )
@@ -96,5 +131,13 @@ async def fix(request: Request) -> Response:
         session.say("error", f"Nothing was corrected: {refusal_text(exc)}")
     else:
         fixed = result.get("fixed", 0)
-        session.say("ok", f"{fixed} correcting adjustment{'s' if fixed != 1 else ''} queued for Autotask.")
+        text = f"{fixed} correcting adjustment{'s' if fixed != 1 else ''} queued for Autotask"
+        left = result.get("not_queued") or []
+        if left:
+            reasons = "; ".join(f"{n['subscription_id']}: {n.get('reason', '')}" for n in left[:5])
+            session.say("error", f"{text}; {len(left)} not queued: {reasons}")
+        elif fixed == 0:
+            session.say("ok", "Nothing to correct: Autotask shows no drift.")
+        else:
+            session.say("ok", f"{text}; reconcile again after the worker has sent them.")
     return redirect(request, "/reconciliation?" + urlencode({"connection_id": connection_id}))

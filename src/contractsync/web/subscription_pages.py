@@ -16,7 +16,13 @@ from contractsync.web.queries import clean, page_number
 
 router = APIRouter(include_in_schema=False)
 
-SYNC_STATES = [("synced", "Synced"), ("out_of_sync", "Out of sync"), ("unmapped", "Unmapped")]
+SYNC_STATES = [
+    ("synced", "Synced"),
+    ("pending", "Pending"),
+    ("out_of_sync", "Out of sync"),
+    ("failed", "Failed"),
+    ("unmapped", "Unmapped"),
+]
 
 
 @router.get("/subscriptions")
@@ -86,6 +92,12 @@ async def _subscription_page(
         )
     except ServiceError as exc:
         error = error or refusal_text(exc)
+    autotask, autotask_error = None, None
+    if subscription.get("mapping"):
+        try:
+            autotask = await call(service.autotask_today, actor, subscription_id)
+        except Exception as exc:  # Autotask unreachable: the page still shows contractsync's side
+            autotask_error = str(getattr(exc, "message", exc))
     return render(
         request,
         "subscription.html",
@@ -96,6 +108,8 @@ async def _subscription_page(
             "timeline": timeline,
             "preview": preview,
             "error": error,
+            "autotask": autotask,
+            "autotask_error": autotask_error,
         },
         status=422 if error and preview is None else 200,
     )
@@ -134,10 +148,17 @@ async def change_quantity(request: Request, subscription_id: str) -> Response:
     if preview:
         return await _subscription_page(request, subscription_id, preview=records)
     count = len(records)
-    session_of(request).say(
-        "ok",
-        f"Quantity change to {body['quantity']} recorded "
-        f"({count} connection operation{'s' if count != 1 else ''}). "
-        "Adjustments go to Autotask once the settle time has passed.",
-    )
+    refused = [r for r in records if r.get("status") == "failed"]
+    if refused:
+        reasons = "; ".join(f"#{r['id']}: {r.get('reason') or 'failed'}" for r in refused)
+        session_of(request).say(
+            "error", f"Quantity change to {body['quantity']} was refused for Autotask: {reasons}"
+        )
+    else:
+        session_of(request).say(
+            "ok",
+            f"Quantity change to {body['quantity']} recorded "
+            f"({count} connection operation{'s' if count != 1 else ''}). "
+            "Adjustments go to Autotask once the settle time has passed.",
+        )
     return redirect(request, f"/subscriptions/{subscription_id}")

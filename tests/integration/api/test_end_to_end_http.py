@@ -258,7 +258,7 @@ def test_quantity_change_reaches_autotask(world: World) -> None:
         )
     )
     assert [r["type"] for r in records] == ["UpdateSubscriptionQuantityOnConnection"]
-    assert _ok(api.get("/v1/subscriptions/s1", headers=r1))["sync_state"] == "out_of_sync"
+    assert _ok(api.get("/v1/subscriptions/s1", headers=r1))["sync_state"] == "pending"
 
     _run_worker(world)
 

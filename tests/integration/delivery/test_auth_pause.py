@@ -21,7 +21,7 @@ from contractsync.adapters.secrets import SecretBox
 from contractsync.delivery import pause
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service import audit, directory
+from contractsync.service import alerting, directory
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid, NotFound
@@ -93,7 +93,7 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     [alert] = paused_alerts(factory)
     assert alert.connection_id == CONNECTION and alert.resolved_at is None
     assert f"Autotask refused the credentials of connection {CONNECTION}" in alert.message
-    live = audit.list_alerts(service(factory, clock), ADMIN)
+    live = alerting.list_alerts(service(factory, clock), ADMIN)
     assert [a["kind"] for a in live if a["connection_id"] == CONNECTION] == [pause.ALERT_KIND]
     probe_at = paused_at + timedelta(seconds=300)
     assert shown(factory, clock)[CONNECTION] == {
@@ -136,7 +136,9 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     assert shown(factory, clock)[CONNECTION] is None
     [alert] = paused_alerts(factory)
     assert alert.resolved_at == clock.now()
-    assert not [a for a in audit.list_alerts(service(factory, clock), ADMIN) if a["kind"] == pause.ALERT_KIND]
+    assert not [
+        a for a in alerting.list_alerts(service(factory, clock), ADMIN) if a["kind"] == pause.ALERT_KIND
+    ]
     assert paused_gauge(factory) == {CONNECTION: 0}
 
 

@@ -1,4 +1,4 @@
-"""sync_state: unmapped, out_of_sync while work is open or failed, synced otherwise."""
+"""sync_state: unmapped, pending while work is open, failed while a refusal stands, synced otherwise."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_sync_state_follows_the_outbox(
         map_subscription(session, "s1", 1, clock.now())
         assert sync_state(session, "s1") == "synced"
         enqueue_operation(session, [Row(1, date(2025, 3, 3), 10)], clock.now(), subscription_id="s1")
-        assert sync_state(session, "s1") == "out_of_sync"
+        assert sync_state(session, "s1") == "pending"
     drain()
     with transaction(factory) as session:
         assert sync_state(session, "s1") == "synced"
@@ -60,7 +60,7 @@ def test_sync_state_follows_the_outbox(
         enqueue_operation(session, [Row(1, date(2025, 4, 3), 12)], clock.now(), subscription_id="s1")
     drain()
     with transaction(factory) as session:
-        assert sync_state(session, "s1") == "out_of_sync"  # failed: outside the contract
+        assert sync_state(session, "s1") == "failed"  # Autotask refused it: outside the contract
     with transaction(factory) as session:
         enqueue_operation(session, [Row(1, date(2025, 3, 20), 11)], clock.now(), subscription_id="s1")
     drain()

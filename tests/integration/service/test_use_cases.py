@@ -17,7 +17,7 @@ def test_quantity_change_is_delivered_once_and_the_subscription_is_synced(world:
     map_s1(world)
     [record] = world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 12})
     assert record["status"] == "pending"
-    assert world.service.get_subscription(ADMIN, "s1")["sync_state"] == "out_of_sync"
+    assert world.service.get_subscription(ADMIN, "s1")["sync_state"] == "pending"
     world.deliver()
     world.deliver()  # a second run finds nothing to send
     # The mapping and the change were planned together: one adjustment carries both (R1a).
@@ -150,7 +150,10 @@ def test_reconciliation_reports_a_manual_edit_with_its_money_impact_and_repairs_
     assert (
         report["differences"][0]["expected_units"] == 10 and report["differences"][0]["autotask_units"] == 13
     )
+    assert report["differences"][0]["kind"] == "drift"
+    # From 1 July (after today, 20 May) through the end of July, then -36 a month from August on.
     assert report["differences"][0]["money_impact"] == "-36.0000"
+    assert report["differences"][0]["run_rate"] == "-36.0000"
     assert world.autotask.units_on(1000, date(2024, 8, 1)) == 13  # a report changes nothing
     fixed = world.service.reconciliation(ADMIN, "at-r1", fix=True)
     assert fixed["fixed"] == 1
@@ -158,8 +161,13 @@ def test_reconciliation_reports_a_manual_edit_with_its_money_impact_and_repairs_
     assert world.autotask.units_on(1000, date(2024, 8, 1)) == 10
     # 1 July already has the manual adjustment, so the repair is dated 2 July: only that one day
     # stays different, and the record says so.
-    [left] = world.service.reconciliation(ADMIN, "at-r1")["differences"]
+    after = world.service.reconciliation(ADMIN, "at-r1")
+    [left] = after["differences"]
     assert (left["date"], left["period_end"]) == ("2024-07-01", "2024-07-01")
+    # Not drift any more: Autotask holds what was planned; that day could not be made exact.
+    assert left["kind"] == "inexact" and left["exact_from"] == "2024-07-02"
+    assert left["record_id"] == fixed["queued"][0]["record_id"]
+    assert after["totals"]["drift"]["count"] == 0
     [repair] = fixed["operations"]
     assert repair["type"] == "ReconcileContractServiceOnConnection"
     assert any("2024-07-01" in note for note in repair["notes"])

@@ -12,6 +12,7 @@ from contractsync.adapters.db import (
     keys_table,
     partner_center_tables,
     pause_table,
+    reconciliation_tables,
     sessions_table,
     tables,
 )
@@ -23,6 +24,7 @@ TABLE_MODULES = (
     pause_table,
     keys_table,
     budget_table,
+    reconciliation_tables,
     sessions_table,
     partner_center_tables,
 )

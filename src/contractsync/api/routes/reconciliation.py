@@ -1,11 +1,12 @@
-"""X1 drift report: what Autotask holds against what contractsync expects; `fix` corrects it."""
+"""X1 drift report: what Autotask holds against what contractsync planned; `fix` corrects drift.
+Stored runs and the per-connection schedule."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import StrictBool
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
@@ -16,11 +17,19 @@ from contractsync.api.types import Body, EntityId
 router = APIRouter(prefix="/v1/reconciliation", tags=["daily work"])
 
 ConnectionQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
+RequiredConnection = Annotated[str, Query(min_length=1, max_length=100)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class ReconcileRequest(Body):
     connection_id: EntityId | None = None
     fix: StrictBool = False
+
+
+class ScheduleRequest(Body):
+    connection_id: EntityId
+    every_hours: Annotated[StrictInt, Field(ge=0, le=8760)] | None = None
+    currency: Currency | None = None
 
 
 @router.get("", response_model=None, responses=answers(A.Reconciliation))
@@ -32,5 +41,29 @@ def drift_report(actor: CurrentActor, service: Service, connection_id: Connectio
 def correct_drift(
     body: ReconcileRequest, actor: CurrentActor, service: Service, connection_id: ConnectionQuery = None
 ) -> JSON:
-    """`{fix: true}` sends one correcting adjustment per difference; `{fix: false}` only reports."""
+    """`{fix: true}` queues one correcting adjustment per drifting contract service; `{fix: false}`
+    only reports. The answer lists what was `queued` and what was `not_queued`, and why."""
     return reconcile(service, actor, body.connection_id or connection_id, fix=body.fix)
+
+
+@router.get("/runs", response_model=None, responses=answers(A.ReconciliationRuns))
+def runs(
+    actor: CurrentActor,
+    service: Service,
+    connection_id: RequiredConnection,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JSON:
+    """Stored runs of one connection, newest first, and its schedule."""
+    return service.reconciliation_runs(actor, connection_id, limit)
+
+
+@router.put("/schedule", response_model=None, responses=answers(A.ReconciliationSettings))
+def schedule(body: ScheduleRequest, actor: CurrentActor, service: Service) -> JSON:
+    """How often the worker reconciles the connection (`every_hours`, 0 = off; default 24) and the
+    currency its money impact is reported in."""
+    changes: JSON = {}
+    if body.every_hours is not None:
+        changes["every_hours"] = body.every_hours
+    if body.currency is not None:
+        changes["currency"] = body.currency
+    return service.set_reconciliation_schedule(actor, body.connection_id, changes)
