@@ -113,13 +113,16 @@ def run(label: str, url: str, count: int) -> None:
     from contractsync.settings import Settings
 
     migrate.upgrade(url)
-    settings = Settings(
-        database_url=url, secret_key=Fernet.generate_key().decode(), data_dir=Path(tempfile.mkdtemp())
-    )
-    service = build_app_service(
-        settings, clock=ManualClock(datetime(2026, 6, 15, 9, tzinfo=UTC)), upgrade=False
-    )
     with SandboxServer() as sandbox:
+        settings = Settings(
+            database_url=url,
+            secret_key=Fernet.generate_key().decode(),
+            data_dir=Path(tempfile.mkdtemp()),
+            psa_allowed_hosts=sandbox.allowed_host,
+        )
+        service = build_app_service(
+            settings, clock=ManualClock(datetime(2026, 6, 15, 9, tzinfo=UTC)), upgrade=False
+        )
         started = time.perf_counter()
         services = seed_sandbox(sandbox, count)
         populate(service, sandbox, services)

@@ -103,11 +103,14 @@ class SandboxWorld:
 
 def sandbox_world(database_url: str, tmp_path: Path) -> Iterator[SandboxWorld]:
     clock = ManualClock(START)
-    settings = Settings(
-        database_url=database_url, secret_key=Fernet.generate_key().decode(), data_dir=tmp_path
-    )
-    service = build_app_service(settings, clock=clock, upgrade=False)
     with SandboxServer() as sandbox:
+        settings = Settings(
+            database_url=database_url,
+            secret_key=Fernet.generate_key().decode(),
+            data_dir=tmp_path,
+            psa_allowed_hosts=sandbox.allowed_host,  # as the demo allows its own sandbox
+        )
+        service = build_app_service(settings, clock=clock, upgrade=False)
         contract = {
             "contractType": 7, "contractPeriodType": 1, "status": 1,
             "startDate": f"{CONTRACT_START}T00:00:00", "endDate": f"{CONTRACT_END}T00:00:00",
