@@ -12,7 +12,7 @@ from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.drift import reconcile
 from contractsync.api.routes._common import JSON, answers
-from contractsync.api.types import Body, EntityId
+from contractsync.api.types import Body, EntityId, WholeNumber
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["daily work"])
 
@@ -28,7 +28,7 @@ class ReconcileRequest(Body):
 
 class ScheduleRequest(Body):
     connection_id: EntityId
-    every_hours: Annotated[StrictInt, Field(ge=0, le=8760)] | None = None
+    every_hours: Annotated[StrictInt, Field(ge=0, le=8760), WholeNumber] | None = None
     currency: Currency | None = None
 
 
