@@ -21,7 +21,7 @@ from contractsync.adapters.clock import Clock
 from contractsync.adapters.db import ledger_repo, outbox, state_store
 from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
-from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.session import run_in_transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery import outcome, pause, posted_move, verify
 from contractsync.delivery.backoff import backoff_seconds
@@ -56,6 +56,7 @@ class ServiceDelivery:
         rng: random.Random,
         claim: claims.ServiceClaim,
         on_call: Callable[[str], None] = lambda kind: None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._factory = factory
         self._connector = connector
@@ -64,6 +65,7 @@ class ServiceDelivery:
         self._rng = rng
         self._claim = claim
         self._on_call = on_call
+        self._stopping = stopping  # shutting down: send nothing new
         self._probe_spent = False
         #: Autotask refused the connection's credentials during this run (the caller may want
         #: to rebuild its connector before the probe).
@@ -86,21 +88,33 @@ class ServiceDelivery:
                     assert plan.request is not None
                     plan = self._send(plan.row, plan.request)
         finally:
-            with transaction(self._factory) as session:
-                claims.release_lease(session, self._claim)
+            run_in_transaction(self._factory, lambda session: claims.release_lease(session, self._claim))
         return steps
 
     # -- before the call ---------------------------------------------------------------------
 
     def _begin_step(self) -> Plan | None:
-        with transaction(self._factory) as session:
+        def step(session: Session) -> Plan | None:
             lease = self._lease(session)
             return None if lease is None else self._plan(session, lease.units_unknown)
+
+        return self._transaction(step)
+
+    def _transaction(self, body: Callable[[Session], Plan | None]) -> Plan | None:
+        """`body` in one transaction, run again after a deadlock or serialization failure (each
+        run starts from the same probe state: a rolled-back run spent nothing)."""
+        probe_spent = self._probe_spent
+
+        def attempt(session: Session) -> Plan | None:
+            self._probe_spent = probe_spent
+            return body(session)
+
+        return run_in_transaction(self._factory, attempt)
 
     def _plan(self, session: Session, units_unknown: bool) -> Plan | None:
         """Pick the service's head row and decide: verify, send (marked `sending`), or stop."""
         now = self._clock.now()
-        if self._held_by_pause(session):
+        if self._stopping() or self._held_by_pause(session):
             return None
         while True:
             row = claims.head_row(
@@ -188,7 +202,8 @@ class ServiceDelivery:
             autotask_id=autotask_id,
         )
         response = last_exchange_json(self._connector)
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             lease = self._lease(session)
             current = self._still_sending(session, row.id) if lease else None
             if lease is None or current is None:
@@ -205,6 +220,8 @@ class ServiceDelivery:
                 pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, lease.units_unknown)
 
+        return self._transaction(record)
+
     def _verify(self, plan: Plan) -> Plan | None:
         row, window = plan.row, plan.verify_window
         assert window is not None
@@ -214,7 +231,8 @@ class ServiceDelivery:
         except PsaError as error:
             # A failed read changes nothing in Autotask: retry it later, or give up for good.
             return self._record_error(row, error, after_send=False)
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             if self._lease(session) is None:
                 return None
             ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
@@ -243,13 +261,16 @@ class ServiceDelivery:
                 pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, units_unknown=False)
 
+        return self._transaction(record)
+
     def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> Plan | None:
         exchange = last_exchange_json(self._connector)
         unknown = error.outcome_unknown or (
             error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
         )
         posted = error.final and is_posted_period_rejection(error.message)
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             if posted and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
                 state_store.read_subscriptions(session, [row.subscription_id])  # locks it
@@ -295,6 +316,8 @@ class ServiceDelivery:
                 retry_at = now + timedelta(seconds=delay)
                 outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
             return self._plan(session, units_unknown)
+
+        return self._transaction(record)
 
     def _held_by_pause(self, session: Session) -> bool:
         """A paused connection gets one call per probe claim, none otherwise."""

@@ -31,6 +31,7 @@ Shapes (besides the fields API.md lists for the create bodies):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -208,3 +209,19 @@ class ContractSync:
     def authenticate(self, token: str) -> Actor:
         """Unauthorized when the token is unknown."""
         return tokens.authenticate(self.context, token)
+
+
+def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: ContractSync, *args: Any, **kwargs: Any) -> Any:
+        return operating.retried(lambda: method(self, *args, **kwargs))
+
+    return run
+
+
+# Every use case runs again after a deadlock or serialization failure (one place for the API, the
+# console and the CLI). Single operations retry inside their group commit, which answers each
+# caller; `health` must report a failure, not wait it out.
+for _name, _member in list(vars(ContractSync).items()):
+    if callable(_member) and not _name.startswith("_") and _name not in {"apply_operation", "health"}:
+        setattr(ContractSync, _name, _retried(_member))
