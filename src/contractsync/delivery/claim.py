@@ -213,16 +213,7 @@ def heartbeat(session: Session, claim: ServiceClaim, now: datetime, lease_second
     )
     if not renewed.rowcount:  # type: ignore[attr-defined]
         return False
-    session.execute(
-        update(adjustments)
-        .where(
-            adjustments.c.connection_id == claim.connection_id,
-            adjustments.c.contract_service_id == claim.contract_service_id,
-            adjustments.c.status == AdjustmentStatus.SENDING,
-            adjustments.c.lease_owner == claim.token,
-        )
-        .values(lease_expires_at=until)
-    )
+    session.execute(update(adjustments).where(_sending_under(claim)).values(lease_expires_at=until))
     return True
 
 
@@ -241,15 +232,20 @@ def abandon(session: Session, claim: ServiceClaim) -> bool:
         return False
     cut = session.execute(
         update(adjustments)
-        .where(
-            adjustments.c.connection_id == claim.connection_id,
-            adjustments.c.contract_service_id == claim.contract_service_id,
-            adjustments.c.status == AdjustmentStatus.SENDING,
-            adjustments.c.lease_owner == claim.token,
-        )
+        .where(_sending_under(claim))
         .values(status=AdjustmentStatus.PENDING.value, lease_owner=None, lease_expires_at=None)
     )
     if cut.rowcount:  # type: ignore[attr-defined]
         set_units_unknown(session, claim, True)
         return True
     return False
+
+
+def _sending_under(claim: ServiceClaim) -> ColumnElement[bool]:
+    """The service's row being sent under this claim."""
+    return and_(
+        adjustments.c.connection_id == claim.connection_id,
+        adjustments.c.contract_service_id == claim.contract_service_id,
+        adjustments.c.status == AdjustmentStatus.SENDING,
+        adjustments.c.lease_owner == claim.token,
+    )
