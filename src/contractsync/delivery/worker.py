@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 
 #: Builds (or returns a cached) connector for a connection id. Must be safe to share across threads.
 ConnectorFactory = Callable[[str], PsaConnector]
+
+
+#: How often a worker waiting for its deliveries looks whether it was asked to stop.
+STOP_CHECK_SECONDS = 0.2
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Worker:
         self._start_heartbeat()
         pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="deliver")
         in_flight: dict[Future[int], claims.ServiceClaim] = {}
+        give_up_at: float | None = None  # after `stop`: when calls still in flight are abandoned
         try:
             while True:
                 while len(in_flight) < self.config.concurrency and not self._stop.is_set():
@@ -91,11 +97,13 @@ class Worker:
                     in_flight[pool.submit(self._deliver, claim, stats)] = claim
                 if not in_flight:
                     return stats
-                timeout = self.config.shutdown_grace_seconds if self._stop.is_set() else None
-                done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-                if not done:  # stopping, and the calls left did not finish in time
-                    self._abandon(list(in_flight.values()))
-                    return stats
+                done, _ = wait(in_flight, timeout=STOP_CHECK_SECONDS, return_when=FIRST_COMPLETED)
+                if self._stop.is_set() and not done:
+                    if give_up_at is None:
+                        give_up_at = time.monotonic() + self.config.shutdown_grace_seconds
+                    elif time.monotonic() >= give_up_at:  # the calls left did not finish in time
+                        self._abandon(list(in_flight.values()))
+                        return stats
                 for future in done:
                     self._track(in_flight.pop(future), False)
                     stats.steps += future.result()

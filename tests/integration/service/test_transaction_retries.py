@@ -126,7 +126,9 @@ def test_a_deadlock_is_retried_and_the_caller_gets_its_answer(world: World) -> N
     # Applied exactly once: one more record, the quantity the caller asked for.
     assert _records(world, "s1") == records_before + 1
     with world.service.context.sessions() as session:
-        assert session.execute(select(subscriptions.c.quantity).where(subscriptions.c.id == "s1")).scalar() == 14
+        assert (
+            session.execute(select(subscriptions.c.quantity).where(subscriptions.c.id == "s1")).scalar() == 14
+        )
 
 
 def test_a_planner_and_a_worker_take_a_services_locks_in_one_order(world: World) -> None:
@@ -137,7 +139,9 @@ def test_a_planner_and_a_worker_take_a_services_locks_in_one_order(world: World)
     map_s1(world)
     world.service.apply_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": 12})
     with world.service.context.sessions() as session:
-        head = session.execute(select(func.min(adjustments.c.id)).where(adjustments.c.status == "pending")).scalar()
+        head = session.execute(
+            select(func.min(adjustments.c.id)).where(adjustments.c.status == "pending")
+        ).scalar()
     assert head is not None
     retries_before = sum(db_session.retries.snapshot().values())
     with _other_transaction(world) as (other, monitor):
