@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -31,6 +32,8 @@ from contractsync.adapters.db import migrate  # noqa: E402
 
 
 def main() -> int:
+    # Killed with SIGTERM, still end the processes and drop the database (the `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--operations", type=int, default=10_000)
     parser.add_argument("--subscriptions", type=int, default=40)
@@ -65,7 +68,12 @@ def main() -> int:
         finally:
             drop_postgres_database(base, url)
         exact = not result.mismatches
-        ok = exact and result.answered_5xx == 0 and result.delivered_after_last_accept < 60
+        ok = (
+            exact
+            and result.answered_5xx == 0
+            and result.delivered_after_last_accept < 60
+            and not result.ledger_drift
+        )
         failed |= not ok
         print(
             f"run {run}: {result.accepted} accepted of {config.operations} in {result.send_seconds:.0f} s "
@@ -77,7 +85,8 @@ def main() -> int:
             f"({result.adjustment_requests} adjustment posts, {result.read_requests} reads); "
             f"duplicate-date rejections {result.duplicate_rejections}\n"
             f"  every date: {result.services_checked} contract services, {result.dates_checked} dates "
-            f"compared, {len(result.mismatches)} differ from the plan; whole run {total:.0f} s "
+            f"compared, {len(result.mismatches)} differ from the plan; ledger self-check: "
+            f"{result.ledger_drift} of {result.verified_services} verified services drift; whole run {total:.0f} s "
             f"-> {'OK' if ok else 'FAILED'}",
             flush=True,
         )

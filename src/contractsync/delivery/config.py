@@ -39,6 +39,9 @@ class WorkerConfig:
     #: after each refused probe up to `pause_probe_cap` (see `delivery/pause.py`).
     pause_probe_first: float = 300.0
     pause_probe_cap: float = 3600.0
+    #: How often the worker checks that the ledger still adds up with what the last verification
+    #: of each contract service read (`adapters/db/ledger_check.py`; X5 alert `ledger_drift`).
+    self_check_seconds: float = 60.0
     #: How many due candidates one claim looks at before giving up (others are leased).
     claim_batch: int = 20
     owner: str = field(default_factory=default_owner)

@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
-from contractsync.adapters.db import ledger_repo, outbox, state_store
+from contractsync.adapters.db import ledger_check, ledger_repo, outbox, state_store
 from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import run_in_transaction
@@ -240,6 +240,7 @@ class ServiceDelivery:
             ledger_repo.replace_from(
                 session, row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries
             )
+            now = self._clock.now()
             claims.set_units_unknown(session, self._claim, False)
             current = outbox.get(session, row.id)
             if current.status == AdjustmentStatus.PENDING and verify.already_applied(periods, current):
@@ -250,13 +251,22 @@ class ServiceDelivery:
                 outcome.record_sent(
                     session,
                     current,
-                    self._clock.now(),
+                    now,
                     unit_change=change,
                     autotask_id=None,
                     response_json={"note": "verified from ContractServiceUnits: already applied"},
                     note=f"adjustment {row.id}: outcome was unknown; Autotask shows it applied",
                     write_ledger=False,
                 )
+            # Kept for the ledger self-check (after a row the read showed applied was recorded).
+            ledger_check.record_verification(
+                session,
+                row.connection_id,
+                row.contract_service_id,
+                window,
+                [(p.start_date, p.end_date, p.units) for p in periods],
+                now,
+            )
             if self._claim.probe:
                 pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, units_unknown=False)

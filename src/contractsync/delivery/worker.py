@@ -26,6 +26,7 @@ from functools import partial
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
+from contractsync.adapters.db import ledger_check
 from contractsync.adapters.db.session import run_in_transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery.config import WorkerConfig
@@ -112,13 +113,28 @@ class Worker:
 
     def run_forever(self, stop: threading.Event, waker: Waker) -> None:
         self._stop = stop
+        next_check = time.monotonic()
         while not stop.is_set():
             stats = self.run_once()
             if self._tick is not None and not stop.is_set():
                 self._tick()
+            if time.monotonic() >= next_check:
+                self.self_check()
+                next_check = time.monotonic() + self.config.self_check_seconds
             if stats.services == 0:
                 waker.wait(self.config.poll_interval)
         self.close()
+
+    def self_check(self) -> list[ledger_check.Drift]:
+        """Raise an X5 alert for each contract service whose ledger no longer adds up with its
+        last verification (drift made by contractsync itself); answer them."""
+        try:
+            return run_in_transaction(
+                self._factory, lambda session: ledger_check.raise_alerts(session, self._clock.now())
+            )
+        except Exception:  # a self-check must never stop deliveries
+            log.exception("ledger self-check failed")
+            return []
 
     def stop(self) -> None:
         """Stop claiming (what SIGTERM does); `run_once` / `run_forever` return soon after."""

@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from contractsync.adapters.db import ledger_check
+from contractsync.adapters.db.checks_table import service_checks
 from contractsync.adapters.db.records import OPEN_STATUSES
 from contractsync.adapters.db.session import make_engine, session_factory
 from contractsync.adapters.db.tables import adjustments
@@ -254,6 +256,9 @@ class ChaosResult:
     services_checked: int = 0
     dates_checked: int = 0
     mismatches: list[str] = field(default_factory=list)
+    #: contract services whose ledger disagrees with their last verification (the self-check)
+    ledger_drift: int = -1
+    verified_services: int = 0
 
     @property
     def calls_per_change(self) -> float:
@@ -357,6 +362,15 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     )
     result.faults = dict(after["faults_injected"])
     compare_every_date(running, subs, plan, today, result)
+    engine = make_engine(running.database_url)
+    try:
+        with session_factory(engine)() as session:
+            result.ledger_drift = len(ledger_check.drift(session))
+            result.verified_services = int(
+                session.execute(select(func.count()).select_from(service_checks)).scalar_one()
+            )
+    finally:
+        engine.dispose()
     for proc in workers:
         proc.send_signal(signal.SIGTERM)
     for proc in workers:

@@ -32,3 +32,4 @@ def test_short_chaos_run_is_exact_on_every_date(database_url: str, tmp_path: Pat
     assert result.mismatches == []
     # An applied-then-500 is verified, not sent again: Autotask never saw a date twice.
     assert result.duplicate_rejections == 0
+    assert result.ledger_drift == 0  # the self-check agrees with every verification made

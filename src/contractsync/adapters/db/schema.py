@@ -6,9 +6,9 @@ table merely because its module was not imported. Add new table modules here.
 
 from __future__ import annotations
 
-from contractsync.adapters.db import books_table, keys_table, pause_table, tables
+from contractsync.adapters.db import books_table, checks_table, keys_table, pause_table, tables
 from contractsync.adapters.db.tables import metadata
 
-TABLE_MODULES = (tables, books_table, pause_table, keys_table)
+TABLE_MODULES = (tables, books_table, pause_table, keys_table, checks_table)
 
 __all__ = ["TABLE_MODULES", "metadata"]
