@@ -243,6 +243,7 @@ class ChaosConfig:
 @dataclass
 class ChaosResult:
     accepted: int = 0
+    last_accept_at: float = 0.0  # time.monotonic() of the last accepted change
     refused_4xx: int = 0
     answered_5xx: int = 0
     transport_errors: int = 0
@@ -311,6 +312,7 @@ def _send(
                     result.refused_4xx += 1
                 else:
                     result.accepted += 1
+                    result.last_accept_at = time.monotonic()
 
 
 def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosResult:
@@ -338,7 +340,8 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     time.sleep(2)
     with lock:
         rate = max(result.accepted, 1) / (time.monotonic() - started)
-    interval = max(0.5, (config.operations / rate - 2) / (config.kills + 1))
+    # (Spread over 80 % of the expected time, so that all of them fall while changes still come.)
+    interval = max(0.5, 0.8 * (config.operations / rate - 2) / (config.kills + 1))
     while result.kills < config.kills:
         time.sleep(rng.uniform(0.5, 1.5) * interval)
         victim = rng.randrange(config.workers)
@@ -349,9 +352,9 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
         log(f"  kill {result.kills}/{config.kills}: {result.accepted} accepted so far")
     for thread in threads:
         thread.join()
-    last_accept = time.monotonic()
-    result.send_seconds = last_accept - started
-    result.delivered_after_last_accept = wait_until_delivered(running.database_url, 600)
+    result.send_seconds = result.last_accept_at - started
+    wait_until_delivered(running.database_url, 600)
+    result.delivered_after_last_accept = time.monotonic() - result.last_accept_at
     after = running.sandbox().get("/sandbox/stats").json()
     result.adjustment_requests = _delta(before, after, ADJUSTMENTS)
     result.read_requests = sum(
