@@ -44,6 +44,7 @@ def main() -> int:
     parser.add_argument("--lease-seconds", type=float, default=30.0)
     parser.add_argument("--heartbeat-seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="Seed of the first run (workload and kills).")
     args = parser.parse_args()
     base = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
     if not base:
@@ -54,7 +55,7 @@ def main() -> int:
         config = ChaosConfig(
             operations=args.operations, subscriptions=args.subscriptions, workers=args.workers,
             kills=args.kills, clients=args.clients, fault_rate=args.fault_rate,
-            lease_seconds=args.lease_seconds, heartbeat_seconds=args.heartbeat_seconds, seed=run,
+            lease_seconds=args.lease_seconds, heartbeat_seconds=args.heartbeat_seconds, seed=args.seed + run - 1,
         )  # fmt: skip
         url = create_postgres_database(base)
         try:
