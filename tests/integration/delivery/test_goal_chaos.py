@@ -19,7 +19,16 @@ from tests.integration.delivery.chaos_stack import ChaosConfig, run_chaos, stack
 def test_short_chaos_run_is_exact_on_every_date(database_url: str, tmp_path: Path) -> None:
     if make_url(database_url).get_backend_name() != "postgresql":
         pytest.skip("several worker processes need PostgreSQL (SQLite runs one worker)")
-    config = ChaosConfig(operations=400, subscriptions=20, workers=2, kills=3, clients=4, seed=7)
+    config = ChaosConfig(
+        operations=400,
+        subscriptions=20,
+        workers=2,
+        kills=3,
+        clients=4,
+        seed=7,
+        lease_seconds=3.0,
+        heartbeat_seconds=1.0,
+    )
     with stack(
         database_url, tmp_path / "stack", budget=config.budget, thread_limit=config.thread_limit
     ) as running:
