@@ -198,3 +198,54 @@ def set_units_unknown(session: Session, claim: ServiceClaim, value: bool) -> Non
         .where(_service_key(claim.connection_id, claim.contract_service_id))
         .values(units_unknown=value, version=_state.c.version + 1)
     )
+
+
+def heartbeat(session: Session, claim: ServiceClaim, now: datetime, lease_seconds: float) -> bool:
+    """Renew a live worker's lease on the service and on the row it is sending (if any); False when
+    the lease is no longer ours."""
+    until = now + timedelta(seconds=lease_seconds)
+    renewed = session.execute(
+        update(_state)
+        .where(
+            _service_key(claim.connection_id, claim.contract_service_id), _state.c.lease_owner == claim.token
+        )
+        .values(lease_expires_at=until)
+    )
+    if not renewed.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.execute(update(adjustments).where(_sending_under(claim)).values(lease_expires_at=until))
+    return True
+
+
+def abandon(session: Session, claim: ServiceClaim) -> bool:
+    """Give the service up in the middle of a call (graceful shutdown): the lease is released and
+    a row still `sending` goes back to pending with the service's units marked unknown, so the
+    next worker verifies what Autotask holds before it sends anything. True when a call was cut."""
+    owned = session.execute(
+        update(_state)
+        .where(
+            _service_key(claim.connection_id, claim.contract_service_id), _state.c.lease_owner == claim.token
+        )
+        .values(lease_owner=None, lease_expires_at=None)
+    )
+    if not owned.rowcount:  # type: ignore[attr-defined]
+        return False
+    cut = session.execute(
+        update(adjustments)
+        .where(_sending_under(claim))
+        .values(status=AdjustmentStatus.PENDING.value, lease_owner=None, lease_expires_at=None)
+    )
+    if cut.rowcount:  # type: ignore[attr-defined]
+        set_units_unknown(session, claim, True)
+        return True
+    return False
+
+
+def _sending_under(claim: ServiceClaim) -> ColumnElement[bool]:
+    """The service's row being sent under this claim."""
+    return and_(
+        adjustments.c.connection_id == claim.connection_id,
+        adjustments.c.contract_service_id == claim.contract_service_id,
+        adjustments.c.status == AdjustmentStatus.SENDING,
+        adjustments.c.lease_owner == claim.token,
+    )

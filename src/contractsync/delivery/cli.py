@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -61,8 +62,29 @@ def register(
     def worker(
         once: bool = typer.Option(False, "--once", help="Deliver what is due now, then exit."),
         concurrency: int = typer.Option(3, "--concurrency", min=1, help="Contract services in parallel."),
+        lease_seconds: float = typer.Option(
+            30.0,
+            "--lease-seconds",
+            min=1.0,
+            envvar="CONTRACTSYNC_LEASE_SECONDS",
+            help="A dead worker's services are taken over this long after its last heartbeat.",
+        ),
+        heartbeat_seconds: float = typer.Option(
+            10.0,
+            "--heartbeat-seconds",
+            min=0.1,
+            envvar="CONTRACTSYNC_HEARTBEAT_SECONDS",
+            help="How often a live worker renews its leases (a third of the lease or less).",
+        ),
     ) -> None:
-        """Deliver pending adjustments to the PSA (PostgreSQL: run as many as you like; SQLite: one)."""
+        """Deliver pending adjustments to the PSA (PostgreSQL: run as many as you like; SQLite: one).
+
+        SIGTERM/SIGINT: stop claiming, let calls in flight finish for up to 5 s, release the leases
+        (a call cut short is verified by the next worker before it sends), exit 0."""
+        if heartbeat_seconds * 2 > lease_seconds:
+            raise typer.BadParameter(
+                "must be at most half of --lease-seconds", param_hint="--heartbeat-seconds"
+            )
         run_worker(
             database_url(),
             once=once,
@@ -70,6 +92,9 @@ def register(
             sweep_factory=sweep_factory,
             connectors=connectors,
             ticks=ticks,
+            config=WorkerConfig(
+                concurrency=concurrency, lease_seconds=lease_seconds, heartbeat_seconds=heartbeat_seconds
+            ),
         )
 
 
@@ -108,3 +133,9 @@ def run_worker(
         worker.run_forever(stop, waker_for(url))
     finally:
         engine.dispose()
+    if worker.abandoned:
+        # Threads are still waiting on calls that were given up (and recorded as such): do not
+        # wait for them at interpreter exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

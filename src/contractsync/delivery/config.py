@@ -17,9 +17,18 @@ def default_owner() -> str:
 class WorkerConfig:
     #: Contract services delivered in parallel; Autotask allows 3 concurrent requests per integration.
     concurrency: int = 3
-    #: Must be far longer than the connector's request timeout: a lease that expires while a
-    #: request is still in flight lets another worker treat it as unknown and verify too early.
-    lease_seconds: float = 300.0
+    #: How long a contract service stays leased to a worker that stops renewing it: after a crash
+    #: (SIGKILL, power loss) another worker takes the service over this long after the last renewal
+    #: and verifies what the dead worker was sending before it sends anything else.
+    lease_seconds: float = 30.0
+    #: While a worker lives, a heartbeat thread renews its leases this often (also during a
+    #: request that hangs), so a live worker never loses its service. Keep it well under
+    #: `lease_seconds` (a third or less): a heartbeat that misses a whole lease lets another
+    #: worker take over a service whose request is still in flight.
+    heartbeat_seconds: float = 10.0
+    #: On SIGTERM: stop claiming, give calls in flight this long to finish, then abandon them (their
+    #: services are released, marked unknown, and verified by the next worker before it sends).
+    shutdown_grace_seconds: float = 5.0
     #: The longest an idle worker waits before it looks for due rows anyway; a commit wakes it
     #: sooner (NOTIFY on PostgreSQL, `PRAGMA data_version` on SQLite: `wakeup.waker_for`).
     poll_interval: float = 0.1
@@ -30,6 +39,9 @@ class WorkerConfig:
     #: after each refused probe up to `pause_probe_cap` (see `delivery/pause.py`).
     pause_probe_first: float = 300.0
     pause_probe_cap: float = 3600.0
+    #: How often the worker checks that the ledger still adds up with what the last verification
+    #: of each contract service read (`adapters/db/ledger_check.py`; X5 alert `ledger_drift`).
+    self_check_seconds: float = 60.0
     #: How many due candidates one claim looks at before giving up (others are leased).
     claim_batch: int = 20
     #: Before a back-dated adjustment goes out, read which contract periods Autotask has posted

@@ -18,10 +18,10 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
-from contractsync.adapters.db import ledger_repo, outbox, state_store
+from contractsync.adapters.db import ledger_check, ledger_repo, outbox, state_store
 from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
-from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.session import run_in_transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery import outcome, pause, posted_check, posted_move, verify
 from contractsync.delivery.backoff import backoff_seconds
@@ -66,6 +66,7 @@ class ServiceDelivery:
         claim: claims.ServiceClaim,
         on_call: Callable[[str], None] = lambda kind: None,
         posted: posted_check.PostedPeriodCache | None = None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._factory = factory
         self._connector = connector
@@ -74,6 +75,7 @@ class ServiceDelivery:
         self._rng = rng
         self._claim = claim
         self._on_call = on_call
+        self._stopping = stopping  # shutting down: send nothing new
         self._probe_spent = False
         self._posted = posted
         #: rows already checked against the posted periods in this run (sent as they are)
@@ -98,21 +100,33 @@ class ServiceDelivery:
                     assert plan.request is not None
                     plan = self._send(plan.row, plan.request)
         finally:
-            with transaction(self._factory) as session:
-                claims.release_lease(session, self._claim)
+            run_in_transaction(self._factory, lambda session: claims.release_lease(session, self._claim))
         return steps
 
     # -- before the call ---------------------------------------------------------------------
 
     def _begin_step(self) -> Plan | None:
-        with transaction(self._factory) as session:
+        def step(session: Session) -> Plan | None:
             lease = self._lease(session)
             return None if lease is None else self._plan(session, lease.units_unknown)
+
+        return self._transaction(step)
+
+    def _transaction(self, body: Callable[[Session], Plan | None]) -> Plan | None:
+        """`body` in one transaction, run again after a deadlock or serialization failure (each
+        run starts from the same probe state: a rolled-back run spent nothing)."""
+        probe_spent = self._probe_spent
+
+        def attempt(session: Session) -> Plan | None:
+            self._probe_spent = probe_spent
+            return body(session)
+
+        return run_in_transaction(self._factory, attempt)
 
     def _plan(self, session: Session, units_unknown: bool) -> Plan | None:
         """Pick the service's head row and decide: verify, send (marked `sending`), or stop."""
         now = self._clock.now()
-        if self._held_by_pause(session):
+        if self._stopping() or self._held_by_pause(session):
             return None
         while True:
             row = claims.head_row(
@@ -190,7 +204,8 @@ class ServiceDelivery:
             through = self._read_posted(row)
             if through is not None and through < row.effective_date:
                 through = None
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             if through is not None and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
                 state_store.read_subscriptions(session, [row.subscription_id])  # locks it
@@ -207,6 +222,8 @@ class ServiceDelivery:
                     "adjustment moved before sending", adjustment_id=row.id, posted_through=str(through)
                 )
             return self._plan(session, lease.units_unknown)
+
+        return self._transaction(record)
 
     def _read_posted(self, row: Adjustment) -> date | None:
         """The contract's posted-through date from Autotask: one read per contract at a time."""
@@ -256,7 +273,8 @@ class ServiceDelivery:
             autotask_id=autotask_id,
         )
         response = last_exchange_json(self._connector)
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             lease = self._lease(session)
             current = self._still_sending(session, row.id) if lease else None
             if lease is None or current is None:
@@ -273,6 +291,8 @@ class ServiceDelivery:
                 pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, lease.units_unknown)
 
+        return self._transaction(record)
+
     def _verify(self, plan: Plan) -> Plan | None:
         row, window = plan.row, plan.verify_window
         assert window is not None
@@ -285,7 +305,8 @@ class ServiceDelivery:
         except Exception as error:
             log.exception("connector raised a non-PsaError while verifying")
             return self._record_connector_failure(row, error, after_send=False)
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             if self._lease(session) is None:
                 return None
             ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
@@ -293,6 +314,7 @@ class ServiceDelivery:
             ledger_repo.replace_from(
                 session, row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries
             )
+            now = self._clock.now()
             claims.set_units_unknown(session, self._claim, False)
             current = outbox.get(session, row.id)
             if current.status == AdjustmentStatus.PENDING and verify.already_applied(periods, current):
@@ -303,16 +325,27 @@ class ServiceDelivery:
                 outcome.record_sent(
                     session,
                     current,
-                    self._clock.now(),
+                    now,
                     unit_change=change,
                     autotask_id=None,
                     response_json={"note": "verified from ContractServiceUnits: already applied"},
                     note=f"adjustment {row.id}: outcome was unknown; Autotask shows it applied",
                     write_ledger=False,
                 )
+            # Kept for the ledger self-check (after a row the read showed applied was recorded).
+            ledger_check.record_verification(
+                session,
+                row.connection_id,
+                row.contract_service_id,
+                window,
+                [(p.start_date, p.end_date, p.units) for p in periods],
+                now,
+            )
             if self._claim.probe:
                 pause.resume(session, row.connection_id, self._clock.now())
             return self._plan(session, units_unknown=False)
+
+        return self._transaction(record)
 
     def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> Plan | None:
         exchange = last_exchange_json(self._connector)
@@ -320,7 +353,8 @@ class ServiceDelivery:
             error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
         )
         posted = error.final and is_posted_period_rejection(error.message)
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             if posted and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
                 state_store.read_subscriptions(session, [row.subscription_id])  # locks it
@@ -367,12 +401,15 @@ class ServiceDelivery:
                 outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
             return self._plan(session, units_unknown)
 
+        return self._transaction(record)
+
     def _record_connector_failure(self, row: Adjustment, error: Exception, after_send: bool) -> Plan | None:
         """A connector failure that is not a typed PSA error will not pass by retrying: the row
         fails with the reason (which raises its out-of-sync alert) and can be retried once the
         connection is fixed. After a create it may have gone out, so the service's units count
         as unknown: the next send of this service verifies first."""
-        with transaction(self._factory) as session:
+
+        def record(session: Session) -> Plan | None:
             lease = self._lease(session)
             if lease is None:
                 return None
@@ -387,6 +424,8 @@ class ServiceDelivery:
             reason = f"connector failure, not an answer from Autotask: {connector_failure_text(error)}"
             outcome.record_failed(session, current, self._clock.now(), reason, CONNECTOR_ERROR_KIND)
             return self._plan(session, units_unknown)
+
+        return self._transaction(record)
 
     def _held_by_pause(self, session: Session) -> bool:
         """A paused connection gets one call per probe claim, none otherwise."""

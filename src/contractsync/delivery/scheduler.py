@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
-from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.session import run_in_transaction, transaction
 from contractsync.adapters.db.tables import connections, sweep_runs
 
 log = logging.getLogger(__name__)
@@ -67,21 +67,23 @@ class DailySweepScheduler:
             return [(str(r[0]), str(r[1])) for r in rows]
 
     def _claim(self, connection_id: str, day: date, now: datetime) -> bool:
-        try:
-            with transaction(self._factory) as session:
-                exists = session.execute(
-                    select(sweep_runs.c.id).where(
-                        sweep_runs.c.connection_id == connection_id, sweep_runs.c.sweep_date == day
-                    )
-                ).first()
-                if exists is not None:
-                    return False
-                session.execute(
-                    insert(sweep_runs).values(connection_id=connection_id, sweep_date=day, started_at=now)
+        def claim(session: Session) -> bool:
+            exists = session.execute(
+                select(sweep_runs.c.id).where(
+                    sweep_runs.c.connection_id == connection_id, sweep_runs.c.sweep_date == day
                 )
+            ).first()
+            if exists is not None:
+                return False
+            session.execute(
+                insert(sweep_runs).values(connection_id=connection_id, sweep_date=day, started_at=now)
+            )
+            return True
+
+        try:
+            return run_in_transaction(self._factory, claim)
         except IntegrityError:
             return False  # another worker claimed it between our check and our insert
-        return True
 
     def _run(self, connection_id: str, day: date) -> None:
         try:
@@ -89,9 +91,11 @@ class DailySweepScheduler:
         except Exception:
             log.exception("sweep of %s for %s failed", connection_id, day)
             return
-        with transaction(self._factory) as session:
-            session.execute(
+        run_in_transaction(
+            self._factory,
+            lambda session: session.execute(
                 update(sweep_runs)
                 .where(sweep_runs.c.connection_id == connection_id, sweep_runs.c.sweep_date == day)
                 .values(finished_at=self._clock.now())
-            )
+            ),
+        )

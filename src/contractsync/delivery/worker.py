@@ -4,6 +4,12 @@ The main thread claims (one short transaction per service) and hands each leased
 thread pool of `concurrency` threads; a thread delivers that service's due rows in order.
 PostgreSQL: run as many worker processes as you like (SKIP LOCKED). SQLite: run one worker
 process (its threads share the database through BEGIN IMMEDIATE).
+
+A heartbeat thread renews the leases of the services being delivered every `heartbeat_seconds`,
+so a live worker keeps them however long a call takes, and a dead one loses them `lease_seconds`
+after its last beat. `stop` (SIGTERM) ends claiming; calls in flight get `shutdown_grace_seconds`
+to finish, then their services are abandoned (released, units unknown: verified before anything
+else is sent) and `run_forever` returns; `abandoned` then says threads are still stuck in calls.
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
-from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db import ledger_check
+from contractsync.adapters.db.session import run_in_transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.deliver import ServiceDelivery
@@ -31,6 +40,10 @@ log = logging.getLogger(__name__)
 
 #: Builds (or returns a cached) connector for a connection id. Must be safe to share across threads.
 ConnectorFactory = Callable[[str], PsaConnector]
+
+
+#: How often a worker waiting for its deliveries looks whether it was asked to stop.
+STOP_CHECK_SECONDS = 0.2
 
 
 @dataclass
@@ -61,45 +74,135 @@ class Worker:
         self._posted = (
             PostedPeriodCache(clock, self.config.posted_read_ttl) if self.config.read_posted_periods else None
         )
+        self._stop = threading.Event()
+        self._active: dict[str, claims.ServiceClaim] = {}  # by token: leases the heartbeat renews
+        self._active_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        #: Calls still in flight when shutdown gave up on them (their services were released).
+        self.abandoned = 0
 
     def run_once(self) -> RunStats:
-        """Deliver everything due now (and what becomes due meanwhile), then return."""
+        """Deliver everything due now (and what becomes due meanwhile), then return — at once
+        after `stop`, abandoning the calls that did not finish within the grace time."""
         stats = RunStats()
-        with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="deliver") as pool:
-            in_flight: dict[Future[int], tuple[str, int]] = {}
+        self._start_heartbeat()
+        pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="deliver")
+        in_flight: dict[Future[int], claims.ServiceClaim] = {}
+        give_up_at: float | None = None  # after `stop`: when calls still in flight are abandoned
+        try:
             while True:
-                while len(in_flight) < self.config.concurrency:
-                    claim = self._claim(busy=set(in_flight.values()))
+                while len(in_flight) < self.config.concurrency and not self._stop.is_set():
+                    busy = {(c.connection_id, c.contract_service_id) for c in in_flight.values()}
+                    claim = self._claim(busy)
                     if claim is None:
                         break
                     stats.services += 1
-                    future = pool.submit(self._deliver, claim, stats)
-                    in_flight[future] = (claim.connection_id, claim.contract_service_id)
+                    self._track(claim, True)
+                    in_flight[pool.submit(self._deliver, claim, stats)] = claim
                 if not in_flight:
                     return stats
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                done, _ = wait(in_flight, timeout=STOP_CHECK_SECONDS, return_when=FIRST_COMPLETED)
+                if self._stop.is_set() and not done:
+                    if give_up_at is None:
+                        give_up_at = time.monotonic() + self.config.shutdown_grace_seconds
+                    elif time.monotonic() >= give_up_at:  # the calls left did not finish in time
+                        self._abandon(list(in_flight.values()))
+                        return stats
                 for future in done:
-                    del in_flight[future]
+                    self._track(in_flight.pop(future), False)
                     stats.steps += future.result()
+        finally:
+            pool.shutdown(wait=not in_flight, cancel_futures=True)
 
     def run_forever(self, stop: threading.Event, waker: Waker) -> None:
+        self._stop = stop
+        next_check = time.monotonic()
         while not stop.is_set():
             stats = self.run_once()
-            if self._tick is not None:
+            if self._tick is not None and not stop.is_set():
                 self._tick()
+            if time.monotonic() >= next_check:
+                self.self_check()
+                next_check = time.monotonic() + self.config.self_check_seconds
             if stats.services == 0:
                 waker.wait(self.config.poll_interval)
+        self.close()
+
+    def self_check(self) -> list[ledger_check.Drift]:
+        """Raise an X5 alert for each contract service whose ledger no longer adds up with its
+        last verification (drift made by contractsync itself); answer them."""
+        try:
+            return run_in_transaction(
+                self._factory, lambda session: ledger_check.raise_alerts(session, self._clock.now())
+            )
+        except Exception:  # a self-check must never stop deliveries
+            log.exception("ledger self-check failed")
+            return []
+
+    def stop(self) -> None:
+        """Stop claiming (what SIGTERM does); `run_once` / `run_forever` return soon after."""
+        self._stop.set()
+
+    def close(self) -> None:
+        """Stop the heartbeat (after the last run)."""
+        self._stop.set()
 
     def _claim(self, busy: set[tuple[str, int]]) -> claims.ServiceClaim | None:
         # `busy`: services this process is delivering right now, even if their lease lapsed.
-        with transaction(self._factory) as session:
-            return claims.claim_service(
+        return run_in_transaction(
+            self._factory,
+            lambda session: claims.claim_service(
                 session,
                 self.config.owner,
                 self._clock.now(),
                 self.config.lease_seconds,
                 self.config.claim_batch,
                 busy,
+            ),
+        )
+
+    # -- leases: heartbeat and shutdown ------------------------------------------------------
+
+    def _track(self, claim: claims.ServiceClaim, active: bool) -> None:
+        with self._active_lock:
+            if active:
+                self._active[claim.token] = claim
+            else:
+                self._active.pop(claim.token, None)
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or not self._heartbeat.is_alive():
+            self._heartbeat = threading.Thread(target=self._beat_forever, name="lease-heartbeat", daemon=True)
+            self._heartbeat.start()
+
+    def _beat_forever(self) -> None:
+        while not self._stop.wait(self.config.heartbeat_seconds):
+            self.beat()
+
+    def beat(self) -> None:
+        """Renew every lease this worker holds (one short transaction per service)."""
+        with self._active_lock:
+            active = sorted(self._active.values(), key=lambda c: (c.connection_id, c.contract_service_id))
+        for claim in active:
+            try:
+                run_in_transaction(self._factory, partial(self._renew, claim=claim))
+            except Exception:  # the database is away: the next beat tries again
+                log.exception("lease heartbeat for contract service %s failed", claim.contract_service_id)
+
+    def _renew(self, session: Session, claim: claims.ServiceClaim) -> bool:
+        return claims.heartbeat(session, claim, self._clock.now(), self.config.lease_seconds)
+
+    def _abandon(self, stuck: list[claims.ServiceClaim]) -> None:
+        for claim in stuck:
+            self._track(claim, False)
+            cut = run_in_transaction(self._factory, partial(claims.abandon, claim=claim))
+            self.abandoned += 1
+            log.warning(
+                "shutdown: contract service %s released%s",
+                claim.contract_service_id,
+                " with its call in flight (marked unknown: it is verified before anything is sent)"
+                if cut
+                else "",
             )
 
     def _deliver(self, claim: claims.ServiceClaim, stats: RunStats) -> int:
@@ -112,7 +215,15 @@ class Worker:
         try:
             connector = self._connector(claim.connection_id)
             delivery = ServiceDelivery(
-                self._factory, connector, self._clock, self.config, rng, claim, count, self._posted
+                self._factory,
+                connector,
+                self._clock,
+                self.config,
+                rng,
+                claim,
+                count,
+                self._posted,
+                self._stop.is_set,
             )
             return delivery.run()
         except Exception:

@@ -31,6 +31,7 @@ Shapes (besides the fields API.md lists for the create bodies):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -258,3 +259,24 @@ class ContractSync:
 
     def end_console_session(self, session_secret: str) -> None:
         console_sessions.end(self.context, session_secret)
+
+
+def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: ContractSync, *args: Any, **kwargs: Any) -> Any:
+        return operating.retried(lambda: method(self, *args, **kwargs))
+
+    return run
+
+
+# Every use case runs again after a deadlock or serialization failure (one place for the API, the
+# console and the CLI). Single operations retry inside their group commit, which answers each
+# caller; `health` must report a failure, not wait it out; `authenticate` is a cached read on
+# every request.
+for _name, _member in list(vars(ContractSync).items()):
+    if (
+        callable(_member)
+        and not _name.startswith("_")
+        and _name not in {"apply_operation", "health", "authenticate"}
+    ):
+        setattr(ContractSync, _name, _retried(_member))

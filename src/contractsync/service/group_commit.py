@@ -8,8 +8,10 @@ transaction holding its operation committed, with its own records or its own err
 if it had been alone. Alone, an operation is a batch of one; under load, one commit and one round
 of statements serve many.
 
-A previewed operation runs alone in a transaction that is rolled back. If a group fails for an
-unexpected reason, each of its operations is applied alone, so that one cannot fail the others.
+A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
+hits a serialization failure runs again as a whole (jittered, bounded: `session.retrying`); its
+callers just wait a little longer. If a group fails for an unexpected reason, each of its
+operations is applied alone, so that one cannot fail the others.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from contractsync.service import operation_batch
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid, ServiceError
-from contractsync.service.operating import preview_flag, with_retries
+from contractsync.service.operating import preview_flag, retried, with_retries
 
 JSON = dict[str, Any]
 
@@ -108,9 +110,14 @@ class GroupCommit:
 
     def _preview(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
         body = {k: v for k, v in body.items() if k != "preview"}
-        item = operation_batch.Item(0, subscription_id, body, actor, strict=False)
-        with self._ctx.unit_of_work(commit=False) as uow:
-            operation_batch.apply_items(self._ctx, uow.session, [item], preview=True)
+
+        def attempt() -> operation_batch.Item:
+            item = operation_batch.Item(0, subscription_id, body, actor, strict=False)
+            with self._ctx.unit_of_work(commit=False) as uow:
+                operation_batch.apply_items(self._ctx, uow.session, [item], preview=True)
+            return item
+
+        item = retried(attempt)
         if item.error is not None:
             raise item.error
         return item.records

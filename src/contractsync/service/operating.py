@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import state_store
 from contractsync.adapters.db.outbox import OutboxError
-from contractsync.adapters.db.session import UnitOfWork
+from contractsync.adapters.db.session import TransactionRetriesExhausted, UnitOfWork, retrying
 from contractsync.adapters.db.tables import connections, subscription_mappings, subscriptions
 from contractsync.domain import rules
 from contractsync.domain.engine import SyncEngine
@@ -41,11 +41,21 @@ T = TypeVar("T")
 ATTEMPTS = 3
 
 
+def retried(run: Callable[[], T]) -> T:
+    """`run` again after a deadlock or serialization failure (`session.retrying`); a database that
+    stays busy through every attempt is refused as a conflict to try again, never a 500."""
+    try:
+        return retrying(run)
+    except TransactionRetriesExhausted as error:
+        raise Conflict(f"{error}; try again") from error
+
+
 def with_retries(run: Callable[[], T]) -> T:
-    """A lost race (a concurrent change, a row the worker started sending) is retried, then refused."""
+    """A lost race (a concurrent change, a row the worker started sending, a deadlock) is retried,
+    then refused."""
     for attempt in range(ATTEMPTS):
         try:
-            return run()
+            return retried(run)
         except (state_store.ConcurrentChange, OutboxError) as error:
             if attempt == ATTEMPTS - 1:
                 raise Conflict(f"a concurrent change won the race; try again ({error})") from None

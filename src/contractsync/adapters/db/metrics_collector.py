@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.db import ledger_check
 from contractsync.adapters.db.pause_table import connection_pauses
 from contractsync.adapters.db.tables import adjustments, connection_operations, connections
 
@@ -76,6 +77,13 @@ class DatabaseCollector(Collector):
             ):
                 paused.add_metric([connection_id], 0 if pause is None else 1)
             yield paused
+            drifting = {(d.connection_id, d.contract_service_id) for d in ledger_check.drift(session)}
+            yield GaugeMetricFamily(
+                "contractsync_ledger_drift_services",
+                "Contract services whose ledger disagrees with what their last verification read "
+                "plus what was sent since (drift made by contractsync itself; see the ledger_drift alert).",
+                value=len(drifting),
+            )
             recent = session.execute(
                 select(adjustments.c.created_at, adjustments.c.sent_at)
                 .where(adjustments.c.sent_at.is_not(None))

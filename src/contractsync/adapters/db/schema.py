@@ -9,6 +9,7 @@ from __future__ import annotations
 from contractsync.adapters.db import (
     books_table,
     budget_table,
+    checks_table,
     keys_table,
     partner_center_tables,
     pause_table,
@@ -27,6 +28,7 @@ TABLE_MODULES = (
     reconciliation_tables,
     sessions_table,
     partner_center_tables,
+    checks_table,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -3,23 +3,38 @@
 SQLite: every transaction starts with BEGIN IMMEDIATE (writers queue on the busy timeout instead
 of failing with "database is locked" when a reader upgrades), WAL, foreign keys on.
 PostgreSQL: psycopg 3, READ COMMITTED; `lock_*` use SELECT … FOR UPDATE to serialise writers.
+
+Deadlocks and serialization failures (SQLSTATE 40P01, 40001; SQLite's "database is locked" once
+its busy timeout ran out) are normal under concurrency and never reach a caller: every write
+transaction runs inside `retrying`, which rolls back, waits a jittered, growing moment and runs
+the whole transaction again, a bounded number of times (`RETRY`). Use `run_in_transaction` for a
+transaction body, or wrap a whole use case that opens its own transactions in `retrying`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db import sqlite_file
 from contractsync.adapters.db.tables import contract_service_state, subscriptions
 
 DEFAULT_DATABASE_URL = "sqlite:///./contractsync.db"
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -85,6 +100,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
         self.session.begin()
+        _open.depth = _depth() + 1
         return self
 
     def __exit__(
@@ -99,6 +115,7 @@ class UnitOfWork:
             else:
                 self.session.rollback()
         finally:
+            _open.depth = _depth() - 1
             self.session.close()
 
     def commit(self) -> None:
@@ -131,3 +148,105 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A short transaction for code that needs only a session (commits or rolls back)."""
     with UnitOfWork(factory) as uow:
         yield uow.session
+
+
+# --- retrying transactions -----------------------------------------------------------------------
+
+#: SQLSTATEs a transaction may simply run again after: deadlock detected, serialization failure.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    #: How many times a transaction runs at most (the first run included).
+    attempts: int = 10
+    #: The wait before retry n is uniform in [0, min(cap, base · 2ⁿ)] seconds (full jitter).
+    base: float = 0.005
+    cap: float = 0.5
+
+
+RETRY = RetryPolicy()
+
+
+class TransactionRetriesExhausted(Exception):
+    """A transaction lost `RetryPolicy.attempts` races in a row; the last database error is `__cause__`."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """A deadlock, a serialization failure or SQLite's busy lock: the transaction can run again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return any(marker in message for marker in _SQLITE_TRANSIENT)
+
+
+class _Counters:
+    """Retries so far by SQLSTATE (read by /metrics)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def add(self, reason: str) -> None:
+        with self._lock:
+            self._counts[reason] = self._counts.get(reason, 0) + 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+retries = _Counters()
+_open = threading.local()
+_jitter = random.Random()
+
+
+def _depth() -> int:
+    return int(getattr(_open, "depth", 0))
+
+
+def _reason(error: DBAPIError) -> str:
+    return str(getattr(error.orig, "sqlstate", None) or "sqlite_busy")
+
+
+def retrying(
+    run: Callable[[], T], policy: RetryPolicy = RETRY, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Run `run` (which opens and ends its own transactions); a transient failure rolls it back
+    and runs it again after a jittered wait, at most `policy.attempts` times in all.
+
+    Inside a transaction that is already open on this thread the failure is passed up: only the
+    code that opened the transaction can run it again. Nested `retrying` calls retry innermost;
+    when they give up they raise `TransactionRetriesExhausted`, which outer ones pass on.
+    """
+    if _depth() > 0:
+        return run()
+    for attempt in range(policy.attempts):
+        try:
+            return run()
+        except DBAPIError as error:
+            if not is_transient(error):
+                raise
+            reason = _reason(error)
+            retries.add(reason)
+            if attempt == policy.attempts - 1:
+                raise TransactionRetriesExhausted(
+                    f"the database stayed busy ({reason}) through {policy.attempts} attempts"
+                ) from error
+            log.info("transaction retried after %s (attempt %d)", reason, attempt + 1)
+            sleep(_jitter.uniform(0, min(policy.cap, policy.base * 2**attempt)))
+    raise AssertionError("unreachable")
+
+
+def run_in_transaction(factory: sessionmaker[Session], body: Callable[[Session], T]) -> T:
+    """`body(session)` in one transaction that commits, run again on a transient failure."""
+
+    def attempt() -> T:
+        with transaction(factory) as session:
+            return body(session)
+
+    return retrying(attempt)

@@ -28,6 +28,7 @@ from contractsync.adapters.db.tables import (
     adjustments,
     alerts,
     connections,
+    contract_service_state,
     contracts,
     customers,
     ledger,
@@ -152,6 +153,7 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
     services = sorted(set(wanted) - set(state.books))
     if not services:
         return
+    _hold_services(session, connection_id, services)
     stored = {
         r.contract_service_id: r
         for r in session.execute(
@@ -200,6 +202,28 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
         book.held = held[cs]
         loaded.pending_before[cs] = _add_open_rows(book, [r for r in open_rows[cs] if r.id not in sent_ids])
         state.books[cs] = book
+
+
+def _hold_services(session: Session, connection_id: str, services: list[int]) -> None:
+    """Share-lock the services' state rows, in key order, before reading or writing their rows.
+
+    The worker updates a service's state row (its lease) before it locks the service's outbox
+    rows; a planner takes the same row first too, so neither can hold an outbox row while waiting
+    for the other's state row (the deadlock of issue 15: a planner that had superseded outbox rows
+    then waited in `ensure_services` for the worker's lease update, which waited for those rows).
+    Rows that do not exist yet are created by `outbox.ensure_services`, in key order as well.
+    SQLite: BEGIN IMMEDIATE already serialises writers.
+    """
+    if is_postgres(session):
+        session.execute(
+            select(contract_service_state.c.contract_service_id)
+            .where(
+                contract_service_state.c.connection_id == connection_id,
+                one_of(session, contract_service_state.c.contract_service_id, services),
+            )
+            .order_by(contract_service_state.c.contract_service_id)
+            .with_for_update(read=True)
+        )
 
 
 def _add_open_rows(book: ServiceBook, rows: list[Adjustment]) -> set[int]:
