@@ -108,6 +108,7 @@ def stack(
         "PYTHONPATH": str(ROOT / "src"),
     }
     sandbox_port, api_port = free_port(), free_port()
+    env["CONTRACTSYNC_PSA_ALLOWED_HOSTS"] = f"127.0.0.1:{sandbox_port}"  # as the demo allows its sandbox
     sandbox_log = open(data_dir / "sandbox.log", "wb")  # noqa: SIM115
     api_log = open(data_dir / "serve.log", "wb")  # noqa: SIM115
     sandbox = subprocess.Popen(
