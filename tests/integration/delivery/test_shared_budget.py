@@ -137,7 +137,8 @@ def test_two_worker_processes_share_one_budget_and_stay_under_the_cap(
         fractions = service.context.connector_for.budget_used()  # type: ignore[attr-defined]
         alerts = [a for a in service.list_alerts(ADMIN) if a["kind"] == "api_budget"]
         with TestClient(build_web_app(service, settings)) as client:
-            metrics = client.get("/metrics").text
+            scraper = service.create_token(None)
+            metrics = client.get("/metrics", headers={"Authorization": f"Bearer {scraper}"}).text
     finally:
         for worker in workers:
             worker.kill()  # a worker pacing its requests sleeps; nothing here needs a clean stop
