@@ -358,14 +358,10 @@ class ServiceDelivery:
             if posted and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
                 state_store.read_subscriptions(session, [row.subscription_id])  # locks it
-            lease = self._lease(session)
-            if lease is None:
-                return None
-            current = (
-                self._still_sending(session, row.id) if after_send else self._still_pending(session, row.id)
-            )
-            if current is None:
+            held = self._row_as_left(session, row.id, after_send)
+            if held is None:
                 return None  # another claim took the service over; it will verify
+            lease, current = held
             now = self._clock.now()
             if error.kind == ErrorKind.AUTH:
                 self._hold_for_auth(session, current, error, exchange, now)
@@ -410,14 +406,10 @@ class ServiceDelivery:
         as unknown: the next send of this service verifies first."""
 
         def record(session: Session) -> Plan | None:
-            lease = self._lease(session)
-            if lease is None:
+            held = self._row_as_left(session, row.id, after_send)
+            if held is None:
                 return None
-            current = (
-                self._still_sending(session, row.id) if after_send else self._still_pending(session, row.id)
-            )
-            if current is None:
-                return None
+            lease, current = held
             units_unknown = lease.units_unknown or after_send
             if after_send:
                 claims.set_units_unknown(session, self._claim, True)
@@ -455,6 +447,17 @@ class ServiceDelivery:
 
     def _lease(self, session: Session) -> claims.Lease | None:
         return claims.renew_lease(session, self._claim, self._clock.now(), self._config.lease_seconds)
+
+    def _row_as_left(
+        self, session: Session, row_id: int, after_send: bool
+    ) -> tuple[claims.Lease, Adjustment] | None:
+        """The renewed lease and the row as this claim left it (sending after a call, pending
+        before one), or None when the lease is lost or another claim has taken the row over."""
+        lease = self._lease(session)
+        if lease is None:
+            return None
+        current = self._still_sending(session, row_id) if after_send else self._still_pending(session, row_id)
+        return None if current is None else (lease, current)
 
     def _still_pending(self, session: Session, row_id: int) -> Adjustment | None:
         current = outbox.get(session, row_id)
