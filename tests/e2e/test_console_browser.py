@@ -19,6 +19,9 @@ pytestmark = pytest.mark.browser
 WAIT_SECONDS = 30.0  # generous: the worker polls every 0.2 s, Autotask calls are local
 
 
+HTMX_IDLE = "() => document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling') === null"
+
+
 def wait_until(check: Callable[[], bool], what: str, seconds: float = WAIT_SECONDS) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -125,6 +128,9 @@ def test_map_a_subscription_through_the_mappings_page(browser: Browser, live: Li
     page.locator("tr", has_text="fabrikam-azure").locator("a", has_text="Map").click()
     expect(page.locator("#map-panel")).to_contain_text("fabrikam-azure")
     expect(page.locator("#connection_id")).to_have_value("demo-sandbox")
+    # The panel came in by an htmx swap: its select reacts only once htmx has settled it (under
+    # load the change could otherwise fire before htmx listens, and nothing would follow).
+    page.wait_for_function(HTMX_IDLE)
     page.locator("#contract_id").select_option(index=1)
     page.locator("#step-service").wait_for()
     page.locator("#step-service label", has_text="Azure plan").first.locator("input").check()
