@@ -76,9 +76,16 @@ def run_with_kills(
     """Start `workers` processes; SIGKILL one at a random moment `kills` times (restarting it);
     then let them all run to completion."""
     rng = random.Random(seed)
+    autotask = FakeAutotask(fake)
     procs = [spawn(url, fake, seed * 100 + i, faults, lease) for i in range(workers)]
     for k in range(kills):
+        before = sum(autotask.calls().values())
         time.sleep(rng.uniform(0.6, 1.6))  # the harness waits in real time; the workers don't
+        # A worker still starting up (a loaded machine) has sent nothing: kill it only once
+        # Autotask has seen calls since the last kill, so every run meets faults and kills.
+        started = time.monotonic()
+        while sum(autotask.calls().values()) == before and time.monotonic() - started < 30:
+            time.sleep(0.05)
         victim = rng.randrange(workers)
         procs[victim].kill()
         procs[victim].wait()
