@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from contractsync.adapters.db import ledger_check
 from contractsync.adapters.db.checks_table import service_checks
-from contractsync.adapters.db.records import OPEN_STATUSES
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.session import make_engine, session_factory
 from contractsync.adapters.db.tables import adjustments
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
-from contractsync.delivery.cli import register
+from contractsync.cli.worker import register
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, enqueue_operation, seed_connection
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk, operations
-from contractsync.adapters.db.records import (
+from contractsync.adapters.db.outbox_rows import (
     OPEN_STATUSES,
     Adjustment,
     AdjustmentStatus,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk, domain_rows, operations, outbox
 from contractsync.adapters.db.books_table import service_books
-from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import (

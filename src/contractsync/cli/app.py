@@ -5,7 +5,6 @@ Each area registers its own commands; this module only assembles them.
 
 from __future__ import annotations
 
-import importlib
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -39,9 +38,9 @@ def plan(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table or json"),
 ) -> None:
     """Preview (X2): which operations and adjustments a scenario produces; no database, no Autotask."""
-    from contractsync.service.plan.loader import ScenarioError, load_scenario
-    from contractsync.service.plan.report import as_json, print_table
-    from contractsync.service.plan.runner import run_scenario
+    from contractsync.scenario.loader import ScenarioError, load_scenario
+    from contractsync.scenario.report import as_json, print_table
+    from contractsync.scenario.runner import run_scenario
 
     try:
         outcome = run_scenario(load_scenario(file))
@@ -53,39 +52,34 @@ def plan(
         print_table(outcome, Console())
 
 
-def _register_delivery() -> None:
+def _register_groups() -> None:
     from contractsync.bootstrap import (
         partner_center_polls,
         scheduled_reconciliation,
         scheduled_sweep,
         worker_connector_factory,
     )
-    from contractsync.delivery import cli as delivery_cli
+    from contractsync.cli import (
+        demo,
+        importing,
+        operator,
+        partner_center,
+        partner_center_sandbox,
+        sandbox,
+        worker,
+    )
 
-    delivery_cli.register(
+    worker.register(
         app,
         sweep_factory=scheduled_sweep,
         connectors=worker_connector_factory,
         ticks=(partner_center_polls, scheduled_reconciliation),
     )
+    for group in (sandbox, operator, demo, importing, partner_center_sandbox, partner_center):
+        group.register(app)
 
 
-# Commands of the other areas: the sandbox, the worker and migrations, the API server and operator
-# commands, the web console's demo, the Partner Center import.
-_register_delivery()
-for _module in (
-    "contractsync.sandbox.cli",
-    "contractsync.api.cli",
-    "contractsync.web.cli",
-    "contractsync.service.import_cli",
-    "contractsync.partner_center_sandbox.cli",
-    "contractsync.service.partner_center_cli",
-):
-    try:
-        importlib.import_module(_module).register(app)
-    except ModuleNotFoundError as missing:  # pragma: no cover - only while an area is being built
-        if missing.name != _module:
-            raise
+_register_groups()
 
 
 def main() -> None:

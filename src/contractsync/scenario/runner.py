@@ -21,7 +21,7 @@ from contractsync.domain.operations import (
     parse_operation,
     parse_text,
 )
-from contractsync.service.plan.loader import Event, Scenario, ScenarioError
+from contractsync.scenario.loader import Event, Scenario, ScenarioError
 
 
 @dataclass

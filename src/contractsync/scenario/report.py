@@ -12,7 +12,7 @@ from contractsync.domain.books import Record
 from contractsync.domain.labels import record_label
 from contractsync.domain.money import format_money
 from contractsync.domain.schedule import Timeline
-from contractsync.service.plan.runner import PlanOutcome
+from contractsync.scenario.runner import PlanOutcome
 
 
 def _utc(instant: datetime) -> str:
