@@ -27,14 +27,13 @@ from contractsync.bootstrap import (
     build_app_service,
     build_sessions,
     build_web_app,
+    build_worker,
     outbound_policy,
-    reconcile_tick,
+    scheduled_work,
     secret_box,
     start_metrics_server,
-    worker_connectors,
 )
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.scheduler import DailySweepScheduler
 from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
@@ -42,7 +41,6 @@ from contractsync.partner_center_demo import PartnerCenterDemo
 from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
-from contractsync.service.actor import ADMIN
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
@@ -170,27 +168,15 @@ class DemoStack:
         )
 
     def _worker(self, connectors: ConnectorCache) -> Worker:
+        """The worker thread's own engine; between deliveries the daily sweep, the scheduled
+        reconciliation and the demo's Partner Center polls."""
         sessions = build_sessions(self.settings, upgrade=False)
-        service = self.service
-        scheduler = DailySweepScheduler(
-            sessions, self.clock, lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()})
-        )
+        tick = scheduled_work(self.service, self.clock, self._partner_center_tick)
+        return build_worker(sessions, connectors, self.clock, self.worker_config, tick=tick)
 
-        reconcile = reconcile_tick(service, self.clock)
-
-        def daily_sweep() -> None:  # runs between delivery polls
-            scheduler.tick()
-            reconcile()
-            if self.partner_center is not None:
-                self.partner_center.tick()
-
-        return Worker(
-            sessions,
-            worker_connectors(sessions, connectors),
-            self.clock,
-            self.worker_config,
-            tick=daily_sweep,
-        )
+    def _partner_center_tick(self) -> None:
+        if self.partner_center is not None:
+            self.partner_center.tick()
 
     def stop(self) -> None:
         if self._background is not None:

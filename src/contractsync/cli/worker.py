@@ -1,4 +1,5 @@
-"""`contractsync worker` and `contractsync db …` (the lead wires `register` into cli.py)."""
+"""`contractsync worker [--once]`: delivers pending adjustments and runs the scheduled work, wired
+by `bootstrap.build_worker_process` from the same `Settings` (and `.env`) as `serve`."""
 
 from __future__ import annotations
 
@@ -7,73 +8,38 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
-from contractsync.adapters.clock import SystemClock
-from contractsync.adapters.db import migrate
-from contractsync.adapters.db.session import DEFAULT_DATABASE_URL, make_engine, session_factory
-from contractsync.adapters.logging import configure_logging
-from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.scheduler import DailySweepScheduler, Sweep
-from contractsync.delivery.wakeup import waker_for
-from contractsync.delivery.worker import ConnectorFactory, Worker
+from contractsync.cli.common import require_existing_database, settings
 
-DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
+if TYPE_CHECKING:
+    from contractsync.bootstrap import WorkerProcess
+    from contractsync.delivery.config import WorkerConfig
+    from contractsync.settings import Settings
 
-SweepFactory = Callable[[sessionmaker[Session]], Sweep]
-ConnectorsFactory = Callable[[sessionmaker[Session]], ConnectorFactory]
-#: More work the worker runs between deliveries (Partner Center polls, scheduled reconciliation),
-#: built per process.
-TickFactory = Callable[[sessionmaker[Session]], Callable[[], Any]]
+#: How the command gets its worker (tests pass one with a fake PSA connector).
+WorkerBuilder = Callable[["Settings", "WorkerConfig"], "WorkerProcess"]
 
 
-def database_url() -> str:
-    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
-
-
-def register(
-    app: typer.Typer,
-    sweep_factory: SweepFactory | None = None,
-    *,
-    connectors: ConnectorsFactory,
-    ticks: tuple[TickFactory, ...] = (),
-) -> None:
-    """Add `worker` and `db upgrade|downgrade`. Pass the real sweep when it exists."""
-    db = typer.Typer(no_args_is_help=True, help="Database migrations.")
-
-    @db.command("upgrade")
-    def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-        """Run Alembic migrations up to REVISION (default: head)."""
-        migrate.upgrade(database_url(), revision)
-        typer.echo(f"database at {revision}")
-
-    @db.command("downgrade")
-    def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
-        """Migrate down to REVISION."""
-        migrate.downgrade(database_url(), revision)
-        typer.echo(f"database at {revision}")
-
-    app.add_typer(db, name="db")
-
+def register(app: typer.Typer, build_worker: WorkerBuilder | None = None) -> None:
     @app.command("worker")
     def worker(
         once: bool = typer.Option(False, "--once", help="Deliver what is due now, then exit."),
         concurrency: int = typer.Option(3, "--concurrency", min=1, help="Contract services in parallel."),
-        lease_seconds: float = typer.Option(
-            30.0,
+        lease_seconds: float | None = typer.Option(
+            None,
             "--lease-seconds",
             min=1.0,
-            envvar="CONTRACTSYNC_LEASE_SECONDS",
+            show_default="30, or CONTRACTSYNC_LEASE_SECONDS",
             help="A dead worker's services are taken over this long after its last heartbeat.",
         ),
-        heartbeat_seconds: float = typer.Option(
-            10.0,
+        heartbeat_seconds: float | None = typer.Option(
+            None,
             "--heartbeat-seconds",
             min=0.1,
-            envvar="CONTRACTSYNC_HEARTBEAT_SECONDS",
+            show_default="10, or CONTRACTSYNC_HEARTBEAT_SECONDS",
             help="How often a live worker renews its leases (a third of the lease or less).",
         ),
     ) -> None:
@@ -81,47 +47,29 @@ def register(
 
         SIGTERM/SIGINT: stop claiming, let calls in flight finish for up to 5 s, release the leases
         (a call cut short is verified by the next worker before it sends), exit 0."""
-        if heartbeat_seconds * 2 > lease_seconds:
+        from contractsync.adapters.logging import configure_logging
+        from contractsync.bootstrap import build_worker_process
+        from contractsync.delivery.config import WorkerConfig
+
+        configured = settings()
+        lease = configured.lease_seconds if lease_seconds is None else lease_seconds
+        heartbeat = configured.heartbeat_seconds if heartbeat_seconds is None else heartbeat_seconds
+        if heartbeat * 2 > lease:
             raise typer.BadParameter(
                 "must be at most half of --lease-seconds", param_hint="--heartbeat-seconds"
             )
-        run_worker(
-            database_url(),
+        require_existing_database(configured)
+        configure_logging(json=True)  # JSON lines on stderr, bound to operation ids
+        config = WorkerConfig(concurrency=concurrency, lease_seconds=lease, heartbeat_seconds=heartbeat)
+        run(
+            (build_worker or build_worker_process)(configured, config),
             once=once,
-            concurrency=concurrency,
-            sweep_factory=sweep_factory,
-            connectors=connectors,
-            ticks=ticks,
-            config=WorkerConfig(
-                concurrency=concurrency, lease_seconds=lease_seconds, heartbeat_seconds=heartbeat_seconds
-            ),
         )
 
 
-def run_worker(
-    url: str,
-    *,
-    once: bool,
-    concurrency: int,
-    sweep_factory: SweepFactory | None,
-    connectors: ConnectorsFactory,
-    config: WorkerConfig | None = None,
-    ticks: tuple[TickFactory, ...] = (),
-) -> None:
-    configure_logging(json=True)  # JSON lines on stderr, bound to operation ids
-    engine = make_engine(url)
-    factory = session_factory(engine)
-    clock = SystemClock()
-    config = config or WorkerConfig(concurrency=concurrency)
-    every: list[Callable[[], Any]] = [make(factory) for make in ticks]
-    if sweep_factory is not None:
-        every.append(DailySweepScheduler(factory, clock, sweep_factory(factory)).tick)
-
-    def tick() -> None:
-        for each in every:
-            each()
-
-    worker = Worker(factory, connectors(factory), clock, config, tick=tick)
+def run(process: WorkerProcess, *, once: bool) -> None:
+    """`--once`: deliver what is due and exit; else until SIGTERM/SIGINT."""
+    worker = process.worker
     try:
         if once:
             stats = worker.run_once()
@@ -130,9 +78,9 @@ def run_worker(
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        worker.run_forever(stop, waker_for(url))
+        worker.run_forever(stop, process.waker)
     finally:
-        engine.dispose()
+        process.close()
     if worker.abandoned:
         # Threads are still waiting on calls that were given up (and recorded as such): do not
         # wait for them at interpreter exit.

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from contractsync.bootstrap import build_app_service
-from contractsync.cli.operator import register
+from contractsync.cli.app import register_service_commands as register
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Unauthorized
 from contractsync.service.facade import ContractSync
