@@ -6,6 +6,8 @@ assembles them. Every command wires its process through `bootstrap.py` from `Set
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from contractsync.cli import (
@@ -24,7 +26,7 @@ from contractsync.cli import (
     tokens,
     worker,
 )
-from contractsync.cli.common import ServiceFactory
+from contractsync.cli.common import FAILURE, ServiceFactory, fail
 from contractsync.cli.worker import WorkerBuilder
 
 
@@ -63,4 +65,15 @@ app = build_app()
 
 
 def main() -> None:
-    app()
+    """Run the command line. A usage error (an unknown command or option, a bad value) is one line
+    on stderr like every other failure, with click's exit code (2)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:  # click's ClickException, vendored by typer
+        if type(error).__name__ == "NoArgsIsHelpError":  # typer printed the help; as typer does
+            code = error.exit_code
+        else:
+            code = fail(error.format_message(), error.exit_code).exit_code
+    except typer.Abort:
+        code = fail("aborted", FAILURE).exit_code
+    sys.exit(code if isinstance(code, int) else 0)
