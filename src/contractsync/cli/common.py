@@ -9,7 +9,7 @@ a script parses.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from contractsync.service.facade import ContractSync
@@ -51,6 +53,44 @@ def fail(message: str, code: int = BAD_INPUT) -> typer.Exit:
 
 def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2))
+
+
+def print_rows(
+    console: Console,
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Sequence[str] = (),
+) -> None:
+    """A table when it fits the terminal; else each row as a block of `column  value` lines (at 80
+    columns, a table of ids, dates and reasons folds into unreadable slivers). Values are printed
+    as they are (no markup)."""
+
+    def width(value: str) -> int:
+        return max((len(line) for line in value.splitlines()), default=0)
+
+    natural = 1 + sum(
+        3 + max([len(column), *(width(row[i]) for row in rows)]) for i, column in enumerate(columns)
+    )
+    if natural <= console.width:
+        table = Table(title=Text(title), title_justify="left")
+        for column in columns:
+            table.add_column(column, no_wrap=True, justify="right" if column in right else "left")
+        for row in rows:
+            table.add_row(*(Text(value) for value in row))
+        console.print(table)
+        return
+    console.print(Text(title, style="italic"))
+    for row in rows:
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="dim", no_wrap=True)
+        block.add_column(overflow="fold")
+        for column, value in zip(columns, row, strict=True):
+            if value not in ("", "-"):
+                block.add_row(column, Text(value))
+        console.print(block)
+        console.print()
 
 
 def settings() -> Settings:

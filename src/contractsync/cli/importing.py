@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from contractsync.adapters.partner_center import (
     PartnerCenterDocument,
@@ -25,7 +24,15 @@ from contractsync.adapters.partner_center import (
     PartnerCenterSubscription,
     read_document,
 )
-from contractsync.cli.common import OutputFormat, emit_json, err, fail, format_option, open_service
+from contractsync.cli.common import (
+    OutputFormat,
+    emit_json,
+    err,
+    fail,
+    format_option,
+    open_service,
+    print_rows,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -121,23 +128,20 @@ def _price_list(path: Path) -> Callable[[PartnerCenterSubscription], Decimal | N
 
 def print_report(answer: dict[str, Any], console: Console) -> None:
     title = "Partner Center import" + (" — PREVIEW: nothing stored or sent" if answer["preview"] else "")
-    table = Table(title=title)
-    for column in ("Record", "Subscription", "Outcome", "Operations", "Reason"):
-        table.add_column(column, overflow="fold")
-    for record in answer["records"]:
-        operations = ", ".join(
-            f"{op['type']}" + (f" ({op['status']})" if op["status"] != "applied" else "")
-            for op in record["operations"]
-        )
-        cells = (
+    rows = [
+        (
             f"{record['file']} {record['record']}",
             record["subscription_id"] or "",
             record["outcome"],
-            operations,
+            ", ".join(
+                f"{op['type']}" + (f" ({op['status']})" if op["status"] != "applied" else "")
+                for op in record["operations"]
+            ),
             record["reason"] or "",
         )
-        table.add_row(*(escape(cell) for cell in cells))
-    console.print(table)
+        for record in answer["records"]
+    ]
+    print_rows(console, title, ("Record", "Subscription", "Outcome", "Operations", "Reason"), rows)
     for file in answer["files"]:
         if file["ignored_reason"]:
             line = f"{file['file']}: {file['object_type']} ignored — {file['ignored_reason']}"

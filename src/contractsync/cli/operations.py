@@ -8,7 +8,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from contractsync.cli.common import (
     FAILURE,
@@ -18,6 +17,7 @@ from contractsync.cli.common import (
     err,
     fail,
     format_option,
+    print_rows,
     service_errors,
     service_getter,
 )
@@ -35,24 +35,28 @@ def operations_file(file: Path) -> list[Any]:
     return items
 
 
-def batch_table(results: list[dict[str, Any]], preview: bool) -> Table:
+def print_batch(console: Console, results: list[dict[str, Any]], preview: bool) -> None:
     applied = sum(1 for r in results if r["status"] != "refused")
     verb = "would apply" if preview else "applied"
-    table = Table(title=f"{verb} {applied} of {len(results)} operations", title_justify="left")
-    for column in ("#", "subscription", "type", "status", "records", "adjustments", "reason"):
-        table.add_column(column, overflow="fold")
+    columns = ("#", "subscription", "type", "status", "records", "adjustments", "reason")
+    rows = []
     for r in results:
         records = r.get("records") or []
-        table.add_row(
-            str(r["index"]),
-            str(r["subscription_id"]),
-            str(r.get("type") or "-"),
-            str(r["status"]),
-            ", ".join(f"#{x['id']} {x['status']}" if x.get("id") else x["status"] for x in records) or "-",
-            str(sum(len(x.get("adjustments") or []) for x in records)),
-            (r.get("error") or {}).get("message", ""),
+        rows.append(
+            (
+                str(r["index"]),
+                str(r["subscription_id"]),
+                str(r.get("type") or "-"),
+                str(r["status"]),
+                ", ".join(f"#{x['id']} {x['status']}" if x.get("id") else x["status"] for x in records)
+                or "-",
+                str(sum(len(x.get("adjustments") or []) for x in records)),
+                (r.get("error") or {}).get("message", ""),
+            )
         )
-    return table
+    print_rows(
+        console, f"{verb} {applied} of {len(results)} operations", columns, rows, right=("#", "adjustments")
+    )
 
 
 def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> None:
@@ -92,7 +96,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
             emit_json({"preview": preview, "applied": len(results) - len(refused), "refused": len(refused),
                        "results": results})  # fmt: skip
         else:
-            Console().print(batch_table(results, preview))
+            print_batch(Console(), results, preview)
         if refused:
             raise typer.Exit(FAILURE)
 

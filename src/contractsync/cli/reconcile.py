@@ -6,7 +6,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from contractsync.cli.common import (
     OutputFormat,
@@ -15,13 +14,13 @@ from contractsync.cli.common import (
     err,
     format_option,
     plain_id,
+    print_rows,
     service_errors,
     service_getter,
 )
 
 
-def differences_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"{len(report.get('differences', []))} difference(s)", title_justify="left")
+def print_differences(console: Console, report: dict[str, Any]) -> None:
     columns = (
         "kind",
         "connection",
@@ -32,10 +31,8 @@ def differences_table(report: dict[str, Any]) -> Table:
         "price (expected/autotask)",
         "money impact",
     )
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for d in report.get("differences", []):
-        table.add_row(
+    rows = [
+        (
             str(d.get("kind") or "-"),
             str(d.get("connection_id") or report.get("connection_id") or "-"),
             str(d.get("subscription_id") or "-"),
@@ -45,7 +42,9 @@ def differences_table(report: dict[str, Any]) -> Table:
             f"{d.get('expected_price', '-')}/{d.get('autotask_price', '-')}",
             str(d.get("money_impact") or "-"),
         )
-    return table
+        for d in report.get("differences", [])
+    ]
+    print_rows(console, f"{len(rows)} difference(s)", columns, rows, right=("money impact",))
 
 
 def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> None:
@@ -78,6 +77,6 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         if output is OutputFormat.JSON:
             emit_json(report)
             return
-        Console().print(differences_table(report))
+        print_differences(Console(), report)
         if fix:
             err.print(f"corrected: {report.get('fixed', 0)}")

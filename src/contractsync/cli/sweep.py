@@ -7,7 +7,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from contractsync.cli.common import (
     OutputFormat,
@@ -16,6 +15,7 @@ from contractsync.cli.common import (
     err,
     fail,
     format_option,
+    print_rows,
     service_errors,
     service_getter,
 )
@@ -31,12 +31,10 @@ def iso_date(value: str) -> str:
     raise fail(f"--date {value!r} is not a date (YYYY-MM-DD)")
 
 
-def operations_table(title: str, records: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("id", "type", "subscription", "status", "effective", "adjustments", "reason"):
-        table.add_column(column, overflow="fold")
-    for record in records:
-        table.add_row(
+def print_operations(console: Console, title: str, records: list[dict[str, Any]]) -> None:
+    columns = ("id", "type", "subscription", "status", "effective", "adjustments", "reason")
+    rows = [
+        (
             str(record.get("id") or "-"),
             str(record.get("type", "")),
             str(record.get("subscription_id") or "-"),
@@ -45,7 +43,9 @@ def operations_table(title: str, records: list[dict[str, Any]]) -> Table:
             str(len(record.get("adjustments") or [])),
             str(record.get("reason") or ""),
         )
-    return table
+        for record in records
+    ]
+    print_rows(console, title, columns, rows, right=("id", "adjustments"))
 
 
 def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> None:
@@ -73,4 +73,4 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
             emit_json(result)
             return
         label = "preview of the sweep" if preview else "sweep"
-        Console().print(operations_table(f"{label} for {day}", list(result.get("operations", []))))
+        print_operations(Console(), f"{label} for {day}", list(result.get("operations", [])))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from contractsync.cli.common import (
     OutputFormat,
@@ -14,6 +13,7 @@ from contractsync.cli.common import (
     fail,
     format_option,
     plain_id,
+    print_rows,
     service_errors,
     service_getter,
 )
@@ -58,14 +58,10 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         if output is OutputFormat.JSON:
             emit_json(found)
             return
-        table = Table(title=f"{len(found)} API token(s)", title_justify="left")
         columns = ("id", "kind", "reseller", "source", "hint", "created", "expires", "last used")
         keys = ("id", "kind", "reseller_id", "source", "hint", "created_at", "expires_at", "last_used_at")
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for item in found:
-            table.add_row(*(str(item.get(key) or "-") for key in keys))
-        Console().print(table)
+        rows = [[str(item.get(key) or "-") for key in keys] for item in found]
+        print_rows(Console(), f"{len(found)} API token(s)", columns, rows, right=("id",))
 
     @tokens.command("revoke")
     def revoke_token(token_id: int = typer.Argument(..., min=1, help="The id `tokens list` shows.")) -> None:
