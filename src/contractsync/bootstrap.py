@@ -45,6 +45,32 @@ def connector_cache(
     return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings), budgets=budgets)
 
 
+def connectors_reaching(settings: Settings, connection_id: str, base_url: str) -> ConnectorCache:
+    """Connectors for which connection `connection_id` reaches `base_url`, whatever URL it was
+    stored with (the demo's sandbox gets a free port on every start)."""
+    from contractsync.adapters.autotask.factory import connector_from_row
+
+    class _RowWithBase:
+        def __init__(self, row: Any) -> None:
+            self._row, self.base_url = row, base_url
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._row, name)
+
+    def build(row: Any, box: SecretBox, policy: OutboundPolicy) -> Any:
+        return connector_from_row(_RowWithBase(row) if row.id == connection_id else row, box, policy)
+
+    return ConnectorCache(secret_box(settings), build, outbound_policy(settings))
+
+
+def service_on_clock(service: ContractSync, clock: Clock) -> ContractSync:
+    """The same façade on the same database, seeing time from `clock`."""
+    context = service.context
+    return ContractSync(
+        ServiceContext(context.sessions, clock, context.secrets, context.connector_for, context.outbound)
+    )
+
+
 def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
     if upgrade:
         migrate.upgrade(settings.database_url)
