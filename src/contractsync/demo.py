@@ -162,11 +162,11 @@ class DemoStack:
         self.stop()
 
 
-def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
+def run_demo(host: str, port: int, settings: Settings) -> None:
     configure_logging(json=False, level="INFO")
     for noisy in ("httpx", "alembic"):  # a request line per Autotask call drowns what matters
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    with DemoStack(settings or Settings()) as stack:
+    with DemoStack(settings) as stack:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         pc = stack.partner_center
         assert pc is not None

@@ -12,7 +12,7 @@ from rich.table import Table
 from contractsync.cli.common import OutputFormat, emit_json, fail, format_option
 from contractsync.domain.labels import record_label
 from contractsync.scenario.report import as_json
-from contractsync.scenario.runner import PlanOutcome
+from contractsync.scenario.runner import ScenarioOutcome
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +37,7 @@ def plan(
         print_table(outcome, Console())
 
 
-def print_table(outcome: PlanOutcome, console: Console) -> None:
+def print_table(outcome: ScenarioOutcome, console: Console) -> None:
     data = as_json(outcome)
     table = Table(
         title="Connection operations", caption="adjustments: date, unit change @ unit price", show_lines=False

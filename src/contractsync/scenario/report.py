@@ -8,7 +8,7 @@ from typing import Any
 from contractsync.domain.books import Record
 from contractsync.domain.money import format_money
 from contractsync.domain.schedule import Timeline
-from contractsync.scenario.runner import PlanOutcome
+from contractsync.scenario.runner import ScenarioOutcome
 
 
 def _utc(instant: datetime) -> str:
@@ -20,7 +20,7 @@ def _reason(record: Record) -> str | None:
     return "; ".join(parts) if parts else None
 
 
-def as_json(outcome: PlanOutcome) -> dict[str, Any]:
+def as_json(outcome: ScenarioOutcome) -> dict[str, Any]:
     state = outcome.state
     operations = [
         {
