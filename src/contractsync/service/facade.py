@@ -242,6 +242,10 @@ class ContractSync:
         """Unauthorized when the token is unknown, revoked or expired (cached for a few seconds)."""
         return self._tokens.authenticate(token)
 
+    def cached_actor(self, token: str) -> Actor | None:
+        """The token's actor when that needs no database (None: call `authenticate`)."""
+        return self._tokens.cached_actor(token)
+
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
         return self._tokens.listed(actor)
