@@ -62,6 +62,8 @@ _TABLES: tuple[tuple[str, Table], ...] = (
     ("ct", contracts),
     ("sb", service_books),
 )
+#: each table's columns: (column name, its label in the joined row)
+_LABELS = {prefix: [(c.name, f"{prefix}_{c.name}") for c in table.c] for prefix, table in _TABLES}
 
 
 def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
@@ -88,7 +90,8 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     for row in session.execute(_context_query(session, wanted, postgres)):
         values = row._mapping
         parts = {
-            prefix: Part({c.name: values[f"{prefix}_{c.name}"] for c in table.c}) for prefix, table in _TABLES
+            prefix: Part({name: values[label] for name, label in labels})
+            for prefix, labels in _LABELS.items()
         }
         sub = parts["s"]
         answer.subscriptions[sub.id] = sub
