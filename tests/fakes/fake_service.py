@@ -56,6 +56,10 @@ class FakeContractSync(ContractSync):
         self.manual_actions: list[JSON] = []
         self.alerts: list[JSON] = []
         self.differences: dict[str, list[JSON]] = {}  # connection id -> reconciliation differences
+        self.currencies: dict[str, str] = {}  # connection id -> its stored currency
+        self.dashboard_answer: JSON = {"today": "2026-11-25", "connections": [], "customers": [],
+                                       "unmapped": {}, "trend": {}, "open_alerts": 0,
+                                       "open_manual_actions": 0}  # fmt: skip
         self._record_ids = itertools.count(1)
         self._adjustment_ids = itertools.count(1)
         self.healthy = True
@@ -445,6 +449,17 @@ class FakeContractSync(ContractSync):
     def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
         self._call("autotask_today", actor, subscription_id)
         return None
+
+    def connection_currencies(self, actor: Actor) -> dict[str, str]:
+        return {
+            c["id"]: self.currencies[c["id"]]
+            for c in self._mine(actor, self.connections.values())
+            if c["id"] in self.currencies
+        }
+
+    def dashboard(self, actor: Actor) -> JSON:
+        self._call("dashboard", actor)
+        return copy.deepcopy(self.dashboard_answer)
 
     # --- tokens ---------------------------------------------------------------------------------
     def create_token(self, reseller_id: str | None, expires_at: Any = None) -> str:

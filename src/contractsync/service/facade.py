@@ -260,6 +260,20 @@ class ContractSync:
     def end_console_session(self, session_secret: str) -> None:
         console_sessions.end(self.context, session_secret)
 
+    # --- console reads (issue 13) ------------------------------------------------------------
+    def dashboard(self, actor: Actor) -> JSON:
+        """The console's home page: per connection and customer MRR, cost, markup on cost, sync
+        states, failed records, money at risk, last delivery and reconciliation, a 12-month trend."""
+        from contractsync.service import dashboard
+
+        return dashboard.dashboard(self.context, actor)
+
+    def connection_currencies(self, actor: Actor) -> dict[str, str]:
+        """Connection id → the currency stored for it (the others use the configured default)."""
+        from contractsync.service import dashboard
+
+        return dashboard.connection_currencies(self.context, actor)
+
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)

@@ -20,6 +20,7 @@ from contractsync.web.context import (
     render,
     session_of,
 )
+from contractsync.web.money import currencies
 from contractsync.web.queries import clean, page_number
 
 router = APIRouter(include_in_schema=False)
@@ -65,6 +66,7 @@ async def operations(
             "statuses": STATUSES,
             "types": OPERATION_TYPES,
             "error": error,
+            "cur": await currencies(request, actor),
         },
     )
 

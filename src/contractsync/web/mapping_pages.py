@@ -20,6 +20,7 @@ from contractsync.service.errors import ServiceError
 from contractsync.service.facade import ContractSync
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.money import currencies
 from contractsync.web.queries import clean
 
 router = APIRouter(include_in_schema=False)
@@ -136,6 +137,7 @@ async def mappings(
             "chosen": chosen,
             "picker": picker,
             "error": error,
+            "cur": await currencies(request, actor),
         },
     )
 
