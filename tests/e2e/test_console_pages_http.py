@@ -46,7 +46,7 @@ def test_money_has_its_connections_currency_and_two_decimals(web: TestClient) ->
     assert "£12.50" in listing  # s3: unmapped, the configured default (GBP, en_GB)
     page = web.get("/subscriptions/s1").text
     assert "Custom markup on cost" in page and "(margin)" in page
-    assert "New commerce, 1 year" in text_of(page)
+    assert "1 year , billed monthly" in text_of(page) and "New commerce, 1 year" in listing
 
 
 def test_operation_names_are_plain_with_the_technical_type_in_a_tooltip(web: TestClient) -> None:
@@ -172,3 +172,52 @@ def test_a_pending_badge_polls_until_settled(web: TestClient, fake: FakeContract
     settled = web.get("/subscriptions/s1/sync-badge").text
     assert "hx-trigger" not in settled and "Synced" in settled
     assert csrf(web, "/subscriptions")
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_audit_log_filters_and_its_csv_export(web: TestClient, fake: FakeContractSync) -> None:
+    signed_in(web)
+    page = web.get("/operations?customer_id=c1&subscription=S2&status=failed&recorded_from=2026-11-01")
+    assert page.status_code == 200
+    assert fake.calls_to("search_operations")[-1][1] == {
+        "customer_id": "c1", "subscription": "S2", "status": "failed", "recorded_from": "2026-11-01"
+    }  # fmt: skip
+    assert (
+        'href="/operations.csv?customer_id=c1&amp;subscription=S2&amp;status=failed&amp;recorded_from=2026-11-01"'
+        in page.text
+    )
+    assert "Contoso Ltd" in page.text  # the customer's name on each record
+    export = web.get("/operations.csv?subscription=s2")
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert "filename*=UTF-8''audit-log.csv" in export.headers["content-disposition"]
+    rows = csv_rows(export.text)
+    assert rows[0][:9] == ["id", "recorded_at", "customer_id", "customer", "subscription_id", "connection_id",
+                           "operation", "type", "status"]  # fmt: skip
+    assert [r[4] for r in rows[1:]] == ["s2"]
+    assert rows[1][6:9] == ["Quantity change", "UpdateSubscriptionQuantityOnConnection", "failed"]
+    assert rows[1][14:17] == ["15.0000", "12.5000", "EUR"]  # four places, its currency beside it
+
+
+def test_subscription_and_reconciliation_exports(web: TestClient, fake: FakeContractSync) -> None:
+    signed_in(web)
+    fake.customers["c2"]["name"] = '=HYPERLINK("http://evil")'
+    rows = csv_rows(web.get("/subscriptions.csv").text)
+    header = rows[0]
+    by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert set(by_id) == {"s1", "s2", "s3"}
+    assert by_id["s1"]["unit_price"] == "15.0000" and by_id["s1"]["currency"] == "EUR"
+    assert by_id["s1"]["markup_on_cost_percent"] == "20.00"
+    assert by_id["s3"]["currency"] == "GBP" and by_id["s3"]["customer"].startswith("'=")  # no formula
+    only = csv_rows(web.get("/subscriptions.csv?sync_state=out_of_sync").text)
+    assert [r[0] for r in only[1:]] == ["s2"]
+    recon = csv_rows(web.get("/reconciliation.csv?connection_id=at1").text)
+    assert recon[0][:2] == ["kind", "subscription_id"] and recon[1][1] == "s2"
+    assert recon[1][recon[0].index("money_impact")] == "-75.0000"
+    assert web.get("/reconciliation.csv?connection_id=nope").status_code == 404

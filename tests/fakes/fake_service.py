@@ -457,6 +457,30 @@ class FakeContractSync(ContractSync):
             if c["id"] in self.currencies
         }
 
+    def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
+        return [
+            self._public(s)
+            for s in self._mine(actor, self.subscriptions.values())
+            if customer_id is None or s["customer_id"] == customer_id
+        ]
+
+    def export_operations(self, actor: Actor, filters: JSON) -> list[JSON]:
+        self._call("export_operations", actor, filters)
+        return self.search_operations(actor, filters, 1, 200)["items"]
+
+    def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
+        self._call("search_operations", actor, filters)
+        part = (filters.get("subscription") or "").lower()
+        found = [
+            self._public(r)
+            for r in sorted(self._mine(actor, self.operations.values()), key=lambda r: -r["id"])
+            if part in (r.get("subscription_id") or "").lower()
+            and filters.get("customer_id") in (None, r.get("customer_id"))
+            and filters.get("status") in (None, r["status"])
+            and filters.get("type") in (None, r["type"])
+        ]
+        return self._page(found, page, page_size)
+
     def dashboard(self, actor: Actor) -> JSON:
         self._call("dashboard", actor)
         return copy.deepcopy(self.dashboard_answer)

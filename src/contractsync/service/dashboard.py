@@ -37,6 +37,21 @@ def connection_currencies(ctx: ServiceContext, actor: Actor) -> dict[str, str]:
         return q.currencies(uow.session, ids)
 
 
+def _subscription_ids(session: Any, actor: Actor) -> list[str]:
+    query = select(subscriptions.c.id).order_by(subscriptions.c.id)
+    if actor.reseller_id is not None:
+        query = query.where(subscriptions.c.reseller_id == actor.reseller_id)
+    return [r.id for r in session.execute(query)]
+
+
+def all_subscriptions(ctx: ServiceContext, actor: Actor, customer_id: str | None = None) -> list[JSON]:
+    """Every visible subscription (as `get_subscription` answers it), for a CSV export."""
+    with ctx.unit_of_work(commit=False) as uow:
+        ids = _subscription_ids(uow.session, actor)
+    found = [directory.get_subscription(ctx, actor, i) for i in ids]
+    return [s for s in found if customer_id is None or s["customer_id"] == customer_id]
+
+
 def _monthly(amount: Decimal, cycle: str) -> Decimal:
     return amount / MONTHS.get(cycle, 1)
 
@@ -98,10 +113,7 @@ def dashboard(ctx: ServiceContext, actor: Actor) -> JSON:
     today = ctx.now().date()
     with ctx.unit_of_work(commit=False) as uow:
         session = uow.session
-        query = select(subscriptions.c.id).order_by(subscriptions.c.id)
-        if actor.reseller_id is not None:
-            query = query.where(subscriptions.c.reseller_id == actor.reseller_id)
-        subscription_ids = [r.id for r in session.execute(query)]
+        subscription_ids = _subscription_ids(session, actor)
         currencies = q.currencies(session, ids)
         delivered = q.last_deliveries(session, ids)
         runs = q.last_reconciliations(session, ids)

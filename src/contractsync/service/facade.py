@@ -274,6 +274,25 @@ class ContractSync:
 
         return dashboard.connection_currencies(self.context, actor)
 
+    def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
+        """Every visible subscription, for an export (the list's shape, without pages)."""
+        from contractsync.service import dashboard
+
+        return dashboard.all_subscriptions(self.context, actor, customer_id)
+
+    def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
+        """The audit log by {customer_id, subscription (part of the id), type, status, recorded_from,
+        recorded_to (dates, UTC)}; newest first, paged like `list_operations`."""
+        from contractsync.service import audit_search
+
+        return audit_search.search_operations(self.context, actor, filters, page, page_size)
+
+    def export_operations(self, actor: Actor, filters: JSON) -> list[JSON]:
+        """The records `search_operations` finds, all of them (at most 50,000), for a CSV file."""
+        from contractsync.service import audit_search
+
+        return audit_search.export_operations(self.context, actor, filters)
+
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)

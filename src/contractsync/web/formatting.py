@@ -18,7 +18,8 @@ from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from contractsync.domain.labels import offer_label, record_label
+from contractsync.domain.enums import Term
+from contractsync.domain.labels import TERM_LABELS, offer_label, record_label
 
 DEFAULT_LOCALE = "en_US"
 DEFAULT_CURRENCY = "USD"
@@ -162,6 +163,14 @@ def offer_kind(kind: object, term: object = None) -> str:
     return offer_label(str(kind), None if term in (None, "") else str(term))
 
 
+def term(value: object) -> str:
+    """ "1 year" for P1Y; an unknown term as it is."""
+    try:
+        return TERM_LABELS[Term(str(value))]
+    except ValueError:
+        return str(value)
+
+
 def billing(cycle: object) -> str:
     return "billed " + BILLING_CYCLES.get(str(cycle), str(cycle))
 
@@ -193,5 +202,6 @@ def install(env: Environment, money_format: MoneyFormat | None = None) -> None:
         operation_name=operation_name,
         offer_kind=offer_kind,
         billing=billing,
+        term=term,
         per_period=per_period,
     )

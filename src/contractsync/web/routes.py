@@ -22,6 +22,7 @@ from contractsync.web import (
     auth_pages,
     dashboard_pages,
     error_pages,
+    exports,
     mapping_pages,
     overview_pages,
     subscription_pages,
@@ -68,6 +69,7 @@ def register_console(
     for module in (
         auth_pages,
         dashboard_pages,
+        exports,
         subscription_pages,
         audit_pages,
         mapping_pages,
