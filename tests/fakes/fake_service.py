@@ -42,6 +42,9 @@ SERVICES: list[JSON] = [
 ]
 
 
+COMPANIES = {1: "Contoso Ltd", 2: "Fabrikam Inc", 3: "Litware Inc"}
+
+
 class FakeContractSync(ContractSync):
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -480,6 +483,14 @@ class FakeContractSync(ContractSync):
             and filters.get("type") in (None, r["type"])
         ]
         return self._page(found, page, page_size)
+
+    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+        if body.get("company_id") not in COMPANIES:
+            raise Invalid(f"Autotask has no customer company {body.get('company_id')}")
+        return self.map_customer(actor, body)
+
+    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+        return dict(COMPANIES)
 
     def dashboard(self, actor: Actor) -> JSON:
         self._call("dashboard", actor)

@@ -293,6 +293,55 @@ class ContractSync:
 
         return audit_search.export_operations(self.context, actor, filters)
 
+    # --- the console's mapping workflow (issue 13, X4) ---------------------------------------
+    def search_companies(self, actor: Actor, connection_id: str, name: str) -> list[JSON]:
+        """Through the connector: customer companies whose name contains `name`, [{id, name}]."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.search_companies(self.context, actor, connection_id, name)
+
+    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+        """Through the connector: every customer company's name by id."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.company_names(self.context, actor, connection_id)
+
+    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+        """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.map_customer(self.context, actor, body)
+
+    def customer_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        """X4 for unmapped customers: tenant id in a company field, exact name, then a close name."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.suggestions(self.context, actor, connection_id)
+
+    def accept_customer_suggestions(self, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
+        """Map each chosen {customer_id, company_id}; each answered mapped or refused."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.accept(self.context, actor, connection_id, chosen)
+
+    def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str) -> JSON:
+        """Recorded in the audit log; the customer's subscription mappings stay."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.unmap_customer(self.context, actor, customer_id, connection_id)
+
+    def remap_customer(self, actor: Actor, body: JSON) -> JSON:
+        """body {customer_id, connection_id, company_id}; recorded in the audit log."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.remap_customer(self.context, actor, body)
+
+    def test_connection(self, actor: Actor, connection_id: str) -> JSON:
+        """{ok, kind, message}: one Autotask call with the stored credentials."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.test_connection(self.context, actor, connection_id)
+
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)

@@ -200,7 +200,7 @@ async def map_customer(request: Request) -> Response:
         return redirect(request, back)
     body = {"customer_id": customer_id, "connection_id": connection_id, "company_id": company_id}
     try:
-        await call(console_of(request).service.map_customer, actor, body)
+        await call(console_of(request).service.map_customer_to_company, actor, body)
     except ServiceError as exc:
         session.say("error", f"Customer {customer_id} was not mapped: {refusal_text(exc)}")
     else:

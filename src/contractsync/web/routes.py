@@ -20,6 +20,8 @@ from contractsync.settings import Settings
 from contractsync.web import (
     audit_pages,
     auth_pages,
+    connection_pages,
+    customer_pages,
     dashboard_pages,
     error_pages,
     exports,
@@ -70,6 +72,8 @@ def register_console(
         auth_pages,
         dashboard_pages,
         exports,
+        customer_pages,
+        connection_pages,
         subscription_pages,
         audit_pages,
         mapping_pages,
