@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     metrics_bind: str | None = None
     #: /docs and /openapi.json: on (open), auth (a token or a console session), off
     api_docs: Literal["on", "auth", "off"] = "auth"
+    #: the console's currency for a connection that has none of its own (ISO 4217) …
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    #: … and how its numbers and amounts are written (a Babel locale, e.g. en_US, de_DE, en_GB)
+    console_locale: str = "en_US"
 
     @field_validator("metrics_token")
     @classmethod

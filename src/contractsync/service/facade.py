@@ -276,6 +276,88 @@ class ContractSync:
     def end_console_session(self, session_secret: str) -> None:
         console_sessions.end(self.context, session_secret)
 
+    # --- console reads (issue 13) ------------------------------------------------------------
+    def dashboard(self, actor: Actor) -> JSON:
+        """The console's home page: per connection and customer MRR, cost, markup on cost, sync
+        states, failed records, money at risk, last delivery and reconciliation, a 12-month trend."""
+        from contractsync.service import dashboard
+
+        return dashboard.dashboard(self.context, actor)
+
+    def connection_currencies(self, actor: Actor) -> dict[str, str]:
+        """Connection id → the currency stored for it (the others use the configured default)."""
+        from contractsync.service import dashboard
+
+        return dashboard.connection_currencies(self.context, actor)
+
+    def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
+        """Every visible subscription, for an export (the list's shape, without pages)."""
+        from contractsync.service import dashboard
+
+        return dashboard.all_subscriptions(self.context, actor, customer_id)
+
+    def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
+        """The audit log by {customer_id, subscription (part of the id), type, status, recorded_from,
+        recorded_to (dates, UTC)}; newest first, paged like `list_operations`."""
+        from contractsync.service import audit_search
+
+        return audit_search.search_operations(self.context, actor, filters, page, page_size)
+
+    def export_operations(self, actor: Actor, filters: JSON) -> list[JSON]:
+        """The records `search_operations` finds, all of them (at most 50,000), for a CSV file."""
+        from contractsync.service import audit_search
+
+        return audit_search.export_operations(self.context, actor, filters)
+
+    # --- the console's mapping workflow (issue 13, X4) ---------------------------------------
+    def search_companies(self, actor: Actor, connection_id: str, name: str) -> list[JSON]:
+        """Through the connector: customer companies whose name contains `name`, [{id, name}]."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.search_companies(self.context, actor, connection_id, name)
+
+    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+        """Through the connector: every customer company's name by id."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.company_names(self.context, actor, connection_id)
+
+    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+        """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.map_customer(self.context, actor, body)
+
+    def customer_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        """X4 for unmapped customers: tenant id in a company field, exact name, then a close name."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.suggestions(self.context, actor, connection_id)
+
+    def accept_customer_suggestions(self, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
+        """Map each chosen {customer_id, company_id}; each answered mapped or refused."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.accept(self.context, actor, connection_id, chosen)
+
+    def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str) -> JSON:
+        """Recorded in the audit log; the customer's subscription mappings stay."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.unmap_customer(self.context, actor, customer_id, connection_id)
+
+    def remap_customer(self, actor: Actor, body: JSON) -> JSON:
+        """body {customer_id, connection_id, company_id}; recorded in the audit log."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.remap_customer(self.context, actor, body)
+
+    def test_connection(self, actor: Actor, connection_id: str) -> JSON:
+        """{ok, kind, message}: one Autotask call with the stored credentials."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.test_connection(self.context, actor, connection_id)
+
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
