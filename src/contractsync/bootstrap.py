@@ -15,6 +15,7 @@ from contractsync.adapters.db import migrate
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import connections
+from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
@@ -96,7 +97,7 @@ def build_app_service(
         stats = worker.run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
-    context = ServiceContext(sessions, clock, secrets, connectors, outbound)
+    context = ServiceContext(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
     if settings.admin_token:  # replaces the token an earlier value of the variable registered
         service.register_admin_token(settings.admin_token)
@@ -169,7 +170,9 @@ def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], obj
     """For the worker's daily scheduler: the sweep of one connection for one date."""
     settings = Settings()
     cache = connector_cache(settings, sessions)
-    context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
+    context = ServiceContext(
+        SqlUnitsOfWork(sessions), SystemClock(), secret_box(settings), cache, cache.outbound
+    )
     service = ContractSync(context)
 
     def sweep(connection_id: str, day: Any) -> object:
@@ -190,7 +193,9 @@ def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object
 
     settings = Settings()
     cache = connector_cache(settings, sessions)
-    context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
+    context = ServiceContext(
+        SqlUnitsOfWork(sessions), SystemClock(), secret_box(settings), cache, cache.outbound
+    )
     polling = PartnerCenter(ContractSync(context)).polling
     running: list[threading.Thread] = []
     checked = [0.0]
@@ -223,5 +228,7 @@ def scheduled_reconciliation(sessions: sessionmaker[Session]) -> Callable[[], ob
     settings = Settings()
     clock = SystemClock()
     cache = connector_cache(settings, sessions, clock)
-    service = ContractSync(ServiceContext(sessions, clock, secret_box(settings), cache, cache.outbound))
+    service = ContractSync(
+        ServiceContext(SqlUnitsOfWork(sessions), clock, secret_box(settings), cache, cache.outbound)
+    )
     return reconcile_tick(service, clock)

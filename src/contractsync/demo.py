@@ -164,9 +164,7 @@ class DemoStack:
         context = self.service.context
         yesterday = ManualClock(self.clock.now() - timedelta(days=1))
         return ContractSync(
-            ServiceContext(
-                context.sessions, yesterday, context.secrets, context.connector_for, context.outbound
-            )
+            ServiceContext(context.units, yesterday, context.secrets, context.connector_for, context.outbound)
         )
 
     def _worker(self, connectors: ConnectorCache) -> Worker:

@@ -27,8 +27,9 @@ from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, Difference, Kind
 from contractsync.service import alerting, views
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection
+from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid
+from contractsync.service.session_compat import visible_connection
 
 JSON = dict[str, Any]
 DRIFT_ALERT = "reconciliation_drift"
