@@ -5,7 +5,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from contractsync.ports.alerts import Alerts
 from contractsync.ports.audit_records import AuditRecords
+from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.directory import Directory
 
 
@@ -18,6 +20,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit_records(self) -> AuditRecords: ...
+
+    @property
+    def console_sessions(self) -> ConsoleSessions: ...
+
+    @property
+    def alerts(self) -> Alerts: ...
 
     def __enter__(self) -> Self: ...
 

@@ -69,9 +69,9 @@ def store(
                 f"reconciliation of connection {records.connection_id} found drift on "
                 f"{len(drifting)} subscription(s): {', '.join(drifting[:10])}{' …' if len(drifting) > 10 else ''}"
             )
-            alerting.raise_alert(uow.session, DRIFT_ALERT, message, records.connection_id, None, ctx.now())
+            alerting.raise_alert(uow.alerts, DRIFT_ALERT, message, records.connection_id, None, ctx.now())
         else:
-            alerting.resolve(uow.session, DRIFT_ALERT, records.connection_id, None, ctx.now())
+            alerting.resolve(uow.alerts, DRIFT_ALERT, records.connection_id, None, ctx.now())
     return int(run_id)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from contractsync.domain.model import Customer, Reseller
 from contractsync.domain.money import format_money, format_percent
 from contractsync.domain.pricing import unit_pricing
+from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, AuditRecords, ManualAction
 from contractsync.ports.directory import (
     ConnectionPause,
@@ -209,7 +210,7 @@ def manual_action(row: ManualAction) -> JSON:
     }
 
 
-def alert(row: Any) -> JSON:
+def alert(row: Alert) -> JSON:
     return {
         "id": row.id,
         "kind": row.kind,

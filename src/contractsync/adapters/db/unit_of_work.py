@@ -11,7 +11,9 @@ from typing import Self
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.db.alerts import SqlAlerts
 from contractsync.adapters.db.audit_records import SqlAuditRecords
+from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.directory import SqlDirectory
 from contractsync.adapters.db.session import UnitOfWork
 
@@ -19,11 +21,15 @@ from contractsync.adapters.db.session import UnitOfWork
 class SqlUnitOfWork(UnitOfWork):
     directory: SqlDirectory
     audit_records: SqlAuditRecords
+    console_sessions: SqlConsoleSessions
+    alerts: SqlAlerts
 
     def __enter__(self) -> Self:
         super().__enter__()
         self.directory = SqlDirectory(self.session)
         self.audit_records = SqlAuditRecords(self.session)
+        self.console_sessions = SqlConsoleSessions(self.session)
+        self.alerts = SqlAlerts(self.session)
         return self
 
 

@@ -13,10 +13,14 @@ from dataclasses import dataclass, field, fields
 from types import TracebackType
 from typing import Self
 
+from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
+from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.domain.model import Customer, Reseller
+from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
+from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import (
     ConnectionPause,
     CustomerMapping,
@@ -41,6 +45,9 @@ class MemoryData:
     records: dict[int, AuditRecord] = field(default_factory=dict)
     adjustments: dict[int, AdjustmentLine] = field(default_factory=dict)
     manual_actions: dict[int, ManualAction] = field(default_factory=dict)
+    console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
+    alerts: dict[int, Alert] = field(default_factory=dict)
+    alert_keys: dict[int, str] = field(default_factory=dict)  # id → dedupe key
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -57,6 +64,8 @@ class FakeUnitOfWork:
         self.session = None  # transitional: modules not on the ports yet need SQL
         self.directory = MemoryDirectory(data)
         self.audit_records = MemoryAuditRecords(data)
+        self.console_sessions = MemoryConsoleSessions(data)
+        self.alerts = MemoryAlerts(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
