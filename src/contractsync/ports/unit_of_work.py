@@ -9,6 +9,7 @@ from contractsync.ports.alerts import Alerts
 from contractsync.ports.audit_records import AuditRecords
 from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.directory import Directory
+from contractsync.ports.reconciliation_runs import ReconciliationRuns
 
 
 class UnitOfWork(Protocol):
@@ -26,6 +27,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> Alerts: ...
+
+    @property
+    def reconciliation_runs(self) -> ReconciliationRuns: ...
 
     def __enter__(self) -> Self: ...
 

@@ -15,6 +15,7 @@ from contractsync.adapters.db.alerts import SqlAlerts
 from contractsync.adapters.db.audit_records import SqlAuditRecords
 from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.directory import SqlDirectory
+from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
 from contractsync.adapters.db.session import UnitOfWork
 
 
@@ -23,6 +24,7 @@ class SqlUnitOfWork(UnitOfWork):
     audit_records: SqlAuditRecords
     console_sessions: SqlConsoleSessions
     alerts: SqlAlerts
+    reconciliation_runs: SqlReconciliationRuns
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -30,6 +32,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.audit_records = SqlAuditRecords(self.session)
         self.console_sessions = SqlConsoleSessions(self.session)
         self.alerts = SqlAlerts(self.session)
+        self.reconciliation_runs = SqlReconciliationRuns(self.session)
         return self
 
 

@@ -17,6 +17,7 @@ from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
 from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
+from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
 from contractsync.domain.model import Customer, Reseller
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
@@ -29,6 +30,7 @@ from contractsync.ports.directory import (
     SubscriptionMapping,
     SyncState,
 )
+from contractsync.ports.reconciliation_runs import RunResult, Schedule
 
 
 @dataclass
@@ -48,6 +50,8 @@ class MemoryData:
     console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
     alert_keys: dict[int, str] = field(default_factory=dict)  # id → dedupe key
+    runs: dict[int, RunResult] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -66,6 +70,7 @@ class FakeUnitOfWork:
         self.audit_records = MemoryAuditRecords(data)
         self.console_sessions = MemoryConsoleSessions(data)
         self.alerts = MemoryAlerts(data)
+        self.reconciliation_runs = MemoryReconciliationRuns(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
