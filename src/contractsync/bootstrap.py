@@ -16,6 +16,7 @@ from contractsync.adapters.db import migrate
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import connections
+from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.wakeup import Waker, waker_for
@@ -67,7 +68,7 @@ def service_on_clock(service: ContractSync, clock: Clock) -> ContractSync:
     """The same façade on the same database, seeing time from `clock`."""
     context = service.context
     return ContractSync(
-        ServiceContext(context.sessions, clock, context.secrets, context.connector_for, context.outbound)
+        ServiceContext(context.units, clock, context.secrets, context.connector_for, context.outbound)
     )
 
 
@@ -125,7 +126,7 @@ def build_app_service(
         stats = worker.run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
-    context = ServiceContext(sessions, clock, secrets, connectors, outbound)
+    context = ServiceContext(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
     if settings.admin_token:  # replaces the token an earlier value of the variable registered
         service.register_admin_token(settings.admin_token)
@@ -197,7 +198,9 @@ def worker_service(
 ) -> ContractSync:
     """The façade the worker's scheduled work runs through (sweeps, reconciliation, polls)."""
     return ContractSync(
-        ServiceContext(sessions, clock, secret_box(settings), connectors, outbound_policy(settings))
+        ServiceContext(
+            SqlUnitsOfWork(sessions), clock, secret_box(settings), connectors, outbound_policy(settings)
+        )
     )
 
 

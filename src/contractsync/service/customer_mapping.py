@@ -24,10 +24,11 @@ from contractsync.domain.enums import RecordType
 from contractsync.service import mapping, views
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection, visible_customer
+from contractsync.service.context import ServiceContext
 from contractsync.service.credentials_check import check_credentials
 from contractsync.service.errors import Conflict, Invalid, NotFound, ServiceError
 from contractsync.service.partner_center_suggest import _company_rows, _customers
+from contractsync.service.session_compat import visible_connection, visible_customer
 
 JSON = dict[str, Any]
 MAX_RESULTS = 50

@@ -187,14 +187,7 @@ class ContractSync:
 
     def health(self) -> bool:
         """The database answers (for /healthz)."""
-        from sqlalchemy import text
-
-        try:
-            with self.context.sessions() as session:
-                session.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means "not healthy"
-            return False
-        return True
+        return self.context.units.reachable()
 
     def run_deliveries(self, actor: Actor) -> JSON:
         """Deliver everything due now; answers {services, steps, calls: {kind: n}} of the run."""

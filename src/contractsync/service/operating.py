@@ -23,14 +23,14 @@ from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     UpdateProviderMargin,
 )
+from contractsync.service import session_compat as views
 from contractsync.service import validation as v
-from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import (
     ServiceContext,
-    visible_customer,
 )
 from contractsync.service.errors import Conflict, Invalid
+from contractsync.service.session_compat import visible_customer
 
 JSON = dict[str, Any]
 T = TypeVar("T")

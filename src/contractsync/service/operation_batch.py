@@ -34,11 +34,13 @@ from contractsync.domain.operations import (
     Upgrade,
     parse_operation,
 )
-from contractsync.service import operation_keys, views
+from contractsync.service import operation_keys
+from contractsync.service import session_compat as views
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_customer, visible_reseller
+from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid, NotFound, ServiceError
 from contractsync.service.operating import preview_flag, with_retries
+from contractsync.service.session_compat import visible_customer, visible_reseller
 
 JSON = dict[str, Any]
 MAX_OPERATIONS = 1000

@@ -28,7 +28,7 @@ from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus
 from contractsync.domain.periods import add_months
 from contractsync.domain.reconciliation import Difference, Kind
-from contractsync.service import views
+from contractsync.service import session_compat as views
 from contractsync.service.context import ServiceContext
 from contractsync.service.psa import ServiceUnitsPeriod
 
