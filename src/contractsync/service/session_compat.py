@@ -54,4 +54,8 @@ def operation_summaries(session: Session, ids: list[int]) -> list[JSON]:
     return views.operation_summaries(SqlAuditRecords(session), ids)
 
 
+def operations(session: Session, rows: Any, preview: bool = False) -> list[JSON]:
+    return views.operations(SqlAuditRecords(session), rows, preview)
+
+
 written_operations = views.written_operations
