@@ -4,7 +4,7 @@ in the same run: the same measurements on the source of `--baseline` (default: t
 issue 12 item 9 and issue 15 item 4, checked out from git into a temporary directory).
 
     CONTRACTSYNC_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python benchmarks/bench_operations.py [--operations 300] [--baseline c078a5a]
+        .venv/bin/python benchmarks/bench_operations.py [--operations 200] [--baseline c078a5a]
 
 Per database and source:
 - SQL statements per operation (SQLAlchemy's `before_cursor_execute`; COMMIT is not one);
@@ -67,10 +67,11 @@ def latency(values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--operations", type=int, default=300)
+    parser.add_argument("--operations", type=int, default=200)
     parser.add_argument("--concurrent-operations", type=int, default=1000)
     parser.add_argument("--baseline", default=BASELINE, help="git commit measured as the baseline")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--only", choices=["SQLite", "PostgreSQL"], help="measure on one database only")
     parser.add_argument("--child", nargs=2, metavar=("URL", "FLAGS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -85,6 +86,7 @@ def main() -> None:
     postgres = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
     if postgres:
         backends.append(("PostgreSQL", postgres))
+    backends = [(label, base) for label, base in backends if args.only in (None, label)]
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {args.operations} operations one at a "
           f"time, {args.concurrent_operations} from {CLIENTS} concurrent clients", flush=True)  # fmt: skip
     for label, base in backends:

@@ -13,7 +13,7 @@ SCRIPTS = [
     ("bench_auth.py", []),
     ("bench_delivery.py", []),
     ("bench_posted_periods.py", []),
-    ("bench_operations.py", ["--operations", "2000"]),
+    ("bench_operations.py", []),
     ("bench_sweep.py", ["--subscriptions", "100000"]),
     ("bench_partner_center_poll.py", ["--customers", "1000", "--subscriptions", "10"]),
 ]
