@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest, adjustment_for, adjustment_record
 from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db import migrate, operations, outbox
 from contractsync.adapters.db.records import NewAdjustment
@@ -37,7 +39,7 @@ from contractsync.adapters.db.tables import adjustments, connections, resellers
 from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service.psa import AdjustmentRequest, ServiceUnitsPeriod
+from contractsync.ports.psa import ServiceTarget, ServiceUnitsPeriod, TargetApplied
 
 
 class MemoryAutotask:
@@ -47,6 +49,13 @@ class MemoryAutotask:
         self._lock = threading.Lock()
         self.adjustments: dict[int, dict[date, tuple[int, Decimal, Decimal]]] = {}
         self.calls = 0
+
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return adjustment_record(adjustment_for(target))
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
+        request = adjustment_for(target)
+        return TargetApplied(self.create_adjustment(request), request.unit_change)
 
     def create_adjustment(self, request: AdjustmentRequest) -> int:
         with self._lock:

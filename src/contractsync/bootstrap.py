@@ -18,9 +18,9 @@ from contractsync.adapters.db.tables import connections
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
+from contractsync.ports.psa import PsaConnector
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
-from contractsync.service.psa import PsaConnector
 from contractsync.settings import Settings
 
 

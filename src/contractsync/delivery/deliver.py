@@ -19,37 +19,34 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
 from contractsync.adapters.db import ledger_check, ledger_repo, outbox, state_store
-from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
+from contractsync.adapters.db.posted_periods import learn_posted_through
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import run_in_transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery import outcome, pause, posted_check, posted_move, verify
 from contractsync.delivery.backoff import backoff_seconds
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.exchange import last_exchange_json
-from contractsync.service.errors import ServiceError
-from contractsync.service.psa import (
-    AdjustmentRequest,
+from contractsync.ports.psa import (
     ErrorKind,
+    ExchangeLog,
     PostedPeriodReader,
     PsaConnector,
     PsaError,
+    Refusal,
+    ServiceTarget,
 )
+from contractsync.service.errors import ServiceError
 
 log = logging.getLogger(__name__)
 events = structlog.get_logger("contractsync.delivery")
 
-#: Autotask's answer to a second adjustment on one date. After an unknown outcome it usually
-#: means our own earlier request did land, so it is verified rather than taken as final.
-DUPLICATE_MARKER = "duplicate data"
-
 
 @dataclass(frozen=True)
 class Plan:
-    """What step 1 decided: send `request`, verify first, or nothing left to do."""
+    """What step 1 decided: send `target`, verify first, or nothing left to do."""
 
     row: Adjustment
-    request: AdjustmentRequest | None = None
+    target: ServiceTarget | None = None
     verify_window: tuple[Any, Any] | None = None
     #: back-dated: check the contract's posted periods first (posted_check.py)
     posted: posted_check.Check | None = None
@@ -97,8 +94,8 @@ class ServiceDelivery:
                 elif plan.posted is not None:
                     plan = self._before_sending(plan)
                 else:
-                    assert plan.request is not None
-                    plan = self._send(plan.row, plan.request)
+                    assert plan.target is not None
+                    plan = self._send(plan.row, plan.target)
         finally:
             run_in_transaction(self._factory, lambda session: claims.release_lease(session, self._claim))
         return steps
@@ -145,24 +142,24 @@ class ServiceDelivery:
             posted = self._posted_check(session, row, now.date())
             if posted is not posted_check.SEND:
                 return Plan(row, posted=posted)
-            request = self._request_for(session, row, now)
-            if request is not None:
+            target = self._target_for(session, row, now)
+            if target is not None:
                 lease_until = now + timedelta(seconds=self._config.lease_seconds)
-                if not outcome.mark_sending(
-                    session, row, self._claim.token, lease_until, _request_json(request)
-                ):
+                record = self._connector.request_record(target)
+                if not outcome.mark_sending(session, row, self._claim.token, lease_until, record):
                     continue  # a re-plan superseded it meanwhile: look at the new head row
-                return Plan(row, request=request)
+                return Plan(row, target=target)
             # Nothing differed: recorded as sent without a call; look at the next row.
 
-    def _request_for(self, session: Session, row: Adjustment, now: datetime) -> AdjustmentRequest | None:
+    def _target_for(self, session: Session, row: Adjustment, now: datetime) -> ServiceTarget | None:
+        """What the service must hold from the row's date, and what Autotask held that day; None
+        (recorded as sent without a call) when Autotask already holds it."""
         held = outbox.units_on(session, row.connection_id, row.contract_service_id, row.effective_date)
-        change = row.target_units - held
         in_force = ledger_repo.price_in_force(
             session, row.connection_id, row.contract_service_id, row.effective_date
         )
         if (
-            change == 0
+            held == row.target_units
             and in_force
             and (in_force.unit_price, in_force.unit_cost) == (row.unit_price, row.unit_cost)
         ):
@@ -177,13 +174,14 @@ class ServiceDelivery:
                 write_ledger=False,
             )
             return None
-        return AdjustmentRequest(
+        return ServiceTarget(
             contract_id=row.contract_id,
             contract_service_id=row.contract_service_id,
             effective_date=row.effective_date,
-            unit_change=change,
-            adjusted_unit_price=row.unit_price,
-            adjusted_unit_cost=row.unit_cost,
+            units=row.target_units,
+            unit_price=row.unit_price,
+            unit_cost=row.unit_cost,
+            held_units=held,
         )
 
     def _posted_check(self, session: Session, row: Adjustment, today: date) -> posted_check.Check:
@@ -244,23 +242,24 @@ class ServiceDelivery:
 
     # -- the call and step 2 ----------------------------------------------------------------
 
-    def _send(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
+    def _send(self, row: Adjustment, target: ServiceTarget) -> Plan | None:
         # Every log line of this delivery carries the operation it belongs to.
         with structlog.contextvars.bound_contextvars(
             operation_id=row.operation_id, adjustment_id=row.id, contract_service_id=row.contract_service_id
         ):
-            return self._send_bound(row, request)
+            return self._send_bound(row, target)
 
-    def _send_bound(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
+    def _send_bound(self, row: Adjustment, target: ServiceTarget) -> Plan | None:
         self._on_call("create_adjustment")
         try:
-            autotask_id = self._connector.create_adjustment(request)
+            applied = self._connector.apply_target(target)
         except PsaError as error:
             events.warning(
                 "adjustment not applied",
                 kind=error.kind.value,
                 error=error.message,
-                unit_change=request.unit_change,
+                units=target.units,
+                held_units=target.held_units,
             )
             return self._record_error(row, error)
         except Exception as error:  # not Autotask's answer: a bug, bad stored credentials, a refused URL
@@ -268,11 +267,11 @@ class ServiceDelivery:
             return self._record_connector_failure(row, error, after_send=True)
         events.info(
             "adjustment sent",
-            effective_date=request.effective_date.isoformat(),
-            unit_change=request.unit_change,
-            autotask_id=autotask_id,
+            effective_date=target.effective_date.isoformat(),
+            unit_change=applied.unit_change,
+            autotask_id=applied.psa_id,
         )
-        response = last_exchange_json(self._connector)
+        response = self._last_exchange()
 
         def record(session: Session) -> Plan | None:
             lease = self._lease(session)
@@ -283,9 +282,9 @@ class ServiceDelivery:
                 session,
                 current,
                 self._clock.now(),
-                unit_change=request.unit_change,
-                autotask_id=autotask_id,
-                response_json=response or {"itemId": autotask_id},
+                unit_change=applied.unit_change,
+                autotask_id=applied.psa_id,
+                response_json=response or {"itemId": applied.psa_id},
             )
             if self._claim.probe:
                 pause.resume(session, row.connection_id, self._clock.now())
@@ -348,11 +347,13 @@ class ServiceDelivery:
         return self._transaction(record)
 
     def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> Plan | None:
-        exchange = last_exchange_json(self._connector)
+        exchange = self._last_exchange()
+        # A second change on one date, after an unknown outcome, usually means our own earlier
+        # request did land: it is verified rather than taken as final.
         unknown = error.outcome_unknown or (
-            error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
+            error.kind == ErrorKind.REJECTED and error.refusal is Refusal.DUPLICATE_DATE
         )
-        posted = error.final and is_posted_period_rejection(error.message)
+        posted = error.final and error.refusal is Refusal.POSTED_PERIOD
 
         def record(session: Session) -> Plan | None:
             if posted and row.subscription_id is not None:
@@ -377,7 +378,9 @@ class ServiceDelivery:
             if error.final and not unknown:
                 # SPEC §2: refused as posted, the adjustment moves past that period by itself.
                 if not (posted and posted_move.move_past_posted(session, current, error, now)):
-                    outcome.record_failed(session, current, now, error.message, error.kind.value)
+                    outcome.record_failed(
+                        session, current, now, error.message, error.kind.value, error.refusal
+                    )
                 if posted:
                     # Remembered even when it could not move, so a retry re-plans past it.
                     learn_posted_through(
@@ -418,6 +421,12 @@ class ServiceDelivery:
             return self._plan(session, units_unknown)
 
         return self._transaction(record)
+
+    def _last_exchange(self) -> dict[str, Any] | None:
+        """The connector's last exchange for the audit record, when it keeps one."""
+        if isinstance(self._connector, ExchangeLog):
+            return self._connector.last_exchange_json()
+        return None
 
     def _held_by_pause(self, session: Session) -> bool:
         """A paused connection gets one call per probe claim, none otherwise."""
@@ -480,14 +489,3 @@ def connector_failure_text(error: Exception) -> str:
     if isinstance(error, ServiceError):
         return error.message
     return f"{type(error).__name__} (details in the worker log)"
-
-
-def _request_json(request: AdjustmentRequest) -> dict[str, Any]:
-    return {
-        "contractID": request.contract_id,
-        "contractServiceID": request.contract_service_id,
-        "effectiveDate": request.effective_date.isoformat(),
-        "unitChange": request.unit_change,
-        "adjustedUnitPrice": str(request.adjusted_unit_price),
-        "adjustedUnitCost": str(request.adjusted_unit_cost),
-    }

@@ -25,7 +25,7 @@ from contractsync.adapters.db.posted_periods import learn_posted_period
 from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.tables import adjustments, connection_operations
 from contractsync.domain.enums import RecordStatus, RecordType
-from contractsync.service.psa import PsaError
+from contractsync.ports.psa import PsaError
 from contractsync.service.replan import replan_service
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def move_past_posted(session: Session, row: Adjustment, error: PsaError, now: da
         return False
     period = learned.period
     posted = f"Autotask has posted the period {period.start.isoformat()}–{period.end.isoformat()}"
-    refused = _Superseded(error.message, error.kind.value, row.attempts + 1)
+    refusal = None if error.refusal is None else error.refusal.value
+    refused = _Superseded(error.message, error.kind.value, refusal, row.attempts + 1)
     return _try_move(session, row, now, period.end, posted, refused)
 
 
@@ -55,7 +56,7 @@ def move_before_sending(session: Session, row: Adjustment, posted_through: date,
         return False
     through = learned.posted_through
     posted = f"Autotask has posted the contract periods through {through.isoformat()}"
-    return _try_move(session, row, now, through, posted, _Superseded(None, None, row.attempts))
+    return _try_move(session, row, now, through, posted, _Superseded(None, None, None, row.attempts))
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class _Superseded:
 
     error: str | None
     error_kind: str | None
+    refusal: str | None
     attempts: int
 
 
@@ -98,6 +100,7 @@ def _move(
             status=AdjustmentStatus.SUPERSEDED.value,
             error=superseded.error,
             error_kind=superseded.error_kind,
+            refusal=superseded.refusal,
             attempts=superseded.attempts,
             lease_owner=None,
             lease_expires_at=None,

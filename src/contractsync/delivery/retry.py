@@ -73,6 +73,7 @@ def retry(session: Session, operation_id: int, now: datetime) -> RetryResult:
             next_attempt_at=now,
             error=None,
             error_kind=None,
+            refusal=None,
             lease_owner=None,
             lease_expires_at=None,
         )

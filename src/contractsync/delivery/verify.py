@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from contractsync.adapters.db.records import Adjustment, LedgerEntry
-from contractsync.service.psa import ServiceUnitsPeriod
+from contractsync.ports.psa import ServiceUnitsPeriod
 
 ONE_DAY = timedelta(days=1)
 

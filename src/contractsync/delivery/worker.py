@@ -23,6 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +35,7 @@ from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.deliver import ServiceDelivery
 from contractsync.delivery.posted_check import PostedPeriodCache
 from contractsync.delivery.wakeup import Waker
-from contractsync.service.psa import AdjustmentRequest, PsaConnector, ServiceUnitsPeriod
+from contractsync.ports.psa import PsaConnector, ServiceTarget, ServiceUnitsPeriod, TargetApplied
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,19 @@ class UnusableConnector:
     def __init__(self, error: Exception) -> None:
         self._error = error
 
-    def create_adjustment(self, request: AdjustmentRequest) -> int:
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        """The target itself (no PSA to translate it)."""
+        return {
+            "contract_id": target.contract_id,
+            "contract_service_id": target.contract_service_id,
+            "effective_date": target.effective_date.isoformat(),
+            "units": target.units,
+            "unit_price": str(target.unit_price),
+            "unit_cost": str(target.unit_cost),
+            "held_units": target.held_units,
+        }
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
         raise self._error
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:

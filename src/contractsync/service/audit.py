@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from contractsync.adapters.db import state_store
-from contractsync.adapters.db.posted_periods import is_posted_period_rejection
 from contractsync.adapters.db.tables import (
     adjustments,
     connection_operations,
@@ -17,6 +16,7 @@ from contractsync.adapters.db.tables import (
 from contractsync.delivery.retry import RetryRefused, retry
 from contractsync.domain.bounds import is_stored_id
 from contractsync.domain.enums import RecordStatus, RecordType
+from contractsync.ports.psa import Refusal
 from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
@@ -91,15 +91,13 @@ def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSO
     supersedes the failed one once it is sent)."""
     with ctx.unit_of_work() as uow:
         record = _visible_operation(uow.session, actor, operation_id)
-        posted = [
-            row
-            for row in uow.session.execute(
-                select(adjustments).where(
-                    adjustments.c.operation_id == operation_id, adjustments.c.status == "failed"
-                )
+        posted = uow.session.execute(
+            select(adjustments).where(
+                adjustments.c.operation_id == operation_id,
+                adjustments.c.status == "failed",
+                adjustments.c.refusal == Refusal.POSTED_PERIOD.value,
             )
-            if is_posted_period_rejection(row.error)
-        ]
+        ).all()
         if posted and record.status == "failed":
             return _replan_past_posted(ctx, uow, record, posted[0])
         try:

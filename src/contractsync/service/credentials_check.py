@@ -14,8 +14,8 @@ from typing import Any
 import structlog
 
 from contractsync.adapters.autotask.outbound import OutboundRefused
+from contractsync.ports.psa import PsaError
 from contractsync.service.context import ServiceContext
-from contractsync.service.psa import PsaError
 
 log = structlog.get_logger(__name__)
 

@@ -28,9 +28,9 @@ from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus
 from contractsync.domain.periods import add_months
 from contractsync.domain.reconciliation import Difference, Kind
+from contractsync.ports.psa import ServiceUnitsPeriod
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
-from contractsync.service.psa import ServiceUnitsPeriod
 
 JSON = dict[str, Any]
 ONE_DAY = timedelta(days=1)

@@ -16,7 +16,7 @@ from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service.psa import AdjustmentRequest
+from contractsync.ports.psa import ServiceTarget, TargetApplied
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, enqueue_operation
 
@@ -31,7 +31,10 @@ class Broken:
         self.fake, self.reads_fail = fake, reads_fail
         self.calls = 0
 
-    def create_adjustment(self, request: AdjustmentRequest) -> int:
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return {}
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
         self.calls += 1
         raise RuntimeError("boom with a secret-looking text s3cret")
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from contractsync.adapters.db.records import Adjustment, LedgerEntry
 from contractsync.delivery import verify
-from contractsync.service.psa import ServiceUnitsPeriod
+from contractsync.ports.psa import ServiceUnitsPeriod
 
 P, C = Decimal("12.0000"), Decimal("10.0000")
 

@@ -73,6 +73,8 @@ class Adjustment:
     error_kind: str | None
     created_at: datetime
     sent_at: datetime | None
+    #: the typed reason of a refusal (`contractsync.ports.psa.Refusal`), if Autotask refused it
+    refusal: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Adjustment:
