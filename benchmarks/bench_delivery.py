@@ -37,6 +37,7 @@ from contractsync.adapters.db.records import NewAdjustment
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import adjustments, connections, resellers
 from contractsync.adapters.logging import configure_logging
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from contractsync.ports.psa import ServiceTarget, ServiceUnitsPeriod, TargetApplied
@@ -155,7 +156,7 @@ def run_worker(backend: str, url: str, services: int, rows: int) -> Result:
     factory = session_factory(make_engine(url))
     enqueue(factory, services, rows, seed=1)
     fake = MemoryAutotask()
-    worker = Worker(factory, lambda _c: fake, SystemClock(), WorkerConfig(concurrency=3))
+    worker = Worker(delivery_store(factory), lambda _c: fake, SystemClock(), WorkerConfig(concurrency=3))
     started = time.perf_counter()
     worker.run_once()
     seconds = time.perf_counter() - started

@@ -36,9 +36,9 @@ from tests.fakes.fake_autotask import FakeAutotask  # noqa: E402
 
 from contractsync.adapters.clock import SystemClock  # noqa: E402
 from contractsync.adapters.db.tables import adjustments  # noqa: E402
+from contractsync.adapters.db.wakeup import waker_for  # noqa: E402
 from contractsync.adapters.logging import configure_logging  # noqa: E402
 from contractsync.bootstrap import build_app_service, build_worker  # noqa: E402
-from contractsync.delivery.wakeup import waker_for  # noqa: E402
 from contractsync.service.actor import ADMIN  # noqa: E402
 from contractsync.settings import Settings  # noqa: E402
 

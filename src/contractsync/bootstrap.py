@@ -12,6 +12,7 @@ from contractsync.adapters.autotask.factory import ConnectorCache
 from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
+from contractsync.adapters.db.delivery_store import SqlDeliveryStore
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import connections
@@ -21,6 +22,7 @@ from contractsync.delivery.worker import Worker
 from contractsync.ports.psa import PsaConnector
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
+from contractsync.service.replan import replan_service
 from contractsync.settings import Settings
 
 
@@ -68,13 +70,18 @@ def worker_connectors(
     return build
 
 
+def delivery_store(sessions: sessionmaker[Session]) -> SqlDeliveryStore:
+    """The worker's database; a posted-period move re-plans with the use cases' re-plan."""
+    return SqlDeliveryStore(sessions, replan_service)
+
+
 def build_worker(
     sessions: sessionmaker[Session],
     connectors: Callable[[Any], PsaConnector],
     clock: Clock,
     config: WorkerConfig | None = None,
 ) -> Worker:
-    return Worker(sessions, worker_connectors(sessions, connectors), clock, config)
+    return Worker(delivery_store(sessions), worker_connectors(sessions, connectors), clock, config)
 
 
 def build_app_service(

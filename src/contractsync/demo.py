@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
 from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import ManualClock, SystemClock
+from contractsync.adapters.db.sweep_runs import SqlSweepRuns
+from contractsync.adapters.db.wakeup import waker_for
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.secrets import SecretBox
 from contractsync.bootstrap import (
@@ -27,6 +29,7 @@ from contractsync.bootstrap import (
     build_app_service,
     build_sessions,
     build_web_app,
+    delivery_store,
     outbound_policy,
     reconcile_tick,
     secret_box,
@@ -35,10 +38,10 @@ from contractsync.bootstrap import (
 )
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.scheduler import DailySweepScheduler
-from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
 from contractsync.partner_center_demo import PartnerCenterDemo
+from contractsync.ports.delivery import Waker
 from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
@@ -173,7 +176,9 @@ class DemoStack:
         sessions = build_sessions(self.settings, upgrade=False)
         service = self.service
         scheduler = DailySweepScheduler(
-            sessions, self.clock, lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()})
+            SqlSweepRuns(sessions),
+            self.clock,
+            lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()}),
         )
 
         reconcile = reconcile_tick(service, self.clock)
@@ -185,7 +190,7 @@ class DemoStack:
                 self.partner_center.tick()
 
         return Worker(
-            sessions,
+            delivery_store(sessions),
             worker_connectors(sessions, connectors),
             self.clock,
             self.worker_config,

@@ -5,17 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from contractsync.ports.clock import Clock, Sleeper
 
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current instant, timezone-aware UTC."""
-        ...
-
-
-class Sleeper(Protocol):
-    def sleep(self, seconds: float) -> None: ...
+__all__ = ["Clock", "ManualClock", "Sleeper", "SystemClock", "SystemSleeper"]
 
 
 class SystemClock:

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.session import DEFAULT_DATABASE_URL, make_engine, session_factory
+from contractsync.adapters.db.sweep_runs import SqlSweepRuns
+from contractsync.adapters.db.wakeup import waker_for
 from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.scheduler import DailySweepScheduler, Sweep
-from contractsync.delivery.wakeup import waker_for
 from contractsync.delivery.worker import ConnectorFactory, Worker
 
 DATABASE_URL_ENV = "CONTRACTSYNC_DATABASE_URL"
@@ -115,13 +116,15 @@ def run_worker(
     config = config or WorkerConfig(concurrency=concurrency)
     every: list[Callable[[], Any]] = [make(factory) for make in ticks]
     if sweep_factory is not None:
-        every.append(DailySweepScheduler(factory, clock, sweep_factory(factory)).tick)
+        every.append(DailySweepScheduler(SqlSweepRuns(factory), clock, sweep_factory(factory)).tick)
 
     def tick() -> None:
         for each in every:
             each()
 
-    worker = Worker(factory, connectors(factory), clock, config, tick=tick)
+    from contractsync.bootstrap import delivery_store
+
+    worker = Worker(delivery_store(factory), connectors(factory), clock, config, tick=tick)
     try:
         if once:
             stats = worker.run_once()

@@ -15,17 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
-from contractsync.adapters.clock import Clock
-from contractsync.adapters.db import ledger_check, ledger_repo, outbox, state_store
-from contractsync.adapters.db.posted_periods import learn_posted_through
-from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
-from contractsync.adapters.db.session import run_in_transaction
-from contractsync.delivery import claim as claims
-from contractsync.delivery import outcome, pause, posted_check, posted_move, verify
+from contractsync.delivery import posted_check
 from contractsync.delivery.backoff import backoff_seconds
 from contractsync.delivery.config import WorkerConfig
+from contractsync.ports.clock import Clock
+from contractsync.ports.delivery import DeliveryStore, DeliveryTransaction, Lease, ServiceClaim
+from contractsync.ports.outbox import Adjustment, AdjustmentStatus
 from contractsync.ports.psa import (
     ErrorKind,
     ExchangeLog,
@@ -35,6 +31,7 @@ from contractsync.ports.psa import (
     Refusal,
     ServiceTarget,
 )
+from contractsync.service import ledger_rebuild as verify
 from contractsync.service.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -55,17 +52,17 @@ class Plan:
 class ServiceDelivery:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        store: DeliveryStore,
         connector: PsaConnector,
         clock: Clock,
         config: WorkerConfig,
         rng: random.Random,
-        claim: claims.ServiceClaim,
+        claim: ServiceClaim,
         on_call: Callable[[str], None] = lambda kind: None,
         posted: posted_check.PostedPeriodCache | None = None,
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
-        self._factory = factory
+        self._store = store
         self._connector = connector
         self._clock = clock
         self._config = config
@@ -97,74 +94,69 @@ class ServiceDelivery:
                     assert plan.target is not None
                     plan = self._send(plan.row, plan.target)
         finally:
-            run_in_transaction(self._factory, lambda session: claims.release_lease(session, self._claim))
+            self._store.transaction(lambda tx: tx.release_lease(self._claim))
         return steps
 
     # -- before the call ---------------------------------------------------------------------
 
     def _begin_step(self) -> Plan | None:
-        def step(session: Session) -> Plan | None:
-            lease = self._lease(session)
-            return None if lease is None else self._plan(session, lease.units_unknown)
+        def step(tx: DeliveryTransaction) -> Plan | None:
+            lease = self._lease(tx)
+            return None if lease is None else self._plan(tx, lease.units_unknown)
 
         return self._transaction(step)
 
-    def _transaction(self, body: Callable[[Session], Plan | None]) -> Plan | None:
+    def _transaction(self, body: Callable[[DeliveryTransaction], Plan | None]) -> Plan | None:
         """`body` in one transaction, run again after a deadlock or serialization failure (each
         run starts from the same probe state: a rolled-back run spent nothing)."""
         probe_spent = self._probe_spent
 
-        def attempt(session: Session) -> Plan | None:
+        def attempt(tx: DeliveryTransaction) -> Plan | None:
             self._probe_spent = probe_spent
-            return body(session)
+            return body(tx)
 
-        return run_in_transaction(self._factory, attempt)
+        return self._store.transaction(attempt)
 
-    def _plan(self, session: Session, units_unknown: bool) -> Plan | None:
+    def _plan(self, tx: DeliveryTransaction, units_unknown: bool) -> Plan | None:
         """Pick the service's head row and decide: verify, send (marked `sending`), or stop."""
         now = self._clock.now()
-        if self._stopping() or self._held_by_pause(session):
+        if self._stopping() or self._held_by_pause(tx):
             return None
         while True:
-            row = claims.head_row(
-                session, self._claim.connection_id, self._claim.contract_service_id, lock=True
-            )
-            if row is None or not claims.is_due(row, now):
+            row = tx.head_row(self._claim.connection_id, self._claim.contract_service_id, lock=True)
+            if row is None or not row.is_due(now):
                 return None
             if row.status == AdjustmentStatus.SENDING:
                 # Its lease expired mid-call (the worker died): the outcome is unknown.
-                claims.set_units_unknown(session, self._claim, True)
-                outcome.back_to_pending(session, row)
+                tx.set_units_unknown(self._claim, True)
+                tx.back_to_pending(row)
                 units_unknown = True
             if units_unknown:
-                ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+                ledger = tx.ledger_for_service(row.connection_id, row.contract_service_id)
                 return Plan(row, verify_window=verify.read_window(ledger, row))
-            posted = self._posted_check(session, row, now.date())
+            posted = self._posted_check(tx, row, now.date())
             if posted is not posted_check.SEND:
                 return Plan(row, posted=posted)
-            target = self._target_for(session, row, now)
+            target = self._target_for(tx, row, now)
             if target is not None:
                 lease_until = now + timedelta(seconds=self._config.lease_seconds)
                 record = self._connector.request_record(target)
-                if not outcome.mark_sending(session, row, self._claim.token, lease_until, record):
+                if not tx.mark_sending(row, self._claim.token, lease_until, record):
                     continue  # a re-plan superseded it meanwhile: look at the new head row
                 return Plan(row, target=target)
             # Nothing differed: recorded as sent without a call; look at the next row.
 
-    def _target_for(self, session: Session, row: Adjustment, now: datetime) -> ServiceTarget | None:
+    def _target_for(self, tx: DeliveryTransaction, row: Adjustment, now: datetime) -> ServiceTarget | None:
         """What the service must hold from the row's date, and what Autotask held that day; None
         (recorded as sent without a call) when Autotask already holds it."""
-        held = outbox.units_on(session, row.connection_id, row.contract_service_id, row.effective_date)
-        in_force = ledger_repo.price_in_force(
-            session, row.connection_id, row.contract_service_id, row.effective_date
-        )
+        held = tx.units_on(row.connection_id, row.contract_service_id, row.effective_date)
+        in_force = tx.price_in_force(row.connection_id, row.contract_service_id, row.effective_date)
         if (
             held == row.target_units
             and in_force
             and (in_force.unit_price, in_force.unit_cost) == (row.unit_price, row.unit_cost)
         ):
-            outcome.record_sent(
-                session,
+            tx.record_sent(
                 row,
                 now,
                 unit_change=0,
@@ -184,10 +176,10 @@ class ServiceDelivery:
             held_units=held,
         )
 
-    def _posted_check(self, session: Session, row: Adjustment, today: date) -> posted_check.Check:
+    def _posted_check(self, tx: DeliveryTransaction, row: Adjustment, today: date) -> posted_check.Check:
         if self._posted is None or self._claim.probe or row.id in self._checked:
             return posted_check.SEND
-        decision = posted_check.check(session, row, today, self._posted)
+        decision = posted_check.check(tx, row, today, self._posted)
         if decision.read and not isinstance(self._connector, PostedPeriodReader):
             return posted_check.SEND  # this PSA cannot say: its refusal will
         return decision
@@ -203,23 +195,23 @@ class ServiceDelivery:
             if through is not None and through < row.effective_date:
                 through = None
 
-        def record(session: Session) -> Plan | None:
+        def record(tx: DeliveryTransaction) -> Plan | None:
             if through is not None and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
-                state_store.read_subscriptions(session, [row.subscription_id])  # locks it
-            lease = self._lease(session)
+                tx.lock_subscription(row.subscription_id)
+            lease = self._lease(tx)
             if lease is None:
                 return None
-            current = self._still_pending(session, row.id) if through is not None else None
+            current = self._still_pending(tx, row.id) if through is not None else None
             if (
                 current is not None
                 and through is not None
-                and posted_move.move_before_sending(session, current, through, self._clock.now())
+                and tx.move_before_sending(current, through, self._clock.now())
             ):
                 events.info(
                     "adjustment moved before sending", adjustment_id=row.id, posted_through=str(through)
                 )
-            return self._plan(session, lease.units_unknown)
+            return self._plan(tx, lease.units_unknown)
 
         return self._transaction(record)
 
@@ -273,13 +265,12 @@ class ServiceDelivery:
         )
         response = self._last_exchange()
 
-        def record(session: Session) -> Plan | None:
-            lease = self._lease(session)
-            current = self._still_sending(session, row.id) if lease else None
+        def record(tx: DeliveryTransaction) -> Plan | None:
+            lease = self._lease(tx)
+            current = self._still_sending(tx, row.id) if lease else None
             if lease is None or current is None:
                 return None  # another claim took the service over; it will verify
-            outcome.record_sent(
-                session,
+            tx.record_sent(
                 current,
                 self._clock.now(),
                 unit_change=applied.unit_change,
@@ -287,8 +278,8 @@ class ServiceDelivery:
                 response_json=response or {"itemId": applied.psa_id},
             )
             if self._claim.probe:
-                pause.resume(session, row.connection_id, self._clock.now())
-            return self._plan(session, lease.units_unknown)
+                tx.resume(row.connection_id, self._clock.now())
+            return self._plan(tx, lease.units_unknown)
 
         return self._transaction(record)
 
@@ -305,24 +296,21 @@ class ServiceDelivery:
             log.exception("connector raised a non-PsaError while verifying")
             return self._record_connector_failure(row, error, after_send=False)
 
-        def record(session: Session) -> Plan | None:
-            if self._lease(session) is None:
+        def record(tx: DeliveryTransaction) -> Plan | None:
+            if self._lease(tx) is None:
                 return None
-            ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+            ledger = tx.ledger_for_service(row.connection_id, row.contract_service_id)
             rebuilt = verify.rebuild(periods, ledger, window)
-            ledger_repo.replace_from(
-                session, row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries
-            )
+            tx.replace_ledger_from(row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries)
             now = self._clock.now()
-            claims.set_units_unknown(session, self._claim, False)
-            current = outbox.get(session, row.id)
+            tx.set_units_unknown(self._claim, False)
+            current = tx.get(row.id)
             if current.status == AdjustmentStatus.PENDING and verify.already_applied(periods, current):
                 # No entry on the date: a period boundary that changed nothing (already in force).
                 change = next(
                     (e.unit_change for e in rebuilt.entries if e.effective_date == row.effective_date), 0
                 )
-                outcome.record_sent(
-                    session,
+                tx.record_sent(
                     current,
                     now,
                     unit_change=change,
@@ -332,8 +320,7 @@ class ServiceDelivery:
                     write_ledger=False,
                 )
             # Kept for the ledger self-check (after a row the read showed applied was recorded).
-            ledger_check.record_verification(
-                session,
+            tx.record_verification(
                 row.connection_id,
                 row.contract_service_id,
                 window,
@@ -341,8 +328,8 @@ class ServiceDelivery:
                 now,
             )
             if self._claim.probe:
-                pause.resume(session, row.connection_id, self._clock.now())
-            return self._plan(session, units_unknown=False)
+                tx.resume(row.connection_id, self._clock.now())
+            return self._plan(tx, units_unknown=False)
 
         return self._transaction(record)
 
@@ -355,40 +342,39 @@ class ServiceDelivery:
         )
         posted = error.final and error.refusal is Refusal.POSTED_PERIOD
 
-        def record(session: Session) -> Plan | None:
+        def record(tx: DeliveryTransaction) -> Plan | None:
             if posted and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
-                state_store.read_subscriptions(session, [row.subscription_id])  # locks it
-            held = self._row_as_left(session, row.id, after_send)
+                tx.lock_subscription(row.subscription_id)
+            held = self._row_as_left(tx, row.id, after_send)
             if held is None:
                 return None  # another claim took the service over; it will verify
             lease, current = held
             now = self._clock.now()
             if error.kind == ErrorKind.AUTH:
-                self._hold_for_auth(session, current, error, exchange, now)
+                self._hold_for_auth(tx, current, error, exchange, now)
                 return None
             if self._claim.probe and error.status_code is not None:
-                pause.resume(session, row.connection_id, now)  # Autotask answered: credentials work
+                tx.resume(row.connection_id, now)  # Autotask answered: credentials work
             units_unknown = lease.units_unknown
             if unknown and after_send:
-                claims.set_units_unknown(session, self._claim, True)
+                tx.set_units_unknown(self._claim, True)
                 units_unknown = True
             if exchange is not None:
-                outcome.keep_response(session, current, exchange)
+                tx.keep_response(current, exchange)
             if error.final and not unknown:
                 # SPEC §2: refused as posted, the adjustment moves past that period by itself.
-                if not (posted and posted_move.move_past_posted(session, current, error, now)):
-                    outcome.record_failed(
-                        session, current, now, error.message, error.kind.value, error.refusal
-                    )
+                if not (posted and tx.move_past_posted(current, error, now)):
+                    refusal = None if error.refusal is None else error.refusal.value
+                    tx.record_failed(current, now, error.message, error.kind.value, refusal)
                 if posted:
                     # Remembered even when it could not move, so a retry re-plans past it.
-                    learn_posted_through(
-                        session, current.connection_id, current.contract_id, current.effective_date
+                    tx.learn_posted_through(
+                        current.connection_id, current.contract_id, current.effective_date
                     )
             elif current.attempts + 1 >= self._config.max_attempts:
                 message = f"gave up after {current.attempts + 1} attempts: {error.message}"
-                outcome.record_failed(session, current, now, message, error.kind.value)
+                tx.record_failed(current, now, message, error.kind.value)
             else:
                 delay = backoff_seconds(
                     current.attempts + 1,
@@ -397,8 +383,8 @@ class ServiceDelivery:
                     cap=self._config.backoff_cap,
                 )
                 retry_at = now + timedelta(seconds=delay)
-                outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
-            return self._plan(session, units_unknown)
+                tx.record_retry(current, now, error.message, error.kind.value, retry_at)
+            return self._plan(tx, units_unknown)
 
         return self._transaction(record)
 
@@ -408,17 +394,17 @@ class ServiceDelivery:
         connection is fixed. After a create it may have gone out, so the service's units count
         as unknown: the next send of this service verifies first."""
 
-        def record(session: Session) -> Plan | None:
-            held = self._row_as_left(session, row.id, after_send)
+        def record(tx: DeliveryTransaction) -> Plan | None:
+            held = self._row_as_left(tx, row.id, after_send)
             if held is None:
                 return None
             lease, current = held
             units_unknown = lease.units_unknown or after_send
             if after_send:
-                claims.set_units_unknown(session, self._claim, True)
+                tx.set_units_unknown(self._claim, True)
             reason = f"connector failure, not an answer from Autotask: {connector_failure_text(error)}"
-            outcome.record_failed(session, current, self._clock.now(), reason, CONNECTOR_ERROR_KIND)
-            return self._plan(session, units_unknown)
+            tx.record_failed(current, self._clock.now(), reason, CONNECTOR_ERROR_KIND)
+            return self._plan(tx, units_unknown)
 
         return self._transaction(record)
 
@@ -428,9 +414,9 @@ class ServiceDelivery:
             return self._connector.last_exchange_json()
         return None
 
-    def _held_by_pause(self, session: Session) -> bool:
+    def _held_by_pause(self, tx: DeliveryTransaction) -> bool:
         """A paused connection gets one call per probe claim, none otherwise."""
-        if not pause.is_paused(session, self._claim.connection_id):
+        if not tx.is_paused(self._claim.connection_id):
             return False
         if self._claim.probe and not self._probe_spent:
             self._probe_spent = True
@@ -438,14 +424,13 @@ class ServiceDelivery:
         return True
 
     def _hold_for_auth(
-        self, session: Session, row: Adjustment, error: PsaError, exchange: Any, now: datetime
+        self, tx: DeliveryTransaction, row: Adjustment, error: PsaError, exchange: Any, now: datetime
     ) -> None:
         """Credentials refused: the row waits (no attempt counted) and the connection pauses."""
         if exchange is not None:
-            outcome.keep_response(session, row, exchange)
-        outcome.hold_for_pause(session, row, error.message, error.kind.value)
-        pause.pause(
-            session,
+            tx.keep_response(row, exchange)
+        tx.hold_for_pause(row, error.message, error.kind.value)
+        tx.pause(
             row.connection_id,
             now,
             error.message,
@@ -454,27 +439,27 @@ class ServiceDelivery:
             cap_seconds=self._config.pause_probe_cap,
         )
 
-    def _lease(self, session: Session) -> claims.Lease | None:
-        return claims.renew_lease(session, self._claim, self._clock.now(), self._config.lease_seconds)
+    def _lease(self, tx: DeliveryTransaction) -> Lease | None:
+        return tx.renew_lease(self._claim, self._clock.now(), self._config.lease_seconds)
 
     def _row_as_left(
-        self, session: Session, row_id: int, after_send: bool
-    ) -> tuple[claims.Lease, Adjustment] | None:
+        self, tx: DeliveryTransaction, row_id: int, after_send: bool
+    ) -> tuple[Lease, Adjustment] | None:
         """The renewed lease and the row as this claim left it (sending after a call, pending
         before one), or None when the lease is lost or another claim has taken the row over."""
-        lease = self._lease(session)
+        lease = self._lease(tx)
         if lease is None:
             return None
-        current = self._still_sending(session, row_id) if after_send else self._still_pending(session, row_id)
+        current = self._still_sending(tx, row_id) if after_send else self._still_pending(tx, row_id)
         return None if current is None else (lease, current)
 
-    def _still_pending(self, session: Session, row_id: int) -> Adjustment | None:
-        current = outbox.get(session, row_id)
+    def _still_pending(self, tx: DeliveryTransaction, row_id: int) -> Adjustment | None:
+        current = tx.get(row_id)
         return current if current.status == AdjustmentStatus.PENDING else None
 
-    def _still_sending(self, session: Session, row_id: int) -> Adjustment | None:
+    def _still_sending(self, tx: DeliveryTransaction, row_id: int) -> Adjustment | None:
         """The row as we left it before the call, or None when another claim has taken over."""
-        current = outbox.get(session, row_id)
+        current = tx.get(row_id)
         if current.status != AdjustmentStatus.SENDING or current.lease_owner != self._claim.token:
             return None
         return current

@@ -13,7 +13,6 @@ from contractsync.adapters.db.tables import (
     connections,
     manual_actions,
 )
-from contractsync.delivery.retry import RetryRefused, retry
 from contractsync.domain.bounds import is_stored_id
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.ports.psa import Refusal
@@ -22,6 +21,7 @@ from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, Invalid, NotFound
 from contractsync.service.replan import replan_service
+from contractsync.service.retry_operation import RetryRefused, retry
 
 JSON = dict[str, Any]
 

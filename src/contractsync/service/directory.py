@@ -18,8 +18,6 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
-from contractsync.delivery.sync_state import SYNC_STATES as ALL_SYNC_STATES
-from contractsync.delivery.sync_state import sync_state
 from contractsync.domain.bounds import MAX_QUANTITY
 from contractsync.domain.enums import BillingCycle, OfferKind, Policy, PromotionSetting, Term
 from contractsync.service import validation as v
@@ -35,6 +33,8 @@ from contractsync.service.context import (
 )
 from contractsync.service.credentials_check import check_credentials
 from contractsync.service.errors import Conflict, Invalid
+from contractsync.service.sync_badge import SYNC_BADGES as ALL_SYNC_STATES
+from contractsync.service.sync_badge import sync_badge
 
 JSON = dict[str, Any]
 
@@ -269,7 +269,7 @@ def subscription_view(session: Session, actor: Actor, subscription_id: str) -> J
         )
     ).scalar_one()
     return views.subscription(
-        row, customer, reseller, mapping, str(sync_state(session, subscription_id)), int(open_actions)
+        row, customer, reseller, mapping, str(sync_badge(session, subscription_id)), int(open_actions)
     )
 
 

@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
+from contractsync.adapters.db import delivery_outcomes as outcome
 from contractsync.adapters.db import outbox
 from contractsync.adapters.db.outbox import OutboxError
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
-from contractsync.delivery import outcome
-from contractsync.delivery.retry import RetryRefused, retry
 from contractsync.delivery.worker import Worker
+from contractsync.service.retry_operation import RetryRefused, retry
 from tests.fakes.fake_autotask import DUPLICATE, OUTSIDE, POSTED, FakeAutotask, Faults
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import transaction
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from contractsync.ports.psa import ServiceTarget, ServiceUnitsPeriod, TargetApplied
@@ -62,7 +63,13 @@ def test_services_are_delivered_in_parallel_and_each_in_order(
             clock.now(),
         )
     connector = BarrierConnector(parties=3)
-    worker = Worker(factory, lambda _c: connector, clock, WorkerConfig(concurrency=3), rng=random.Random(1))
+    worker = Worker(
+        delivery_store(factory),
+        lambda _c: connector,
+        clock,
+        WorkerConfig(concurrency=3),
+        rng=random.Random(1),
+    )
     worker.run_once()
     assert connector.max_in_flight == 3
     assert not connector.same_service_overlap
