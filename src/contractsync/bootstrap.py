@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +45,24 @@ def connector_cache(
     `sessions`, their request budgets are kept in the database and shared by every process."""
     budgets = shared_budgets(sessions, settings, clock or SystemClock()) if sessions is not None else None
     return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings), budgets=budgets)
+
+
+#: Each worker process's connectors, per database (see `process_connector_cache`).
+_process_caches: weakref.WeakKeyDictionary[sessionmaker[Session], ConnectorCache] = (
+    weakref.WeakKeyDictionary()
+)
+_process_caches_lock = threading.Lock()
+
+
+def process_connector_cache(sessions: sessionmaker[Session]) -> ConnectorCache:
+    """The worker process's one `ConnectorCache` for the database: deliveries, the daily sweep,
+    scheduled reconciliation and Partner Center polls share it, so a connection has one connector
+    per process and Autotask's limit of 3 requests in flight holds across all of them."""
+    with _process_caches_lock:
+        cache = _process_caches.get(sessions)
+        if cache is None:
+            cache = _process_caches[sessions] = connector_cache(Settings(), sessions)
+        return cache
 
 
 def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
@@ -169,13 +189,13 @@ def start_metrics_server(app: Any, settings: Settings) -> Any:
 
 def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:
     """For `contractsync worker`: Autotask connectors for the configured secret key."""
-    return worker_connectors(sessions, connector_cache(Settings(), sessions))
+    return worker_connectors(sessions, process_connector_cache(sessions))
 
 
 def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], object]:
     """For the worker's daily scheduler: the sweep of one connection for one date."""
     settings = Settings()
-    cache = connector_cache(settings, sessions)
+    cache = process_connector_cache(sessions)
     context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
     service = ContractSync(context)
 
@@ -196,7 +216,7 @@ def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object
     from contractsync.service.partner_center import PartnerCenter
 
     settings = Settings()
-    cache = connector_cache(settings, sessions)
+    cache = process_connector_cache(sessions)
     context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
     polling = PartnerCenter(ContractSync(context)).polling
     running: list[threading.Thread] = []
@@ -229,6 +249,6 @@ def scheduled_reconciliation(sessions: sessionmaker[Session]) -> Callable[[], ob
     """For `contractsync worker`: reconcile each connection on its schedule (daily by default)."""
     settings = Settings()
     clock = SystemClock()
-    cache = connector_cache(settings, sessions, clock)
+    cache = process_connector_cache(sessions)
     service = ContractSync(ServiceContext(sessions, clock, secret_box(settings), cache, cache.outbound))
     return reconcile_tick(service, clock)
