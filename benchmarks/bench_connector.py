@@ -27,9 +27,9 @@ from contractsync.adapters.autotask import (
     Credentials,
     OutboundPolicy,
 )
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from contractsync.adapters.autotask.limits import UnlimitedBudget
 from contractsync.sandbox.server import SandboxServer
-from contractsync.service.psa import AdjustmentRequest
 
 CREDENTIALS = Credentials("bench@example.test", "bench-secret", "BENCH")
 HEADERS = {"ApiIntegrationCode": "BENCH", "UserName": "bench@example.test", "Secret": "bench-secret"}

@@ -23,21 +23,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest, adjustment_for, adjustment_record
 from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db import migrate, operations, outbox
 from contractsync.adapters.db.outbox_rows import NewAdjustment
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import adjustments, connections, resellers
 from contractsync.adapters.logging import configure_logging
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service.psa import AdjustmentRequest, ServiceUnitsPeriod
+from contractsync.ports.psa import ServiceTarget, ServiceUnitsPeriod, TargetApplied
 
 
 class MemoryAutotask:
@@ -47,6 +50,13 @@ class MemoryAutotask:
         self._lock = threading.Lock()
         self.adjustments: dict[int, dict[date, tuple[int, Decimal, Decimal]]] = {}
         self.calls = 0
+
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return adjustment_record(adjustment_for(target))
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
+        request = adjustment_for(target)
+        return TargetApplied(self.create_adjustment(request), request.unit_change)
 
     def create_adjustment(self, request: AdjustmentRequest) -> int:
         with self._lock:
@@ -146,7 +156,7 @@ def run_worker(backend: str, url: str, services: int, rows: int) -> Result:
     factory = session_factory(make_engine(url))
     enqueue(factory, services, rows, seed=1)
     fake = MemoryAutotask()
-    worker = Worker(factory, lambda _c: fake, SystemClock(), WorkerConfig(concurrency=3))
+    worker = Worker(delivery_store(factory), lambda _c: fake, SystemClock(), WorkerConfig(concurrency=3))
     started = time.perf_counter()
     worker.run_once()
     seconds = time.perf_counter() - started

@@ -13,17 +13,21 @@ from contractsync.adapters.autotask.factory import ConnectorCache
 from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
+from contractsync.adapters.db.delivery_store import SqlDeliveryStore
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
+from contractsync.adapters.db.sweep_runs import SqlSweepRuns
 from contractsync.adapters.db.tables import connections
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
+from contractsync.adapters.db.wakeup import waker_for
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
+from contractsync.ports.delivery import Waker
+from contractsync.ports.psa import PsaConnector
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
-from contractsync.service.psa import PsaConnector
+from contractsync.service.replan import replan_service
 from contractsync.settings import Settings
 
 
@@ -97,6 +101,11 @@ def worker_connectors(
     return build
 
 
+def delivery_store(sessions: sessionmaker[Session]) -> SqlDeliveryStore:
+    """The worker's database; a posted-period move re-plans with the use cases' re-plan."""
+    return SqlDeliveryStore(sessions, replan_service)
+
+
 def build_worker(
     sessions: sessionmaker[Session],
     connectors: Callable[[Any], PsaConnector],
@@ -104,7 +113,7 @@ def build_worker(
     config: WorkerConfig | None = None,
     tick: Callable[[], None] | None = None,
 ) -> Worker:
-    return Worker(sessions, worker_connectors(sessions, connectors), clock, config, tick=tick)
+    return Worker(delivery_store(sessions), worker_connectors(sessions, connectors), clock, config, tick=tick)
 
 
 def build_app_service(
@@ -249,7 +258,7 @@ def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], obje
         return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
 
     every = [
-        DailySweepScheduler(service.context.sessions, clock, sweep).tick,
+        DailySweepScheduler(SqlSweepRuns(service.context.sessions), clock, sweep).tick,
         reconcile_tick(service, clock),
         *more,
     ]

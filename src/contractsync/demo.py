@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from contractsync.adapters.autotask.factory import ConnectorCache
 from contractsync.adapters.clock import ManualClock, SystemClock
+from contractsync.adapters.db.wakeup import waker_for
 from contractsync.adapters.logging import configure_logging
 from contractsync.bootstrap import (
     admin_token,
@@ -31,10 +32,10 @@ from contractsync.bootstrap import (
     start_metrics_server,
 )
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
 from contractsync.partner_center_demo import PartnerCenterDemo
+from contractsync.ports.delivery import Waker
 from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contractsync.service.psa import AdjustmentRequest
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from tests.integration.autotask.mock_autotask import BASE_URL, CREDENTIALS, Harness, answer
 
 from .autotask_contract import ContractChecker, ContractViolation, ValidatingTransport

@@ -24,12 +24,22 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest, adjustment_for, adjustment_record
 from contractsync.adapters.autotask.models import Threshold
+from contractsync.ports.psa import (
+    ErrorKind,
+    PsaError,
+    Refusal,
+    ServiceTarget,
+    ServiceUnitsPeriod,
+    TargetApplied,
+    UnitsRead,
+)
 from contractsync.sandbox.errors import DUPLICATE_DATE, NEGATIVE_UNITS, OUTSIDE_CONTRACT, POSTED_PERIOD
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod, UnitsRead
 
 # The sandbox's own refusal texts, so the fake refuses in the sandbox's words
 # (tests/integration/autotask/test_fake_parity.py holds the two to the same answers).
@@ -52,6 +62,15 @@ CREATE TABLE IF NOT EXISTS calls (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
 
 class _Refused(Exception):
     """(calls key, Autotask's message) of a refused create."""
+
+
+#: The typed reason of each refusal (calls key), as the Autotask adapter reads it from the text.
+_REFUSALS = {
+    "rejected_outside": Refusal.OUTSIDE_CONTRACT,
+    "rejected_posted": Refusal.POSTED_PERIOD,
+    "rejected_duplicate": Refusal.DUPLICATE_DATE,
+    "rejected_negative": Refusal.NEGATIVE_UNITS,
+}
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,14 @@ class FakeAutotask:
                 self._count(db, "auth_refused")
             raise PsaError(ErrorKind.AUTH, "credentials refused (HTTP 401)", 401)
 
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return adjustment_record(adjustment_for(target))
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
+        """As the Autotask adapter applies a target: one adjustment of the difference."""
+        request = adjustment_for(target)
+        return TargetApplied(self.create_adjustment(request), request.unit_change)
+
     def create_adjustment(self, request: AdjustmentRequest) -> int:
         self._check_credentials()
         f = self.faults
@@ -152,7 +179,7 @@ class FakeAutotask:
             reason, message = refused.args
         with self._db() as db:
             self._count(db, reason)
-        raise PsaError(ErrorKind.REJECTED, message, 500)
+        raise PsaError(ErrorKind.REJECTED, message, 500, _REFUSALS.get(reason))
 
     def _insert(self, request: AdjustmentRequest) -> int:
         """The sandbox's checks, in its order; a refusal leaves the transaction (rolled back)."""

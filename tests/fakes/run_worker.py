@@ -19,6 +19,7 @@ from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import adjustments
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from tests.fakes.fake_autotask import FakeAutotask, Faults
@@ -44,7 +45,9 @@ def main() -> None:
         backoff_cap=0.3,
         poll_interval=0.05,
     )
-    worker = Worker(factory, lambda _connection: fake, SystemClock(), config, rng=random.Random(args.seed))
+    worker = Worker(
+        delivery_store(factory), lambda _connection: fake, SystemClock(), config, rng=random.Random(args.seed)
+    )
     while True:
         worker.run_once()
         with transaction(factory) as session:

@@ -5,15 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from contractsync.ports.clock import Clock
+from contractsync.ports.clock import Clock, Sleeper
 
 __all__ = ["Clock", "ManualClock", "Sleeper", "SystemClock", "SystemSleeper"]
-
-
-class Sleeper(Protocol):
-    def sleep(self, seconds: float) -> None: ...
 
 
 class SystemClock:

@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from contractsync.api.answers import ErrorEnvelope
+from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.service.errors import ServiceError
-from contractsync.service.psa import ErrorKind, PsaError
 
 log = structlog.get_logger(__name__)
 

@@ -138,7 +138,7 @@ OfferKind = Literal["nce", "legacy", "azure_plan", "software"]
 Term = Literal["P1M", "P1Y", "P3Y"]
 BillingCycle = Literal["monthly", "annual", "triennial"]
 Policy = Literal["manual", "auto"]
-SyncState = Literal["synced", "pending", "out_of_sync", "failed", "unmapped"]
+SyncBadge = Literal["synced", "pending", "out_of_sync", "failed", "unmapped"]
 # The audit log's vocabularies come from the domain, so a new record type is accepted everywhere.
 OperationStatus = RecordStatus
 OperationTypeName = RecordType

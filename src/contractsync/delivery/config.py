@@ -36,7 +36,7 @@ class WorkerConfig:
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
     #: After Autotask refuses a connection's credentials: first probe after this long, doubling
-    #: after each refused probe up to `pause_probe_cap` (see `delivery/pause.py`).
+    #: after each refused probe up to `pause_probe_cap` (see `adapters/db/pauses.py`).
     pause_probe_first: float = 300.0
     pause_probe_cap: float = 3600.0
     #: How often the worker checks that the ledger still adds up with what the last verification

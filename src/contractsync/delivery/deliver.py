@@ -15,41 +15,35 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
-from contractsync.adapters.clock import Clock
-from contractsync.adapters.db import ledger_check, ledger_repo, outbox, state_store
-from contractsync.adapters.db.outbox_rows import Adjustment, AdjustmentStatus
-from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
-from contractsync.adapters.db.session import run_in_transaction
-from contractsync.delivery import claim as claims
-from contractsync.delivery import outcome, pause, posted_check, posted_move, verify
+from contractsync.delivery import posted_check
 from contractsync.delivery.backoff import backoff_seconds
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.exchange import last_exchange_json
-from contractsync.service.errors import ServiceError
-from contractsync.service.psa import (
-    AdjustmentRequest,
+from contractsync.ports.clock import Clock
+from contractsync.ports.delivery import DeliveryStore, DeliveryTransaction, Lease, ServiceClaim
+from contractsync.ports.outbox import Adjustment, AdjustmentStatus
+from contractsync.ports.psa import (
     ErrorKind,
+    ExchangeLog,
     PostedPeriodReader,
     PsaConnector,
     PsaError,
+    Refusal,
+    ServiceTarget,
 )
+from contractsync.service import ledger_rebuild as verify
+from contractsync.service.errors import ServiceError
 
 log = logging.getLogger(__name__)
 events = structlog.get_logger("contractsync.delivery")
 
-#: Autotask's answer to a second adjustment on one date. After an unknown outcome it usually
-#: means our own earlier request did land, so it is verified rather than taken as final.
-DUPLICATE_MARKER = "duplicate data"
-
 
 @dataclass(frozen=True)
 class Plan:
-    """What step 1 decided: send `request`, verify first, or nothing left to do."""
+    """What step 1 decided: send `target`, verify first, or nothing left to do."""
 
     row: Adjustment
-    request: AdjustmentRequest | None = None
+    target: ServiceTarget | None = None
     verify_window: tuple[Any, Any] | None = None
     #: back-dated: check the contract's posted periods first (posted_check.py)
     posted: posted_check.Check | None = None
@@ -58,17 +52,17 @@ class Plan:
 class ServiceDelivery:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        store: DeliveryStore,
         connector: PsaConnector,
         clock: Clock,
         config: WorkerConfig,
         rng: random.Random,
-        claim: claims.ServiceClaim,
+        claim: ServiceClaim,
         on_call: Callable[[str], None] = lambda kind: None,
         posted: posted_check.PostedPeriodCache | None = None,
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
-        self._factory = factory
+        self._store = store
         self._connector = connector
         self._clock = clock
         self._config = config
@@ -97,77 +91,72 @@ class ServiceDelivery:
                 elif plan.posted is not None:
                     plan = self._before_sending(plan)
                 else:
-                    assert plan.request is not None
-                    plan = self._send(plan.row, plan.request)
+                    assert plan.target is not None
+                    plan = self._send(plan.row, plan.target)
         finally:
-            run_in_transaction(self._factory, lambda session: claims.release_lease(session, self._claim))
+            self._store.transaction(lambda tx: tx.release_lease(self._claim))
         return steps
 
     # -- before the call ---------------------------------------------------------------------
 
     def _begin_step(self) -> Plan | None:
-        def step(session: Session) -> Plan | None:
-            lease = self._lease(session)
-            return None if lease is None else self._plan(session, lease.units_unknown)
+        def step(tx: DeliveryTransaction) -> Plan | None:
+            lease = self._lease(tx)
+            return None if lease is None else self._plan(tx, lease.units_unknown)
 
         return self._transaction(step)
 
-    def _transaction(self, body: Callable[[Session], Plan | None]) -> Plan | None:
+    def _transaction(self, body: Callable[[DeliveryTransaction], Plan | None]) -> Plan | None:
         """`body` in one transaction, run again after a deadlock or serialization failure (each
         run starts from the same probe state: a rolled-back run spent nothing)."""
         probe_spent = self._probe_spent
 
-        def attempt(session: Session) -> Plan | None:
+        def attempt(tx: DeliveryTransaction) -> Plan | None:
             self._probe_spent = probe_spent
-            return body(session)
+            return body(tx)
 
-        return run_in_transaction(self._factory, attempt)
+        return self._store.transaction(attempt)
 
-    def _plan(self, session: Session, units_unknown: bool) -> Plan | None:
+    def _plan(self, tx: DeliveryTransaction, units_unknown: bool) -> Plan | None:
         """Pick the service's head row and decide: verify, send (marked `sending`), or stop."""
         now = self._clock.now()
-        if self._stopping() or self._held_by_pause(session):
+        if self._stopping() or self._held_by_pause(tx):
             return None
         while True:
-            row = claims.head_row(
-                session, self._claim.connection_id, self._claim.contract_service_id, lock=True
-            )
-            if row is None or not claims.is_due(row, now):
+            row = tx.head_row(self._claim.connection_id, self._claim.contract_service_id, lock=True)
+            if row is None or not row.is_due(now):
                 return None
             if row.status == AdjustmentStatus.SENDING:
                 # Its lease expired mid-call (the worker died): the outcome is unknown.
-                claims.set_units_unknown(session, self._claim, True)
-                outcome.back_to_pending(session, row)
+                tx.set_units_unknown(self._claim, True)
+                tx.back_to_pending(row)
                 units_unknown = True
             if units_unknown:
-                ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+                ledger = tx.ledger_for_service(row.connection_id, row.contract_service_id)
                 return Plan(row, verify_window=verify.read_window(ledger, row))
-            posted = self._posted_check(session, row, now.date())
+            posted = self._posted_check(tx, row, now.date())
             if posted is not posted_check.SEND:
                 return Plan(row, posted=posted)
-            request = self._request_for(session, row, now)
-            if request is not None:
+            target = self._target_for(tx, row, now)
+            if target is not None:
                 lease_until = now + timedelta(seconds=self._config.lease_seconds)
-                if not outcome.mark_sending(
-                    session, row, self._claim.token, lease_until, _request_json(request)
-                ):
+                record = self._connector.request_record(target)
+                if not tx.mark_sending(row, self._claim.token, lease_until, record):
                     continue  # a re-plan superseded it meanwhile: look at the new head row
-                return Plan(row, request=request)
+                return Plan(row, target=target)
             # Nothing differed: recorded as sent without a call; look at the next row.
 
-    def _request_for(self, session: Session, row: Adjustment, now: datetime) -> AdjustmentRequest | None:
-        held = outbox.units_on(session, row.connection_id, row.contract_service_id, row.effective_date)
-        change = row.target_units - held
-        in_force = ledger_repo.price_in_force(
-            session, row.connection_id, row.contract_service_id, row.effective_date
-        )
+    def _target_for(self, tx: DeliveryTransaction, row: Adjustment, now: datetime) -> ServiceTarget | None:
+        """What the service must hold from the row's date, and what Autotask held that day; None
+        (recorded as sent without a call) when Autotask already holds it."""
+        held = tx.units_on(row.connection_id, row.contract_service_id, row.effective_date)
+        in_force = tx.price_in_force(row.connection_id, row.contract_service_id, row.effective_date)
         if (
-            change == 0
+            held == row.target_units
             and in_force
             and (in_force.unit_price, in_force.unit_cost) == (row.unit_price, row.unit_cost)
         ):
-            outcome.record_sent(
-                session,
+            tx.record_sent(
                 row,
                 now,
                 unit_change=0,
@@ -177,19 +166,20 @@ class ServiceDelivery:
                 write_ledger=False,
             )
             return None
-        return AdjustmentRequest(
+        return ServiceTarget(
             contract_id=row.contract_id,
             contract_service_id=row.contract_service_id,
             effective_date=row.effective_date,
-            unit_change=change,
-            adjusted_unit_price=row.unit_price,
-            adjusted_unit_cost=row.unit_cost,
+            units=row.target_units,
+            unit_price=row.unit_price,
+            unit_cost=row.unit_cost,
+            held_units=held,
         )
 
-    def _posted_check(self, session: Session, row: Adjustment, today: date) -> posted_check.Check:
+    def _posted_check(self, tx: DeliveryTransaction, row: Adjustment, today: date) -> posted_check.Check:
         if self._posted is None or self._claim.probe or row.id in self._checked:
             return posted_check.SEND
-        decision = posted_check.check(session, row, today, self._posted)
+        decision = posted_check.check(tx, row, today, self._posted)
         if decision.read and not isinstance(self._connector, PostedPeriodReader):
             return posted_check.SEND  # this PSA cannot say: its refusal will
         return decision
@@ -205,23 +195,23 @@ class ServiceDelivery:
             if through is not None and through < row.effective_date:
                 through = None
 
-        def record(session: Session) -> Plan | None:
+        def record(tx: DeliveryTransaction) -> Plan | None:
             if through is not None and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
-                state_store.read_subscriptions(session, [row.subscription_id])  # locks it
-            lease = self._lease(session)
+                tx.lock_subscription(row.subscription_id)
+            lease = self._lease(tx)
             if lease is None:
                 return None
-            current = self._still_pending(session, row.id) if through is not None else None
+            current = self._still_pending(tx, row.id) if through is not None else None
             if (
                 current is not None
                 and through is not None
-                and posted_move.move_before_sending(session, current, through, self._clock.now())
+                and tx.move_before_sending(current, through, self._clock.now())
             ):
                 events.info(
                     "adjustment moved before sending", adjustment_id=row.id, posted_through=str(through)
                 )
-            return self._plan(session, lease.units_unknown)
+            return self._plan(tx, lease.units_unknown)
 
         return self._transaction(record)
 
@@ -244,23 +234,24 @@ class ServiceDelivery:
 
     # -- the call and step 2 ----------------------------------------------------------------
 
-    def _send(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
+    def _send(self, row: Adjustment, target: ServiceTarget) -> Plan | None:
         # Every log line of this delivery carries the operation it belongs to.
         with structlog.contextvars.bound_contextvars(
             operation_id=row.operation_id, adjustment_id=row.id, contract_service_id=row.contract_service_id
         ):
-            return self._send_bound(row, request)
+            return self._send_bound(row, target)
 
-    def _send_bound(self, row: Adjustment, request: AdjustmentRequest) -> Plan | None:
+    def _send_bound(self, row: Adjustment, target: ServiceTarget) -> Plan | None:
         self._on_call("create_adjustment")
         try:
-            autotask_id = self._connector.create_adjustment(request)
+            applied = self._connector.apply_target(target)
         except PsaError as error:
             events.warning(
                 "adjustment not applied",
                 kind=error.kind.value,
                 error=error.message,
-                unit_change=request.unit_change,
+                units=target.units,
+                held_units=target.held_units,
             )
             return self._record_error(row, error)
         except Exception as error:  # not Autotask's answer: a bug, bad stored credentials, a refused URL
@@ -268,28 +259,27 @@ class ServiceDelivery:
             return self._record_connector_failure(row, error, after_send=True)
         events.info(
             "adjustment sent",
-            effective_date=request.effective_date.isoformat(),
-            unit_change=request.unit_change,
-            autotask_id=autotask_id,
+            effective_date=target.effective_date.isoformat(),
+            unit_change=applied.unit_change,
+            autotask_id=applied.psa_id,
         )
-        response = last_exchange_json(self._connector)
+        response = self._last_exchange()
 
-        def record(session: Session) -> Plan | None:
-            lease = self._lease(session)
-            current = self._still_sending(session, row.id) if lease else None
+        def record(tx: DeliveryTransaction) -> Plan | None:
+            lease = self._lease(tx)
+            current = self._still_sending(tx, row.id) if lease else None
             if lease is None or current is None:
                 return None  # another claim took the service over; it will verify
-            outcome.record_sent(
-                session,
+            tx.record_sent(
                 current,
                 self._clock.now(),
-                unit_change=request.unit_change,
-                autotask_id=autotask_id,
-                response_json=response or {"itemId": autotask_id},
+                unit_change=applied.unit_change,
+                autotask_id=applied.psa_id,
+                response_json=response or {"itemId": applied.psa_id},
             )
             if self._claim.probe:
-                pause.resume(session, row.connection_id, self._clock.now())
-            return self._plan(session, lease.units_unknown)
+                tx.resume(row.connection_id, self._clock.now())
+            return self._plan(tx, lease.units_unknown)
 
         return self._transaction(record)
 
@@ -306,24 +296,21 @@ class ServiceDelivery:
             log.exception("connector raised a non-PsaError while verifying")
             return self._record_connector_failure(row, error, after_send=False)
 
-        def record(session: Session) -> Plan | None:
-            if self._lease(session) is None:
+        def record(tx: DeliveryTransaction) -> Plan | None:
+            if self._lease(tx) is None:
                 return None
-            ledger = outbox.ledger_for_service(session, row.connection_id, row.contract_service_id)
+            ledger = tx.ledger_for_service(row.connection_id, row.contract_service_id)
             rebuilt = verify.rebuild(periods, ledger, window)
-            ledger_repo.replace_from(
-                session, row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries
-            )
+            tx.replace_ledger_from(row.connection_id, row.contract_service_id, rebuilt.start, rebuilt.entries)
             now = self._clock.now()
-            claims.set_units_unknown(session, self._claim, False)
-            current = outbox.get(session, row.id)
+            tx.set_units_unknown(self._claim, False)
+            current = tx.get(row.id)
             if current.status == AdjustmentStatus.PENDING and verify.already_applied(periods, current):
                 # No entry on the date: a period boundary that changed nothing (already in force).
                 change = next(
                     (e.unit_change for e in rebuilt.entries if e.effective_date == row.effective_date), 0
                 )
-                outcome.record_sent(
-                    session,
+                tx.record_sent(
                     current,
                     now,
                     unit_change=change,
@@ -333,8 +320,7 @@ class ServiceDelivery:
                     write_ledger=False,
                 )
             # Kept for the ledger self-check (after a row the read showed applied was recorded).
-            ledger_check.record_verification(
-                session,
+            tx.record_verification(
                 row.connection_id,
                 row.contract_service_id,
                 window,
@@ -342,50 +328,53 @@ class ServiceDelivery:
                 now,
             )
             if self._claim.probe:
-                pause.resume(session, row.connection_id, self._clock.now())
-            return self._plan(session, units_unknown=False)
+                tx.resume(row.connection_id, self._clock.now())
+            return self._plan(tx, units_unknown=False)
 
         return self._transaction(record)
 
     def _record_error(self, row: Adjustment, error: PsaError, after_send: bool = True) -> Plan | None:
-        exchange = last_exchange_json(self._connector)
+        exchange = self._last_exchange()
+        # A second change on one date, after an unknown outcome, usually means our own earlier
+        # request did land: it is verified rather than taken as final.
         unknown = error.outcome_unknown or (
-            error.kind == ErrorKind.REJECTED and DUPLICATE_MARKER in error.message
+            error.kind == ErrorKind.REJECTED and error.refusal is Refusal.DUPLICATE_DATE
         )
-        posted = error.final and is_posted_period_rejection(error.message)
+        posted = error.final and error.refusal is Refusal.POSTED_PERIOD
 
-        def record(session: Session) -> Plan | None:
+        def record(tx: DeliveryTransaction) -> Plan | None:
             if posted and row.subscription_id is not None:
                 # Taken before the lease row, in the use cases' lock order: the move re-plans.
-                state_store.read_subscriptions(session, [row.subscription_id])  # locks it
-            held = self._row_as_left(session, row.id, after_send)
+                tx.lock_subscription(row.subscription_id)
+            held = self._row_as_left(tx, row.id, after_send)
             if held is None:
                 return None  # another claim took the service over; it will verify
             lease, current = held
             now = self._clock.now()
             if error.kind == ErrorKind.AUTH:
-                self._hold_for_auth(session, current, error, exchange, now)
+                self._hold_for_auth(tx, current, error, exchange, now)
                 return None
             if self._claim.probe and error.status_code is not None:
-                pause.resume(session, row.connection_id, now)  # Autotask answered: credentials work
+                tx.resume(row.connection_id, now)  # Autotask answered: credentials work
             units_unknown = lease.units_unknown
             if unknown and after_send:
-                claims.set_units_unknown(session, self._claim, True)
+                tx.set_units_unknown(self._claim, True)
                 units_unknown = True
             if exchange is not None:
-                outcome.keep_response(session, current, exchange)
+                tx.keep_response(current, exchange)
             if error.final and not unknown:
                 # SPEC §2: refused as posted, the adjustment moves past that period by itself.
-                if not (posted and posted_move.move_past_posted(session, current, error, now)):
-                    outcome.record_failed(session, current, now, error.message, error.kind.value)
+                if not (posted and tx.move_past_posted(current, error, now)):
+                    refusal = None if error.refusal is None else error.refusal.value
+                    tx.record_failed(current, now, error.message, error.kind.value, refusal)
                 if posted:
                     # Remembered even when it could not move, so a retry re-plans past it.
-                    learn_posted_through(
-                        session, current.connection_id, current.contract_id, current.effective_date
+                    tx.learn_posted_through(
+                        current.connection_id, current.contract_id, current.effective_date
                     )
             elif current.attempts + 1 >= self._config.max_attempts:
                 message = f"gave up after {current.attempts + 1} attempts: {error.message}"
-                outcome.record_failed(session, current, now, message, error.kind.value)
+                tx.record_failed(current, now, message, error.kind.value)
             else:
                 delay = backoff_seconds(
                     current.attempts + 1,
@@ -394,8 +383,8 @@ class ServiceDelivery:
                     cap=self._config.backoff_cap,
                 )
                 retry_at = now + timedelta(seconds=delay)
-                outcome.record_retry(session, current, now, error.message, error.kind.value, retry_at)
-            return self._plan(session, units_unknown)
+                tx.record_retry(current, now, error.message, error.kind.value, retry_at)
+            return self._plan(tx, units_unknown)
 
         return self._transaction(record)
 
@@ -405,23 +394,29 @@ class ServiceDelivery:
         connection is fixed. After a create it may have gone out, so the service's units count
         as unknown: the next send of this service verifies first."""
 
-        def record(session: Session) -> Plan | None:
-            held = self._row_as_left(session, row.id, after_send)
+        def record(tx: DeliveryTransaction) -> Plan | None:
+            held = self._row_as_left(tx, row.id, after_send)
             if held is None:
                 return None
             lease, current = held
             units_unknown = lease.units_unknown or after_send
             if after_send:
-                claims.set_units_unknown(session, self._claim, True)
+                tx.set_units_unknown(self._claim, True)
             reason = f"connector failure, not an answer from Autotask: {connector_failure_text(error)}"
-            outcome.record_failed(session, current, self._clock.now(), reason, CONNECTOR_ERROR_KIND)
-            return self._plan(session, units_unknown)
+            tx.record_failed(current, self._clock.now(), reason, CONNECTOR_ERROR_KIND)
+            return self._plan(tx, units_unknown)
 
         return self._transaction(record)
 
-    def _held_by_pause(self, session: Session) -> bool:
+    def _last_exchange(self) -> dict[str, Any] | None:
+        """The connector's last exchange for the audit record, when it keeps one."""
+        if isinstance(self._connector, ExchangeLog):
+            return self._connector.last_exchange_json()
+        return None
+
+    def _held_by_pause(self, tx: DeliveryTransaction) -> bool:
         """A paused connection gets one call per probe claim, none otherwise."""
-        if not pause.is_paused(session, self._claim.connection_id):
+        if not tx.is_paused(self._claim.connection_id):
             return False
         if self._claim.probe and not self._probe_spent:
             self._probe_spent = True
@@ -429,14 +424,13 @@ class ServiceDelivery:
         return True
 
     def _hold_for_auth(
-        self, session: Session, row: Adjustment, error: PsaError, exchange: Any, now: datetime
+        self, tx: DeliveryTransaction, row: Adjustment, error: PsaError, exchange: Any, now: datetime
     ) -> None:
         """Credentials refused: the row waits (no attempt counted) and the connection pauses."""
         if exchange is not None:
-            outcome.keep_response(session, row, exchange)
-        outcome.hold_for_pause(session, row, error.message, error.kind.value)
-        pause.pause(
-            session,
+            tx.keep_response(row, exchange)
+        tx.hold_for_pause(row, error.message, error.kind.value)
+        tx.pause(
             row.connection_id,
             now,
             error.message,
@@ -445,27 +439,27 @@ class ServiceDelivery:
             cap_seconds=self._config.pause_probe_cap,
         )
 
-    def _lease(self, session: Session) -> claims.Lease | None:
-        return claims.renew_lease(session, self._claim, self._clock.now(), self._config.lease_seconds)
+    def _lease(self, tx: DeliveryTransaction) -> Lease | None:
+        return tx.renew_lease(self._claim, self._clock.now(), self._config.lease_seconds)
 
     def _row_as_left(
-        self, session: Session, row_id: int, after_send: bool
-    ) -> tuple[claims.Lease, Adjustment] | None:
+        self, tx: DeliveryTransaction, row_id: int, after_send: bool
+    ) -> tuple[Lease, Adjustment] | None:
         """The renewed lease and the row as this claim left it (sending after a call, pending
         before one), or None when the lease is lost or another claim has taken the row over."""
-        lease = self._lease(session)
+        lease = self._lease(tx)
         if lease is None:
             return None
-        current = self._still_sending(session, row_id) if after_send else self._still_pending(session, row_id)
+        current = self._still_sending(tx, row_id) if after_send else self._still_pending(tx, row_id)
         return None if current is None else (lease, current)
 
-    def _still_pending(self, session: Session, row_id: int) -> Adjustment | None:
-        current = outbox.get(session, row_id)
+    def _still_pending(self, tx: DeliveryTransaction, row_id: int) -> Adjustment | None:
+        current = tx.get(row_id)
         return current if current.status == AdjustmentStatus.PENDING else None
 
-    def _still_sending(self, session: Session, row_id: int) -> Adjustment | None:
+    def _still_sending(self, tx: DeliveryTransaction, row_id: int) -> Adjustment | None:
         """The row as we left it before the call, or None when another claim has taken over."""
-        current = outbox.get(session, row_id)
+        current = tx.get(row_id)
         if current.status != AdjustmentStatus.SENDING or current.lease_owner != self._claim.token:
             return None
         return current
@@ -480,14 +474,3 @@ def connector_failure_text(error: Exception) -> str:
     if isinstance(error, ServiceError):
         return error.message
     return f"{type(error).__name__} (details in the worker log)"
-
-
-def _request_json(request: AdjustmentRequest) -> dict[str, Any]:
-    return {
-        "contractID": request.contract_id,
-        "contractServiceID": request.contract_service_id,
-        "effectiveDate": request.effective_date.isoformat(),
-        "unitChange": request.unit_change,
-        "adjustedUnitPrice": str(request.adjusted_unit_price),
-        "adjustedUnitCost": str(request.adjusted_unit_cost),
-    }

@@ -10,7 +10,7 @@ Which rows are checked, and why that is cheap:
   connector), remembered per contract for `ttl` seconds, so the other services' back-dated rows
   of the same contract are checked without another call.
 A period posted after the read (or in the current period) is still learned from Autotask's
-refusal (delivery/posted_move.py): that stays the fallback.
+refusal (adapters/db/posted_move.py): that stays the fallback.
 """
 
 from __future__ import annotations
@@ -19,14 +19,10 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.clock import Clock
-from contractsync.adapters.db.outbox_rows import Adjustment
-from contractsync.adapters.db.tables import contracts
-from contractsync.domain.enums import ContractPeriodType
 from contractsync.domain.periods import period_containing
+from contractsync.ports.clock import Clock
+from contractsync.ports.delivery import DeliveryTransaction
+from contractsync.ports.outbox import Adjustment
 
 
 @dataclass(frozen=True)
@@ -77,20 +73,15 @@ class Check:
 SEND = Check()
 
 
-def check(session: Session, row: Adjustment, today: date, cache: PostedPeriodCache) -> Check:
+def check(tx: DeliveryTransaction, row: Adjustment, today: date, cache: PostedPeriodCache) -> Check:
     if row.effective_date >= today:
         return SEND  # not back-dated: no SELECT either
-    contract = session.execute(
-        select(contracts.c.start_date, contracts.c.period_type, contracts.c.posted_through).where(
-            contracts.c.connection_id == row.connection_id, contracts.c.contract_id == row.contract_id
-        )
-    ).first()
+    contract = tx.contract_posting(row.connection_id, row.contract_id)
     if contract is None:
         return SEND  # a contract contractsync does not know: the refusal teaches, as before
     if contract.posted_through is not None and row.effective_date <= contract.posted_through:
         return Check(move_through=contract.posted_through)
-    months = ContractPeriodType(contract.period_type).months
-    if row.effective_date >= period_containing(contract.start_date, months, today).start:
+    if row.effective_date >= period_containing(contract.start_date, contract.period_months, today).start:
         return SEND
     fresh, through = cache.known(row.connection_id, row.contract_id, row.effective_date)
     if not fresh:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from contractsync.adapters.clock import Clock
+from contractsync.ports.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -18,23 +18,19 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from contractsync.adapters.clock import Clock
-from contractsync.adapters.db import ledger_check
-from contractsync.adapters.db.session import run_in_transaction
-from contractsync.delivery import claim as claims
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.deliver import ServiceDelivery
 from contractsync.delivery.posted_check import PostedPeriodCache
-from contractsync.delivery.wakeup import Waker
-from contractsync.service.psa import AdjustmentRequest, PsaConnector, ServiceUnitsPeriod
+from contractsync.ports.clock import Clock
+from contractsync.ports.delivery import DeliveryStore, DeliveryTransaction, ServiceClaim, Waker
+from contractsync.ports.psa import PsaConnector, ServiceTarget, ServiceUnitsPeriod, TargetApplied
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +52,14 @@ class RunStats:
 class Worker:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        store: DeliveryStore,
         connectors: ConnectorFactory,
         clock: Clock,
         config: WorkerConfig | None = None,
         rng: random.Random | None = None,
         tick: Callable[[], None] | None = None,
     ) -> None:
-        self._factory = factory
+        self._store = store
         self._connectors = connectors
         self._clock = clock
         self.config = config or WorkerConfig()
@@ -75,7 +71,7 @@ class Worker:
             PostedPeriodCache(clock, self.config.posted_read_ttl) if self.config.read_posted_periods else None
         )
         self._stop = threading.Event()
-        self._active: dict[str, claims.ServiceClaim] = {}  # by token: leases the heartbeat renews
+        self._active: dict[str, ServiceClaim] = {}  # by token: leases the heartbeat renews
         self._active_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         #: Calls still in flight when shutdown gave up on them (their services were released).
@@ -87,7 +83,7 @@ class Worker:
         stats = RunStats()
         self._start_heartbeat()
         pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="deliver")
-        in_flight: dict[Future[int], claims.ServiceClaim] = {}
+        in_flight: dict[Future[int], ServiceClaim] = {}
         give_up_at: float | None = None  # after `stop`: when calls still in flight are abandoned
         try:
             while True:
@@ -128,13 +124,11 @@ class Worker:
                 waker.wait(self.config.poll_interval)
         self.close()
 
-    def self_check(self) -> list[ledger_check.Drift]:
+    def self_check(self) -> Sequence[object]:
         """Raise an X5 alert for each contract service whose ledger no longer adds up with its
         last verification (drift made by contractsync itself); answer them."""
         try:
-            return run_in_transaction(
-                self._factory, lambda session: ledger_check.raise_alerts(session, self._clock.now())
-            )
+            return self._store.transaction(lambda tx: tx.raise_drift_alerts(self._clock.now()))
         except Exception:  # a self-check must never stop deliveries
             log.exception("ledger self-check failed")
             return []
@@ -147,12 +141,10 @@ class Worker:
         """Stop the heartbeat (after the last run)."""
         self._stop.set()
 
-    def _claim(self, busy: set[tuple[str, int]]) -> claims.ServiceClaim | None:
+    def _claim(self, busy: set[tuple[str, int]]) -> ServiceClaim | None:
         # `busy`: services this process is delivering right now, even if their lease lapsed.
-        return run_in_transaction(
-            self._factory,
-            lambda session: claims.claim_service(
-                session,
+        return self._store.transaction(
+            lambda tx: tx.claim_service(
                 self.config.owner,
                 self._clock.now(),
                 self.config.lease_seconds,
@@ -163,7 +155,7 @@ class Worker:
 
     # -- leases: heartbeat and shutdown ------------------------------------------------------
 
-    def _track(self, claim: claims.ServiceClaim, active: bool) -> None:
+    def _track(self, claim: ServiceClaim, active: bool) -> None:
         with self._active_lock:
             if active:
                 self._active[claim.token] = claim
@@ -185,17 +177,17 @@ class Worker:
             active = sorted(self._active.values(), key=lambda c: (c.connection_id, c.contract_service_id))
         for claim in active:
             try:
-                run_in_transaction(self._factory, partial(self._renew, claim=claim))
+                self._store.transaction(partial(self._renew, claim=claim))
             except Exception:  # the database is away: the next beat tries again
                 log.exception("lease heartbeat for contract service %s failed", claim.contract_service_id)
 
-    def _renew(self, session: Session, claim: claims.ServiceClaim) -> bool:
-        return claims.heartbeat(session, claim, self._clock.now(), self.config.lease_seconds)
+    def _renew(self, tx: DeliveryTransaction, claim: ServiceClaim) -> bool:
+        return tx.heartbeat(claim, self._clock.now(), self.config.lease_seconds)
 
-    def _abandon(self, stuck: list[claims.ServiceClaim]) -> None:
+    def _abandon(self, stuck: list[ServiceClaim]) -> None:
         for claim in stuck:
             self._track(claim, False)
-            cut = run_in_transaction(self._factory, partial(claims.abandon, claim=claim))
+            cut = self._store.transaction(partial(_abandon, claim=claim))
             self.abandoned += 1
             log.warning(
                 "shutdown: contract service %s released%s",
@@ -205,7 +197,7 @@ class Worker:
                 else "",
             )
 
-    def _deliver(self, claim: claims.ServiceClaim, stats: RunStats) -> int:
+    def _deliver(self, claim: ServiceClaim, stats: RunStats) -> int:
         def count(kind: str) -> None:
             with self._stats_lock:
                 stats.calls[kind] = stats.calls.get(kind, 0) + 1
@@ -215,7 +207,7 @@ class Worker:
         try:
             connector = self._connector(claim.connection_id)
             delivery = ServiceDelivery(
-                self._factory,
+                self._store,
                 connector,
                 self._clock,
                 self.config,
@@ -242,13 +234,29 @@ class Worker:
             return UnusableConnector(error)
 
 
+def _abandon(tx: DeliveryTransaction, claim: ServiceClaim) -> bool:
+    return tx.abandon(claim)
+
+
 class UnusableConnector:
     """Stands in for a connector that could not be built: every call raises why."""
 
     def __init__(self, error: Exception) -> None:
         self._error = error
 
-    def create_adjustment(self, request: AdjustmentRequest) -> int:
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        """The target itself (no PSA to translate it)."""
+        return {
+            "contract_id": target.contract_id,
+            "contract_service_id": target.contract_service_id,
+            "effective_date": target.effective_date.isoformat(),
+            "units": target.units,
+            "unit_price": str(target.unit_price),
+            "unit_cost": str(target.unit_cost),
+            "held_units": target.held_units,
+        }
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
         raise self._error
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:

@@ -1,4 +1,4 @@
-"""The clock every use case reads time from (never `datetime.now()` in the core)."""
+"""Time, injected everywhere it matters (never `datetime.now()` in the core)."""
 
 from __future__ import annotations
 
@@ -10,3 +10,7 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""
         ...
+
+
+class Sleeper(Protocol):
+    def sleep(self, seconds: float) -> None: ...

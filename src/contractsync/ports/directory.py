@@ -9,8 +9,8 @@ from typing import Any, Literal, Protocol
 from contractsync.domain.model import Customer, Reseller, Subscription
 
 #: A subscription's badge: what the console and the API show of its delivery (see `sync_state`).
-SyncState = Literal["synced", "pending", "out_of_sync", "failed", "unmapped"]
-SYNC_STATES: tuple[SyncState, ...] = ("synced", "pending", "out_of_sync", "failed", "unmapped")
+SyncBadge = Literal["synced", "pending", "out_of_sync", "failed", "unmapped"]
+SYNC_BADGES: tuple[SyncBadge, ...] = ("synced", "pending", "out_of_sync", "failed", "unmapped")
 
 
 @dataclass(frozen=True)
@@ -129,4 +129,4 @@ class Directory(Protocol):
         """How many manual actions of the subscription are open."""
         ...
 
-    def sync_state(self, subscription_id: str) -> SyncState: ...
+    def sync_badge(self, subscription_id: str) -> SyncBadge: ...

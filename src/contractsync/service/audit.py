@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from contractsync.delivery.retry import RetryRefused, retry
 from contractsync.domain.bounds import is_stored_id
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, RecordFilter
@@ -14,6 +13,7 @@ from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, Invalid, NotFound
 from contractsync.service.replan import replan_failed_record
+from contractsync.service.retry_operation import RetryRefused, retry
 
 JSON = dict[str, Any]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import structlog
 
+from contractsync.ports.psa import PsaError
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid
-from contractsync.service.psa import PsaError
 
 log = structlog.get_logger(__name__)
 

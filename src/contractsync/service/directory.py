@@ -16,7 +16,7 @@ from contractsync.domain.enums import (
     Term,
 )
 from contractsync.domain.model import Customer, Promotion, Reseller, Subscription
-from contractsync.ports.directory import SYNC_STATES, CredentialsChange, StoredConnection
+from contractsync.ports.directory import SYNC_BADGES, CredentialsChange, StoredConnection
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import validation as v
 from contractsync.service import views
@@ -244,7 +244,7 @@ def subscription_view(uow: UnitOfWork, actor: Actor, subscription_id: str) -> JS
         customer,
         reseller,
         directory.subscription_mapping(subscription_id),
-        directory.sync_state(subscription_id),
+        directory.sync_badge(subscription_id),
         directory.open_manual_actions(subscription_id),
     )
     return views.subscription(stored, facts)
@@ -258,8 +258,8 @@ def get_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) ->
 def list_subscriptions(
     ctx: ServiceContext, actor: Actor, customer_id: str | None, state: str | None, page: int, page_size: int
 ) -> JSON:
-    if state is not None and state not in SYNC_STATES:
-        raise Invalid(f"sync_state must be one of {', '.join(sorted(SYNC_STATES))}")
+    if state is not None and state not in SYNC_BADGES:
+        raise Invalid(f"sync_state must be one of {', '.join(sorted(SYNC_BADGES))}")
     if page < 1 or not 1 <= page_size <= 200:
         raise Invalid("page must be ≥ 1 and page_size between 1 and 200")
     with ctx.units(commit=False) as uow:

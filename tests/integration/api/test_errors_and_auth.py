@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from contractsync.api.app import create_api
+from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.service.facade import ContractSync
-from contractsync.service.psa import ErrorKind, PsaError
 from tests.fakes.fake_service import FakeContractSync
 from tests.integration.api.conftest import ADMIN, TestClient, bearer
 

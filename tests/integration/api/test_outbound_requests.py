@@ -26,7 +26,7 @@ from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import connections
 from contractsync.api.app import create_api
 from contractsync.bootstrap import build_app_service
-from contractsync.service.psa import ErrorKind, PsaError
+from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.settings import Settings
 
 with warnings.catch_warnings():

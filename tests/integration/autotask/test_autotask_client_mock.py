@@ -13,8 +13,9 @@ import pytest
 import structlog
 
 from contractsync.adapters.autotask import ClientSettings
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from contractsync.adapters.autotask.wire import dumps
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError
+from contractsync.ports.psa import ErrorKind, PsaError
 
 from .mock_autotask import BASE_URL, CREDENTIALS, SECRET_VALUES, Harness, answer, body_of
 

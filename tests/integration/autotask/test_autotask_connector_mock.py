@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from contractsync.adapters.autotask import Company, Contract, ContractService, Service, Threshold
-from contractsync.service.psa import ErrorKind, PsaConnector, PsaError, ServiceUnitsPeriod
+from contractsync.ports.psa import ErrorKind, PsaConnector, PsaError, ServiceUnitsPeriod
 
 from .mock_autotask import BASE_URL, Harness, answer, body_of
 

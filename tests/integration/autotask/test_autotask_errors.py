@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from contractsync.adapters.autotask import AutotaskClient, Credentials
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from contractsync.adapters.autotask.errors import classify_response, classify_transport_error
 from contractsync.adapters.autotask.outbound import OutboundPolicy
+from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.sandbox.server import SandboxServer
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError
 
 from .mock_autotask import Harness, answer
 

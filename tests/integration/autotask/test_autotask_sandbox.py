@@ -29,11 +29,12 @@ from contractsync.adapters.autotask import (
     OutboundPolicy,
     RollingWindowBudget,
 )
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from contractsync.adapters.autotask.filters import eq
 from contractsync.adapters.clock import ManualClock
+from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError
 from tests.contract.autotask_contract import ContractChecker, ValidatingTransport
 
 from .conftest import (

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import httpx
 
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaConnector, PsaError, ServiceUnitsPeriod
+from contractsync.ports.psa import (
+    ErrorKind,
+    PsaConnector,
+    PsaError,
+    Refusal,
+    ServiceTarget,
+    ServiceUnitsPeriod,
+)
 from tests.fakes.fake_autotask import FakeAutotask
 
 from .conftest import Connect
@@ -24,30 +31,31 @@ PRICE, COST = Decimal("12.5000"), Decimal("10.0000")
 
 
 def _story(autotask: PsaConnector, contract: int, contract_service: int, post: object) -> list[object]:
-    """What a caller sees: each create's id or refusal, and the units rows read back."""
+    """What a caller of the port sees: each target's change of units or typed refusal, and the
+    units rows read back."""
 
-    def adjust(day: date, change: int) -> object:
+    def adjust(day: date, units: int, held: int) -> object:
         try:
-            autotask.create_adjustment(
-                AdjustmentRequest(contract, contract_service, day, change, PRICE, COST)
+            applied = autotask.apply_target(
+                ServiceTarget(contract, contract_service, day, units, PRICE, COST, held)
             )
-            return "created"
+            return ("created", applied.unit_change)
         except PsaError as error:
-            return (error.kind, error.message)
+            return (error.kind, error.refusal, error.message)
 
     def units() -> list[ServiceUnitsPeriod]:
         return autotask.service_units(contract_service, date(2024, 2, 1), date(2024, 5, 31))
 
     seen: list[object] = [
-        adjust(date(2024, 2, 1), 3),
-        adjust(date(2024, 2, 1), 1),
-        adjust(date(2025, 1, 15), 1),
+        adjust(date(2024, 2, 1), 3, 0),
+        adjust(date(2024, 2, 1), 4, 3),
+        adjust(date(2025, 1, 15), 4, 3),
     ]
     post()  # type: ignore[operator]
     seen += [
-        adjust(date(2024, 3, 1), 2),
-        adjust(date(2024, 4, 15), -1),
-        adjust(date(2024, 6, 1), -5),
+        adjust(date(2024, 3, 1), 5, 3),
+        adjust(date(2024, 4, 15), 2, 3),
+        adjust(date(2024, 6, 1), -3, 2),
         units(),
     ]
     return seen
@@ -101,17 +109,27 @@ def test_the_fake_and_the_sandbox_answer_the_same_story(
 
     assert fake_story == sandbox_story
     created, duplicate, outside, posted, split, negative, rows = sandbox_story
-    assert (created, split) == ("created", "created")
+    assert (created, split) == (("created", 3), ("created", -1))
     assert [duplicate, outside, posted, negative] == [
-        (ErrorKind.REJECTED, "Attempt to insert duplicate data into contract_service_period."),
-        (ErrorKind.REJECTED, "The effective date must be within the contract's start and end dates."),
         (
             ErrorKind.REJECTED,
+            Refusal.DUPLICATE_DATE,
+            "Attempt to insert duplicate data into contract_service_period.",
+        ),
+        (
+            ErrorKind.REJECTED,
+            Refusal.OUTSIDE_CONTRACT,
+            "The effective date must be within the contract's start and end dates.",
+        ),
+        (
+            ErrorKind.REJECTED,
+            Refusal.POSTED_PERIOD,
             "Unable to make changes as it would result in the deletion/modification of an already approved "
             "and posted contract period.",
         ),
         (
             ErrorKind.REJECTED,
+            Refusal.NEGATIVE_UNITS,
             "unitChange: the adjustment would leave the contract service with fewer than 0 units.",
         ),
     ]

@@ -14,8 +14,8 @@ from datetime import date
 import httpx
 
 from contractsync.adapters.autotask import AutotaskConnector, ClientSettings, EndpointConcurrency
+from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.sandbox.server import SandboxServer
-from contractsync.service.psa import ErrorKind, PsaError
 
 from .conftest import CONTRACT_SERVICE_ID, FAST, Connect, seed_basic, stats
 

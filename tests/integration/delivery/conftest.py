@@ -15,6 +15,7 @@ from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from tests.fakes.fake_autotask import FakeAutotask
@@ -43,7 +44,7 @@ def factory(session_factory: sessionmaker[Session], clock: ManualClock) -> sessi
 @pytest.fixture
 def worker(factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock) -> Worker:
     config = WorkerConfig(lease_seconds=60, backoff_base=1.0, backoff_cap=20.0, owner="test-worker")
-    return Worker(factory, lambda _connection: fake, clock, config, rng=random.Random(3))
+    return Worker(delivery_store(factory), lambda _connection: fake, clock, config, rng=random.Random(3))
 
 
 def open_rows(factory: sessionmaker[Session]) -> int:

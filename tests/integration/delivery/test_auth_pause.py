@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import ManualClock
+from contractsync.adapters.db import pauses as pause
 from contractsync.adapters.db.metrics_collector import DatabaseCollector
 from contractsync.adapters.db.pause_table import connection_pauses
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, alerts, connection_operations
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.secrets import SecretBox
-from contractsync.delivery import pause
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from contractsync.service import alerting, directory
@@ -152,7 +153,9 @@ def test_another_connection_keeps_delivering(
         seed_connection(session, clock.now(), "at2")
     other = FakeAutotask(tmp_path / "other.db")
     fakes = {CONNECTION: fake, "at2": other}
-    worker = Worker(factory, fakes.__getitem__, clock, WorkerConfig(owner="w"), rng=random.Random(1))
+    worker = Worker(
+        delivery_store(factory), fakes.__getitem__, clock, WorkerConfig(owner="w"), rng=random.Random(1)
+    )
     enqueue(factory, clock, ROWS, CONNECTION)
     enqueue(factory, clock, ROWS, "at2")
     fake.refuse_credentials = True

@@ -14,9 +14,10 @@ from contractsync.adapters.autotask.outbound import OutboundRefused
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service.psa import AdjustmentRequest
+from contractsync.ports.psa import ServiceTarget, TargetApplied
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, enqueue_operation
 
@@ -31,7 +32,10 @@ class Broken:
         self.fake, self.reads_fail = fake, reads_fail
         self.calls = 0
 
-    def create_adjustment(self, request: AdjustmentRequest) -> int:
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return {}
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
         self.calls += 1
         raise RuntimeError("boom with a secret-looking text s3cret")
 
@@ -60,7 +64,7 @@ def test_a_stray_exception_fails_the_row_with_a_reason_and_the_next_send_verifie
     with transaction(factory) as session:
         operation_id, _ = enqueue_operation(session, [Row(1, D, 11)], clock.now())
     broken = Broken(fake)
-    Worker(factory, lambda _c: broken, clock, CONFIG, rng=random.Random(1)).run_once()
+    Worker(delivery_store(factory), lambda _c: broken, clock, CONFIG, rng=random.Random(1)).run_once()
     (row,) = _rows(factory)
     assert (row.status, row.error_kind) == ("failed", "connector_error")
     assert (
@@ -80,7 +84,7 @@ def test_a_failing_verification_fails_each_row_instead_of_looping(
     with transaction(factory) as session:
         enqueue_operation(session, [Row(1, D, 11)], clock.now())
     broken = Broken(fake, reads_fail=True)
-    worker = Worker(factory, lambda _c: broken, clock, CONFIG, rng=random.Random(1))
+    worker = Worker(delivery_store(factory), lambda _c: broken, clock, CONFIG, rng=random.Random(1))
     worker.run_once()  # the create fails: units unknown
     with transaction(factory) as session:
         enqueue_operation(session, [Row(1, date(2025, 3, 4), 12)], clock.now())
@@ -103,7 +107,7 @@ def test_a_connector_that_cannot_be_built_fails_the_row_with_why(
     def refuse(_connection_id: str) -> Any:
         raise OutboundRefused("base_url host 127.0.0.1 is not under autotask.net")
 
-    Worker(factory, refuse, clock, CONFIG, rng=random.Random(1)).run_once()
+    Worker(delivery_store(factory), refuse, clock, CONFIG, rng=random.Random(1)).run_once()
     (row,) = _rows(factory)
     assert row.status == "failed"
     assert row.error == (

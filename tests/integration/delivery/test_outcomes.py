@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
+from contractsync.adapters.db import delivery_outcomes as outcome
 from contractsync.adapters.db import outbox
 from contractsync.adapters.db.outbox import OutboxError
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
-from contractsync.delivery import outcome
-from contractsync.delivery.retry import RetryRefused, retry
 from contractsync.delivery.worker import Worker
+from contractsync.service.retry_operation import RetryRefused, retry
 from tests.fakes.fake_autotask import DUPLICATE, OUTSIDE, POSTED, FakeAutotask, Faults
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation
 
@@ -178,7 +178,7 @@ def test_a_worker_that_died_mid_call_is_verified_not_resent(
         row = outbox.get(session, row_id)
         outcome.mark_sending(session, row, "dead-worker", clock.now() + timedelta(seconds=60), {})
         session.execute(update(contract_service_state).values(lease_owner="dead-worker"))
-    from contractsync.service.psa import AdjustmentRequest
+    from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 
     fake.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
     # ... and then it was killed. Its lease expires; the next worker verifies.
@@ -191,7 +191,7 @@ def test_a_worker_that_died_mid_call_is_verified_not_resent(
 def test_duplicate_rejection_after_unknown_is_verified(
     factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
-    from contractsync.service.psa import AdjustmentRequest
+    from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 
     fake.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
     (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])

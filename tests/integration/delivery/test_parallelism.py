@@ -6,14 +6,16 @@ import random
 import threading
 from collections import Counter
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import transaction
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service.psa import AdjustmentRequest, ServiceUnitsPeriod
+from contractsync.ports.psa import ServiceTarget, ServiceUnitsPeriod, TargetApplied
 from tests.fakes.outbox_data import Row, enqueue_operation
 
 
@@ -27,9 +29,12 @@ class BarrierConnector:
         self._in_flight: Counter[int] = Counter()
         self.max_in_flight = 0
         self.same_service_overlap = False
-        self.sent: list[AdjustmentRequest] = []
+        self.sent: list[ServiceTarget] = []
 
-    def create_adjustment(self, request: AdjustmentRequest) -> int:
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return {}
+
+    def apply_target(self, request: ServiceTarget) -> TargetApplied:
         with self._lock:
             self._calls += 1
             first_wave = self._calls <= self._barrier.parties
@@ -41,7 +46,7 @@ class BarrierConnector:
         with self._lock:
             self._in_flight[request.contract_service_id] -= 1
             self.sent.append(request)
-            return len(self.sent)
+            return TargetApplied(len(self.sent), request.units - request.held_units)
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         raise AssertionError("no reads in the normal path")
@@ -58,7 +63,13 @@ def test_services_are_delivered_in_parallel_and_each_in_order(
             clock.now(),
         )
     connector = BarrierConnector(parties=3)
-    worker = Worker(factory, lambda _c: connector, clock, WorkerConfig(concurrency=3), rng=random.Random(1))
+    worker = Worker(
+        delivery_store(factory),
+        lambda _c: connector,
+        clock,
+        WorkerConfig(concurrency=3),
+        rng=random.Random(1),
+    )
     worker.run_once()
     assert connector.max_in_flight == 3
     assert not connector.same_service_overlap

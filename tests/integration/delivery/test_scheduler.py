@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.sweep_runs import SqlSweepRuns
 from contractsync.adapters.db.tables import connections, sweep_runs
 from contractsync.delivery.scheduler import DailySweepScheduler
 from tests.fakes.outbox_data import seed_connection
@@ -24,8 +25,12 @@ def test_each_connection_sweeps_once_per_local_date(
         )
     calls: list[tuple[str, date]] = []
     clock.set(datetime(2025, 3, 3, 10, 59, tzinfo=UTC))  # 23:59 in Auckland (NZDT, UTC+13)
-    first = DailySweepScheduler(factory, clock, lambda c, d: calls.append((c, d)), check_every_seconds=0)
-    second = DailySweepScheduler(factory, clock, lambda c, d: calls.append((c, d)), check_every_seconds=0)
+    first = DailySweepScheduler(
+        SqlSweepRuns(factory), clock, lambda c, d: calls.append((c, d)), check_every_seconds=0
+    )
+    second = DailySweepScheduler(
+        SqlSweepRuns(factory), clock, lambda c, d: calls.append((c, d)), check_every_seconds=0
+    )
     first.tick()
     second.tick()  # another worker: the sweep_runs row is taken
     assert sorted(calls) == [("at1", date(2025, 3, 3)), ("auckland", date(2025, 3, 3))]
@@ -41,8 +46,9 @@ def test_each_connection_sweeps_once_per_local_date(
 
 def test_losing_the_insert_race_skips(factory: sessionmaker[Session], clock: ManualClock) -> None:
     calls: list[tuple[str, date]] = []
-    scheduler = DailySweepScheduler(factory, clock, lambda c, d: calls.append((c, d)), check_every_seconds=0)
-    original = scheduler._claim
+    runs = SqlSweepRuns(factory)
+    scheduler = DailySweepScheduler(runs, clock, lambda c, d: calls.append((c, d)), check_every_seconds=0)
+    original = runs.claim
 
     def racing_claim(connection_id: str, day: date, now: datetime) -> bool:
         with transaction(factory) as session:  # another worker wins between check and insert
@@ -51,7 +57,7 @@ def test_losing_the_insert_race_skips(factory: sessionmaker[Session], clock: Man
             )
         return original(connection_id, day, now)
 
-    scheduler._claim = racing_claim  # type: ignore[method-assign]
+    runs.claim = racing_claim  # type: ignore[method-assign]
     assert scheduler.tick() == []
     assert calls == []
 
@@ -65,7 +71,7 @@ def test_a_failing_sweep_is_logged_and_not_repeated(
         attempts.append(day)
         raise RuntimeError("boom")
 
-    scheduler = DailySweepScheduler(factory, clock, sweep, check_every_seconds=0)
+    scheduler = DailySweepScheduler(SqlSweepRuns(factory), clock, sweep, check_every_seconds=0)
     scheduler.tick()
     scheduler.tick()
     assert attempts == [clock.now().date()]

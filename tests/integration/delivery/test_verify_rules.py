@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from contractsync.adapters.db.outbox_rows import Adjustment, LedgerEntry
-from contractsync.delivery import verify
-from contractsync.service.psa import ServiceUnitsPeriod
+from contractsync.ports.psa import ServiceUnitsPeriod
+from contractsync.service import ledger_rebuild as verify
 
 P, C = Decimal("12.0000"), Decimal("10.0000")
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import is_postgres, transaction
-from contractsync.delivery.wakeup import (
+from contractsync.adapters.db.wakeup import (
     PollingWaker,
     PostgresNotifyWaker,
     SqliteChangeWaker,

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from contractsync.adapters.autotask.adjustments import adjustment_for, adjustment_record, refusal_of
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.tables import adjustments, connection_operations, contracts
 from contractsync.bootstrap import build_app_service
+from contractsync.ports.psa import ErrorKind, PsaError, ServiceTarget, ServiceUnitsPeriod, TargetApplied
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Invalid
 from contractsync.service.facade import ContractSync
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod
 from contractsync.settings import Settings
 from tests.fakes.fake_autotask import FakeAutotask
 
@@ -32,11 +33,16 @@ class RejectingAutotask:
         self.fake = fake
         self.rejections: dict[int, list[str]] = {}
 
-    def create_adjustment(self, request: AdjustmentRequest) -> int:
-        queued = self.rejections.get(request.contract_service_id)
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return adjustment_record(adjustment_for(target))
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
+        queued = self.rejections.get(target.contract_service_id)
         if queued:
-            raise PsaError(ErrorKind.REJECTED, queued.pop(0), 500)
-        return self.fake.create_adjustment(request)
+            # Refused in Autotask's words, read as the Autotask adapter reads them.
+            message = queued.pop(0)
+            raise PsaError(ErrorKind.REJECTED, message, 500, refusal_of(message))
+        return self.fake.apply_target(target)
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         return self.fake.service_units(contract_service_id, start, end)

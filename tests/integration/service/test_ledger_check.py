@@ -11,6 +11,7 @@ from sqlalchemy import update
 from contractsync.adapters.db import ledger_check
 from contractsync.adapters.db.metrics_collector import DatabaseCollector
 from contractsync.adapters.db.tables import contract_service_state, ledger
+from contractsync.bootstrap import delivery_store
 from contractsync.delivery.worker import Worker
 from contractsync.service.actor import ADMIN
 from tests.integration.service.conftest import World, map_s1
@@ -63,7 +64,10 @@ def test_the_ledger_adds_up_after_verifications_and_sends_and_drift_is_raised(wo
     assert _gauge(world) == 1
 
     worker = Worker(
-        world.service.context.sessions, lambda _c: world.autotask, world.clock, rng=random.Random(1)
+        delivery_store(world.service.context.sessions),
+        lambda _c: world.autotask,
+        world.clock,
+        rng=random.Random(1),
     )
     assert len(worker.self_check()) == 1
     assert len(worker.self_check()) == 1  # the same drift again: still one alert

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import update
 
+from contractsync.adapters.db import posted_move
 from contractsync.adapters.db.posted_periods import PostedPeriod
 from contractsync.adapters.db.tables import contracts
-from contractsync.delivery import posted_move
 from contractsync.domain.periods import Period
 from contractsync.service.actor import ADMIN
 from tests.integration.service.conftest import World, map_s1

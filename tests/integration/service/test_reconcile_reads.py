@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from contractsync.adapters.db.session import is_postgres, make_engine
+from contractsync.ports.psa import UnitsRead
 from contractsync.service.actor import ADMIN
-from contractsync.service.psa import UnitsRead
 from tests.integration.service.conftest import World, map_s1
 
 

@@ -116,7 +116,7 @@ def test_a_refused_operation_shows_failed_and_its_alert_links_to_the_retry(world
 
 
 def test_a_run_that_cannot_read_autotask_is_stored_and_tried_again_an_hour_later(world: SandboxWorld) -> None:
-    from contractsync.service.psa import ErrorKind, PsaError
+    from contractsync.ports.psa import ErrorKind, PsaError
 
     class Unreachable:
         def service_units_of(self, ids: list[int]) -> object:

@@ -68,7 +68,7 @@ def _directory(units: UnitOfWorkFactory) -> list[Any]:
             d.subscription_ids("r2"),
             d.subscription_ids(None, "c1"),
         ]
-        answers += [d.subscription_mapping("s1"), d.open_manual_actions("s1"), d.sync_state("s1")]
+        answers += [d.subscription_mapping("s1"), d.open_manual_actions("s1"), d.sync_badge("s1")]
     return answers
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound
-from contractsync.service.psa import AdjustmentRequest
 from tests.integration.service.conftest import World, map_s1
 
 

@@ -86,7 +86,7 @@ def test_a_subscription_answers_its_prices_badge_and_mapping(directory: Service)
 
 def test_subscriptions_are_paged_and_filtered_by_badge(directory: Service) -> None:
     directory.facade.create_subscription(ADMIN, {**SUBSCRIPTION, "id": "s2"})
-    directory.data.sync_states["s2"] = "failed"
+    directory.data.sync_badges["s2"] = "failed"
     page = directory.facade.list_subscriptions(ADMIN, page=1, page_size=1)
     assert ([i["id"] for i in page["items"]], page["total"]) == (["s1"], 2)
     failed = directory.facade.list_subscriptions(ADMIN, sync_state="failed")

@@ -8,6 +8,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from contractsync.adapters.autotask import filters as f
+from contractsync.adapters.autotask.adjustments import (
+    AdjustmentRequest,
+    adjustment_body,
+    adjustment_for,
+    adjustment_record,
+)
 from contractsync.adapters.autotask.client import MAX_RECORDS_PER_PAGE, AutotaskClient
 from contractsync.adapters.autotask.errors import excerpt
 from contractsync.adapters.autotask.models import (
@@ -18,15 +24,21 @@ from contractsync.adapters.autotask.models import (
     Service,
     Threshold,
 )
-from contractsync.adapters.autotask.redaction import ExchangeRecord
+from contractsync.adapters.autotask.redaction import ExchangeRecord, exchange_json
 from contractsync.adapters.autotask.wire import (
-    format_date,
     parse_date,
     parse_optional_date,
     to_decimal,
     to_int,
 )
-from contractsync.service.psa import AdjustmentRequest, ErrorKind, PsaError, ServiceUnitsPeriod, UnitsRead
+from contractsync.ports.psa import (
+    ErrorKind,
+    PsaError,
+    ServiceTarget,
+    ServiceUnitsPeriod,
+    TargetApplied,
+    UnitsRead,
+)
 
 T = TypeVar("T")
 
@@ -38,7 +50,7 @@ UNITS_QUERY_CHUNK = 500
 
 
 class AutotaskConnector:
-    """Implements `contractsync.service.psa.PsaConnector`. Raises only `PsaError`."""
+    """Implements `contractsync.ports.psa.PsaConnector`. Raises only `PsaError`."""
 
     def __init__(self, client: AutotaskClient) -> None:
         self._client = client
@@ -53,18 +65,24 @@ class AutotaskConnector:
         """The calling thread's last HTTP exchange, redacted, for the audit record."""
         return self._client.last_exchange
 
+    def last_exchange_json(self) -> dict[str, Any] | None:
+        """`last_exchange` as JSON data, for the outbox row (the port's `ExchangeLog`)."""
+        return exchange_json(self._client.last_exchange)
+
     # -- the PSA port ----------------------------------------------------------------------
 
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return adjustment_record(adjustment_for(target))
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
+        request = adjustment_for(target)
+        return TargetApplied(self.create_adjustment(request), request.unit_change)
+
     def create_adjustment(self, request: AdjustmentRequest) -> int:
-        body = {
-            "contractID": request.contract_id,
-            "contractServiceID": request.contract_service_id,
-            "effectiveDate": format_date(request.effective_date),
-            "unitChange": request.unit_change,
-            "adjustedUnitPrice": _money("adjustedUnitPrice", request.adjusted_unit_price),
-            "adjustedUnitCost": _money("adjustedUnitCost", request.adjusted_unit_cost),
-        }
-        return self._client.create("ContractServiceAdjustments", body)
+        """One ContractServiceAdjustment; answers Autotask's new id."""
+        _money("adjustedUnitPrice", request.adjusted_unit_price)
+        _money("adjustedUnitCost", request.adjusted_unit_cost)
+        return self._client.create("ContractServiceAdjustments", adjustment_body(request))
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
         rows = self._client.query(

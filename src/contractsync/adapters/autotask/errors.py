@@ -13,7 +13,8 @@ import re
 
 import httpx
 
-from contractsync.service.psa import ErrorKind, PsaError
+from contractsync.adapters.autotask.adjustments import refusal_of
+from contractsync.ports.psa import ErrorKind, PsaError
 
 #: Texts of 500 answers that mean "validated and refused, nothing written".
 _REJECTION_PATTERNS = re.compile(
@@ -103,13 +104,18 @@ def classify_response(status_code: int, body: str, *, what: str) -> PsaError:
         return PsaError(kind, detail, status_code)
     if status_code == 500 and text and _REJECTION_PATTERNS.search(text):
         # Autotask's own words are kept as the message: they are what a billing manager reads.
-        return PsaError(ErrorKind.REJECTED, excerpt(text), status_code)
+        return PsaError(ErrorKind.REJECTED, excerpt(text), status_code, refusal_of(text))
     if status_code >= 500:
         return PsaError(ErrorKind.SERVER_ERROR, f"{what}: {detail} (outcome unknown)", status_code)
     if status_code == 408:
         return PsaError(ErrorKind.TIMEOUT_AFTER_SEND, f"{what}: {detail}", status_code)
     # Other 4xx: the request itself was refused before anything was written.
-    return PsaError(ErrorKind.REJECTED, excerpt(text) or f"{what}: HTTP {status_code}: {detail}", status_code)
+    return PsaError(
+        ErrorKind.REJECTED,
+        excerpt(text) or f"{what}: HTTP {status_code}: {detail}",
+        status_code,
+        refusal_of(text),
+    )
 
 
 def classify_transport_error(exc: httpx.TransportError, *, what: str) -> PsaError:

@@ -6,11 +6,16 @@ e-mail address, and nobody reading an audit record needs it.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+from contractsync.adapters.secrets import redact
 
 REDACTED = "***"
 #: Header names (lower case) whose values are never shown.
@@ -31,6 +36,18 @@ class ExchangeRecord:
     response_body: str | None
     error: str | None = None
     elapsed_seconds: float | None = field(default=None, compare=False)
+
+
+def exchange_json(record: ExchangeRecord | None) -> dict[str, Any] | None:
+    """An exchange as redacted JSON data for the outbox row (what the audit shows)."""
+    if record is None:
+        return None
+    data = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    safe = json.loads(
+        json.dumps(data, default=lambda value: dict(value) if isinstance(value, Mapping) else str(value))
+    )
+    result: dict[str, Any] = redact(safe)
+    return result
 
 
 class Redactor:

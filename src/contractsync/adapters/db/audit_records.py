@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contractsync.adapters.db.posted_periods import is_posted_period_rejection
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, connection_operations, connections, manual_actions
 from contractsync.ports.audit_records import (
@@ -18,6 +17,7 @@ from contractsync.ports.audit_records import (
     RecordFilter,
     RecordSummary,
 )
+from contractsync.ports.psa import Refusal
 
 
 def _record(row: Any) -> AuditRecord:
@@ -56,7 +56,7 @@ def _adjustment(row: Any) -> AdjustmentLine:
         error=row.error,
         due_at=row.due_at,
         sent_at=row.sent_at,
-        posted_period_refused=row.status == "failed" and is_posted_period_rejection(row.error),
+        posted_period_refused=row.status == "failed" and row.refusal == Refusal.POSTED_PERIOD.value,
     )
 
 

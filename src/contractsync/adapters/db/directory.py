@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import domain_rows
 from contractsync.adapters.db.pause_table import connection_pauses
-from contractsync.adapters.db.sync_state import sync_state
+from contractsync.adapters.db.sync_badge import sync_badge
 from contractsync.adapters.db.tables import (
     connections,
     customer_mappings,
@@ -29,7 +29,7 @@ from contractsync.ports.directory import (
     StoredConnection,
     StoredSubscription,
     SubscriptionMapping,
-    SyncState,
+    SyncBadge,
 )
 
 
@@ -202,5 +202,5 @@ class SqlDirectory:
         ).scalar_one()
         return int(count)
 
-    def sync_state(self, subscription_id: str) -> SyncState:
-        return sync_state(self.session, subscription_id)
+    def sync_badge(self, subscription_id: str) -> SyncBadge:
+        return sync_badge(self.session, subscription_id)

@@ -17,12 +17,6 @@ from contractsync.adapters.db.tables import contracts
 from contractsync.domain.enums import ContractPeriodType
 from contractsync.domain.periods import Period, period_containing
 
-POSTED_MARKER = "already approved and posted"
-
-
-def is_posted_period_rejection(message: str | None) -> bool:
-    return message is not None and POSTED_MARKER in message
-
 
 def learn_posted_through(
     session: Session, connection_id: str, contract_id: int, refused: date

@@ -188,6 +188,8 @@ adjustments = Table(
     Column("autotask_id", Integer, nullable=True),
     Column("error", Text, nullable=True),
     Column("error_kind", String(40), nullable=True),
+    # The typed reason of a refusal (contractsync.ports.psa.Refusal), e.g. "posted_period".
+    Column("refusal", String(40), nullable=True),
     Column("request_json", JSON, nullable=True),
     Column("response_json", JSON, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),

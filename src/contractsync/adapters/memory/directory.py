@@ -14,7 +14,7 @@ from contractsync.ports.directory import (
     StoredConnection,
     StoredSubscription,
     SubscriptionMapping,
-    SyncState,
+    SyncBadge,
 )
 
 if TYPE_CHECKING:
@@ -105,8 +105,8 @@ class MemoryDirectory:
         actions = self.data.manual_actions.values()
         return sum(1 for a in actions if a.subscription_id == subscription_id and a.status == "open")
 
-    def sync_state(self, subscription_id: str) -> SyncState:
-        """As the test set it in `data.sync_states`; else unmapped, or synced once mapped."""
-        if subscription_id in self.data.sync_states:
-            return self.data.sync_states[subscription_id]
+    def sync_badge(self, subscription_id: str) -> SyncBadge:
+        """As the test set it in `data.sync_badges`; else unmapped, or synced once mapped."""
+        if subscription_id in self.data.sync_badges:
+            return self.data.sync_badges[subscription_id]
         return "synced" if subscription_id in self.data.subscription_mappings else "unmapped"

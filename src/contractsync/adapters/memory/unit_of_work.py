@@ -28,7 +28,7 @@ from contractsync.ports.directory import (
     StoredConnection,
     StoredSubscription,
     SubscriptionMapping,
-    SyncState,
+    SyncBadge,
 )
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 
@@ -43,7 +43,7 @@ class MemoryData:
     subscriptions: dict[str, StoredSubscription] = field(default_factory=dict)
     subscription_mappings: dict[str, SubscriptionMapping] = field(default_factory=dict)
     #: badges a test sets (see `MemoryDirectory.sync_state` for the default)
-    sync_states: dict[str, SyncState] = field(default_factory=dict)
+    sync_badges: dict[str, SyncBadge] = field(default_factory=dict)
     records: dict[int, AuditRecord] = field(default_factory=dict)
     adjustments: dict[int, AdjustmentLine] = field(default_factory=dict)
     manual_actions: dict[int, ManualAction] = field(default_factory=dict)

@@ -27,7 +27,7 @@ from contractsync.api.types import (
     Percent,
     Price,
     Quantity,
-    SyncState,
+    SyncBadge,
     Term,
 )
 
@@ -74,7 +74,7 @@ def list_subscriptions(
     actor: CurrentActor,
     service: Service,
     customer_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    sync_state: SyncState | None = None,
+    sync_state: SyncBadge | None = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = 50,
 ) -> JSON:

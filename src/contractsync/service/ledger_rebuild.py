@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from contractsync.adapters.db.outbox_rows import Adjustment, LedgerEntry
-from contractsync.service.psa import ServiceUnitsPeriod
+from contractsync.ports.outbox import Adjustment, LedgerEntry
+from contractsync.ports.psa import ServiceUnitsPeriod
 
 ONE_DAY = timedelta(days=1)
 

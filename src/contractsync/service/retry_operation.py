@@ -1,4 +1,4 @@
-"""F1 retry: a failed operation's failed rows go back to pending, while that is still safe.
+"""F1 retry of a failed operation: its failed rows go back to pending, while that is still safe.
 
 It is safe only while no later adjustment of the same contract service has been sent: that
 later one already carries the net effect (and the failed row is about to be superseded).
@@ -73,6 +73,7 @@ def retry(session: Session, operation_id: int, now: datetime) -> RetryResult:
             next_attempt_at=now,
             error=None,
             error_kind=None,
+            refusal=None,
             lease_owner=None,
             lease_expires_at=None,
         )

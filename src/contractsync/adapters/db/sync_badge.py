@@ -1,4 +1,5 @@
-"""A subscription's sync state: unmapped, failed, pending, out_of_sync or synced.
+"""A subscription's sync badge (the API's `sync_state`): unmapped, failed, pending, out_of_sync or
+synced. Not the engine's `SyncBadge` (domain): this is what the directory shows per subscription.
 
 - `unmapped`: no mapping;
 - `failed`: an adjustment Autotask refused is not superseded yet, or the subscription's latest
@@ -19,10 +20,10 @@ from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.reconciliation_facts import refused_records_query
 from contractsync.adapters.db.reconciliation_tables import reconciliation_runs
 from contractsync.adapters.db.tables import adjustments, connection_operations, subscription_mappings
-from contractsync.ports.directory import SyncState
+from contractsync.ports.directory import SyncBadge
 
 
-def sync_state(session: Session, subscription_id: str) -> SyncState:
+def sync_badge(session: Session, subscription_id: str) -> SyncBadge:
     mapping = session.execute(
         select(subscription_mappings.c.connection_id).where(
             subscription_mappings.c.subscription_id == subscription_id

@@ -1,6 +1,6 @@
 """SPEC §2: an adjustment in a period Autotask has posted moves, by itself, to the start of the
 first unposted contract period: before it is sent, when the worker knows the period is posted
-(`move_before_sending`, see posted_check.py), or after Autotask refused it (`move_past_posted`,
+(`move_before_sending`, see delivery/posted_check.py), or after Autotask refused it (`move_past_posted`,
 the fallback).
 
 Runs inside a worker transaction for the row: the service lease is ours (no
@@ -14,8 +14,10 @@ period, so the dates only grow and end at the contract's end: no loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,13 +27,19 @@ from contractsync.adapters.db.outbox_rows import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.posted_periods import learn_posted_period
 from contractsync.adapters.db.tables import adjustments, connection_operations
 from contractsync.domain.enums import RecordStatus, RecordType
-from contractsync.service.psa import PsaError
-from contractsync.service.replan import replan_service
+from contractsync.ports.psa import PsaError
 
 log = logging.getLogger(__name__)
 
+#: The use case that re-plans a contract service from a date (`service.replan.replan_service`),
+#: handed in by the composition root: `(session, *, connection_id, subscription_id,
+#: contract_service_id, since, now, record_type, owner_id)` → the re-plan, or None when unmapped.
+Replan = Callable[..., Any]
 
-def move_past_posted(session: Session, row: Adjustment, error: PsaError, now: datetime) -> bool:
+
+def move_past_posted(
+    session: Session, row: Adjustment, error: PsaError, now: datetime, replan: Replan
+) -> bool:
     """Learn the posted period and move `row`'s adjustment past it; False when it cannot move
     (contract or mapping unknown, the re-plan would stay in the refused period or leave the
     contract). Then nothing but the posted-through date was written: the caller fails the row."""
@@ -40,11 +48,14 @@ def move_past_posted(session: Session, row: Adjustment, error: PsaError, now: da
         return False
     period = learned.period
     posted = f"Autotask has posted the period {period.start.isoformat()}–{period.end.isoformat()}"
-    refused = _Superseded(error.message, error.kind.value, row.attempts + 1)
-    return _try_move(session, row, now, period.end, posted, refused)
+    refusal = None if error.refusal is None else error.refusal.value
+    refused = _Superseded(error.message, error.kind.value, refusal, row.attempts + 1)
+    return _try_move(session, row, now, period.end, posted, refused, replan)
 
 
-def move_before_sending(session: Session, row: Adjustment, posted_through: date, now: datetime) -> bool:
+def move_before_sending(
+    session: Session, row: Adjustment, posted_through: date, now: datetime, replan: Replan
+) -> bool:
     """Autotask has posted the contract through `posted_through`, which holds `row`'s date (read
     from ContractServiceUnits before sending, or learned meanwhile for another service): the
     adjustment moves to the first unposted period without a refused call. Remembers the date for
@@ -55,7 +66,7 @@ def move_before_sending(session: Session, row: Adjustment, posted_through: date,
         return False
     through = learned.posted_through
     posted = f"Autotask has posted the contract periods through {through.isoformat()}"
-    return _try_move(session, row, now, through, posted, _Superseded(None, None, row.attempts))
+    return _try_move(session, row, now, through, posted, _Superseded(None, None, None, row.attempts), replan)
 
 
 @dataclass(frozen=True)
@@ -64,15 +75,22 @@ class _Superseded:
 
     error: str | None
     error_kind: str | None
+    refusal: str | None
     attempts: int
 
 
 def _try_move(
-    session: Session, row: Adjustment, now: datetime, posted_end: date, posted: str, superseded: _Superseded
+    session: Session,
+    row: Adjustment,
+    now: datetime,
+    posted_end: date,
+    posted: str,
+    superseded: _Superseded,
+    replan: Replan,
 ) -> bool:
     try:
         with session.begin_nested():  # rolled back when it cannot move
-            _move(session, row, now, posted_end, posted, superseded)
+            _move(session, row, now, posted_end, posted, superseded, replan)
     except _CannotMove:
         return False
     except Exception:  # a surprise in the re-plan must not wedge the service: fail the row
@@ -86,7 +104,13 @@ class _CannotMove(Exception):
 
 
 def _move(
-    session: Session, row: Adjustment, now: datetime, posted_end: date, posted: str, superseded: _Superseded
+    session: Session,
+    row: Adjustment,
+    now: datetime,
+    posted_end: date,
+    posted: str,
+    superseded: _Superseded,
+    replan: Replan,
 ) -> None:
     if row.subscription_id is None:
         raise _CannotMove
@@ -98,6 +122,7 @@ def _move(
             status=AdjustmentStatus.SUPERSEDED.value,
             error=superseded.error,
             error_kind=superseded.error_kind,
+            refusal=superseded.refusal,
             attempts=superseded.attempts,
             lease_owner=None,
             lease_expires_at=None,
@@ -106,7 +131,7 @@ def _move(
     record_type = session.execute(
         select(connection_operations.c.type).where(connection_operations.c.id == row.operation_id)
     ).scalar_one()
-    replanned = replan_service(
+    replanned = replan(
         session,
         connection_id=row.connection_id,
         subscription_id=row.subscription_id,

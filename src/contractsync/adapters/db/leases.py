@@ -3,7 +3,7 @@
 A service is claimable when its head row (lowest id still pending or sending) is due — pending
 past `due_at` (settle, R1a) and `next_attempt_at` (backoff) — or is `sending` under an expired
 lease (the worker died mid-call: outcome unknown), and no live lease is held on the service, and its connection is not paused (a paused
-connection's services are claimable only for its one due probe, see `pause.py`).
+connection's services are claimable only for its one due probe, see `pauses.py`).
 On PostgreSQL the service row is locked with FOR UPDATE SKIP LOCKED, so concurrent workers pass
 over each other's claims instead of waiting; on SQLite BEGIN IMMEDIATE serialises claims.
 """
@@ -12,31 +12,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from contractsync.adapters.db import pauses as pause
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import adjustments, contract_service_state
-from contractsync.delivery import pause
+from contractsync.ports.delivery import Lease, ServiceClaim
 
 _earlier = aliased(adjustments)
 _state = contract_service_state
-
-
-@dataclass(frozen=True)
-class ServiceClaim:
-    connection_id: str
-    contract_service_id: int
-    contract_id: int
-    #: Unique per claim (not per worker): a thread whose lease expired and was re-claimed,
-    #: even by its own process, can no longer record anything for the service.
-    token: str
-    #: The one delivery allowed while the connection is paused (one Autotask call).
-    probe: bool = False
 
 
 def _is_head() -> ColumnElement[bool]:
@@ -114,12 +102,6 @@ def head_row(
     return None if row is None else Adjustment.from_row(row)
 
 
-def is_due(row: Adjustment, now: datetime) -> bool:
-    if row.status == AdjustmentStatus.SENDING:
-        return row.lease_expires_at is None or row.lease_expires_at < now
-    return row.due_at <= now and row.next_attempt_at <= now
-
-
 def claim_service(
     session: Session,
     owner: str,
@@ -143,7 +125,7 @@ def claim_service(
             continue  # another worker holds it
         # The candidate list may be stale (read before another worker's commit): re-check.
         head = head_row(session, connection_id, contract_service_id)
-        if head is None or not is_due(head, now):
+        if head is None or not head.is_due(now):
             continue
         probe = pause.is_paused(session, connection_id)
         if probe and not pause.take_probe(session, connection_id, now):
@@ -160,13 +142,6 @@ def claim_service(
         )
         return ServiceClaim(connection_id, contract_service_id, int(locked[0]), token, probe)
     return None
-
-
-@dataclass(frozen=True)
-class Lease:
-    """A renewed lease, with the service's units-unknown flag read in the same statement."""
-
-    units_unknown: bool
 
 
 def renew_lease(session: Session, claim: ServiceClaim, now: datetime, lease_seconds: float) -> Lease | None:

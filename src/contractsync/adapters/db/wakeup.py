@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from typing import Protocol
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -14,14 +13,9 @@ from sqlalchemy.engine import make_url
 from contractsync.adapters.clock import Sleeper, SystemSleeper
 from contractsync.adapters.db.outbox import NOTIFY_CHANNEL
 from contractsync.adapters.db.session import normalise_url
+from contractsync.ports.delivery import Waker
 
 log = logging.getLogger(__name__)
-
-
-class Waker(Protocol):
-    def wait(self, timeout: float) -> None:
-        """Return after `timeout` seconds, or earlier when new work may be there."""
-        ...
 
 
 class PollingWaker:

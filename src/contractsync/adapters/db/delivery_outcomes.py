@@ -65,6 +65,7 @@ def record_sent(
         lease_expires_at=None,
         error=None,
         error_kind=None,
+        refusal=None,
     )
     if write_ledger:
         entry = LedgerEntry(
@@ -97,14 +98,18 @@ def _supersede_earlier_failures(session: Session, row: Adjustment) -> set[int]:
     return {int(r[0]) for r in superseded}
 
 
-def record_failed(session: Session, row: Adjustment, now: datetime, error: str, kind: str) -> None:
-    """Failed for good: Autotask's message is kept; later rows of the service are not blocked (F1)."""
+def record_failed(
+    session: Session, row: Adjustment, now: datetime, error: str, kind: str, refusal: str | None = None
+) -> None:
+    """Failed for good: Autotask's message is kept, with the typed reason of a refusal; later rows
+    of the service are not blocked (F1)."""
     _set(
         session,
         row,
         status=S.FAILED.value,
         error=error,
         error_kind=kind,
+        refusal=refusal,
         attempts=row.attempts + 1,
         lease_owner=None,
         lease_expires_at=None,
