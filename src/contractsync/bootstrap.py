@@ -277,6 +277,10 @@ class WorkerProcess:
     worker: Worker
     waker: Waker
     engine: Engine
+    #: the one connector cache of this process: deliveries, sweeps, reconciliation and polls share
+    #: it, so Autotask's limit of 3 requests in flight holds across all of them
+    connectors: Callable[[Any], PsaConnector]
+    service: ContractSync
 
     def close(self) -> None:
         self.engine.dispose()
@@ -298,4 +302,4 @@ def build_worker_process(
     service = worker_service(settings, sessions, clock, connectors)
     tick = scheduled_work(service, clock, partner_center_polls(service))
     worker = build_worker(sessions, connectors, clock, config, tick=tick)
-    return WorkerProcess(worker, waker_for(settings.database_url), engine)
+    return WorkerProcess(worker, waker_for(settings.database_url), engine, connectors, service)

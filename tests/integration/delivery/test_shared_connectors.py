@@ -3,18 +3,19 @@ reconciliation and Partner Center polls share it (and with it Autotask's 3-in-fl
 
 from __future__ import annotations
 
-import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy.orm import Session, sessionmaker
 
-from contractsync.bootstrap import process_connector_cache
+from contractsync.bootstrap import build_worker_process
+from contractsync.delivery.config import WorkerConfig
+from contractsync.settings import Settings
 
 
-def test_the_worker_process_has_one_connector_cache_per_database(
-    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CONTRACTSYNC_SECRET_KEY", Fernet.generate_key().decode())
-    cache = process_connector_cache(factory)
-    assert process_connector_cache(factory) is cache
-    other = sessionmaker(bind=factory.kw["bind"])
-    assert process_connector_cache(other) is not cache
+def test_the_worker_process_has_one_connector_cache(database_url: str) -> None:
+    settings = Settings(database_url=database_url, secret_key=Fernet.generate_key().decode())
+    process = build_worker_process(settings, WorkerConfig(concurrency=1))
+    try:
+        # The façade behind sweeps, reconciliation and polls reads through the worker's own cache.
+        assert process.service.context.connector_for is process.connectors
+        assert getattr(process.connectors, "fresh", None) is not None  # a ConnectorCache, not a copy
+    finally:
+        process.close()
