@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -121,9 +122,17 @@ class Directory(Protocol):
 
     def subscription_ids(self, only: str | None = None, customer_id: str | None = None) -> list[str]: ...
 
+    def subscriptions(self, subscription_ids: Iterable[str]) -> list[StoredSubscription]:
+        """The stored ones among these ids, in one read, in any order."""
+        ...
+
     def add_subscription(self, subscription: Subscription, now: datetime) -> bool: ...
 
     def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None: ...
+
+    def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]: ...
+
+    def subscription_mappings_of(self, connection_id: str) -> list[SubscriptionMapping]: ...
 
     def open_manual_actions(self, subscription_id: str) -> int:
         """How many manual actions of the subscription are open."""
