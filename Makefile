@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest bench clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The console's screenshots: the browser tests write them into a temporary folder, then they are
+# copied into docs/screenshots/ (the tracked tree changes only when you ask for it).
+SCREENSHOT_DIR ?= $(shell mktemp -d -u /tmp/contractsync-screenshots.XXXXXX)
+screenshots: $(STAMP)
+	mkdir -p $(SCREENSHOT_DIR) docs/screenshots
+	CONTRACTSYNC_SCREENSHOTS=$(SCREENSHOT_DIR) $(BIN)/pytest -q -p no:cacheprovider -m browser tests/e2e
+	cp $(SCREENSHOT_DIR)/*.png docs/screenshots/
+	@echo "screenshots copied from $(SCREENSHOT_DIR) to docs/screenshots/"

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     #: how often one process per connection reads GET /ThresholdInformation to correct the budget
     autotask_threshold_refresh_seconds: float = Field(default=300.0, gt=0)
 
+    #: `contractsync worker --lease-seconds`: a dead worker's services are taken over this long
+    #: after its last heartbeat
+    lease_seconds: float = Field(default=30.0, ge=1.0)
+    #: `contractsync worker --heartbeat-seconds`: how often a live worker renews its leases
+    heartbeat_seconds: float = Field(default=10.0, ge=0.1)
+
     # --- sessions, tokens, metrics, docs (README "Sessions, tokens, metrics and docs") ---------
     #: the address users reach the console at; `https://…` makes the session cookie `Secure`
     public_url: str | None = None
@@ -45,6 +51,10 @@ class Settings(BaseSettings):
     metrics_bind: str | None = None
     #: /docs and /openapi.json: on (open), auth (a token or a console session), off
     api_docs: Literal["on", "auth", "off"] = "auth"
+    #: the console's currency for a connection that has none of its own (ISO 4217) …
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    #: … and how its numbers and amounts are written (a Babel locale, e.g. en_US, de_DE, en_GB)
+    console_locale: str = "en_US"
 
     @field_validator("metrics_token")
     @classmethod
@@ -69,3 +79,15 @@ class Settings(BaseSettings):
 
         parse_addresses(value)
         return value
+
+
+def environment_value(name: str) -> str | None:
+    """A variable the user names at run time (e.g. `partner-center add-source --secret-env`), from
+    the environment or else `.env` like every setting; None when unset or empty."""
+    import os
+
+    from dotenv import dotenv_values
+
+    env_file = Settings.model_config.get("env_file")
+    value = os.environ.get(name) or (dotenv_values(str(env_file)).get(name) if env_file else None)
+    return value or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 CHROMIUM_ENV = "CONTRACTSYNC_CHROMIUM"
@@ -17,9 +18,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+#: Screenshots go to a temporary folder (CONTRACTSYNC_SCREENSHOTS chooses another); `make screenshots`
+#: copies them into docs/screenshots/.
+SCREENSHOTS = Path(
+    os.environ.get("CONTRACTSYNC_SCREENSHOTS") or Path(tempfile.gettempdir()) / "contractsync-screenshots"
+)
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "console.png"
 DESKTOP = {"width": 1280, "height": 900}
+LAPTOP = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 

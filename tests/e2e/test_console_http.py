@@ -235,7 +235,9 @@ def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
         "reason": "Not sent: the effective date 2028-02-01 is outside the contract",
     }
     service.apply_operation = lambda actor, subscription_id, body: [refused]  # type: ignore[method-assign]
-    change = client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "30"})
+    change = client.post(
+        "/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "30", "confirmed": "1"}
+    )
     assert flash(change.text, "ok") == []
     assert flash(change.text, "error") == [
         "Quantity change to 30 was refused for Autotask: #99: " + refused["reason"]

@@ -42,6 +42,9 @@ SERVICES: list[JSON] = [
 ]
 
 
+COMPANIES = {1: "Contoso Ltd", 2: "Fabrikam Inc", 3: "Litware Inc"}
+
+
 class FakeContractSync(ContractSync):
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -56,6 +59,10 @@ class FakeContractSync(ContractSync):
         self.manual_actions: list[JSON] = []
         self.alerts: list[JSON] = []
         self.differences: dict[str, list[JSON]] = {}  # connection id -> reconciliation differences
+        self.currencies: dict[str, str] = {}  # connection id -> its stored currency
+        self.dashboard_answer: JSON = {"today": "2026-11-25", "connections": [], "customers": [],
+                                       "unmapped": {}, "trend": {}, "open_alerts": 0,
+                                       "open_manual_actions": 0}  # fmt: skip
         self._record_ids = itertools.count(1)
         self._adjustment_ids = itertools.count(1)
         self.healthy = True
@@ -445,6 +452,49 @@ class FakeContractSync(ContractSync):
     def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
         self._call("autotask_today", actor, subscription_id)
         return None
+
+    def connection_currencies(self, actor: Actor) -> dict[str, str]:
+        return {
+            c["id"]: self.currencies[c["id"]]
+            for c in self._mine(actor, self.connections.values())
+            if c["id"] in self.currencies
+        }
+
+    def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
+        return [
+            self._public(s)
+            for s in self._mine(actor, self.subscriptions.values())
+            if customer_id is None or s["customer_id"] == customer_id
+        ]
+
+    def export_operations(self, actor: Actor, filters: JSON) -> list[JSON]:
+        self._call("export_operations", actor, filters)
+        return self.search_operations(actor, filters, 1, 200)["items"]
+
+    def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
+        self._call("search_operations", actor, filters)
+        part = (filters.get("subscription") or "").lower()
+        found = [
+            self._public(r)
+            for r in sorted(self._mine(actor, self.operations.values()), key=lambda r: -r["id"])
+            if part in (r.get("subscription_id") or "").lower()
+            and filters.get("customer_id") in (None, r.get("customer_id"))
+            and filters.get("status") in (None, r["status"])
+            and filters.get("type") in (None, r["type"])
+        ]
+        return self._page(found, page, page_size)
+
+    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+        if body.get("company_id") not in COMPANIES:
+            raise Invalid(f"Autotask has no customer company {body.get('company_id')}")
+        return self.map_customer(actor, body)
+
+    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+        return dict(COMPANIES)
+
+    def dashboard(self, actor: Actor) -> JSON:
+        self._call("dashboard", actor)
+        return copy.deepcopy(self.dashboard_answer)
 
     # --- tokens ---------------------------------------------------------------------------------
     def create_token(self, reseller_id: str | None, expires_at: Any = None) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +55,7 @@ from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
 
 JSON = dict[str, Any]
+_ASIDE = ThreadPoolExecutor(8, thread_name_prefix="operation")
 
 
 class ContractSync:
@@ -117,6 +119,15 @@ class ContractSync:
     def apply_operation(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
         """One lifecycle operation (API.md operations body; `preview: true` stores and sends nothing)."""
         return self._operations.apply(actor, subscription_id, body)
+
+    def submit_operation(self, actor: Actor, subscription_id: str, body: JSON) -> Future[list[JSON]]:
+        """`apply_operation` answered through a future, for a caller that must not block (the
+        API's event loop): the operation joins the next group commit, run by its own thread."""
+        group = getattr(self, "_operations", None)
+        if isinstance(group, GroupCommit) and type(self).apply_operation is ContractSync.apply_operation:
+            return group.submit(actor, subscription_id, body)
+        # A test double applies its own way: its `apply_operation`, in a thread.
+        return _ASIDE.submit(self.apply_operation, actor, subscription_id, body)
 
     def apply_operations(self, actor: Actor, body: JSON) -> JSON:
         """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);
@@ -235,6 +246,11 @@ class ContractSync:
         """Unauthorized when the token is unknown, revoked or expired (cached for a few seconds)."""
         return self._tokens.authenticate(token)
 
+    def cached_actor(self, token: str) -> Actor | None:
+        """The token's actor when that needs no database (None: call `authenticate`)."""
+        authority = getattr(self, "_tokens", None)  # a test double may authenticate its own way
+        return authority.cached_actor(token) if isinstance(authority, tokens.TokenAuthority) else None
+
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
         return self._tokens.listed(actor)
@@ -252,6 +268,88 @@ class ContractSync:
 
     def end_console_session(self, session_secret: str) -> None:
         console_sessions.end(self.context, session_secret)
+
+    # --- console reads (issue 13) ------------------------------------------------------------
+    def dashboard(self, actor: Actor) -> JSON:
+        """The console's home page: per connection and customer MRR, cost, markup on cost, sync
+        states, failed records, money at risk, last delivery and reconciliation, a 12-month trend."""
+        from contractsync.service import dashboard
+
+        return dashboard.dashboard(self.context, actor)
+
+    def connection_currencies(self, actor: Actor) -> dict[str, str]:
+        """Connection id → the currency stored for it (the others use the configured default)."""
+        from contractsync.service import dashboard
+
+        return dashboard.connection_currencies(self.context, actor)
+
+    def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
+        """Every visible subscription, for an export (the list's shape, without pages)."""
+        from contractsync.service import dashboard
+
+        return dashboard.all_subscriptions(self.context, actor, customer_id)
+
+    def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
+        """The audit log by {customer_id, subscription (part of the id), type, status, recorded_from,
+        recorded_to (dates, UTC)}; newest first, paged like `list_operations`."""
+        from contractsync.service import audit_search
+
+        return audit_search.search_operations(self.context, actor, filters, page, page_size)
+
+    def export_operations(self, actor: Actor, filters: JSON) -> list[JSON]:
+        """The records `search_operations` finds, all of them (at most 50,000), for a CSV file."""
+        from contractsync.service import audit_search
+
+        return audit_search.export_operations(self.context, actor, filters)
+
+    # --- the console's mapping workflow (issue 13, X4) ---------------------------------------
+    def search_companies(self, actor: Actor, connection_id: str, name: str) -> list[JSON]:
+        """Through the connector: customer companies whose name contains `name`, [{id, name}]."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.search_companies(self.context, actor, connection_id, name)
+
+    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+        """Through the connector: every customer company's name by id."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.company_names(self.context, actor, connection_id)
+
+    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+        """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.map_customer(self.context, actor, body)
+
+    def customer_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        """X4 for unmapped customers: tenant id in a company field, exact name, then a close name."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.suggestions(self.context, actor, connection_id)
+
+    def accept_customer_suggestions(self, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
+        """Map each chosen {customer_id, company_id}; each answered mapped or refused."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.accept(self.context, actor, connection_id, chosen)
+
+    def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str) -> JSON:
+        """Recorded in the audit log; the customer's subscription mappings stay."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.unmap_customer(self.context, actor, customer_id, connection_id)
+
+    def remap_customer(self, actor: Actor, body: JSON) -> JSON:
+        """body {customer_id, connection_id, company_id}; recorded in the audit log."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.remap_customer(self.context, actor, body)
+
+    def test_connection(self, actor: Actor, connection_id: str) -> JSON:
+        """{ok, kind, message}: one Autotask call with the stored credentials."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.test_connection(self.context, actor, connection_id)
 
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:

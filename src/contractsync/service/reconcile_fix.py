@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from contractsync.adapters.db import ledger_repo, state_store
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, LedgerEntry
 from contractsync.adapters.db.reconciliation_facts import ConnectionRecords, ServiceRecords
-from contractsync.adapters.db.records import OPEN_STATUSES, LedgerEntry
 from contractsync.adapters.db.tables import adjustments, contract_service_state, ledger
 from contractsync.delivery.verify import rebuild
 from contractsync.domain.engine import SyncEngine

@@ -52,3 +52,6 @@ def operations_by_id(session: Session, ids: list[int], preview: bool = False) ->
 
 def operation_summaries(session: Session, ids: list[int]) -> list[JSON]:
     return views.operation_summaries(SqlAuditRecords(session), ids)
+
+
+written_operations = views.written_operations

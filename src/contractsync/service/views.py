@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -165,7 +165,14 @@ def operations(records: AuditRecords, rows: Sequence[AuditRecord], preview: bool
     by_operation: dict[int, list[AdjustmentLine]] = defaultdict(list)
     for line in records.adjustments([r.id for r in rows]):
         by_operation[line.operation_id].append(line)
-    return [_operation(row, by_operation[row.id], preview) for row in rows]
+    return written_operations(rows, by_operation, preview)
+
+
+def written_operations(
+    rows: Sequence[Any], adjustments_by_operation: Mapping[int, list[Any]], preview: bool = False
+) -> list[JSON]:
+    """Audit records from rows at hand (e.g. as this transaction just wrote them)."""
+    return [_operation(row, adjustments_by_operation.get(row.id, []), preview) for row in rows]
 
 
 def _operation(row: AuditRecord, rows: list[AdjustmentLine], preview: bool) -> JSON:

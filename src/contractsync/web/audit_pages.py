@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from contractsync.domain.enums import RecordStatus, RecordType
+from contractsync.domain.labels import record_label
 from contractsync.service.errors import ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import (
@@ -20,6 +22,7 @@ from contractsync.web.context import (
     render,
     session_of,
 )
+from contractsync.web.money import currencies
 from contractsync.web.queries import clean, page_number
 
 router = APIRouter(include_in_schema=False)
@@ -29,30 +32,31 @@ STATUSES = [status.value for status in RecordStatus]
 OPERATION_TYPES = [record_type.value for record_type in RecordType]
 
 
+FILTER_NAMES = ("customer_id", "subscription", "type", "status", "recorded_from", "recorded_to")
+
+
+def audit_filters(params: dict[str, str | None]) -> dict[str, str]:
+    """The filters typed into the form (the old `subscription_id` link still works as `subscription`)."""
+    found = {name: clean(params.get(name)) for name in FILTER_NAMES}
+    found["subscription"] = found["subscription"] or clean(params.get("subscription_id"))
+    if found["status"] not in (None, *STATUSES):
+        found["status"] = None
+    if found["type"] not in (None, *OPERATION_TYPES):
+        found["type"] = None
+    return {name: value for name, value in found.items() if value}
+
+
 @router.get("/operations")
-async def operations(
-    request: Request,
-    status: str | None = None,
-    type: str | None = None,
-    subscription_id: str | None = None,
-    page: str | None = None,
-) -> Response:
+async def operations(request: Request, page: str | None = None) -> Response:
     actor = actor_of(request)
-    status, type, subscription_id = clean(status), clean(type), clean(subscription_id)
-    if status not in (None, *STATUSES):
-        status = None
+    service = console_of(request).service
+    filters = audit_filters(dict(request.query_params))
     error = None
     listing: dict[str, Any] = {"items": [], "page": 1, "page_size": 50, "total": 0}
+    customers: list[dict[str, Any]] = []
     try:
-        listing = await call(
-            console_of(request).service.list_operations,
-            actor,
-            subscription_id=subscription_id,
-            status=status,
-            type=type,
-            page=page_number(page),
-            page_size=50,
-        )
+        customers = await call(service.list_customers, actor)
+        listing = await call(service.search_operations, actor, filters, page_number(page), 50)
     except ServiceError as exc:
         error = refusal_text(exc)
     return render(
@@ -61,11 +65,16 @@ async def operations(
         {
             "page": "operations",
             "listing": listing,
-            "filters": {"status": status or "", "type": type or "", "subscription_id": subscription_id or ""},
+            "filters": {name: filters.get(name, "") for name in FILTER_NAMES},
+            "query": urlencode(filters),
+            "customers": customers,
+            "customer_names": {c["id"]: c["name"] for c in customers},
             "statuses": STATUSES,
-            "types": OPERATION_TYPES,
+            "types": [(t, record_label(t)) for t in OPERATION_TYPES],
             "error": error,
+            "cur": await currencies(request, actor),
         },
+        status=422 if error else 200,
     )
 
 

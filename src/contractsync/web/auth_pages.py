@@ -20,11 +20,6 @@ from contractsync.web.context import (
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
-async def home(request: Request) -> Response:
-    return redirect(request, "/subscriptions" if session_of(request).signed_in else "/signin")
-
-
 @router.get("/signin")
 async def signin_page(request: Request, next: str | None = None) -> Response:
     if session_of(request).signed_in:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -56,6 +56,7 @@ class Console:
     transport: Transport
     signin_limit: SignInLimit
     always_secure: bool = False
+    money: formatting.MoneyFormat = field(default_factory=formatting.MoneyFormat)
 
     @classmethod
     def build(
@@ -67,6 +68,7 @@ class Console:
         policy: SessionPolicy | None = None,
         transport: Transport | None = None,
         signin_limit: SignInLimit | None = None,
+        money: formatting.MoneyFormat | None = None,
     ) -> Console:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
@@ -74,7 +76,8 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        formatting.install(env)
+        money = money or formatting.MoneyFormat()
+        formatting.install(env, money)
         policy = policy or SessionPolicy()
         return cls(
             service,
@@ -84,6 +87,7 @@ class Console:
             transport or Transport(),
             signin_limit or SignInLimit(),
             secure_cookies,
+            money,
         )
 
     def secure(self, request: Request) -> bool:
@@ -148,7 +152,9 @@ def _finish(request: Request, response: Response) -> Response:
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     session = session_of(request)
-    page = console_of(request).templates.get_template(template)
+    console = console_of(request)
+    page = console.templates.get_template(template)
+    context.setdefault("cur", formatting.Currencies(console.money.currency))
     html = page.render(
         request=request,
         csrf_token=session.csrf_token,

@@ -20,6 +20,7 @@ from contractsync.service.errors import ServiceError
 from contractsync.service.facade import ContractSync
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.money import currencies
 from contractsync.web.queries import clean
 
 router = APIRouter(include_in_schema=False)
@@ -136,6 +137,7 @@ async def mappings(
             "chosen": chosen,
             "picker": picker,
             "error": error,
+            "cur": await currencies(request, actor),
         },
     )
 
@@ -198,7 +200,7 @@ async def map_customer(request: Request) -> Response:
         return redirect(request, back)
     body = {"customer_id": customer_id, "connection_id": connection_id, "company_id": company_id}
     try:
-        await call(console_of(request).service.map_customer, actor, body)
+        await call(console_of(request).service.map_customer_to_company, actor, body)
     except ServiceError as exc:
         session.say("error", f"Customer {customer_id} was not mapped: {refusal_text(exc)}")
     else:

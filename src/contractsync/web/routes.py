@@ -20,7 +20,11 @@ from contractsync.settings import Settings
 from contractsync.web import (
     audit_pages,
     auth_pages,
+    connection_pages,
+    customer_pages,
+    dashboard_pages,
     error_pages,
+    exports,
     mapping_pages,
     overview_pages,
     subscription_pages,
@@ -33,6 +37,7 @@ from contractsync.web.context import (
     session_of,
     sign_in_redirect,
 )
+from contractsync.web.formatting import MoneyFormat
 from contractsync.web.signin_limit import SignInLimit
 from contractsync.web.transport import Transport
 
@@ -58,11 +63,22 @@ def register_console(
         policy=SessionPolicy(config.session_idle_minutes * 60, config.session_max_hours * 3600),
         transport=Transport.configure(config.public_url, config.trusted_proxies),
         signin_limit=SignInLimit(config.signin_rate_limit, config.signin_rate_limit_total),
+        money=MoneyFormat(config.console_locale, config.currency),
     )
     error_pages.install(app)
     app.state.console_viewer = lambda request: session_of(request).signed_in  # for /docs (api/docs.py)
     app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="console-assets")
-    for module in (auth_pages, subscription_pages, audit_pages, mapping_pages, overview_pages):
+    for module in (
+        auth_pages,
+        dashboard_pages,
+        exports,
+        customer_pages,
+        connection_pages,
+        subscription_pages,
+        audit_pages,
+        mapping_pages,
+        overview_pages,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

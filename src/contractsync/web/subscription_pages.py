@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,6 +13,7 @@ from contractsync.domain.bounds import MAX_QUANTITY, ascii_integer
 from contractsync.service.errors import NotFound, ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.money import currencies
 from contractsync.web.queries import clean, page_number
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +62,7 @@ async def subscriptions(
             "filters": {"customer_id": customer_id or "", "sync_state": sync_state or ""},
             "sync_states": SYNC_STATES,
             "error": error,
+            "cur": await currencies(request, actor),
         },
     )
 
@@ -70,6 +73,8 @@ async def _subscription_page(
     *,
     preview: list[dict[str, Any]] | None = None,
     error: str | None = None,
+    typed: dict[str, str] | None = None,
+    confirm: bool = False,
 ) -> Response:
     actor = actor_of(request)
     service = console_of(request).service
@@ -110,8 +115,12 @@ async def _subscription_page(
             "error": error,
             "autotask": autotask,
             "autotask_error": autotask_error,
+            "cur": await currencies(request, actor),
+            "typed": typed or {},
+            "change": quantity_change(subscription, (typed or {}).get("quantity")),
+            "confirm": confirm,
         },
-        status=422 if error and preview is None else 200,
+        status=422 if error and preview is None and not confirm else 200,
     )
 
 
@@ -120,33 +129,100 @@ async def subscription(request: Request, subscription_id: str) -> Response:
     return await _subscription_page(request, subscription_id)
 
 
+@router.get("/subscriptions/{subscription_id}/sync-badge")
+async def sync_badge(request: Request, subscription_id: str) -> Response:
+    """The subscription's sync badge alone, for htmx polling while it is pending."""
+    actor = actor_of(request)
+    try:
+        subscription = await call(console_of(request).service.get_subscription, actor, subscription_id)
+    except NotFound:
+        return render(
+            request, "sync_badge.html", {"sub": {"id": subscription_id, "sync_state": "unknown"}}, 404
+        )
+    return render(request, "sync_badge.html", {"sub": subscription})
+
+
+#: A change this big asks "are you sure?" first: at least this many times the seats …
+CONFIRM_FACTOR = 3
+#: … or at least this many seats more or fewer.
+CONFIRM_SEATS = 100
+
+
+def quantity_change(subscription: dict[str, Any], typed: str | None) -> dict[str, Any] | None:
+    """What a typed quantity does to the money billed per period: {old, new, seats, per_period, before,
+    after, big}; None when nothing usable was typed."""
+    try:
+        new = ascii_integer((typed or "").strip(), "quantity", 0, MAX_QUANTITY)
+        price = Decimal(str(subscription.get("unit_price")))
+    except (ValueError, InvalidOperation):
+        return None
+    old = int(subscription["quantity"])
+    return {
+        "old": old,
+        "new": new,
+        "seats": new - old,
+        "before": price * old,
+        "after": price * new,
+        "per_period": price * (new - old),
+        "big": is_big_change(old, new),
+    }
+
+
+def is_big_change(old: int, new: int) -> bool:
+    return (
+        abs(new - old) >= CONFIRM_SEATS
+        or (new >= old * CONFIRM_FACTOR and new > old)
+        or (old > 0 and new * CONFIRM_FACTOR <= old and new < old)
+    )
+
+
 @router.post("/subscriptions/{subscription_id}/quantity")
 async def change_quantity(request: Request, subscription_id: str) -> Response:
     form = await checked_form(request)
     actor = actor_of(request)
     raw_quantity = str(form.get("quantity") or "").strip()
+    typed = {"quantity": raw_quantity, "effective_date": str(form.get("effective_date") or "").strip()}
     try:
         quantity = ascii_integer(raw_quantity, "quantity", 0, MAX_QUANTITY)
     except ValueError:
         return await _subscription_page(
             request,
             subscription_id,
+            typed=typed,
             error=f"The quantity must be a whole number of licences from 0 to {MAX_QUANTITY:,}, "
-            "written with the digits 0-9.",
+            f"written with the digits 0-9 (you typed {raw_quantity!r}).",
         )
     body: dict[str, Any] = {"type": "update_quantity", "quantity": quantity}
     effective_date = str(form.get("effective_date") or "").strip()
     if effective_date:
         body["effective_date"] = effective_date
     preview = form.get("action") == "preview"
+    service = console_of(request).service
+    if not preview and form.get("confirmed") != "1":
+        try:
+            current = await call(service.get_subscription, actor, subscription_id)
+        except ServiceError as exc:
+            return await _subscription_page(request, subscription_id, typed=typed, error=refusal_text(exc))
+        if is_big_change(int(current["quantity"]), quantity):
+            # Nothing is stored yet: the page shows the money change and asks to confirm.
+            body["preview"] = True
+            try:
+                records = await call(service.apply_operation, actor, subscription_id, body)
+            except ServiceError as exc:
+                return await _subscription_page(
+                    request, subscription_id, typed=typed, error=refusal_text(exc)
+                )
+            return await _subscription_page(
+                request, subscription_id, preview=records, typed=typed, confirm=True
+            )
     if preview:
         body["preview"] = True
     try:
-        records = await call(console_of(request).service.apply_operation, actor, subscription_id, body)
+        records = await call(service.apply_operation, actor, subscription_id, body)
     except ServiceError as exc:
-        return await _subscription_page(request, subscription_id, error=refusal_text(exc))
+        return await _subscription_page(request, subscription_id, typed=typed, error=refusal_text(exc))
     if preview:
-        return await _subscription_page(request, subscription_id, preview=records)
+        return await _subscription_page(request, subscription_id, preview=records, typed=typed)
     count = len(records)
     refused = [r for r in records if r.get("status") == "failed"]
     if refused:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.reconciliation_facts import refused_records_query
 from contractsync.adapters.db.reconciliation_tables import reconciliation_runs
-from contractsync.adapters.db.records import OPEN_STATUSES
 from contractsync.adapters.db.tables import adjustments, connection_operations, subscription_mappings
 from contractsync.ports.directory import SyncState
 

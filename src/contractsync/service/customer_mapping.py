@@ -1,0 +1,281 @@
+"""The console's customer ↔ Autotask company workflow (X4): find a company by name, map only to a
+company that exists, suggestions for every unmapped customer (tenant id in a company field, then
+exact name, then a close name), unmap and remap (each recorded in the audit log), and testing a
+stored connection's credentials.
+
+A mapping is never overwritten by a suggestion: accepting one maps a customer that has none, or
+is refused with the reason. Unmapping a customer leaves its subscriptions' mappings alone (they go
+on syncing with their contract services); the record says how many there are.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from collections import namedtuple
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from contractsync.adapters.db import operations as audit
+from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
+from contractsync.domain.enums import RecordType
+from contractsync.service import mapping, views
+from contractsync.service import validation as v
+from contractsync.service.actor import Actor
+from contractsync.service.context import ServiceContext
+from contractsync.service.credentials_check import check_credentials
+from contractsync.service.errors import Conflict, Invalid, NotFound, ServiceError
+from contractsync.service.partner_center_suggest import _company_rows, _customers
+from contractsync.service.session_compat import visible_connection, visible_customer
+
+JSON = dict[str, Any]
+MAX_RESULTS = 50
+#: How alike two names must be (difflib's ratio, after dropping legal forms) to be suggested.
+SIMILAR = 0.85
+LEGAL_FORMS = re.compile(r"\b(inc|ltd|llc|gmbh|ag|corp|corporation|co|limited|plc|sa|bv|srl|sarl)\b\.?")
+_Unmapped = namedtuple("_Unmapped", "id name tenant_id")
+
+
+def _companies(ctx: ServiceContext, actor: Actor, connection_id: str) -> tuple[Any, list[JSON]]:
+    with ctx.unit_of_work(commit=False) as uow:
+        connection = visible_connection(uow.session, actor, connection_id)
+    return connection, _company_rows(ctx.connector_for(connection))
+
+
+def search_companies(ctx: ServiceContext, actor: Actor, connection_id: str, name: str) -> list[JSON]:
+    """Customer companies whose name contains `name` (any case): [{id, name}], at most 50."""
+    wanted = v.text(name, "name", 200).strip().lower()
+    _, rows = _companies(ctx, actor, connection_id)
+    found = sorted(
+        (str(r.get("companyName") or ""), int(r["id"]))
+        for r in rows
+        if wanted in str(r.get("companyName") or "").lower()
+    )
+    return [{"id": company_id, "name": name} for name, company_id in found[:MAX_RESULTS]]
+
+
+def company_names(ctx: ServiceContext, actor: Actor, connection_id: str) -> dict[int, str]:
+    _, rows = _companies(ctx, actor, connection_id)
+    return {int(r["id"]): str(r.get("companyName") or "") for r in rows}
+
+
+def _require_company(ctx: ServiceContext, connection: Any, company_id: int) -> str:
+    found = ctx.connector_for(connection).find_companies(ids=[company_id])
+    if not found:
+        raise Invalid(f"Autotask has no customer company {company_id} (check the id, or search by name)")
+    return str(found[0].name)
+
+
+def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
+    """`mapping.map_customer` after checking, through the connector, that the company exists."""
+    v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
+    company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
+    with ctx.unit_of_work(commit=False) as uow:
+        connection = visible_connection(uow.session, actor, str(body["connection_id"]))
+    name = _require_company(ctx, connection, company_id)
+    record = mapping.map_customer(ctx, actor, {**body, "company_id": company_id})
+    return record | {"company_name": name}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", LEGAL_FORMS.sub("", name.lower())).strip()
+
+
+def suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
+    """{connection_id, customers: [{customer_id, customer_name, tenant_id, company_id, company_name,
+    matched_by}], customers_skipped: [{customer_id, customer_name, reason}]} for the customers of
+    the connection's reseller that have no company on it."""
+    with ctx.unit_of_work(commit=False) as uow:
+        session = uow.session
+        connection = visible_connection(session, actor, connection_id)
+        mapped = {
+            r.customer_id: r.company_id
+            for r in session.execute(
+                select(customer_mappings).where(customer_mappings.c.connection_id == connection.id)
+            )
+        }
+        unmapped = [
+            _Unmapped(r.id, r.name, r.tenant_id or "")
+            for r in session.execute(
+                select(customers.c.id, customers.c.name, customers.c.tenant_id)
+                .where(customers.c.reseller_id == connection.reseller_id)
+                .order_by(customers.c.id)
+            )
+            if r.id not in mapped
+        ]
+    rows = _company_rows(ctx.connector_for(connection))
+    found = _customers(ctx.connector_for(connection), unmapped, set(mapped.values()))
+    taken = set(mapped.values()) | {s["company_id"] for s in found["customers"]}
+    names = {int(r["id"]): str(r.get("companyName") or "") for r in rows if int(r["id"]) not in taken}
+    by_id = {c.id: c for c in unmapped}
+    skipped = []
+    for item in found["customers_skipped"]:
+        customer = by_id[item["customer_id"]]
+        close = _closest(customer.name, names) if item["reason"].startswith("no company") else None
+        if close is None:
+            skipped.append(item | {"customer_name": customer.name})
+            continue
+        company_id, ratio = close
+        found["customers"].append(
+            {
+                "customer_id": customer.id,
+                "tenant_id": customer.tenant_id or None,
+                "customer_name": customer.name,
+                "company_id": company_id,
+                "company_name": names.pop(company_id),
+                "matched_by": "name, legal form aside" if ratio == 1 else f"similar name ({ratio:.0%})",
+            }
+        )
+    return {"connection_id": connection_id, "customers": found["customers"], "customers_skipped": skipped}
+
+
+def _closest(name: str, companies: dict[int, str]) -> tuple[int, float] | None:
+    """The one company whose name is close enough (a tie between two is no suggestion)."""
+    wanted = _normal(name)
+    scored = sorted(
+        (
+            (difflib.SequenceMatcher(None, wanted, _normal(other)).ratio(), company_id)
+            for company_id, other in companies.items()
+        ),
+        reverse=True,
+    )
+    if not scored or scored[0][0] < SIMILAR or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1], scored[0][0]
+
+
+def accept(ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
+    """Map each chosen {customer_id, company_id}: [{customer_id, company_id, status: mapped|refused,
+    error}]; one refusal does not stop the others, and an existing mapping is never replaced."""
+    if not isinstance(chosen, list) or len(chosen) > 2000:
+        raise Invalid("choose at most 2000 suggestions at a time")
+    results = []
+    for item in chosen:
+        try:
+            map_customer(ctx, actor, {**item, "connection_id": connection_id})
+        except ServiceError as error:
+            results.append(item | {"status": "refused", "error": error.message})
+        else:
+            results.append(item | {"status": "mapped", "error": None})
+    return results
+
+
+def _mapped_subscriptions(session: Any, customer_id: str, connection_id: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(
+                subscription_mappings.join(
+                    subscriptions, subscriptions.c.id == subscription_mappings.c.subscription_id
+                )
+            )
+            .where(
+                subscriptions.c.customer_id == customer_id,
+                subscription_mappings.c.connection_id == connection_id,
+            )
+        )
+        or 0
+    )
+
+
+def _record(ctx: ServiceContext, session: Any, connection_id: str, customer_id: str, reason: str) -> JSON:
+    record_id = audit.create_operation(
+        session,
+        connection_id=connection_id,
+        operation_key=uuid.uuid4().hex,
+        type=RecordType.MAP_CUSTOMER.value,
+        status="succeeded",
+        now=ctx.now(),
+        customer_id=customer_id,
+        reason=reason,
+    )
+    return views.operations_by_id(session, [record_id])[0]
+
+
+def _current(session: Any, actor: Actor, customer_id: str, connection_id: str) -> tuple[Any, Any]:
+    customer = visible_customer(session, actor, customer_id)
+    connection = visible_connection(session, actor, connection_id)
+    row = session.execute(
+        select(customer_mappings).where(
+            customer_mappings.c.customer_id == customer.id, customer_mappings.c.connection_id == connection.id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id} is not mapped on connection {connection_id}")
+    return connection, row
+
+
+def _keeps(count: int) -> str:
+    if count == 0:
+        return "it has no mapped subscriptions"
+    return (
+        f"its {count} mapped subscription{'s' if count != 1 else ''} keep{'s' if count == 1 else ''} "
+        "their contract services (unmap them separately to stop syncing)"
+    )
+
+
+def unmap_customer(ctx: ServiceContext, actor: Actor, customer_id: str, connection_id: str) -> JSON:
+    """Remove the customer's company on the connection; answers the audit record."""
+    with ctx.unit_of_work() as uow:
+        session = uow.session
+        _, row = _current(session, actor, customer_id, connection_id)
+        count = _mapped_subscriptions(session, customer_id, connection_id)
+        session.execute(
+            delete(customer_mappings).where(
+                customer_mappings.c.customer_id == customer_id,
+                customer_mappings.c.connection_id == connection_id,
+            )
+        )
+        return _record(
+            ctx,
+            session,
+            connection_id,
+            customer_id,
+            f"unmapped from Autotask company {row.company_id}; {_keeps(count)}",
+        )
+
+
+def remap_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
+    """body {customer_id, connection_id, company_id}: move a mapped customer to another company that
+    exists (a company already mapped to another customer is refused)."""
+    v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
+    company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
+    customer_id, connection_id = str(body["customer_id"]), str(body["connection_id"])
+    with ctx.unit_of_work(commit=False) as uow:
+        connection, _ = _current(uow.session, actor, customer_id, connection_id)
+    name = _require_company(ctx, connection, company_id)
+    with ctx.unit_of_work() as uow:
+        session = uow.session
+        _, row = _current(session, actor, customer_id, connection_id)
+        if row.company_id == company_id:
+            raise Conflict(f"customer {customer_id} is already mapped to Autotask company {company_id}")
+        holder = session.execute(
+            select(customer_mappings.c.customer_id).where(
+                customer_mappings.c.connection_id == connection_id,
+                customer_mappings.c.company_id == company_id,
+            )
+        ).first()
+        if holder is not None:
+            raise Conflict(
+                f"Autotask company {company_id} is already mapped to customer {holder.customer_id}"
+            )
+        session.execute(
+            update(customer_mappings)
+            .where(
+                customer_mappings.c.customer_id == customer_id,
+                customer_mappings.c.connection_id == connection_id,
+            )
+            .values(company_id=company_id)
+        )
+        count = _mapped_subscriptions(session, customer_id, connection_id)
+        reason = f"remapped from Autotask company {row.company_id} to {company_id} ({name}); {_keeps(count)}"
+        return _record(ctx, session, connection_id, customer_id, reason)
+
+
+def test_connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
+    """One ThresholdInformation call with the stored credentials: {ok, kind, message}."""
+    with ctx.unit_of_work(commit=False) as uow:
+        row = visible_connection(uow.session, actor, connection_id)
+    return check_credentials(ctx, row._asdict())
