@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from contractsync.adapters.db.tables import connection_operations, connections
 from contractsync.domain.enums import RecordStatus, RecordType
+from contractsync.service import session_compat as views
 from contractsync.service import validation as v
-from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid

@@ -6,6 +6,7 @@ those modules expect. Delete this module when they take a `UnitOfWork`; use `con
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -45,6 +46,11 @@ def visible_subscription(session: Session, actor: Actor, subscription_id: str) -
 
 def visible_connection(session: Session, actor: Actor, connection_id: str) -> Any:
     return _visible(session, actor, connections, connection_id, "connection")
+
+
+def operations(session: Session, rows: Sequence[Any], preview: bool = False) -> list[JSON]:
+    """Audit records (SQL rows of `connection_operations`) with their adjustments."""
+    return views.operations(SqlAuditRecords(session), rows, preview)
 
 
 def operations_by_id(session: Session, ids: list[int], preview: bool = False) -> list[JSON]:
