@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from contractsync.domain.model import Customer, Reseller, Subscription
 
-#: A subscription's badge: what the console and the API show of its delivery (see `sync_state`).
+#: A subscription's badge: what the console and the API show of its delivery (the API calls it `sync_state`).
 SyncBadge = Literal["synced", "pending", "out_of_sync", "failed", "unmapped"]
 SYNC_BADGES: tuple[SyncBadge, ...] = ("synced", "pending", "out_of_sync", "failed", "unmapped")
 
@@ -121,9 +122,17 @@ class Directory(Protocol):
 
     def subscription_ids(self, only: str | None = None, customer_id: str | None = None) -> list[str]: ...
 
+    def subscriptions(self, subscription_ids: Iterable[str]) -> list[StoredSubscription]:
+        """The stored ones among these ids, in one read, in any order."""
+        ...
+
     def add_subscription(self, subscription: Subscription, now: datetime) -> bool: ...
 
     def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None: ...
+
+    def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]: ...
+
+    def subscription_mappings_of(self, connection_id: str) -> list[SubscriptionMapping]: ...
 
     def open_manual_actions(self, subscription_id: str) -> int:
         """How many manual actions of the subscription are open."""

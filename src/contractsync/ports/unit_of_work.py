@@ -9,6 +9,7 @@ from contractsync.ports.alerts import Alerts
 from contractsync.ports.audit_records import AuditRecords
 from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.directory import Directory
+from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
 
 
@@ -30,6 +31,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reconciliation_runs(self) -> ReconciliationRuns: ...
+
+    @property
+    def partner_center(self) -> PartnerCenterSources: ...
 
     def __enter__(self) -> Self: ...
 

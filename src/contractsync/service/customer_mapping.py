@@ -21,7 +21,8 @@ from sqlalchemy import delete, func, select, update
 from contractsync.adapters.db import operations as audit
 from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
 from contractsync.domain.enums import RecordType
-from contractsync.service import mapping, views
+from contractsync.service import mapping
+from contractsync.service import session_compat as views
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext

@@ -28,11 +28,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
-
-from contractsync.adapters.db.partner_center_tables import partner_center_polls, partner_center_sources
-from contractsync.adapters.db.sql import one_of
-from contractsync.adapters.db.tables import customers, subscriptions
 from contractsync.adapters.partner_center import (
     DocumentKind,
     PartnerCenterDocument,
@@ -45,7 +40,9 @@ from contractsync.adapters.partner_center import (
 from contractsync.adapters.partner_center.client import PartnerCenterError
 from contractsync.adapters.partner_center.values import normalise_id
 from contractsync.domain.enums import BillingCycle, SubscriptionStatus
+from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.service.actor import ADMIN, Actor
+from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, ServiceError
 from contractsync.service.facade import ContractSync
 from contractsync.service.partner_center_import import (
@@ -64,7 +61,6 @@ from contractsync.service.partner_center_sources import (
     get_source,
     load,
     next_poll,
-    poll_row,
     price_table,
     store_refresh_token,
 )
@@ -112,7 +108,7 @@ class PartnerCenterPolling:
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
-    def ctx(self) -> Any:
+    def ctx(self) -> ServiceContext:
         return self.service.context
 
     # --- a whole poll ---------------------------------------------------------------------------
@@ -135,15 +131,8 @@ class PartnerCenterPolling:
 
     def due(self) -> list[str]:
         now = self.ctx.now()
-        with self.ctx.unit_of_work(commit=False) as uow:
-            rows = uow.session.execute(
-                select(partner_center_polls.c.source_id).where(
-                    partner_center_polls.c.next_poll_at <= now,
-                    (partner_center_polls.c.lease_until.is_(None))
-                    | (partner_center_polls.c.lease_until < now),
-                )
-            )
-            return sorted(str(r[0]) for r in rows)
+        with self.ctx.units(commit=False) as uow:
+            return uow.partner_center.due(now)
 
     def tick(self) -> list[str]:
         """For the worker: poll every source that is due; a failed poll is logged and resumes later."""
@@ -159,8 +148,8 @@ class PartnerCenterPolling:
     # --- one subscription (a webhook event) -----------------------------------------------------
     def refresh_subscription(self, source_id: str, customer_id: str, subscription_id: str) -> JSON:
         """Fetch the one subscription an event names and apply its state (the event is never trusted)."""
-        with self.ctx.unit_of_work(commit=False) as uow:
-            row = load(uow.session, ADMIN, source_id)
+        with self.ctx.units(commit=False) as uow:
+            row = load(uow.partner_center, ADMIN, source_id)
         client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))
         run = _Run(self, row, client)
         try:
@@ -171,54 +160,37 @@ class PartnerCenterPolling:
         return {"subscription_id": subscription_id, "records": report.records, "counts": report.counts}
 
     def register_webhook(self, actor: Actor, source_id: str, url: str) -> JSON:
-        with self.ctx.unit_of_work(commit=False) as uow:
-            row = load(uow.session, actor, source_id)
+        with self.ctx.units(commit=False) as uow:
+            row = load(uow.partner_center, actor, source_id)
         client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))
         try:
             registered = client.register_webhook(url, ["subscription-updated"])
         finally:
             client.close()
-        with self.ctx.unit_of_work() as uow:  # kept once Partner Center has it
-            uow.session.execute(
-                update(partner_center_sources)
-                .where(partner_center_sources.c.id == source_id)
-                .values(webhook_url=url)
-            )
+        with self.ctx.units() as uow:  # kept once Partner Center has it
+            uow.partner_center.update(source_id, {"webhook_url": url})
         return registered
 
     # --- poll state -------------------------------------------------------------------------------
-    def _claim(self, actor: Actor, source_id: str) -> Any:
+    def _claim(self, actor: Actor, source_id: str) -> PartnerCenterSource:
         now = self.ctx.now()
-        with self.ctx.unit_of_work() as uow:
-            row = load(uow.session, actor, source_id)
-            poll = poll_row(uow.session, source_id)
+        with self.ctx.units() as uow:
+            row = load(uow.partner_center, actor, source_id)
+            poll = uow.partner_center.poll(source_id)
             values: JSON = {"status": "running", "lease_until": now + timedelta(seconds=self.lease_seconds)}
             if poll.status == "idle":  # a fresh poll; otherwise resume at the stored cursor
                 values.update(
                     started_at=now, page_token=None, page_index=0, last_error=None,
                     progress=dict.fromkeys(COUNTERS, 0), manual_actions=[],
                 )  # fmt: skip
-            claimed = uow.session.execute(
-                update(partner_center_polls)
-                .where(
-                    partner_center_polls.c.source_id == source_id,
-                    (partner_center_polls.c.lease_until.is_(None))
-                    | (partner_center_polls.c.lease_until < now),
-                )
-                .values(**values)
-            )
-            if claimed.rowcount != 1:
+            if not uow.partner_center.claim(source_id, now, values):
                 raise Conflict(f"a poll of Partner Center source {source_id} is running")
             return row
 
     def _save(self, source_id: str, **values: Any) -> None:
         values.setdefault("lease_until", self.ctx.now() + timedelta(seconds=self.lease_seconds))
-        with self.ctx.unit_of_work() as uow:
-            uow.session.execute(
-                update(partner_center_polls)
-                .where(partner_center_polls.c.source_id == source_id)
-                .values(**values)
-            )
+        with self.ctx.units() as uow:
+            uow.partner_center.save_poll(source_id, values)
 
     def _stopped(self, source_id: str, run: _Run | None, error: Exception) -> None:
         kept = {} if run is None else {"progress": run.progress, "manual_actions": run.manual_actions}
@@ -235,15 +207,15 @@ class PartnerCenterPolling:
 @dataclass
 class _Run:
     polling: PartnerCenterPolling
-    source: Any
+    source: PartnerCenterSource
     client: PartnerCenterApi
     progress: JSON = field(default_factory=dict)
     manual_actions: list[JSON] = field(default_factory=list)
     _tenants: dict[str, list[JSON]] | None = None
 
     def __post_init__(self) -> None:
-        with self.polling.ctx.unit_of_work(commit=False) as uow:
-            poll = poll_row(uow.session, self.source.id)
+        with self.polling.ctx.units(commit=False) as uow:
+            poll = uow.partner_center.poll(self.source.id)
         self.progress = {name: int((poll.progress or {}).get(name, 0)) for name in COUNTERS}
         self.manual_actions = list(poll.manual_actions or [])
         self._cursor = (poll.page_token, poll.page_index)
@@ -311,15 +283,12 @@ class _Run:
     # --- customers ---------------------------------------------------------------------------------
     def _local_customers(self, tenant: str, name: str) -> list[JSON]:
         if self._tenants is None:
-            with self.polling.ctx.unit_of_work(commit=False) as uow:
-                rows = uow.session.execute(
-                    select(customers.c.id, customers.c.tenant_id).where(
-                        customers.c.reseller_id == self.source.reseller_id, customers.c.tenant_id.is_not(None)
-                    )
-                )
-                self._tenants = {}
-                for row in rows:
-                    self._tenants.setdefault(str(row.tenant_id).lower(), []).append(
+            with self.polling.ctx.units(commit=False) as uow:
+                rows = uow.directory.customers(self.source.reseller_id)
+            self._tenants = {}
+            for row in rows:
+                if row.tenant_id is not None:
+                    self._tenants.setdefault(row.tenant_id.lower(), []).append(
                         {"id": row.id, "tenant_id": row.tenant_id}
                     )
         known = self._tenants.get(tenant)
@@ -526,23 +495,16 @@ def _stored(polling: PartnerCenterPolling, ids: list[str]) -> dict[str, JSON]:
     """The stored subscriptions among `ids`, with the fields `plan_operations` compares."""
     if not ids:
         return {}
-    columns = (
-        subscriptions.c.id, subscriptions.c.quantity, subscriptions.c.status, subscriptions.c.kind,
-        subscriptions.c.auto_renew, subscriptions.c.friendly_name, subscriptions.c.end_date,
-        subscriptions.c.term, subscriptions.c.billing_cycle, subscriptions.c.offer_id,
-    )  # fmt: skip
-    with polling.ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        rows = session.execute(select(*columns).where(one_of(session, subscriptions.c.id, set(ids))))
-        return {
-            str(r.id): {
-                "id": str(r.id), "quantity": int(r.quantity), "status": str(r.status), "kind": str(r.kind),
-                "auto_renew": bool(r.auto_renew), "friendly_name": r.friendly_name,
-                "end_date": r.end_date.isoformat(), "term": str(r.term), "billing_cycle": str(r.billing_cycle),
-                "offer_id": str(r.offer_id),
-            }
-            for r in rows
-        }  # fmt: skip
+    with polling.ctx.units(commit=False) as uow:
+        found = [s.value for s in uow.directory.subscriptions(ids)]
+    return {
+        r.id: {
+            "id": r.id, "quantity": r.quantity, "status": r.status.value, "kind": r.kind.value,
+            "auto_renew": r.auto_renew, "friendly_name": r.friendly_name, "end_date": r.end_date.isoformat(),
+            "term": r.term.value, "billing_cycle": r.billing_cycle.value, "offer_id": r.offer_id,
+        }
+        for r in found
+    }  # fmt: skip
 
 
 def _differs(stored: JSON | None, pc: PartnerCenterSubscription) -> bool:

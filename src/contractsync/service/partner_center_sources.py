@@ -8,19 +8,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db.partner_center_tables import partner_center_polls, partner_center_sources
 from contractsync.adapters.partner_center.client import MICROSOFT_API, MICROSOFT_AUTHORITY
 from contractsync.adapters.partner_center.outbound import OutboundRefused, check_outbound
 from contractsync.domain.money import format_money
+from contractsync.ports.partner_center import PartnerCenterSource, PartnerCenterSources, PollState
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext
+from contractsync.service.context import ServiceContext, visible_reseller
 from contractsync.service.errors import Conflict, Invalid, NotFound
-from contractsync.service.session_compat import visible_reseller
 
 JSON = dict[str, Any]
 DEFAULT_POLL_MINUTES = 15
@@ -32,49 +27,35 @@ def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     v.fields(body, REQUIRED, OPTIONAL)
     source_id = v.text(body["id"], "id", 100)
     reseller_id = v.text(body["reseller_id"], "reseller_id", 100)
-    values: JSON = {
-        "id": source_id,
-        "reseller_id": reseller_id,
-        "tenant_id": v.text(body["tenant_id"], "tenant_id", 100),
-        "application_id": v.text(body["application_id"], "application_id", 100),
-        "secret_encrypted": ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000)),
-        "refresh_token_encrypted": ctx.secrets.encrypt(
-            v.text(body["refresh_token"], "refresh_token", 10_000)
-        ),
-        "authority_host": _url(body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
-        "api_root": _url(body.get("api_root") or MICROSOFT_API, "api_root"),
-        "poll_minutes": v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
-        "price_list": price_list(body.get("price_list") or {}),
-        "webhook_url": v.optional_text(body.get("webhook_url"), "webhook_url", 500),
-        "created_at": ctx.now(),
-    }
-    with ctx.unit_of_work() as uow:
-        visible_reseller(uow.session, actor, reseller_id)
-        try:
-            with uow.session.begin_nested():
-                uow.session.execute(insert(partner_center_sources).values(**values))
-        except IntegrityError:
-            raise Conflict(f"Partner Center source {source_id} exists already") from None
-        uow.session.execute(
-            insert(partner_center_polls).values(
-                source_id=source_id, status="idle", next_poll_at=ctx.now(), page_index=0,
-                progress={}, manual_actions=[],
-            )
-        )  # fmt: skip
-        return source_view(uow.session, load(uow.session, actor, source_id))
+    source = PartnerCenterSource(
+        id=source_id,
+        reseller_id=reseller_id,
+        tenant_id=v.text(body["tenant_id"], "tenant_id", 100),
+        application_id=v.text(body["application_id"], "application_id", 100),
+        secret_encrypted=ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000)),
+        refresh_token_encrypted=ctx.secrets.encrypt(v.text(body["refresh_token"], "refresh_token", 10_000)),
+        authority_host=_url(body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
+        api_root=_url(body.get("api_root") or MICROSOFT_API, "api_root"),
+        poll_minutes=v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
+        price_list=price_list(body.get("price_list") or {}),
+        webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", 500),
+        created_at=ctx.now(),
+    )
+    with ctx.units() as uow:
+        visible_reseller(uow.directory, actor, reseller_id)
+        if not uow.partner_center.add(source, ctx.now()):
+            raise Conflict(f"Partner Center source {source_id} exists already")
+        return source_view(uow.partner_center, load(uow.partner_center, actor, source_id))
 
 
 def list_sources(ctx: ServiceContext, actor: Actor) -> list[JSON]:
-    with ctx.unit_of_work(commit=False) as uow:
-        query = select(partner_center_sources).order_by(partner_center_sources.c.id)
-        if actor.reseller_id is not None:
-            query = query.where(partner_center_sources.c.reseller_id == actor.reseller_id)
-        return [source_view(uow.session, row) for row in uow.session.execute(query)]
+    with ctx.units(commit=False) as uow:
+        return [source_view(uow.partner_center, s) for s in uow.partner_center.sources(actor.reseller_id)]
 
 
 def get_source(ctx: ServiceContext, actor: Actor, source_id: str) -> JSON:
-    with ctx.unit_of_work(commit=False) as uow:
-        return source_view(uow.session, load(uow.session, actor, source_id))
+    with ctx.units(commit=False) as uow:
+        return source_view(uow.partner_center, load(uow.partner_center, actor, source_id))
 
 
 def update_source(ctx: ServiceContext, actor: Actor, source_id: str, body: JSON) -> JSON:
@@ -93,44 +74,27 @@ def update_source(ctx: ServiceContext, actor: Actor, source_id: str, body: JSON)
         values["price_list"] = price_list(body["price_list"])
     if "webhook_url" in body:
         values["webhook_url"] = v.optional_text(body["webhook_url"], "webhook_url", 500)
-    with ctx.unit_of_work() as uow:
-        load(uow.session, actor, source_id)
-        if values:
-            uow.session.execute(
-                update(partner_center_sources)
-                .where(partner_center_sources.c.id == source_id)
-                .values(**values)
-            )
-        return source_view(uow.session, load(uow.session, actor, source_id))
+    with ctx.units() as uow:
+        load(uow.partner_center, actor, source_id)
+        uow.partner_center.update(source_id, values)
+        return source_view(uow.partner_center, load(uow.partner_center, actor, source_id))
 
 
 def store_refresh_token(ctx: ServiceContext, source_id: str, token: str) -> None:
     """Keep the refresh token sign-in rotated, so the next run starts from it."""
-    with ctx.unit_of_work() as uow:
-        uow.session.execute(
-            update(partner_center_sources)
-            .where(partner_center_sources.c.id == source_id)
-            .values(refresh_token_encrypted=ctx.secrets.encrypt(token))
-        )
+    with ctx.units() as uow:
+        uow.partner_center.update(source_id, {"refresh_token_encrypted": ctx.secrets.encrypt(token)})
 
 
-def load(session: Session, actor: Actor, source_id: str) -> Any:
-    row = session.execute(
-        select(partner_center_sources).where(partner_center_sources.c.id == source_id)
-    ).first()
+def load(sources: PartnerCenterSources, actor: Actor, source_id: str) -> PartnerCenterSource:
+    row = sources.source(source_id)
     if row is None or not actor.can_see(row.reseller_id):
         raise NotFound(f"Partner Center source {source_id} not found")
     return row
 
 
-def poll_row(session: Session, source_id: str) -> Any:
-    return session.execute(
-        select(partner_center_polls).where(partner_center_polls.c.source_id == source_id)
-    ).one()
-
-
-def source_view(session: Session, row: Any) -> JSON:
-    poll = poll_row(session, row.id)
+def source_view(sources: PartnerCenterSources, row: PartnerCenterSource) -> JSON:
+    poll = sources.poll(row.id)
     return {
         "id": row.id,
         "reseller_id": row.reseller_id,
@@ -146,7 +110,7 @@ def source_view(session: Session, row: Any) -> JSON:
     }
 
 
-def poll_view(poll: Any) -> JSON:
+def poll_view(poll: PollState) -> JSON:
     return {
         "status": poll.status,
         "started_at": _instant(poll.started_at),
@@ -178,7 +142,7 @@ def price_list(raw: object) -> dict[str, str]:
     return table
 
 
-def price_table(row: Any) -> dict[str, Decimal]:
+def price_table(row: PartnerCenterSource) -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value in (row.price_list or {}).items()}
 
 

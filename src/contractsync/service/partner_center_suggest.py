@@ -14,50 +14,31 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
-
-from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
 from contractsync.service import mapping
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext
+from contractsync.service.context import ServiceContext, visible_connection
 from contractsync.service.errors import ServiceError
 from contractsync.service.partner_center_sources import load
-from contractsync.service.session_compat import visible_connection
 
 JSON = dict[str, Any]
-LIVE = ("active", "suspended")
 CUSTOMER = 1  # Autotask's companyType for a customer
 
 
 def suggest(ctx: ServiceContext, actor: Actor, source_id: str, connection_id: str) -> JSON:
-    with ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        source = load(session, actor, source_id)
-        connection = visible_connection(session, actor, connection_id)
+    with ctx.units(commit=False) as uow:
+        directory = uow.directory
+        source = load(uow.partner_center, actor, source_id)
+        connection = visible_connection(directory, actor, connection_id)
         if connection.reseller_id != source.reseller_id:
             raise ServiceError(f"connection {connection_id} belongs to another reseller")
-        mine = session.execute(
-            select(customers.c.id, customers.c.name, customers.c.tenant_id).where(
-                customers.c.reseller_id == source.reseller_id, customers.c.tenant_id.is_not(None)
-            )
-        ).all()
-        mapped = {
-            r.customer_id: r.company_id
-            for r in session.execute(
-                select(customer_mappings).where(customer_mappings.c.connection_id == connection.id)
-            )
-        }
-        live = session.execute(
-            select(subscriptions.c.id, subscriptions.c.customer_id, subscriptions.c.offer_name).where(
-                subscriptions.c.reseller_id == source.reseller_id, subscriptions.c.status.in_(LIVE)
-            )
-        ).all()
+        mine = [c for c in directory.customers(source.reseller_id) if c.tenant_id is not None]
+        mapped = {m.customer_id: m.company_id for m in directory.customer_mappings_of(connection.id)}
+        stored = directory.subscriptions(directory.subscription_ids(source.reseller_id))
+        live = sorted((s.value for s in stored if s.value.is_live), key=lambda s: s.id)
         taken = {
-            r.subscription_id: r.contract_service_id
-            for r in session.execute(
-                select(subscription_mappings).where(subscription_mappings.c.connection_id == connection.id)
-            )
+            m.subscription_id: m.contract_service_id
+            for m in directory.subscription_mappings_of(connection.id)
         }
     connector = ctx.connector_for(connection)
     customer_part = _customers(connector, [r for r in mine if r.id not in mapped], set(mapped.values()))

@@ -1,10 +1,12 @@
 """Transitional: session-based look-ups for the service modules not yet on the ports (operating,
-operation_batch, mapping, reconcile, reconcile_fix). Rows come back as SQL rows, as those modules
-expect. Delete this module when they take a `UnitOfWork`; use `context.visible_*` and `views`.
+operation_batch, mapping, customer_mapping, reconcile, reconcile_fix). Rows come back as SQL rows, as
+those modules expect. Delete this module when they take a `UnitOfWork`; use `context.visible_*` and
+`views`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -46,16 +48,17 @@ def visible_connection(session: Session, actor: Actor, connection_id: str) -> An
     return _visible(session, actor, connections, connection_id, "connection")
 
 
+def operations(session: Session, rows: Sequence[Any], preview: bool = False) -> list[JSON]:
+    """Audit records (SQL rows of `connection_operations`) with their adjustments."""
+    return views.operations(SqlAuditRecords(session), rows, preview)
+
+
 def operations_by_id(session: Session, ids: list[int], preview: bool = False) -> list[JSON]:
     return views.operations_by_id(SqlAuditRecords(session), ids, preview)
 
 
 def operation_summaries(session: Session, ids: list[int]) -> list[JSON]:
     return views.operation_summaries(SqlAuditRecords(session), ids)
-
-
-def operations(session: Session, rows: Any, preview: bool = False) -> list[JSON]:
-    return views.operations(SqlAuditRecords(session), rows, preview)
 
 
 written_operations = views.written_operations

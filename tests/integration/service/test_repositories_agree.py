@@ -18,6 +18,7 @@ from contractsync.domain.enums import BillingCycle, OfferKind, PromotionSetting,
 from contractsync.domain.model import Customer, Promotion, Reseller, Subscription
 from contractsync.ports.alerts import NewAlert
 from contractsync.ports.directory import CredentialsChange, StoredConnection
+from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 from contractsync.ports.unit_of_work import UnitOfWorkFactory
 
@@ -69,6 +70,25 @@ def _directory(units: UnitOfWorkFactory) -> list[Any]:
             d.subscription_ids(None, "c1"),
         ]
         answers += [d.subscription_mapping("s1"), d.open_manual_actions("s1"), d.sync_badge("s1")]
+        answers += [d.subscriptions(["s1", "nope"]), d.subscriptions([]), d.customer_mappings_of("k1")]
+        answers += [d.subscription_mappings_of("k1")]
+    return answers
+
+
+def _partner_center(units: UnitOfWorkFactory) -> list[Any]:
+    source = PartnerCenterSource(
+        "pc1", "r1", "t1", "app", "s", "r", "https://login", "https://api", 15, NOW, {"X:1": "10.0000"}
+    )
+    answers: list[Any] = []
+    with units() as uow:
+        p = uow.partner_center
+        answers += [p.add(source, NOW), p.add(source, NOW), p.sources(), p.sources("r2"), p.source("nope")]
+        p.update("pc1", {"poll_minutes": 60, "webhook_url": "https://hook"})
+        answers += [p.source("pc1"), p.poll("pc1"), p.due(NOW), p.due(NOW - timedelta(seconds=1))]
+        lease = {"status": "running", "lease_until": NOW + timedelta(minutes=15), "progress": {"requests": 1}}
+        answers += [p.claim("pc1", NOW, lease), p.claim("pc1", NOW, lease), p.due(NOW)]
+        p.save_poll("pc1", {"status": "idle", "lease_until": None, "page_token": "t", "page_index": 3})
+        answers += [p.poll("pc1"), p.claim("pc1", NOW, {"manual_actions": [{"why": "price"}]}), p.poll("pc1")]
     return answers
 
 
@@ -121,6 +141,10 @@ def _agree(
 
 def test_directories_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _directory)
+
+
+def test_partner_center_sources_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _partner_center)
 
 
 def test_alerts_and_reconciliation_runs_agree(session_factory: sessionmaker[Session]) -> None:

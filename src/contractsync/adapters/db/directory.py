@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import domain_rows
 from contractsync.adapters.db.pause_table import connection_pauses
+from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.sync_badge import sync_badge
 from contractsync.adapters.db.tables import (
     connections,
@@ -47,6 +49,17 @@ def connection_of(row: Any) -> StoredConnection:
         created_at=row.created_at,
         policies=dict(row.policies or {}),
         credentials_version=row.credentials_version,
+    )
+
+
+def _subscription_mapping(row: Any) -> SubscriptionMapping:
+    return SubscriptionMapping(
+        row.subscription_id,
+        row.connection_id,
+        row.contract_id,
+        row.contract_service_id,
+        row.service_id,
+        row.mapped_on,
     )
 
 
@@ -172,6 +185,15 @@ class SqlDirectory:
             query = query.where(subscriptions.c.customer_id == customer_id)
         return [r.id for r in self.session.execute(query)]
 
+    def subscriptions(self, subscription_ids: Iterable[str]) -> list[StoredSubscription]:
+        ids = set(subscription_ids)
+        if not ids:
+            return []
+        rows = self.session.execute(
+            select(subscriptions).where(one_of(self.session, subscriptions.c.id, ids))
+        )
+        return [StoredSubscription(domain_rows.subscription(r), r.version) for r in rows]
+
     def add_subscription(self, subscription: Subscription, now: datetime) -> bool:
         values = domain_rows.subscription_values(subscription)
         return self._insert(
@@ -183,16 +205,17 @@ class SqlDirectory:
         row = self.session.execute(
             select(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
         ).first()
-        if row is None:
-            return None
-        return SubscriptionMapping(
-            row.subscription_id,
-            row.connection_id,
-            row.contract_id,
-            row.contract_service_id,
-            row.service_id,
-            row.mapped_on,
-        )
+        return None if row is None else _subscription_mapping(row)
+
+    def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]:
+        query = select(customer_mappings).where(customer_mappings.c.connection_id == connection_id)
+        return [
+            CustomerMapping(r.customer_id, r.connection_id, r.company_id) for r in self.session.execute(query)
+        ]
+
+    def subscription_mappings_of(self, connection_id: str) -> list[SubscriptionMapping]:
+        query = select(subscription_mappings).where(subscription_mappings.c.connection_id == connection_id)
+        return [_subscription_mapping(r) for r in self.session.execute(query)]
 
     def open_manual_actions(self, subscription_id: str) -> int:
         count = self.session.execute(

@@ -15,6 +15,7 @@ from contractsync.adapters.db.alerts import SqlAlerts
 from contractsync.adapters.db.audit_records import SqlAuditRecords
 from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.directory import SqlDirectory
+from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
 from contractsync.adapters.db.session import UnitOfWork
 
@@ -25,6 +26,7 @@ class SqlUnitOfWork(UnitOfWork):
     console_sessions: SqlConsoleSessions
     alerts: SqlAlerts
     reconciliation_runs: SqlReconciliationRuns
+    partner_center: SqlPartnerCenterSources
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -33,6 +35,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.console_sessions = SqlConsoleSessions(self.session)
         self.alerts = SqlAlerts(self.session)
         self.reconciliation_runs = SqlReconciliationRuns(self.session)
+        self.partner_center = SqlPartnerCenterSources(self.session)
         return self
 
 

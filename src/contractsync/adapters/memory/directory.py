@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -95,11 +96,20 @@ class MemoryDirectory:
             if only in (None, s.value.reseller_id) and customer_id in (None, s.value.customer_id)
         ]
 
+    def subscriptions(self, subscription_ids: Iterable[str]) -> list[StoredSubscription]:
+        return [self.data.subscriptions[i] for i in set(subscription_ids) if i in self.data.subscriptions]
+
     def add_subscription(self, subscription: Subscription, now: datetime) -> bool:
         return _add(self.data.subscriptions, subscription.id, StoredSubscription(subscription))
 
     def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
         return self.data.subscription_mappings.get(subscription_id)
+
+    def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]:
+        return [m for m in self.data.customer_mappings.values() if m.connection_id == connection_id]
+
+    def subscription_mappings_of(self, connection_id: str) -> list[SubscriptionMapping]:
+        return [m for m in self.data.subscription_mappings.values() if m.connection_id == connection_id]
 
     def open_manual_actions(self, subscription_id: str) -> int:
         actions = self.data.manual_actions.values()

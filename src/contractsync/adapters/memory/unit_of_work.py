@@ -17,6 +17,7 @@ from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
 from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
+from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
 from contractsync.domain.model import Customer, Reseller
 from contractsync.ports.alerts import Alert
@@ -30,6 +31,7 @@ from contractsync.ports.directory import (
     SubscriptionMapping,
     SyncBadge,
 )
+from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 
 
@@ -42,7 +44,7 @@ class MemoryData:
     customer_mappings: dict[str, CustomerMapping] = field(default_factory=dict)
     subscriptions: dict[str, StoredSubscription] = field(default_factory=dict)
     subscription_mappings: dict[str, SubscriptionMapping] = field(default_factory=dict)
-    #: badges a test sets (see `MemoryDirectory.sync_state` for the default)
+    #: badges a test sets (see `MemoryDirectory.sync_badge` for the default)
     sync_badges: dict[str, SyncBadge] = field(default_factory=dict)
     records: dict[int, AuditRecord] = field(default_factory=dict)
     adjustments: dict[int, AdjustmentLine] = field(default_factory=dict)
@@ -52,6 +54,8 @@ class MemoryData:
     alert_keys: dict[int, str] = field(default_factory=dict)  # id → dedupe key
     runs: dict[int, RunResult] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
+    polls: dict[str, PollState] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -71,6 +75,7 @@ class FakeUnitOfWork:
         self.console_sessions = MemoryConsoleSessions(data)
         self.alerts = MemoryAlerts(data)
         self.reconciliation_runs = MemoryReconciliationRuns(data)
+        self.partner_center = MemoryPartnerCenterSources(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
