@@ -41,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+BASELINE_TREE_ENV = "CONTRACTSYNC_BENCH_BASELINE_TREE"
 
 BASELINE = "c078a5a"  # main before the statement cut and the HTTP path work
 BATCH = 100
@@ -99,10 +100,16 @@ def main() -> None:
 
 
 def checkout(commit: str, work: Path) -> Path:
-    """The source tree of `commit` (its `src/`), from this repository's git."""
+    """The source tree of `commit` (its `src/`, and its `tests/fakes/` that speak its ports), from
+    this repository's git."""
     target = work / f"src-{commit}"
     target.mkdir()
-    archive = subprocess.run(["git", "archive", commit, "src"], cwd=ROOT, check=True, capture_output=True)
+    archive = subprocess.run(
+        ["git", "archive", commit, "src", "tests/__init__.py", "tests/fakes"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
     return target / "src"
 
@@ -114,6 +121,7 @@ def run_child(
     env = dict(os.environ)
     if source is not None:  # the baseline's package before the installed one
         env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")])
+        env[BASELINE_TREE_ENV] = str(source.parent)
     try:
         command = [sys.executable, __file__, "--child", url, flags, "--operations", str(args.operations),
                    "--concurrent-operations", str(args.concurrent_operations)]  # fmt: skip
@@ -182,7 +190,10 @@ def _admin(url: str) -> str:
 
 
 def child(url: str, count: int, concurrent: int, flags: str) -> None:
-    from bench_sweep import populate
+    from bench_sweep import populate  # puts the repository first on sys.path again
+
+    if os.environ.get(BASELINE_TREE_ENV):  # a baseline child: its own test fakes, not today's
+        sys.path.insert(0, os.environ[BASELINE_TREE_ENV])
     from sqlalchemy import event, insert, select
     from tests.fakes.fake_autotask import FakeAutotask
 
