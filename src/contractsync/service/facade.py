@@ -342,6 +342,15 @@ class ContractSync:
 
         return customer_mapping.test_connection(self.context, actor, connection_id)
 
+    def partner_center_sources(self, actor: Actor) -> list[JSON]:
+        """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
+        poll: {status, started_at, last_poll_at, next_poll_at, progress, last_error,
+        manual_actions: [{kind: needs_price|needs_customer|failed, subscription_id, tenant_id,
+        reason}]}} (issue 14, for the console)."""
+        from contractsync.service import partner_center_sources
+
+        return partner_center_sources.list_sources(self.context, actor)
+
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from contractsync.service.errors import ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.partner_center_pages import partner_center_actions, sources_of
 from contractsync.web.queries import clean
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +28,12 @@ async def manual_actions(request: Request) -> Response:
         items = await call(console_of(request).service.list_manual_actions, actor)
     except ServiceError as exc:
         error = refusal_text(exc)
-    return render(request, "manual_actions.html", {"page": "manual", "items": items, "error": error})
+    sources, _ = await sources_of(request)
+    return render(
+        request,
+        "manual_actions.html",
+        {"page": "manual", "items": items, "error": error, "polled": partner_center_actions(sources)},
+    )
 
 
 ALERT_STATES = [("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved"), ("all", "All")]
