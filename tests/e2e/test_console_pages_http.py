@@ -258,3 +258,19 @@ def test_needs_price_is_listed_with_the_manual_actions(web: TestClient, fake: Fa
     assert "From Partner Center polls (1)" in text
     assert "Needs a list price" in text and "pc-sub-9" in text and "no list price is known" in text
     assert "price list" in text  # what to do
+
+
+def test_autotask_names_stand_beside_their_ids(web: TestClient) -> None:
+    signed_in(web)
+    page = text_of(web.get("/subscriptions/s1").text)
+    assert "Contoso managed services 2026 #100" in page
+    assert "Microsoft 365 Business Standard #7" in page
+    assert "Autotask company Contoso Ltd #1" in page
+    mapped = text_of(web.get("/mappings").text)
+    assert "Contoso managed services 2026 #100" in mapped
+
+
+def test_alerts_name_the_customer(web: TestClient, fake: FakeContractSync) -> None:
+    fake.alerts[0]["message"] = "subscription s3 of mapped customer c2 is not mapped"
+    signed_in(web)
+    assert "of mapped customer Fabrikam Inc (c2) is not mapped" in web.get("/alerts").text

@@ -351,6 +351,13 @@ class ContractSync:
 
         return partner_center_sources.list_sources(self.context, actor)
 
+    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
+        """{companies, contracts, services}: id → name, read through the connector (kept a few
+        minutes); empty when Autotask cannot be read."""
+        from contractsync.service import autotask_names
+
+        return autotask_names.names(self.context, actor, connection_id, refresh)
+
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)

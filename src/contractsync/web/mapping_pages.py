@@ -21,6 +21,7 @@ from contractsync.service.facade import ContractSync
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
 from contractsync.web.money import currencies
+from contractsync.web.names import autotask_names
 from contractsync.web.queries import clean
 
 router = APIRouter(include_in_schema=False)
@@ -138,6 +139,9 @@ async def mappings(
             "picker": picker,
             "error": error,
             "cur": await currencies(request, actor),
+            "names": await autotask_names(
+                request, actor, [(s.get("mapping") or {}).get("connection_id") for s in subscriptions]
+            ),
         },
     )
 
