@@ -495,6 +495,10 @@ class FakeContractSync(ContractSync):
         return {"companies": dict(COMPANIES), "contracts": {100: "Contoso managed services 2026"},
                 "services": {s["id"]: s["name"] for s in SERVICES}}  # fmt: skip
 
+    def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        self._visible(actor, self.connections, connection_id, "connection")
+        return {"connection_id": connection_id, "subscriptions": [], "subscriptions_skipped": []}
+
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         return [self._public(s) for s in self._mine(actor, self.pc_sources)]
 

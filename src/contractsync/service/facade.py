@@ -336,6 +336,20 @@ class ContractSync:
 
         return customer_mapping.remap_customer(self.context, actor, body)
 
+    def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        """X4 for unmapped subscriptions of mapped customers: a contract service named like the offer."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.subscription_suggestions(self.context, actor, connection_id)
+
+    def accept_subscription_suggestions(
+        self, actor: Actor, connection_id: str, chosen: list[JSON]
+    ) -> list[JSON]:
+        """Map each chosen {subscription_id, contract_id, service_id, contract_service_id?}."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.accept_subscriptions(self.context, actor, connection_id, chosen)
+
     def test_connection(self, actor: Actor, connection_id: str) -> JSON:
         """{ok, kind, message}: one Autotask call with the stored credentials."""
         from contractsync.service import customer_mapping

@@ -93,6 +93,60 @@ async def _picker(
     return picker
 
 
+async def _suggestions(
+    service: ContractSync, actor: Actor, subscriptions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """X4 per connection, only when some subscription is unmapped (each asks Autotask)."""
+    if all(s.get("mapping") for s in subscriptions):
+        return []
+    found = []
+    try:
+        for connection in await call(service.list_connections, actor):
+            answer = await call(service.subscription_suggestions, actor, connection["id"])
+            if answer["subscriptions"] or answer["subscriptions_skipped"]:
+                found.append(answer)
+    except ServiceError:  # suggestions are a help: the page works without them
+        return found
+    return found
+
+
+@router.post("/mappings/suggestions/accept")
+async def accept_suggestions(request: Request) -> Response:
+    form = await checked_form(request)
+    session = session_of(request)
+    connection_id = str(form.get("connection_id") or "")
+    chosen = []
+    for pick in form.getlist("pick"):
+        subscription_id, *ids = str(pick).rsplit(":", 3)
+        numbers = [psa_id_or_none(i) for i in ids]
+        if len(numbers) == 3 and None not in numbers[:2]:
+            contract_id, service_id, line = numbers
+            chosen.append({"subscription_id": subscription_id, "contract_id": contract_id,
+                           "service_id": service_id, "contract_service_id": line})  # fmt: skip
+    if not chosen:
+        session.say("error", "Tick at least one suggested contract service to accept.")
+        return redirect(request, "/mappings")
+    try:
+        results = await call(
+            console_of(request).service.accept_subscription_suggestions,
+            actor_of(request),
+            connection_id,
+            chosen,
+        )
+    except ServiceError as exc:
+        session.say("error", f"No suggestion was accepted: {refusal_text(exc)}")
+        return redirect(request, "/mappings")
+    mapped = [r for r in results if r["status"] == "mapped"]
+    refused = [r for r in results if r["status"] != "mapped"]
+    text = f"{len(mapped)} subscription{'s' if len(mapped) != 1 else ''} mapped to contract services."
+    if refused:
+        reasons = "; ".join(f"{r['subscription_id']}: {r['error']}" for r in refused[:5])
+        session.say("error", f"{text} {len(refused)} refused: {reasons}")
+    else:
+        session.say("ok", text)
+    return redirect(request, "/mappings")
+
+
 @router.get("/mappings")
 async def mappings(
     request: Request,
@@ -127,6 +181,7 @@ async def mappings(
             )
     except ServiceError as exc:
         error = refusal_text(exc)
+    suggested = await _suggestions(service, actor, subscriptions)
     return render(
         request,
         "mappings.html",
@@ -137,6 +192,7 @@ async def mappings(
             "customers": customers,
             "chosen": chosen,
             "picker": picker,
+            "suggested": suggested,
             "error": error,
             "cur": await currencies(request, actor),
             "names": await autotask_names(
