@@ -79,6 +79,14 @@ def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     return record | {"company_name": name}
 
 
+def _mapped_companies(session: Any, connection_id: str) -> dict[str, int]:
+    """customer id → company id of the customers mapped on the connection."""
+    rows = session.execute(
+        select(customer_mappings).where(customer_mappings.c.connection_id == connection_id)
+    )
+    return {r.customer_id: r.company_id for r in rows}
+
+
 def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", LEGAL_FORMS.sub("", name.lower())).strip()
 
@@ -90,12 +98,7 @@ def suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
     with ctx.unit_of_work(commit=False) as uow:
         session = uow.session
         connection = visible_connection(session, actor, connection_id)
-        mapped = {
-            r.customer_id: r.company_id
-            for r in session.execute(
-                select(customer_mappings).where(customer_mappings.c.connection_id == connection.id)
-            )
-        }
+        mapped = _mapped_companies(session, connection.id)
         unmapped = [
             _Unmapped(r.id, r.name, r.tenant_id or "")
             for r in session.execute(
@@ -289,12 +292,7 @@ def subscription_suggestions(ctx: ServiceContext, actor: Actor, connection_id: s
     with ctx.unit_of_work(commit=False) as uow:
         session = uow.session
         connection = visible_connection(session, actor, connection_id)
-        companies = {
-            r.customer_id: r.company_id
-            for r in session.execute(
-                select(customer_mappings).where(customer_mappings.c.connection_id == connection.id)
-            )
-        }
+        companies = _mapped_companies(session, connection.id)
         taken = {
             r.subscription_id: r.contract_service_id
             for r in session.execute(

@@ -20,6 +20,7 @@ from contractsync.service.errors import ServiceError
 from contractsync.service.facade import ContractSync
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.customer_pages import say_results
 from contractsync.web.money import currencies
 from contractsync.web.names import autotask_names
 from contractsync.web.queries import clean
@@ -136,14 +137,7 @@ async def accept_suggestions(request: Request) -> Response:
     except ServiceError as exc:
         session.say("error", f"No suggestion was accepted: {refusal_text(exc)}")
         return redirect(request, "/mappings")
-    mapped = [r for r in results if r["status"] == "mapped"]
-    refused = [r for r in results if r["status"] != "mapped"]
-    text = f"{len(mapped)} subscription{'s' if len(mapped) != 1 else ''} mapped to contract services."
-    if refused:
-        reasons = "; ".join(f"{r['subscription_id']}: {r['error']}" for r in refused[:5])
-        session.say("error", f"{text} {len(refused)} refused: {reasons}")
-    else:
-        session.say("ok", text)
+    say_results(session, results, "subscription_id", "subscription{s} mapped to contract services.")
     return redirect(request, "/mappings")
 
 
