@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db import migrate, operations, outbox
-from contractsync.adapters.db.records import NewAdjustment
+from contractsync.adapters.db.outbox_rows import NewAdjustment
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import adjustments, connections, resellers
 from contractsync.adapters.logging import configure_logging

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.factory import ConnectorCache
@@ -15,8 +16,10 @@ from contractsync.adapters.db import migrate
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import connections
+from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
+from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
@@ -41,6 +44,32 @@ def connector_cache(
     `sessions`, their request budgets are kept in the database and shared by every process."""
     budgets = shared_budgets(sessions, settings, clock or SystemClock()) if sessions is not None else None
     return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings), budgets=budgets)
+
+
+def connectors_reaching(settings: Settings, connection_id: str, base_url: str) -> ConnectorCache:
+    """Connectors for which connection `connection_id` reaches `base_url`, whatever URL it was
+    stored with (the demo's sandbox gets a free port on every start)."""
+    from contractsync.adapters.autotask.factory import connector_from_row
+
+    class _RowWithBase:
+        def __init__(self, row: Any) -> None:
+            self._row, self.base_url = row, base_url
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._row, name)
+
+    def build(row: Any, box: SecretBox, policy: OutboundPolicy) -> Any:
+        return connector_from_row(_RowWithBase(row) if row.id == connection_id else row, box, policy)
+
+    return ConnectorCache(secret_box(settings), build, outbound_policy(settings))
+
+
+def service_on_clock(service: ContractSync, clock: Clock) -> ContractSync:
+    """The same façade on the same database, seeing time from `clock`."""
+    context = service.context
+    return ContractSync(
+        ServiceContext(context.units, clock, context.secrets, context.connector_for, context.outbound)
+    )
 
 
 def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
@@ -73,8 +102,9 @@ def build_worker(
     connectors: Callable[[Any], PsaConnector],
     clock: Clock,
     config: WorkerConfig | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> Worker:
-    return Worker(sessions, worker_connectors(sessions, connectors), clock, config)
+    return Worker(sessions, worker_connectors(sessions, connectors), clock, config, tick=tick)
 
 
 def build_app_service(
@@ -96,7 +126,7 @@ def build_app_service(
         stats = worker.run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
-    context = ServiceContext(sessions, clock, secrets, connectors, outbound)
+    context = ServiceContext(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
     if settings.admin_token:  # replaces the token an earlier value of the variable registered
         service.register_admin_token(settings.admin_token)
@@ -160,27 +190,21 @@ def start_metrics_server(app: Any, settings: Settings) -> Any:
     return MetricsServer(app.state.metrics, settings.metrics_bind).start()
 
 
-def worker_connector_factory(sessions: sessionmaker[Session]) -> Callable[[str], PsaConnector]:
-    """For `contractsync worker`: Autotask connectors for the configured secret key."""
-    return worker_connectors(sessions, connector_cache(Settings(), sessions))
+def worker_service(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    connectors: Callable[[Any], PsaConnector],
+) -> ContractSync:
+    """The façade the worker's scheduled work runs through (sweeps, reconciliation, polls)."""
+    return ContractSync(
+        ServiceContext(
+            SqlUnitsOfWork(sessions), clock, secret_box(settings), connectors, outbound_policy(settings)
+        )
+    )
 
 
-def scheduled_sweep(sessions: sessionmaker[Session]) -> Callable[[str, Any], object]:
-    """For the worker's daily scheduler: the sweep of one connection for one date."""
-    settings = Settings()
-    cache = connector_cache(settings, sessions)
-    context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
-    service = ContractSync(context)
-
-    def sweep(connection_id: str, day: Any) -> object:
-        from contractsync.service.actor import ADMIN
-
-        return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
-
-    return sweep
-
-
-def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object]:
+def partner_center_polls(service: ContractSync) -> Callable[[], object]:
     """For the worker: poll each Partner Center source that is due, in a thread of its own (a poll
     of a large tenant takes minutes; deliveries go on meanwhile). Checks every 30 seconds."""
     import threading
@@ -188,10 +212,7 @@ def partner_center_polls(sessions: sessionmaker[Session]) -> Callable[[], object
 
     from contractsync.service.partner_center import PartnerCenter
 
-    settings = Settings()
-    cache = connector_cache(settings, sessions)
-    context = ServiceContext(sessions, SystemClock(), secret_box(settings), cache, cache.outbound)
-    polling = PartnerCenter(ContractSync(context)).polling
+    polling = PartnerCenter(service).polling
     running: list[threading.Thread] = []
     checked = [0.0]
 
@@ -218,10 +239,54 @@ def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
     return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
 
 
-def scheduled_reconciliation(sessions: sessionmaker[Session]) -> Callable[[], object]:
-    """For `contractsync worker`: reconcile each connection on its schedule (daily by default)."""
-    settings = Settings()
-    clock = SystemClock()
-    cache = connector_cache(settings, sessions, clock)
-    service = ContractSync(ServiceContext(sessions, clock, secret_box(settings), cache, cache.outbound))
-    return reconcile_tick(service, clock)
+def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], object]) -> Callable[[], None]:
+    """What a worker runs between deliveries: each connection's daily sweep in its time zone, the
+    scheduled reconciliation, then `more` (Partner Center polls)."""
+    from contractsync.delivery.scheduler import DailySweepScheduler
+    from contractsync.service.actor import ADMIN
+
+    def sweep(connection_id: str, day: Any) -> object:
+        return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
+
+    every = [
+        DailySweepScheduler(service.context.sessions, clock, sweep).tick,
+        reconcile_tick(service, clock),
+        *more,
+    ]
+
+    def tick() -> None:
+        for each in every:
+            each()
+
+    return tick
+
+
+@dataclass
+class WorkerProcess:
+    """`contractsync worker`: the worker on the configured database and what wakes it."""
+
+    worker: Worker
+    waker: Waker
+    engine: Engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_worker_process(
+    settings: Settings,
+    config: WorkerConfig,
+    *,
+    connector_factory: Callable[[Any], PsaConnector] | None = None,
+    clock: Clock | None = None,
+) -> WorkerProcess:
+    """The worker with its scheduled work, wired from the same `Settings` (and `.env`) as `serve`.
+    `connector_factory`: the PSA connector for a stored connection row (tests pass a fake)."""
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    connectors = connector_factory or connector_cache(settings, sessions, clock)
+    service = worker_service(settings, sessions, clock, connectors)
+    tick = scheduled_work(service, clock, partner_center_polls(service))
+    worker = build_worker(sessions, connectors, clock, config, tick=tick)
+    return WorkerProcess(worker, waker_for(settings.database_url), engine)

@@ -12,29 +12,25 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from contractsync.adapters.autotask.factory import ConnectorCache, connector_from_row
-from contractsync.adapters.autotask.outbound import OutboundPolicy
+from contractsync.adapters.autotask.factory import ConnectorCache
 from contractsync.adapters.clock import ManualClock, SystemClock
 from contractsync.adapters.logging import configure_logging
-from contractsync.adapters.secrets import SecretBox
 from contractsync.bootstrap import (
     admin_token,
     build_app_service,
     build_sessions,
     build_web_app,
-    outbound_policy,
-    reconcile_tick,
-    secret_box,
+    build_worker,
+    connectors_reaching,
+    scheduled_work,
+    service_on_clock,
     start_metrics_server,
-    worker_connectors,
 )
 from contractsync.delivery.config import WorkerConfig
-from contractsync.delivery.scheduler import DailySweepScheduler
 from contractsync.delivery.wakeup import Waker, waker_for
 from contractsync.delivery.worker import Worker
 from contractsync.demo_data import DEMO_CONNECTION_ID, SandboxAccess, create_sample_data, is_empty
@@ -42,8 +38,6 @@ from contractsync.partner_center_demo import PartnerCenterDemo
 from contractsync.sandbox.seed import seed_demo
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import SandboxConfig
-from contractsync.service.actor import ADMIN
-from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 
@@ -65,28 +59,6 @@ def with_sandbox_allowed(settings: Settings, sandbox: SandboxServer) -> Settings
     plus this run's sandbox address); nothing else on this machine is."""
     hosts = ",".join(h for h in (settings.psa_allowed_hosts, sandbox.allowed_host) if h)
     return settings.model_copy(update={"psa_allowed_hosts": hosts})
-
-
-def sandbox_connectors(
-    secrets_box: SecretBox, sandbox: SandboxServer, outbound: OutboundPolicy
-) -> ConnectorCache:
-    """The demo connection always reaches this run's sandbox, whatever port it had when the
-    connection was stored (the sandbox gets a free port on every start)."""
-
-    def build(row: Any, box: SecretBox, policy: OutboundPolicy) -> Any:
-        if row.id == DEMO_CONNECTION_ID:
-            row = _RowWithBase(row, sandbox.api_url)
-        return connector_from_row(row, box, policy)
-
-    return ConnectorCache(secrets_box, build, outbound)
-
-
-class _RowWithBase:
-    def __init__(self, row: Any, base_url: str) -> None:
-        self._row, self.base_url = row, base_url
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, name)
 
 
 @dataclass
@@ -133,7 +105,8 @@ class DemoStack:
         sandbox.start()
         try:
             self.settings = settings = with_sandbox_allowed(settings, sandbox)
-            connectors = sandbox_connectors(secret_box(settings), sandbox, outbound_policy(settings))
+            # The demo connection always reaches this run's sandbox (a free port on every start).
+            connectors = connectors_reaching(settings, DEMO_CONNECTION_ID, sandbox.api_url)
             self.service = build_app_service(settings, clock=clock, connector_factory=connectors)
             self.token, _ = admin_token(self.service, settings)
             if is_empty(self.service):
@@ -161,36 +134,18 @@ class DemoStack:
 
     def _mapped_yesterday(self) -> ContractSync:
         """The service as of this time yesterday, for mapping the sample subscriptions."""
-        context = self.service.context
-        yesterday = ManualClock(self.clock.now() - timedelta(days=1))
-        return ContractSync(
-            ServiceContext(
-                context.sessions, yesterday, context.secrets, context.connector_for, context.outbound
-            )
-        )
+        return service_on_clock(self.service, ManualClock(self.clock.now() - timedelta(days=1)))
 
     def _worker(self, connectors: ConnectorCache) -> Worker:
+        """The worker thread's own engine; between deliveries the daily sweep, the scheduled
+        reconciliation and the demo's Partner Center polls."""
         sessions = build_sessions(self.settings, upgrade=False)
-        service = self.service
-        scheduler = DailySweepScheduler(
-            sessions, self.clock, lambda _connection_id, day: service.sweep(ADMIN, {"date": day.isoformat()})
-        )
+        tick = scheduled_work(self.service, self.clock, self._partner_center_tick)
+        return build_worker(sessions, connectors, self.clock, self.worker_config, tick=tick)
 
-        reconcile = reconcile_tick(service, self.clock)
-
-        def daily_sweep() -> None:  # runs between delivery polls
-            scheduler.tick()
-            reconcile()
-            if self.partner_center is not None:
-                self.partner_center.tick()
-
-        return Worker(
-            sessions,
-            worker_connectors(sessions, connectors),
-            self.clock,
-            self.worker_config,
-            tick=daily_sweep,
-        )
+    def _partner_center_tick(self) -> None:
+        if self.partner_center is not None:
+            self.partner_center.tick()
 
     def stop(self) -> None:
         if self._background is not None:
@@ -207,11 +162,11 @@ class DemoStack:
         self.stop()
 
 
-def run_demo(host: str, port: int, settings: Settings | None = None) -> None:
+def run_demo(host: str, port: int, settings: Settings) -> None:
     configure_logging(json=False, level="INFO")
     for noisy in ("httpx", "alembic"):  # a request line per Autotask call drowns what matters
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    with DemoStack(settings or Settings()) as stack:
+    with DemoStack(settings) as stack:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         pc = stack.partner_center
         assert pc is not None

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     #: how often one process per connection reads GET /ThresholdInformation to correct the budget
     autotask_threshold_refresh_seconds: float = Field(default=300.0, gt=0)
 
+    #: `contractsync worker --lease-seconds`: a dead worker's services are taken over this long
+    #: after its last heartbeat
+    lease_seconds: float = Field(default=30.0, ge=1.0)
+    #: `contractsync worker --heartbeat-seconds`: how often a live worker renews its leases
+    heartbeat_seconds: float = Field(default=10.0, ge=0.1)
+
     # --- sessions, tokens, metrics, docs (README "Sessions, tokens, metrics and docs") ---------
     #: the address users reach the console at; `https://…` makes the session cookie `Secure`
     public_url: str | None = None
@@ -73,3 +79,15 @@ class Settings(BaseSettings):
 
         parse_addresses(value)
         return value
+
+
+def environment_value(name: str) -> str | None:
+    """A variable the user names at run time (e.g. `partner-center add-source --secret-env`), from
+    the environment or else `.env` like every setting; None when unset or empty."""
+    import os
+
+    from dotenv import dotenv_values
+
+    env_file = Settings.model_config.get("env_file")
+    value = os.environ.get(name) or (dotenv_values(str(env_file)).get(name) if env_file else None)
+    return value or None

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import operations, outbox
-from contractsync.adapters.db.records import NewAdjustment
+from contractsync.adapters.db.outbox_rows import NewAdjustment
 from contractsync.adapters.db.tables import connections, resellers, subscription_mappings
 
 CONNECTION = "at1"

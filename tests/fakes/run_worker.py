@@ -16,7 +16,7 @@ import time
 from sqlalchemy import func, select
 
 from contractsync.adapters.clock import SystemClock
-from contractsync.adapters.db.records import OPEN_STATUSES
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.adapters.db.tables import adjustments
 from contractsync.delivery.config import WorkerConfig

@@ -7,11 +7,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from contractsync.ports.clock import Clock
 
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current instant, timezone-aware UTC."""
-        ...
+__all__ = ["Clock", "ManualClock", "Sleeper", "SystemClock", "SystemSleeper"]
 
 
 class Sleeper(Protocol):

@@ -23,7 +23,8 @@ class SecretError(Exception):
     """The stored secret cannot be decrypted with the configured key."""
 
 
-def load_or_create_key(data_dir: Path, environ: Mapping[str, str] = os.environ) -> bytes:
+def load_or_create_key(data_dir: Path, environ: Mapping[str, str]) -> bytes:
+    """`environ`: the configured CONTRACTSYNC_SECRET_KEY, if any (Settings reads the environment)."""
     configured = environ.get(SECRET_KEY_ENV)
     if configured:
         return configured.encode()

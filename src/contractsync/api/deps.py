@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from contractsync.service.actor import Actor
@@ -17,28 +18,49 @@ bearer_scheme = HTTPBearer(auto_error=False, description="An API token from `con
 MAX_TOKEN_LENGTH = 512
 
 
-def get_service(request: Request) -> ContractSync:
+# The dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool,
+# a hand-off per dependency per request. None of them waits on anything (a token found in the
+# cache needs no database; only a miss goes to a thread), so they run on the event loop and a
+# request reaches a thread once: for its route.
+
+
+async def get_service(request: Request) -> ContractSync:
     service: ContractSync = request.app.state.service
     return service
 
 
-def get_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Actor:
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None:
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
     token = credentials.credentials.strip()
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise Unauthorized("unknown token")
-    return get_service(request).authenticate(token)
+    return token
+
+
+def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor:
+    """The caller (blocking: may read the database)."""
+    service: ContractSync = request.app.state.service
+    return service.authenticate(_token(credentials))
+
+
+async def get_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Actor:
+    token = _token(credentials)
+    service: ContractSync = request.app.state.service
+    actor = service.cached_actor(token)
+    if actor is None:  # not cached, or due a look at the database: off the event loop
+        actor = await run_in_threadpool(service.authenticate, token)
+    return actor
 
 
 Service = Annotated[ContractSync, Depends(get_service)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def reject_unknown_query(request: Request, _: CurrentActor) -> None:
+async def reject_unknown_query(request: Request, _: CurrentActor) -> None:
     """A misspelt filter (`?sync-state=failed`) must not silently answer everything: any query
     parameter the route does not declare is refused. After authentication (the actor parameter,
     resolved once per request), so an anonymous caller learns nothing but 401."""

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import adjustments, contract_service_state
 from contractsync.delivery import pause

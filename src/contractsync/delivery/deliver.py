@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import Clock
 from contractsync.adapters.db import ledger_check, ledger_repo, outbox, state_store
+from contractsync.adapters.db.outbox_rows import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.posted_periods import is_posted_period_rejection, learn_posted_through
-from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.session import run_in_transaction
 from contractsync.delivery import claim as claims
 from contractsync.delivery import outcome, pause, posted_check, posted_move, verify

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import ledger_repo, operations
-from contractsync.adapters.db.records import Adjustment, AdjustmentStatus, LedgerEntry
+from contractsync.adapters.db.outbox_rows import Adjustment, AdjustmentStatus, LedgerEntry
 from contractsync.adapters.db.tables import adjustments
 
 S = AdjustmentStatus

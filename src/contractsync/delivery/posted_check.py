@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.clock import Clock
-from contractsync.adapters.db.records import Adjustment
+from contractsync.adapters.db.outbox_rows import Adjustment
 from contractsync.adapters.db.tables import contracts
 from contractsync.domain.enums import ContractPeriodType
 from contractsync.domain.periods import period_containing

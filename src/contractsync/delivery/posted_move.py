@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import operations, state_store
+from contractsync.adapters.db.outbox_rows import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.posted_periods import learn_posted_period
-from contractsync.adapters.db.records import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.tables import adjustments, connection_operations
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.service.psa import PsaError

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
-from contractsync.adapters.db.records import AdjustmentStatus, OperationStatus
+from contractsync.adapters.db.outbox_rows import AdjustmentStatus, OperationStatus
 from contractsync.adapters.db.tables import adjustments, connection_operations
 
 _later = aliased(adjustments)  # rows of the same service sent after the failed one

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from contractsync.adapters.db.records import Adjustment, LedgerEntry
+from contractsync.adapters.db.outbox_rows import Adjustment, LedgerEntry
 from contractsync.service.psa import ServiceUnitsPeriod
 
 ONE_DAY = timedelta(days=1)

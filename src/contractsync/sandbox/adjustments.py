@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from contractsync.sandbox import entities, errors
+from contractsync.sandbox.entity_writes import add_contract_service, require_existing
 from contractsync.sandbox.errors import SandboxError
 from contractsync.sandbox.ledger import Adjustment
-from contractsync.sandbox.records import add_contract_service, require_existing
 from contractsync.sandbox.service_units import ledger_for, posted_through
 from contractsync.sandbox.store import Store
 from contractsync.sandbox.wire import Record, parse_record

@@ -24,10 +24,7 @@ from starlette.types import Receive, Scope, Send
 from contractsync.sandbox import errors, field_info
 from contractsync.sandbox.adjustments import create_adjustment
 from contractsync.sandbox.entities import ENTITIES, EntitySpec, entity_by_name
-from contractsync.sandbox.errors import SandboxError
-from contractsync.sandbox.faults import Fault
-from contractsync.sandbox.query_filter import id_hints, parse_query
-from contractsync.sandbox.records import (
+from contractsync.sandbox.entity_writes import (
     create_company,
     create_contract,
     create_contract_service,
@@ -35,6 +32,9 @@ from contractsync.sandbox.records import (
     update_contract_service,
     update_record,
 )
+from contractsync.sandbox.errors import SandboxError
+from contractsync.sandbox.faults import Fault
+from contractsync.sandbox.query_filter import id_hints, parse_query
 from contractsync.sandbox.service_units import unit_record, unit_records
 from contractsync.sandbox.state import SandboxState
 from contractsync.sandbox.wire import (

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from contractsync.sandbox.adjustments import create_adjustment
-from contractsync.sandbox.errors import SandboxError
-from contractsync.sandbox.records import (
+from contractsync.sandbox.entity_writes import (
     create_company,
     create_contract,
     create_contract_service,
     create_service,
 )
+from contractsync.sandbox.errors import SandboxError
 from contractsync.sandbox.store import Store
 
 _SEEDERS = {

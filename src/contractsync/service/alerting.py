@@ -14,20 +14,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db.reconciliation_tables import alert_follow_up
-from contractsync.adapters.db.session import is_postgres
-from contractsync.adapters.db.tables import (
-    adjustments,
-    alerts,
-    connections,
-    customer_mappings,
-    subscription_mappings,
-    subscriptions,
-)
+from contractsync.ports.alerts import Alert, Alerts, NewAlert
 from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
@@ -45,7 +32,7 @@ def dedupe_key(kind: str, connection_id: str | None, subscription_id: str | None
 
 
 def raise_alert(
-    session: Session,
+    alerts: Alerts,
     kind: str,
     message: str,
     connection_id: str | None,
@@ -57,80 +44,38 @@ def raise_alert(
 ) -> int:
     """Raise (or raise again) the alert; answer its id. The message is updated to the latest."""
     key = dedupe_key(kind, connection_id, subscription_id, detail)
-    dialect = postgresql if is_postgres(session) else sqlite
-    row = session.execute(select(alerts.c.id, alerts.c.resolved_at).where(alerts.c.dedupe_key == key)).first()
-    if row is None:
-        # Two callers may raise the same alert at once: the unique key keeps one row.
-        session.execute(
-            dialect.insert(alerts)
-            .values(kind=kind, message=message, connection_id=connection_id,
-                    subscription_id=subscription_id, created_at=now, dedupe_key=key)
-            .on_conflict_do_nothing()
-        )  # fmt: skip
-        alert_id = int(session.execute(select(alerts.c.id).where(alerts.c.dedupe_key == key)).scalar_one())
-        session.execute(
-            dialect.insert(alert_follow_up)
-            .values(alert_id=alert_id, operation_id=operation_id)
-            .on_conflict_do_nothing()
-        )
-        return alert_id
-    alert_id = int(row.id)
-    values: dict[str, Any] = {"message": message}
-    if row.resolved_at is not None:
-        values.update(created_at=now, resolved_at=None)
-        session.execute(delete(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id))
-        session.execute(alert_follow_up.insert().values(alert_id=alert_id, operation_id=operation_id))
-    session.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
-    return alert_id
+    return alerts.raise_alert(NewAlert(kind, message, connection_id, subscription_id, key, operation_id), now)
 
 
 def resolve(
-    session: Session,
+    alerts: Alerts,
     kind: str,
     connection_id: str | None,
     subscription_id: str | None,
     now: datetime,
     detail: str = "",
 ) -> None:
-    key = dedupe_key(kind, connection_id, subscription_id, detail)
-    session.execute(
-        update(alerts)
-        .where(alerts.c.dedupe_key == key, alerts.c.resolved_at.is_(None))
-        .values(resolved_at=now)
-    )
+    alerts.resolve(dedupe_key(kind, connection_id, subscription_id, detail), now)
 
 
 def _derived(
-    session: Session, usage: dict[str, float]
+    alerts: Alerts, usage: dict[str, float]
 ) -> list[tuple[str, str, str | None, str | None, str, int | None]]:
     """(kind, message, connection, subscription, detail, operation) of every condition holding now."""
     found: list[tuple[str, str, str | None, str | None, str, int | None]] = []
-    failed = session.execute(
-        select(adjustments.c.operation_id, adjustments.c.subscription_id, adjustments.c.connection_id,
-               func.max(adjustments.c.error))
-        .where(adjustments.c.status == "failed")
-        .group_by(adjustments.c.operation_id, adjustments.c.subscription_id, adjustments.c.connection_id)
-    ).all()  # fmt: skip
-    for operation_id, subscription_id, connection_id, error in failed:
+    for failed in alerts.failed_deliveries():
+        operation_id, subscription_id = failed.operation_id, failed.subscription_id
         message = (
             f"subscription {subscription_id} is out of sync: Autotask refused the adjustment of connection "
-            f"operation #{operation_id}: {error or 'delivery failed'}; retry it from the audit log"
+            f"operation #{operation_id}: {failed.error or 'delivery failed'}; retry it from the audit log"
         )
         found.append(
-            ("out_of_sync", message, connection_id, subscription_id, str(operation_id), operation_id)
+            ("out_of_sync", message, failed.connection_id, subscription_id, str(operation_id), operation_id)
         )
-    unmapped = session.execute(
-        select(subscriptions.c.id, customer_mappings.c.connection_id, subscriptions.c.customer_id)
-        .join(customer_mappings, customer_mappings.c.customer_id == subscriptions.c.customer_id)
-        .outerjoin(subscription_mappings, subscription_mappings.c.subscription_id == subscriptions.c.id)
-        .where(
-            subscription_mappings.c.subscription_id.is_(None),
-            subscriptions.c.status.in_(["active", "suspended"]),
-        )
-    ).all()
-    for subscription_id, connection_id, customer_id in unmapped:
-        message = f"subscription {subscription_id} of mapped customer {customer_id} is not mapped"
-        found.append(("unmapped_subscription", message, connection_id, subscription_id, "", None))
+    for unmapped in alerts.unmapped_subscriptions():
+        subscription_id = unmapped.subscription_id
+        message = f"subscription {subscription_id} of mapped customer {unmapped.customer_id} is not mapped"
+        found.append(("unmapped_subscription", message, unmapped.connection_id, subscription_id, "", None))
     # At 80 % the budget starts spreading the requests left over the hour: work slows from then on.
     for connection_id, share in sorted(usage.items()):
         if share >= BUDGET_ALERT_SHARE:
@@ -146,32 +91,16 @@ def budget_usage(ctx: ServiceContext) -> dict[str, float]:
     return usage
 
 
-def refresh(ctx: ServiceContext, session: Session, usage: dict[str, float]) -> None:
+def refresh(ctx: ServiceContext, alerts: Alerts, usage: dict[str, float]) -> None:
     """Raise the derived alerts that hold now; resolve those that no longer do."""
     now = ctx.now()
     holding = set()
-    for kind, message, connection_id, subscription_id, detail, operation_id in _derived(session, usage):
-        raise_alert(session, kind, message, connection_id, subscription_id, now,
+    for kind, message, connection_id, subscription_id, detail, operation_id in _derived(alerts, usage):
+        raise_alert(alerts, kind, message, connection_id, subscription_id, now,
                     detail=detail, operation_id=operation_id)  # fmt: skip
         holding.add(dedupe_key(kind, connection_id, subscription_id, detail))
-    stale = session.execute(
-        select(alerts.c.id, alerts.c.dedupe_key).where(
-            alerts.c.kind.in_(DERIVED_KINDS), alerts.c.resolved_at.is_(None)
-        )
-    ).all()
-    ended = [r.id for r in stale if r.dedupe_key not in holding]
-    if ended:
-        session.execute(update(alerts).where(alerts.c.id.in_(ended)).values(resolved_at=now))
-
-
-def _visible(actor: Actor, query: Any) -> Any:
-    if actor.reseller_id is None:
-        return query
-    own_connections = select(connections.c.id).where(connections.c.reseller_id == actor.reseller_id)
-    own_subscriptions = select(subscriptions.c.id).where(subscriptions.c.reseller_id == actor.reseller_id)
-    return query.where(
-        alerts.c.connection_id.in_(own_connections) | alerts.c.subscription_id.in_(own_subscriptions)
-    )
+    stale = alerts.open_keys(DERIVED_KINDS)
+    alerts.resolve_ids([i for i, key in stale.items() if key not in holding], now)
 
 
 def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[JSON]:
@@ -179,26 +108,12 @@ def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[
     if state not in STATES:
         raise Invalid(f"state must be one of {', '.join(STATES)}")
     usage = budget_usage(ctx)
-    with ctx.unit_of_work() as uow:
-        session = uow.session
-        refresh(ctx, session, usage)
-        query = _visible(
-            actor,
-            select(alerts, alert_follow_up.c.operation_id, alert_follow_up.c.acknowledged_at,
-                   alert_follow_up.c.acknowledged_by)
-            .outerjoin(alert_follow_up, alert_follow_up.c.alert_id == alerts.c.id)
-            .order_by(alerts.c.id.desc()),
-        )  # fmt: skip
-        if state in ("open", "acknowledged"):
-            query = query.where(alerts.c.resolved_at.is_(None))
-        if state == "acknowledged":
-            query = query.where(alert_follow_up.c.acknowledged_at.is_not(None))
-        if state == "resolved":
-            query = query.where(alerts.c.resolved_at.is_not(None))
-        return [alert_view(r) for r in session.execute(query)]
+    with ctx.units() as uow:
+        refresh(ctx, uow.alerts, usage)
+        return [alert_view(a) for a in uow.alerts.listed(actor.reseller_id, state)]
 
 
-def alert_view(row: Any) -> JSON:
+def alert_view(row: Alert) -> JSON:
     return {
         **views.alert(row),
         "raised_at": views.instant(row.created_at),
@@ -212,28 +127,11 @@ def alert_view(row: Any) -> JSON:
 
 def acknowledge(ctx: ServiceContext, actor: Actor, alert_id: int) -> JSON:
     """Someone has seen the alert; it stays listed (open) until its condition ends."""
-    with ctx.unit_of_work() as uow:
-        session = uow.session
-        found = session.execute(_visible(actor, select(alerts.c.id).where(alerts.c.id == alert_id))).first()
-        if found is None:
+    with ctx.units() as uow:
+        if uow.alerts.alert(alert_id, actor.reseller_id) is None:
             raise NotFound(f"alert {alert_id} not found")
         by = "admin" if actor.reseller_id is None else f"reseller:{actor.reseller_id}"
-        follow = session.execute(
-            select(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id)
-        ).first()
-        if follow is None:
-            session.execute(alert_follow_up.insert().values(alert_id=alert_id, acknowledged_at=ctx.now(),
-                                                            acknowledged_by=by))  # fmt: skip
-        elif follow.acknowledged_at is None:
-            session.execute(
-                update(alert_follow_up)
-                .where(alert_follow_up.c.alert_id == alert_id)
-                .values(acknowledged_at=ctx.now(), acknowledged_by=by)
-            )
-        row = session.execute(
-            select(alerts, alert_follow_up.c.operation_id, alert_follow_up.c.acknowledged_at,
-                   alert_follow_up.c.acknowledged_by)
-            .outerjoin(alert_follow_up, alert_follow_up.c.alert_id == alerts.c.id)
-            .where(alerts.c.id == alert_id)
-        ).one()  # fmt: skip
-        return alert_view(row)
+        uow.alerts.acknowledge(alert_id, ctx.now(), by)
+        found = uow.alerts.alert(alert_id, None)
+        assert found is not None
+        return alert_view(found)

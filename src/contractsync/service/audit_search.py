@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from contractsync.adapters.db.tables import connection_operations, connections
 from contractsync.domain.enums import RecordStatus, RecordType
+from contractsync.service import session_compat
 from contractsync.service import validation as v
-from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid
@@ -78,7 +78,7 @@ def search_operations(ctx: ServiceContext, actor: Actor, filters: JSON, page: in
     with ctx.unit_of_work(commit=False) as uow:
         session = uow.session
         counted = session.scalar(select(func.count()).select_from(query.subquery()))
-        found = views.operations(session, session.execute(window).all())
+        found = session_compat.operations(session, session.execute(window).all())
     return {"items": found, "page": page, "page_size": page_size, "total": int(counted or 0)}
 
 
@@ -86,4 +86,4 @@ def export_operations(ctx: ServiceContext, actor: Actor, filters: JSON) -> list[
     """Every matching record (at most 50,000), newest first, for a CSV file."""
     query = _query(ctx, actor, filters).order_by(connection_operations.c.id.desc()).limit(MAX_EXPORT)
     with ctx.unit_of_work(commit=False) as uow:
-        return views.operations(uow.session, uow.session.execute(query).all())
+        return session_compat.operations(uow.session, uow.session.execute(query).all())

@@ -14,7 +14,8 @@ from typing import Any
 import structlog
 
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection
+from contractsync.service.context import ServiceContext
+from contractsync.service.session_compat import visible_connection
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]

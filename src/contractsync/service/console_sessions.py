@@ -12,10 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
-
-from contractsync.adapters.db.sessions_table import console_sessions
-from contractsync.adapters.db.tables import api_tokens
+from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.tokens import TokenAuthority
@@ -43,11 +40,11 @@ def start(
     expires = now + timedelta(seconds=policy.max_seconds)
     if principal.expires_at is not None:
         expires = min(expires, principal.expires_at)
-    with ctx.unit_of_work() as uow:
+    with ctx.units() as uow:
         # Sessions that ran out are removed as new ones start: the table stays small by itself.
-        uow.session.execute(delete(console_sessions).where(console_sessions.c.expires_at <= now))
-        uow.session.execute(
-            insert(console_sessions).values(
+        uow.console_sessions.remove_expired(now)
+        uow.console_sessions.add(
+            ConsoleSession(
                 id_hash=_hash(secret),
                 token_id=principal.token_id,
                 reseller_id=principal.actor.reseller_id,
@@ -66,27 +63,21 @@ def actor(ctx: ServiceContext, secret: str) -> Actor | None:
         return None
     key = _hash(secret)
     now = ctx.now()
-    with ctx.unit_of_work(commit=False) as uow:
-        row = uow.session.execute(
-            select(console_sessions)
-            .join(api_tokens, api_tokens.c.id == console_sessions.c.token_id)
-            .where(console_sessions.c.id_hash == key)
-        ).first()
+    with ctx.units(commit=False) as uow:
+        row = uow.console_sessions.find(key)
     if row is None:
         return None
     if row.expires_at <= now or row.last_seen_at + timedelta(seconds=row.idle_seconds) <= now:
         end(ctx, secret)
         return None
     if now - row.last_seen_at >= SEEN_EVERY:
-        with ctx.unit_of_work() as uow:
-            uow.session.execute(
-                update(console_sessions).where(console_sessions.c.id_hash == key).values(last_seen_at=now)
-            )
+        with ctx.units() as uow:
+            uow.console_sessions.seen(key, now)
     return Actor(row.reseller_id)
 
 
 def end(ctx: ServiceContext, secret: str) -> None:
     if not secret:
         return
-    with ctx.unit_of_work() as uow:
-        uow.session.execute(delete(console_sessions).where(console_sessions.c.id_hash == _hash(secret)))
+    with ctx.units() as uow:
+        uow.console_sessions.remove(_hash(secret))

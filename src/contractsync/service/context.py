@@ -1,36 +1,41 @@
-"""What every use case gets: the database, the clock, the secret box and a PSA connector factory."""
+"""What every use case gets: units of work, the clock, the secret box and a PSA connector factory."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from contractsync.adapters.autotask.outbound import OutboundPolicy
-from contractsync.adapters.clock import Clock
-from contractsync.adapters.db.session import UnitOfWork
-from contractsync.adapters.db.tables import connections, customers, resellers, subscriptions
-from contractsync.adapters.secrets import SecretBox
 from contractsync.domain.bounds import control_character
+from contractsync.domain.model import Customer, Reseller
+from contractsync.ports.clock import Clock
+from contractsync.ports.directory import Directory, StoredConnection, StoredSubscription
+from contractsync.ports.secrets import OutboundPolicy, Secrets
+from contractsync.ports.unit_of_work import UnitOfWorkFactory
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Forbidden, NotFound
+
+T = TypeVar("T")
 
 
 @dataclass
 class ServiceContext:
-    sessions: sessionmaker[Session]
+    #: `with ctx.units(commit=False) as uow:` — one transaction and its repositories
+    units: UnitOfWorkFactory
     clock: Clock
-    secrets: SecretBox
+    secrets: Secrets
     #: connection row → an Autotask connector (for mapping searches and reconciliation)
     connector_for: Callable[[Any], Any]
     #: where Autotask requests may go (CONTRACTSYNC_PSA_ALLOWED_HOSTS adds hosts)
-    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
+    outbound: OutboundPolicy
+
+    @property
+    def sessions(self) -> Any:
+        """Transitional: the SQL session factory (None in memory), for modules not yet on the ports."""
+        return getattr(self.units, "sessions", None)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -39,8 +44,12 @@ class ServiceContext:
         return self.now().astimezone(ZoneInfo(timezone)).date()
 
     @contextmanager
-    def unit_of_work(self, commit: bool = True) -> Iterator[UnitOfWork]:
-        with UnitOfWork(self.sessions, commit=commit) as uow:
+    def unit_of_work(self, commit: bool = True) -> Iterator[Any]:
+        """Transitional: the unit of work with its SQL `session` and `lock_contract_service`, for the
+        modules not yet on the ports (operating, operation_batch, group_commit, tokens, mapping,
+        reconcile, reconcile_fix, partner_center*, reconcile_runs, alerting, console_sessions).
+        Use `units` instead."""
+        with self.units(commit=commit) as uow:
             yield uow
 
 
@@ -49,27 +58,35 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("only the provider's admin token may do this")
 
 
-def _visible(session: Session, actor: Actor, table: Any, key: str, what: str) -> Any:
-    """The row with id `key`, or NotFound — also for another reseller's rows, so ids don't leak."""
+def _found(actor: Actor, value: T | None, reseller_id: Callable[[T], str], what: str, key: str) -> T:
+    """`value`, or NotFound — also for another reseller's, so ids don't leak."""
+    if value is None or not actor.can_see(reseller_id(value)):
+        raise NotFound(f"{what} {key} not found")
+    return value
+
+
+def _checked(key: str, what: str) -> None:
     if control_character(key) is not None:  # no stored id has one (and NUL fails on PostgreSQL)
         raise NotFound(f"{what} {key!r} not found")
-    row = session.execute(select(table).where(table.c.id == key)).first()
-    if row is None or not actor.can_see(row.id if table is resellers else row.reseller_id):
-        raise NotFound(f"{what} {key} not found")
-    return row
 
 
-def visible_reseller(session: Session, actor: Actor, reseller_id: str) -> Any:
-    return _visible(session, actor, resellers, reseller_id, "reseller")
+def visible_reseller(directory: Directory, actor: Actor, reseller_id: str) -> Reseller:
+    _checked(reseller_id, "reseller")
+    return _found(actor, directory.reseller(reseller_id), lambda r: r.id, "reseller", reseller_id)
 
 
-def visible_customer(session: Session, actor: Actor, customer_id: str) -> Any:
-    return _visible(session, actor, customers, customer_id, "customer")
+def visible_customer(directory: Directory, actor: Actor, customer_id: str) -> Customer:
+    _checked(customer_id, "customer")
+    return _found(actor, directory.customer(customer_id), lambda c: c.reseller_id, "customer", customer_id)
 
 
-def visible_subscription(session: Session, actor: Actor, subscription_id: str) -> Any:
-    return _visible(session, actor, subscriptions, subscription_id, "subscription")
+def visible_subscription(directory: Directory, actor: Actor, subscription_id: str) -> StoredSubscription:
+    _checked(subscription_id, "subscription")
+    found = directory.subscription(subscription_id)
+    return _found(actor, found, lambda s: s.value.reseller_id, "subscription", subscription_id)
 
 
-def visible_connection(session: Session, actor: Actor, connection_id: str) -> Any:
-    return _visible(session, actor, connections, connection_id, "connection")
+def visible_connection(directory: Directory, actor: Actor, connection_id: str) -> StoredConnection:
+    _checked(connection_id, "connection")
+    found = directory.connection(connection_id)
+    return _found(actor, found, lambda c: c.reseller_id, "connection", connection_id)

@@ -13,8 +13,8 @@ from typing import Any
 
 import structlog
 
-from contractsync.adapters.autotask.outbound import OutboundRefused
 from contractsync.service.context import ServiceContext
+from contractsync.service.errors import Invalid
 from contractsync.service.psa import PsaError
 
 log = structlog.get_logger(__name__)
@@ -28,7 +28,7 @@ def check_credentials(ctx: ServiceContext, values: dict[str, Any]) -> JSON:
     build = getattr(ctx.connector_for, "fresh", ctx.connector_for)  # never the cached connector
     try:
         threshold = build(row).threshold_information()
-    except OutboundRefused:
+    except Invalid:  # the outbound allow-list refused the URL (OutboundRefused)
         raise
     except PsaError as error:
         return {"ok": False, "kind": error.kind.value, "message": f"Autotask: {error.message}"}

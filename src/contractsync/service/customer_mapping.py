@@ -22,13 +22,14 @@ from sqlalchemy import delete, func, select, update
 from contractsync.adapters.db import operations as audit
 from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
 from contractsync.domain.enums import RecordType
-from contractsync.service import mapping, views
+from contractsync.service import mapping
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection, visible_customer
+from contractsync.service.context import ServiceContext
 from contractsync.service.credentials_check import check_credentials
 from contractsync.service.errors import Conflict, Invalid, NotFound, ServiceError
 from contractsync.service.partner_center_suggest import _company_rows, _customers, _subscriptions
+from contractsync.service.session_compat import operations_by_id, visible_connection, visible_customer
 
 JSON = dict[str, Any]
 MAX_RESULTS = 50
@@ -201,7 +202,7 @@ def _record(ctx: ServiceContext, session: Any, connection_id: str, customer_id: 
         customer_id=customer_id,
         reason=reason,
     )
-    return views.operations_by_id(session, [record_id])[0]
+    return operations_by_id(session, [record_id])[0]
 
 
 def _current(session: Any, actor: Actor, customer_id: str, connection_id: str) -> tuple[Any, Any]:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +55,7 @@ from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
 
 JSON = dict[str, Any]
+_ASIDE = ThreadPoolExecutor(8, thread_name_prefix="operation")
 
 
 class ContractSync:
@@ -118,6 +120,15 @@ class ContractSync:
         """One lifecycle operation (API.md operations body; `preview: true` stores and sends nothing)."""
         return self._operations.apply(actor, subscription_id, body)
 
+    def submit_operation(self, actor: Actor, subscription_id: str, body: JSON) -> Future[list[JSON]]:
+        """`apply_operation` answered through a future, for a caller that must not block (the
+        API's event loop): the operation joins the next group commit, run by its own thread."""
+        group = getattr(self, "_operations", None)
+        if isinstance(group, GroupCommit) and type(self).apply_operation is ContractSync.apply_operation:
+            return group.submit(actor, subscription_id, body)
+        # A test double applies its own way: its `apply_operation`, in a thread.
+        return _ASIDE.submit(self.apply_operation, actor, subscription_id, body)
+
     def apply_operations(self, actor: Actor, body: JSON) -> JSON:
         """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);
         each answered `applied` or `refused` (`atomic: true`: one refusal refuses all)."""
@@ -176,14 +187,7 @@ class ContractSync:
 
     def health(self) -> bool:
         """The database answers (for /healthz)."""
-        from sqlalchemy import text
-
-        try:
-            with self.context.sessions() as session:
-                session.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means "not healthy"
-            return False
-        return True
+        return self.context.units.reachable()
 
     def run_deliveries(self, actor: Actor) -> JSON:
         """Deliver everything due now; answers {services, steps, calls: {kind: n}} of the run."""
@@ -241,6 +245,11 @@ class ContractSync:
     def authenticate(self, token: str) -> Actor:
         """Unauthorized when the token is unknown, revoked or expired (cached for a few seconds)."""
         return self._tokens.authenticate(token)
+
+    def cached_actor(self, token: str) -> Actor | None:
+        """The token's actor when that needs no database (None: call `authenticate`)."""
+        authority = getattr(self, "_tokens", None)  # a test double may authenticate its own way
+        return authority.cached_actor(token) if isinstance(authority, tokens.TokenAuthority) else None
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""

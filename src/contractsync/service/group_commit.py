@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,17 @@ class _Request:
     done: bool = False
     records: list[JSON] = field(default_factory=list)
     error: BaseException | None = None
+    #: a caller that does not wait in a thread (`submit`) is answered here
+    future: Future[list[JSON]] | None = None
+
+    def finish(self) -> None:
+        self.done = True
+        if self.future is None:
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.records)
 
 
 class GroupCommit:
@@ -43,10 +55,59 @@ class GroupCommit:
         self._ctx = ctx
         self._max_group = max_group
         self._queue: deque[_Request] = deque()
-        self._changed = threading.Condition()  # guards the queue and `_busy`
+        self._changed = threading.Condition()  # guards the queue, `_busy` and `_leader_called`
         self._busy = False  # a group's transaction is running
+        self._leader_called = False  # the leader thread is asked to run the queued operations
+        self._leader = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
+        self._aside = ThreadPoolExecutor(4, thread_name_prefix="operation-preview")
         self.groups = 0  # transactions committed …
         self.operations = 0  # … and the operations they held
+
+    def submit(self, actor: Actor, subscription_id: str, body: JSON) -> Future[list[JSON]]:
+        """`apply`, answered through a future instead of in the calling thread: the API's event
+        loop queues the operation and awaits it without a thread of its own per request. The
+        group commit's leader thread runs the queued operations (a preview runs aside)."""
+        if not isinstance(body, dict) or preview_flag(body):
+            return self._aside.submit(self.apply, actor, subscription_id, body)
+        request = _Request(
+            operation_batch.Item(0, subscription_id, body, actor, strict=False), future=Future()
+        )
+        with self._changed:
+            self._queue.append(request)
+            self._call_leader()
+        assert request.future is not None
+        return request.future
+
+    def _call_leader(self) -> None:
+        """(With `_changed` held.) Have the leader thread run the queue, unless a group is running:
+        its end calls the leader again."""
+        if not self._busy and not self._leader_called:
+            self._leader_called = True
+            self._leader.submit(self._lead)
+
+    def _lead(self) -> None:
+        with self._changed:
+            self._leader_called = False
+            while self._queue and not self._busy:
+                self._run_next_group()
+
+    def _run_next_group(self) -> None:
+        """(With `_changed` held and no group running.) Run every operation queued so far, up to
+        `max_group`, as one group; `_changed` is released meanwhile."""
+        self._busy = True
+        group = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_group))]
+        for request in group:
+            # From here on its future cannot be cancelled; one cancelled already (its caller
+            # left) is applied all the same, as a caller that left a waiting thread would be.
+            if request.future is not None and not request.future.set_running_or_notify_cancel():
+                request.future = None
+        self._changed.release()
+        try:
+            self._run(group)
+        finally:
+            self._changed.acquire()
+            self._busy = False
+            self._changed.notify_all()
 
     def apply(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
         if not isinstance(body, dict):
@@ -61,15 +122,9 @@ class GroupCommit:
                     self._changed.wait()
                     continue
                 # Lead the next group: every operation queued so far, this one among them.
-                self._busy = True
-                group = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_group))]
-                self._changed.release()
-                try:
-                    self._run(group)
-                finally:
-                    self._changed.acquire()
-                    self._busy = False
-                    self._changed.notify_all()
+                self._run_next_group()
+            if self._queue and any(r.future is not None for r in self._queue):
+                self._call_leader()  # no thread of theirs waits to lead the next group
         if request.error is not None:
             raise request.error
         return request.records
@@ -94,7 +149,8 @@ class GroupCommit:
                 request.records, request.error = item.records, item.error
         finally:
             for request in group:
-                request.done = True
+                if not request.done:
+                    request.finish()
 
     def _commit(self, requested: list[operation_batch.Item]) -> list[operation_batch.Item]:
         def attempt() -> list[operation_batch.Item]:

@@ -20,17 +20,15 @@ from contractsync.domain.enums import RecordType
 from contractsync.domain.model import SubscriptionMapping
 from contractsync.domain.money import format_money
 from contractsync.domain.pricing import unit_pricing
+from contractsync.service import session_compat as views
 from contractsync.service import validation as v
-from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import (
     ServiceContext,
-    visible_connection,
-    visible_customer,
-    visible_subscription,
 )
 from contractsync.service.errors import Conflict, Invalid, NotFound
 from contractsync.service.operating import with_retries
+from contractsync.service.session_compat import visible_connection, visible_customer, visible_subscription
 
 JSON = dict[str, Any]
 
@@ -215,7 +213,7 @@ def unmap_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) 
         result = uow.session.execute(
             delete(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if result.rowcount == 0:
             raise NotFound(f"subscription {subscription_id} is not mapped")
 
 

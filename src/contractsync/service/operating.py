@@ -15,26 +15,22 @@ from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db import state_store
+from contractsync.adapters.db import operation_store, state_store
 from contractsync.adapters.db.outbox import OutboxError
 from contractsync.adapters.db.session import TransactionRetriesExhausted, UnitOfWork, retrying
-from contractsync.adapters.db.tables import connections, subscription_mappings, subscriptions
 from contractsync.domain import rules
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     UpdateProviderMargin,
 )
+from contractsync.service import session_compat as views
 from contractsync.service import validation as v
-from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import (
     ServiceContext,
-    visible_customer,
 )
 from contractsync.service.errors import Conflict, Invalid
+from contractsync.service.session_compat import visible_customer
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -93,8 +89,8 @@ def _margin(
     with ctx.unit_of_work(commit=not preview) as uow:
         session = uow.session
         visible_customer(session, actor, customer_id)
-        groups = _subscriptions_by_connection(
-            session, select(subscriptions.c.id).where(subscriptions.c.customer_id == customer_id)
+        groups = operation_store.subscriptions_by_connection(
+            session, operation_store.customer_subscriptions(customer_id)
         )
         groups.setdefault(None, [])  # the customer's own margins change even with no subscription
         key, record_ids = uuid.uuid4().hex, []
@@ -107,20 +103,6 @@ def _margin(
             )
             record_ids += state_store.save(session, loaded, key, ctx.now())
         return views.operations_by_id(session, record_ids, preview)
-
-
-def _subscriptions_by_connection(session: Session, id_query: Any) -> dict[str | None, list[str]]:
-    """Subscription ids grouped by the connection they are mapped through (None: unmapped)."""
-    wanted = id_query.subquery()
-    rows = session.execute(
-        select(wanted.c.id, subscription_mappings.c.connection_id).outerjoin(
-            subscription_mappings, subscription_mappings.c.subscription_id == wanted.c.id
-        )
-    )
-    groups: dict[str | None, list[str]] = defaultdict(list)
-    for subscription_id, connection_id in rows:
-        groups[connection_id].append(subscription_id)
-    return dict(groups)
 
 
 SWEEP_CHUNK = 2000
@@ -136,20 +118,14 @@ def sweep(
     day = v.day(body["date"], "date", ctx.now().date())
     connection_id = body.get("connection_id")
     with ctx.unit_of_work(commit=False) as uow:
-        query = select(subscriptions.c.id).where(
-            subscriptions.c.status.in_(["active", "suspended"]), subscriptions.c.end_date < day
-        )
-        if actor.reseller_id is not None:
-            query = query.where(subscriptions.c.reseller_id == actor.reseller_id)
-        groups = _subscriptions_by_connection(uow.session, query)
+        query = operation_store.ending_before(day, actor.reseller_id)
+        groups = operation_store.subscriptions_by_connection(uow.session, query)
     if connection_id is not None:
         # The scheduler sweeps per connection: its mapped subscriptions, and the unmapped ones of
         # its reseller (they still renew and expire locally).
         with ctx.unit_of_work(commit=False) as uow:
-            reseller_id = uow.session.execute(
-                select(connections.c.reseller_id).where(connections.c.id == connection_id)
-            ).scalar_one()
-            own = {r.id for r in uow.session.execute(query.where(subscriptions.c.reseller_id == reseller_id))}
+            reseller_id = operation_store.connection_reseller(uow.session, connection_id)
+            own = operation_store.ids_of(uow.session, operation_store.of_reseller(query, reseller_id))
         groups = {
             k: [i for i in g if k is not None or i in own]
             for k, g in groups.items()

@@ -16,19 +16,14 @@ together are grouped the same way (`group_commit`).
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contractsync.adapters.db import state_store
-from contractsync.adapters.db.sql import one_of
-from contractsync.adapters.db.tables import (
-    connections,
-    subscription_mappings,
-)
+from contractsync.adapters.db import operation_store, state_store
 from contractsync.domain import rules
 from contractsync.domain.bounds import control_character
 from contractsync.domain.engine import SyncEngine
@@ -39,11 +34,13 @@ from contractsync.domain.operations import (
     Upgrade,
     parse_operation,
 )
-from contractsync.service import operation_keys, views
+from contractsync.service import operation_keys
+from contractsync.service import session_compat as views
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_customer, visible_reseller
+from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid, NotFound, ServiceError
 from contractsync.service.operating import preview_flag, with_retries
+from contractsync.service.session_compat import visible_customer, visible_reseller
 
 JSON = dict[str, Any]
 MAX_OPERATIONS = 1000
@@ -152,9 +149,8 @@ def _message(item: Item) -> str:
 def apply_items(ctx: ServiceContext, session: Session, items: list[Item], preview: bool) -> None:
     """Run the operations in order in the session's transaction; each ends with its records or
     its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
-    rows = state_store.read_subscriptions(session, _subscription_ids(items))
-    connection_rows = {row.id: row for row in session.execute(select(connections).order_by(connections.c.id))}
-    connection_of = _connections(session, rows, connection_rows)
+    context = operation_store.read_context(session, _subscription_ids(items))
+    rows = context.subscriptions
     unsaved = dict(rows)  # rows as read; a run that saves a subscription drops it from here
     for item in items:
         row = rows.get(item.subscription_id)
@@ -167,8 +163,9 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
             _malformed(item, error)
     operation_keys.settle_known(session, items)
     live = [item for item in items if item.error is None and not item.is_replay]
-    for connection_id, run in _runs(live, connection_of):
-        _apply_run(ctx, session, connection_id, connection_rows.get(connection_id or ""), run, rows, unsaved)
+    written = []
+    for connection_id, run in _runs(live, context.connection_of):
+        written.append(_apply_run(ctx, session, connection_id, context, run, unsaved))
     for item in items:
         if item.replay_of is not None:
             item.record_ids, item.error = item.replay_of.record_ids, item.replay_of.error
@@ -176,7 +173,19 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
             item.record_ids = item.replayed_record_ids
     if not preview:
         operation_keys.remember(session, items, ctx.now())
-    records = iter(views.operations_by_id(session, [i for item in items for i in item.record_ids], preview))
+    record_ids = [i for item in items for i in item.record_ids]
+    if len(written) == 1 and all(not item.is_replay for item in items):
+        # One run wrote every record answered, and nothing changed them since: no need to read them back.
+        loaded = written[0]
+        by_operation: dict[int, list[Any]] = defaultdict(list)
+        for adjustment in loaded.written_adjustments:
+            by_operation[adjustment.operation_id].append(adjustment)
+        answers = views.written_operations(
+            [loaded.written_records[i] for i in record_ids], by_operation, preview
+        )
+    else:
+        answers = views.operations_by_id(session, record_ids, preview)
+    records = iter(answers)
     for item in items:
         item.records = [next(records) for _ in item.record_ids]
 
@@ -210,33 +219,17 @@ def _runs(items: list[Item], connection_of: dict[str, str | None]) -> Iterator[t
         yield connection_of[run[0].subscription_id], run
 
 
-def _connections(
-    session: Session, rows: dict[str, Any], connection_rows: dict[str, Any]
-) -> dict[str, str | None]:
-    """Each subscription's connection: the one it is mapped through, else its reseller's first."""
-    mapped = dict(
-        session.execute(
-            select(subscription_mappings.c.subscription_id, subscription_mappings.c.connection_id).where(
-                one_of(session, subscription_mappings.c.subscription_id, rows)
-            )
-        ).all()
-    )
-    first_of_reseller: dict[str, str] = {}
-    for connection in connection_rows.values():  # in id order
-        first_of_reseller.setdefault(connection.reseller_id, connection.id)
-    return {sid: mapped.get(sid) or first_of_reseller.get(row.reseller_id) for sid, row in rows.items()}
-
-
 def _apply_run(
     ctx: ServiceContext,
     session: Session,
     connection_id: str | None,
-    connection: Any,
+    context: operation_store.OperationContext,
     run: list[Item],
-    rows: dict[str, Any],
     unsaved: dict[str, Any],
-) -> None:
+) -> state_store.LoadedState:
     """Consecutive operations on one connection: one state load, the rules in order, one save."""
+    connection = context.connections.get(connection_id or "")
+    rows = context.subscriptions
     today = ctx.today_in(connection.timezone if connection else "UTC")
     ids: set[str] = set()
     customer_ids: set[str] = set()
@@ -269,6 +262,7 @@ def _apply_run(
         reseller_ids,
         locked_rows=unsaved,
         connection_row=connection,
+        context=context,
     )
     engine = SyncEngine(loaded.state)
     now = ctx.now()
@@ -288,6 +282,7 @@ def _apply_run(
     real_of = dict(zip(new_temp_ids, real_ids, strict=True))
     for item in run:  # the engine's temporary record ids, replaced by the stored ones
         item.record_ids = [real_of[temp] for temp in item.record_ids]
+    return loaded
 
 
 def _answer(items: list[Item], preview: bool) -> JSON:

@@ -12,13 +12,9 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contractsync.adapters.db.keys_table import operation_keys
-from contractsync.adapters.db.sql import one_of
-from contractsync.adapters.db.state_store import ConcurrentChange
+from contractsync.adapters.db import operation_store
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Conflict
 
@@ -52,12 +48,7 @@ def settle_known(session: Session, items: list[Item]) -> None:
     keyed = [item for item in items if item.error is None and item.key is not None]
     if not keyed:
         return
-    stored = {
-        (row.scope, row.key): row
-        for row in session.execute(
-            select(operation_keys).where(one_of(session, operation_keys.c.key, {i.key for i in keyed}))
-        )
-    }
+    stored = operation_store.stored_keys(session, {i.key for i in keyed if i.key is not None})
     first: dict[tuple[str, str], Item] = {}
     for item in keyed:
         assert item.key is not None
@@ -84,12 +75,4 @@ def remember(session: Session, items: list[Item], now: datetime) -> None:
         for item in items
         if item.key is not None and item.error is None and not item.is_replay
     ]  # fmt: skip
-    if not rows:
-        return
-    try:
-        session.execute(insert(operation_keys), rows)
-    except IntegrityError:
-        # Another transaction applied the same key meanwhile: run again, and answer its result.
-        raise ConcurrentChange(
-            "an operation with the same idempotency key was applied concurrently"
-        ) from None
+    operation_store.store_keys(session, rows)

@@ -18,8 +18,9 @@ from contractsync.adapters.partner_center.outbound import OutboundRefused, check
 from contractsync.domain.money import format_money
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_reseller
+from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.session_compat import visible_reseller
 
 JSON = dict[str, Any]
 DEFAULT_POLL_MINUTES = 15

@@ -20,9 +20,10 @@ from contractsync.adapters.db.tables import customer_mappings, customers, subscr
 from contractsync.service import mapping
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection
+from contractsync.service.context import ServiceContext
 from contractsync.service.errors import ServiceError
 from contractsync.service.partner_center_sources import load
+from contractsync.service.session_compat import visible_connection
 
 JSON = dict[str, Any]
 LIVE = ("active", "suspended")

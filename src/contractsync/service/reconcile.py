@@ -24,8 +24,9 @@ from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, Kind, ServiceFacts, compare
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
+from contractsync.service.context import ServiceContext
 from contractsync.service.psa import PsaError, ServiceUnitsPeriod
+from contractsync.service.session_compat import visible_connection, visible_subscription
 
 JSON = dict[str, Any]
 

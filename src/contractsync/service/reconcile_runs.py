@@ -11,20 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
-
-from contractsync.adapters.db import reconciliation_facts
-from contractsync.adapters.db.reconciliation_facts import ConnectionRecords
-from contractsync.adapters.db.reconciliation_tables import (
-    DEFAULT_EVERY_HOURS,
-    reconciliation_runs,
-    reconciliation_settings,
-)
-from contractsync.adapters.db.tables import connections
 from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, Difference, Kind
+from contractsync.ports.reconciliation_runs import DEFAULT_EVERY_HOURS, RunResult, Schedule, StoredRun
 from contractsync.service import alerting, views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
@@ -36,9 +27,19 @@ DRIFT_ALERT = "reconciliation_drift"
 RETRY_AFTER = timedelta(hours=1)
 
 
+class RunOf(Protocol):
+    """Which connection a run reconciles (the facts `reconcile` read), in which currency."""
+
+    @property
+    def connection_id(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+
 def store(
     ctx: ServiceContext,
-    records: ConnectionRecords,
+    records: RunOf,
     report: JSON,
     differences: list[Difference],
     started: datetime,
@@ -46,51 +47,48 @@ def store(
 ) -> int:
     drifting = sorted({d.subscription_id for d in differences if d.kind is Kind.DRIFT})
     counts = {kind.value: sum(1 for d in differences if d.kind is kind) for kind in KINDS}
-    with ctx.unit_of_work() as uow:
-        run_id = uow.session.execute(
-            reconciliation_runs.insert()
-            .values(
-                connection_id=records.connection_id,
-                trigger=trigger,
-                started_at=started,
-                finished_at=ctx.now(),
-                services_checked=report["services_checked"],
-                reads=report["reads"],
-                differences=counts,
-                money_impact=Decimal(report["money_impact"]),
-                currency=records.currency,
-                drifting=drifting,
-            )
-            .returning(reconciliation_runs.c.id)
-        ).scalar_one()
+    run = RunResult(
+        connection_id=records.connection_id,
+        trigger=trigger,
+        started_at=started,
+        finished_at=ctx.now(),
+        services_checked=report["services_checked"],
+        reads=report["reads"],
+        differences=counts,
+        money_impact=Decimal(report["money_impact"]),
+        currency=records.currency,
+        drifting=drifting,
+    )
+    with ctx.units() as uow:
+        run_id = uow.reconciliation_runs.add(run)
         if drifting:
             message = (
                 f"reconciliation of connection {records.connection_id} found drift on "
                 f"{len(drifting)} subscription(s): {', '.join(drifting[:10])}{' …' if len(drifting) > 10 else ''}"
             )
-            alerting.raise_alert(uow.session, DRIFT_ALERT, message, records.connection_id, None, ctx.now())
+            alerting.raise_alert(uow.alerts, DRIFT_ALERT, message, records.connection_id, None, ctx.now())
         else:
-            alerting.resolve(uow.session, DRIFT_ALERT, records.connection_id, None, ctx.now())
-    return int(run_id)
+            alerting.resolve(uow.alerts, DRIFT_ALERT, records.connection_id, None, ctx.now())
+    return run_id
 
 
 def store_failure(
-    ctx: ServiceContext, records: ConnectionRecords, checked: int, started: datetime, trigger: str, error: str
+    ctx: ServiceContext, records: RunOf, checked: int, started: datetime, trigger: str, error: str
 ) -> None:
     """A run that could not read Autotask is stored too, with the reason."""
-    with ctx.unit_of_work() as uow:
-        uow.session.execute(
-            reconciliation_runs.insert().values(
-                connection_id=records.connection_id, trigger=trigger, started_at=started, finished_at=ctx.now(),
-                services_checked=checked, reads=0, differences={}, money_impact=Decimal(0),
-                currency=records.currency, drifting=[], error=f"Autotask could not be read: {error}",
-            )
-        )  # fmt: skip
+    run = RunResult(
+        connection_id=records.connection_id, trigger=trigger, started_at=started, finished_at=ctx.now(),
+        services_checked=checked, reads=0, money_impact=Decimal(0), currency=records.currency,
+        error=f"Autotask could not be read: {error}",
+    )  # fmt: skip
+    with ctx.units() as uow:
+        uow.reconciliation_runs.add(run)
 
 
-def run_view(row: Any) -> JSON:
+def run_view(stored: StoredRun) -> JSON:
+    row = stored.run
     return {
-        "id": row.id,
+        "id": stored.id,
         "connection_id": row.connection_id,
         "trigger": row.trigger,
         "started_at": views.instant(row.started_at),
@@ -108,31 +106,28 @@ def run_view(row: Any) -> JSON:
 def list_runs(ctx: ServiceContext, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
     if not 1 <= limit <= 500:
         raise Invalid("limit must be between 1 and 500")
-    with ctx.unit_of_work(commit=False) as uow:
-        visible_connection(uow.session, actor, connection_id)
-        rows = uow.session.execute(
-            select(reconciliation_runs)
-            .where(reconciliation_runs.c.connection_id == connection_id)
-            .order_by(reconciliation_runs.c.id.desc())
-            .limit(limit)
-        ).all()
-        every_hours, currency = reconciliation_facts.settings_of(uow.session, connection_id)
+    with ctx.units(commit=False) as uow:
+        visible_connection(uow.directory, actor, connection_id)
+        rows = uow.reconciliation_runs.latest(connection_id, limit)
+        schedule = uow.reconciliation_runs.schedule(connection_id)
     return {
         "connection_id": connection_id,
-        "schedule": _schedule(every_hours, currency),
+        "schedule": _schedule(schedule),
         "items": [run_view(r) for r in rows],
     }
 
 
-def _schedule(every_hours: int, currency: str) -> JSON:
-    return {"every_hours": every_hours, "enabled": every_hours > 0, "currency": currency}
+def _schedule(schedule: Schedule) -> JSON:
+    every_hours = schedule.every_hours
+    return {"every_hours": every_hours, "enabled": every_hours > 0, "currency": schedule.currency}
 
 
 def set_schedule(ctx: ServiceContext, actor: Actor, connection_id: str, body: JSON) -> JSON:
     """`{every_hours?: 0..8760 (0 = off), currency?: "EUR"}` for one connection."""
-    with ctx.unit_of_work() as uow:
-        visible_connection(uow.session, actor, connection_id)
-        every_hours, currency = reconciliation_facts.settings_of(uow.session, connection_id)
+    with ctx.units() as uow:
+        visible_connection(uow.directory, actor, connection_id)
+        schedule = uow.reconciliation_runs.schedule(connection_id)
+        every_hours, currency = schedule.every_hours, schedule.currency
         if "every_hours" in body:
             value = body["every_hours"]
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 8760:
@@ -143,34 +138,18 @@ def set_schedule(ctx: ServiceContext, actor: Actor, connection_id: str, body: JS
             if not isinstance(value, str) or len(value) != 3 or not value.isalpha() or not value.isupper():
                 raise Invalid("currency must be an ISO 4217 code of three capital letters, e.g. EUR")
             currency = value
-        table = reconciliation_settings
-        exists = uow.session.execute(
-            select(table.c.connection_id).where(table.c.connection_id == connection_id)
-        )
-        if exists.first() is None:
-            uow.session.execute(
-                table.insert().values(connection_id=connection_id, every_hours=every_hours, currency=currency)
-            )
-        else:
-            uow.session.execute(
-                table.update()
-                .where(table.c.connection_id == connection_id)
-                .values(every_hours=every_hours, currency=currency)
-            )
-    return {"connection_id": connection_id, "schedule": _schedule(every_hours, currency)}
+        schedule = Schedule(every_hours, currency)
+        uow.reconciliation_runs.set_schedule(connection_id, schedule)
+    return {"connection_id": connection_id, "schedule": _schedule(schedule)}
 
 
 def due_connections(ctx: ServiceContext, now: datetime) -> list[str]:
     """Connections whose scheduled reconciliation is due: none yet, or the last one is old enough."""
-    with ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        settings = {r.connection_id: r.every_hours for r in session.execute(select(reconciliation_settings))}
-        runs = reconciliation_runs.c
-        latest = select(runs.connection_id, func.max(runs.started_at)).group_by(runs.connection_id)
-        last = dict(session.execute(latest.where(runs.error.is_(None))).all())
-        failed = dict(session.execute(latest.where(runs.error.is_not(None))).all())
+    with ctx.units(commit=False) as uow:
+        runs = uow.reconciliation_runs
+        settings, last, failed = runs.every_hours(), runs.last_started(False), runs.last_started(True)
         due = []
-        for (connection_id,) in session.execute(select(connections.c.id).order_by(connections.c.id)):
+        for connection_id in [c.id for c in uow.directory.connections()]:
             every = settings.get(connection_id, DEFAULT_EVERY_HOURS)
             if every <= 0:
                 continue

@@ -16,6 +16,7 @@ from contractsync.adapters.db import state_store
 from contractsync.domain.books import Record
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordType
+from contractsync.ports.audit_records import AdjustmentLine
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,27 @@ def replan_service(
         record = Record(owner_id, record_type, subscription_id, contract_service_id, since, now)
         engine.replan_service(record, since, now)
     return Replanned(loaded, record)
+
+
+def replan_failed_record(
+    session: Session, failed: AdjustmentLine, record_id: int, record_type: RecordType, now: datetime
+) -> int | None:
+    """A retry of record `record_id`, whose adjustment `failed` Autotask refused because its period
+    was posted: its contract service re-planned past the posted periods as a new record, saved;
+    the new record's id (None when the subscription is no longer mapped to the service)."""
+    replanned = replan_service(
+        session,
+        connection_id=failed.connection_id,
+        subscription_id=failed.subscription_id or "",
+        contract_service_id=failed.contract_service_id,
+        since=failed.effective_date,
+        now=now,
+        record_type=record_type,
+    )
+    if replanned is None:
+        return None
+    replanned.record.reason = (
+        f"re-planned past the periods Autotask has posted, for failed operation #{record_id}"
+    )
+    [new_id] = state_store.save(session, replanned.loaded, f"retry:{record_id}", now)
+    return new_id

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db import domain_rows
-from contractsync.adapters.db.sql import one_of
-from contractsync.adapters.db.tables import (
-    adjustments,
-    connection_operations,
-    customer_mappings,
-)
+from contractsync.domain.model import Customer, Reseller
 from contractsync.domain.money import format_money, format_percent
 from contractsync.domain.pricing import unit_pricing
+from contractsync.ports.alerts import Alert
+from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, AuditRecords, ManualAction
+from contractsync.ports.directory import (
+    ConnectionPause,
+    CustomerMapping,
+    StoredConnection,
+    StoredSubscription,
+    SubscriptionMapping,
+)
 
 JSON = dict[str, Any]
 
@@ -36,17 +37,17 @@ def percent(value: Decimal | None) -> str | None:
     return None if value is None else format_percent(value)
 
 
-def reseller(row: Any) -> JSON:
+def reseller(value: Reseller) -> JSON:
     return {
-        "id": row.id,
-        "name": row.name,
-        "promotion_setting": row.promotion_setting,
-        "approved_through": day(row.approved_through),
+        "id": value.id,
+        "name": value.name,
+        "promotion_setting": value.promotion_setting.value,
+        "approved_through": day(value.approved_through),
     }
 
 
-def connection(row: Any, pause: Any = None) -> JSON:
-    """`pause`: the connection's `connection_pauses` row, when Autotask refused its credentials."""
+def connection(row: StoredConnection, pause: ConnectionPause | None = None) -> JSON:
+    """`pause`: when Autotask refused the connection's credentials."""
     return {
         "id": row.id,
         "reseller_id": row.reseller_id,
@@ -73,52 +74,56 @@ def connection(row: Any, pause: Any = None) -> JSON:
     }
 
 
-def customer(session: Session, row: Any) -> JSON:
-    mapping = session.execute(
-        select(customer_mappings).where(customer_mappings.c.customer_id == row.id)
-    ).first()
+def customer(row: Customer, mapping: CustomerMapping | None) -> JSON:
     return {
         "id": row.id,
         "reseller_id": row.reseller_id,
         "name": row.name,
         "tenant_id": row.tenant_id,
-        "provider_margins": {k: format_percent(Decimal(v)) for k, v in (row.provider_margins or {}).items()},
+        "provider_margins": {k: format_percent(v) for k, v in row.provider_margins.items()},
         "mapping": None
         if mapping is None
         else {"connection_id": mapping.connection_id, "company_id": mapping.company_id},
     }
 
 
-def subscription(
-    row: Any, customer_row: Any, reseller_row: Any, mapping: Any, sync_state: str, open_actions: int
-) -> JSON:
-    value = domain_rows.subscription(row)
-    pricing = unit_pricing(
-        value, domain_rows.customer(customer_row), domain_rows.reseller(reseller_row).promotion_setting
-    )
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What a subscription's answer shows besides the subscription itself."""
+
+    customer: Customer
+    reseller: Reseller
+    mapping: SubscriptionMapping | None
+    sync_state: str
+    open_actions: int
+
+
+def subscription(stored: StoredSubscription, facts: SubscriptionFacts) -> JSON:
+    value, mapping = stored.value, facts.mapping
+    pricing = unit_pricing(value, facts.customer, facts.reseller.promotion_setting)
     return {
-        "id": row.id,
-        "customer_id": row.customer_id,
-        "reseller_id": row.reseller_id,
-        "offer_id": row.offer_id,
-        "offer_name": row.offer_name,
-        "kind": row.kind,
-        "quantity": row.quantity,
-        "status": row.status,
-        "term": row.term,
-        "billing_cycle": row.billing_cycle,
-        "start_date": day(row.start_date),
-        "end_date": day(row.end_date),
-        "auto_renew": row.auto_renew,
-        "friendly_name": row.friendly_name,
-        "list_price": format_money(row.list_price),
+        "id": value.id,
+        "customer_id": value.customer_id,
+        "reseller_id": value.reseller_id,
+        "offer_id": value.offer_id,
+        "offer_name": value.offer_name,
+        "kind": value.kind.value,
+        "quantity": value.quantity,
+        "status": value.status.value,
+        "term": value.term.value,
+        "billing_cycle": value.billing_cycle.value,
+        "start_date": day(value.start_date),
+        "end_date": day(value.end_date),
+        "auto_renew": value.auto_renew,
+        "friendly_name": value.friendly_name,
+        "list_price": format_money(value.list_price),
         "promotion": None
         if value.promotion is None
         else {"id": value.promotion.id, "discount_percent": format_percent(value.promotion.discount_percent)},
-        "price_margin_percent": percent(row.price_margin_percent),
+        "price_margin_percent": percent(value.price_margin_percent),
         "unit_cost": format_money(pricing.unit_cost),
         "unit_price": format_money(pricing.unit_price),
-        "sync_state": sync_state,
+        "sync_state": facts.sync_state,
         "mapping": None
         if mapping is None
         else {
@@ -128,12 +133,12 @@ def subscription(
             "service_id": mapping.service_id,
             "mapped_on": day(mapping.mapped_on),
         },
-        "open_manual_actions": open_actions,
-        "version": row.version,
+        "open_manual_actions": facts.open_actions,
+        "version": stored.version,
     }
 
 
-def adjustment(row: Any) -> JSON:
+def adjustment(row: AdjustmentLine) -> JSON:
     return {
         "id": row.id,
         "contract_id": row.contract_id,
@@ -151,24 +156,26 @@ def adjustment(row: Any) -> JSON:
     }
 
 
-def operation(session: Session, row: Any, preview: bool = False) -> JSON:
-    return operations(session, [row], preview)[0]
+def operation(records: AuditRecords, row: AuditRecord, preview: bool = False) -> JSON:
+    return operations(records, [row], preview)[0]
 
 
-def operations(session: Session, rows: Sequence[Any], preview: bool = False) -> list[JSON]:
+def operations(records: AuditRecords, rows: Sequence[AuditRecord], preview: bool = False) -> list[JSON]:
     """Audit records with their adjustments, read in one query (a page of the log, not one each)."""
-    by_operation: dict[int, list[Any]] = defaultdict(list)
-    if rows:
-        for adjustment_row in session.execute(
-            select(adjustments)
-            .where(one_of(session, adjustments.c.operation_id, [r.id for r in rows]))
-            .order_by(adjustments.c.id)
-        ):
-            by_operation[adjustment_row.operation_id].append(adjustment_row)
-    return [_operation(row, by_operation[row.id], preview) for row in rows]
+    by_operation: dict[int, list[AdjustmentLine]] = defaultdict(list)
+    for line in records.adjustments([r.id for r in rows]):
+        by_operation[line.operation_id].append(line)
+    return written_operations(rows, by_operation, preview)
 
 
-def _operation(row: Any, rows: list[Any], preview: bool) -> JSON:
+def written_operations(
+    rows: Sequence[Any], adjustments_by_operation: Mapping[int, list[Any]], preview: bool = False
+) -> list[JSON]:
+    """Audit records from rows at hand (e.g. as this transaction just wrote them)."""
+    return [_operation(row, adjustments_by_operation.get(row.id, []), preview) for row in rows]
+
+
+def _operation(row: AuditRecord, rows: list[AdjustmentLine], preview: bool) -> JSON:
     return {
         "id": row.id,
         "connection_id": row.connection_id,
@@ -178,7 +185,7 @@ def _operation(row: Any, rows: list[Any], preview: bool) -> JSON:
         "type": row.type,
         "status": row.status,
         "reason": row.reason,
-        "notes": list((row.details or {}).get("notes", [])),
+        "notes": list(row.details.get("notes", [])),
         "effective_date": day(row.effective_date),
         "created_at": instant(row.created_at),
         "updated_at": instant(row.updated_at),
@@ -188,17 +195,14 @@ def _operation(row: Any, rows: list[Any], preview: bool) -> JSON:
     }
 
 
-def operations_by_id(session: Session, ids: list[int], preview: bool = False) -> list[JSON]:
+def operations_by_id(records: AuditRecords, ids: list[int], preview: bool = False) -> list[JSON]:
     if not ids:
         return []
-    rows = session.execute(
-        select(connection_operations).where(one_of(session, connection_operations.c.id, ids))
-    ).all()
-    by_id = {r.id: r for r in rows}
-    return operations(session, [by_id[i] for i in ids], preview)
+    by_id = {r.id: r for r in records.records(ids)}
+    return operations(records, [by_id[i] for i in ids], preview)
 
 
-def manual_action(row: Any) -> JSON:
+def manual_action(row: ManualAction) -> JSON:
     return {
         "id": row.id,
         "connection_id": row.connection_id,
@@ -213,7 +217,7 @@ def manual_action(row: Any) -> JSON:
     }
 
 
-def alert(row: Any) -> JSON:
+def alert(row: Alert) -> JSON:
     return {
         "id": row.id,
         "kind": row.kind,
@@ -224,21 +228,9 @@ def alert(row: Any) -> JSON:
     }
 
 
-def operation_summaries(session: Session, ids: list[int]) -> list[JSON]:
+def operation_summaries(records: AuditRecords, ids: list[int]) -> list[JSON]:
     """Records without their adjustments, in one query (for answers about thousands of records)."""
-    if not ids:
-        return []
-    rows = session.execute(
-        select(
-            connection_operations.c.id,
-            connection_operations.c.type,
-            connection_operations.c.status,
-            connection_operations.c.subscription_id,
-            connection_operations.c.reason,
-            connection_operations.c.effective_date,
-        ).where(connection_operations.c.id.in_(ids))
-    ).all()
-    by_id = {r.id: r for r in rows}
+    by_id = {r.id: r for r in records.summaries(ids)}
     return [
         {
             "id": i,

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from contractsync.api.cli import register
+from contractsync.cli.app import register_service_commands as register
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Forbidden
 from tests.fakes.fake_service import FakeContractSync

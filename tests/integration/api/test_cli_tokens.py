@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from contractsync.api.cli import register
 from contractsync.bootstrap import build_app_service
+from contractsync.cli.app import register_service_commands as register
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Unauthorized
 from contractsync.service.facade import ContractSync

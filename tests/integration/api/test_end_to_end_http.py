@@ -458,7 +458,7 @@ def test_operator_commands_on_the_real_service(world: World, json_logs: io.Strin
     import typer
     from typer.testing import CliRunner
 
-    from contractsync.api.cli import register
+    from contractsync.cli.app import register_service_commands as register
 
     app = typer.Typer()
     app.callback()(lambda: None)

@@ -173,7 +173,7 @@ def test_the_cli_refuses_with_one_line_and_exit_2(app: tuple[TestClient, Any], t
     import typer
     from typer.testing import CliRunner
 
-    from contractsync.api.cli import register
+    from contractsync.cli.app import register_service_commands as register
 
     _, service = app
     cli = typer.Typer()

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from contractsync.adapters.db import ledger_check
 from contractsync.adapters.db.checks_table import service_checks
-from contractsync.adapters.db.records import OPEN_STATUSES
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.session import make_engine, session_factory
 from contractsync.adapters.db.tables import adjustments
 
@@ -239,6 +239,8 @@ class ChaosConfig:
     #: the sandbox's limits: thread limit per endpoint (Autotask: 3), requests per hour
     thread_limit: int = 3
     budget: int = 1_000_000
+    #: kills not reached by the time the last change was accepted are made after it
+    kill_after_last: bool = False
 
 
 @dataclass
@@ -316,6 +318,50 @@ def _send(
                     result.last_accept_at = time.monotonic()
 
 
+def kill_points(config: ChaosConfig) -> list[int]:
+    """After how many accepted changes each SIGKILL falls: spread evenly over the changes (each
+    moved at random by up to a third of the gap), the last well before the last change, so that
+    delivery after the last change never waits for a dead worker's leases unless the scenario
+    asks for it (`kill_after_last`)."""
+    rng = random.Random(config.seed)
+    gap = config.operations / (config.kills + 1)
+    return sorted(
+        max(1, min(config.operations - 1, round(gap * (k + 1 + rng.uniform(-1 / 3, 1 / 3)))))
+        for k in range(config.kills)
+    )
+
+
+def _kill_during_sending(
+    running: Stack,
+    config: ChaosConfig,
+    workers: list[subprocess.Popen[bytes]],
+    senders: list[threading.Thread],
+    result: ChaosResult,
+    lock: threading.Lock,
+    log: Any,
+) -> None:
+    """SIGKILL a random worker (restarted at once) at each of `kill_points`, judged by the changes
+    accepted so far: a loaded machine that sends slowly gets its kills just as spread. Kills not
+    reached when the senders finish (changes refused) are not made afterwards, unless
+    `kill_after_last`."""
+    rng = random.Random(config.seed + 1)
+    for point in kill_points(config):
+        while True:
+            with lock:
+                reached = result.accepted >= point
+            if reached or not any(thread.is_alive() for thread in senders):
+                break
+            time.sleep(0.02)
+        if not reached and not config.kill_after_last:
+            break
+        victim = rng.randrange(config.workers)
+        workers[victim].send_signal(signal.SIGKILL)
+        workers[victim].wait()
+        workers[victim] = running.worker(config.lease_seconds, config.heartbeat_seconds)
+        result.kills += 1
+        log(f"  kill {result.kills}/{config.kills}: {result.accepted} accepted so far")
+
+
 def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosResult:
     today = datetime.now(UTC).date()
     subs = setup(running, config.subscriptions, today)
@@ -333,24 +379,10 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     result = ChaosResult()
     lock = threading.Lock()
     threads = [threading.Thread(target=_send, args=(running, q, result, lock)) for q in queues]
-    rng = random.Random(config.seed)
     started = time.monotonic()
     for thread in threads:
         thread.start()
-    # Expected sending time from a short look at the rate, then kills spread over it.
-    time.sleep(2)
-    with lock:
-        rate = max(result.accepted, 1) / (time.monotonic() - started)
-    # (Spread over 80 % of the expected time, so that all of them fall while changes still come.)
-    interval = max(0.5, 0.8 * (config.operations / rate - 2) / (config.kills + 1))
-    while result.kills < config.kills:
-        time.sleep(rng.uniform(0.5, 1.5) * interval)
-        victim = rng.randrange(config.workers)
-        workers[victim].send_signal(signal.SIGKILL)
-        workers[victim].wait()
-        workers[victim] = running.worker(config.lease_seconds, config.heartbeat_seconds)
-        result.kills += 1
-        log(f"  kill {result.kills}/{config.kills}: {result.accepted} accepted so far")
+    _kill_during_sending(running, config, workers, threads, result, lock, log)
     for thread in threads:
         thread.join()
     result.send_seconds = result.last_accept_at - started

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
-from contractsync.adapters.db.records import OPEN_STATUSES
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments
 from contractsync.delivery.config import WorkerConfig

@@ -12,11 +12,13 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.metrics_collector import DatabaseCollector
 from contractsync.adapters.db.pause_table import connection_pauses
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, alerts, connection_operations
+from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.secrets import SecretBox
 from contractsync.delivery import pause
 from contractsync.delivery.config import WorkerConfig
@@ -54,7 +56,8 @@ def paused_alerts(factory: sessionmaker[Session]) -> list[Any]:
 
 
 def service(factory: sessionmaker[Session], clock: ManualClock) -> ServiceContext:
-    return ServiceContext(factory, clock, SecretBox(SecretBox.new_key().encode()), lambda row: None)
+    secrets = SecretBox(SecretBox.new_key().encode())
+    return ServiceContext(SqlUnitsOfWork(factory), clock, secrets, lambda row: None, OutboundPolicy())
 
 
 def shown(factory: sessionmaker[Session], clock: ManualClock, actor: Actor = ADMIN) -> dict[str, Any]:

@@ -11,15 +11,18 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
-from contractsync.delivery.cli import register
+from contractsync.bootstrap import build_worker_process
+from contractsync.cli.app import build_app
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, enqueue_operation, seed_connection
 
 
 def _app(fake: FakeAutotask | None = None) -> typer.Typer:
-    app = typer.Typer()
-    register(app, connectors=lambda _factory: lambda _connection: fake)
-    return app
+    return build_app(
+        build_worker=lambda settings, config: build_worker_process(
+            settings, config, connector_factory=lambda _connection: fake
+        )
+    )
 
 
 def test_db_upgrade_and_downgrade(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

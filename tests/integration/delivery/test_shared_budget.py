@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from contractsync.adapters.clock import SystemClock
 from contractsync.adapters.db import operations, outbox
-from contractsync.adapters.db.records import NewAdjustment
+from contractsync.adapters.db.outbox_rows import NewAdjustment
 from contractsync.bootstrap import build_app_service, build_web_app, shared_budgets
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN

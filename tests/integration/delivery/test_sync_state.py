@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.sync_state import sync_state
 from contractsync.adapters.db.tables import customers, subscriptions
-from contractsync.delivery.sync_state import sync_state
 from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, map_subscription
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from contractsync.adapters.db.records import Adjustment, LedgerEntry
+from contractsync.adapters.db.outbox_rows import Adjustment, LedgerEntry
 from contractsync.delivery import verify
 from contractsync.service.psa import ServiceUnitsPeriod
 

@@ -12,8 +12,8 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from contractsync.cli.importing import register
 from contractsync.service.actor import ADMIN
-from contractsync.service.import_cli import register
 from tests.integration.partner_center.world import SECRET_KEY, SUB, World, build_world, partner_center
 from tests.unit.partner_center.samples import needs_samples, sample
 

@@ -159,14 +159,12 @@ def test_a_missing_price_is_a_manual_action_never_a_guess(live: LiveWorld) -> No
     assert all("no list price is known" in item["reason"] for item in answer["manual_actions"])
 
 
-def test_the_worker_polls_a_due_source_by_itself(live: LiveWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_worker_polls_a_due_source_by_itself(live: LiveWorld) -> None:
     import threading
 
     from contractsync.bootstrap import partner_center_polls
-    from tests.integration.partner_center.world import SECRET_KEY
 
-    monkeypatch.setenv("CONTRACTSYNC_SECRET_KEY", SECRET_KEY)
-    tick = partner_center_polls(live.service.context.sessions)
+    tick = partner_center_polls(live.service)
     tick()
     for thread in threading.enumerate():
         if thread.name == "partner-center-poll":

@@ -1,4 +1,4 @@
-"""`contractsync sandbox` as registered by contractsync.sandbox.cli.register."""
+"""`contractsync sandbox` as registered by contractsync.cli.sandbox.register."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 import uvicorn
 from typer.testing import CliRunner
 
-from contractsync.sandbox.cli import register
+from contractsync.cli.sandbox import register
 
 
 def test_sandbox_command_prints_url_and_credentials_and_serves(

@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from contractsync.api.cli import register
+from contractsync.cli.app import register_service_commands as register
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import Invalid
 from tests.integration.service.conftest import World

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from contractsync.domain.periods import period_containing
 from contractsync.domain.schedule import Timeline
-from contractsync.service.plan.loader import parse_scenario
-from contractsync.service.plan.report import as_json
-from contractsync.service.plan.runner import run_scenario
+from contractsync.scenario.loader import parse_scenario
+from contractsync.scenario.report import as_json
+from contractsync.scenario.runner import run_scenario
 
 CONTRACT_START, CONTRACT_END = date(2024, 1, 1), date(2025, 12, 31)
 SUB_START = date(2024, 1, 15)

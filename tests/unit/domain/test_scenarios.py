@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from contractsync.service.plan.loader import load_scenario
-from contractsync.service.plan.report import as_json
-from contractsync.service.plan.runner import run_scenario
+from contractsync.scenario.loader import load_scenario
+from contractsync.scenario.report import as_json
+from contractsync.scenario.runner import run_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(p for p in SCENARIOS.glob("*.json") if not p.name.endswith(".expected.json"))

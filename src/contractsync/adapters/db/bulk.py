@@ -5,8 +5,8 @@ psycopg then sends one statement per row. Here each statement is compiled once, 
 values are converted by that column type's own bind processor, so money, dates, instants and JSON
 are stored exactly as SQLAlchemy stores them. Then:
 
-- PostgreSQL gets inserts through COPY (streamed while the next rows are formatted), or, for new
-  ids and upserts, as one statement reading one array per column (`unnest`);
+- PostgreSQL gets many inserts through COPY (streamed while the next rows are formatted), and
+  a few, new ids and upserts as one statement reading one array per column (`unnest`);
 - everything else runs through the driver's executemany (SQLite has no round trips to save, only
   Python to skip; psycopg pipelines the statements). Updates stay one statement per row on
   PostgreSQL too: its planner joins a large `unnest` to the table by scanning the whole table
@@ -46,18 +46,27 @@ Row = Mapping[str, Any]
 KEY, VERSION = "id", "version"
 
 
+#: From this many rows on, PostgreSQL gets them by COPY (a round trip more than one INSERT).
+COPY_FROM = 50
+
+
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
     """INSERT the rows (all with the same keys, the column names)."""
     if not rows:
         return
-    if _is_postgres(connection):
+    if _is_postgres(connection) and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
+    elif _is_postgres(connection):
+        _execute_with_arrays(connection, _insert_arrays(table, tuple(rows[0])), table, rows)
     else:
         _execute_many(connection, _insert_values(table, tuple(rows[0])), table, rows)
 
 
-def insert_returning_ids(connection: Connection, table: Table, rows: Sequence[Row]) -> list[int]:
-    """INSERT the rows; answer their new ids, in the order of the rows."""
+def insert_returning_ids(
+    connection: Connection, table: Table, rows: Sequence[Row], notify: str | None = None
+) -> list[int]:
+    """INSERT the rows; answer their new ids, in the order of the rows. PostgreSQL: `notify`, a
+    channel, is notified by the same statement (at commit)."""
     if not rows:
         return []
     names = tuple(rows[0])
@@ -65,7 +74,7 @@ def insert_returning_ids(connection: Connection, table: Table, rows: Sequence[Ro
         # A statement per row, each telling its new id: SQLite has no round trips to save.
         sql, params = _driver_rows(connection, _insert_values(table, names), table, rows)
         return [int(connection.exec_driver_sql(sql, row).lastrowid) for row in params]
-    statement = _insert_in_order_returning_ids(table, names)
+    statement = _insert_in_order_returning_ids(table, names, notify)
     # The sequence numbers the rows in the order the SELECT hands them over (SQLAlchemy's own
     # insertmanyvalues relies on this too), so the ids in ascending order are the rows' order.
     return sorted(
@@ -187,11 +196,21 @@ def _insert_values(table: Table, names: tuple[str, ...]) -> Insert:
 
 
 @lru_cache(maxsize=64)
-def _insert_in_order_returning_ids(table: Table, names: tuple[str, ...]) -> Insert:
+def _insert_in_order_returning_ids(table: Table, names: tuple[str, ...], notify: str | None) -> Insert:
     _require_values(table, names, "insert")
     given = _arrays(table, names, with_ordinality="position")
     rows = select(*(given.c[n] for n in names)).order_by(given.c.position)
-    return insert(table).from_select(list(names), rows).returning(table.c[KEY])
+    returning: list[Any] = [table.c[KEY]]
+    if notify is not None:
+        assert re.fullmatch(r"\w+", notify), notify  # a channel name, written into the SQL
+        returning.append(func.pg_notify(literal_column(f"'{notify}'"), literal_column("''")))
+    return insert(table).from_select(list(names), rows).returning(*returning)
+
+
+@lru_cache(maxsize=64)
+def _insert_arrays(table: Table, names: tuple[str, ...]) -> Insert:
+    _require_values(table, names, "insert")
+    return insert(table).from_select(list(names), select(*_arrays(table, names).c))
 
 
 @lru_cache(maxsize=64)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from contractsync.adapters.db.records import LedgerEntry
+from contractsync.adapters.db.outbox_rows import LedgerEntry
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import ledger
 

@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk
-from contractsync.adapters.db.records import AdjustmentStatus as A
-from contractsync.adapters.db.records import OperationStatus as O
+from contractsync.adapters.db.outbox_rows import AdjustmentStatus as A
+from contractsync.adapters.db.outbox_rows import OperationStatus as O
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, connection_operations
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk, operations
-from contractsync.adapters.db.records import (
+from contractsync.adapters.db.outbox_rows import (
     OPEN_STATUSES,
     Adjustment,
     AdjustmentStatus,
@@ -54,13 +54,26 @@ def ensure_services(session: Session, services: Iterable[tuple[str, int, int]]) 
         session.execute(dialect.insert(contract_service_state).on_conflict_do_nothing(), values)
 
 
-def enqueue(session: Session, rows: Sequence[NewAdjustment], now: datetime) -> list[int]:
-    """Insert outbox rows (in the given order, which is their delivery order per service)."""
+def enqueue(
+    session: Session, rows: Sequence[NewAdjustment], now: datetime, known_services: Iterable[int] = ()
+) -> list[int]:
+    """Insert outbox rows (in the given order, which is their delivery order per service).
+    `known_services`: contract services whose state row the caller saw (not created again)."""
     if not rows:
         return []
-    ensure_services(session, [(r.connection_id, r.contract_service_id, r.contract_id) for r in rows])
-    # One INSERT … RETURNING; ids come back in the order given (the delivery order).
-    ids = bulk.insert_returning_ids(
+    known = set(known_services)
+    ensure_services(
+        session,
+        [
+            (r.connection_id, r.contract_service_id, r.contract_id)
+            for r in rows
+            if r.contract_service_id not in known
+        ],
+    )
+    # One INSERT … RETURNING; ids come back in the order given (the delivery order). On
+    # PostgreSQL the same statement notifies listening workers (delivered only when this
+    # transaction commits; PostgreSQL sends a transaction's identical notifications once).
+    return bulk.insert_returning_ids(
         session.connection(),
         adjustments,
         [
@@ -83,11 +96,8 @@ def enqueue(session: Session, rows: Sequence[NewAdjustment], now: datetime) -> l
             }
             for row in rows
         ],
+        notify=NOTIFY_CHANNEL,
     )
-    if is_postgres(session):
-        # Delivered to listening workers only when this transaction commits.
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-    return ids
 
 
 def get(session: Session, adjustment_id: int) -> Adjustment:

@@ -16,9 +16,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, 
 
 from contractsync.adapters.db.tables import metadata
 from contractsync.adapters.db.types import DecimalText, UtcDateTime
-
-DEFAULT_EVERY_HOURS = 24
-DEFAULT_CURRENCY = "USD"
+from contractsync.ports.reconciliation_runs import DEFAULT_CURRENCY, DEFAULT_EVERY_HOURS
 
 reconciliation_settings = Table(
     "reconciliation_settings",

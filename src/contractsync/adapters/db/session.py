@@ -31,8 +31,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractsync.adapters.db import sqlite_file
 from contractsync.adapters.db.tables import contract_service_state, subscriptions
 
-DEFAULT_DATABASE_URL = "sqlite:///./contractsync.db"
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 

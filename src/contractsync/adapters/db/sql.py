@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import any_, bindparam
@@ -21,3 +21,19 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
     if is_postgres(session):
         return column == any_(bindparam(None, wanted, type_=postgresql.ARRAY(column.type)))  # type: ignore[no-any-return]
     return column.in_(wanted)  # type: ignore[no-any-return]
+
+
+class Part:
+    """Values read like a table's row (`row.id`, `row._mapping["id"]`): one table's columns of a
+    joined row, or a row as it was just written."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._mapping = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None

@@ -13,17 +13,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, literal, null, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk, domain_rows, operations, outbox
 from contractsync.adapters.db.books_table import service_books
-from contractsync.adapters.db.records import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
 from contractsync.adapters.db.session import is_postgres
-from contractsync.adapters.db.sql import one_of
+from contractsync.adapters.db.sql import Part, one_of
 from contractsync.adapters.db.tables import (
     adjustments,
     alerts,
@@ -43,6 +43,9 @@ from contractsync.domain.engine import SyncState
 from contractsync.domain.model import ConnectionSettings, Subscription
 from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment, Timeline
 
+if TYPE_CHECKING:
+    from contractsync.adapters.db.operation_store import OperationContext
+
 #: Records and outbox rows created in memory get ids from here on, until the database assigns real ones.
 TEMP_BASE = 1 << 40
 
@@ -61,6 +64,11 @@ class LoadedState:
     mappings_before: set[str] = field(default_factory=set)
     pending_before: dict[int, set[int]] = field(default_factory=dict)  # cs -> outbox row ids
     alerts_before: int = 0
+    #: contract services whose state row is known to exist (`outbox.enqueue` need not create it)
+    services_known: set[int] = field(default_factory=set)
+    #: the audit records and outbox rows `save` wrote, as rows (answers need not read them back)
+    written_records: dict[int, Part] = field(default_factory=dict)
+    written_adjustments: list[Part] = field(default_factory=list)
     actions_before: int = 0
 
 
@@ -85,11 +93,14 @@ def load(
     *,
     locked_rows: Mapping[str, Any] | None = None,
     connection_row: Any = None,
+    context: OperationContext | None = None,
 ) -> LoadedState:
     """The state for an operation: the named subscriptions, their customers and resellers, the
     connection's mappings of them, their contracts and their contract services' books.
-    `locked_rows` (from `read_subscriptions`) and `connection_row`, read by the caller in this
-    transaction, are not read again."""
+    `locked_rows` (from `read_subscriptions`, or `read_context`'s subscriptions not saved since)
+    and `connection_row`, read by the caller in this transaction, are not read again; with
+    `context` (`operation_store.read_context`, which share-locked the services' state rows) the
+    customers, resellers, mappings, contracts and books it holds are not either."""
     settings = DEFAULT_CONNECTION
     if connection_id is not None:
         row = connection_row
@@ -105,92 +116,101 @@ def load(
         sub_rows = session.execute(
             select(subscriptions).where(one_of(session, subscriptions.c.id, wanted))
         ).all()
+        context = None  # saved earlier in this transaction: what the context holds is behind
     for row in sub_rows:
         state.subscriptions[row.id] = domain_rows.subscription(row)
         loaded.versions[row.id] = row.version
     customer_set = set(customer_ids) | {s.customer_id for s in state.subscriptions.values()}
-    for row in session.execute(select(customers).where(one_of(session, customers.c.id, customer_set))):
+    for row in _rows_by_id(session, customers, customer_set, context.customers if context else {}):
         state.customers[row.id] = domain_rows.customer(row)
     reseller_set = set(reseller_ids) | {c.reseller_id for c in state.customers.values()}
-    for row in session.execute(select(resellers).where(one_of(session, resellers.c.id, reseller_set))):
+    for row in _rows_by_id(session, resellers, reseller_set, context.resellers if context else {}):
         state.resellers[row.id] = domain_rows.reseller(row)
     loaded.subscriptions_before = dict(state.subscriptions)
     loaded.customers_before = dict(state.customers)
     if connection_id is not None:
-        _load_mappings_and_books(session, loaded, connection_id)
+        _load_mappings_and_books(session, loaded, connection_id, context)
     return loaded
 
 
-def _load_mappings_and_books(session: Session, loaded: LoadedState, connection_id: str) -> None:
+def _rows_by_id(session: Session, table: Any, ids: set[str], known: Mapping[str, Any]) -> list[Any]:
+    """The rows with these ids: those `known` already, the others read."""
+    missing = ids - known.keys()
+    rows = [known[i] for i in sorted(ids - missing)]
+    if missing:
+        rows += session.execute(select(table).where(one_of(session, table.c.id, missing))).all()
+    return rows
+
+
+def _load_mappings_and_books(
+    session: Session, loaded: LoadedState, connection_id: str, context: OperationContext | None
+) -> None:
     state = loaded.state
-    rows = session.execute(
-        select(subscription_mappings).where(
-            subscription_mappings.c.connection_id == connection_id,
-            one_of(session, subscription_mappings.c.subscription_id, state.subscriptions),
-        )
-    ).all()
+    if context is not None:
+        rows: Sequence[Any] = [
+            m for sid, m in sorted(context.mappings.items())
+            if sid in state.subscriptions and m.connection_id == connection_id
+        ]  # fmt: skip
+    else:
+        rows = session.execute(
+            select(subscription_mappings).where(
+                subscription_mappings.c.connection_id == connection_id,
+                one_of(session, subscription_mappings.c.subscription_id, state.subscriptions),
+            )
+        ).all()
     for row in rows:
         state.mappings[row.subscription_id] = domain_rows.mapping(row)
     loaded.mappings_before = set(state.mappings)
     contract_ids = sorted({m.contract_id for m in state.mappings.values()})
-    for row in session.execute(
-        select(contracts).where(
-            contracts.c.connection_id == connection_id, one_of(session, contracts.c.contract_id, contract_ids)
+    known_contracts = context.contracts if context else {}
+    if all((connection_id, c) in known_contracts for c in contract_ids):
+        contract_rows: Iterable[Any] = [known_contracts[(connection_id, c)] for c in contract_ids]
+    else:
+        contract_rows = session.execute(
+            select(contracts).where(
+                contracts.c.connection_id == connection_id,
+                one_of(session, contracts.c.contract_id, contract_ids),
+            )
         )
-    ):
+    for row in contract_rows:
         state.contracts[row.contract_id] = domain_rows.contract(row)
-    _load_books(
-        session,
-        loaded,
-        {m.contract_service_id: (m.contract_id, m.service_start) for m in state.mappings.values()},
-    )
+    wanted = {m.contract_service_id: (m.contract_id, m.service_start) for m in state.mappings.values()}
+    if context is None:
+        _load_books(session, loaded, wanted)
+        return
+    held = {cs for conn, cs in context.services if conn == connection_id}
+    stored = {cs: row for (conn, cs), row in context.books.items() if conn == connection_id and cs in wanted}
+    _load_books(session, loaded, wanted, (held, stored))
 
 
-def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[int, date]]) -> None:
-    """Books of many contract services in three queries (a sweep loads hundreds at once)."""
+def _load_books(
+    session: Session,
+    loaded: LoadedState,
+    wanted: dict[int, tuple[int, date]],
+    read: tuple[set[int], dict[int, Any]] | None = None,
+) -> None:
+    """Books of many contract services in at most three queries (a sweep loads hundreds at once);
+    `read`: the services' state rows already share-locked and their stored books already read."""
     state = loaded.state
     connection_id = state.connection.id
     services = sorted(set(wanted) - set(state.books))
     if not services:
         return
-    _hold_services(session, connection_id, services)
-    stored = {
-        r.contract_service_id: r
-        for r in session.execute(
-            select(service_books).where(
-                service_books.c.connection_id == connection_id,
-                one_of(session, service_books.c.contract_service_id, services),
+    if read is None:
+        loaded.services_known |= _hold_services(session, connection_id, services)
+        stored = {
+            r.contract_service_id: r
+            for r in session.execute(
+                select(service_books).where(
+                    service_books.c.connection_id == connection_id,
+                    one_of(session, service_books.c.contract_service_id, services),
+                )
             )
-        )
-    }
-    # Open rows before the ledger: the worker may send a row between the two reads (PostgreSQL
-    # reads each statement at its own moment). Read in this order, such a row is seen in both —
-    # and counts once, as held — instead of in neither.
-    open_rows: dict[int, list[Adjustment]] = defaultdict(list)
-    for r in session.execute(
-        select(adjustments)
-        .where(
-            adjustments.c.connection_id == connection_id,
-            one_of(session, adjustments.c.contract_service_id, services),
-            adjustments.c.status.in_(OPEN_STATUSES),
-        )
-        .order_by(adjustments.c.id)
-    ):
-        open_rows[r.contract_service_id].append(Adjustment.from_row(r))
-    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
-    sent_ids: set[int] = set()
-    for r in session.execute(
-        select(ledger)
-        .where(
-            ledger.c.connection_id == connection_id, one_of(session, ledger.c.contract_service_id, services)
-        )
-        .order_by(ledger.c.effective_date)
-    ):
-        held[r.contract_service_id].append(
-            HeldAdjustment(r.effective_date, r.unit_change, r.unit_price, r.unit_cost)
-        )
-        if r.adjustment_id is not None:
-            sent_ids.add(r.adjustment_id)
+        }
+    else:
+        loaded.services_known |= read[0]
+        stored = read[1]
+    open_rows, held, sent_ids = _open_rows_and_ledger(session, connection_id, services)
     for cs in services:
         row = stored.get(cs)
         if row is not None:
@@ -204,8 +224,52 @@ def _load_books(session: Session, loaded: LoadedState, wanted: dict[int, tuple[i
         state.books[cs] = book
 
 
-def _hold_services(session: Session, connection_id: str, services: list[int]) -> None:
-    """Share-lock the services' state rows, in key order, before reading or writing their rows.
+def _open_rows_and_ledger(
+    session: Session, connection_id: str, services: list[int]
+) -> tuple[dict[int, list[Adjustment]], dict[int, list[HeldAdjustment]], set[int]]:
+    """The services' open outbox rows (in delivery order) and their ledger (by date), in one
+    statement: one snapshot, so a row the worker sends meanwhile is seen either open or in the
+    ledger, never in neither."""
+    opened = select(literal("open").label("kind"), *adjustments.c).where(
+        adjustments.c.connection_id == connection_id,
+        one_of(session, adjustments.c.contract_service_id, services),
+        adjustments.c.status.in_(OPEN_STATUSES),
+    )
+    # The ledger in the outbox row's shape: its change as `target_units`, its row as `id`.
+    as_ledger = {
+        "id": ledger.c.adjustment_id,
+        "contract_service_id": ledger.c.contract_service_id,
+        "effective_date": ledger.c.effective_date,
+        "target_units": ledger.c.unit_change,
+        "unit_price": ledger.c.unit_price,
+        "unit_cost": ledger.c.unit_cost,
+    }
+    held_rows = select(
+        literal("held").label("kind"),
+        *(as_ledger.get(c.name, null().cast(c.type)).label(c.name) for c in adjustments.c),
+    ).where(ledger.c.connection_id == connection_id, one_of(session, ledger.c.contract_service_id, services))
+    open_rows: dict[int, list[Adjustment]] = defaultdict(list)
+    held_by_date: dict[int, list[tuple[date, HeldAdjustment]]] = defaultdict(list)
+    sent_ids: set[int] = set()
+    for r in session.execute(union_all(opened, held_rows)):
+        if r.kind == "open":
+            open_rows[r.contract_service_id].append(Adjustment.from_row(r))
+            continue
+        change = HeldAdjustment(r.effective_date, r.target_units, r.unit_price, r.unit_cost)
+        held_by_date[r.contract_service_id].append((r.effective_date, change))
+        if r.id is not None:
+            sent_ids.add(r.id)
+    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
+    for cs, changes in held_by_date.items():
+        held[cs] = [change for _, change in sorted(changes, key=lambda pair: pair[0])]
+    for rows in open_rows.values():
+        rows.sort(key=lambda row: row.id)
+    return open_rows, held, sent_ids
+
+
+def _hold_services(session: Session, connection_id: str, services: list[int]) -> set[int]:
+    """Share-lock the services' state rows, in key order, before reading or writing their rows;
+    answer those that exist (PostgreSQL; SQLite: none known).
 
     The worker updates a service's state row (its lease) before it locks the service's outbox
     rows; a planner takes the same row first too, so neither can hold an outbox row while waiting
@@ -214,7 +278,9 @@ def _hold_services(session: Session, connection_id: str, services: list[int]) ->
     Rows that do not exist yet are created by `outbox.ensure_services`, in key order as well.
     SQLite: BEGIN IMMEDIATE already serialises writers.
     """
-    if is_postgres(session):
+    if not is_postgres(session):
+        return set()
+    return set(
         session.execute(
             select(contract_service_state.c.contract_service_id)
             .where(
@@ -223,7 +289,8 @@ def _hold_services(session: Session, connection_id: str, services: list[int]) ->
             )
             .order_by(contract_service_state.c.contract_service_id)
             .with_for_update(read=True)
-        )
+        ).scalars()
+    )
 
 
 def _add_open_rows(book: ServiceBook, rows: list[Adjustment]) -> set[int]:
@@ -297,23 +364,24 @@ def _save_records(session: Session, loaded: LoadedState, operation_key: str, now
         return ids
     assert loaded.connection_id is not None, "records exist only for mapped subscriptions"
     connection_id = loaded.connection_id
-    real = operations.create_operations(
-        session,
-        [
-            operations.NewOperation(
-                connection_id=connection_id,
-                operation_key=operation_key,
-                type=record.type.value,
-                status=record.status.value,
-                subscription_id=record.subscription_id,
-                customer_id=_customer_of(state, record.subscription_id),
-                reason=record.reason,
-                details={"notes": record.notes} if record.notes else {},
-                effective_date=record.effective_date,
-            )
-            for _, record in new
-        ],
-        now,
+    written = [
+        operations.NewOperation(
+            connection_id=connection_id,
+            operation_key=operation_key,
+            type=record.type.value,
+            status=record.status.value,
+            subscription_id=record.subscription_id,
+            customer_id=_customer_of(state, record.subscription_id),
+            reason=record.reason,
+            details={"notes": record.notes} if record.notes else {},
+            effective_date=record.effective_date,
+        )
+        for _, record in new
+    ]
+    real = operations.create_operations(session, written, now)
+    loaded.written_records.update(
+        (real_id, Part({**vars(values), "id": real_id, "created_at": now, "updated_at": now}))
+        for real_id, values in zip(real, written, strict=True)
     )
     ids.update({temp_id: real_id for (temp_id, _), real_id in zip(new, real, strict=True)})
     actions = [(ids[temp_id], action) for temp_id, record in new for action in record.manual_actions]
@@ -417,7 +485,12 @@ def _save_books(
         ]
     if discarded:
         outbox.supersede(session, discarded, f"re-planned by operation {operation_key}", now)
-    outbox.enqueue(session, new_rows, now)
+    ids = outbox.enqueue(session, new_rows, now, known_services=loaded.services_known)
+    loaded.written_adjustments += [
+        Part({**vars(row), "id": new_id, "status": AdjustmentStatus.PENDING.value, "attempts": 0,
+              "sent_unit_change": None, "error": None, "sent_at": None})
+        for new_id, row in zip(ids, new_rows, strict=True)
+    ]  # fmt: skip
 
 
 def _save_alerts(session: Session, loaded: LoadedState, now: datetime) -> None:

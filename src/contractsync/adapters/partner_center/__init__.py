@@ -6,7 +6,7 @@ contractsync's, and `document` for which files are read, ignored or refused.
 
 from contractsync.adapters.partner_center.document import parse_document, read_document
 from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
-from contractsync.adapters.partner_center.records import (
+from contractsync.adapters.partner_center.models import (
     DocumentKind,
     PartnerCenterDocument,
     PartnerCenterSubscription,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
-from contractsync.adapters.partner_center.records import (
+from contractsync.adapters.partner_center.models import (
     DocumentKind,
     PartnerCenterDocument,
     PartnerCenterSubscription,

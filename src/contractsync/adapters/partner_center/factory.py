@@ -12,7 +12,7 @@ from contractsync.adapters.partner_center.client import (
     PartnerCenterCredentials,
     PartnerCenterEndpoints,
 )
-from contractsync.adapters.secrets import SecretBox
+from contractsync.ports.secrets import Secrets
 
 #: A PEM file of extra certificate authorities to trust for Partner Center and sign-in calls
 #: (the local sandbox's self-signed certificate); unset for Microsoft's hosts.
@@ -25,7 +25,7 @@ def ca_file(environ: Mapping[str, str] | None = None) -> str | None:
 
 def client_for_source(
     row: Any,
-    secrets: SecretBox,
+    secrets: Secrets,
     on_refresh_token: Callable[[str], None],
     *,
     environ: Mapping[str, str] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from contractsync.adapters.partner_center import vocabulary as vocab
-from contractsync.adapters.partner_center.records import PartnerCenterTransition, TransitionState
+from contractsync.adapters.partner_center.models import PartnerCenterTransition, TransitionState
 from contractsync.adapters.partner_center.values import Fields, normalise_id
 
 

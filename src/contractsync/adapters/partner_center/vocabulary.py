@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from contractsync.adapters.partner_center.records import TransitionKind, TransitionState
+from contractsync.adapters.partner_center.models import TransitionKind, TransitionState
 from contractsync.adapters.partner_center.values import Fields, is_guid, token
 from contractsync.domain.enums import BillingCycle, OfferKind, SubscriptionStatus, Term
 

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.answers import ErrorEnvelope
-from contractsync.api.deps import bearer_scheme, get_actor
+from contractsync.api.deps import authenticated, bearer_scheme
 from contractsync.service.context import require_admin
 
 router = APIRouter(tags=["observability"])
@@ -29,7 +29,7 @@ def metrics_reader(
         sent = credentials.credentials.strip().encode()
         if hmac.compare_digest(sent, expected.encode()):
             return
-    require_admin(get_actor(request, credentials))
+    require_admin(authenticated(request, credentials))
 
 
 @router.get(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Body as RequestBody
+from fastapi.responses import JSONResponse
 from pydantic import model_validator
 
 from contractsync.api import answers as A
@@ -91,12 +93,16 @@ def get_subscription(subscription_id: IdPath, actor: CurrentActor, service: Serv
     response_model=None,
     responses=answers(list[A.OperationRecord]),
 )
-def apply_operation(
+async def apply_operation(
     subscription_id: IdPath,
     body: Annotated[OperationBody, RequestBody()],
     actor: CurrentActor,
     service: Service,
-) -> list[JSON]:
+) -> JSONResponse:
     """One lifecycle operation; answers the connection operation records it created
     (`preview: true`: the records it would create; nothing is stored or sent)."""
-    return service.apply_operation(actor, subscription_id, dump(body))
+    # The hot path of the API. Async: the request waits for its group commit on the event loop
+    # instead of holding a thread (the group's own thread runs the transaction). The records are
+    # JSON already: answered as they are, without FastAPI's generic encoder walking them.
+    records = await asyncio.wrap_future(service.submit_operation(actor, subscription_id, dump(body)))
+    return JSONResponse(records)

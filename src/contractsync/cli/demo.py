@@ -1,8 +1,10 @@
-"""`contractsync demo` (the lead wires `register` into cli.py)."""
+"""`contractsync demo`: the embedded default in one process (`demo.DemoStack`, wired by bootstrap)."""
 
 from __future__ import annotations
 
 import typer
+
+from contractsync.cli.common import settings
 
 
 def register(app: typer.Typer) -> None:
@@ -14,4 +16,4 @@ def register(app: typer.Typer) -> None:
         """The embedded default: SQLite, the Autotask sandbox, sample data, API + console + worker."""
         from contractsync.demo import run_demo
 
-        run_demo(host, port)
+        run_demo(host, port, settings())

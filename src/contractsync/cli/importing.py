@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from contractsync.adapters.partner_center import (
     PartnerCenterDocument,
@@ -26,13 +24,15 @@ from contractsync.adapters.partner_center import (
     PartnerCenterSubscription,
     read_document,
 )
-
-err = Console(stderr=True)
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
+from contractsync.cli.common import (
+    OutputFormat,
+    emit_json,
+    err,
+    fail,
+    format_option,
+    open_service,
+    print_rows,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,41 +42,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="import")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def partner_center(
     files: list[Path] = typer.Argument(
         ..., metavar="FILE", help="Partner Center JSON: subscriptions, collections, transitions"
     ),
     preview: bool = typer.Option(False, "--preview", help="compute every operation; store and send nothing"),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table or json"),
+    output: OutputFormat = format_option(),
     prices: Path | None = typer.Option(
         None, "--prices", help='JSON {"offerId or productId:skuId": "list price"} for new subscriptions'
     ),
 ) -> None:
     """Turn Partner Center subscription state into operations (quantity, status, renewal, upgrade)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from contractsync.adapters.db.existence import missing_sqlite_file
-    from contractsync.bootstrap import build_app_service
     from contractsync.service.actor import ADMIN
     from contractsync.service.partner_center_import import import_partner_center
-    from contractsync.settings import Settings
 
     price_for = _price_list(prices) if prices is not None else None
     with _progress() as bar:
         documents = _read_all(files, bar)
-        settings = Settings()
-        missing = missing_sqlite_file(settings.database_url)
-        if missing is not None:  # a preview in the wrong folder must not create an empty database
-            raise _fail(f"no database at {missing} (set CONTRACTSYNC_DATABASE_URL)", 2)
-        try:
-            service = build_app_service(settings)
-        except SQLAlchemyError as error:
-            raise _fail(f"cannot open the database: {error.__class__.__name__}: {error}", 1) from None
+        # A preview in the wrong folder must not create an empty database.
+        service = open_service()
         task = bar.add_task("records", total=sum(d.record_count for d in documents))
         report = import_partner_center(
             service,
@@ -88,7 +72,7 @@ def partner_center(
         )
     answer = report.as_json()
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(answer, indent=2))
+        emit_json(answer)
     else:
         print_report(answer, Console())
     if report.failed:
@@ -113,7 +97,7 @@ def _read_all(files: list[Path], bar: Progress) -> list[PartnerCenterDocument]:
         try:
             documents.append(read_document(path))
         except PartnerCenterFormatError as error:
-            raise _fail(str(error)) from None
+            raise fail(str(error)) from None
         bar.advance(task)
     return documents
 
@@ -123,11 +107,11 @@ def _price_list(path: Path) -> Callable[[PartnerCenterSubscription], Decimal | N
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
     except OSError as error:
-        raise _fail(f"{path.name}: cannot be read: {error.strerror}") from None
+        raise fail(f"{path.name}: cannot be read: {error.strerror}") from None
     except json.JSONDecodeError as error:
-        raise _fail(f"{path.name}: is not valid JSON ({error.msg} at line {error.lineno})") from None
+        raise fail(f"{path.name}: is not valid JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(raw, dict):
-        raise _fail(f"{path.name}: must be an object of offer id → list price")
+        raise fail(f"{path.name}: must be an object of offer id → list price")
     table: dict[str, Decimal] = {}
     for key, value in raw.items():
         try:
@@ -135,7 +119,7 @@ def _price_list(path: Path) -> Callable[[PartnerCenterSubscription], Decimal | N
         except InvalidOperation:
             price = None
         if price is None or not price.is_finite() or price < 0:
-            raise _fail(f"{path.name}: {key}: must be a list price (a decimal ≥ 0); got {value!r}")
+            raise fail(f"{path.name}: {key}: must be a list price (a decimal ≥ 0); got {value!r}")
         table[key.upper()] = price
     from contractsync.service.partner_center_import import price_lookup
 
@@ -144,23 +128,20 @@ def _price_list(path: Path) -> Callable[[PartnerCenterSubscription], Decimal | N
 
 def print_report(answer: dict[str, Any], console: Console) -> None:
     title = "Partner Center import" + (" — PREVIEW: nothing stored or sent" if answer["preview"] else "")
-    table = Table(title=title)
-    for column in ("Record", "Subscription", "Outcome", "Operations", "Reason"):
-        table.add_column(column, overflow="fold")
-    for record in answer["records"]:
-        operations = ", ".join(
-            f"{op['type']}" + (f" ({op['status']})" if op["status"] != "applied" else "")
-            for op in record["operations"]
-        )
-        cells = (
+    rows = [
+        (
             f"{record['file']} {record['record']}",
             record["subscription_id"] or "",
             record["outcome"],
-            operations,
+            ", ".join(
+                f"{op['type']}" + (f" ({op['status']})" if op["status"] != "applied" else "")
+                for op in record["operations"]
+            ),
             record["reason"] or "",
         )
-        table.add_row(*(escape(cell) for cell in cells))
-    console.print(table)
+        for record in answer["records"]
+    ]
+    print_rows(console, title, ("Record", "Subscription", "Outcome", "Operations", "Reason"), rows)
     for file in answer["files"]:
         if file["ignored_reason"]:
             line = f"{file['file']}: {file['object_type']} ignored — {file['ignored_reason']}"

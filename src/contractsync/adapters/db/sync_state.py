@@ -12,18 +12,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from contractsync.adapters.db.outbox_rows import OPEN_STATUSES
 from contractsync.adapters.db.reconciliation_facts import refused_records_query
 from contractsync.adapters.db.reconciliation_tables import reconciliation_runs
-from contractsync.adapters.db.records import OPEN_STATUSES
 from contractsync.adapters.db.tables import adjustments, connection_operations, subscription_mappings
-
-SyncState = Literal["synced", "pending", "out_of_sync", "failed", "unmapped"]
-SYNC_STATES: tuple[SyncState, ...] = ("synced", "pending", "out_of_sync", "failed", "unmapped")
+from contractsync.ports.directory import SyncState
 
 
 def sync_state(session: Session, subscription_id: str) -> SyncState:

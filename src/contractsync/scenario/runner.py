@@ -21,7 +21,7 @@ from contractsync.domain.operations import (
     parse_operation,
     parse_text,
 )
-from contractsync.service.plan.loader import Event, Scenario, ScenarioError
+from contractsync.scenario.loader import Event, Scenario, ScenarioError
 
 
 @dataclass
@@ -32,15 +32,15 @@ class Refusal:
 
 
 @dataclass
-class PlanOutcome:
+class ScenarioOutcome:
     state: SyncState
     refused: list[Refusal] = field(default_factory=list)
 
 
-def run_scenario(scenario: Scenario) -> PlanOutcome:
+def run_scenario(scenario: Scenario) -> ScenarioOutcome:
     state = scenario.state
     engine = SyncEngine(state)
-    outcome = PlanOutcome(state)
+    outcome = ScenarioOutcome(state)
     rejections: dict[int, list[str]] = {}
     for event in scenario.events:
         deliver_due(state, event.at, rejections)

@@ -10,10 +10,9 @@ import json
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-err = Console(stderr=True)
+from contractsync.cli.common import BAD_INPUT, FAILURE, fail, open_service
+from contractsync.settings import environment_value
 
 
 def register(app: typer.Typer) -> None:
@@ -25,27 +24,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="partner-center")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _center() -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from contractsync.adapters.db.existence import missing_sqlite_file
-    from contractsync.bootstrap import build_app_service
     from contractsync.service.partner_center import PartnerCenter
-    from contractsync.settings import Settings
 
-    settings = Settings()
-    missing = missing_sqlite_file(settings.database_url)
-    if missing is not None:
-        raise _fail(f"no database at {missing} (set CONTRACTSYNC_DATABASE_URL)")
-    try:
-        return PartnerCenter(build_app_service(settings))
-    except SQLAlchemyError as error:
-        raise _fail(f"cannot open the database: {error.__class__.__name__}: {error}", 1) from None
+    return PartnerCenter(open_service())
 
 
 def _run(call: Any) -> Any:
@@ -54,7 +36,7 @@ def _run(call: Any) -> Any:
     try:
         return call()
     except ServiceError as error:
-        raise _fail(error.message, 1 if error.http_status >= 500 else 2) from None
+        raise fail(error.message, FAILURE if error.http_status >= 500 else BAD_INPUT) from None
 
 
 def add_source(
@@ -80,13 +62,11 @@ def add_source(
 ) -> None:
     """Store a Partner Center source; the secret and refresh token are read from the environment
     (never from the command line, where the shell history would keep them)."""
-    import os
-
     from contractsync.service.actor import ADMIN
 
-    secret, refresh = os.environ.get(secret_env), os.environ.get(refresh_env)
+    secret, refresh = environment_value(secret_env), environment_value(refresh_env)
     if not secret or not refresh:
-        raise _fail(f"set {secret_env} and {refresh_env} to the app secret and the refresh token")
+        raise fail(f"set {secret_env} and {refresh_env} to the app secret and the refresh token")
     body: dict[str, Any] = {
         "id": source_id, "reseller_id": reseller, "tenant_id": tenant, "application_id": application,
         "secret": secret, "refresh_token": refresh, "poll_minutes": minutes,
@@ -112,7 +92,7 @@ def poll(
         try:
             answer = _run(lambda s=source_id: center.poll(ADMIN, s))
         except typer.Exit as stop:
-            if stop.exit_code == 2:
+            if stop.exit_code == BAD_INPUT:
                 raise
             failed = True
             continue
@@ -135,7 +115,7 @@ def register_webhook(
     from contractsync.service.actor import ADMIN
 
     if not url.startswith(("https://", "http://")):
-        raise _fail("--url must be an absolute http(s) URL")
+        raise fail("--url must be an absolute http(s) URL")
     center = _center()
     typer.echo(json.dumps(_run(lambda: center.register_webhook(ADMIN, source, url)), indent=2))
 

@@ -1,18 +1,14 @@
-"""The `plan` answer: JSON exactly as API.md shows it, or a readable rich table."""
+"""The `plan` answer as JSON, exactly as API.md shows it (`cli/plan.py` prints it as tables)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from contractsync.domain.books import Record
-from contractsync.domain.labels import record_label
 from contractsync.domain.money import format_money
 from contractsync.domain.schedule import Timeline
-from contractsync.service.plan.runner import PlanOutcome
+from contractsync.scenario.runner import ScenarioOutcome
 
 
 def _utc(instant: datetime) -> str:
@@ -24,7 +20,7 @@ def _reason(record: Record) -> str | None:
     return "; ".join(parts) if parts else None
 
 
-def as_json(outcome: PlanOutcome) -> dict[str, Any]:
+def as_json(outcome: ScenarioOutcome) -> dict[str, Any]:
     state = outcome.state
     operations = [
         {
@@ -81,36 +77,3 @@ def as_json(outcome: PlanOutcome) -> dict[str, Any]:
     if outcome.refused:
         answer["refused"] = [{"at": r.at, "event": r.event, "reason": r.reason} for r in outcome.refused]
     return answer
-
-
-def print_table(outcome: PlanOutcome, console: Console) -> None:
-    data = as_json(outcome)
-    table = Table(
-        title="Connection operations", caption="adjustments: date, unit change @ unit price", show_lines=False
-    )
-    for column in ("#", "operation", "subscription", "status", "adjustments"):
-        table.add_column(column, overflow="fold")
-    for number, op in enumerate(data["operations"], start=1):
-        adjustments = "\n".join(
-            f"{a['effective_date']} {a['unit_change']:+d} @ {a['adjusted_unit_price']}"
-            for a in op["adjustments"]
-        )
-        style = {"failed": "red", "skipped": "yellow", "superseded": "dim"}.get(op["status"], "green")
-        status = f"[{style}]{op['status']}[/]"
-        if op["reason"]:  # a reason reads as a sentence under its status, not squeezed in a column
-            status += f"\n[dim]{op['reason']}[/]"
-        table.add_row(str(number), record_label(op["type"]), op["subscription_id"] or "", status, adjustments)
-    console.print(table)
-    for service_id, points in data["contract_services"].items():
-        timeline = Table(title=f"Contract service {service_id} in Autotask")
-        for column in ("from", "units", "unit price", "unit cost"):
-            timeline.add_column(column)
-        for point in points:
-            timeline.add_row(point["from"], str(point["units"]), point["unit_price"], point["unit_cost"])
-        console.print(timeline)
-    for action in data["manual_actions"]:
-        console.print(f"[bold yellow]manual action[/] {action['instruction']}")
-    for alert in data["alerts"]:
-        console.print(f"[bold red]alert[/] {alert['kind']}: {alert['message']}")
-    for refusal in data.get("refused", []):
-        console.print(f"[bold red]refused[/] {refusal['at']} {refusal['event']}: {refusal['reason']}")

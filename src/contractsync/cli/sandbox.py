@@ -1,4 +1,4 @@
-"""`contractsync sandbox`: the Autotask sandbox alone (the lead wires `register` into cli.py)."""
+"""`contractsync sandbox`: the Autotask sandbox alone (its own settings are its options)."""
 
 from __future__ import annotations
 

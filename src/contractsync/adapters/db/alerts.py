@@ -1,0 +1,166 @@
+"""The alerts port in SQL (alerts and their follow-up: operation, acknowledgement)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db.reconciliation_tables import alert_follow_up
+from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.tables import (
+    adjustments,
+    alerts,
+    connections,
+    customer_mappings,
+    subscription_mappings,
+    subscriptions,
+)
+from contractsync.ports.alerts import Alert, FailedDelivery, NewAlert, UnmappedSubscription
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(
+        id=row.id,
+        kind=row.kind,
+        message=row.message,
+        connection_id=row.connection_id,
+        subscription_id=row.subscription_id,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        operation_id=row.operation_id,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+    )
+
+
+def _visible(reseller_id: str | None, query: Any) -> Any:
+    if reseller_id is None:
+        return query
+    own_connections = select(connections.c.id).where(connections.c.reseller_id == reseller_id)
+    own_subscriptions = select(subscriptions.c.id).where(subscriptions.c.reseller_id == reseller_id)
+    return query.where(
+        alerts.c.connection_id.in_(own_connections) | alerts.c.subscription_id.in_(own_subscriptions)
+    )
+
+
+_WITH_FOLLOW_UP = select(
+    alerts,
+    alert_follow_up.c.operation_id,
+    alert_follow_up.c.acknowledged_at,
+    alert_follow_up.c.acknowledged_by,
+).outerjoin(alert_follow_up, alert_follow_up.c.alert_id == alerts.c.id)
+
+
+class SqlAlerts:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def raise_alert(self, alert: NewAlert, now: datetime) -> int:
+        session, key = self.session, alert.dedupe_key
+        dialect = postgresql if is_postgres(session) else sqlite
+        row = session.execute(
+            select(alerts.c.id, alerts.c.resolved_at).where(alerts.c.dedupe_key == key)
+        ).first()
+        if row is None:
+            # Two callers may raise the same alert at once: the unique key keeps one row.
+            session.execute(
+                dialect.insert(alerts)
+                .values(kind=alert.kind, message=alert.message, connection_id=alert.connection_id,
+                        subscription_id=alert.subscription_id, created_at=now, dedupe_key=key)
+                .on_conflict_do_nothing()
+            )  # fmt: skip
+            alert_id = int(
+                session.execute(select(alerts.c.id).where(alerts.c.dedupe_key == key)).scalar_one()
+            )
+            session.execute(
+                dialect.insert(alert_follow_up)
+                .values(alert_id=alert_id, operation_id=alert.operation_id)
+                .on_conflict_do_nothing()
+            )
+            return alert_id
+        alert_id = int(row.id)
+        values: dict[str, Any] = {"message": alert.message}
+        if row.resolved_at is not None:
+            values.update(created_at=now, resolved_at=None)
+            session.execute(delete(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id))
+            session.execute(
+                alert_follow_up.insert().values(alert_id=alert_id, operation_id=alert.operation_id)
+            )
+        session.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
+        return alert_id
+
+    def resolve(self, dedupe_key: str, now: datetime) -> None:
+        self.session.execute(
+            update(alerts)
+            .where(alerts.c.dedupe_key == dedupe_key, alerts.c.resolved_at.is_(None))
+            .values(resolved_at=now)
+        )
+
+    def open_keys(self, kinds: Iterable[str]) -> dict[int, str]:
+        rows = self.session.execute(
+            select(alerts.c.id, alerts.c.dedupe_key).where(
+                alerts.c.kind.in_(list(kinds)), alerts.c.resolved_at.is_(None)
+            )
+        )
+        return {r.id: r.dedupe_key for r in rows}
+
+    def resolve_ids(self, alert_ids: list[int], now: datetime) -> None:
+        if alert_ids:
+            self.session.execute(update(alerts).where(alerts.c.id.in_(alert_ids)).values(resolved_at=now))
+
+    def listed(self, reseller_id: str | None, state: str) -> list[Alert]:
+        query = _visible(reseller_id, _WITH_FOLLOW_UP.order_by(alerts.c.id.desc()))
+        if state in ("open", "acknowledged"):
+            query = query.where(alerts.c.resolved_at.is_(None))
+        if state == "acknowledged":
+            query = query.where(alert_follow_up.c.acknowledged_at.is_not(None))
+        if state == "resolved":
+            query = query.where(alerts.c.resolved_at.is_not(None))
+        return [_alert(r) for r in self.session.execute(query)]
+
+    def alert(self, alert_id: int, reseller_id: str | None) -> Alert | None:
+        row = self.session.execute(
+            _visible(reseller_id, _WITH_FOLLOW_UP.where(alerts.c.id == alert_id))
+        ).first()
+        return None if row is None else _alert(row)
+
+    def acknowledge(self, alert_id: int, now: datetime, by: str) -> None:
+        follow = self.session.execute(
+            select(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id)
+        ).first()
+        if follow is None:
+            self.session.execute(
+                alert_follow_up.insert().values(alert_id=alert_id, acknowledged_at=now, acknowledged_by=by)
+            )
+        elif follow.acknowledged_at is None:
+            self.session.execute(
+                update(alert_follow_up)
+                .where(alert_follow_up.c.alert_id == alert_id)
+                .values(acknowledged_at=now, acknowledged_by=by)
+            )
+
+    def failed_deliveries(self) -> list[FailedDelivery]:
+        a = adjustments.c
+        rows = self.session.execute(
+            select(a.operation_id, a.subscription_id, a.connection_id, func.max(a.error))
+            .where(a.status == "failed")
+            .group_by(a.operation_id, a.subscription_id, a.connection_id)
+        )
+        return [FailedDelivery(*row) for row in rows]
+
+    def unmapped_subscriptions(self) -> list[UnmappedSubscription]:
+        rows = self.session.execute(
+            select(subscriptions.c.id, customer_mappings.c.connection_id, subscriptions.c.customer_id)
+            .join(customer_mappings, customer_mappings.c.customer_id == subscriptions.c.customer_id)
+            .outerjoin(subscription_mappings, subscription_mappings.c.subscription_id == subscriptions.c.id)
+            .where(
+                subscription_mappings.c.subscription_id.is_(None),
+                subscriptions.c.status.in_(["active", "suspended"]),
+            )
+        )
+        return [UnmappedSubscription(*row) for row in rows]

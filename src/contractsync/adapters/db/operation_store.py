@@ -1,0 +1,219 @@
+"""What applying operations reads and writes besides the state itself: the subscriptions an
+operation touches with everything around them in one statement, idempotency keys, and the
+subscriptions a sweep or a margin change covers.
+
+`read_context` is the first read of an operation: it answers, per subscription, the
+subscription, its customer and that customer's reseller, its mapping, the connection the
+operation runs on (the mapped one, else the reseller's first), the mapped contract and the
+contract service's book — one statement where the state store would need seven.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from contractsync.adapters.db.books_table import service_books
+from contractsync.adapters.db.keys_table import operation_keys
+from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.sql import Part, one_of
+from contractsync.adapters.db.state_store import ConcurrentChange
+from contractsync.adapters.db.tables import (
+    connections,
+    contract_service_state,
+    contracts,
+    customers,
+    resellers,
+    subscription_mappings,
+    subscriptions,
+)
+
+
+@dataclass
+class OperationContext:
+    """Rows around the subscriptions an operation touches, as read by `read_context`."""
+
+    subscriptions: dict[str, Part] = field(default_factory=dict)
+    customers: dict[str, Part] = field(default_factory=dict)
+    resellers: dict[str, Part] = field(default_factory=dict)
+    mappings: dict[str, Part] = field(default_factory=dict)  # by subscription
+    connections: dict[str, Part] = field(default_factory=dict)
+    connection_of: dict[str, str | None] = field(default_factory=dict)  # subscription -> connection
+    contracts: dict[tuple[str, int], Part] = field(default_factory=dict)
+    books: dict[tuple[str, int], Part] = field(default_factory=dict)
+    #: contract services whose state row exists (PostgreSQL: share-locked by the read, in key order)
+    services: set[tuple[str, int]] = field(default_factory=set)
+
+
+_TABLES: tuple[tuple[str, Table], ...] = (
+    ("s", subscriptions),
+    ("cu", customers),
+    ("r", resellers),
+    ("m", subscription_mappings),
+    ("cn", connections),
+    ("ct", contracts),
+    ("sb", service_books),
+)
+#: each table's columns: (column name, its label in the joined row)
+_LABELS = {prefix: [(c.name, f"{prefix}_{c.name}") for c in table.c] for prefix, table in _TABLES}
+
+
+def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
+    """Lock the subscriptions (PostgreSQL: FOR UPDATE in id order; SQLite: BEGIN IMMEDIATE already
+    serialises writers), then read them with everything around them.
+
+    The lock is a statement of its own: a statement that waited for a row lock still reads the
+    other tables as they were when it started, so the read comes after the lock, and sees what
+    the transaction that held it committed. On PostgreSQL the same read share-locks the state rows
+    of the mapped contract services, in key order, before anything of theirs is read: the worker
+    takes a service's state row before its outbox rows (see `state_store._hold_services`)."""
+    wanted = sorted(set(ids))
+    answer = OperationContext()
+    if not wanted:
+        return answer
+    postgres = is_postgres(session)
+    if postgres:
+        session.execute(
+            select(subscriptions.c.id)
+            .where(one_of(session, subscriptions.c.id, wanted))
+            .order_by(subscriptions.c.id)
+            .with_for_update()
+        )
+    for row in session.execute(_context_query(session, wanted, postgres)):
+        values = row._mapping
+        parts = {
+            prefix: Part({name: values[label] for name, label in labels})
+            for prefix, labels in _LABELS.items()
+        }
+        sub = parts["s"]
+        answer.subscriptions[sub.id] = sub
+        answer.customers[parts["cu"].id] = parts["cu"]
+        answer.resellers[parts["r"].id] = parts["r"]
+        answer.connection_of[sub.id] = parts["cn"].id
+        if parts["cn"].id is not None:
+            answer.connections[parts["cn"].id] = parts["cn"]
+        mapping = parts["m"]
+        if mapping.subscription_id is None:
+            continue
+        answer.mappings[sub.id] = mapping
+        service = (mapping.connection_id, mapping.contract_service_id)
+        if parts["ct"].contract_id is not None:
+            answer.contracts[(mapping.connection_id, mapping.contract_id)] = parts["ct"]
+        if parts["sb"].contract_service_id is not None:
+            answer.books[service] = parts["sb"]
+        if values["css_exists"] is not None:
+            answer.services.add(service)
+    return answer
+
+
+def _context_query(session: Session, wanted: list[str], postgres: bool) -> Select[Any]:
+    s, m, sb = subscriptions, subscription_mappings, service_books
+    first = connections.alias("first_connection")
+    reseller_first = select(func.min(first.c.id)).where(first.c.reseller_id == s.c.reseller_id)
+    css = contract_service_state
+    columns: list[Any] = [c.label(f"{prefix}_{c.name}") for prefix, table in _TABLES for c in table.c]
+    columns.append(css.c.contract_service_id.label("css_exists"))
+    if postgres:
+        held = (
+            select(css.c.contract_service_id)
+            .join(
+                m,
+                and_(
+                    m.c.connection_id == css.c.connection_id,
+                    m.c.contract_service_id == css.c.contract_service_id,
+                ),
+            )
+            .where(one_of(session, m.c.subscription_id, wanted))
+            .order_by(css.c.connection_id, css.c.contract_service_id)
+            .with_for_update(read=True, of=css)
+        )
+        # Evaluated once, before the first row is formed: the share locks come before any read.
+        columns.append(func.array(held.scalar_subquery()).label("held"))
+    joined = (
+        s.join(customers, customers.c.id == s.c.customer_id)
+        .join(resellers, resellers.c.id == customers.c.reseller_id)
+        .outerjoin(m, m.c.subscription_id == s.c.id)
+        .outerjoin(
+            connections,
+            connections.c.id == func.coalesce(m.c.connection_id, reseller_first.scalar_subquery()),
+        )
+        .outerjoin(contracts, and_(contracts.c.connection_id == m.c.connection_id, contracts.c.contract_id == m.c.contract_id))
+        .outerjoin(sb, and_(sb.c.connection_id == m.c.connection_id, sb.c.contract_service_id == m.c.contract_service_id))
+        .outerjoin(css, and_(css.c.connection_id == m.c.connection_id, css.c.contract_service_id == m.c.contract_service_id))
+    )  # fmt: skip
+    return select(*columns).select_from(joined).where(one_of(session, s.c.id, wanted)).order_by(s.c.id)
+
+
+# --- idempotency keys ------------------------------------------------------------------------------
+
+
+def stored_keys(session: Session, keys: Iterable[str]) -> dict[tuple[str, str], Any]:
+    """Stored idempotency keys by (scope, key)."""
+    query = select(operation_keys).where(one_of(session, operation_keys.c.key, keys))
+    return {(row.scope, row.key): row for row in session.execute(query)}
+
+
+def store_keys(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert idempotency keys; ConcurrentChange when another transaction stored one meanwhile."""
+    if not rows:
+        return
+    try:
+        session.execute(insert(operation_keys), rows)
+    except IntegrityError:
+        # Another transaction applied the same key meanwhile: run again, and answer its result.
+        raise ConcurrentChange(
+            "an operation with the same idempotency key was applied concurrently"
+        ) from None
+
+
+# --- what a sweep or a margin change covers --------------------------------------------------------
+
+
+def subscriptions_by_connection(session: Session, id_query: Any) -> dict[str | None, list[str]]:
+    """Subscription ids (a query of them) grouped by the connection they are mapped through
+    (None: unmapped)."""
+    wanted = id_query.subquery()
+    rows = session.execute(
+        select(wanted.c.id, subscription_mappings.c.connection_id).outerjoin(
+            subscription_mappings, subscription_mappings.c.subscription_id == wanted.c.id
+        )
+    )
+    groups: dict[str | None, list[str]] = defaultdict(list)
+    for subscription_id, connection_id in rows:
+        groups[connection_id].append(subscription_id)
+    return dict(groups)
+
+
+def customer_subscriptions(customer_id: str) -> Select[Any]:
+    return select(subscriptions.c.id).where(subscriptions.c.customer_id == customer_id)
+
+
+def ending_before(day: date, reseller_id: str | None = None) -> Select[Any]:
+    """Live subscriptions whose term ends before `day` (the sweep's), of one reseller or all."""
+    query = select(subscriptions.c.id).where(
+        subscriptions.c.status.in_(["active", "suspended"]), subscriptions.c.end_date < day
+    )
+    return query if reseller_id is None else of_reseller(query, reseller_id)
+
+
+def of_reseller(query: Select[Any], reseller_id: str) -> Select[Any]:
+    return query.where(subscriptions.c.reseller_id == reseller_id)
+
+
+def ids_of(session: Session, query: Select[Any]) -> set[str]:
+    return {row.id for row in session.execute(query)}
+
+
+def connection_reseller(session: Session, connection_id: str) -> str:
+    reseller_id: str = session.execute(
+        select(connections.c.reseller_id).where(connections.c.id == connection_id)
+    ).scalar_one()
+    return reseller_id

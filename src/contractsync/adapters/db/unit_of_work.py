@@ -1,0 +1,54 @@
+"""The unit of work in SQL: one database transaction and the repositories reading and writing in it.
+
+Built on `session.UnitOfWork`, whose `session` stays available to the service modules that do not
+use the ports yet (and `lock_contract_service` to the planners).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.db.alerts import SqlAlerts
+from contractsync.adapters.db.audit_records import SqlAuditRecords
+from contractsync.adapters.db.console_sessions import SqlConsoleSessions
+from contractsync.adapters.db.directory import SqlDirectory
+from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
+from contractsync.adapters.db.session import UnitOfWork
+
+
+class SqlUnitOfWork(UnitOfWork):
+    directory: SqlDirectory
+    audit_records: SqlAuditRecords
+    console_sessions: SqlConsoleSessions
+    alerts: SqlAlerts
+    reconciliation_runs: SqlReconciliationRuns
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.directory = SqlDirectory(self.session)
+        self.audit_records = SqlAuditRecords(self.session)
+        self.console_sessions = SqlConsoleSessions(self.session)
+        self.alerts = SqlAlerts(self.session)
+        self.reconciliation_runs = SqlReconciliationRuns(self.session)
+        return self
+
+
+class SqlUnitsOfWork:
+    """The factory the service context holds: `units(commit=False)` is a new SqlUnitOfWork."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def __call__(self, *, commit: bool = True) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, commit=commit)
+
+    def reachable(self) -> bool:
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not healthy"
+            return False
+        return True

@@ -1,0 +1,101 @@
+"""The alerts port in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from contractsync.ports.alerts import Alert, FailedDelivery, NewAlert, UnmappedSubscription
+
+if TYPE_CHECKING:
+    from contractsync.adapters.memory.unit_of_work import MemoryData
+
+
+class MemoryAlerts:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def _by_key(self, dedupe_key: str) -> Alert | None:
+        found = [i for i, key in self.data.alert_keys.items() if key == dedupe_key]
+        return self.data.alerts[found[0]] if found else None
+
+    def raise_alert(self, alert: NewAlert, now: datetime) -> int:
+        current = self._by_key(alert.dedupe_key)
+        if current is None:
+            alert_id = max(self.data.alerts, default=0) + 1
+            self.data.alerts[alert_id] = Alert(
+                alert_id, alert.kind, alert.message, alert.connection_id, alert.subscription_id, now,
+                operation_id=alert.operation_id,
+            )  # fmt: skip
+            self.data.alert_keys[alert_id] = alert.dedupe_key
+            return alert_id
+        if current.resolved_at is not None:  # raised again: a new follow-up
+            current = replace(current, created_at=now, resolved_at=None, operation_id=alert.operation_id,
+                              acknowledged_at=None, acknowledged_by=None)  # fmt: skip
+        self.data.alerts[current.id] = replace(current, message=alert.message)
+        return current.id
+
+    def resolve(self, dedupe_key: str, now: datetime) -> None:
+        current = self._by_key(dedupe_key)
+        if current is not None and current.resolved_at is None:
+            self.data.alerts[current.id] = replace(current, resolved_at=now)
+
+    def open_keys(self, kinds: Iterable[str]) -> dict[int, str]:
+        wanted = set(kinds)
+        return {
+            i: self.data.alert_keys[i]
+            for i, a in self.data.alerts.items()
+            if a.kind in wanted and a.resolved_at is None
+        }
+
+    def resolve_ids(self, alert_ids: list[int], now: datetime) -> None:
+        for i in alert_ids:
+            self.data.alerts[i] = replace(self.data.alerts[i], resolved_at=now)
+
+    def _visible(self, alert: Alert, reseller_id: str | None) -> bool:
+        if reseller_id is None:
+            return True
+        connection = self.data.connections.get(alert.connection_id or "")
+        subscription = self.data.subscriptions.get(alert.subscription_id or "")
+        return (connection is not None and connection.reseller_id == reseller_id) or (
+            subscription is not None and subscription.value.reseller_id == reseller_id
+        )
+
+    def listed(self, reseller_id: str | None, state: str) -> list[Alert]:
+        def wanted(a: Alert) -> bool:
+            if state == "resolved":
+                return a.resolved_at is not None
+            if state == "acknowledged":
+                return a.resolved_at is None and a.acknowledged_at is not None
+            return state == "all" or a.resolved_at is None
+
+        alerts = sorted(self.data.alerts.values(), key=lambda a: -a.id)
+        return [a for a in alerts if wanted(a) and self._visible(a, reseller_id)]
+
+    def alert(self, alert_id: int, reseller_id: str | None) -> Alert | None:
+        found = self.data.alerts.get(alert_id)
+        return found if found is not None and self._visible(found, reseller_id) else None
+
+    def acknowledge(self, alert_id: int, now: datetime, by: str) -> None:
+        current = self.data.alerts[alert_id]
+        if current.acknowledged_at is None:
+            self.data.alerts[alert_id] = replace(current, acknowledged_at=now, acknowledged_by=by)
+
+    def failed_deliveries(self) -> list[FailedDelivery]:
+        errors: dict[tuple[int, str | None, str], list[str]] = {}
+        for a in self.data.adjustments.values():
+            if a.status == "failed":
+                errors.setdefault((a.operation_id, a.subscription_id, a.connection_id), []).extend(
+                    [a.error] if a.error is not None else []
+                )
+        return [FailedDelivery(*key, max(found, default=None)) for key, found in errors.items()]
+
+    def unmapped_subscriptions(self) -> list[UnmappedSubscription]:
+        found = []
+        for key, stored in sorted(self.data.subscriptions.items()):
+            mapping = self.data.customer_mappings.get(stored.value.customer_id)
+            if mapping is not None and key not in self.data.subscription_mappings and stored.value.is_live:
+                found.append(UnmappedSubscription(key, mapping.connection_id, stored.value.customer_id))
+        return found

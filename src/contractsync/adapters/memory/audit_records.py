@@ -1,0 +1,60 @@
+"""The audit-records port in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from contractsync.ports.audit_records import (
+    AdjustmentLine,
+    AuditRecord,
+    ManualAction,
+    RecordFilter,
+    RecordSummary,
+)
+
+if TYPE_CHECKING:
+    from contractsync.adapters.memory.unit_of_work import MemoryData
+
+
+class MemoryAuditRecords:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def _of_reseller(self, connection_id: str, reseller_id: str | None) -> bool:
+        connection = self.data.connections.get(connection_id)
+        return reseller_id is None or (connection is not None and connection.reseller_id == reseller_id)
+
+    def page(self, where: RecordFilter, offset: int, limit: int) -> tuple[int, list[AuditRecord]]:
+        found = [
+            r
+            for _, r in sorted(self.data.records.items(), reverse=True)
+            if self._of_reseller(r.connection_id, where.reseller_id)
+            and where.subscription_id in (None, r.subscription_id)
+            and where.status in (None, r.status)
+            and where.type in (None, r.type)
+        ]
+        return len(found), found[offset : offset + limit]
+
+    def record(self, record_id: int) -> AuditRecord | None:
+        return self.data.records.get(record_id)
+
+    def records(self, record_ids: Iterable[int]) -> list[AuditRecord]:
+        return [self.data.records[i] for i in set(record_ids) if i in self.data.records]
+
+    def summaries(self, record_ids: Iterable[int]) -> list[RecordSummary]:
+        return [
+            RecordSummary(r.id, r.type, r.status, r.subscription_id, r.reason, r.effective_date)
+            for r in self.records(record_ids)
+        ]
+
+    def adjustments(self, record_ids: Iterable[int]) -> list[AdjustmentLine]:
+        wanted = set(record_ids)
+        return [a for _, a in sorted(self.data.adjustments.items()) if a.operation_id in wanted]
+
+    def open_manual_actions(self, reseller_id: str | None = None) -> list[ManualAction]:
+        return [
+            a
+            for _, a in sorted(self.data.manual_actions.items(), reverse=True)
+            if a.status == "open" and self._of_reseller(a.connection_id, reseller_id)
+        ]

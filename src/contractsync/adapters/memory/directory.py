@@ -1,0 +1,112 @@
+"""The directory port in memory."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from contractsync.domain.model import Customer, Reseller, Subscription
+from contractsync.ports.directory import (
+    ConnectionPause,
+    CredentialsChange,
+    CustomerMapping,
+    StoredConnection,
+    StoredSubscription,
+    SubscriptionMapping,
+    SyncState,
+)
+
+if TYPE_CHECKING:
+    from contractsync.adapters.memory.unit_of_work import MemoryData
+
+T = TypeVar("T")
+
+
+def _add(table: dict[str, T], key: str, value: T) -> bool:
+    if key in table:
+        return False
+    table[key] = value
+    return True
+
+
+class MemoryDirectory:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def reseller(self, reseller_id: str) -> Reseller | None:
+        return self.data.resellers.get(reseller_id)
+
+    def resellers(self, only: str | None = None) -> list[Reseller]:
+        return [r for _, r in sorted(self.data.resellers.items()) if only in (None, r.id)]
+
+    def add_reseller(self, reseller: Reseller) -> bool:
+        return _add(self.data.resellers, reseller.id, reseller)
+
+    def approve_billing(self, reseller_id: str, through: date) -> None:
+        resellers = self.data.resellers
+        resellers[reseller_id] = replace(resellers[reseller_id], approved_through=through)
+
+    def connection(self, connection_id: str) -> StoredConnection | None:
+        return self.data.connections.get(connection_id)
+
+    def connections(self, only: str | None = None) -> list[StoredConnection]:
+        return [c for _, c in sorted(self.data.connections.items()) if only in (None, c.reseller_id)]
+
+    def add_connection(self, connection: StoredConnection) -> bool:
+        return _add(self.data.connections, connection.id, connection)
+
+    def change_credentials(self, connection_id: str, change: CredentialsChange) -> None:
+        current = self.data.connections[connection_id]
+        self.data.connections[connection_id] = replace(
+            current, **change.values(), credentials_version=current.credentials_version + 1
+        )
+
+    def pause(self, connection_id: str) -> ConnectionPause | None:
+        return self.data.pauses.get(connection_id)
+
+    def pauses(self) -> dict[str, ConnectionPause]:
+        return dict(self.data.pauses)
+
+    def probe_now(self, connection_id: str, now: datetime) -> None:
+        pause = self.data.pauses.get(connection_id)
+        if pause is not None:
+            self.data.pauses[connection_id] = replace(pause, next_probe_at=now)
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return self.data.customers.get(customer_id)
+
+    def customers(self, only: str | None = None) -> list[Customer]:
+        return [c for _, c in sorted(self.data.customers.items()) if only in (None, c.reseller_id)]
+
+    def add_customer(self, customer: Customer) -> bool:
+        return _add(self.data.customers, customer.id, customer)
+
+    def customer_mapping(self, customer_id: str) -> CustomerMapping | None:
+        return self.data.customer_mappings.get(customer_id)
+
+    def subscription(self, subscription_id: str) -> StoredSubscription | None:
+        return self.data.subscriptions.get(subscription_id)
+
+    def subscription_ids(self, only: str | None = None, customer_id: str | None = None) -> list[str]:
+        return [
+            key
+            for key, s in sorted(self.data.subscriptions.items())
+            if only in (None, s.value.reseller_id) and customer_id in (None, s.value.customer_id)
+        ]
+
+    def add_subscription(self, subscription: Subscription, now: datetime) -> bool:
+        return _add(self.data.subscriptions, subscription.id, StoredSubscription(subscription))
+
+    def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
+        return self.data.subscription_mappings.get(subscription_id)
+
+    def open_manual_actions(self, subscription_id: str) -> int:
+        actions = self.data.manual_actions.values()
+        return sum(1 for a in actions if a.subscription_id == subscription_id and a.status == "open")
+
+    def sync_state(self, subscription_id: str) -> SyncState:
+        """As the test set it in `data.sync_states`; else unmapped, or synced once mapped."""
+        if subscription_id in self.data.sync_states:
+            return self.data.sync_states[subscription_id]
+        return "synced" if subscription_id in self.data.subscription_mappings else "unmapped"

@@ -1,0 +1,122 @@
+"""A unit of work over dictionaries (cosmicpython's FakeUnitOfWork): no database.
+
+`MemoryData` holds every aggregate; `FakeUnitsOfWork(data)` is the factory a `ServiceContext`
+takes. A unit of work runs alone (one lock, as SQLite's write lock), and leaving it with an
+exception, or a preview (`commit=False`), puts the data back as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field, fields
+from types import TracebackType
+from typing import Self
+
+from contractsync.adapters.memory.alerts import MemoryAlerts
+from contractsync.adapters.memory.audit_records import MemoryAuditRecords
+from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
+from contractsync.adapters.memory.directory import MemoryDirectory
+from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
+from contractsync.domain.model import Customer, Reseller
+from contractsync.ports.alerts import Alert
+from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
+from contractsync.ports.console_sessions import ConsoleSession
+from contractsync.ports.directory import (
+    ConnectionPause,
+    CustomerMapping,
+    StoredConnection,
+    StoredSubscription,
+    SubscriptionMapping,
+    SyncState,
+)
+from contractsync.ports.reconciliation_runs import RunResult, Schedule
+
+
+@dataclass
+class MemoryData:
+    resellers: dict[str, Reseller] = field(default_factory=dict)
+    connections: dict[str, StoredConnection] = field(default_factory=dict)
+    pauses: dict[str, ConnectionPause] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    customer_mappings: dict[str, CustomerMapping] = field(default_factory=dict)
+    subscriptions: dict[str, StoredSubscription] = field(default_factory=dict)
+    subscription_mappings: dict[str, SubscriptionMapping] = field(default_factory=dict)
+    #: badges a test sets (see `MemoryDirectory.sync_state` for the default)
+    sync_states: dict[str, SyncState] = field(default_factory=dict)
+    records: dict[int, AuditRecord] = field(default_factory=dict)
+    adjustments: dict[int, AdjustmentLine] = field(default_factory=dict)
+    manual_actions: dict[int, ManualAction] = field(default_factory=dict)
+    console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
+    alerts: dict[int, Alert] = field(default_factory=dict)
+    alert_keys: dict[int, str] = field(default_factory=dict)  # id → dedupe key
+    runs: dict[int, RunResult] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+
+    def restore(self, saved: MemoryData) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(saved, f.name))
+
+
+class FakeUnitOfWork:
+    def __init__(self, data: MemoryData, lock: threading.RLock, *, commit: bool = True) -> None:
+        self.data = data
+        self._lock = lock
+        self._commit_on_exit = commit
+        self._saved = data
+        self.commits = 0
+        self.session = None  # transitional: modules not on the ports yet need SQL
+        self.directory = MemoryDirectory(data)
+        self.audit_records = MemoryAuditRecords(data)
+        self.console_sessions = MemoryConsoleSessions(data)
+        self.alerts = MemoryAlerts(data)
+        self.reconciliation_runs = MemoryReconciliationRuns(data)
+
+    def __enter__(self) -> Self:
+        self._lock.acquire()
+        self._saved = copy.deepcopy(self.data)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None and self._commit_on_exit:
+                self.commits += 1
+            else:
+                self.data.restore(self._saved)
+        finally:
+            self._lock.release()
+
+    def commit(self) -> None:
+        if self._commit_on_exit:
+            self._saved = copy.deepcopy(self.data)
+            self.commits += 1
+
+    def lock_subscription(self, subscription_id: str) -> None:
+        """Nothing to do: a unit of work runs alone."""
+
+    def lock_contract_service(self, connection_id: str, contract_service_id: int) -> None:
+        """Nothing to do: a unit of work runs alone."""
+
+
+class FakeUnitsOfWork:
+    """The factory of `FakeUnitOfWork`s over one `MemoryData`."""
+
+    sessions = None  # transitional (see ServiceContext.sessions)
+
+    def __init__(self, data: MemoryData | None = None) -> None:
+        self.data = data if data is not None else MemoryData()
+        self._lock = threading.RLock()
+        self.opened: list[FakeUnitOfWork] = []
+
+    def __call__(self, *, commit: bool = True) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.data, self._lock, commit=commit)
+        self.opened.append(uow)
+        return uow
+
+    def reachable(self) -> bool:
+        return True

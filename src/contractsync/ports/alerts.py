@@ -1,0 +1,81 @@
+"""X5 alerts as stored: raised once per dedupe key, resolved, raised again, acknowledged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    kind: str
+    message: str
+    connection_id: str | None
+    subscription_id: str | None
+    created_at: datetime  # when it was (last) raised
+    resolved_at: datetime | None = None
+    operation_id: int | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """Audit record `operation_id` has an adjustment Autotask refused (`error`: one of its errors)."""
+
+    operation_id: int
+    subscription_id: str | None
+    connection_id: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class UnmappedSubscription:
+    """A live subscription of a customer mapped on `connection_id`, itself not mapped."""
+
+    subscription_id: str
+    connection_id: str
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    kind: str
+    message: str
+    connection_id: str | None
+    subscription_id: str | None
+    dedupe_key: str
+    operation_id: int | None = None
+
+
+class Alerts(Protocol):
+    def raise_alert(self, alert: NewAlert, now: datetime) -> int:
+        """Raise the alert, or raise again a resolved one of the same key (raised at `now`, its
+        acknowledgement cleared); the message becomes the latest. Answers its id."""
+        ...
+
+    def resolve(self, dedupe_key: str, now: datetime) -> None: ...
+
+    def open_keys(self, kinds: Iterable[str]) -> dict[int, str]:
+        """Unresolved alerts of these kinds: id → dedupe key."""
+        ...
+
+    def resolve_ids(self, alert_ids: list[int], now: datetime) -> None: ...
+
+    def listed(self, reseller_id: str | None, state: str) -> list[Alert]:
+        """Newest first; `reseller_id`: only those of its connections or subscriptions. `state`:
+        open (unresolved), acknowledged (and unresolved), resolved, all."""
+        ...
+
+    def alert(self, alert_id: int, reseller_id: str | None) -> Alert | None: ...
+
+    def acknowledge(self, alert_id: int, now: datetime, by: str) -> None:
+        """Acknowledged by `by` at `now`, unless acknowledged already."""
+        ...
+
+    def failed_deliveries(self) -> list[FailedDelivery]: ...
+
+    def unmapped_subscriptions(self) -> list[UnmappedSubscription]: ...

@@ -1,0 +1,57 @@
+"""The unit of work: one transaction, and the repositories that read and write in it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from contractsync.ports.alerts import Alerts
+from contractsync.ports.audit_records import AuditRecords
+from contractsync.ports.console_sessions import ConsoleSessions
+from contractsync.ports.directory import Directory
+from contractsync.ports.reconciliation_runs import ReconciliationRuns
+
+
+class UnitOfWork(Protocol):
+    """`with factory(commit=...) as uow:` — leaving the block without an exception commits (unless
+    the factory was told `commit=False`, as previews are); an exception rolls everything back."""
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def audit_records(self) -> AuditRecords: ...
+
+    @property
+    def console_sessions(self) -> ConsoleSessions: ...
+
+    @property
+    def alerts(self) -> Alerts: ...
+
+    @property
+    def reconciliation_runs(self) -> ReconciliationRuns: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Commit what is done so far; the unit of work goes on in a new transaction."""
+        ...
+
+    def lock_subscription(self, subscription_id: str) -> None:
+        """Serialise concurrent writers of one subscription until this transaction ends."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, commit: bool = True) -> UnitOfWork: ...
+
+    def reachable(self) -> bool:
+        """The store answers (for /healthz)."""
+        ...

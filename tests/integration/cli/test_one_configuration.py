@@ -1,0 +1,122 @@
+"""`serve`, `worker` and `db upgrade` are wired by bootstrap from one `Settings`: the environment
+and a `.env` file in the working directory, so a worker cannot point at another database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from contractsync.adapters.db.session import make_engine, session_factory, transaction
+from contractsync.bootstrap import WorkerProcess, build_app_service, build_worker_process
+from contractsync.cli.app import build_app
+from contractsync.delivery.config import WorkerConfig
+from contractsync.settings import Settings
+from tests.fakes.fake_autotask import FakeAutotask
+from tests.fakes.outbox_data import Row, enqueue_operation, seed_connection
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def dotenv_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory of its own, and no CONTRACTSYNC_* variable in the environment."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    for name in ("DATABASE_URL", "DATA_DIR", "LEASE_SECONDS", "HEARTBEAT_SECONDS", "SECRET_KEY"):
+        monkeypatch.delenv(f"CONTRACTSYNC_{name}", raising=False)
+    return folder
+
+
+def write_dotenv(folder: Path, **values: str) -> None:
+    lines = [f"CONTRACTSYNC_{name.upper()}={value}" for name, value in values.items()]
+    (folder / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_worker_once_delivers_from_the_database_named_in_dotenv(
+    dotenv_folder: Path, database_url: str, tmp_path: Path
+) -> None:
+    write_dotenv(dotenv_folder, database_url=database_url, data_dir=str(tmp_path / "data"))
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    with transaction(session_factory(engine)) as session:
+        seed_connection(session, now)
+        enqueue_operation(session, [Row(1, date(2025, 3, 3), 4)], now)
+    engine.dispose()
+    fake = FakeAutotask(tmp_path / "autotask.db")
+    seen: list[Settings] = []
+
+    def build_worker(settings: Settings, config: WorkerConfig) -> WorkerProcess:
+        seen.append(settings)
+        return build_worker_process(settings, config, connector_factory=lambda _row: fake)
+
+    result = runner.invoke(build_app(build_worker=build_worker), ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert seen[0].database_url == database_url
+    assert fake.units_on(1, date(2025, 3, 3)) == 4
+
+
+def test_serve_and_the_worker_open_the_same_database(dotenv_folder: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'from-dotenv.db'}"
+    write_dotenv(dotenv_folder, database_url=url, data_dir=str(tmp_path / "data"))
+    service = build_app_service(Settings())  # what `serve` builds
+    process = build_worker_process(Settings(), WorkerConfig())
+    try:
+        served = service.context.sessions.kw["bind"].url
+        assert process.engine.url == served
+        assert served.database == str(tmp_path / "from-dotenv.db")
+    finally:
+        process.close()
+        service.context.sessions.kw["bind"].dispose()
+    assert not (dotenv_folder / "contractsync.db").exists()
+
+
+def test_db_upgrade_migrates_the_database_named_in_dotenv(dotenv_folder: Path, tmp_path: Path) -> None:
+    database = tmp_path / "upgraded.db"
+    write_dotenv(dotenv_folder, database_url=f"sqlite:///{database}")
+    result = runner.invoke(build_app(), ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(f"sqlite:///{database}")
+    assert "adjustments" in inspect(engine).get_table_names()
+    engine.dispose()
+    assert not (dotenv_folder / "contractsync.db").exists()
+
+
+def _recording_builder(configs: list[WorkerConfig]) -> Any:
+    def build(_settings: Settings, config: WorkerConfig) -> Any:
+        configs.append(config)
+        worker = SimpleNamespace(run_once=lambda: SimpleNamespace(steps=0, services=0), abandoned=False)
+        return SimpleNamespace(worker=worker, close=lambda: None)
+
+    return build
+
+
+def test_lease_and_heartbeat_come_from_settings_unless_given(
+    dotenv_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_dotenv(dotenv_folder, database_url="sqlite://", lease_seconds="90")
+    monkeypatch.setenv("CONTRACTSYNC_HEARTBEAT_SECONDS", "20")
+    configs: list[WorkerConfig] = []
+    app = build_app(build_worker=_recording_builder(configs))
+    assert runner.invoke(app, ["worker", "--once"]).exit_code == 0
+    assert (configs[0].lease_seconds, configs[0].heartbeat_seconds) == (90, 20)
+    assert runner.invoke(app, ["worker", "--once", "--lease-seconds", "40"]).exit_code == 0
+    assert (configs[1].lease_seconds, configs[1].heartbeat_seconds) == (40, 20)
+    refused = runner.invoke(app, ["worker", "--once", "--lease-seconds", "30"])
+    assert refused.exit_code == 2 and len(configs) == 2
+
+
+def test_the_worker_does_not_create_a_missing_database(dotenv_folder: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "elsewhere" / "contractsync.db"
+    write_dotenv(dotenv_folder, database_url=f"sqlite:///{missing}")
+    configs: list[WorkerConfig] = []
+    result = runner.invoke(build_app(build_worker=_recording_builder(configs)), ["worker", "--once"])
+    assert result.exit_code == 2
+    assert "no database at" in result.stderr and not configs
+    assert not missing.exists()

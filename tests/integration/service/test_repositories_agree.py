@@ -1,0 +1,127 @@
+"""The in-memory repositories answer as the SQL ones do: the same calls on both, the same answers.
+
+Use-case unit tests run on `FakeUnitOfWork`; this keeps that fake honest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
+from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
+from contractsync.domain.enums import BillingCycle, OfferKind, PromotionSetting, SubscriptionStatus, Term
+from contractsync.domain.model import Customer, Promotion, Reseller, Subscription
+from contractsync.ports.alerts import NewAlert
+from contractsync.ports.directory import CredentialsChange, StoredConnection
+from contractsync.ports.reconciliation_runs import RunResult, Schedule
+from contractsync.ports.unit_of_work import UnitOfWorkFactory
+
+NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+SUBSCRIPTION = Subscription(
+    id="s1", customer_id="c1", reseller_id="r1", offer_id="CFQ7TTC0LF8S:0001:0002",
+    offer_name="Microsoft 365 E5", kind=OfferKind.NCE, quantity=10, status=SubscriptionStatus.ACTIVE,
+    term=Term.P1Y, billing_cycle=BillingCycle.MONTHLY, start_date=date(2026, 1, 15),
+    end_date=date(2027, 1, 14), auto_renew=True, list_price=Decimal("10.50"), friendly_name="E5",
+    promotion=Promotion("P1", Decimal("15")), price_margin_percent=Decimal("-2.5"),
+)  # fmt: skip
+
+
+def _connection(key: str, reseller: str) -> StoredConnection:
+    return StoredConnection(
+        id=key, reseller_id=reseller, kind="autotask", username="api@example.com", secret_encrypted="x",
+        integration_code="CODE", base_url=None, timezone="UTC", settle_seconds=600, created_at=NOW,
+        policies={"upgrade": "automatic"},
+    )  # fmt: skip
+
+
+def _directory(units: UnitOfWorkFactory) -> list[Any]:
+    answers: list[Any] = []
+    with units() as uow:
+        d = uow.directory
+        answers += [
+            d.add_reseller(Reseller("r2", "Two")),
+            d.add_reseller(Reseller("r1", "One", PromotionSetting.KEEP)),
+        ]
+        answers += [d.add_reseller(Reseller("r1", "Again"))]
+        answers += [d.add_connection(_connection("k1", "r1")), d.add_connection(_connection("k2", "r2"))]
+        answers += [d.add_customer(Customer("c1", "r1", "Contoso", "t1", {"microsoft": Decimal("20")}))]
+        answers += [d.add_customer(Customer("c2", "r2", "Fabrikam"))]
+        answers += [d.add_subscription(SUBSCRIPTION, NOW), d.add_subscription(SUBSCRIPTION, NOW)]
+    with units() as uow:
+        d = uow.directory
+        d.approve_billing("r1", date(2026, 11, 30))
+        d.change_credentials("k1", CredentialsChange("y", username="other@example.com"))
+        d.probe_now("k1", NOW)
+    with units(commit=False) as uow:
+        d = uow.directory
+        answers += [d.resellers(), d.resellers("r2"), d.reseller("r1"), d.reseller("nope")]
+        answers += [d.connections(), d.connections("r1"), d.connection("k1"), d.pause("k1"), d.pauses()]
+        answers += [d.customers(), d.customers("r1"), d.customer("c1"), d.customer_mapping("c1")]
+        answers += [
+            d.subscription("s1"),
+            d.subscription_ids(),
+            d.subscription_ids("r2"),
+            d.subscription_ids(None, "c1"),
+        ]
+        answers += [d.subscription_mapping("s1"), d.open_manual_actions("s1"), d.sync_state("s1")]
+    return answers
+
+
+def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
+    answers: list[Any] = []
+    with units() as uow:
+        a = uow.alerts
+        first = a.raise_alert(NewAlert("out_of_sync", "one", "k1", None, "key-1", None), NOW)
+        answers += [first, a.raise_alert(NewAlert("out_of_sync", "two", "k1", None, "key-1", None), NOW)]
+        answers += [a.raise_alert(NewAlert("api_budget", "budget", "k2", None, "key-2"), NOW)]
+        a.acknowledge(first, NOW + timedelta(minutes=1), "admin")
+        a.acknowledge(first, NOW + timedelta(minutes=2), "reseller:r1")
+        answers += [a.listed(None, "acknowledged"), a.open_keys(["out_of_sync"])]
+        a.resolve("key-1", NOW + timedelta(minutes=3))
+        a.resolve_ids([], NOW)
+        answers += [
+            a.listed(None, "resolved"),
+            a.listed("r2", "open"),
+            a.listed("r1", "all"),
+            a.alert(first, "r2"),
+        ]
+        answers += [
+            a.raise_alert(
+                NewAlert("out_of_sync", "three", "k1", None, "key-1", None), NOW + timedelta(hours=1)
+            )
+        ]
+        answers += [a.alert(first, None), a.failed_deliveries(), a.unmapped_subscriptions()]
+        r = uow.reconciliation_runs
+        run = RunResult("k1", "scheduled", NOW, NOW, 3, 2, Decimal("12.50"), "EUR", {"drift": 1}, ["s1"])
+        answers += [
+            r.add(run),
+            r.add(RunResult("k1", "on_demand", NOW, NOW, 0, 0, Decimal(0), "USD", error="down")),
+        ]
+        answers += [r.schedule("k1")]
+        r.set_schedule("k1", Schedule(0, "EUR"))
+        r.set_schedule("k1", Schedule(6, "EUR"))
+        answers += [r.latest("k1", 1), r.latest("k2", 5), r.schedule("k1"), r.every_hours()]
+        answers += [r.last_started(True), r.last_started(False)]
+    return answers
+
+
+def _agree(
+    session_factory: sessionmaker[Session], scenario: Callable[[UnitOfWorkFactory], list[Any]]
+) -> None:
+    sql, memory = SqlUnitsOfWork(session_factory), FakeUnitsOfWork()
+    for before in (_directory,) if scenario is not _directory else ():
+        before(sql), before(memory)
+    assert scenario(sql) == scenario(memory)
+
+
+def test_directories_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _directory)
+
+
+def test_alerts_and_reconciliation_runs_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _alerts_and_runs)

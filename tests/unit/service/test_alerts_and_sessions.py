@@ -1,0 +1,79 @@
+"""Alerts and console sessions on the in-memory unit of work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from contractsync.ports.console_sessions import ConsoleSession
+from contractsync.ports.directory import SubscriptionMapping
+from contractsync.service import console_sessions
+from contractsync.service.actor import ADMIN
+from contractsync.service.errors import NotFound
+from tests.unit.service.conftest import NOW, R1, R2, Service
+from tests.unit.service.test_audit import _adjustment, _record
+
+
+def test_failed_deliveries_raise_an_alert_that_resolves_when_the_failure_ends(directory: Service) -> None:
+    directory.data.records = {2: _record(2, "failed")}
+    directory.data.adjustments = {11: _adjustment(11, 2, "failed")}
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert alert["kind"] == "out_of_sync" and alert["operation_id"] == 2
+    assert alert["retry"] == "/v1/operations/2/retry" and "Autotask said no" in alert["message"]
+    assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
+
+    directory.data.adjustments = {11: _adjustment(11, 2, "sent")}
+    directory.clock.advance(60)
+    assert directory.facade.list_alerts(ADMIN) == []
+    [resolved] = directory.facade.list_alerts(ADMIN, "resolved")
+    assert resolved["resolved_at"] == "2026-11-25T14:01:00Z"
+
+
+def test_an_unmapped_subscription_of_a_mapped_customer_is_an_alert_until_it_is_mapped(
+    directory: Service,
+) -> None:
+    from contractsync.ports.directory import CustomerMapping
+
+    directory.data.customer_mappings["c1"] = CustomerMapping("c1", "k1", 42)
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert alert["message"] == "subscription s1 of mapped customer c1 is not mapped"
+    directory.data.subscription_mappings["s1"] = SubscriptionMapping("s1", "k1", 100, 7, None, NOW.date())
+    assert directory.facade.list_alerts(ADMIN) == []
+
+
+def test_an_acknowledged_alert_stays_open_and_names_who_saw_it(directory: Service) -> None:
+    directory.data.records = {2: _record(2, "failed")}
+    directory.data.adjustments = {11: _adjustment(11, 2, "failed")}
+    [alert] = directory.facade.list_alerts(ADMIN)
+    with pytest.raises(NotFound):
+        directory.facade.acknowledge_alert(R2, alert["id"])
+    seen = directory.facade.acknowledge_alert(R1, alert["id"])
+    assert (seen["acknowledged_by"], seen["acknowledged_at"]) == ("reseller:r1", "2026-11-25T14:00:00Z")
+    assert directory.facade.list_alerts(ADMIN, "acknowledged") == [seen]
+    assert directory.facade.list_alerts(ADMIN) == [seen]
+
+
+def _session(service: Service, secret: str, idle_seconds: int = 1800) -> None:
+    key = console_sessions._hash(secret)
+    expires = NOW + timedelta(hours=12)
+    service.data.console_sessions[key] = ConsoleSession(key, 1, "r1", NOW, NOW, expires, idle_seconds)
+
+
+def test_a_console_session_signs_in_its_reseller_until_it_idles_out(service: Service) -> None:
+    _session(service, "secret-1", idle_seconds=600)
+    assert service.facade.console_actor("secret-1") == R1
+    assert service.facade.console_actor("another") is None
+    service.clock.advance(300)
+    assert service.facade.console_actor("secret-1") == R1  # seen again: the idle time starts anew
+    service.clock.advance(599)
+    assert service.facade.console_actor("secret-1") == R1
+    service.clock.advance(601)
+    assert service.facade.console_actor("secret-1") is None
+    assert service.data.console_sessions == {}
+
+
+def test_signing_out_ends_the_session(service: Service) -> None:
+    _session(service, "secret-2")
+    service.facade.end_console_session("secret-2")
+    assert service.facade.console_actor("secret-2") is None
