@@ -38,7 +38,9 @@ clean:
 
 # The console's screenshots: the browser tests write them into a temporary folder, then they are
 # copied into docs/screenshots/ (the tracked tree changes only when you ask for it).
-SCREENSHOT_DIR ?= $(shell mktemp -d -u /tmp/contractsync-screenshots.XXXXXX)
+ifndef SCREENSHOT_DIR
+SCREENSHOT_DIR := $(shell mktemp -d -u /tmp/contractsync-screenshots.XXXXXX)
+endif
 screenshots: $(STAMP)
 	mkdir -p $(SCREENSHOT_DIR) docs/screenshots
 	CONTRACTSYNC_SCREENSHOTS=$(SCREENSHOT_DIR) $(BIN)/pytest -q -p no:cacheprovider -m browser tests/e2e

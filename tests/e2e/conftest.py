@@ -47,6 +47,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         data_dir=root / "data",
         admin_token=None,
         secret_key=None,
+        # Every test signs in again: the per-address limit is for people, not for this suite.
+        signin_rate_limit="1000/minute",
+        signin_rate_limit_total="1000/minute",
     )
     # A paused connection is probed again after 1 s instead of 5 minutes.
     config = WorkerConfig(pause_probe_first=1, pause_probe_cap=2)

@@ -178,6 +178,9 @@ PAGES = [
     "/mappings",
     "/mappings?subscription_id=litware-m365-premium",
     "/reconciliation",
+    "/customers",
+    "/connections",
+    "/partner-center",
 ]
 
 

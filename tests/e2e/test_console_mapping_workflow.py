@@ -117,3 +117,16 @@ def test_a_connection_is_created_and_tested(browser: Browser, live: LiveConsole)
     expect(page.locator("#connections tr[data-connection=sandbox-eu]")).to_contain_text("EUR")
     expect(page).to_have_url(re.compile(r"/$"))
     page.context.close()
+
+
+def test_subscription_suggestions_are_accepted(browser: Browser, live: LiveConsole) -> None:
+    page = sign_in(browser, live)
+    page.goto(f"{live.url}/mappings")
+    panel = page.locator("#subscription-suggestions-demo-sandbox")
+    expect(panel.locator("label[data-suggestion=fabrikam-azure]")).to_contain_text("Azure plan")
+    screenshot(page, "mappings-suggestions")
+    panel.locator("button", has_text="Accept selected").click()
+    expect(page.locator(".flash-ok")).to_contain_text("1 subscription mapped to contract services")
+    mapping = live.stack.service.get_subscription(ADMIN, "fabrikam-azure")["mapping"]
+    assert mapping is not None and mapping["connection_id"] == "demo-sandbox"
+    page.context.close()

@@ -221,3 +221,56 @@ def test_subscription_and_reconciliation_exports(web: TestClient, fake: FakeCont
     assert recon[0][:2] == ["kind", "subscription_id"] and recon[1][1] == "s2"
     assert recon[1][recon[0].index("money_impact")] == "-75.0000"
     assert web.get("/reconciliation.csv?connection_id=nope").status_code == 404
+
+
+def polling_source(status: str) -> dict[str, object]:
+    return {
+        "id": "pc1", "reseller_id": "r1", "tenant_id": "partner-tenant", "poll_minutes": 15, "webhook_url": None,
+        "poll": {"status": status, "started_at": "2026-11-25T13:58:00Z", "last_poll_at": "2026-11-25T13:45:00Z",
+                 "next_poll_at": "2026-11-25T14:00:00Z", "resumes_at_page": False, "last_error": None,
+                 "progress": {"customers_seen": 120, "subscriptions_seen": 600, "requests": 1234},
+                 "manual_actions": [{"kind": "needs_price", "subscription_id": "pc-sub-9", "tenant_id": "t9",
+                                     "reason": "not created: no list price is known"}]},
+    }  # fmt: skip
+
+
+def test_partner_center_page_shows_progress_and_polls_while_running(
+    web: TestClient, fake: FakeContractSync
+) -> None:
+    fake.pc_sources = [polling_source("running")]
+    signed_in(web)
+    page = web.get("/partner-center")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "Polling" in text and "2026-11-25 13:45 UTC" in text and "2026-11-25 14:00 UTC" in text
+    assert "120 customers read" in text and "1,234 Partner Center requests" in text
+    assert 'hx-get="/partner-center/polls" hx-trigger="every 3s"' in page.text
+    fake.pc_sources[0]["poll"]["status"] = "idle"  # type: ignore[index]
+    settled = web.get("/partner-center/polls").text
+    assert "hx-trigger" not in settled and "Idle" in settled
+
+
+def test_needs_price_is_listed_with_the_manual_actions(web: TestClient, fake: FakeContractSync) -> None:
+    fake.pc_sources = [polling_source("idle")]
+    signed_in(web)
+    page = web.get("/manual-actions")
+    text = text_of(page.text)
+    assert "From Partner Center polls (1)" in text
+    assert "Needs a list price" in text and "pc-sub-9" in text and "no list price is known" in text
+    assert "price list" in text  # what to do
+
+
+def test_autotask_names_stand_beside_their_ids(web: TestClient) -> None:
+    signed_in(web)
+    page = text_of(web.get("/subscriptions/s1").text)
+    assert "Contoso managed services 2026 #100" in page
+    assert "Microsoft 365 Business Standard #7" in page
+    assert "Autotask company Contoso Ltd #1" in page
+    mapped = text_of(web.get("/mappings").text)
+    assert "Contoso managed services 2026 #100" in mapped
+
+
+def test_alerts_name_the_customer(web: TestClient, fake: FakeContractSync) -> None:
+    fake.alerts[0]["message"] = "subscription s3 of mapped customer c2 is not mapped"
+    signed_in(web)
+    assert "of mapped customer Fabrikam Inc (c2) is not mapped" in web.get("/alerts").text

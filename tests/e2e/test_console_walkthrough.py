@@ -86,3 +86,13 @@ def test_audit_log_filters_and_exports_csv(browser: Browser, live: LiveConsole) 
     listed = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert {"contoso-m365-standard", "fabrikam-azure"} <= {r["id"] for r in listed}
     page.context.close()
+
+
+def test_partner_center_page_shows_each_sources_polls(browser: Browser, live: LiveConsole) -> None:
+    page = sign_in(browser, live)
+    page.goto(f"{live.url}/partner-center")
+    source = page.locator("article[data-source=demo-partner-center]")
+    expect(source).to_contain_text("Next poll")
+    expect(source.locator("li[data-counter=customers_seen]")).to_be_visible()
+    screenshot(page, "partner-center")
+    page.context.close()

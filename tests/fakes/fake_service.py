@@ -60,6 +60,7 @@ class FakeContractSync(ContractSync):
         self.alerts: list[JSON] = []
         self.differences: dict[str, list[JSON]] = {}  # connection id -> reconciliation differences
         self.currencies: dict[str, str] = {}  # connection id -> its stored currency
+        self.pc_sources: list[JSON] = []  # Partner Center sources with their poll
         self.dashboard_answer: JSON = {"today": "2026-11-25", "connections": [], "customers": [],
                                        "unmapped": {}, "trend": {}, "open_alerts": 0,
                                        "open_manual_actions": 0}  # fmt: skip
@@ -488,6 +489,18 @@ class FakeContractSync(ContractSync):
         if body.get("company_id") not in COMPANIES:
             raise Invalid(f"Autotask has no customer company {body.get('company_id')}")
         return self.map_customer(actor, body)
+
+    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
+        self._visible(actor, self.connections, connection_id, "connection")
+        return {"companies": dict(COMPANIES), "contracts": {100: "Contoso managed services 2026"},
+                "services": {s["id"]: s["name"] for s in SERVICES}}  # fmt: skip
+
+    def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        self._visible(actor, self.connections, connection_id, "connection")
+        return {"connection_id": connection_id, "subscriptions": [], "subscriptions_skipped": []}
+
+    def partner_center_sources(self, actor: Actor) -> list[JSON]:
+        return [self._public(s) for s in self._mine(actor, self.pc_sources)]
 
     def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
         return dict(COMPANIES)

@@ -14,6 +14,7 @@ import difflib
 import re
 import uuid
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -22,14 +23,13 @@ from contractsync.adapters.db import operations as audit
 from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
 from contractsync.domain.enums import RecordType
 from contractsync.service import mapping
-from contractsync.service import session_compat as views
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.credentials_check import check_credentials
 from contractsync.service.errors import Conflict, Invalid, NotFound, ServiceError
-from contractsync.service.partner_center_suggest import _company_rows, _customers
-from contractsync.service.session_compat import visible_connection, visible_customer
+from contractsync.service.partner_center_suggest import _company_rows, _customers, _subscriptions
+from contractsync.service.session_compat import operations_by_id, visible_connection, visible_customer
 
 JSON = dict[str, Any]
 MAX_RESULTS = 50
@@ -80,6 +80,14 @@ def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     return record | {"company_name": name}
 
 
+def _mapped_companies(session: Any, connection_id: str) -> dict[str, int]:
+    """customer id → company id of the customers mapped on the connection."""
+    rows = session.execute(
+        select(customer_mappings).where(customer_mappings.c.connection_id == connection_id)
+    )
+    return {r.customer_id: r.company_id for r in rows}
+
+
 def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", LEGAL_FORMS.sub("", name.lower())).strip()
 
@@ -91,12 +99,7 @@ def suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
     with ctx.unit_of_work(commit=False) as uow:
         session = uow.session
         connection = visible_connection(session, actor, connection_id)
-        mapped = {
-            r.customer_id: r.company_id
-            for r in session.execute(
-                select(customer_mappings).where(customer_mappings.c.connection_id == connection.id)
-            )
-        }
+        mapped = _mapped_companies(session, connection.id)
         unmapped = [
             _Unmapped(r.id, r.name, r.tenant_id or "")
             for r in session.execute(
@@ -147,20 +150,27 @@ def _closest(name: str, companies: dict[int, str]) -> tuple[int, float] | None:
     return scored[0][1], scored[0][0]
 
 
-def accept(ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
-    """Map each chosen {customer_id, company_id}: [{customer_id, company_id, status: mapped|refused,
-    error}]; one refusal does not stop the others, and an existing mapping is never replaced."""
-    if not isinstance(chosen, list) or len(chosen) > 2000:
-        raise Invalid("choose at most 2000 suggestions at a time")
+def _each(chosen: list[JSON], limit: int, apply: Callable[[JSON], Any]) -> list[JSON]:
+    """Apply every chosen suggestion: each answered `mapped` or `refused` with the reason; one
+    refusal does not stop the others."""
+    if not isinstance(chosen, list) or len(chosen) > limit or not all(isinstance(i, dict) for i in chosen):
+        raise Invalid(f"choose at most {limit} suggestions at a time")
     results = []
     for item in chosen:
         try:
-            map_customer(ctx, actor, {**item, "connection_id": connection_id})
+            apply(item)
         except ServiceError as error:
             results.append(item | {"status": "refused", "error": error.message})
         else:
             results.append(item | {"status": "mapped", "error": None})
     return results
+
+
+def accept(ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
+    """Map each chosen {customer_id, company_id}; an existing mapping is never replaced."""
+    return _each(
+        chosen, 2000, lambda item: map_customer(ctx, actor, {**item, "connection_id": connection_id})
+    )
 
 
 def _mapped_subscriptions(session: Any, customer_id: str, connection_id: str) -> int:
@@ -192,7 +202,7 @@ def _record(ctx: ServiceContext, session: Any, connection_id: str, customer_id: 
         customer_id=customer_id,
         reason=reason,
     )
-    return views.operations_by_id(session, [record_id])[0]
+    return operations_by_id(session, [record_id])[0]
 
 
 def _current(session: Any, actor: Actor, customer_id: str, connection_id: str) -> tuple[Any, Any]:
@@ -273,6 +283,53 @@ def remap_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         count = _mapped_subscriptions(session, customer_id, connection_id)
         reason = f"remapped from Autotask company {row.company_id} to {company_id} ({name}); {_keeps(count)}"
         return _record(ctx, session, connection_id, customer_id, reason)
+
+
+def subscription_suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
+    """{connection_id, subscriptions: [{subscription_id, contract_id, service_id, contract_service_id,
+    matched_by}], subscriptions_skipped: [{subscription_id, reason}]}: for the live, unmapped
+    subscriptions of customers mapped on the connection, the one contract service (on a contract of
+    the customer's company running today) whose service is named like the offer."""
+    with ctx.unit_of_work(commit=False) as uow:
+        session = uow.session
+        connection = visible_connection(session, actor, connection_id)
+        companies = _mapped_companies(session, connection.id)
+        taken = {
+            r.subscription_id: r.contract_service_id
+            for r in session.execute(
+                select(subscription_mappings).where(subscription_mappings.c.connection_id == connection.id)
+            )
+        }
+        live = [
+            r
+            for r in session.execute(
+                select(subscriptions.c.id, subscriptions.c.customer_id, subscriptions.c.offer_name)
+                .where(
+                    subscriptions.c.reseller_id == connection.reseller_id,
+                    subscriptions.c.status.in_(("active", "suspended")),
+                )
+                .order_by(subscriptions.c.id)
+            )
+            if r.customer_id in companies and r.id not in taken
+        ]
+    found = _subscriptions(
+        ctx.connector_for(connection), live, companies, set(taken.values()), ctx.today_in(connection.timezone)
+    )
+    return {"connection_id": connection_id, **found}
+
+
+def accept_subscriptions(
+    ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[JSON]
+) -> list[JSON]:
+    """Map each chosen {subscription_id, contract_id, service_id, contract_service_id?}; a mapped
+    subscription or contract service is never remapped."""
+    fields = ("subscription_id", "contract_id", "service_id", "contract_service_id")
+
+    def apply(item: JSON) -> None:
+        body = {k: item[k] for k in fields if item.get(k) is not None}
+        mapping.map_subscription(ctx, actor, {**body, "connection_id": connection_id})
+
+    return _each(chosen, 5000, apply)
 
 
 def test_connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:

@@ -345,11 +345,41 @@ class ContractSync:
 
         return customer_mapping.remap_customer(self.context, actor, body)
 
+    def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
+        """X4 for unmapped subscriptions of mapped customers: a contract service named like the offer."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.subscription_suggestions(self.context, actor, connection_id)
+
+    def accept_subscription_suggestions(
+        self, actor: Actor, connection_id: str, chosen: list[JSON]
+    ) -> list[JSON]:
+        """Map each chosen {subscription_id, contract_id, service_id, contract_service_id?}."""
+        from contractsync.service import customer_mapping
+
+        return customer_mapping.accept_subscriptions(self.context, actor, connection_id, chosen)
+
     def test_connection(self, actor: Actor, connection_id: str) -> JSON:
         """{ok, kind, message}: one Autotask call with the stored credentials."""
         from contractsync.service import customer_mapping
 
         return customer_mapping.test_connection(self.context, actor, connection_id)
+
+    def partner_center_sources(self, actor: Actor) -> list[JSON]:
+        """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
+        poll: {status, started_at, last_poll_at, next_poll_at, progress, last_error,
+        manual_actions: [{kind: needs_price|needs_customer|failed, subscription_id, tenant_id,
+        reason}]}} (issue 14, for the console)."""
+        from contractsync.service import partner_center_sources
+
+        return partner_center_sources.list_sources(self.context, actor)
+
+    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
+        """{companies, contracts, services}: id → name, read through the connector (kept a few
+        minutes); empty when Autotask cannot be read."""
+        from contractsync.service import autotask_names
+
+        return autotask_names.names(self.context, actor, connection_id, refresh)
 
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:

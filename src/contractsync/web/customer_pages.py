@@ -109,15 +109,20 @@ async def accept_suggestions(request: Request) -> Response:
     except ServiceError as exc:
         session.say("error", f"No suggestion was accepted: {refusal_text(exc)}")
         return redirect(request, _back(connection_id))
+    say_results(session, results, "customer_id", "customer{s} mapped to their Autotask companies.")
+    return redirect(request, _back(connection_id))
+
+
+def say_results(session: Any, results: list[dict[str, Any]], key: str, done: str) -> None:
+    """One message for suggestions accepted in bulk: how many were mapped, and why others were not."""
     mapped = [r for r in results if r["status"] == "mapped"]
     refused = [r for r in results if r["status"] != "mapped"]
-    text = f"{len(mapped)} customer{'s' if len(mapped) != 1 else ''} mapped to their Autotask companies."
+    text = f"{len(mapped)} " + done.replace("{s}", "s" if len(mapped) != 1 else "")
     if refused:
-        reasons = "; ".join(f"{r['customer_id']}: {r['error']}" for r in refused[:5])
+        reasons = "; ".join(f"{r[key]}: {r['error']}" for r in refused[:5])
         session.say("error", f"{text} {len(refused)} refused: {reasons}")
     else:
         session.say("ok", text)
-    return redirect(request, _back(connection_id))
 
 
 @router.post("/customers/{customer_id}/company")

@@ -20,7 +20,9 @@ from contractsync.service.errors import ServiceError
 from contractsync.service.facade import ContractSync
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.customer_pages import say_results
 from contractsync.web.money import currencies
+from contractsync.web.names import autotask_names
 from contractsync.web.queries import clean
 
 router = APIRouter(include_in_schema=False)
@@ -92,6 +94,53 @@ async def _picker(
     return picker
 
 
+async def _suggestions(
+    service: ContractSync, actor: Actor, subscriptions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """X4 per connection, only when some subscription is unmapped (each asks Autotask)."""
+    if all(s.get("mapping") for s in subscriptions):
+        return []
+    found = []
+    try:
+        for connection in await call(service.list_connections, actor):
+            answer = await call(service.subscription_suggestions, actor, connection["id"])
+            if answer["subscriptions"] or answer["subscriptions_skipped"]:
+                found.append(answer)
+    except ServiceError:  # suggestions are a help: the page works without them
+        return found
+    return found
+
+
+@router.post("/mappings/suggestions/accept")
+async def accept_suggestions(request: Request) -> Response:
+    form = await checked_form(request)
+    session = session_of(request)
+    connection_id = str(form.get("connection_id") or "")
+    chosen = []
+    for pick in form.getlist("pick"):
+        subscription_id, *ids = str(pick).rsplit(":", 3)
+        numbers = [psa_id_or_none(i) for i in ids]
+        if len(numbers) == 3 and None not in numbers[:2]:
+            contract_id, service_id, line = numbers
+            chosen.append({"subscription_id": subscription_id, "contract_id": contract_id,
+                           "service_id": service_id, "contract_service_id": line})  # fmt: skip
+    if not chosen:
+        session.say("error", "Tick at least one suggested contract service to accept.")
+        return redirect(request, "/mappings")
+    try:
+        results = await call(
+            console_of(request).service.accept_subscription_suggestions,
+            actor_of(request),
+            connection_id,
+            chosen,
+        )
+    except ServiceError as exc:
+        session.say("error", f"No suggestion was accepted: {refusal_text(exc)}")
+        return redirect(request, "/mappings")
+    say_results(session, results, "subscription_id", "subscription{s} mapped to contract services.")
+    return redirect(request, "/mappings")
+
+
 @router.get("/mappings")
 async def mappings(
     request: Request,
@@ -126,6 +175,7 @@ async def mappings(
             )
     except ServiceError as exc:
         error = refusal_text(exc)
+    suggested = await _suggestions(service, actor, subscriptions)
     return render(
         request,
         "mappings.html",
@@ -136,8 +186,12 @@ async def mappings(
             "customers": customers,
             "chosen": chosen,
             "picker": picker,
+            "suggested": suggested,
             "error": error,
             "cur": await currencies(request, actor),
+            "names": await autotask_names(
+                request, actor, [(s.get("mapping") or {}).get("connection_id") for s in subscriptions]
+            ),
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from contractsync.service.errors import ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
+from contractsync.web.partner_center_pages import partner_center_actions, sources_of
 from contractsync.web.queries import clean
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +29,12 @@ async def manual_actions(request: Request) -> Response:
         items = await call(console_of(request).service.list_manual_actions, actor)
     except ServiceError as exc:
         error = refusal_text(exc)
-    return render(request, "manual_actions.html", {"page": "manual", "items": items, "error": error})
+    sources, _ = await sources_of(request)
+    return render(
+        request,
+        "manual_actions.html",
+        {"page": "manual", "items": items, "error": error, "polled": partner_center_actions(sources)},
+    )
 
 
 ALERT_STATES = [("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved"), ("all", "All")]
@@ -48,10 +55,28 @@ async def alerts(request: Request, state: str | None = None) -> Response:
         )
     except ServiceError as exc:
         error = refusal_text(exc)
+    try:
+        customers = await call(console_of(request).service.list_customers, actor)
+    except ServiceError:
+        customers = []
+    names = {c["id"]: c["name"] for c in customers}
+    for item in items:
+        item["message"] = with_customer_names(str(item.get("message") or ""), names)
     return render(
         request,
         "alerts.html",
         {"page": "alerts", "items": items, "error": error, "state": state, "states": ALERT_STATES},
+    )
+
+
+CUSTOMER_ID = re.compile(r"\bcustomer ([A-Za-z0-9._-]+)")
+
+
+def with_customer_names(message: str, names: dict[str, str]) -> str:
+    """ "… of mapped customer fabrikam …" → "… of mapped customer Fabrikam Inc (fabrikam) …"."""
+    return CUSTOMER_ID.sub(
+        lambda m: f"customer {names[m.group(1)]} ({m.group(1)})" if m.group(1) in names else m.group(0),
+        message,
     )
 
 

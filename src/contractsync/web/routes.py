@@ -27,6 +27,7 @@ from contractsync.web import (
     exports,
     mapping_pages,
     overview_pages,
+    partner_center_pages,
     subscription_pages,
 )
 from contractsync.web.context import (
@@ -74,6 +75,7 @@ def register_console(
         exports,
         customer_pages,
         connection_pages,
+        partner_center_pages,
         subscription_pages,
         audit_pages,
         mapping_pages,

@@ -14,6 +14,7 @@ from contractsync.service.errors import NotFound, ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
 from contractsync.web.money import currencies
+from contractsync.web.names import EMPTY, autotask_names
 from contractsync.web.queries import clean, page_number
 
 router = APIRouter(include_in_schema=False)
@@ -116,6 +117,11 @@ async def _subscription_page(
             "autotask": autotask,
             "autotask_error": autotask_error,
             "cur": await currencies(request, actor),
+            "names": (
+                await autotask_names(
+                    request, actor, [(subscription.get("mapping") or {}).get("connection_id")]
+                )
+            ).get((subscription.get("mapping") or {}).get("connection_id") or "", EMPTY),
             "typed": typed or {},
             "change": quantity_change(subscription, (typed or {}).get("quantity")),
             "confirm": confirm,
