@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
 
@@ -67,16 +68,12 @@ class Settings(BaseSettings):
     @classmethod
     def _host_and_port(cls, value: str | None) -> str | None:
         if value:
-            from contractsync.api.metrics_server import parse_bind
-
             parse_bind(value)
         return value or None
 
     @field_validator("trusted_proxies")
     @classmethod
     def _addresses(cls, value: str) -> str:
-        from contractsync.web.transport import parse_addresses
-
         parse_addresses(value)
         return value
 
@@ -91,3 +88,25 @@ def environment_value(name: str) -> str | None:
     env_file = Settings.model_config.get("env_file")
     value = os.environ.get(name) or (dotenv_values(str(env_file)).get(name) if env_file else None)
     return value or None
+
+
+def parse_bind(value: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:9100` for IPv6) → (host, port); ValueError with a readable reason."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"CONTRACTSYNC_METRICS_BIND must be host:port, not {value!r}")
+    return host, int(port)
+
+
+def parse_addresses(text: str) -> frozenset[str]:
+    """`10.0.0.1, ::1` → the normalised addresses; a malformed entry is a configuration error."""
+    found = set()
+    for part in text.split(","):
+        part = part.strip()
+        if part:
+            try:
+                found.add(str(ip_address(part)))
+            except ValueError:
+                raise ValueError(f"CONTRACTSYNC_TRUSTED_PROXIES: {part!r} is not an IP address") from None
+    return frozenset(found)

@@ -13,15 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contractsync.adapters.metrics import Metrics
+from contractsync.settings import parse_bind
 
-
-def parse_bind(value: str) -> tuple[str, int]:
-    """`host:port` (`[::1]:9100` for IPv6) → (host, port); ValueError with a readable reason."""
-    host, sep, port = value.strip().rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"CONTRACTSYNC_METRICS_BIND must be host:port, not {value!r}")
-    return host, int(port)
+__all__ = ["MetricsServer", "metrics_app", "parse_bind"]
 
 
 def metrics_app(metrics: Metrics) -> Starlette:

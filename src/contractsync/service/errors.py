@@ -1,44 +1,6 @@
-"""Typed failures of the use cases; the API maps them to HTTP, the CLI to exit codes."""
+"""The use cases' typed failures; they live in `contractsync.ports.errors` because adapters raise
+them too (a refused outbound URL is `Invalid`)."""
 
-from __future__ import annotations
+from contractsync.ports.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthorized
 
-
-class ServiceError(Exception):
-    code = "error"
-    http_status = 400
-
-    def __init__(self, message: str, details: object = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-
-class NotFound(ServiceError):
-    """Unknown id — and ids of another reseller, which a reseller token must not learn exist."""
-
-    code = "not_found"
-    http_status = 404
-
-
-class Invalid(ServiceError):
-    """Input of the wrong shape or type, or an operation the subscription's state refuses."""
-
-    code = "invalid"
-    http_status = 422
-
-
-class Conflict(ServiceError):
-    """The id exists already, or a concurrent change won the race."""
-
-    code = "conflict"
-    http_status = 409
-
-
-class Forbidden(ServiceError):
-    code = "forbidden"
-    http_status = 403
-
-
-class Unauthorized(ServiceError):
-    code = "unauthorized"
-    http_status = 401
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "ServiceError", "Unauthorized"]

@@ -9,18 +9,7 @@ from ipaddress import ip_address
 
 from starlette.requests import Request
 
-
-def parse_addresses(text: str) -> frozenset[str]:
-    """`10.0.0.1, ::1` → the normalised addresses; a malformed entry is a configuration error."""
-    found = set()
-    for part in text.split(","):
-        part = part.strip()
-        if part:
-            try:
-                found.add(str(ip_address(part)))
-            except ValueError:
-                raise ValueError(f"CONTRACTSYNC_TRUSTED_PROXIES: {part!r} is not an IP address") from None
-    return frozenset(found)
+from contractsync.settings import parse_addresses
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ from contractsync.adapters.autotask.redaction import ExchangeRecord, Redactor, i
 from contractsync.adapters.autotask.wire import dumps, loads, to_int
 from contractsync.adapters.clock import Sleeper, SystemClock, SystemSleeper
 from contractsync.domain.bounds import check_credential
+from contractsync.ports.errors import Invalid
 from contractsync.ports.psa import ErrorKind, PsaError
-from contractsync.service.errors import Invalid
 
 log = structlog.get_logger(__name__)
 

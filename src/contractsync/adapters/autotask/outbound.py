@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from contractsync.service.errors import Invalid
+from contractsync.ports.errors import Invalid
 
 API_ROOT_PATH = "/atservicesrest/v1.0"
 AUTOTASK_DOMAIN = "autotask.net"
