@@ -125,6 +125,41 @@ def poll_view(poll: PollState) -> JSON:
     }
 
 
+MANUAL_INSTRUCTIONS = {
+    "needs_price": "Add the offer's list price to the source's price list "
+    "(PATCH /v1/partner-center/sources/{id} price_list); the next poll creates the subscription.",
+    "needs_customer": "Set the customer's tenant id (or let the next poll create the customer).",
+    "failed": "Read the reason; the next poll tries again.",
+}
+LISTED_KINDS = ("needs_price", "needs_customer")
+
+
+def poll_manual_actions(sources: PartnerCenterSources, reseller_id: str | None) -> list[JSON]:
+    """The open `needs_price` / `needs_customer` items of the sources' last polls, as items of
+    `GET /v1/manual-actions` (`kind` tells them apart); `reseller_id` None: every reseller's."""
+    items: list[JSON] = []
+    for source in sources.sources(reseller_id):
+        poll = sources.poll(source.id)
+        for index, item in enumerate(poll.manual_actions or []):
+            if item.get("kind") not in LISTED_KINDS:
+                continue
+            items.append(
+                {
+                    "id": f"partner-center:{source.id}:{index}",
+                    "kind": item["kind"],
+                    "source_id": source.id,
+                    "reseller_id": source.reseller_id,
+                    "subscription_id": item.get("subscription_id"),
+                    "tenant_id": item.get("tenant_id"),
+                    "reason": item.get("reason"),
+                    "instruction": MANUAL_INSTRUCTIONS[item["kind"]],
+                    "status": "open",
+                    "created_at": _instant(poll.started_at),
+                }
+            )
+    return items
+
+
 def next_poll(now: Any, minutes: int) -> Any:
     return now + timedelta(minutes=minutes)
 
