@@ -34,8 +34,8 @@ def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         application_id=v.text(body["application_id"], "application_id", 100),
         secret_encrypted=ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000)),
         refresh_token_encrypted=ctx.secrets.encrypt(v.text(body["refresh_token"], "refresh_token", 10_000)),
-        authority_host=_url(body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
-        api_root=_url(body.get("api_root") or MICROSOFT_API, "api_root"),
+        authority_host=_url(ctx, body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
+        api_root=_url(ctx, body.get("api_root") or MICROSOFT_API, "api_root"),
         poll_minutes=v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
         price_list=price_list(body.get("price_list") or {}),
         webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", 500),
@@ -181,10 +181,10 @@ def price_table(row: PartnerCenterSource) -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value in (row.price_list or {}).items()}
 
 
-def _url(value: object, field: str) -> str:
+def _url(ctx: ServiceContext, value: object, field: str) -> str:
     url = v.text(value, field, 300).rstrip("/")
     try:
-        return check_outbound(url)
+        return check_outbound(url, ctx.outbound)
     except OutboundRefused as refused:
         raise Invalid(f"{field}: {refused}", {"field": field}) from None
 
