@@ -10,13 +10,10 @@ about its request limits.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
-from contractsync.adapters.partner_center.factory import CA_FILE_ENV
-from contractsync.adapters.partner_center.outbound import ALLOWED_HOSTS_ENV
 from contractsync.bootstrap import build_app_service
 from contractsync.partner_center_sandbox.server import PartnerCenterSandbox
 from contractsync.partner_center_sandbox.state import OFFERS, SandboxConfig
@@ -49,9 +46,12 @@ def main() -> None:
         root = Path(tmp)
         seed = f"{args.customers}x{args.subscriptions}"
         with PartnerCenterSandbox(root / "pc", SandboxConfig(seed=seed)) as pc:
-            os.environ[ALLOWED_HOSTS_ENV] = pc.host_port
-            os.environ[CA_FILE_ENV] = str(pc.ca_file)
-            settings = Settings(database_url=args.database or f"sqlite:///{root / 'bench.db'}", data_dir=root)
+            settings = Settings(
+                database_url=args.database or f"sqlite:///{root / 'bench.db'}",
+                data_dir=root,
+                psa_allowed_hosts=pc.host_port,
+                partner_center_ca_file=str(pc.ca_file),
+            )
             service = build_app_service(settings)
             service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller"})
             center = PartnerCenter(service)

@@ -37,8 +37,11 @@ def secret_box(settings: Settings) -> SecretBox:
 
 
 def outbound_policy(settings: Settings) -> OutboundPolicy:
-    """Where Autotask requests may go: *.autotask.net, and CONTRACTSYNC_PSA_ALLOWED_HOSTS."""
-    return OutboundPolicy.from_setting(settings.psa_allowed_hosts)
+    """Where Autotask requests may go: *.autotask.net, and CONTRACTSYNC_PSA_ALLOWED_HOSTS (Partner
+    Center: Microsoft's hosts and the same listed ones), with the Partner Center trust settings."""
+    return OutboundPolicy.from_setting(settings.psa_allowed_hosts).for_partner_center(
+        settings.partner_center_ca_file, settings.partner_center_webhook_certificates
+    )
 
 
 def connector_cache(

@@ -105,7 +105,9 @@ class DemoStack:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         sandbox.start()
         try:
-            self.settings = settings = with_sandbox_allowed(settings, sandbox)
+            self.partner_center = PartnerCenterDemo(settings)
+            settings = self.partner_center.start_sandbox(with_sandbox_allowed(settings, sandbox))
+            self.settings = settings
             # The demo connection always reaches this run's sandbox (a free port on every start).
             connectors = connectors_reaching(settings, DEMO_CONNECTION_ID, sandbox.api_url)
             self.service = build_app_service(settings, clock=clock, connector_factory=connectors)
@@ -122,7 +124,7 @@ class DemoStack:
                 create_sample_data(
                     self.service, access, clock.now().date(), self.settle_seconds, self._mapped_yesterday()
                 )
-            self.partner_center = PartnerCenterDemo(self.service, settings).start()
+            self.partner_center.start(self.service)
             self._background = BackgroundWorker.start(
                 self._worker(connectors), waker_for(settings.database_url)
             )

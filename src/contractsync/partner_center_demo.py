@@ -6,15 +6,12 @@ Autotask sandbox with no other step: webhook → fetch → operation → worker 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import date
 from typing import Any
 
-from contractsync.adapters.partner_center.factory import CA_FILE_ENV, client_for_source
-from contractsync.adapters.partner_center.outbound import ALLOWED_HOSTS_ENV
-from contractsync.adapters.partner_center.webhook_signature import CERTIFICATES_ENV
+from contractsync.adapters.partner_center.factory import client_for_source
 from contractsync.demo_data import TENANT_IDS
 from contractsync.partner_center_sandbox.server import PartnerCenterSandbox
 from contractsync.partner_center_sandbox.state import SandboxConfig
@@ -30,25 +27,38 @@ POLL_EVERY_SECONDS = 60
 
 
 class PartnerCenterDemo:
-    def __init__(self, service: ContractSync, settings: Settings) -> None:
-        self.service = service
+    def __init__(self, settings: Settings) -> None:
         self.sandbox = PartnerCenterSandbox(settings.data_dir / "pc-sandbox", SandboxConfig())
         self.center: PartnerCenter | None = None
         self._poll: threading.Thread | None = None
         self._checked = 0.0
 
-    def start(self) -> PartnerCenterDemo:
+    def start_sandbox(self, settings: Settings) -> Settings:
+        """Start the Partner Center sandbox; `settings` whose allow-list, certificate authorities and
+        webhook certificates also take this run's sandbox (build the service from those)."""
         sandbox = self.sandbox.start()
-        _add_env(ALLOWED_HOSTS_ENV, sandbox.host_port)
-        _add_env(CERTIFICATES_ENV, f"{sandbox.base_url}/sandbox/webhook-certificate.cer")
-        os.environ[CA_FILE_ENV] = str(sandbox.ca_file)
+        return settings.model_copy(
+            update={
+                "psa_allowed_hosts": _joined(settings.psa_allowed_hosts, sandbox.host_port),
+                "partner_center_ca_file": str(sandbox.ca_file),
+                "partner_center_webhook_certificates": _joined(
+                    settings.partner_center_webhook_certificates,
+                    f"{sandbox.base_url}/sandbox/webhook-certificate.cer",
+                ),
+            }
+        )
+
+    def start(self, service: ContractSync) -> PartnerCenterDemo:
+        """The demo source on the sandbox `start_sandbox` started, for a service built from its settings."""
+        self.service = service
+        sandbox = self.sandbox
         prices = self._mirror()
-        secrets = self.service.context.secrets
+        context = service.context
 
         def client(row: Any, store: Any) -> Any:
             # The sandbox gets a free port on every start: the stored source always reaches this one.
             here = _Row(row, authority_host=sandbox.base_url, api_root=sandbox.api_root)
-            return client_for_source(here, secrets, store)
+            return client_for_source(here, context.secrets, store, outbound=context.outbound)
 
         self.center = PartnerCenter(self.service, client)
         config = sandbox.config
@@ -118,7 +128,6 @@ class _Row:
         return self._override[name] if name in self._override else getattr(self._row, name)
 
 
-def _add_env(name: str, value: str) -> None:
-    present = [v for v in os.environ.get(name, "").split(",") if v.strip()]
-    if value not in present:
-        os.environ[name] = ",".join([*present, value])
+def _joined(listed: str, value: str) -> str:
+    present = [v.strip() for v in listed.split(",") if v.strip()]
+    return ",".join(present if value in present else [*present, value])

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".contractsync")
     #: hosts besides *.autotask.net that Autotask requests may go to: "host[:port],…" (http allowed)
     psa_allowed_hosts: str = ""
+    #: a PEM file of extra certificate authorities for Partner Center and sign-in calls
+    partner_center_ca_file: str | None = None
+    #: webhook signing certificate URLs trusted besides Microsoft's, comma-separated
+    partner_center_webhook_certificates: str = ""
     #: contractsync's own share of each Autotask database's hourly request budget (the tenant's
     #: threshold, read from ThresholdInformation, caps it further)
     autotask_hourly_budget: int = Field(default=5_000, ge=1)

@@ -12,6 +12,7 @@ from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.partner_center_sources import poll_manual_actions
 from contractsync.service.replan import replan_failed_record
 from contractsync.service.retry_operation import RetryRefused, retry
 
@@ -85,5 +86,8 @@ def _replan_past_posted(ctx: ServiceContext, uow: Any, record: AuditRecord, fail
 
 
 def list_manual_actions(ctx: ServiceContext, actor: Actor) -> list[JSON]:
+    """The open U1-U3 items, then the Partner Center polls' `needs_price` / `needs_customer` items
+    of the sources the actor may see (`kind` set on those only)."""
     with ctx.units(commit=False) as uow:
-        return [views.manual_action(r) for r in uow.audit_records.open_manual_actions(actor.reseller_id)]
+        items = [views.manual_action(r) for r in uow.audit_records.open_manual_actions(actor.reseller_id)]
+        return items + poll_manual_actions(uow.partner_center, actor.reseller_id)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contractsync.adapters.partner_center.client import PartnerCenterError
-from contractsync.adapters.partner_center.factory import ca_file, client_for_source
+from contractsync.adapters.partner_center.factory import client_for_source
 from contractsync.adapters.partner_center.webhook_signature import SignatureRefused, WebhookVerifier
 from contractsync.service import partner_center_sources as sources
 from contractsync.service import partner_center_suggest as suggest
@@ -40,9 +40,13 @@ class PartnerCenter:
         self.service = service
         ctx = service.context
         self.polling = PartnerCenterPolling(
-            service, client_for or (lambda row, store: client_for_source(row, ctx.secrets, store))
+            service,
+            client_for
+            or (lambda row, store: client_for_source(row, ctx.secrets, store, outbound=ctx.outbound)),
         )
-        self.verifier = verifier or WebhookVerifier(ca_file=ca_file())
+        self.verifier = verifier or WebhookVerifier(
+            ctx.outbound.webhook_certificate_urls, ctx.outbound.partner_center_ca_file
+        )
 
     # --- sources ---------------------------------------------------------------------------------
     def create_source(self, actor: Actor, body: JSON) -> JSON:

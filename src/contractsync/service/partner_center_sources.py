@@ -34,8 +34,8 @@ def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         application_id=v.text(body["application_id"], "application_id", 100),
         secret_encrypted=ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000)),
         refresh_token_encrypted=ctx.secrets.encrypt(v.text(body["refresh_token"], "refresh_token", 10_000)),
-        authority_host=_url(body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
-        api_root=_url(body.get("api_root") or MICROSOFT_API, "api_root"),
+        authority_host=_url(ctx, body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
+        api_root=_url(ctx, body.get("api_root") or MICROSOFT_API, "api_root"),
         poll_minutes=v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
         price_list=price_list(body.get("price_list") or {}),
         webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", 500),
@@ -125,6 +125,41 @@ def poll_view(poll: PollState) -> JSON:
     }
 
 
+MANUAL_INSTRUCTIONS = {
+    "needs_price": "Add the offer's list price to the source's price list "
+    "(PATCH /v1/partner-center/sources/{id} price_list); the next poll creates the subscription.",
+    "needs_customer": "Set the customer's tenant id (or let the next poll create the customer).",
+    "failed": "Read the reason; the next poll tries again.",
+}
+LISTED_KINDS = ("needs_price", "needs_customer")
+
+
+def poll_manual_actions(sources: PartnerCenterSources, reseller_id: str | None) -> list[JSON]:
+    """The open `needs_price` / `needs_customer` items of the sources' last polls, as items of
+    `GET /v1/manual-actions` (`kind` tells them apart); `reseller_id` None: every reseller's."""
+    items: list[JSON] = []
+    for source in sources.sources(reseller_id):
+        poll = sources.poll(source.id)
+        for index, item in enumerate(poll.manual_actions or []):
+            if item.get("kind") not in LISTED_KINDS:
+                continue
+            items.append(
+                {
+                    "id": f"partner-center:{source.id}:{index}",
+                    "kind": item["kind"],
+                    "source_id": source.id,
+                    "reseller_id": source.reseller_id,
+                    "subscription_id": item.get("subscription_id"),
+                    "tenant_id": item.get("tenant_id"),
+                    "reason": item.get("reason"),
+                    "instruction": MANUAL_INSTRUCTIONS[item["kind"]],
+                    "status": "open",
+                    "created_at": _instant(poll.started_at),
+                }
+            )
+    return items
+
+
 def next_poll(now: Any, minutes: int) -> Any:
     return now + timedelta(minutes=minutes)
 
@@ -146,10 +181,10 @@ def price_table(row: PartnerCenterSource) -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value in (row.price_list or {}).items()}
 
 
-def _url(value: object, field: str) -> str:
+def _url(ctx: ServiceContext, value: object, field: str) -> str:
     url = v.text(value, field, 300).rstrip("/")
     try:
-        return check_outbound(url)
+        return check_outbound(url, ctx.outbound)
     except OutboundRefused as refused:
         raise Invalid(f"{field}: {refused}", {"field": field}) from None
 

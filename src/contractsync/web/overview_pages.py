@@ -26,7 +26,10 @@ async def manual_actions(request: Request) -> Response:
     items: list[dict[str, Any]] = []
     error = None
     try:
-        items = await call(console_of(request).service.list_manual_actions, actor)
+        # The Partner Center items (with a `kind`) have their own section below, from the sources.
+        items = [
+            a for a in await call(console_of(request).service.list_manual_actions, actor) if "kind" not in a
+        ]
     except ServiceError as exc:
         error = refusal_text(exc)
     sources, _ = await sources_of(request)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contractsync.service.errors import ServiceError
+from contractsync.service.partner_center_sources import MANUAL_INSTRUCTIONS
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, console_of, render
 
@@ -31,12 +32,7 @@ KIND_LABELS = {
     "needs_customer": "Needs a customer",
     "failed": "Failed",
 }
-INSTRUCTIONS = {
-    "needs_price": "Add the offer's list price to the source's price list "
-    "(PATCH /v1/partner-center/sources/{id} price_list); the next poll creates the subscription.",
-    "needs_customer": "Set the customer's tenant id (or let the next poll create the customer).",
-    "failed": "Read the reason; the next poll tries again.",
-}
+INSTRUCTIONS = MANUAL_INSTRUCTIONS
 
 
 async def sources_of(request: Request) -> tuple[list[dict[str, Any]], str | None]:

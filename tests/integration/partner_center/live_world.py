@@ -14,9 +14,7 @@ from sqlalchemy import insert, select
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.tables import contracts
-from contractsync.adapters.partner_center.factory import CA_FILE_ENV, client_for_source
-from contractsync.adapters.partner_center.outbound import ALLOWED_HOSTS_ENV
-from contractsync.adapters.partner_center.webhook_signature import CERTIFICATES_ENV
+from contractsync.adapters.partner_center.factory import client_for_source
 from contractsync.bootstrap import build_app_service
 from contractsync.partner_center_sandbox.server import PartnerCenterSandbox
 from contractsync.partner_center_sandbox.state import OFFERS, SandboxConfig
@@ -85,9 +83,13 @@ def live(
 ) -> Iterator[LiveWorld]:
     seed = getattr(request, "param", "3x2")
     with PartnerCenterSandbox(tmp_path / "pc", SandboxConfig(seed=seed, today=lambda: TODAY)) as pc:
-        monkeypatch.setenv(ALLOWED_HOSTS_ENV, pc.host_port)
-        monkeypatch.setenv(CA_FILE_ENV, str(pc.ca_file))
-        monkeypatch.setenv(CERTIFICATES_ENV, f"{pc.base_url}/sandbox/webhook-certificate.cer")
+        # Settings reads them (the sandbox's address, its certificate authority, its signing certificate).
+        monkeypatch.setenv("CONTRACTSYNC_PSA_ALLOWED_HOSTS", pc.host_port)
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_CA_FILE", str(pc.ca_file))
+        monkeypatch.setenv(
+            "CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES",
+            f"{pc.base_url}/sandbox/webhook-certificate.cer",
+        )
         fake = FakeAutotask(tmp_path / "autotask.db")
         clock = ManualClock(NOW)
         connectors: dict[str, Any] = {}
@@ -107,9 +109,10 @@ def live(
             },
         )  # fmt: skip
         sleeps: list[float] = []
-        secrets = service.context.secrets
+        secrets, outbound = service.context.secrets, service.context.outbound
         center = PartnerCenter(
-            service, lambda row, store: client_for_source(row, secrets, store, sleep=sleeps.append)
+            service,
+            lambda row, store: client_for_source(row, secrets, store, outbound=outbound, sleep=sleeps.append),
         )
         center.create_source(
             ADMIN,

@@ -73,3 +73,23 @@ def test_an_event_needs_its_source_and_a_signature(live: LiveWorld) -> None:
         "/v1/partner-center/events?source_id=pc1", content=odd, headers=live.pc.webhooks.signed(odd)
     )
     assert answer.status_code == 422 and "ResourceUri" in answer.text
+
+
+def test_missing_prices_are_listed_with_the_manual_actions_of_the_sources_reseller(live: LiveWorld) -> None:
+    api, admin = client(live)
+    live.center.update_source(ADMIN, "pc1", {"price_list": {}})
+    live.poll()
+    live.service.create_reseller(ADMIN, {"id": "r2", "name": "Reseller Two"})
+    own = {"Authorization": f"Bearer {live.service.create_token('r1')}"}
+    other = {"Authorization": f"Bearer {live.service.create_token('r2')}"}
+    for headers in (admin, own):
+        answer = api.get("/v1/manual-actions", headers=headers)
+        assert answer.status_code == 200, answer.text
+        items = [item for item in answer.json() if "kind" in item]
+        assert len(items) == 6 and {item["kind"] for item in items} == {"needs_price"}
+        assert all(
+            item["source_id"] == "pc1" and item["status"] == "open" and item["subscription_id"]
+            and "no list price is known" in item["reason"] and "price_list" in item["instruction"]
+            for item in items
+        )  # fmt: skip
+    assert [item for item in api.get("/v1/manual-actions", headers=other).json() if "kind" in item] == []

@@ -96,7 +96,7 @@ def test_the_sandbox_delivers_to_the_url_registered_through_the_api(live: LiveWo
                 config.partner_tenant, config.client_id, config.client_secret, config.refresh_token
             ),
             PartnerCenterEndpoints(live.pc.base_url, live.pc.api_root),
-            ca_file=str(live.pc.ca_file),
+            outbound=live.service.context.outbound,
         )
         other.request(
             "PATCH", f"/v1/customers/{tenant}/subscriptions/{subscription_id}", body={"quantity": 23}

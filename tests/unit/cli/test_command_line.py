@@ -54,15 +54,9 @@ def test_help_still_exits_0(tmp_path: Path) -> None:
 
 
 def test_settings_is_the_only_reader_of_the_environment() -> None:
-    """Besides settings.py: the Partner Center adapters' three variables (to move into Settings
-    when the Partner Center use cases take them from their context) and the demo that sets them."""
-    allowed = {
-        "settings.py",
-        "adapters/partner_center/factory.py",
-        "adapters/partner_center/outbound.py",
-        "adapters/partner_center/webhook_signature.py",
-        "partner_center_demo.py",
-    }
+    """Only settings.py (the Partner Center variables too: bootstrap hands them in through the
+    context's outbound policy; the demo builds Settings)."""
+    allowed = {"settings.py"}
     readers = {
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")

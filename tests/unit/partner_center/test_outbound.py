@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.partner_center.outbound import OutboundRefused, check_outbound
 
-LISTED = {"CONTRACTSYNC_PSA_ALLOWED_HOSTS": " 127.0.0.1:8766 , sandbox.local "}
+LISTED = OutboundPolicy.from_setting(" 127.0.0.1:8766 , sandbox.local ")
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ A refused URL raises `OutboundRefused` (a 422 for an API caller; a failed row fo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import httpx
@@ -52,9 +52,26 @@ class AllowedHost:
 
 @dataclass(frozen=True)
 class OutboundPolicy:
-    """Autotask hosts always; `extra` hosts only when the operator lists them."""
+    """Autotask hosts always; `extra` hosts only when the operator lists them. The Partner Center
+    client checks its URLs against the same `extra` hosts (`lists`), and takes the Partner Center
+    trust settings from here too."""
 
     extra: tuple[AllowedHost, ...] = ()
+    #: CONTRACTSYNC_PARTNER_CENTER_CA_FILE: a PEM file of extra certificate authorities for Partner
+    #: Center and sign-in calls (the local sandbox's self-signed certificate)
+    partner_center_ca_file: str | None = None
+    #: CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES: webhook signing certificate URLs trusted
+    #: besides Microsoft's
+    webhook_certificate_urls: tuple[str, ...] = ()
+
+    def lists(self, host: str, port: int | None) -> bool:
+        """The operator lists this host (any port when listed without one; Partner Center's rule)."""
+        return any(a.host == host and (a.port is None or a.port == port) for a in self.extra)
+
+    def for_partner_center(self, ca_file: str | None, certificate_urls: str) -> OutboundPolicy:
+        """This allow-list with the Partner Center settings (`certificate_urls`: comma-separated)."""
+        urls = tuple(u.strip() for u in certificate_urls.split(",") if u.strip())
+        return replace(self, partner_center_ca_file=ca_file or None, webhook_certificate_urls=urls)
 
     @classmethod
     def from_setting(cls, value: str | None) -> OutboundPolicy:
@@ -78,7 +95,7 @@ class OutboundPolicy:
         return cls.from_setting(f"{host}:{port}")
 
     def also_allowing(self, url: str) -> OutboundPolicy:
-        return OutboundPolicy(self.extra + OutboundPolicy.allowing(url).extra)
+        return replace(self, extra=self.extra + OutboundPolicy.allowing(url).extra)
 
     def api_root(self, url: str, what: str = "base_url") -> str:
         """The normalised API root (`scheme://host[:port]/atservicesrest/v1.0`) of a connection

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,6 +18,7 @@ import httpx
 import msal
 
 from contractsync.adapters.partner_center.outbound import check_outbound
+from contractsync.ports.secrets import OutboundPolicy
 
 JSON = dict[str, Any]
 SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation"
@@ -71,8 +72,7 @@ class PartnerCenterClient:
         *,
         on_refresh_token: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        ca_file: str | None = None,
-        environ: Mapping[str, str] | None = None,
+        outbound: OutboundPolicy | None = None,
         max_attempts: int = 8,
         timeout: float = 30.0,
     ) -> None:
@@ -82,10 +82,11 @@ class PartnerCenterClient:
         self._on_refresh_token = on_refresh_token
         self._refresh_token = credentials.refresh_token
         self._sleep = sleep
-        self._environ = environ
+        self._outbound = outbound
         self._max_attempts = max_attempts
         self._lock = threading.Lock()
         self._access: tuple[str, float] | None = None
+        ca_file = outbound.partner_center_ca_file if outbound is not None else None
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self._http = httpx.Client(
             verify=verify,
@@ -93,7 +94,7 @@ class PartnerCenterClient:
             event_hooks={"request": [self._check_and_count]},
         )
         authority = f"{self.endpoints.authority_host.rstrip('/')}/{credentials.tenant_id}"
-        check_outbound(authority, environ)
+        check_outbound(authority, outbound)
         # A non-Microsoft authority (the sandbox) has no Entra instance metadata: MSAL is told not
         # to look it up, and reads the authority's own OpenID configuration instead.
         try:  # MSAL reads the authority's metadata here already
@@ -113,7 +114,7 @@ class PartnerCenterClient:
         self._http.close()
 
     def _check_and_count(self, request: httpx.Request) -> None:
-        check_outbound(str(request.url), self._environ)
+        check_outbound(str(request.url), self._outbound)
         self.counts.requests += 1
 
     # --- tokens ----------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from contractsync.adapters.partner_center.client import (
@@ -12,15 +11,7 @@ from contractsync.adapters.partner_center.client import (
     PartnerCenterCredentials,
     PartnerCenterEndpoints,
 )
-from contractsync.ports.secrets import Secrets
-
-#: A PEM file of extra certificate authorities to trust for Partner Center and sign-in calls
-#: (the local sandbox's self-signed certificate); unset for Microsoft's hosts.
-CA_FILE_ENV = "CONTRACTSYNC_PARTNER_CENTER_CA_FILE"
-
-
-def ca_file(environ: Mapping[str, str] | None = None) -> str | None:
-    return (environ if environ is not None else os.environ).get(CA_FILE_ENV) or None
+from contractsync.ports.secrets import OutboundPolicy, Secrets
 
 
 def client_for_source(
@@ -28,7 +19,7 @@ def client_for_source(
     secrets: Secrets,
     on_refresh_token: Callable[[str], None],
     *,
-    environ: Mapping[str, str] | None = None,
+    outbound: OutboundPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PartnerCenterClient:
     credentials = PartnerCenterCredentials(
@@ -42,6 +33,5 @@ def client_for_source(
         PartnerCenterEndpoints(row.authority_host, row.api_root),
         on_refresh_token=on_refresh_token,
         sleep=sleep,
-        ca_file=ca_file(environ),
-        environ=environ,
+        outbound=outbound,
     )

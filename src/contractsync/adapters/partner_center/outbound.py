@@ -1,14 +1,14 @@
 """The outbound allow-list for Partner Center: https on Microsoft's own hosts; any other host only
-when CONTRACTSYNC_PSA_ALLOWED_HOSTS lists it (`host[:port]`, comma-separated), and only those may
-be reached over http. (The Autotask connector checks its URLs the same way; the two will share one
-function.)
+when the operator lists it in CONTRACTSYNC_PSA_ALLOWED_HOSTS (`host[:port]`, comma-separated; the
+same `OutboundPolicy` the Autotask connector checks, from `Settings`), and only those may be
+reached over http.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from urllib.parse import urlsplit
+
+from contractsync.ports.secrets import OutboundPolicy
 
 ALLOWED_HOSTS_ENV = "CONTRACTSYNC_PSA_ALLOWED_HOSTS"
 
@@ -27,22 +27,17 @@ class OutboundRefused(ValueError):
     """A URL contractsync will not call, with the reason."""
 
 
-def allowed_hosts(environ: Mapping[str, str] | None = None) -> frozenset[str]:
-    raw = (environ if environ is not None else os.environ).get(ALLOWED_HOSTS_ENV, "")
-    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
-
-
-def check_outbound(url: str, environ: Mapping[str, str] | None = None) -> str:
-    """The URL unchanged when it may be called; `OutboundRefused` naming why not."""
+def check_outbound(url: str, policy: OutboundPolicy | None = None) -> str:
+    """The URL unchanged when it may be called; `OutboundRefused` naming why not. `policy`: the
+    hosts the operator lists (None: none)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         raise OutboundRefused(f"{url!r} is not an http(s) URL")
     if parts.username or parts.password:
         raise OutboundRefused(f"{url!r} carries credentials in the URL")
-    listed = allowed_hosts(environ)
     port = parts.port
-    if host in listed or (port is not None and f"{host}:{port}" in listed):
+    if policy is not None and policy.lists(host, port):
         return url
     if host in MICROSOFT_HOSTS and parts.scheme == "https" and port in (None, 443):
         return url

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import ssl
 import threading
 import time
@@ -29,7 +28,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-CERTIFICATES_ENV = "CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES"
 #: The certificate URL in Microsoft's sample event.
 MICROSOFT_CERTIFICATE_URLS = (
     "https://3psostorageacct.blob.core.windows.net/cert/pcnotifications-dispatch.microsoft.com.cer",
@@ -47,14 +45,11 @@ class SignatureRefused(ValueError):
     """The event is not proven to come from Partner Center; the reason says why."""
 
 
-def trusted_certificate_urls(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    extra = (environ if environ is not None else os.environ).get(CERTIFICATES_ENV, "")
-    return MICROSOFT_CERTIFICATE_URLS + tuple(u.strip() for u in extra.split(",") if u.strip())
-
-
 @dataclass
 class WebhookVerifier:
-    environ: Mapping[str, str] | None = None
+    #: trusted besides Microsoft's (CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES)
+    certificate_urls: tuple[str, ...] = ()
+    #: CONTRACTSYNC_PARTNER_CENTER_CA_FILE, for downloading the certificates
     ca_file: str | None = None
     _certificates: dict[str, x509.Certificate] = field(default_factory=dict)
     _fetched: dict[str, float] = field(default_factory=dict)
@@ -115,7 +110,7 @@ class WebhookVerifier:
             raise SignatureRefused("the signature does not match the body") from None
 
     def _certificate(self, url: str) -> x509.Certificate:
-        if url not in trusted_certificate_urls(self.environ):
+        if url not in MICROSOFT_CERTIFICATE_URLS + self.certificate_urls:
             raise SignatureRefused(f"certificate URL {url} is not one contractsync trusts")
         with self._lock:
             if url in self._certificates:
