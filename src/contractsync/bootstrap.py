@@ -252,10 +252,10 @@ def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], obje
     """What a worker runs between deliveries: each connection's daily sweep in its time zone, the
     scheduled reconciliation, then `more` (Partner Center polls)."""
     from contractsync.delivery.scheduler import DailySweepScheduler
-    from contractsync.service.actor import ADMIN
+    from contractsync.service.actor import SCHEDULER
 
     def sweep(connection_id: str, day: Any) -> object:
-        return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
+        return service.sweep(SCHEDULER, {"date": day.isoformat(), "connection_id": connection_id})
 
     every = [
         DailySweepScheduler(SqlSweepRuns(service.context.sessions), clock, sweep).tick,
