@@ -562,7 +562,9 @@ class FakeContractSync(ContractSync):
 
     def console_actor(self, session_secret: str) -> Actor | None:
         token = self.console_sessions.get(session_secret)
-        return None if token is None or token not in self.tokens else Actor(self.tokens[token])
+        if token is None or token not in self.tokens:
+            return None
+        return Actor(self.tokens[token], f"console (token #{self._token_id(token)})")
 
     def end_console_session(self, session_secret: str) -> None:
         self.console_sessions.pop(session_secret, None)
