@@ -239,11 +239,11 @@ def partner_center_polls(service: ContractSync) -> Callable[[], object]:
 def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
     """The worker's scheduled reconciliation of every due connection (stored runs, X5 drift alert)."""
     from contractsync.delivery.reconcile_schedule import ReconcileScheduler
-    from contractsync.service.actor import ADMIN
+    from contractsync.service.actor import SCHEDULER
     from contractsync.service.reconcile_runs import due_connections
 
     def reconcile(connection_id: str) -> object:
-        return service.reconciliation(ADMIN, connection_id, trigger="scheduled")
+        return service.reconciliation(SCHEDULER, connection_id, trigger="scheduled")
 
     return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
 
