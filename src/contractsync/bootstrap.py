@@ -242,11 +242,11 @@ def partner_center_polls(service: ContractSync) -> Callable[[], object]:
 def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
     """The worker's scheduled reconciliation of every due connection (stored runs, X5 drift alert)."""
     from contractsync.delivery.reconcile_schedule import ReconcileScheduler
-    from contractsync.service.actor import ADMIN
+    from contractsync.service.actor import SCHEDULER
     from contractsync.service.reconcile_runs import due_connections
 
     def reconcile(connection_id: str) -> object:
-        return service.reconciliation(ADMIN, connection_id, trigger="scheduled")
+        return service.reconciliation(SCHEDULER, connection_id, trigger="scheduled")
 
     return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
 
@@ -255,10 +255,10 @@ def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], obje
     """What a worker runs between deliveries: each connection's daily sweep in its time zone, the
     scheduled reconciliation, then `more` (Partner Center polls)."""
     from contractsync.delivery.scheduler import DailySweepScheduler
-    from contractsync.service.actor import ADMIN
+    from contractsync.service.actor import SCHEDULER
 
     def sweep(connection_id: str, day: Any) -> object:
-        return service.sweep(ADMIN, {"date": day.isoformat(), "connection_id": connection_id})
+        return service.sweep(SCHEDULER, {"date": day.isoformat(), "connection_id": connection_id})
 
     every = [
         DailySweepScheduler(SqlSweepRuns(service.context.sessions), clock, sweep).tick,

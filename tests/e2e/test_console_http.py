@@ -262,3 +262,19 @@ def test_the_subscription_page_shows_autotask_units_when_they_differ(
     assert f"Autotask: {quantity + 2} on 2026-11-25" in page.text
     held["units"] = quantity
     assert "data-autotask-units" not in client.get("/subscriptions/s1").text
+
+
+def test_the_audit_log_and_its_export_show_who_made_each_record(
+    client: TestClient, service: FakeContractSync
+) -> None:
+    token = signed_in(client, RESELLER_TOKEN)
+    client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "14", "action": "apply"})
+    who = f"console (token #{service._token_id(RESELLER_TOKEN)})"
+    [record] = [op for op in service.operations.values() if op.get("actor")]
+    assert record["actor"] == who
+    for page in ("/operations", "/operations?status=pending&subscription=s1"):
+        html = client.get(page).text
+        assert "<dt>Who</dt>" in html and f'<dd class="op-actor">{who}</dd>' in html, page
+    lines = client.get("/operations.csv?subscription=s1").text.splitlines()
+    assert lines[0].split(",")[-1] == "actor"
+    assert [line.split(",")[-1] for line in lines[1:]].count(who) == 1

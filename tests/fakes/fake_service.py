@@ -114,6 +114,7 @@ class FakeContractSync(ContractSync):
             "status": "pending",
             "reason": None,
             "notes": [],
+            "actor": None,
             "effective_date": TODAY,
             "created_at": NOW,
             "updated_at": NOW,
@@ -159,7 +160,9 @@ class FakeContractSync(ContractSync):
                 subscription["quantity"] = body["quantity"]
                 if subscription["mapping"] is not None:
                     subscription["sync_state"] = "out_of_sync"
-        return self._record(subscription, QUANTITY_CHANGE, preview=preview, adjustments=adjustments)
+        return self._record(
+            subscription, QUANTITY_CHANGE, preview=preview, adjustments=adjustments, actor=actor.name
+        )
 
     @staticmethod
     def _page(items: list[JSON], page: int, page_size: int) -> JSON:
@@ -521,7 +524,7 @@ class FakeContractSync(ContractSync):
     def authenticate(self, token: str) -> Actor:
         if token not in self.tokens:
             raise Unauthorized("unknown token")
-        return Actor(self.tokens[token])
+        return Actor(self.tokens[token], f"token #{self._token_id(token)}")
 
     def _token_ids(self) -> dict[int, str]:
         return {self._token_id(token): token for token in self.tokens}
@@ -559,7 +562,9 @@ class FakeContractSync(ContractSync):
 
     def console_actor(self, session_secret: str) -> Actor | None:
         token = self.console_sessions.get(session_secret)
-        return None if token is None or token not in self.tokens else Actor(self.tokens[token])
+        if token is None or token not in self.tokens:
+            return None
+        return Actor(self.tokens[token], f"console (token #{self._token_id(token)})")
 
     def end_console_session(self, session_secret: str) -> None:
         self.console_sessions.pop(session_secret, None)

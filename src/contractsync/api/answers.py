@@ -142,6 +142,7 @@ class OperationRecord(Answer):
     type: str
     status: str
     reason: str | None
+    actor: str | None = None  # who made it: a token, a console user, "worker", "scheduler", "cli"
     adjustments: list[Adjustment]
 
 

@@ -53,7 +53,7 @@ def partner_center(
     ),
 ) -> None:
     """Turn Partner Center subscription state into operations (quantity, status, renewal, upgrade)."""
-    from contractsync.service.actor import ADMIN
+    from contractsync.service.actor import CLI
     from contractsync.service.partner_center_import import import_partner_center
 
     price_for = _price_list(prices) if prices is not None else None
@@ -64,7 +64,7 @@ def partner_center(
         task = bar.add_task("records", total=sum(d.record_count for d in documents))
         report = import_partner_center(
             service,
-            ADMIN,
+            CLI,
             documents,
             preview=preview,
             list_price_for=price_for,

@@ -74,7 +74,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     ) -> None:
         """Apply many operations in order (API.md operations body plus subscription_id), up to
         1,000 per transaction; exits 1 when any was refused."""
-        from contractsync.service.actor import ADMIN
+        from contractsync.service.actor import CLI
         from contractsync.service.operation_batch import MAX_OPERATIONS
 
         items = operations_file(file)
@@ -89,7 +89,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
                     "preview": preview,
                     "atomic": atomic,
                 }
-                for result in app_service.apply_operations(ADMIN, body)["results"]:
+                for result in app_service.apply_operations(CLI, body)["results"]:
                     results.append({**result, "index": result["index"] + start})
         refused = [r for r in results if r["status"] == "refused"]
         if output is OutputFormat.JSON:

@@ -62,7 +62,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from rich.progress import Progress
 
         from contractsync.api.drift import reconcile
-        from contractsync.service.actor import ADMIN
+        from contractsync.service.actor import CLI
 
         plain_id(connection, "--connection")
         app_service = service()
@@ -73,7 +73,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
                 progress.update(task, total=total, description=f"reconciling {connection_id}")
                 progress.advance(task)
 
-            report = reconcile(app_service, ADMIN, connection, fix, on_connection=step)
+            report = reconcile(app_service, CLI, connection, fix, on_connection=step)
         if output is OutputFormat.JSON:
             emit_json(report)
             return

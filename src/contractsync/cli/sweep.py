@@ -63,12 +63,12 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     ) -> None:
         """The daily sweep for one date: expirations, renewals, period starts (idempotent per date)."""
         from contractsync.adapters.clock import SystemClock
-        from contractsync.service.actor import ADMIN
+        from contractsync.service.actor import CLI
 
         day = iso_date(day) if day is not None else SystemClock().now().date().isoformat()
         app_service = service()
         with service_errors(), err.status(f"sweeping {day}…"):
-            result = app_service.sweep(ADMIN, {"date": day, "preview": preview})
+            result = app_service.sweep(CLI, {"date": day, "preview": preview})
         if output is OutputFormat.JSON:
             emit_json(result)
             return

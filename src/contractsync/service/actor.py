@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Actor:
     reseller_id: str | None  # None: the provider, who sees every reseller
+    # Who, for the audit log: a token's name, a console user, "worker", "cli"; not part of equality.
+    name: str | None = field(default=None, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -18,3 +20,5 @@ class Actor:
 
 
 ADMIN = Actor(None)
+CLI = Actor(None, "cli")  # the provider, from a command line
+SCHEDULER = Actor(None, "scheduler")

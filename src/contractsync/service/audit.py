@@ -67,7 +67,7 @@ def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSO
         record = _visible_operation(uow, actor, operation_id)
         posted = [a for a in uow.audit_records.adjustments([operation_id]) if a.posted_period_refused]
         if posted and record.status == "failed":
-            return _replan_past_posted(ctx, uow, record, posted[0])
+            return _replan_past_posted(ctx, uow, record, posted[0], actor)
         try:
             retry(uow.session, operation_id, ctx.now())
         except RetryRefused as refusal:
@@ -75,9 +75,13 @@ def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSO
         return views.operation(uow.audit_records, _visible_operation(uow, actor, operation_id))
 
 
-def _replan_past_posted(ctx: ServiceContext, uow: Any, record: AuditRecord, failed: AdjustmentLine) -> JSON:
+def _replan_past_posted(
+    ctx: ServiceContext, uow: Any, record: AuditRecord, failed: AdjustmentLine, actor: Actor
+) -> JSON:
     uow.lock_subscription(failed.subscription_id or "")
-    new_id = replan_failed_record(uow.session, failed, record.id, RecordType(record.type), ctx.now())
+    new_id = replan_failed_record(
+        uow.session, failed, record.id, RecordType(record.type), ctx.now(), actor.name
+    )
     if new_id is None:
         raise Conflict(
             f"subscription {failed.subscription_id} is no longer mapped to contract service {failed.contract_service_id}"

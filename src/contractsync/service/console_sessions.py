@@ -15,7 +15,7 @@ from datetime import timedelta
 from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
-from contractsync.service.tokens import TokenAuthority
+from contractsync.service.tokens import TokenAuthority, token_name
 
 SEEN_EVERY = timedelta(minutes=1)
 
@@ -73,7 +73,7 @@ def actor(ctx: ServiceContext, secret: str) -> Actor | None:
     if now - row.last_seen_at >= SEEN_EVERY:
         with ctx.units() as uow:
             uow.console_sessions.seen(key, now)
-    return Actor(row.reseller_id)
+    return Actor(row.reseller_id, f"console ({token_name(row.token_id)})")
 
 
 def end(ctx: ServiceContext, secret: str) -> None:

@@ -191,7 +191,9 @@ def _mapped_subscriptions(session: Any, customer_id: str, connection_id: str) ->
     )
 
 
-def _record(ctx: ServiceContext, session: Any, connection_id: str, customer_id: str, reason: str) -> JSON:
+def _record(
+    ctx: ServiceContext, session: Any, actor: Actor, connection_id: str, customer_id: str, reason: str
+) -> JSON:
     record_id = audit.create_operation(
         session,
         connection_id=connection_id,
@@ -201,6 +203,7 @@ def _record(ctx: ServiceContext, session: Any, connection_id: str, customer_id: 
         now=ctx.now(),
         customer_id=customer_id,
         reason=reason,
+        actor=actor.name,
     )
     return operations_by_id(session, [record_id])[0]
 
@@ -242,6 +245,7 @@ def unmap_customer(ctx: ServiceContext, actor: Actor, customer_id: str, connecti
         return _record(
             ctx,
             session,
+            actor,
             connection_id,
             customer_id,
             f"unmapped from Autotask company {row.company_id}; {_keeps(count)}",
@@ -282,7 +286,7 @@ def remap_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         )
         count = _mapped_subscriptions(session, customer_id, connection_id)
         reason = f"remapped from Autotask company {row.company_id} to {company_id} ({name}); {_keeps(count)}"
-        return _record(ctx, session, connection_id, customer_id, reason)
+        return _record(ctx, session, actor, connection_id, customer_id, reason)
 
 
 def subscription_suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:

@@ -60,6 +60,7 @@ def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
             now=ctx.now(),
             customer_id=customer.id,
             reason=f"mapped to Autotask company {company_id}",
+            actor=actor.name,
         )
         return views.operations_by_id(session, [record_id])[0]
 
@@ -148,7 +149,7 @@ def _map(
         engine = SyncEngine(state)
         effect = Effect(RecordType.MAP_SUBSCRIPTION, subscription_id, cs, today)
         engine.map_subscription(mapping, engine.new_record(effect, now), now)
-        record_ids = state_store.save(session, loaded, uuid.uuid4().hex, now)
+        record_ids = state_store.save(session, loaded, uuid.uuid4().hex, now, actor.name)
         return views.operations_by_id(session, record_ids)[0]
 
 

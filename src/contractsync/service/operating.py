@@ -101,7 +101,7 @@ def _margin(
             SyncEngine(loaded.state).apply(
                 rules.update_provider_margin(loaded.state.context(), op), ctx.now()
             )
-            record_ids += state_store.save(session, loaded, key, ctx.now())
+            record_ids += state_store.save(session, loaded, key, ctx.now(), actor.name)
         return views.operations_by_id(session, record_ids, preview)
 
 
@@ -142,7 +142,7 @@ def sweep(
             for group_connection, ids in groups.items():
                 for start in range(0, len(ids), SWEEP_CHUNK):
                     chunk = ids[start : start + SWEEP_CHUNK]
-                    run = partial(_sweep_chunk, ctx, preview_uow, group_connection, chunk, day)
+                    run = partial(_sweep_chunk, ctx, preview_uow, group_connection, chunk, day, actor.name)
                     for record in with_retries(run):
                         counts[f"{record['type']}:{record['status']}"] += 1
                         if len(answer) < SWEEP_ANSWER_LIMIT:
@@ -175,7 +175,12 @@ def _heap_frozen() -> Iterator[None]:
 
 
 def _sweep_chunk(
-    ctx: ServiceContext, shared: UnitOfWork | None, connection_id: str | None, ids: list[str], day: date
+    ctx: ServiceContext,
+    shared: UnitOfWork | None,
+    connection_id: str | None,
+    ids: list[str],
+    day: date,
+    actor: str | None = None,
 ) -> list[JSON]:
     def run(uow: UnitOfWork) -> list[JSON]:
         # One statement locks and reads the chunk's subscriptions.
@@ -185,7 +190,7 @@ def _sweep_chunk(
         for decision in rules.sweep(loaded.state.context(), day):
             engine.apply(decision, ctx.now())
         record_ids = state_store.save(
-            uow.session, loaded, f"sweep:{day.isoformat()}:{uuid.uuid4().hex[:8]}", ctx.now()
+            uow.session, loaded, f"sweep:{day.isoformat()}:{uuid.uuid4().hex[:8]}", ctx.now(), actor
         )
         return views.operation_summaries(uow.session, record_ids)
 

@@ -275,7 +275,8 @@ def _apply_run(
             item.error = Invalid(refusal.reason)
             continue
         item.record_ids = [record.id for record in engine.apply(decision, now)]
-    real_ids = state_store.save(session, loaded, uuid.uuid4().hex, now)
+    actors = {temp: item.actor.name for item in run for temp in item.record_ids}
+    real_ids = state_store.save(session, loaded, uuid.uuid4().hex, now, actors=actors)
     for subscription_id in ids:  # a later run on them reads the saved version
         unsaved.pop(subscription_id, None)
     new_temp_ids = sorted(r for r in loaded.state.records if r >= state_store.TEMP_BASE)

@@ -219,7 +219,7 @@ class _Run:
         self.progress = {name: int((poll.progress or {}).get(name, 0)) for name in COUNTERS}
         self.manual_actions = list(poll.manual_actions or [])
         self._cursor = (poll.page_token, poll.page_index)
-        self.actor = Actor(self.source.reseller_id)
+        self.actor = Actor(self.source.reseller_id, "partner-center poll")
         self._listed = price_lookup(price_table(self.source))
         self._orders: dict[str, tuple[str, str]] = {}  # subscription id → (customer id, order id)
         self._order_prices: dict[tuple[str, str], JSON] = {}

@@ -56,7 +56,7 @@ def reconciliation(
         differences += compare(_facts(records, service, periods[service.contract_service_id]), today)
     report = _report(records, differences, len(services), reads)
     if fix:
-        report.update(reconcile_fix.fix(ctx, records, differences, periods))
+        report.update(reconcile_fix.fix(ctx, records, differences, periods, actor.name))
     if fix and trigger == "on_demand":
         trigger = "fix"
     report["run_id"] = reconcile_runs.store(ctx, records, report, differences, started, trigger)

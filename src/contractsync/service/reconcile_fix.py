@@ -41,6 +41,7 @@ def fix(
     records: ConnectionRecords,
     differences: list[Difference],
     periods: dict[int, list[ServiceUnitsPeriod]],
+    actor: str | None = None,
 ) -> JSON:
     first_drift: dict[int, Difference] = {}
     for d in differences:
@@ -73,7 +74,7 @@ def fix(
             for cs, difference in ready.items():
                 record = engine.repair(difference.subscription_id, cs, difference.first_day, ctx.now())
                 planned.append((difference, record))
-            ids = state_store.save(session, loaded, f"reconcile:{uuid.uuid4().hex[:12]}", ctx.now())
+            ids = state_store.save(session, loaded, f"reconcile:{uuid.uuid4().hex[:12]}", ctx.now(), actor)
             for (difference, record), record_id in zip(planned, ids, strict=True):
                 if record.status is RecordStatus.PENDING:
                     queued.append({**_item(difference, None), "record_id": record_id})

@@ -61,7 +61,12 @@ def replan_service(
 
 
 def replan_failed_record(
-    session: Session, failed: AdjustmentLine, record_id: int, record_type: RecordType, now: datetime
+    session: Session,
+    failed: AdjustmentLine,
+    record_id: int,
+    record_type: RecordType,
+    now: datetime,
+    actor: str | None = None,
 ) -> int | None:
     """A retry of record `record_id`, whose adjustment `failed` Autotask refused because its period
     was posted: its contract service re-planned past the posted periods as a new record, saved;
@@ -80,5 +85,5 @@ def replan_failed_record(
     replanned.record.reason = (
         f"re-planned past the periods Autotask has posted, for failed operation #{record_id}"
     )
-    [new_id] = state_store.save(session, replanned.loaded, f"retry:{record_id}", now)
+    [new_id] = state_store.save(session, replanned.loaded, f"retry:{record_id}", now, actor)
     return new_id

@@ -193,13 +193,17 @@ class TokenAuthority:
                     api_tokens.c.reseller_id,
                     api_tokens.c.expires_at,
                     api_tokens.c.last_used_at,
+                    api_tokens.c.hint,
                 ).where(api_tokens.c.token_hash == key)
             ).first()
         if row is None:
             with self._lock:
                 self._cache.pop(key, None)
             raise Unauthorized("unknown token")
-        cached = _Cached(Principal(row.id, Actor(row.reseller_id), row.expires_at), now + self._cache_for)
+        cached = _Cached(
+            Principal(row.id, Actor(row.reseller_id, token_name(row.id, row.hint)), row.expires_at),
+            now + self._cache_for,
+        )
         with self._lock:
             self._cache[key] = cached
             if row.last_used_at is not None:
@@ -262,3 +266,8 @@ def token_view(row: Any) -> JSON:
         "expires_at": instant(row.expires_at),
         "last_used_at": instant(row.last_used_at),
     }
+
+
+def token_name(token_id: int, hint: str | None = None) -> str:
+    """How the audit log names who used a token: its number and first characters."""
+    return f"token #{token_id} ({hint}…)" if hint else f"token #{token_id}"

@@ -186,6 +186,7 @@ def _operation(row: AuditRecord, rows: list[AdjustmentLine], preview: bool) -> J
         "status": row.status,
         "reason": row.reason,
         "notes": list(row.details.get("notes", [])),
+        "actor": row.details.get("actor"),
         "effective_date": day(row.effective_date),
         "created_at": instant(row.created_at),
         "updated_at": instant(row.updated_at),

@@ -70,7 +70,7 @@ async def _names_and_currencies(request: Request, actor: Actor) -> tuple[dict[st
 OPERATION_COLUMNS = [
     "id", "recorded_at", "customer_id", "customer", "subscription_id", "connection_id", "operation",
     "type", "status", "effective_date", "reason", "adjustments", "unit_change", "units_after",
-    "unit_price", "unit_cost", "currency", "preview",
+    "unit_price", "unit_cost", "currency", "preview", "actor",
 ]  # fmt: skip
 
 
@@ -95,7 +95,7 @@ async def operations_csv(request: Request) -> Response:
                 op["status"], op.get("effective_date"), op.get("reason"), len(adjustments),
                 sum(int(a.get("unit_change") or 0) for a in adjustments) if adjustments else None,
                 last.get("target_units"), last.get("adjusted_unit_price"), last.get("adjusted_unit_cost"),
-                cur.of(op) if adjustments else None, op.get("preview", False),
+                cur.of(op) if adjustments else None, op.get("preview", False), op.get("actor"),
             ]  # fmt: skip
 
     return csv_response("audit-log.csv", OPERATION_COLUMNS, rows())

@@ -31,6 +31,7 @@ def create_operation(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
     effective_date: date | None = None,
+    actor: str | None = None,
 ) -> int:
     [new_id] = create_operations(
         session,
@@ -43,7 +44,7 @@ def create_operation(
                 subscription_id,
                 customer_id,
                 reason,
-                details,
+                stamped(details, actor),
                 effective_date,
             )
         ],
@@ -63,6 +64,14 @@ class NewOperation:
     reason: str | None = None
     details: dict[str, Any] | None = None
     effective_date: date | None = None
+
+
+def stamped(details: dict[str, Any] | None, actor: str | None) -> dict[str, Any]:
+    """An audit record's details with who made it (`details["actor"]`), when known."""
+    details = dict(details or {})
+    if actor:
+        details["actor"] = actor
+    return details
 
 
 def create_operations(session: Session, records: list[NewOperation], now: datetime) -> list[int]:

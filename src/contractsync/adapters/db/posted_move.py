@@ -148,7 +148,7 @@ def _move(
     moved_to = replanned.new_dates()
     if moved_to and moved_to[0] <= posted_end:
         raise _CannotMove  # still in the posted period: sending it again would be refused again
-    state_store.save(session, replanned.loaded, f"moved:{row.id}", now)
+    state_store.save(session, replanned.loaded, f"moved:{row.id}", now, "worker")
     if moved_to:
         explanation = f"moved from {row.effective_date.isoformat()} to {moved_to[0].isoformat()}: {posted}"
     else:

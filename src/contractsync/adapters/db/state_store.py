@@ -335,10 +335,17 @@ def load_book(
     return loaded.state.books[cs]
 
 
-def save(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> list[int]:
+def save(
+    session: Session,
+    loaded: LoadedState,
+    operation_key: str,
+    now: datetime,
+    actor: str | None = None,
+    actors: Mapping[int, str | None] | None = None,
+) -> list[int]:
     """Write what the engine changed; answer the ids of the new audit records, in order."""
     state = loaded.state
-    record_ids = _save_records(session, loaded, operation_key, now)
+    record_ids = _save_records(session, loaded, operation_key, now, actor, actors or {})
     _save_subscriptions(session, loaded, operation_key, now)
     for customer_id, value in state.customers.items():
         if loaded.customers_before.get(customer_id) != value:
@@ -355,8 +362,16 @@ def save(session: Session, loaded: LoadedState, operation_key: str, now: datetim
     return [record_ids[r] for r in sorted(record_ids) if r >= TEMP_BASE]
 
 
-def _save_records(session: Session, loaded: LoadedState, operation_key: str, now: datetime) -> dict[int, int]:
-    """Insert the new audit records and their manual actions; map temporary ids to real ones."""
+def _save_records(
+    session: Session,
+    loaded: LoadedState,
+    operation_key: str,
+    now: datetime,
+    actor: str | None,
+    actors: Mapping[int, str | None],
+) -> dict[int, int]:
+    """Insert the new audit records and their manual actions; map temporary ids to real ones.
+    Each record names who made it: `actors` by temporary id, else `actor`."""
     state = loaded.state
     new = [(temp_id, record) for temp_id, record in sorted(state.records.items()) if temp_id >= TEMP_BASE]
     ids: dict[int, int] = {record_id: record_id for record_id in state.records if record_id < TEMP_BASE}
@@ -373,10 +388,12 @@ def _save_records(session: Session, loaded: LoadedState, operation_key: str, now
             subscription_id=record.subscription_id,
             customer_id=_customer_of(state, record.subscription_id),
             reason=record.reason,
-            details={"notes": record.notes} if record.notes else {},
+            details=operations.stamped(
+                {"notes": record.notes} if record.notes else {}, actors.get(temp_id, actor)
+            ),
             effective_date=record.effective_date,
         )
-        for _, record in new
+        for temp_id, record in new
     ]
     real = operations.create_operations(session, written, now)
     loaded.written_records.update(
