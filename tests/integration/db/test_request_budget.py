@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
+from contractsync.adapters.db import budget_counts
 from contractsync.adapters.db.budget_table import autotask_request_minutes
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudget, SharedBudgets
 from contractsync.adapters.db.session import transaction
@@ -46,6 +47,24 @@ def test_far_from_the_limit_calls_are_counted_after_they_are_granted(
     shared.flush()
     other_process = budget(session_factory, clock)
     assert other_process.usage().used == 5
+
+
+def test_a_call_whose_reservation_outlasted_its_wait_is_counted_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The budget's row is locked by another transaction (on SQLite: the caller's own, as in
+    mapping): the caller stops waiting, sends, and the late reservation counts that call — once."""
+    clock = ManualClock(START)
+    shared = budget(session_factory, clock)
+    with transaction(session_factory) as session:
+        budget_counts.lock_budget(session, "at1")
+        shared.acquire()  # the reservation waits for the lock; the caller goes ahead
+    shared.flush()
+    assert budget(session_factory, clock).usage().used == 1
+    for _ in range(3):  # far from the limit now: granted here, counted by the next sync
+        shared.acquire()
+    shared.flush()
+    assert budget(session_factory, clock).usage().used == 4
 
 
 def test_at_the_cap_a_caller_waits_until_the_oldest_minute_leaves_the_hour(

@@ -24,6 +24,7 @@ so do the requests made while that sync is still waiting.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: How long a caller waits for the database before it sends anyway (and is counted later).
 _SYNC_WAIT_SECONDS = 0.5
+#: How long an explicit flush waits for the database.
+_FLUSH_WAIT_SECONDS = 5.0
 #: The longest one wait lasts before the budget is looked at again (a correction may free it).
 _LONGEST_WAIT_SECONDS = 30.0
 
@@ -72,6 +75,15 @@ class BudgetPolicy:
 class _Decision:
     granted: int = 0
     wait: float = 0.0
+
+
+@dataclass
+class _Ticket:
+    """One waited-for sync: whether it finished, and whether its caller stopped waiting for it."""
+
+    finished: bool = False
+    abandoned: bool = False
+    decision: _Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +145,7 @@ class SharedBudget:
             # First use, or near the limit: one reservation in the database, in turn with the
             # other processes (the budget's row is locked while it is decided).
             decision = self._sync_and_wait(reserve=True)
-            if decision is None:  # the database did not answer in time: go ahead, count later
+            if decision is None:  # an earlier sync still waits for the database: go ahead, count later
                 with self._lock:
                     self._unflushed += 1
                 break
@@ -152,21 +164,33 @@ class SharedBudget:
 
     def flush(self) -> None:
         """Count this process's calls in the database now (waits at most a few seconds)."""
-        self._sync_and_wait(reserve=False)
+        stuck = self._stuck
+        if stuck is not None:  # a late sync counts calls too: let it land first
+            # still waiting, or failed: its calls are then counted by the next sync
+            with contextlib.suppress(Exception):
+                stuck.result(timeout=_FLUSH_WAIT_SECONDS)
+        self._sync_and_wait(reserve=False, wait=_FLUSH_WAIT_SECONDS)
 
     # -- the database, on the budget's own thread ----------------------------------------------
 
-    def _sync_and_wait(self, *, reserve: bool) -> _Decision | None:
+    def _sync_and_wait(self, *, reserve: bool, wait: float = _SYNC_WAIT_SECONDS) -> _Decision | None:
+        """The sync's decision; None when the caller should go ahead and count its call itself."""
         with self._lock:
             if self._stuck is not None and not self._stuck.done():
                 return None  # an earlier sync still waits for the database: do not wait again
-            future = self._sync_thread.submit(self._sync, reserve)
+            ticket = _Ticket()
+            future = self._sync_thread.submit(self._sync, reserve, ticket)
         try:
-            return future.result(timeout=_SYNC_WAIT_SECONDS)
+            return future.result(timeout=wait)
         except FutureTimeout:
             with self._lock:
-                self._stuck = future
-            return None
+                if not ticket.finished:
+                    # The caller goes ahead; the sync still running counts this call once, whatever
+                    # it decides (see `_settle`), so the caller must not count it again.
+                    ticket.abandoned = True
+                    self._stuck = future
+                    return _Decision(granted=1) if reserve else None
+                return ticket.decision  # decided just now (its ThresholdInformation read may go on)
 
     def _flush_soon(self) -> None:
         with self._lock:
@@ -174,7 +198,7 @@ class SharedBudget:
                 return
             self._flush = self._sync_thread.submit(self._sync, False)
 
-    def _sync(self, reserve: bool) -> _Decision | None:
+    def _sync(self, reserve: bool, ticket: _Ticket | None = None) -> _Decision | None:
         """Count what this process granted, look at the budget, and reserve one request if asked."""
         self._local.in_sync = True
         now = self._clock.now()
@@ -185,8 +209,17 @@ class SharedBudget:
         except Exception:
             with self._lock:
                 self._unflushed += flushing + (1 if reserve else 0)  # counted next time
+                answer = _Decision(granted=1) if reserve else None  # never block Autotask on our database
+                if ticket is not None:
+                    ticket.finished, ticket.decision = True, answer
             log.exception("syncing the Autotask request budget of %s failed", self.key)
-            return _Decision(granted=1) if reserve else None  # never block Autotask on our database
+            return answer
+        with self._lock:
+            if ticket is not None:
+                ticket.finished, ticket.decision = True, decision
+                if ticket.abandoned and reserve and decision is not None and not decision.granted:
+                    # Its caller stopped waiting and sent the request anyway: count it next time.
+                    self._unflushed += 1
         if refresh:
             self._refresh()
         with self._lock:
