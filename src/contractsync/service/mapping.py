@@ -209,13 +209,29 @@ def _find_or_create_service(
 
 
 def unmap_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) -> None:
+    """The mapping goes, recorded in the audit log (who, and which contract service it pointed at)."""
     with ctx.unit_of_work() as uow:
-        visible_subscription(uow.session, actor, subscription_id)
-        result = uow.session.execute(
-            delete(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
-        )
-        if result.rowcount == 0:
+        subscription = visible_subscription(uow.session, actor, subscription_id)
+        mapping = uow.session.execute(
+            delete(subscription_mappings)
+            .where(subscription_mappings.c.subscription_id == subscription_id)
+            .returning(subscription_mappings.c.connection_id, subscription_mappings.c.contract_service_id)
+        ).first()
+        if mapping is None:
             raise NotFound(f"subscription {subscription_id} is not mapped")
+        audit.create_operation(
+            uow.session,
+            connection_id=mapping.connection_id,
+            operation_key=uuid.uuid4().hex,
+            type=RecordType.MAP_SUBSCRIPTION.value,
+            status="succeeded",
+            now=ctx.now(),
+            subscription_id=subscription_id,
+            customer_id=subscription.customer_id,
+            reason=f"unmapped from Autotask contract service {mapping.contract_service_id}; "
+            "its changes are no longer sent to Autotask",
+            actor=actor.name,
+        )
 
 
 def search(ctx: ServiceContext, actor: Actor, connection_id: str, what: str, **filters: Any) -> list[JSON]:

@@ -55,6 +55,16 @@ def test_each_record_names_the_token_that_made_it(world: World) -> None:
     assert _ok(api.get(f"/v1/operations/{by_admin['id']}", headers=r1))["actor"] == admin_name
 
 
+def test_unmapping_a_subscription_is_recorded_with_who_did_it(world: World) -> None:
+    api, r1 = world.api, world.tokens["r1"]
+    assert api.delete("/v1/mappings/subscriptions/s1", headers=r1).status_code == 204
+    [record] = [r for r in _records(world, "r1", subscription_id="s1") if "unmapped" in (r["reason"] or "")]
+    assert record["type"] == "CreateConnectionSubscriptionMapping" and record["status"] == "succeeded"
+    assert record["reason"].startswith("unmapped from Autotask contract service ")
+    assert record["actor"] == _name_of(world, "r1")
+    assert api.delete("/v1/mappings/subscriptions/s1", headers=r1).status_code == 404  # nothing twice
+
+
 def test_the_openapi_schema_documents_the_actor(world: World) -> None:
     schema = _ok(world.api.get("/openapi.json", headers=world.tokens["admin"]))
     assert "actor" in schema["components"]["schemas"]["OperationRecord"]["properties"]
