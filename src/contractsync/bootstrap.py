@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from contractsync.ports.delivery import Waker
 from contractsync.ports.psa import PsaConnector
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
+from contractsync.service.map_subscription import create_contract_services
 from contractsync.service.replan import replan_service
 from contractsync.settings import Settings
 
@@ -115,8 +117,18 @@ def build_worker(
     clock: Clock,
     config: WorkerConfig | None = None,
     tick: Callable[[], None] | None = None,
+    service: ContractSync | None = None,
 ) -> Worker:
-    return Worker(delivery_store(sessions), worker_connectors(sessions, connectors), clock, config, tick=tick)
+    """With `service`, each run first delivers the contract services mappings wait for."""
+    creations = None if service is None else functools.partial(create_contract_services, service.context)
+    return Worker(
+        delivery_store(sessions),
+        worker_connectors(sessions, connectors),
+        clock,
+        config,
+        tick=tick,
+        creations=creations,
+    )
 
 
 def build_app_service(
@@ -132,14 +144,15 @@ def build_app_service(
     secrets = secret_box(settings)
     outbound = outbound_policy(settings)
     connectors = connector_factory or connector_cache(settings, sessions, clock)
-    worker = build_worker(sessions, connectors, clock)
+    workers: list[Worker] = []
 
     def deliver() -> dict[str, Any]:
-        stats = worker.run_once()
+        stats = workers[0].run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
     context = ServiceContext(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
+    workers.append(build_worker(sessions, connectors, clock, service=service))
     if settings.admin_token:  # replaces the token an earlier value of the variable registered
         service.register_admin_token(settings.admin_token)
     return service
@@ -304,5 +317,5 @@ def build_worker_process(
     connectors = connector_factory or connector_cache(settings, sessions, clock)
     service = worker_service(settings, sessions, clock, connectors)
     tick = scheduled_work(service, clock, partner_center_polls(service))
-    worker = build_worker(sessions, connectors, clock, config, tick=tick)
+    worker = build_worker(sessions, connectors, clock, config, tick=tick, service=service)
     return WorkerProcess(worker, waker_for(settings.database_url), engine, connectors, service)

@@ -144,7 +144,9 @@ class DemoStack:
         reconciliation and the demo's Partner Center polls."""
         sessions = build_sessions(self.settings, upgrade=False)
         tick = scheduled_work(self.service, self.clock, self._partner_center_tick)
-        return build_worker(sessions, connectors, self.clock, self.worker_config, tick=tick)
+        return build_worker(
+            sessions, connectors, self.clock, self.worker_config, tick=tick, service=self.service
+        )
 
     def _partner_center_tick(self) -> None:
         if self.partner_center is not None:

@@ -58,8 +58,11 @@ class Worker:
         config: WorkerConfig | None = None,
         rng: random.Random | None = None,
         tick: Callable[[], None] | None = None,
+        creations: Callable[[], int] | None = None,
     ) -> None:
         self._store = store
+        #: delivers the due outbox rows that create contract services (before the adjustments)
+        self._creations = creations
         self._connectors = connectors
         self._clock = clock
         self.config = config or WorkerConfig()
@@ -81,6 +84,8 @@ class Worker:
         """Deliver everything due now (and what becomes due meanwhile), then return — at once
         after `stop`, abandoning the calls that did not finish within the grace time."""
         stats = RunStats()
+        if self._creations is not None and not self._stop.is_set():
+            stats.steps += self._creations()
         self._start_heartbeat()
         pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="deliver")
         in_flight: dict[Future[int], ServiceClaim] = {}

@@ -12,6 +12,7 @@ and a refusal the rules care about carries its typed `Refusal`, never a text to 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -149,4 +150,27 @@ class ExchangeLog(Protocol):
 
     def last_exchange_json(self) -> dict[str, Any] | None:
         """The last exchange (what was sent and received), redacted, as JSON data; None if none."""
+        ...
+
+
+class ContractServiceLine(Protocol):
+    """A service on a contract, as the PSA lists it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def service_id(self) -> int: ...
+
+
+class PsaContractServices(Protocol):
+    """What mapping a subscription needs from the PSA: a contract's service lines, and a new one.
+    Implementations raise `PsaError` and nothing else on failure."""
+
+    def find_contract_services(self, contract_id: int) -> Sequence[ContractServiceLine]: ...
+
+    def create_contract_service(
+        self, contract_id: int, service_id: int, unit_price: Decimal, unit_cost: Decimal
+    ) -> int:
+        """A new service line on the contract (no units: units come from adjustments); its id."""
         ...

@@ -11,6 +11,7 @@ from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.directory import Directory
 from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
+from contractsync.ports.service_creations import ServiceCreations
 
 
 class UnitOfWork(Protocol):
@@ -34,6 +35,9 @@ class UnitOfWork(Protocol):
 
     @property
     def partner_center(self) -> PartnerCenterSources: ...
+
+    @property
+    def service_creations(self) -> ServiceCreations: ...
 
     def __enter__(self) -> Self: ...
 

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 from contractsync.adapters.db import operations as audit
 from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
 from contractsync.domain.enums import RecordType
-from contractsync.service import mapping
+from contractsync.service import map_subscription, mapping
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
@@ -331,7 +331,7 @@ def accept_subscriptions(
 
     def apply(item: JSON) -> None:
         body = {k: item[k] for k in fields if item.get(k) is not None}
-        mapping.map_subscription(ctx, actor, {**body, "connection_id": connection_id})
+        map_subscription.map_subscription(ctx, actor, {**body, "connection_id": connection_id})
 
     return _each(chosen, 5000, apply)
 

@@ -42,6 +42,7 @@ from contractsync.service import (
     audit,
     console_sessions,
     directory,
+    map_subscription,
     mapping,
     operating,
     operation_batch,
@@ -161,7 +162,7 @@ class ContractSync:
     def map_subscription(self, actor: Actor, body: JSON) -> JSON:
         """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
         answers the CreateConnectionSubscriptionMapping record."""
-        return mapping.map_subscription(self.context, actor, body)
+        return map_subscription.map_subscription(self.context, actor, body)
 
     def unmap_subscription(self, actor: Actor, subscription_id: str) -> None:
         mapping.unmap_subscription(self.context, actor, subscription_id)

@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import operations as audit
 from contractsync.adapters.db import state_store
-from contractsync.adapters.db.tables import contracts, customer_mappings, subscription_mappings
+from contractsync.adapters.db.tables import (
+    connection_operations,
+    contracts,
+    customer_mappings,
+    subscription_mappings,
+)
 from contractsync.domain.decisions import Effect
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordType
 from contractsync.domain.model import SubscriptionMapping
 from contractsync.domain.money import format_money
 from contractsync.domain.pricing import unit_pricing
+from contractsync.ports.directory import StoredConnection, StoredSubscription
+from contractsync.ports.outbox import OperationStatus
 from contractsync.service import session_compat as views
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import (
     ServiceContext,
 )
-from contractsync.service.errors import Conflict, Invalid, NotFound
-from contractsync.service.operating import with_retries
+from contractsync.service.errors import Conflict, NotFound
 from contractsync.service.session_compat import visible_connection, visible_customer, visible_subscription
 
 JSON = dict[str, Any]
@@ -65,108 +72,22 @@ def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         return views.operations_by_id(session, [record_id])[0]
 
 
-def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    v.fields(body, {"subscription_id", "connection_id", "contract_id", "service_id"}, {"contract_service_id"})
-    contract_id = v.integer(body["contract_id"], "contract_id", 1, 2**31 - 1)
-    service_id = v.integer(body["service_id"], "service_id", 1, 2**31 - 1)
-    raw_cs = body.get("contract_service_id")
-    given_cs = None if raw_cs is None else v.integer(raw_cs, "contract_service_id", 1, 2**31 - 1)
-    return with_retries(
-        lambda: _map(
-            ctx,
-            actor,
-            str(body["subscription_id"]),
-            str(body["connection_id"]),
-            contract_id,
-            service_id,
-            given_cs,
-        )
+def contract_known(session: Session, connection_id: str, contract_id: int) -> bool:
+    """The contract's dates and period type are kept locally already."""
+    query = select(contracts.c.contract_id).where(
+        contracts.c.connection_id == connection_id, contracts.c.contract_id == contract_id
     )
+    return session.execute(query).first() is not None
 
 
-def _map(
-    ctx: ServiceContext,
-    actor: Actor,
-    subscription_id: str,
-    connection_id: str,
-    contract_id: int,
-    service_id: int,
-    given_cs: int | None,
-) -> JSON:
-    with ctx.unit_of_work() as uow:
-        session = uow.session
-        subscription = visible_subscription(session, actor, subscription_id)
-        connection = visible_connection(session, actor, connection_id)
-        if connection.reseller_id != subscription.reseller_id:
-            raise NotFound(f"connection {connection_id} not found")
-        uow.lock_subscription(subscription_id)
-        existing = session.execute(
-            select(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
-        ).first()
-        if existing is not None:
-            raise Conflict(
-                f"subscription {subscription_id} is already mapped to contract service {existing.contract_service_id}"
-            )
-        today = ctx.today_in(connection.timezone)
-        _ensure_contract(ctx, session, connection, contract_id)
-        loaded = state_store.load(session, connection.id, [subscription_id])
-        state = loaded.state
-        if not state.subscriptions[subscription_id].is_live:
-            raise Invalid(
-                f"subscription {subscription_id} is {subscription.status}; only live subscriptions can be mapped"
-            )
-        cs = (
-            given_cs
-            if given_cs is not None
-            else _find_or_create_service(ctx, connection, loaded, subscription_id, contract_id, service_id)
-        )
-        holder = session.execute(
-            select(subscription_mappings.c.subscription_id).where(
-                subscription_mappings.c.connection_id == connection.id,
-                subscription_mappings.c.contract_service_id == cs,
-            )
-        ).first()
-        if holder is not None:
-            raise Conflict(
-                f"contract service {cs} is already mapped to subscription {holder.subscription_id}"
-            )
-        now = ctx.now()
-        session.execute(
-            insert(subscription_mappings).values(
-                subscription_id=subscription_id,
-                connection_id=connection.id,
-                contract_id=contract_id,
-                service_id=service_id,
-                contract_service_id=cs,
-                mapped_on=today,
-                created_at=now,
-            )
-        )
-        mapping = SubscriptionMapping(subscription_id, contract_id, cs, now, today, service_id)
-        state_store.load_contract(session, loaded, contract_id)
-        state_store.load_book(session, loaded, cs, contract_id, today)
-        loaded.mappings_before.add(subscription_id)
-        engine = SyncEngine(state)
-        effect = Effect(RecordType.MAP_SUBSCRIPTION, subscription_id, cs, today)
-        engine.map_subscription(mapping, engine.new_record(effect, now), now)
-        record_ids = state_store.save(session, loaded, uuid.uuid4().hex, now, actor.name)
-        return views.operations_by_id(session, record_ids)[0]
-
-
-def _ensure_contract(ctx: ServiceContext, session: Session, connection: Any, contract_id: int) -> None:
-    """Keep the contract's dates and period type locally (read from Autotask the first time)."""
-    known = session.execute(
-        select(contracts).where(
-            contracts.c.connection_id == connection.id, contracts.c.contract_id == contract_id
-        )
-    ).first()
-    if known is not None:
+def keep_contract(session: Session, connection_id: str, contract: Any) -> None:
+    """Keep the contract's dates and period type (as the PSA answered them), once."""
+    if contract is None or contract_known(session, connection_id, contract.id):
         return
-    contract = ctx.connector_for(connection).get_contract(contract_id)
     session.execute(
         insert(contracts).values(
-            connection_id=connection.id,
-            contract_id=contract_id,
+            connection_id=connection_id,
+            contract_id=contract.id,
             start_date=contract.start_date,
             end_date=contract.end_date,
             period_type=period_type_name(contract.period_type),
@@ -175,37 +96,115 @@ def _ensure_contract(ctx: ServiceContext, session: Session, connection: Any, con
     )
 
 
-#: Autotask's period type picklist (ContractPeriodType / Service periodType) to our names
-PERIOD_TYPES = {1: "monthly", 2: "quarterly", 3: "semi_annual", 4: "yearly"}
-
-
-def period_type_name(value: int | None) -> str:
-    return PERIOD_TYPES.get(value or 1, "monthly")
-
-
-def _find_or_create_service(
-    ctx: ServiceContext,
-    connection: Any,
-    loaded: state_store.LoadedState,
-    subscription_id: str,
-    contract_id: int,
-    service_id: int,
-) -> int:
-    """The contract's service line for `service_id`, created with the subscription's price when missing."""
-    connector = ctx.connector_for(connection)
-    for line in connector.find_contract_services(contract_id):
-        if line.service_id == service_id:
-            return int(line.id)
-    state = loaded.state
+def unit_pricing_of(session: Session, connection_id: str, subscription_id: str) -> tuple[Decimal, Decimal]:
+    """The subscription's unit price and cost now (a new contract service starts with them)."""
+    state = state_store.load(session, connection_id, [subscription_id]).state
     subscription = state.subscriptions[subscription_id]
     pricing = unit_pricing(
         subscription,
         state.customers[subscription.customer_id],
         state.resellers[subscription.reseller_id].promotion_setting,
     )
-    return int(
-        connector.create_contract_service(contract_id, service_id, pricing.unit_price, pricing.unit_cost)
+    return pricing.unit_price, pricing.unit_cost
+
+
+def record_creation(
+    session: Session, now: datetime, actor: str | None, subscription: StoredSubscription, connection_id: str,
+    contract_id: int, service_id: int,
+) -> int:  # fmt: skip
+    """The mapping's audit record while its contract service is being created: pending."""
+    return audit.create_operation(
+        session,
+        connection_id=connection_id,
+        operation_key=uuid.uuid4().hex,
+        type=RecordType.MAP_SUBSCRIPTION.value,
+        status=OperationStatus.PENDING.value,
+        now=now,
+        subscription_id=subscription.value.id,
+        customer_id=subscription.value.customer_id,
+        reason=f"Autotask is creating a contract service for service {service_id} on contract "
+        f"{contract_id}; the mapping follows once it exists",
+        details={"contract_id": contract_id, "service_id": service_id},
+        actor=actor,
     )
+
+
+def end_record(session: Session, record_id: int, status: OperationStatus, reason: str, now: datetime) -> None:
+    session.execute(
+        update(connection_operations)
+        .where(connection_operations.c.id == record_id)
+        .values(status=status.value, reason=reason, updated_at=now)
+    )
+
+
+def map_to_service(
+    ctx: ServiceContext,
+    session: Session,
+    actor: str | None,
+    subscription_id: str,
+    connection: StoredConnection,
+    service: tuple[int, int | None, int],
+    record_id: int | None = None,
+) -> list[int]:
+    """Map the subscription to the existing contract service `service` (contract, service,
+    contract service) and plan aligning it (SPEC: units, price and cost from the mapping date);
+    the audit record is `record_id` when the mapping waited for its contract service, else new."""
+    contract_id, service_id, cs = service
+    holder = session.execute(
+        select(subscription_mappings.c.subscription_id).where(
+            subscription_mappings.c.connection_id == connection.id,
+            subscription_mappings.c.contract_service_id == cs,
+        )
+    ).first()
+    if holder is not None:
+        raise Conflict(f"contract service {cs} is already mapped to subscription {holder.subscription_id}")
+    today = ctx.today_in(connection.timezone)
+    now = ctx.now()
+    loaded = state_store.load(session, connection.id, [subscription_id])
+    session.execute(
+        insert(subscription_mappings).values(
+            subscription_id=subscription_id,
+            connection_id=connection.id,
+            contract_id=contract_id,
+            service_id=service_id,
+            contract_service_id=cs,
+            mapped_on=today,
+            created_at=now,
+        )
+    )
+    engine = SyncEngine(loaded.state)
+    mapping = SubscriptionMapping(subscription_id, contract_id, cs, now, today, service_id)
+    state_store.load_contract(session, loaded, contract_id)
+    state_store.load_book(session, loaded, cs, contract_id, today)
+    loaded.mappings_before.add(subscription_id)
+    effect = Effect(RecordType.MAP_SUBSCRIPTION, subscription_id, cs, today)
+    record = engine.new_record(effect, now)
+    if record_id is not None:
+        record = replace(record, id=record_id)
+    engine.map_subscription(mapping, record, now)
+    record_ids = state_store.save(session, loaded, uuid.uuid4().hex, now, actor)
+    if record_id is None:
+        return record_ids
+    session.execute(
+        update(connection_operations)
+        .where(connection_operations.c.id == record_id)
+        .values(
+            status=record.status.value,
+            reason=record.reason or f"mapped to contract service {cs}, created in Autotask",
+            effective_date=today,
+            updated_at=now,
+        )
+    )
+    audit.recompute_status(session, record_id, now)
+    return [record_id]
+
+
+#: Autotask's period type picklist (ContractPeriodType / Service periodType) to our names
+PERIOD_TYPES = {1: "monthly", 2: "quarterly", 3: "semi_annual", 4: "yearly"}
+
+
+def period_type_name(value: int | None) -> str:
+    return PERIOD_TYPES.get(value or 1, "monthly")
 
 
 def unmap_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) -> None:
@@ -217,6 +216,11 @@ def unmap_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) 
             .where(subscription_mappings.c.subscription_id == subscription_id)
             .returning(subscription_mappings.c.connection_id, subscription_mappings.c.contract_service_id)
         ).first()
+        if mapping is None and uow.service_creations.open_for(subscription_id) is not None:
+            raise Conflict(
+                f"subscription {subscription_id} is being mapped: Autotask is still creating its "
+                "contract service; unmap it once that is done"
+            )
         if mapping is None:
             raise NotFound(f"subscription {subscription_id} is not mapped")
         audit.create_operation(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from contractsync.service import mapping
+from contractsync.service import map_subscription, mapping
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
@@ -159,7 +159,9 @@ def accept(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         }
         results["subscriptions"].append(
             _one(
-                lambda c=chosen: mapping.map_subscription(ctx, actor, {**c, "connection_id": connection_id}),
+                lambda c=chosen: map_subscription.map_subscription(
+                    ctx, actor, {**c, "connection_id": connection_id}
+                ),
                 index,
             )
         )

@@ -14,6 +14,7 @@ from contractsync.adapters.db import (
     partner_center_tables,
     pause_table,
     reconciliation_tables,
+    service_creations_table,
     sessions_table,
     tables,
 )
@@ -29,6 +30,7 @@ TABLE_MODULES = (
     sessions_table,
     partner_center_tables,
     checks_table,
+    service_creations_table,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

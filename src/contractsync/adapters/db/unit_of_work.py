@@ -17,6 +17,7 @@ from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.directory import SqlDirectory
 from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
+from contractsync.adapters.db.service_creations import SqlServiceCreations
 from contractsync.adapters.db.session import UnitOfWork
 
 
@@ -27,6 +28,7 @@ class SqlUnitOfWork(UnitOfWork):
     alerts: SqlAlerts
     reconciliation_runs: SqlReconciliationRuns
     partner_center: SqlPartnerCenterSources
+    service_creations: SqlServiceCreations
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -36,6 +38,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.alerts = SqlAlerts(self.session)
         self.reconciliation_runs = SqlReconciliationRuns(self.session)
         self.partner_center = SqlPartnerCenterSources(self.session)
+        self.service_creations = SqlServiceCreations(self.session)
         return self
 
 

@@ -19,6 +19,7 @@ from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
+from contractsync.adapters.memory.service_creations import MemoryServiceCreations
 from contractsync.domain.model import Customer, Reseller
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
@@ -33,6 +34,7 @@ from contractsync.ports.directory import (
 )
 from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
+from contractsync.ports.service_creations import ServiceCreation
 
 
 @dataclass
@@ -56,6 +58,7 @@ class MemoryData:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
+    creations: dict[int, ServiceCreation] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -76,6 +79,7 @@ class FakeUnitOfWork:
         self.alerts = MemoryAlerts(data)
         self.reconciliation_runs = MemoryReconciliationRuns(data)
         self.partner_center = MemoryPartnerCenterSources(data)
+        self.service_creations = MemoryServiceCreations(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()

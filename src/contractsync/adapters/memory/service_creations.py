@@ -1,0 +1,74 @@
+"""The outbox of contract services to create (`ports/service_creations.py`) over dictionaries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from contractsync.ports.service_creations import (
+    OPEN_CREATIONS,
+    CreationStatus,
+    NewServiceCreation,
+    ServiceCreation,
+    failed_changes,
+    retry_changes,
+    sent_changes,
+)
+
+
+class _Data(Protocol):
+    creations: dict[int, ServiceCreation]
+
+
+class MemoryServiceCreations:
+    def __init__(self, data: _Data) -> None:
+        self.data = data
+
+    def add(self, new: NewServiceCreation, now: datetime) -> int:
+        creation_id = max(self.data.creations, default=0) + 1
+        self.data.creations[creation_id] = ServiceCreation(
+            id=creation_id, **vars(new), status=CreationStatus.PENDING.value, attempts=0,
+            next_attempt_at=now, lease_expires_at=None, contract_service_id=None, error=None,
+            error_kind=None, created_at=now, sent_at=None,
+        )  # fmt: skip
+        return creation_id
+
+    def get(self, creation_id: int) -> ServiceCreation | None:
+        return self.data.creations.get(creation_id)
+
+    def open_for(self, subscription_id: str) -> ServiceCreation | None:
+        found = [
+            c
+            for _, c in sorted(self.data.creations.items())
+            if c.subscription_id == subscription_id and c.status in OPEN_CREATIONS
+        ]
+        return found[0] if found else None
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        return [i for i, c in sorted(self.data.creations.items()) if c.is_due(now)][:limit]
+
+    def claim(self, creation_id: int, now: datetime, lease_until: datetime) -> ServiceCreation | None:
+        found = self.data.creations.get(creation_id)
+        if found is None or not found.is_due(now):
+            return None
+        claimed = replace(
+            found,
+            status=CreationStatus.SENDING.value,
+            attempts=found.attempts + 1,
+            lease_expires_at=lease_until,
+        )
+        self.data.creations[creation_id] = claimed
+        return claimed
+
+    def record_sent(self, creation_id: int, contract_service_id: int, now: datetime) -> None:
+        self._set(creation_id, **sent_changes(contract_service_id, now))
+
+    def record_retry(self, creation_id: int, error: str, kind: str, next_attempt_at: datetime) -> None:
+        self._set(creation_id, **retry_changes(error, kind, next_attempt_at))
+
+    def record_failed(self, creation_id: int, error: str, kind: str) -> None:
+        self._set(creation_id, **failed_changes(error, kind))
+
+    def _set(self, creation_id: int, **values: Any) -> None:
+        self.data.creations[creation_id] = replace(self.data.creations[creation_id], **values)

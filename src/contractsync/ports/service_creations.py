@@ -1,0 +1,125 @@
+"""The outbox of contract services to create in the PSA: a mapping whose contract service does
+not exist yet waits here until the PSA has created it (use case `service/map_subscription.py`).
+
+A row is claimed with a lease before the PSA is called (in a transaction that commits first), so
+two deliverers never call for it at once; a lease that runs out means the call's outcome is
+unknown, and the next attempt looks the contract service up before creating anything.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+class CreationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+#: A creation still on its way: its subscription counts as being mapped.
+OPEN_CREATIONS = (CreationStatus.PENDING.value, CreationStatus.SENDING.value)
+
+
+@dataclass(frozen=True)
+class NewServiceCreation:
+    #: the audit record of the mapping (pending until the contract service exists)
+    operation_id: int
+    connection_id: str
+    subscription_id: str
+    contract_id: int
+    service_id: int
+    unit_price: Decimal
+    unit_cost: Decimal
+
+
+@dataclass(frozen=True)
+class ServiceCreation:
+    id: int
+    operation_id: int
+    connection_id: str
+    subscription_id: str
+    contract_id: int
+    service_id: int
+    unit_price: Decimal
+    unit_cost: Decimal
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    lease_expires_at: datetime | None
+    contract_service_id: int | None
+    error: str | None
+    error_kind: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+    def is_due(self, now: datetime) -> bool:
+        """Pending past its back-off, or `sending` under a lease that ran out (outcome unknown)."""
+        if self.status == CreationStatus.SENDING:
+            return self.lease_expires_at is None or self.lease_expires_at <= now
+        return self.status == CreationStatus.PENDING and self.next_attempt_at <= now
+
+
+class ServiceCreations(Protocol):
+    def add(self, new: NewServiceCreation, now: datetime) -> int:
+        """Enqueue, due at once; answers the new row's id."""
+        ...
+
+    def get(self, creation_id: int) -> ServiceCreation | None: ...
+
+    def open_for(self, subscription_id: str) -> ServiceCreation | None:
+        """The subscription's creation still on its way (pending or sending), if any."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        """Ids of the rows due at `now`, oldest first."""
+        ...
+
+    def claim(self, creation_id: int, now: datetime, lease_until: datetime) -> ServiceCreation | None:
+        """The row goes `sending` under a lease until `lease_until` (one more attempt); None
+        when it is not due (another deliverer holds it, or it is done)."""
+        ...
+
+    def record_sent(self, creation_id: int, contract_service_id: int, now: datetime) -> None: ...
+
+    def record_retry(self, creation_id: int, error: str, kind: str, next_attempt_at: datetime) -> None:
+        """Back to pending, due again at `next_attempt_at`."""
+        ...
+
+    def record_failed(self, creation_id: int, error: str, kind: str) -> None: ...
+
+
+def sent_changes(contract_service_id: int, now: datetime) -> dict[str, object]:
+    """The fields `record_sent` sets (both repositories apply the same changes)."""
+    return {
+        "status": CreationStatus.SENT.value,
+        "contract_service_id": contract_service_id,
+        "sent_at": now,
+        "lease_expires_at": None,
+        "error": None,
+        "error_kind": None,
+    }
+
+
+def retry_changes(error: str, kind: str, next_attempt_at: datetime) -> dict[str, object]:
+    return {
+        "status": CreationStatus.PENDING.value,
+        "next_attempt_at": next_attempt_at,
+        "lease_expires_at": None,
+        "error": error,
+        "error_kind": kind,
+    }
+
+
+def failed_changes(error: str, kind: str) -> dict[str, object]:
+    return {
+        "status": CreationStatus.FAILED.value,
+        "lease_expires_at": None,
+        "error": error,
+        "error_kind": kind,
+    }
