@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class CreationStatus(enum.StrEnum):
@@ -94,7 +94,7 @@ class ServiceCreations(Protocol):
     def record_failed(self, creation_id: int, error: str, kind: str) -> None: ...
 
 
-def sent_changes(contract_service_id: int, now: datetime) -> dict[str, object]:
+def sent_changes(contract_service_id: int, now: datetime) -> dict[str, Any]:
     """The fields `record_sent` sets (both repositories apply the same changes)."""
     return {
         "status": CreationStatus.SENT.value,
@@ -106,7 +106,7 @@ def sent_changes(contract_service_id: int, now: datetime) -> dict[str, object]:
     }
 
 
-def retry_changes(error: str, kind: str, next_attempt_at: datetime) -> dict[str, object]:
+def retry_changes(error: str, kind: str, next_attempt_at: datetime) -> dict[str, Any]:
     return {
         "status": CreationStatus.PENDING.value,
         "next_attempt_at": next_attempt_at,
@@ -116,10 +116,26 @@ def retry_changes(error: str, kind: str, next_attempt_at: datetime) -> dict[str,
     }
 
 
-def failed_changes(error: str, kind: str) -> dict[str, object]:
+def failed_changes(error: str, kind: str) -> dict[str, Any]:
     return {
         "status": CreationStatus.FAILED.value,
         "lease_expires_at": None,
         "error": error,
         "error_kind": kind,
     }
+
+
+class RecordsOutcomes:
+    """`record_sent`, `record_retry` and `record_failed` of a repository, over its `_set`."""
+
+    def _set(self, creation_id: int, **values: Any) -> None:
+        raise NotImplementedError
+
+    def record_sent(self, creation_id: int, contract_service_id: int, now: datetime) -> None:
+        self._set(creation_id, **sent_changes(contract_service_id, now))
+
+    def record_retry(self, creation_id: int, error: str, kind: str, next_attempt_at: datetime) -> None:
+        self._set(creation_id, **retry_changes(error, kind, next_attempt_at))
+
+    def record_failed(self, creation_id: int, error: str, kind: str) -> None:
+        self._set(creation_id, **failed_changes(error, kind))

@@ -6,12 +6,14 @@ Use-case unit tests run on `FakeUnitOfWork`; this keeps that fake honest.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.db.operations import create_operation
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
 from contractsync.domain.enums import BillingCycle, OfferKind, PromotionSetting, SubscriptionStatus, Term
@@ -20,6 +22,7 @@ from contractsync.ports.alerts import NewAlert
 from contractsync.ports.directory import CredentialsChange, StoredConnection
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
+from contractsync.ports.service_creations import NewServiceCreation
 from contractsync.ports.unit_of_work import UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -130,6 +133,30 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
     return answers
 
 
+def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
+    answers: list[Any] = []
+    new = NewServiceCreation(1, "k1", "s1", 100, 7, Decimal("12.0000"), Decimal("10.0000"))
+    with units() as uow:
+        if uow.session is not None:  # the SQL side needs the mapping's audit record (foreign key)
+            create_operation(
+                uow.session, connection_id="k1", operation_key="k", type="t", status="pending", now=NOW
+            )
+        c = uow.service_creations
+        first, second = c.add(new, NOW), c.add(replace(new, subscription_id="s2"), NOW)
+        answers += [first, second, c.get(first), c.get(99), c.open_for("s1"), c.open_for("nope")]
+        answers += [c.due(NOW, 10), c.due(NOW, 1), c.due(NOW - timedelta(seconds=1), 10)]
+        lease = NOW + timedelta(minutes=5)
+        answers += [c.claim(first, NOW, lease), c.claim(first, NOW, lease), c.due(NOW, 10), c.due(lease, 10)]
+        c.record_retry(first, "429", "throttled", NOW + timedelta(seconds=30))
+        answers += [c.get(first), c.due(NOW, 10), c.due(NOW + timedelta(seconds=30), 10)]
+        answers += [c.claim(first, NOW + timedelta(seconds=30), lease)]
+        c.record_sent(first, 5000, NOW + timedelta(seconds=31))
+        c.record_failed(second, "inactive", "rejected")
+        answers += [c.get(first), c.get(second), c.open_for("s1"), c.open_for("s2"), c.due(lease, 10)]
+        answers += [c.claim(first, lease, lease), c.claim(second, lease, lease)]
+    return answers
+
+
 def _agree(
     session_factory: sessionmaker[Session], scenario: Callable[[UnitOfWorkFactory], list[Any]]
 ) -> None:
@@ -145,6 +172,10 @@ def test_directories_agree(session_factory: sessionmaker[Session]) -> None:
 
 def test_partner_center_sources_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _partner_center)
+
+
+def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _service_creations)
 
 
 def test_alerts_and_reconciliation_runs_agree(session_factory: sessionmaker[Session]) -> None:

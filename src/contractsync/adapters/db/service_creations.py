@@ -13,10 +13,8 @@ from contractsync.ports.service_creations import (
     OPEN_CREATIONS,
     CreationStatus,
     NewServiceCreation,
+    RecordsOutcomes,
     ServiceCreation,
-    failed_changes,
-    retry_changes,
-    sent_changes,
 )
 
 _C = service_creations.c
@@ -34,7 +32,7 @@ def _creation(row: Any) -> ServiceCreation:
     return ServiceCreation(**row._mapping)
 
 
-class SqlServiceCreations:
+class SqlServiceCreations(RecordsOutcomes):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -68,15 +66,6 @@ class SqlServiceCreations:
             .returning(*service_creations.c)
         ).first()
         return None if claimed is None else _creation(claimed)
-
-    def record_sent(self, creation_id: int, contract_service_id: int, now: datetime) -> None:
-        self._set(creation_id, **sent_changes(contract_service_id, now))
-
-    def record_retry(self, creation_id: int, error: str, kind: str, next_attempt_at: datetime) -> None:
-        self._set(creation_id, **retry_changes(error, kind, next_attempt_at))
-
-    def record_failed(self, creation_id: int, error: str, kind: str) -> None:
-        self._set(creation_id, **failed_changes(error, kind))
 
     def _set(self, creation_id: int, **values: Any) -> None:
         self.session.execute(update(service_creations).where(_C.id == creation_id).values(**values))

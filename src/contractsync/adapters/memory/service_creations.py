@@ -10,10 +10,8 @@ from contractsync.ports.service_creations import (
     OPEN_CREATIONS,
     CreationStatus,
     NewServiceCreation,
+    RecordsOutcomes,
     ServiceCreation,
-    failed_changes,
-    retry_changes,
-    sent_changes,
 )
 
 
@@ -21,7 +19,7 @@ class _Data(Protocol):
     creations: dict[int, ServiceCreation]
 
 
-class MemoryServiceCreations:
+class MemoryServiceCreations(RecordsOutcomes):
     def __init__(self, data: _Data) -> None:
         self.data = data
 
@@ -60,15 +58,6 @@ class MemoryServiceCreations:
         )
         self.data.creations[creation_id] = claimed
         return claimed
-
-    def record_sent(self, creation_id: int, contract_service_id: int, now: datetime) -> None:
-        self._set(creation_id, **sent_changes(contract_service_id, now))
-
-    def record_retry(self, creation_id: int, error: str, kind: str, next_attempt_at: datetime) -> None:
-        self._set(creation_id, **retry_changes(error, kind, next_attempt_at))
-
-    def record_failed(self, creation_id: int, error: str, kind: str) -> None:
-        self._set(creation_id, **failed_changes(error, kind))
 
     def _set(self, creation_id: int, **values: Any) -> None:
         self.data.creations[creation_id] = replace(self.data.creations[creation_id], **values)
