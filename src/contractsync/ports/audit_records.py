@@ -84,6 +84,12 @@ class RecordFilter:
     subscription_id: str | None = None
     status: str | None = None
     type: str | None = None
+    customer_id: str | None = None
+    #: part of the subscription id, in any case (the console's search)
+    subscription_part: str | None = None
+    #: recorded at or after / before these instants
+    recorded_from: datetime | None = None
+    recorded_before: datetime | None = None
 
 
 class AuditRecords(Protocol):

@@ -19,6 +19,7 @@ from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
 from contractsync.domain.enums import BillingCycle, OfferKind, PromotionSetting, SubscriptionStatus, Term
 from contractsync.domain.model import Customer, Promotion, Reseller, Subscription
 from contractsync.ports.alerts import NewAlert
+from contractsync.ports.audit_records import AuditRecord, RecordFilter
 from contractsync.ports.directory import CredentialsChange, StoredConnection
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
@@ -133,6 +134,33 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
     return answers
 
 
+def _audit_search(units: UnitOfWorkFactory) -> list[Any]:
+    logged = [
+        ("k1", "s1", "c1", "CreateConnectionSubscriptionMapping", "pending", NOW),
+        ("k1", "S10", "c1", "UpdateSubscriptionQuantityOnConnection", "succeeded", NOW + timedelta(days=1)),
+        ("k2", "x_1", "c2", "UpdateSubscriptionQuantityOnConnection", "failed", NOW + timedelta(days=2)),
+        ("k1", None, "c1", "CreateConnectionCustomerMapping", "succeeded", NOW + timedelta(days=2)),
+    ]
+    with units() as uow:
+        for n, (connection, subscription, customer, kind, status, at) in enumerate(logged, 1):
+            if uow.session is not None:
+                create_operation(uow.session, connection_id=connection, operation_key=f"k{n}", type=kind,
+                                 status=status, now=at, subscription_id=subscription, customer_id=customer)  # fmt: skip
+            else:
+                uow.data.records[n] = AuditRecord(n, connection, subscription, customer, f"k{n}", kind, status,
+                                                  None, None, at, at, {})  # fmt: skip
+    day = timedelta(days=1)
+    filters = [
+        RecordFilter(), RecordFilter(subscription_part="s1"), RecordFilter(subscription_part="_"),
+        RecordFilter(subscription_part="X_"), RecordFilter(customer_id="c1", status="succeeded"),
+        RecordFilter(reseller_id="r1", recorded_from=NOW + day), RecordFilter(recorded_before=NOW + day),
+        RecordFilter(recorded_from=NOW + day, recorded_before=NOW + 2 * day, type="UpdateSubscriptionQuantityOnConnection"),
+        RecordFilter(reseller_id="r2", subscription_part="1"),
+    ]  # fmt: skip
+    with units(commit=False) as uow:
+        return [uow.audit_records.page(where, offset, 2) for where in filters for offset in (0, 1)]
+
+
 def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
     answers: list[Any] = []
     new = NewServiceCreation(1, "k1", "s1", 100, 7, Decimal("12.0000"), Decimal("10.0000"))
@@ -172,6 +200,10 @@ def test_directories_agree(session_factory: sessionmaker[Session]) -> None:
 
 def test_partner_center_sources_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _partner_center)
+
+
+def test_audit_searches_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _audit_search)
 
 
 def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:

@@ -79,6 +79,26 @@ def _connections_of(reseller_id: str) -> Any:
     return select(connections.c.id).where(connections.c.reseller_id == reseller_id)
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _searched(query: Any, where: RecordFilter) -> Any:
+    """The console search's filters: customer, part of the subscription id, recorded days."""
+    c = connection_operations.c
+    if where.customer_id is not None:
+        query = query.where(c.customer_id == where.customer_id)
+    if where.subscription_part is not None:
+        query = query.where(func.lower(c.subscription_id).like(_like(where.subscription_part), escape="\\"))
+    if where.recorded_from is not None:
+        query = query.where(c.created_at >= where.recorded_from)
+    if where.recorded_before is not None:
+        query = query.where(c.created_at < where.recorded_before)
+    return query
+
+
 class SqlAuditRecords:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -93,6 +113,7 @@ class SqlAuditRecords:
             query = query.where(connection_operations.c.status == where.status)
         if where.type is not None:
             query = query.where(connection_operations.c.type == where.type)
+        query = _searched(query, where)
         total = self.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self.session.execute(
             query.order_by(connection_operations.c.id.desc()).offset(offset).limit(limit)

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from contractsync.adapters.memory.unit_of_work import MemoryData
 
 
+def _contains(value: str | None, part: str | None) -> bool:
+    """As SQL's LIKE '%part%' on lower case: NULL never matches."""
+    return part is None or (value is not None and part.lower() in value.lower())
+
+
 class MemoryAuditRecords:
     def __init__(self, data: MemoryData) -> None:
         self.data = data
@@ -33,6 +38,10 @@ class MemoryAuditRecords:
             and where.subscription_id in (None, r.subscription_id)
             and where.status in (None, r.status)
             and where.type in (None, r.type)
+            and where.customer_id in (None, r.customer_id)
+            and _contains(r.subscription_id, where.subscription_part)
+            and (where.recorded_from is None or r.created_at >= where.recorded_from)
+            and (where.recorded_before is None or r.created_at < where.recorded_before)
         ]
         return len(found), found[offset : offset + limit]
 
