@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from contractsync.ports.delivery import Waker
+from contractsync.ports.partner_center_api import PartnerCenterKit
 from contractsync.ports.psa import PsaConnector
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
@@ -73,12 +75,35 @@ def connectors_reaching(settings: Settings, connection_id: str, base_url: str) -
     return ConnectorCache(secret_box(settings), build, outbound_policy(settings))
 
 
+def partner_center_kit(secrets: SecretBox, outbound: OutboundPolicy) -> PartnerCenterKit:
+    """Partner Center's REST client per source, the webhook signature check, the document reader
+    and the outbound URL check, for the use cases (`ports/partner_center_api.py`)."""
+    from contractsync.adapters.partner_center import parse_document
+    from contractsync.adapters.partner_center.client import MICROSOFT_API, MICROSOFT_AUTHORITY
+    from contractsync.adapters.partner_center.factory import client_for_source
+    from contractsync.adapters.partner_center.outbound import check_outbound
+    from contractsync.adapters.partner_center.webhook_signature import WebhookVerifier
+
+    return PartnerCenterKit(
+        client_for=lambda row, store: client_for_source(row, secrets, store, outbound=outbound),
+        verifier=lambda: WebhookVerifier(outbound.webhook_certificate_urls, outbound.partner_center_ca_file),
+        read_document=parse_document,
+        check_url=lambda url: check_outbound(url, outbound),
+        default_authority=MICROSOFT_AUTHORITY,
+        default_api=MICROSOFT_API,
+    )
+
+
+def service_context(
+    units: Any, clock: Clock, secrets: SecretBox, connectors: Callable[[Any], Any], outbound: OutboundPolicy
+) -> ServiceContext:
+    """What every use case gets, Partner Center included."""
+    return ServiceContext(units, clock, secrets, connectors, outbound, partner_center_kit(secrets, outbound))
+
+
 def service_on_clock(service: ContractSync, clock: Clock) -> ContractSync:
     """The same façade on the same database, seeing time from `clock`."""
-    context = service.context
-    return ContractSync(
-        ServiceContext(context.units, clock, context.secrets, context.connector_for, context.outbound)
-    )
+    return ContractSync(dataclasses.replace(service.context, clock=clock))
 
 
 def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Session]:
@@ -150,7 +175,7 @@ def build_app_service(
         stats = workers[0].run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
-    context = ServiceContext(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
+    context = service_context(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
     workers.append(build_worker(sessions, connectors, clock, service=service))
     if settings.admin_token:  # replaces the token an earlier value of the variable registered
@@ -222,11 +247,10 @@ def worker_service(
     connectors: Callable[[Any], PsaConnector],
 ) -> ContractSync:
     """The façade the worker's scheduled work runs through (sweeps, reconciliation, polls)."""
-    return ContractSync(
-        ServiceContext(
-            SqlUnitsOfWork(sessions), clock, secret_box(settings), connectors, outbound_policy(settings)
-        )
+    context = service_context(
+        SqlUnitsOfWork(sessions), clock, secret_box(settings), connectors, outbound_policy(settings)
     )
+    return ContractSync(context)
 
 
 def partner_center_polls(service: ContractSync) -> Callable[[], object]:

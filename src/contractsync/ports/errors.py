@@ -43,3 +43,10 @@ class Forbidden(ServiceError):
 class Unauthorized(ServiceError):
     code = "unauthorized"
     http_status = 401
+
+
+class Unavailable(ServiceError):
+    """A service we depend on could not be reached or refused us (Partner Center); retry later."""
+
+    code = "unavailable"
+    http_status = 503

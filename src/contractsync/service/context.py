@@ -13,10 +13,11 @@ from contractsync.domain.bounds import control_character
 from contractsync.domain.model import Customer, Reseller
 from contractsync.ports.clock import Clock
 from contractsync.ports.directory import Directory, StoredConnection, StoredSubscription
+from contractsync.ports.partner_center_api import PartnerCenterKit
 from contractsync.ports.secrets import OutboundPolicy, Secrets
 from contractsync.ports.unit_of_work import UnitOfWorkFactory
 from contractsync.service.actor import Actor
-from contractsync.service.errors import Forbidden, NotFound
+from contractsync.service.errors import Forbidden, NotFound, Unavailable
 
 T = TypeVar("T")
 
@@ -31,6 +32,14 @@ class ServiceContext:
     connector_for: Callable[[Any], Any]
     #: where Autotask requests may go (CONTRACTSYNC_PSA_ALLOWED_HOSTS adds hosts)
     outbound: OutboundPolicy
+    #: Partner Center's client, webhook check and reader (None: this process has no Partner Center)
+    partner_center: PartnerCenterKit | None = None
+
+    @property
+    def partner_center_kit(self) -> PartnerCenterKit:
+        if self.partner_center is None:
+            raise Unavailable("Partner Center is not set up in this process")
+        return self.partner_center
 
     @property
     def sessions(self) -> Any:

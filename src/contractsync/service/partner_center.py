@@ -9,25 +9,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from contractsync.adapters.partner_center.client import PartnerCenterError
-from contractsync.adapters.partner_center.factory import client_for_source
-from contractsync.adapters.partner_center.webhook_signature import SignatureRefused, WebhookVerifier
+from contractsync.ports.partner_center_api import (
+    ClientFactory,
+    PartnerCenterError,
+    SignatureRefused,
+    WebhookVerifier,
+)
 from contractsync.service import partner_center_sources as sources
 from contractsync.service import partner_center_suggest as suggest
 from contractsync.service.actor import Actor
-from contractsync.service.errors import Invalid, ServiceError, Unauthorized
+from contractsync.service.errors import Invalid, Unauthorized, Unavailable
 from contractsync.service.facade import ContractSync
-from contractsync.service.partner_center_poll import ClientFactory, PartnerCenterPolling, PollFailed
+from contractsync.service.partner_center_poll import PartnerCenterPolling, PollFailed
 
 JSON = dict[str, Any]
 _RESOURCE = re.compile(r"/customers/([^/?#]+)/subscriptions/([^/?#]+)", re.IGNORECASE)
-
-
-class Unavailable(ServiceError):
-    """Partner Center could not be reached or refused us; the caller (Partner Center) retries."""
-
-    code = "unavailable"
-    http_status = 503
 
 
 class PartnerCenter:
@@ -38,15 +34,11 @@ class PartnerCenter:
         verifier: WebhookVerifier | None = None,
     ) -> None:
         self.service = service
-        ctx = service.context
-        self.polling = PartnerCenterPolling(
-            service,
-            client_for
-            or (lambda row, store: client_for_source(row, ctx.secrets, store, outbound=ctx.outbound)),
-        )
-        self.verifier = verifier or WebhookVerifier(
-            ctx.outbound.webhook_certificate_urls, ctx.outbound.partner_center_ca_file
-        )
+        if client_for is None or verifier is None:  # the ones wired in bootstrap (Unavailable: none)
+            kit = service.context.partner_center_kit
+            client_for, verifier = client_for or kit.client_for, verifier or kit.verifier()
+        self.polling = PartnerCenterPolling(service, client_for)
+        self.verifier = verifier
 
     # --- sources ---------------------------------------------------------------------------------
     def create_source(self, actor: Actor, body: JSON) -> JSON:

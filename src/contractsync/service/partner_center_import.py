@@ -26,14 +26,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from contractsync.adapters.partner_center import (
+from contractsync.domain.enums import SubscriptionStatus
+from contractsync.ports.partner_center_documents import (
     DocumentKind,
     PartnerCenterDocument,
     PartnerCenterSubscription,
     PartnerCenterTransition,
     TransitionState,
 )
-from contractsync.domain.enums import SubscriptionStatus
 from contractsync.service.actor import Actor
 from contractsync.service.errors import NotFound, ServiceError
 from contractsync.service.facade import ContractSync

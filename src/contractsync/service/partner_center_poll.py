@@ -26,21 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from contractsync.adapters.partner_center import (
+from contractsync.domain.enums import BillingCycle, SubscriptionStatus
+from contractsync.ports.partner_center import PartnerCenterSource
+from contractsync.ports.partner_center_api import ClientFactory, PartnerCenterApi, PartnerCenterError
+from contractsync.ports.partner_center_documents import (
     DocumentKind,
     PartnerCenterDocument,
     PartnerCenterFormatError,
     PartnerCenterSubscription,
     PartnerCenterTransition,
     TransitionState,
-    parse_document,
+    normalise_id,
 )
-from contractsync.adapters.partner_center.client import PartnerCenterError
-from contractsync.adapters.partner_center.values import normalise_id
-from contractsync.domain.enums import BillingCycle, SubscriptionStatus
-from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, ServiceError
@@ -73,24 +72,6 @@ COUNTERS = (
 )  # fmt: skip
 
 
-class PartnerCenterApi(Protocol):
-    """What polling needs of a Partner Center client (`adapters.partner_center.client`)."""
-
-    @property
-    def counts(self) -> Any: ...
-
-    def customers_page(self, size: int, continuation: str | None) -> tuple[list[JSON], str | None]: ...
-    def customer(self, customer_id: str) -> JSON: ...
-    def subscriptions(self, customer_id: str) -> bytes: ...
-    def subscription(self, customer_id: str, subscription_id: str) -> bytes: ...
-    def transitions(self, customer_id: str, subscription_id: str) -> bytes: ...
-    def order(self, customer_id: str, order_id: str) -> JSON: ...
-    def register_webhook(self, url: str, events: list[str]) -> JSON: ...
-    def close(self) -> None: ...
-
-
-#: (source row, where to store a rotated refresh token) → a client for that source
-ClientFactory = Callable[[Any, Callable[[str], None]], PartnerCenterApi]
 Fetch = Callable[[str], bytes]
 
 
@@ -261,7 +242,7 @@ class _Run:
             for found in self._local_customers(tenant, name):
                 local[found["id"]] = found
             raw = fetch(customer.get("id") or tenant)
-            document = _parse(raw, f"customers/{tenant}/subscriptions")
+            document = self._parse(raw, f"customers/{tenant}/subscriptions")
             self._orders.update(
                 {sid: (customer.get("id") or tenant, oid) for sid, oid in _order_ids(raw).items()}
             )
@@ -281,6 +262,15 @@ class _Run:
         return report
 
     # --- customers ---------------------------------------------------------------------------------
+    def _parse(self, raw: bytes, source: str) -> PartnerCenterDocument:
+        """The document; an unreadable one as a document carrying its error."""
+        try:
+            return self.polling.ctx.partner_center_kit.read_document(raw, source)
+        except PartnerCenterFormatError as error:
+            document = PartnerCenterDocument(source, DocumentKind.SUBSCRIPTIONS, "unreadable")
+            document.errors.append(error)
+            return document
+
     def _local_customers(self, tenant: str, name: str) -> list[JSON]:
         if self._tenants is None:
             with self.polling.ctx.units(commit=False) as uow:
@@ -327,7 +317,7 @@ class _Run:
             if pc.quantity >= mine["quantity"] and pc.status not in ENDED:
                 continue  # no seats left it: no transition to look for
             raw = self.client.transitions(customer_id, pc.id)
-            for transition in _parse(
+            for transition in self._parse(
                 raw, f"customers/{customer_id}/subscriptions/{pc.id}/transitions"
             ).transitions:
                 transition = _with_ids(transition, pc, document.subscriptions)
@@ -452,15 +442,6 @@ def _tenant_and_name(customer: JSON) -> tuple[str | None, str]:
     tenant = profile.get("tenantid") or lowered.get("id")
     name = profile.get("companyname") or ""
     return (str(tenant).strip().lower() or None) if tenant else None, str(name).strip()
-
-
-def _parse(raw: bytes, source: str) -> PartnerCenterDocument:
-    try:
-        return parse_document(raw, source)
-    except PartnerCenterFormatError as error:
-        document = PartnerCenterDocument(source, DocumentKind.SUBSCRIPTIONS, "unreadable")
-        document.errors.append(error)
-        return document
 
 
 def _with_tenant(document: PartnerCenterDocument, tenant: str) -> PartnerCenterDocument:

@@ -8,8 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from contractsync.adapters.partner_center.client import MICROSOFT_API, MICROSOFT_AUTHORITY
-from contractsync.adapters.partner_center.outbound import OutboundRefused, check_outbound
 from contractsync.domain.money import format_money
 from contractsync.ports.partner_center import PartnerCenterSource, PartnerCenterSources, PollState
 from contractsync.service import validation as v
@@ -27,6 +25,7 @@ def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     v.fields(body, REQUIRED, OPTIONAL)
     source_id = v.text(body["id"], "id", 100)
     reseller_id = v.text(body["reseller_id"], "reseller_id", 100)
+    kit = ctx.partner_center_kit
     source = PartnerCenterSource(
         id=source_id,
         reseller_id=reseller_id,
@@ -34,8 +33,8 @@ def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         application_id=v.text(body["application_id"], "application_id", 100),
         secret_encrypted=ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000)),
         refresh_token_encrypted=ctx.secrets.encrypt(v.text(body["refresh_token"], "refresh_token", 10_000)),
-        authority_host=_url(ctx, body.get("authority_host") or MICROSOFT_AUTHORITY, "authority_host"),
-        api_root=_url(ctx, body.get("api_root") or MICROSOFT_API, "api_root"),
+        authority_host=_url(ctx, body.get("authority_host") or kit.default_authority, "authority_host"),
+        api_root=_url(ctx, body.get("api_root") or kit.default_api, "api_root"),
         poll_minutes=v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
         price_list=price_list(body.get("price_list") or {}),
         webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", 500),
@@ -184,8 +183,8 @@ def price_table(row: PartnerCenterSource) -> dict[str, Decimal]:
 def _url(ctx: ServiceContext, value: object, field: str) -> str:
     url = v.text(value, field, 300).rstrip("/")
     try:
-        return check_outbound(url, ctx.outbound)
-    except OutboundRefused as refused:
+        return ctx.partner_center_kit.check_url(url)
+    except ValueError as refused:
         raise Invalid(f"{field}: {refused}", {"field": field}) from None
 
 

@@ -5,10 +5,10 @@ contractsync's, and `document` for which files are read, ignored or refused.
 """
 
 from contractsync.adapters.partner_center.document import parse_document, read_document
-from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
-from contractsync.adapters.partner_center.models import (
+from contractsync.ports.partner_center_documents import (
     DocumentKind,
     PartnerCenterDocument,
+    PartnerCenterFormatError,
     PartnerCenterSubscription,
     PartnerCenterTransition,
     ScheduledNextTerm,

@@ -18,6 +18,7 @@ import httpx
 import msal
 
 from contractsync.adapters.partner_center.outbound import check_outbound
+from contractsync.ports.partner_center_api import PartnerCenterError
 from contractsync.ports.secrets import OutboundPolicy
 
 JSON = dict[str, Any]
@@ -43,13 +44,6 @@ class PartnerCenterEndpoints:
     @property
     def microsoft(self) -> bool:
         return self.authority_host.rstrip("/") == MICROSOFT_AUTHORITY
-
-
-class PartnerCenterError(Exception):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 class PartnerCenterAuthError(PartnerCenterError):

@@ -17,16 +17,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
-from contractsync.adapters.partner_center.models import (
-    DocumentKind,
-    PartnerCenterDocument,
-    PartnerCenterSubscription,
-    PartnerCenterTransition,
-)
 from contractsync.adapters.partner_center.subscription import parse_subscription
 from contractsync.adapters.partner_center.transition import parse_transition, parse_upgrade_result
 from contractsync.adapters.partner_center.values import Fields, lower_keys, token
+from contractsync.ports.partner_center_documents import (
+    DocumentKind,
+    PartnerCenterDocument,
+    PartnerCenterFormatError,
+    PartnerCenterSubscription,
+    PartnerCenterTransition,
+)
 
 WHOLE = "document"
 MAX_BYTES = 50_000_000  # a customer's subscriptions are kilobytes; refuse to slurp something else

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 
 from contractsync.adapters.partner_center import vocabulary as vocab
-from contractsync.adapters.partner_center.models import PartnerCenterSubscription, ScheduledNextTerm
-from contractsync.adapters.partner_center.values import Fields, is_guid, normalise_id
+from contractsync.adapters.partner_center.values import Fields
+from contractsync.ports.partner_center_documents import (
+    PartnerCenterSubscription,
+    ScheduledNextTerm,
+    is_guid,
+    normalise_id,
+)
 
 #: The customer's tenant id is not a field of a subscription: it is in the resource's own link.
 _CUSTOMER_IN_URI = re.compile(r"/customers/([^/?]+)/subscriptions/", re.IGNORECASE)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from contractsync.adapters.partner_center import vocabulary as vocab
-from contractsync.adapters.partner_center.models import PartnerCenterTransition, TransitionState
-from contractsync.adapters.partner_center.values import Fields, normalise_id
+from contractsync.adapters.partner_center.values import Fields
+from contractsync.ports.partner_center_documents import PartnerCenterTransition, TransitionState, normalise_id
 
 
 def parse_transition(fields: Fields) -> PartnerCenterTransition:

@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
 from contractsync.domain.bounds import control_character
+from contractsync.ports.partner_center_documents import PartnerCenterFormatError
 
 #: Partner Center's "no end" for usage-based subscriptions is a date in December 9999.
 SENTINEL_YEAR = 9999
@@ -28,22 +28,11 @@ _TIMESTAMP = re.compile(
     r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?P<fraction>\.[0-9]+)?(?P<offset>Z|[+-][0-9]{2}:?[0-9]{2})?)?$",
     re.IGNORECASE,
 )
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 def token(value: str) -> str:
     """An enum value reduced to what identifies it: `"Started "` → `started`, `one_time` → `onetime`."""
     return re.sub(r"[\s_\-]", "", value).lower()
-
-
-def is_guid(value: str) -> bool:
-    return bool(_GUID.match(value))
-
-
-def normalise_id(value: str) -> str:
-    """GUIDs compare case-insensitively (legacy records spell them upper case): store them lower case."""
-    value = value.strip()
-    return value.lower() if is_guid(value) else value
 
 
 def lower_keys(value: Any, source: str, record: str, path: str = "") -> Any:

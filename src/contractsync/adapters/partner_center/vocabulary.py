@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from contractsync.adapters.partner_center.models import TransitionKind, TransitionState
-from contractsync.adapters.partner_center.values import Fields, is_guid, token
+from contractsync.adapters.partner_center.values import Fields, token
 from contractsync.domain.enums import BillingCycle, OfferKind, SubscriptionStatus, Term
+from contractsync.ports.partner_center_documents import TransitionKind, TransitionState, is_guid
 
 #: The Azure plan product (offer `DZH318Z0BPS6:0001:DZH318Z0BML6`).
 AZURE_PLAN_PRODUCT = "DZH318Z0BPS6"

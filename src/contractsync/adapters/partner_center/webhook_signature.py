@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from contractsync.ports.partner_center_api import SignatureRefused
+
 #: The certificate URL in Microsoft's sample event.
 MICROSOFT_CERTIFICATE_URLS = (
     "https://3psostorageacct.blob.core.windows.net/cert/pcnotifications-dispatch.microsoft.com.cer",
@@ -39,10 +41,6 @@ ALGORITHMS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "rsa-sha384": hashes.SHA384,
     "rsa-sha512": hashes.SHA512,
 }
-
-
-class SignatureRefused(ValueError):
-    """The event is not proven to come from Partner Center; the reason says why."""
 
 
 @dataclass

@@ -3,11 +3,43 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from contractsync.adapters.partner_center.errors import PartnerCenterFormatError
 from contractsync.domain.enums import BillingCycle, OfferKind, SubscriptionStatus, Term
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.match(value))
+
+
+def normalise_id(value: str) -> str:
+    """GUIDs compare case-insensitively (legacy records spell them upper case): store them lower case."""
+    value = value.strip()
+    return value.lower() if is_guid(value) else value
+
+
+class PartnerCenterFormatError(ValueError):
+    """A Partner Center document (or one record of it) that cannot be read without guessing.
+
+    Not called `ImportError`: that would shadow the builtin. `record` is a path into the document
+    (`items[1]`, `transition[0]`, or `document` for the whole file); `field` is the Partner Center
+    field as the file spells it (`status`, `billingCycle`), or None when the whole record is at fault.
+    """
+
+    def __init__(self, source: str, record: str, field: str | None, message: str) -> None:
+        self.source = source
+        self.record = record
+        self.field = field
+        self.message = message
+        where = f"{source}: {record}" + (f": {field}" if field else "")
+        super().__init__(f"{where}: {message}")
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"file": self.source, "record": self.record, "field": self.field, "message": self.message}
 
 
 @dataclass(frozen=True)
