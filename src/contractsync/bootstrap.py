@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,6 @@ from contractsync.ports.partner_center_api import PartnerCenterKit
 from contractsync.ports.psa import PsaConnector
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
-from contractsync.service.map_subscription import create_contract_services
 from contractsync.service.replan import replan_service
 from contractsync.settings import Settings
 
@@ -145,7 +143,7 @@ def build_worker(
     service: ContractSync | None = None,
 ) -> Worker:
     """With `service`, each run first delivers the contract services mappings wait for."""
-    creations = None if service is None else functools.partial(create_contract_services, service.context)
+    creations = None if service is None else service.create_contract_services
     return Worker(
         delivery_store(sessions),
         worker_connectors(sessions, connectors),

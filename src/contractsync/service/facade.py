@@ -164,6 +164,11 @@ class ContractSync:
         answers the CreateConnectionSubscriptionMapping record."""
         return map_subscription.map_subscription(self.context, actor, body)
 
+    def create_contract_services(self) -> int:
+        """For the worker: deliver the due contract-service creations mappings wait for (each one
+        maps its subscription when the PSA has created the service); how many were tried."""
+        return map_subscription.create_contract_services(self.context)
+
     def unmap_subscription(self, actor: Actor, subscription_id: str) -> None:
         mapping.unmap_subscription(self.context, actor, subscription_id)
 
