@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from contractsync.ports.alerts import Alerts
 from contractsync.ports.audit_records import AuditRecords
 from contractsync.ports.console_sessions import ConsoleSessions
+from contractsync.ports.dashboard import DashboardFacts
 from contractsync.ports.directory import Directory
 from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
@@ -38,6 +39,9 @@ class UnitOfWork(Protocol):
 
     @property
     def service_creations(self) -> ServiceCreations: ...
+
+    @property
+    def dashboard(self) -> DashboardFacts: ...
 
     def __enter__(self) -> Self: ...
 

@@ -16,10 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
 
-from contractsync.adapters.db import dashboard_queries as q
-from contractsync.adapters.db.tables import subscriptions
+from contractsync.ports.dashboard import BilledLine
+from contractsync.ports.reconciliation_runs import StoredRun
 from contractsync.service import alerting, audit, directory
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
@@ -33,21 +32,14 @@ TREND_MONTHS = 12
 def connection_currencies(ctx: ServiceContext, actor: Actor) -> dict[str, str]:
     """Connection id → its stored currency (connections without one use the console's default)."""
     ids = [c["id"] for c in directory.list_connections(ctx, actor)]
-    with ctx.unit_of_work(commit=False) as uow:
-        return q.currencies(uow.session, ids)
-
-
-def _subscription_ids(session: Any, actor: Actor) -> list[str]:
-    query = select(subscriptions.c.id).order_by(subscriptions.c.id)
-    if actor.reseller_id is not None:
-        query = query.where(subscriptions.c.reseller_id == actor.reseller_id)
-    return [r.id for r in session.execute(query)]
+    with ctx.units(commit=False) as uow:
+        return uow.dashboard.currencies(ids)
 
 
 def all_subscriptions(ctx: ServiceContext, actor: Actor, customer_id: str | None = None) -> list[JSON]:
     """Every visible subscription (as `get_subscription` answers it), for a CSV export."""
-    with ctx.unit_of_work(commit=False) as uow:
-        ids = _subscription_ids(uow.session, actor)
+    with ctx.units(commit=False) as uow:
+        ids = uow.directory.subscription_ids(actor.reseller_id)
     found = [directory.get_subscription(ctx, actor, i) for i in ids]
     return [s for s in found if customer_id is None or s["customer_id"] == customer_id]
 
@@ -56,7 +48,7 @@ def _monthly(amount: Decimal, cycle: str) -> Decimal:
     return amount / MONTHS.get(cycle, 1)
 
 
-def _held(line: q.BilledLine, on: date) -> tuple[int, Decimal, Decimal]:
+def _held(line: BilledLine, on: date) -> tuple[int, Decimal, Decimal]:
     """(units, unit price, unit cost) Autotask holds for the line on a day."""
     units, price, cost = 0, Decimal(0), Decimal(0)
     for effective, change, unit_price, unit_cost in line.changes:
@@ -111,14 +103,17 @@ def dashboard(ctx: ServiceContext, actor: Actor) -> JSON:
     alerts = alerting.list_alerts(ctx, actor, "open")
     ids = [c["id"] for c in connections]
     today = ctx.now().date()
-    with ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        subscription_ids = _subscription_ids(session, actor)
-        currencies = q.currencies(session, ids)
-        delivered = q.last_deliveries(session, ids)
-        runs = q.last_reconciliations(session, ids)
-        failed = q.failed_records(session, ids)
-        lines = q.billed_lines(session, ids, today)
+    with ctx.units(commit=False) as uow:
+        facts = uow.dashboard
+        subscription_ids = uow.directory.subscription_ids(actor.reseller_id)
+        currencies = facts.currencies(ids)
+        delivered = facts.last_deliveries(ids)
+        runs: dict[str, StoredRun] = {}
+        for cid in ids:
+            for newest in uow.reconciliation_runs.latest(cid, 1):
+                runs[cid] = newest
+        failed = facts.failed_records(ids)
+        lines = facts.billed_lines(ids, today)
     views = [directory.get_subscription(ctx, actor, i) for i in subscription_ids]
 
     by_connection: dict[str, _Totals] = defaultdict(_Totals)
@@ -174,11 +169,11 @@ def dashboard(ctx: ServiceContext, actor: Actor) -> JSON:
                 if run is None
                 else {
                     "id": run.id,
-                    "finished_at": _instant(run.finished_at),
-                    "money_impact": _money(Decimal(run.money_impact)),
-                    "currency": run.currency,
-                    "differences": dict(run.differences or {}),
-                    "error": run.error,
+                    "finished_at": _instant(run.run.finished_at),
+                    "money_impact": _money(Decimal(run.run.money_impact)),
+                    "currency": run.run.currency,
+                    "differences": dict(run.run.differences or {}),
+                    "error": run.run.error,
                 },
                 "open_alerts": open_alerts.get(cid, 0),
             }
@@ -205,7 +200,7 @@ def dashboard(ctx: ServiceContext, actor: Actor) -> JSON:
     }
 
 
-def _trend(lines: list[q.BilledLine], today: date) -> dict[str, list[JSON]]:
+def _trend(lines: list[BilledLine], today: date) -> dict[str, list[JSON]]:
     """Per connection, the first day of each of the last 12 months (and today): MRR, cost, seats."""
     first = today.replace(day=1)
     days = [first - relativedelta(months=k) for k in range(TREND_MONTHS - 1, -1, -1)]

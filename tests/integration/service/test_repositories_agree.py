@@ -11,16 +11,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db.operations import create_operation
+from contractsync.adapters.db.tables import adjustments, ledger, subscription_mappings
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
 from contractsync.domain.enums import BillingCycle, OfferKind, PromotionSetting, SubscriptionStatus, Term
 from contractsync.domain.model import Customer, Promotion, Reseller, Subscription
 from contractsync.ports.alerts import NewAlert
-from contractsync.ports.audit_records import AuditRecord, RecordFilter
-from contractsync.ports.directory import CredentialsChange, StoredConnection
+from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, RecordFilter
+from contractsync.ports.directory import CredentialsChange, StoredConnection, SubscriptionMapping
+from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 from contractsync.ports.service_creations import NewServiceCreation
@@ -161,6 +164,50 @@ def _audit_search(units: UnitOfWorkFactory) -> list[Any]:
         return [uow.audit_records.page(where, offset, 2) for where in filters for offset in (0, 1)]
 
 
+def _dashboard(units: UnitOfWorkFactory) -> list[Any]:
+    mapping = SubscriptionMapping("s1", "k1", 100, 1000, 7, date(2026, 11, 1))
+    sent = AdjustmentLine(1, 1, "k1", "s1", 100, 1000, date(2026, 11, 1), 10, 10, 10, Decimal("12.0000"),
+                          Decimal("10.0000"), "sent", 1, None, NOW, NOW + timedelta(hours=1))  # fmt: skip
+    held = [
+        LedgerEntry(date(2026, 11, 1), 10, Decimal("12.0000"), Decimal("10.0000"), None, 1),
+        LedgerEntry(date(2026, 12, 1), -4, Decimal("12.5000"), Decimal("10.0000"), None, None),
+        LedgerEntry(date(2026, 11, 15), 2, Decimal("12.0000"), Decimal("10.0000"), None, None),
+    ]
+    with units() as uow:
+        if uow.session is not None:
+            session = uow.session
+            session.execute(insert(subscription_mappings).values(**vars(mapping), created_at=NOW))
+            create_operation(session, connection_id="k1", operation_key="a", type="t", status="failed", now=NOW,
+                             customer_id="c1")  # fmt: skip
+            create_operation(
+                session, connection_id="k1", operation_key="b", type="t", status="failed", now=NOW
+            )
+            row = {k: v for k, v in vars(sent).items() if k != "posted_period_refused"}
+            session.execute(insert(adjustments).values(**row, next_attempt_at=NOW, created_at=NOW))
+            for entry in held:
+                session.execute(
+                    insert(ledger).values(connection_id="k1", contract_service_id=1000, **vars(entry))
+                )
+        else:
+            data = uow.data
+            data.subscription_mappings["s1"] = mapping
+            for n, customer in ((1, "c1"), (2, None)):
+                data.records[n] = AuditRecord(n, "k1", None, customer, "ab"[n - 1], "t", "failed", None, None, NOW,
+                                              NOW, {})  # fmt: skip
+            data.adjustments[1] = sent
+            data.ledger += [(("k1", 1000), entry) for entry in held]
+        uow.reconciliation_runs.set_schedule("k1", Schedule(6, "EUR"))
+    with units(commit=False) as uow:
+        d = uow.dashboard
+        both, none = ["k1", "k2"], []
+        return [
+            d.currencies(both), d.currencies(["k2"]), d.currencies(none), d.last_deliveries(both),
+            d.last_deliveries(["k2"]), d.failed_records(both), d.failed_records(["k2"]),
+            d.billed_lines(both, date(2026, 11, 30)), d.billed_lines(both, date(2027, 1, 1)),
+            d.billed_lines(["k2"], date(2027, 1, 1)), d.billed_lines(none, date(2027, 1, 1)),
+        ]  # fmt: skip
+
+
 def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
     answers: list[Any] = []
     new = NewServiceCreation(1, "k1", "s1", 100, 7, Decimal("12.0000"), Decimal("10.0000"))
@@ -204,6 +251,10 @@ def test_partner_center_sources_agree(session_factory: sessionmaker[Session]) ->
 
 def test_audit_searches_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _audit_search)
+
+
+def test_dashboard_facts_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _dashboard)
 
 
 def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractsync.adapters.db.alerts import SqlAlerts
 from contractsync.adapters.db.audit_records import SqlAuditRecords
 from contractsync.adapters.db.console_sessions import SqlConsoleSessions
+from contractsync.adapters.db.dashboard_queries import SqlDashboardFacts
 from contractsync.adapters.db.directory import SqlDirectory
 from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
@@ -29,6 +30,7 @@ class SqlUnitOfWork(UnitOfWork):
     reconciliation_runs: SqlReconciliationRuns
     partner_center: SqlPartnerCenterSources
     service_creations: SqlServiceCreations
+    dashboard: SqlDashboardFacts
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -39,6 +41,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.reconciliation_runs = SqlReconciliationRuns(self.session)
         self.partner_center = SqlPartnerCenterSources(self.session)
         self.service_creations = SqlServiceCreations(self.session)
+        self.dashboard = SqlDashboardFacts(self.session)
         return self
 
 

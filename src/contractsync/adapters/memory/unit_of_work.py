@@ -16,6 +16,7 @@ from typing import Self
 from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
 from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
+from contractsync.adapters.memory.dashboard import MemoryDashboardFacts
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
@@ -32,6 +33,7 @@ from contractsync.ports.directory import (
     SubscriptionMapping,
     SyncBadge,
 )
+from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 from contractsync.ports.service_creations import ServiceCreation
@@ -59,6 +61,8 @@ class MemoryData:
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
     creations: dict[int, ServiceCreation] = field(default_factory=dict)
+    #: what the PSA holds, ((connection id, contract service id), entry) in the order written
+    ledger: list[tuple[tuple[str, int], LedgerEntry]] = field(default_factory=list)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -80,6 +84,7 @@ class FakeUnitOfWork:
         self.reconciliation_runs = MemoryReconciliationRuns(data)
         self.partner_center = MemoryPartnerCenterSources(data)
         self.service_creations = MemoryServiceCreations(data)
+        self.dashboard = MemoryDashboardFacts(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
