@@ -28,14 +28,16 @@ from contractsync.domain.money import format_money
 from contractsync.domain.pricing import unit_pricing
 from contractsync.ports.directory import StoredConnection, StoredSubscription
 from contractsync.ports.outbox import OperationStatus
-from contractsync.service import session_compat as views
 from contractsync.service import validation as v
+from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import (
     ServiceContext,
+    visible_connection,
+    visible_customer,
+    visible_subscription,
 )
 from contractsync.service.errors import Conflict, NotFound
-from contractsync.service.session_compat import visible_connection, visible_customer, visible_subscription
 
 JSON = dict[str, Any]
 
@@ -45,8 +47,8 @@ def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
     with ctx.unit_of_work() as uow:
         session = uow.session
-        customer = visible_customer(session, actor, str(body["customer_id"]))
-        connection = visible_connection(session, actor, str(body["connection_id"]))
+        customer = visible_customer(uow.directory, actor, str(body["customer_id"]))
+        connection = visible_connection(uow.directory, actor, str(body["connection_id"]))
         if connection.reseller_id != customer.reseller_id:
             raise NotFound(f"connection {connection.id} not found")
         try:
@@ -69,7 +71,7 @@ def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
             reason=f"mapped to Autotask company {company_id}",
             actor=actor.name,
         )
-        return views.operations_by_id(session, [record_id])[0]
+        return views.operations_by_id(uow.audit_records, [record_id])[0]
 
 
 def contract_known(session: Session, connection_id: str, contract_id: int) -> bool:
@@ -210,7 +212,7 @@ def period_type_name(value: int | None) -> str:
 def unmap_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) -> None:
     """The mapping goes, recorded in the audit log (who, and which contract service it pointed at)."""
     with ctx.unit_of_work() as uow:
-        subscription = visible_subscription(uow.session, actor, subscription_id)
+        subscription = visible_subscription(uow.directory, actor, subscription_id).value
         mapping = uow.session.execute(
             delete(subscription_mappings)
             .where(subscription_mappings.c.subscription_id == subscription_id)
@@ -241,7 +243,7 @@ def unmap_subscription(ctx: ServiceContext, actor: Actor, subscription_id: str) 
 def search(ctx: ServiceContext, actor: Actor, connection_id: str, what: str, **filters: Any) -> list[JSON]:
     """Contracts, contract services or services of the connection's Autotask, for the mapping page."""
     with ctx.unit_of_work(commit=False) as uow:
-        connection = visible_connection(uow.session, actor, connection_id)
+        connection = visible_connection(uow.directory, actor, connection_id)
     connector = ctx.connector_for(connection)
     if what == "contracts":
         return [_contract_json(c) for c in connector.find_contracts(filters.get("company_id"))]

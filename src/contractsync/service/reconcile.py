@@ -15,18 +15,14 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from contractsync.adapters.db import reconciliation_facts
 from contractsync.adapters.db.reconciliation_facts import ConnectionRecords, ServiceRecords
-from contractsync.adapters.db.tables import connections, subscription_mappings
 from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, Kind, ServiceFacts, compare
 from contractsync.ports.psa import PsaError, ServiceUnitsPeriod
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext
-from contractsync.service.session_compat import visible_connection, visible_subscription
+from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
 
 JSON = dict[str, Any]
 
@@ -36,7 +32,7 @@ def reconciliation(
 ) -> JSON:
     started = ctx.now()
     with ctx.unit_of_work(commit=False) as uow:
-        connection = visible_connection(uow.session, actor, connection_id)
+        connection = visible_connection(uow.directory, actor, connection_id)
         records = reconciliation_facts.read(uow.session, connection)
     today = ctx.today_in(records.timezone)
     services = [s.contract_service_id for s in records.services]
@@ -159,16 +155,12 @@ __all__ = ["difference_view", "drifting", "reconciliation"]
 def autotask_today(ctx: ServiceContext, actor: Actor, subscription_id: str) -> JSON | None:
     """What Autotask holds today for a mapped subscription's contract service (one read, made
     after the database transaction ended): {date, units, unit_price}; None when unmapped."""
-    with ctx.unit_of_work(commit=False) as uow:
-        visible_subscription(uow.session, actor, subscription_id)
-        mapping = uow.session.execute(
-            select(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
-        ).first()
-        if mapping is None:
-            return None
-        connection = uow.session.execute(
-            select(connections).where(connections.c.id == mapping.connection_id)
-        ).one()
+    with ctx.units(commit=False) as uow:
+        visible_subscription(uow.directory, actor, subscription_id)
+        mapping = uow.directory.subscription_mapping(subscription_id)
+        connection = None if mapping is None else uow.directory.connection(mapping.connection_id)
+    if mapping is None or connection is None:
+        return None
     today = ctx.today_in(connection.timezone)
     periods = ctx.connector_for(connection).service_units(mapping.contract_service_id, today, today)
     held = next((p for p in periods if p.start_date <= today <= p.end_date), None)

@@ -28,7 +28,7 @@ from contractsync.domain.enums import RecordStatus
 from contractsync.domain.periods import add_months
 from contractsync.domain.reconciliation import Difference, Kind
 from contractsync.ports.psa import ServiceUnitsPeriod
-from contractsync.service import session_compat as views
+from contractsync.service import views
 from contractsync.service.context import ServiceContext
 from contractsync.service.ledger_rebuild import rebuild
 
@@ -84,7 +84,7 @@ def fix(
                         {**_item(difference, record.reason or "nothing to send"), "record_id": record_id}
                     )
             record_ids = ids
-        operations = views.operations_by_id(session, record_ids)
+        operations = views.operations_by_id(uow.audit_records, record_ids)
     return {"fixed": len(queued), "queued": queued, "not_queued": not_queued, "operations": operations}
 
 
