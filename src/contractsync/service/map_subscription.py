@@ -22,6 +22,7 @@ first looks the contract's service lines up and adopts the one for the service i
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, cast
 
@@ -38,6 +39,7 @@ from contractsync.service.errors import Conflict, Invalid, NotFound
 from contractsync.service.operating import with_retries
 
 JSON = dict[str, Any]
+log = logging.getLogger(__name__)
 
 #: How long a claimed creation is ours; after that its outcome counts as unknown.
 LEASE = timedelta(minutes=5)
@@ -84,7 +86,7 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
 
     record_ids, creation_id = with_retries(write)
     if creation_id is not None:
-        deliver_creation(ctx, creation_id)
+        _attempt(ctx, creation_id)
     with ctx.units(commit=False) as uow:
         return views.operations_by_id(uow.audit_records, record_ids)[0]
 
@@ -93,7 +95,20 @@ def create_contract_services(ctx: ServiceContext) -> int:
     """For the worker: deliver every creation due now; answers how many were tried."""
     with ctx.units(commit=False) as uow:
         due = uow.service_creations.due(ctx.now(), BATCH)
-    return sum(deliver_creation(ctx, creation_id) for creation_id in due)
+    return sum(_attempt(ctx, creation_id) for creation_id in due)
+
+
+def _attempt(ctx: ServiceContext, creation_id: int) -> bool:
+    """`deliver_creation`, never raising: a failure the PSA port does not type (a bug, the database
+    gone mid-way) leaves the creation claimed; when its lease runs out it is tried again, looked up
+    first. The mapping's answer then says `pending`, and the worker goes on with the next one."""
+    try:
+        return deliver_creation(ctx, creation_id)
+    except Exception:
+        log.exception(
+            "contract service creation %s failed; it is tried again when its lease ends", creation_id
+        )
+        return True
 
 
 def deliver_creation(ctx: ServiceContext, creation_id: int) -> bool:

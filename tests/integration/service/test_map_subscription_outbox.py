@@ -68,7 +68,7 @@ class Psa:
     autotask: FakeAutotask
     transactions: OpenTransactions | None = None
     lines: list[Line] = field(default_factory=list)
-    failures: list[tuple[PsaError, bool]] = field(default_factory=list)
+    failures: list[tuple[Exception, bool]] = field(default_factory=list)
     open_during_calls: list[int] = field(default_factory=list)
     creates: int = 0
 
@@ -235,4 +235,21 @@ def test_a_refused_creation_fails_the_record_and_the_subscription_can_be_mapped_
 
     again = world.map_s1()
     assert again["status"] == "pending" and again["adjustments"]
+    assert world.mapping()["contract_service_id"] == world.psa.lines[0].id
+
+
+def test_a_call_that_dies_untyped_is_tried_again_when_its_lease_ends(world: World) -> None:
+    world.psa.failures.append((RuntimeError("connection dropped mid-read"), True))  # created, answer lost
+    record = world.map_s1()
+    assert record["status"] == "pending" and world.mapping() is None
+    [creation] = world.creations()
+    assert creation.status == "sending"  # claimed: nobody calls for it until the lease ends
+
+    world.clock.advance(60)
+    world.service.run_deliveries(ADMIN)
+    assert world.psa.creates == 1 and world.mapping() is None
+
+    world.clock.advance(5 * 60)
+    world.service.run_deliveries(ADMIN)
+    assert world.psa.creates == 1 and len(world.psa.lines) == 1  # looked up and adopted
     assert world.mapping()["contract_service_id"] == world.psa.lines[0].id
