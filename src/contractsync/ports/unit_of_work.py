@@ -11,6 +11,7 @@ from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.dashboard import DashboardFacts
 from contractsync.ports.directory import Directory
 from contractsync.ports.partner_center import PartnerCenterSources
+from contractsync.ports.reconciliation_facts import ReconciliationFacts
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
 from contractsync.ports.service_creations import ServiceCreations
 
@@ -42,6 +43,9 @@ class UnitOfWork(Protocol):
 
     @property
     def dashboard(self) -> DashboardFacts: ...
+
+    @property
+    def reconciliation_facts(self) -> ReconciliationFacts: ...
 
     def __enter__(self) -> Self: ...
 

@@ -15,11 +15,10 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from contractsync.adapters.db import reconciliation_facts
-from contractsync.adapters.db.reconciliation_facts import ConnectionRecords, ServiceRecords
 from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, Kind, ServiceFacts, compare
 from contractsync.ports.psa import PsaError, ServiceUnitsPeriod
+from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
@@ -31,9 +30,9 @@ def reconciliation(
     ctx: ServiceContext, actor: Actor, connection_id: str, fix: bool, trigger: str = "on_demand"
 ) -> JSON:
     started = ctx.now()
-    with ctx.unit_of_work(commit=False) as uow:
+    with ctx.units(commit=False) as uow:
         connection = visible_connection(uow.directory, actor, connection_id)
-        records = reconciliation_facts.read(uow.session, connection)
+        records = uow.reconciliation_facts.read(connection.id, connection.timezone)
     today = ctx.today_in(records.timezone)
     services = [s.contract_service_id for s in records.services]
     periods: dict[int, list[ServiceUnitsPeriod]] = defaultdict(list)

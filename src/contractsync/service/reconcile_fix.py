@@ -21,13 +21,13 @@ from sqlalchemy import select, update
 
 from contractsync.adapters.db import ledger_repo, state_store
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, LedgerEntry
-from contractsync.adapters.db.reconciliation_facts import ConnectionRecords, ServiceRecords
 from contractsync.adapters.db.tables import adjustments, contract_service_state, ledger
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus
 from contractsync.domain.periods import add_months
 from contractsync.domain.reconciliation import Difference, Kind
 from contractsync.ports.psa import ServiceUnitsPeriod
+from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
 from contractsync.service.ledger_rebuild import rebuild

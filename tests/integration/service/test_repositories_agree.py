@@ -14,12 +14,22 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from contractsync.adapters.db.books_table import service_books
+from contractsync.adapters.db.domain_rows import intents_to_json
 from contractsync.adapters.db.operations import create_operation
-from contractsync.adapters.db.tables import adjustments, ledger, subscription_mappings
+from contractsync.adapters.db.tables import adjustments, contracts, ledger, subscription_mappings
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
-from contractsync.domain.enums import BillingCycle, OfferKind, PromotionSetting, SubscriptionStatus, Term
-from contractsync.domain.model import Customer, Promotion, Reseller, Subscription
+from contractsync.domain.enums import (
+    BillingCycle,
+    ContractPeriodType,
+    OfferKind,
+    PromotionSetting,
+    SubscriptionStatus,
+    Term,
+)
+from contractsync.domain.model import Contract, Customer, Promotion, Reseller, Subscription
+from contractsync.domain.schedule import Intent
 from contractsync.ports.alerts import NewAlert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, RecordFilter
 from contractsync.ports.directory import CredentialsChange, StoredConnection, SubscriptionMapping
@@ -208,6 +218,77 @@ def _dashboard(units: UnitOfWorkFactory) -> list[Any]:
         ]  # fmt: skip
 
 
+def _reconciliation_facts(units: UnitOfWorkFactory) -> list[Any]:
+    """Every kind of fact for one mapped service of k1: contract, book, ledger (one sent, one read),
+    open and failed rows, a refused record (and one a later record overtook), what it wants now."""
+    day = date(2026, 11, 1)
+    mapping = SubscriptionMapping("s1", "k1", 100, 1000, 7, date(2026, 10, 15))
+    contract = Contract(
+        100, date(2026, 1, 1), date(2027, 12, 31), ContractPeriodType.MONTHLY, date(2026, 9, 30)
+    )
+    intents = [Intent(date(2026, 10, 15), 10, Decimal("12.0000"), Decimal("10.0000")), Intent(day, 12)]
+    records = [  # id, subscription, type, status, effective date, details
+        (1, "s1", "CreateConnectionSubscriptionMapping", "pending", date(2026, 10, 15),
+         {"notes": ["2026-10-15 could not be made exact"]}),
+        (2, "s1", "UpdateSubscriptionQuantityOnConnection", "failed", date(2026, 12, 1), {}),
+        (3, "s1", "UpdateSubscriptionQuantityOnConnection", "failed", day, {}),
+        (4, "s1", "UpdateSubscriptionUnsupportedOnConnection", "failed", day, {}),
+        (5, "s2", "UpdateSubscriptionQuantityOnConnection", "failed", day, {}),
+        (6, "s2", "UpdateSubscriptionQuantityOnConnection", "succeeded", day, {}),
+    ]  # fmt: skip
+    money = (Decimal("12.0000"), Decimal("10.0000"))
+    lines = [  # id, record, date, target units, status, attempts, error
+        (1, 1, date(2026, 10, 15), 10, "sent", 1, None),
+        (2, 1, day, 12, "pending", 0, None),
+        (3, 3, date(2026, 11, 20), 11, "failed", 3, "the period is posted"),
+        (4, 1, date(2026, 11, 25), 9, "pending", 2, "429"),
+    ]
+    held = [
+        LedgerEntry(date(2026, 10, 15), 10, *money, 9001, 1),
+        LedgerEntry(date(2026, 10, 1), 0, *money, None, None),
+    ]
+    with units() as uow:
+        uow.reconciliation_runs.set_schedule("k1", Schedule(12, "EUR"))
+        if uow.session is not None:
+            session = uow.session
+            session.execute(insert(subscription_mappings).values(**vars(mapping), created_at=NOW))
+            session.execute(insert(contracts).values(connection_id="k1", contract_id=100, start_date=contract.start_date,
+                            end_date=contract.end_date, period_type="monthly", posted_through=contract.posted_through))  # fmt: skip
+            session.execute(insert(service_books).values(connection_id="k1", contract_service_id=1000, contract_id=100,
+                            service_start=date(2026, 10, 15), intents=intents_to_json({i.effective_date: i for i in intents})))  # fmt: skip
+            for n, subscription, kind, status, effective, details in records:
+                create_operation(session, connection_id="k1", operation_key=f"k{n}", type=kind, status=status, now=NOW,
+                                 subscription_id=subscription, customer_id="c1", reason=f"why {n}", details=details,
+                                 effective_date=effective)  # fmt: skip
+            for n, record, effective, target, status, attempts, error in lines:
+                session.execute(insert(adjustments).values(
+                    id=n, operation_id=record, connection_id="k1", subscription_id="s1", contract_id=100,
+                    contract_service_id=1000, effective_date=effective, target_units=target, unit_price=money[0],
+                    unit_cost=money[1], status=status, attempts=attempts, error=error, due_at=NOW,
+                    next_attempt_at=NOW, created_at=NOW))  # fmt: skip
+            for entry in held:
+                session.execute(
+                    insert(ledger).values(connection_id="k1", contract_service_id=1000, **vars(entry))
+                )
+        else:
+            data = uow.data
+            data.subscription_mappings["s1"] = mapping
+            data.contracts[("k1", 100)] = contract
+            data.books[("k1", 1000)] = (date(2026, 10, 15), intents)
+            for n, subscription, kind, status, effective, details in records:
+                data.records[n] = AuditRecord(n, "k1", subscription, "c1", f"k{n}", kind, status, f"why {n}",
+                                              effective, NOW, NOW, details)  # fmt: skip
+            for n, record, effective, target, status, attempts, error in lines:
+                data.adjustments[n] = AdjustmentLine(n, record, "k1", "s1", 100, 1000, effective, target, None, None,
+                                                     *money, status, attempts, error, NOW, None)  # fmt: skip
+            data.ledger += [(("k1", 1000), entry) for entry in held]
+    with units(commit=False) as uow:
+        return [
+            uow.reconciliation_facts.read("k1", "Europe/Berlin"),
+            uow.reconciliation_facts.read("k2", "UTC"),
+        ]
+
+
 def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
     answers: list[Any] = []
     new = NewServiceCreation(1, "k1", "s1", 100, 7, Decimal("12.0000"), Decimal("10.0000"))
@@ -255,6 +336,10 @@ def test_audit_searches_agree(session_factory: sessionmaker[Session]) -> None:
 
 def test_dashboard_facts_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _dashboard)
+
+
+def test_reconciliation_facts_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _reconciliation_facts)
 
 
 def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:

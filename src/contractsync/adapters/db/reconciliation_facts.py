@@ -6,8 +6,6 @@ caller reads Autotask only after this transaction has ended.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, exists, select
@@ -33,36 +31,10 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.domain.enums import RecordType
-from contractsync.domain.model import Contract
 from contractsync.domain.pricing import unit_pricing
 from contractsync.domain.reconciliation import OutboxRow, Refusal, SentRow
-from contractsync.domain.schedule import HeldAdjustment, Intent, State
-
-
-@dataclass
-class ServiceRecords:
-    subscription_id: str
-    customer_id: str
-    contract_id: int
-    contract_service_id: int
-    service_start: date
-    intents: list[Intent] = field(default_factory=list)
-    sent: list[SentRow] = field(default_factory=list)
-    #: (row id, row): pending and sending rows, in delivery order
-    open_rows: list[OutboxRow] = field(default_factory=list)
-    failed: list[OutboxRow] = field(default_factory=list)
-    refusals: list[Refusal] = field(default_factory=list)
-    wanted: State | None = None
-
-
-@dataclass
-class ConnectionRecords:
-    connection_id: str
-    timezone: str
-    currency: str
-    every_hours: int
-    contracts: dict[int, Contract]
-    services: list[ServiceRecords]
+from contractsync.domain.schedule import HeldAdjustment, State
+from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords, why_open
 
 
 def settings_of(session: Session, connection_id: str) -> tuple[int, str]:
@@ -73,8 +45,7 @@ def settings_of(session: Session, connection_id: str) -> tuple[int, str]:
     return (DEFAULT_EVERY_HOURS, DEFAULT_CURRENCY) if row is None else (row.every_hours, row.currency)
 
 
-def read(session: Session, connection: Any) -> ConnectionRecords:
-    connection_id = connection.id
+def read(session: Session, connection_id: str, timezone: str) -> ConnectionRecords:
     every_hours, currency = settings_of(session, connection_id)
     mappings = session.execute(
         select(subscription_mappings, subscriptions.c.customer_id)
@@ -103,9 +74,15 @@ def read(session: Session, connection: Any) -> ConnectionRecords:
     _read_ledger(session, connection_id, services)
     _read_outbox(session, connection_id, services)
     _read_refusals(session, connection_id, services)
-    return ConnectionRecords(
-        connection_id, connection.timezone, currency, every_hours, found, list(services.values())
-    )
+    return ConnectionRecords(connection_id, timezone, currency, every_hours, found, list(services.values()))
+
+
+class SqlReconciliationFacts:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def read(self, connection_id: str, timezone: str) -> ConnectionRecords:
+        return read(self.session, connection_id, timezone)
 
 
 def _read_ledger(session: Session, connection_id: str, services: dict[int, ServiceRecords]) -> None:
@@ -114,7 +91,7 @@ def _read_ledger(session: Session, connection_id: str, services: dict[int, Servi
         .outerjoin(adjustments, adjustments.c.id == ledger.c.adjustment_id)
         .outerjoin(connection_operations, connection_operations.c.id == adjustments.c.operation_id)
         .where(ledger.c.connection_id == connection_id)
-        .order_by(ledger.c.effective_date)
+        .order_by(ledger.c.effective_date, ledger.c.id)
     )
     for row in session.execute(query):
         service = services.get(row.contract_service_id)
@@ -140,20 +117,14 @@ def _read_outbox(session: Session, connection_id: str, services: dict[int, Servi
         if service is None:
             continue
         outbox_row = OutboxRow(
-            row.effective_date, row.target_units, row.unit_price, row.unit_cost, row.operation_id, _why(row)
+            row.effective_date,
+            row.target_units,
+            row.unit_price,
+            row.unit_cost,
+            row.operation_id,
+            why_open(row.status, row.error, row.attempts, row.due_at),
         )
         (service.failed if row.status == "failed" else service.open_rows).append(outbox_row)
-
-
-def _why(row: Any) -> str:
-    if row.status == "failed":
-        return f"Autotask refused it: {row.error}" if row.error else "delivery failed"
-    if row.status == "sending":
-        return "being sent to Autotask"
-    if row.attempts:
-        return f"planned, not sent yet: retrying (attempt {row.attempts + 1}) after: {row.error}"
-    due = row.due_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"planned, not sent yet: due at {due} (settle window, or the connection is paused)"
 
 
 def refused_records_query(connection_id: str | None = None) -> Any:
@@ -182,7 +153,7 @@ def _read_refusals(session: Session, connection_id: str, services: dict[int, Ser
     by_subscription = {s.subscription_id: s for s in services.values()}
     refused = [
         r
-        for r in session.execute(refused_records_query(connection_id))
+        for r in session.execute(refused_records_query(connection_id).order_by(connection_operations.c.id))
         if r.subscription_id in by_subscription
     ]
     for row in refused:

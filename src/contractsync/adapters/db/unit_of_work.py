@@ -17,6 +17,7 @@ from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.dashboard_queries import SqlDashboardFacts
 from contractsync.adapters.db.directory import SqlDirectory
 from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
+from contractsync.adapters.db.reconciliation_facts import SqlReconciliationFacts
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
 from contractsync.adapters.db.service_creations import SqlServiceCreations
 from contractsync.adapters.db.session import UnitOfWork
@@ -31,6 +32,7 @@ class SqlUnitOfWork(UnitOfWork):
     partner_center: SqlPartnerCenterSources
     service_creations: SqlServiceCreations
     dashboard: SqlDashboardFacts
+    reconciliation_facts: SqlReconciliationFacts
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -42,6 +44,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.partner_center = SqlPartnerCenterSources(self.session)
         self.service_creations = SqlServiceCreations(self.session)
         self.dashboard = SqlDashboardFacts(self.session)
+        self.reconciliation_facts = SqlReconciliationFacts(self.session)
         return self
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass, field, fields
+from datetime import date
 from types import TracebackType
 from typing import Self
 
@@ -19,9 +20,11 @@ from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.dashboard import MemoryDashboardFacts
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
+from contractsync.adapters.memory.reconciliation_facts import MemoryReconciliationFacts
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
 from contractsync.adapters.memory.service_creations import MemoryServiceCreations
-from contractsync.domain.model import Customer, Reseller
+from contractsync.domain.model import Contract, Customer, Reseller
+from contractsync.domain.schedule import Intent
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
 from contractsync.ports.console_sessions import ConsoleSession
@@ -63,6 +66,10 @@ class MemoryData:
     creations: dict[int, ServiceCreation] = field(default_factory=dict)
     #: what the PSA holds, ((connection id, contract service id), entry) in the order written
     ledger: list[tuple[tuple[str, int], LedgerEntry]] = field(default_factory=list)
+    #: (connection id, contract id) → the contract's dates and posted periods
+    contracts: dict[tuple[str, int], Contract] = field(default_factory=dict)
+    #: (connection id, contract service id) → (the service's start, its intents)
+    books: dict[tuple[str, int], tuple[date, list[Intent]]] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -85,6 +92,7 @@ class FakeUnitOfWork:
         self.partner_center = MemoryPartnerCenterSources(data)
         self.service_creations = MemoryServiceCreations(data)
         self.dashboard = MemoryDashboardFacts(data)
+        self.reconciliation_facts = MemoryReconciliationFacts(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
