@@ -1,46 +1,34 @@
 """Mapping a subscription whose contract service does not exist yet: the PSA write goes through
 the outbox (`service_creations`), is delivered at once and by the worker, and no PSA call is made
 while a database transaction is open (issue 12, item 4). Real database (SQLite and PostgreSQL),
-the real service and worker; the PSA is FakeAutotask with contract service lines on top."""
+the real service, worker and Autotask connector, the Autotask sandbox over HTTP with its faults."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, event, select
 
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.service_creations_table import service_creations
-from contractsync.bootstrap import build_app_service
-from contractsync.ports.psa import ErrorKind, PsaError
+from contractsync.bootstrap import build_app_service, connector_cache
+from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Conflict
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
-from tests.fakes.fake_autotask import FakeAutotask
 
-CONTRACT, SERVICE = 100, 7
-
-
-@dataclass(frozen=True)
-class Line:
-    id: int
-    contract_id: int
-    service_id: int
-
-
-@dataclass(frozen=True)
-class Contract:
-    id: int
-    start_date: date
-    end_date: date
-    period_type: int = 1
+CONTRACT, SERVICE, OTHER_SERVICE, COMPANY = 701, 601, 602, 501
+#: connector methods that never call Autotask (the request and the exchange kept for the audit record)
+LOCAL = {"request_record", "last_exchange_json", "last_exchange"}
 
 
 class OpenTransactions:
@@ -60,63 +48,65 @@ class OpenTransactions:
 
 
 @dataclass
-class Psa:
-    """FakeAutotask (adjustments, units) plus a contract's service lines; every call notes how many
-    database transactions were open; `failures` are raised by the next creates, in order (a
-    `(error, True)` pair: raised after the line was created, as a timeout after sending)."""
+class Watched:
+    """The real connector, noting how many database transactions are open at each call; before a
+    create it arms the sandbox fault queued in `faults` (so the reads before it are not hit), and
+    `die_after_create` makes the call fail untyped after the sandbox applied it."""
 
-    autotask: FakeAutotask
-    transactions: OpenTransactions | None = None
-    lines: list[Line] = field(default_factory=list)
-    failures: list[tuple[Exception, bool]] = field(default_factory=list)
+    connector: Any
+    transactions: OpenTransactions
+    sandbox: SandboxServer
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    die_after_create: bool = False
     open_during_calls: list[int] = field(default_factory=list)
+    called: list[str] = field(default_factory=list)
     creates: int = 0
 
-    def _call(self) -> None:
-        self.open_during_calls.append(self.transactions.open if self.transactions else 0)
-
-    def get_contract(self, contract_id: int) -> Contract:
-        self._call()
-        return Contract(contract_id, date(2024, 1, 1), date(2026, 12, 31))
-
-    def find_contract_services(self, contract_id: int) -> list[Line]:
-        self._call()
-        return [line for line in self.lines if line.contract_id == contract_id]
-
-    def create_contract_service(
-        self, contract_id: int, service_id: int, price: Decimal, cost: Decimal
-    ) -> int:
-        self._call()
+    def create_contract_service(self, *args: Any) -> int:
         self.creates += 1
-        error, applied = self.failures.pop(0) if self.failures else (None, True)
-        if applied:
-            self.lines.append(Line(5000 + len(self.lines), contract_id, service_id))
-        if error is not None:
-            raise error
-        return self.lines[-1].id
+        if self.faults:
+            fault = {"endpoint": "ContractServices", "count": 1, **self.faults.pop(0)}
+            httpx.post(f"{self.sandbox.base_url}/sandbox/faults", json=fault, timeout=10).raise_for_status()
+        created = self._call("create_contract_service", *args)
+        if self.die_after_create:
+            self.die_after_create = False
+            raise RuntimeError("the worker lost its connection after sending")
+        return int(created)
 
-    def __getattr__(self, name: str) -> Any:  # adjustments and units: FakeAutotask's
-        return getattr(self.autotask, name)
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        self.open_during_calls.append(self.transactions.open)
+        self.called.append(name)
+        return getattr(self.connector, name)(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.connector, name)
+        if not callable(method) or name in LOCAL:
+            return method
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
 
 
 @dataclass
 class World:
     service: ContractSync
     clock: ManualClock
-    psa: Psa
+    psa: Watched
     engine: Engine
 
-    def map_s1(self) -> dict[str, Any]:
+    def map_s1(self, service_id: int = SERVICE) -> dict[str, Any]:
         body = {
             "subscription_id": "s1",
             "connection_id": "at1",
             "contract_id": CONTRACT,
-            "service_id": SERVICE,
+            "service_id": service_id,
         }
         return self.service.map_subscription(ADMIN, body)
 
     def mapping(self) -> Any:
         return self.service.get_subscription(ADMIN, "s1")["mapping"]
+
+    def lines(self) -> list[Any]:
+        """The contract's service lines in the sandbox (read past the watch)."""
+        return list(self.psa.connector.find_contract_services(CONTRACT))
 
     def creations(self) -> list[Any]:
         with self.engine.connect() as connection:
@@ -126,25 +116,45 @@ class World:
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     clock = ManualClock(datetime(2024, 5, 20, 9, tzinfo=UTC))
-    psa = Psa(FakeAutotask(tmp_path / "autotask.db"))
-    settings = Settings(database_url=database_url, data_dir=tmp_path)
-    service = build_app_service(settings, clock=clock, connector_factory=lambda row: psa, upgrade=False)
-    service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
-    service.create_connection(ADMIN, {
-        "id": "at1", "reseller_id": "r1", "kind": "autotask", "username": "api@example.com",
-        "secret": "do-not-leak", "integration_code": "CODE", "timezone": "UTC", "settle_seconds": 0,
-    })  # fmt: skip
-    service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso",
-                                    "provider_margins": {"microsoft": "20"}})  # fmt: skip
-    service.create_subscription(ADMIN, {
-        "id": "s1", "customer_id": "c1", "offer_id": "CFQ7TTC0LF8S:0001", "offer_name": "Microsoft 365 E5",
-        "kind": "nce", "quantity": 10, "term": "P1Y", "billing_cycle": "monthly", "start_date": "2024-01-15",
-        "end_date": "2025-01-14", "auto_renew": True, "list_price": "10.00",
-    })  # fmt: skip
-    psa.autotask.set_contract(CONTRACT, date(2024, 1, 1), date(2026, 12, 31))
-    engine = service.context.sessions.kw["bind"]
-    psa.transactions = OpenTransactions(engine)
-    yield World(service, clock, psa, engine)
+    with SandboxServer() as sandbox:
+        settings = Settings(database_url=database_url, secret_key=Fernet.generate_key().decode(),
+                            data_dir=tmp_path, psa_allowed_hosts=sandbox.allowed_host)  # fmt: skip
+        seed = {
+            "companies": [{"id": COMPANY, "companyName": "Contoso Ltd", "companyType": 1, "phone": "+1 555 0100",
+                           "ownerResourceID": 29682885}],
+            "services": [{"id": SERVICE, "name": "Microsoft 365 E5", "unitCost": "10.0000", "unitPrice": "12.0000",
+                          "periodType": 1}],
+            "contracts": [{"id": CONTRACT, "companyID": COMPANY, "contractName": "Contoso CSP", "contractType": 7,
+                           "contractPeriodType": 1, "status": 1, "startDate": "2024-01-01T00:00:00",
+                           "endDate": "2026-12-31T00:00:00"}],
+        }  # fmt: skip
+        httpx.post(f"{sandbox.base_url}/sandbox/seed", json=seed, timeout=10).raise_for_status()
+        cache = connector_cache(settings)
+        watched: list[Watched] = []
+        service = build_app_service(
+            settings,
+            clock=clock,
+            connector_factory=lambda row: watched[0] if watched else cache(row),
+            upgrade=False,
+        )
+        engine = service.context.sessions.kw["bind"]
+        service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
+        service.create_connection(ADMIN, {
+            "id": "at1", "reseller_id": "r1", "kind": "autotask", "username": sandbox.username,
+            "secret": sandbox.secret, "integration_code": sandbox.integration_code, "base_url": sandbox.base_url,
+            "timezone": "UTC", "settle_seconds": 0,
+        })  # fmt: skip
+        with service.context.units(commit=False) as uow:
+            connection = uow.directory.connection("at1")
+        watched.append(Watched(cache(connection), OpenTransactions(engine), sandbox))
+        service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso",
+                                        "provider_margins": {"microsoft": "20"}})  # fmt: skip
+        service.create_subscription(ADMIN, {
+            "id": "s1", "customer_id": "c1", "offer_id": "CFQ7TTC0LF8S:0001", "offer_name": "Microsoft 365 E5",
+            "kind": "nce", "quantity": 10, "term": "P1Y", "billing_cycle": "monthly", "start_date": "2024-01-15",
+            "end_date": "2025-01-14", "auto_renew": True, "list_price": "10.00",
+        })  # fmt: skip
+        yield World(service, clock, watched[0], engine)
     engine.dispose()
 
 
@@ -152,42 +162,44 @@ def test_a_new_contract_service_is_created_outside_any_transaction_and_mapped(wo
     record = world.map_s1()
 
     assert world.psa.creates == 1
-    assert world.psa.open_during_calls and set(world.psa.open_during_calls) == {0}
-    created = world.psa.lines[0].id
+    [line] = world.lines()
+    assert line.service_id == SERVICE and (line.unit_price, line.unit_cost) == (12, 10)
     assert record["type"] == "CreateConnectionSubscriptionMapping"
-    assert [a["contract_service_id"] for a in record["adjustments"]] == [created]
+    assert [a["contract_service_id"] for a in record["adjustments"]] == [line.id]
     assert record["adjustments"][0]["target_units"] == 10
-    assert world.mapping()["contract_service_id"] == created
+    assert world.mapping()["contract_service_id"] == line.id
     [creation] = world.creations()
     assert (creation.status, creation.contract_service_id, creation.operation_id) == (
         "sent",
-        created,
+        line.id,
         record["id"],
     )
-    assert (creation.unit_price, creation.unit_cost) == (Decimal("12.0000"), Decimal("10.0000"))
     world.service.run_deliveries(ADMIN)
     assert world.service.get_subscription(ADMIN, "s1")["sync_state"] == "synced"
+    assert world.psa.called == [
+        "get_contract", "find_contract_services", "create_contract_service", "apply_target",
+    ]  # fmt: skip
     assert set(world.psa.open_during_calls) == {0}  # the worker's calls too
     [logged] = world.service.list_operations(ADMIN, subscription_id="s1")["items"]
     assert logged["id"] == record["id"]  # one record for the mapping, as before
 
 
 def test_an_existing_line_of_the_service_is_mapped_without_a_write(world: World) -> None:
-    world.psa.lines.append(Line(4242, CONTRACT, SERVICE))
+    existing = world.psa.connector.create_contract_service(CONTRACT, SERVICE, Decimal("12"), Decimal("10"))
     record = world.map_s1()
     assert world.psa.creates == 0 and world.creations() == []
-    assert world.mapping()["contract_service_id"] == 4242
-    assert [a["contract_service_id"] for a in record["adjustments"]] == [4242]
+    assert world.mapping()["contract_service_id"] == existing
+    assert [a["contract_service_id"] for a in record["adjustments"]] == [existing]
     assert set(world.psa.open_during_calls) == {0}
 
 
 def test_a_throttled_creation_answers_pending_and_the_worker_delivers_it(world: World) -> None:
-    world.psa.failures.append((PsaError(ErrorKind.THROTTLED, "429 Too Many Requests", 429), False))
+    world.psa.faults.append({"kind": "http_429"})
     record = world.map_s1()
 
     assert (record["status"], record["adjustments"]) == ("pending", [])
     assert "creating a contract service" in record["reason"]
-    assert world.mapping() is None
+    assert world.mapping() is None and world.lines() == []
     with pytest.raises(Conflict, match="being mapped"):
         world.map_s1()
     with pytest.raises(Conflict, match="still creating"):
@@ -198,7 +210,8 @@ def test_a_throttled_creation_answers_pending_and_the_worker_delivers_it(world: 
     world.clock.advance(60)
     world.service.run_deliveries(ADMIN)
     assert world.psa.creates == 2
-    assert world.mapping()["contract_service_id"] == world.psa.lines[0].id
+    [line] = world.lines()
+    assert world.mapping()["contract_service_id"] == line.id
     [answer] = world.service.list_operations(ADMIN, subscription_id="s1")["items"]
     assert answer["id"] == record["id"] and answer["status"] == "succeeded"
     assert [a["status"] for a in answer["adjustments"]] == ["sent"]
@@ -206,27 +219,25 @@ def test_a_throttled_creation_answers_pending_and_the_worker_delivers_it(world: 
 
 
 def test_an_unknown_outcome_is_looked_up_and_never_created_twice(world: World) -> None:
-    world.psa.failures.append((PsaError(ErrorKind.TIMEOUT_AFTER_SEND, "read timeout"), True))
+    world.psa.faults.append({"kind": "applied_then_500"})  # created, but the answer is a 500
     record = world.map_s1()
     assert record["status"] == "pending" and world.mapping() is None
+    [line] = world.lines()
 
     world.clock.advance(60)
     world.service.run_deliveries(ADMIN)
-    assert world.psa.creates == 1 and len(world.psa.lines) == 1  # adopted, not created again
-    assert world.mapping()["contract_service_id"] == world.psa.lines[0].id
+    assert world.psa.creates == 1 and world.lines() == [line]  # adopted, not created again
+    assert world.mapping()["contract_service_id"] == line.id
     [creation] = world.creations()
     assert (creation.status, creation.attempts) == ("sent", 2)
 
 
 def test_a_refused_creation_fails_the_record_and_the_subscription_can_be_mapped_again(world: World) -> None:
-    world.psa.failures.append(
-        (PsaError(ErrorKind.REJECTED, "serviceID: the service is inactive", 500), False)
-    )
-    record = world.map_s1()
+    record = world.map_s1(OTHER_SERVICE)  # no such service in Autotask
 
     assert record["status"] == "failed"
-    assert "did not create the contract service: serviceID: the service is inactive" in record["reason"]
-    assert world.mapping() is None
+    assert record["reason"].startswith("Autotask did not create the contract service: ")
+    assert world.mapping() is None and world.lines() == []
     [creation] = world.creations()
     assert (creation.status, creation.error_kind) == ("failed", "rejected")
     world.clock.advance(7200)
@@ -235,11 +246,11 @@ def test_a_refused_creation_fails_the_record_and_the_subscription_can_be_mapped_
 
     again = world.map_s1()
     assert again["status"] == "pending" and again["adjustments"]
-    assert world.mapping()["contract_service_id"] == world.psa.lines[0].id
+    assert world.mapping()["contract_service_id"] == world.lines()[0].id
 
 
 def test_a_call_that_dies_untyped_is_tried_again_when_its_lease_ends(world: World) -> None:
-    world.psa.failures.append((RuntimeError("connection dropped mid-read"), True))  # created, answer lost
+    world.psa.die_after_create = True  # created in Autotask, then the call dies
     record = world.map_s1()
     assert record["status"] == "pending" and world.mapping() is None
     [creation] = world.creations()
@@ -251,5 +262,5 @@ def test_a_call_that_dies_untyped_is_tried_again_when_its_lease_ends(world: Worl
 
     world.clock.advance(5 * 60)
     world.service.run_deliveries(ADMIN)
-    assert world.psa.creates == 1 and len(world.psa.lines) == 1  # looked up and adopted
-    assert world.mapping()["contract_service_id"] == world.psa.lines[0].id
+    assert world.psa.creates == 1 and len(world.lines()) == 1  # looked up and adopted
+    assert world.mapping()["contract_service_id"] == world.lines()[0].id
