@@ -5,6 +5,7 @@ the real service, worker and Autotask connector, the Autotask sandbox over HTTP 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,19 +33,25 @@ LOCAL = {"request_record", "last_exchange_json", "last_exchange"}
 
 
 class OpenTransactions:
-    """Counts the database transactions open on an engine (begun, not yet ended)."""
+    """Counts the database transactions each thread has open on an engine (begun, not yet ended):
+    a PSA call must find none open on its own thread (the worker's heartbeat renews leases in
+    transactions of its own meanwhile)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.open = 0
+        self._local = threading.local()
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._end)
         event.listen(engine, "rollback", self._end)
 
+    @property
+    def open(self) -> int:
+        return int(getattr(self._local, "open", 0))
+
     def _begin(self, connection: Any) -> None:
-        self.open += 1
+        self._local.open = self.open + 1
 
     def _end(self, connection: Any) -> None:
-        self.open = max(0, self.open - 1)
+        self._local.open = max(0, self.open - 1)
 
 
 @dataclass
