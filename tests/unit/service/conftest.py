@@ -12,6 +12,7 @@ from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork, MemoryData
 from contractsync.adapters.secrets import SecretBox
+from contractsync.bootstrap import partner_center_kit
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.facade import ContractSync
@@ -73,7 +74,10 @@ class Service:
 def service() -> Service:
     units, clock = FakeUnitsOfWork(), ManualClock(NOW)
     secrets = SecretBox(SecretBox.new_key().encode())
-    context = ServiceContext(units, clock, secrets, StubConnector, OutboundPolicy())
+    outbound = OutboundPolicy()
+    context = ServiceContext(
+        units, clock, secrets, StubConnector, outbound, partner_center_kit(secrets, outbound)
+    )
     return Service(ContractSync(context), units.data, units, clock)
 
 
