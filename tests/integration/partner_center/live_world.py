@@ -86,10 +86,10 @@ def live(
         # Settings reads them (the sandbox's address, its certificate authority, its signing certificate).
         monkeypatch.setenv("CONTRACTSYNC_PSA_ALLOWED_HOSTS", pc.host_port)
         monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_CA_FILE", str(pc.ca_file))
-        monkeypatch.setenv(
-            "CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES",
-            f"{pc.base_url}/sandbox/webhook-certificate.cer",
-        )
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES", pc.webhook_certificate_url)
+        # The sandbox signs with a certificate from its own test CA, trusted here by configuration.
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_TRUST_FILE", str(pc.webhook_ca_file))
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_ORGANIZATION", pc.webhook_organization)
         fake = FakeAutotask(tmp_path / "autotask.db")
         clock = ManualClock(NOW)
         connectors: dict[str, Any] = {}
