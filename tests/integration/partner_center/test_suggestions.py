@@ -133,15 +133,27 @@ def bulk_seed(customers: int, offers: int) -> dict[str, list[dict[str, Any]]]:
             for i, name in enumerate(names)
         ],
         "contracts": [
-            {"id": 8000 + c, "companyID": 5000 + c, "contractName": f"CSP {c}", "contractType": 7,
-             "startDate": "2024-01-01T00:00:00", "endDate": "2026-12-31T00:00:00"}
+            {
+                "id": 8000 + c,
+                "companyID": 5000 + c,
+                "contractName": f"CSP {c}",
+                "contractType": 7,
+                "startDate": "2024-01-01T00:00:00",
+                "endDate": "2026-12-31T00:00:00",
+            }
             for c in range(customers)
-        ],  # fmt: skip
+        ],
         "contractServices": [
-            {"id": 100_000 + c * 10 + i, "contractID": 8000 + c, "serviceID": 70 + i, "unitPrice": "6", "unitCost": "5"}
+            {
+                "id": 100_000 + c * 10 + i,
+                "contractID": 8000 + c,
+                "serviceID": 70 + i,
+                "unitPrice": "6",
+                "unitCost": "5",
+            }
             for c in range(customers)
             for i in range(offers)
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -168,7 +180,9 @@ def test_a_first_poll_of_200_customers_creates_them_and_suggests_every_mapping(l
         first = live.center.suggestions(ADMIN, "pc1", "at2")
         assert len(first["customers"]) == 200 and first["customers_skipped"] == []
         assert {s["matched_by"] for s in first["customers"]} == {"name"}
-        chosen = [{"customer_id": s["customer_id"], "company_id": s["company_id"]} for s in first["customers"]]
+        chosen = [
+            {"customer_id": s["customer_id"], "company_id": s["company_id"]} for s in first["customers"]
+        ]
         accepted = live.center.accept_suggestions(ADMIN, {"connection_id": "at2", "customers": chosen})
         assert {r["status"] for r in accepted["customers"]} == {"mapped"}
         second = live.center.suggestions(ADMIN, "pc1", "at2")
@@ -177,5 +191,7 @@ def test_a_first_poll_of_200_customers_creates_them_and_suggests_every_mapping(l
         tenant, subscription_id = live.customer_ids(7)
         (seventh,) = [s for s in second["subscriptions"] if s["subscription_id"] == subscription_id]
         offer = live.pc.state.subscription(tenant, subscription_id)["offerName"]
-        assert seventh["contract_id"] == 8007 and seventh["service_id"] == 70 + [n for _, n in OFFERS].index(offer)
+        assert seventh["contract_id"] == 8007 and seventh["service_id"] == 70 + [n for _, n in OFFERS].index(
+            offer
+        )
         assert seventh["contract_service_id"] == 100_070 + seventh["service_id"] - 70
