@@ -77,3 +77,14 @@ def test_an_unreadable_trust_file_is_named() -> None:
     authority = make_sandbox_authority()
     with pytest.raises(SignatureRefused, match=r"/nonexistent/roots\.pem cannot be read"):
         trust.check(SigningCertificate(authority.issue("https://x/i.cer").certificate), datetime.now(UTC))
+
+
+def test_a_trust_file_without_certificates_is_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pem"
+    empty.write_text("no certificates here\n")
+    trust = CertificateTrust(trust_file=str(empty))
+    with pytest.raises(SignatureRefused, match=r"empty\.pem cannot be read"):
+        trust.check(
+            SigningCertificate(make_sandbox_authority().issue("https://x/i.cer").certificate),
+            datetime.now(UTC),
+        )

@@ -152,9 +152,10 @@ class CertificateTrust:
                         # A root or two in Mozilla's bundle has a serial RFC 5280 disallows; still a root.
                         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
                         roots = x509.load_pem_x509_certificates(Path(path).read_bytes())
+                    store = Store(roots)
                 except (OSError, ValueError) as error:
                     raise SignatureRefused(f"the webhook trust file {path} cannot be read: {error}") from None
-                self._store = (Store(roots), frozenset(root.subject for root in roots))
+                self._store = (store, frozenset(root.subject for root in roots))
             return self._store
 
     def _issuers(self, certificate: x509.Certificate) -> tuple[x509.Certificate, ...]:
