@@ -56,22 +56,27 @@ SEED = {
 }
 
 
+def connect(live: LiveWorld, autotask: SandboxServer, seed: dict[str, Any]) -> None:
+    """Seed the Autotask sandbox and add connection at2 for reseller r1, reaching it over HTTP."""
+    httpx.post(f"{autotask.base_url}/sandbox/seed", json=seed).raise_for_status()
+    credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
+    outbound = OutboundPolicy.allowing(autotask.base_url)
+    live.connectors["at2"] = AutotaskConnector(
+        AutotaskClient(credentials, base_url=autotask.api_url, outbound=outbound)
+    )
+    live.service.create_connection(
+        ADMIN,
+        {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
+         "secret": autotask.secret, "integration_code": autotask.integration_code,
+         # The stored URL is never used: the test's connector above reaches the sandbox.
+         "base_url": "https://webservices99.autotask.net", "timezone": "UTC"},
+    )  # fmt: skip
+
+
 def test_polled_customers_and_their_subscriptions_get_suggestions_in_bulk(live: LiveWorld) -> None:
     live.poll()
     with SandboxServer() as autotask:
-        httpx.post(f"{autotask.base_url}/sandbox/seed", json=SEED).raise_for_status()
-        credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
-        outbound = OutboundPolicy.allowing(autotask.base_url)
-        live.connectors["at2"] = AutotaskConnector(
-            AutotaskClient(credentials, base_url=autotask.api_url, outbound=outbound)
-        )
-        live.service.create_connection(
-            ADMIN,
-            {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
-             "secret": autotask.secret, "integration_code": autotask.integration_code,
-             # The stored URL is never used: the test's connector above reaches the sandbox.
-             "base_url": "https://webservices99.autotask.net", "timezone": "UTC"},
-        )  # fmt: skip
+        connect(live, autotask, SEED)
         first = live.center.suggestions(ADMIN, "pc1", "at2")
         by_customer = {s["customer_name"]: (s["company_id"], s["matched_by"]) for s in first["customers"]}
         assert by_customer == {"Customer 00000 Ltd": (501, "name"), "Customer 00001 Ltd": (502, "name")}
@@ -164,19 +169,7 @@ def test_a_first_poll_of_200_customers_creates_them_and_suggests_every_mapping(l
     progress = live.poll()["poll"]["progress"]
     assert (progress["customers_created"], progress["subscriptions_created"]) == (200, 1000)
     with SandboxServer() as autotask:
-        httpx.post(f"{autotask.base_url}/sandbox/seed", json=bulk_seed(200, 5)).raise_for_status()
-        credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
-        live.connectors["at2"] = AutotaskConnector(
-            AutotaskClient(
-                credentials, base_url=autotask.api_url, outbound=OutboundPolicy.allowing(autotask.base_url)
-            )
-        )
-        live.service.create_connection(
-            ADMIN,
-            {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
-             "secret": autotask.secret, "integration_code": autotask.integration_code,
-             "base_url": "https://webservices99.autotask.net", "timezone": "UTC"},
-        )  # fmt: skip
+        connect(live, autotask, bulk_seed(200, 5))
         first = live.center.suggestions(ADMIN, "pc1", "at2")
         assert len(first["customers"]) == 200 and first["customers_skipped"] == []
         assert {s["matched_by"] for s in first["customers"]} == {"name"}
