@@ -16,11 +16,10 @@ the state lives in the test process, so it survives a SIGKILL of worker processe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -31,6 +30,7 @@ from contractsync.adapters.autotask import (
     Credentials,
     OutboundPolicy,
 )
+from contractsync.ports.psa import ServiceTarget, ServiceUnitsPeriod, TargetApplied
 from contractsync.sandbox.server import SandboxServer
 from contractsync.sandbox.state import DEFAULT_SECRET, SandboxConfig
 from tests.contract.autotask_contract import ContractChecker, ValidatingTransport
@@ -47,8 +47,7 @@ ADJUSTMENTS = "ContractServiceAdjustments"
 UNITS = "ContractServiceUnits"
 
 
-@dataclass(frozen=True)
-class Adjustment:
+class Adjustment(NamedTuple):
     """One ContractServiceAdjustment the sandbox holds."""
 
     contract_service_id: int
@@ -56,6 +55,27 @@ class Adjustment:
     unit_change: int
     price: Decimal | None
     cost: Decimal | None
+
+
+class PortOnly:
+    """A connector seen through the PSA port alone (`PsaConnector`, `ExchangeLog`): it cannot
+    read posted periods before sending, so Autotask's refusal is what teaches them (the
+    fallback SPEC §2 keeps, and what a PSA without that read gets)."""
+
+    def __init__(self, connector: AutotaskConnector) -> None:
+        self._connector = connector
+
+    def request_record(self, target: ServiceTarget) -> dict[str, Any]:
+        return self._connector.request_record(target)
+
+    def apply_target(self, target: ServiceTarget) -> TargetApplied:
+        return self._connector.apply_target(target)
+
+    def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
+        return self._connector.service_units(contract_service_id, start, end)
+
+    def last_exchange_json(self) -> dict[str, Any] | None:
+        return self._connector.last_exchange_json()
 
 
 def connector_to(
@@ -94,6 +114,7 @@ class SandboxAutotask:
         self._rest: httpx.Client | None = None
         self._contracts: set[int] = set()
         self._services: set[int] = set()
+        self._contract_services: set[int] = set()
 
     # -- running -------------------------------------------------------------------------------
 
@@ -152,7 +173,9 @@ class SandboxAutotask:
         assert self._admin is not None, "start the sandbox first"
         self._admin.post("/sandbox/seed", json=body).raise_for_status()
 
-    def service(self, service_id: int, price: Decimal = Decimal("12.0000"), cost: Decimal = Decimal(10)) -> None:
+    def service(
+        self, service_id: int, price: Decimal = Decimal("12.0000"), cost: Decimal = Decimal(10)
+    ) -> None:
         if service_id not in self._services:
             self._seed({"services": [{"id": service_id, "name": f"Service {service_id}",
                                       "unitPrice": str(price), "unitCost": str(cost)}]})  # fmt: skip
@@ -187,14 +210,18 @@ class SandboxAutotask:
         ).raise_for_status()
 
     def contract_services(self, placed: Mapping[int, int], service_id: int = SERVICE_ID) -> None:
-        """Contract services (id → contract id) of `service_id`; a contract not set up yet runs
-        from 2020 to 2030."""
+        """Contract services (id → contract id) of `service_id`, unless there already; a contract
+        not set up yet runs from 2020 to 2030."""
+        placed = {cs: contract for cs, contract in placed.items() if cs not in self._contract_services}
+        if not placed:
+            return
         self.service(service_id)
         for contract_id in set(placed.values()) - self._contracts:
             self.contract(contract_id, *DEFAULT_CONTRACT)
         self._seed({"contractServices": [{"id": cs, "contractID": contract_id, "serviceID": service_id,
                                           "unitPrice": "12.0000", "unitCost": "10.0000"}
                                          for cs, contract_id in placed.items()]})  # fmt: skip
+        self._contract_services.update(placed)
 
     # -- faults and credentials (the sandbox's own controls) -----------------------------------
 

@@ -46,7 +46,11 @@ def main() -> None:
         poll_interval=0.05,
     )
     worker = Worker(
-        delivery_store(factory), lambda _connection: connector, SystemClock(), config, rng=random.Random(args.seed)
+        delivery_store(factory),
+        lambda _connection: connector,
+        SystemClock(),
+        config,
+        rng=random.Random(args.seed),
     )
     while True:
         worker.run_once()

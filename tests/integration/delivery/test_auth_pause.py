@@ -154,7 +154,11 @@ def test_another_connection_keeps_delivering(
         other.contract_services({row.service: contract_of(row.service) for row in ROWS})
         connectors = {CONNECTION: autotask.connector, "at2": other.connector}
         worker = Worker(
-            delivery_store(factory), connectors.__getitem__, clock, WorkerConfig(owner="w"), rng=random.Random(1)
+            delivery_store(factory),
+            connectors.__getitem__,
+            clock,
+            WorkerConfig(owner="w"),
+            rng=random.Random(1),
         )
         enqueue(factory, clock, ROWS, CONNECTION)
         enqueue(factory, clock, ROWS, "at2")

@@ -9,10 +9,10 @@ import typer
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
+from contractsync.adapters.autotask import AutotaskConnector
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
 from contractsync.bootstrap import build_worker_process
 from contractsync.cli.app import build_app
-from contractsync.adapters.autotask import AutotaskConnector
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, seed_connection
 from tests.sandbox_autotask import SandboxAutotask
 
@@ -36,9 +36,7 @@ def test_db_upgrade_and_downgrade(empty_database_url: str, monkeypatch: pytest.M
     engine.dispose()
 
 
-def test_worker_once_delivers_what_is_due(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_worker_once_delivers_what_is_due(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(database_url)
     factory = session_factory(engine)
     now = datetime.now(UTC)

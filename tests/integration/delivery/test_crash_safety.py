@@ -90,7 +90,12 @@ def test_connector_faults_and_kills(
     run_with_kills(database_url, autotask, kills=4, workers=workers, seed=13)
     counts = check_invariants(session_factory, autotask, rounds)
     assert counts.get("failed", 0) + counts.get("superseded", 0) > 0  # the final refusals showed up
-    assert set(autotask.stats()["faults_injected"]) == {"thread_threshold", "applied_then_500", "timeout", "http_429"}
+    assert set(autotask.stats()["faults_injected"]) == {
+        "thread_threshold",
+        "applied_then_500",
+        "timeout",
+        "http_429",
+    }
     assert counts["sent"] > 400
 
 

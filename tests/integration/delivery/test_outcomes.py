@@ -17,8 +17,8 @@ from contractsync.adapters.db.outbox import OutboxError
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
 from contractsync.delivery.worker import Worker
-from contractsync.service.retry_operation import RetryRefused, retry
 from contractsync.sandbox.errors import DUPLICATE_DATE, OUTSIDE_CONTRACT, POSTED_PERIOD
+from contractsync.service.retry_operation import RetryRefused, retry
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation
 from tests.sandbox_autotask import ADJUSTMENTS, UNITS, SandboxAutotask
 
@@ -86,7 +86,10 @@ def test_an_earlier_row_blocks_its_service_only(
     assert [a.contract_service_id for a in autotask.adjustments()] == [2]
     clock.advance(601)
     worker.run_once()
-    assert [(a.effective_date, a.unit_change) for a in autotask.adjustments(1)] == [(D, 5), (D + timedelta(days=1), 2)]
+    assert [(a.effective_date, a.unit_change) for a in autotask.adjustments(1)] == [
+        (D, 5),
+        (D + timedelta(days=1), 2),
+    ]
 
 
 def test_price_only_change_is_sent_and_nothing_differs_is_not(
@@ -95,7 +98,10 @@ def test_price_only_change_is_sent_and_nothing_differs_is_not(
     enqueue(factory, clock, [Row(1, D, 5), Row(1, D + timedelta(days=1), 5, price=Decimal("13.5"))])
     enqueue(factory, clock, [Row(1, D + timedelta(days=2), 5, price=Decimal("13.50"))])
     drain()
-    assert [(a.unit_change, a.price) for a in autotask.adjustments(1)] == [(5, Decimal("12.0000")), (0, Decimal("13.5"))]
+    assert [(a.unit_change, a.price) for a in autotask.adjustments(1)] == [
+        (5, Decimal("12.0000")),
+        (0, Decimal("13.5")),
+    ]
     assert set(statuses(factory).values()) == {"sent"}
     with transaction(factory) as session:
         details = session.execute(
@@ -185,7 +191,9 @@ def test_a_worker_that_died_mid_call_is_verified_not_resent(
         session.execute(update(contract_service_state).values(lease_owner="dead-worker"))
     from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 
-    autotask.connector.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
+    autotask.connector.create_adjustment(
+        AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000"))
+    )
     # ... and then it was killed. Its lease expires; the next worker verifies.
     clock.advance(61)
     drain()
@@ -198,7 +206,9 @@ def test_duplicate_rejection_after_unknown_is_verified(
 ) -> None:
     from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 
-    autotask.connector.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
+    autotask.connector.create_adjustment(
+        AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000"))
+    )
     (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
     drain()  # our ledger is empty, so we send 5 on D: Autotask says duplicate → verify → applied
     assert statuses(factory) == {row_id: "sent"}
