@@ -36,7 +36,7 @@ from contractsync.sandbox.state import DEFAULT_SECRET, SandboxConfig
 from tests.contract.autotask_contract import ContractChecker, ValidatingTransport
 
 #: Short backoffs: the tests sleep for real, and need not sleep long.
-FAST = ClientSettings(thread_threshold_backoff_seconds=0.02, read_retry_backoff_seconds=0.02)
+FAST = ClientSettings(thread_threshold_backoff_seconds=0.002, read_retry_backoff_seconds=0.002)
 #: Dates of a contract created only because a contract service names it.
 DEFAULT_CONTRACT = (date(2020, 1, 1), date(2030, 12, 31))
 COMPANY_ID = 1
