@@ -42,7 +42,10 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
     """Where Autotask requests may go: *.autotask.net, and CONTRACTSYNC_PSA_ALLOWED_HOSTS (Partner
     Center: Microsoft's hosts and the same listed ones), with the Partner Center trust settings."""
     return OutboundPolicy.from_setting(settings.psa_allowed_hosts).for_partner_center(
-        settings.partner_center_ca_file, settings.partner_center_webhook_certificates
+        settings.partner_center_ca_file,
+        settings.partner_center_webhook_certificates,
+        settings.partner_center_webhook_trust_file,
+        settings.partner_center_webhook_organization,
     )
 
 
@@ -84,7 +87,12 @@ def partner_center_kit(secrets: SecretBox, outbound: OutboundPolicy) -> PartnerC
 
     return PartnerCenterKit(
         client_for=lambda row, store: client_for_source(row, secrets, store, outbound=outbound),
-        verifier=lambda: WebhookVerifier(outbound.webhook_certificate_urls, outbound.partner_center_ca_file),
+        verifier=lambda: WebhookVerifier.configured(
+            outbound.webhook_certificate_urls,
+            outbound.webhook_trust_file,
+            outbound.webhook_organization,
+            outbound.partner_center_ca_file,
+        ),
         read_document=parse_document,
         check_url=lambda url: check_outbound(url, outbound),
         default_authority=MICROSOFT_AUTHORITY,
