@@ -39,15 +39,10 @@ class NewServiceCreation:
 
 
 @dataclass(frozen=True)
-class ServiceCreation:
+class ServiceCreation(NewServiceCreation):
+    """A stored creation: what was asked (the fields above), and where its delivery stands."""
+
     id: int
-    operation_id: int
-    connection_id: str
-    subscription_id: str
-    contract_id: int
-    service_id: int
-    unit_price: Decimal
-    unit_cost: Decimal
     status: str
     attempts: int
     next_attempt_at: datetime
