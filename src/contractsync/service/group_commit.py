@@ -22,11 +22,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from contractsync.domain.operations import OperationCommand
 from contractsync.service import operation_batch
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
-from contractsync.service.errors import Invalid, ServiceError
-from contractsync.service.operating import preview_flag, retried, with_retries
+from contractsync.service.errors import ServiceError
+from contractsync.service.operating import retried, with_retries
 
 JSON = dict[str, Any]
 
@@ -63,14 +64,14 @@ class GroupCommit:
         self.groups = 0  # transactions committed …
         self.operations = 0  # … and the operations they held
 
-    def submit(self, actor: Actor, subscription_id: str, body: JSON) -> Future[list[JSON]]:
+    def submit(self, actor: Actor, subscription_id: str, command: OperationCommand) -> Future[list[JSON]]:
         """`apply`, answered through a future instead of in the calling thread: the API's event
         loop queues the operation and awaits it without a thread of its own per request. The
         group commit's leader thread runs the queued operations (a preview runs aside)."""
-        if not isinstance(body, dict) or preview_flag(body):
-            return self._aside.submit(self.apply, actor, subscription_id, body)
+        if command.preview:
+            return self._aside.submit(self.apply, actor, subscription_id, command)
         request = _Request(
-            operation_batch.Item(0, subscription_id, body, actor, strict=False), future=Future()
+            operation_batch.Item(0, subscription_id, command, actor, strict=False), future=Future()
         )
         with self._changed:
             self._queue.append(request)
@@ -109,12 +110,10 @@ class GroupCommit:
             self._busy = False
             self._changed.notify_all()
 
-    def apply(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
-        if preview_flag(body):
-            return self._preview(actor, subscription_id, body)
-        request = _Request(operation_batch.Item(0, subscription_id, body, actor, strict=False))
+    def apply(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
+        if command.preview:
+            return self._preview(actor, subscription_id, command)
+        request = _Request(operation_batch.Item(0, subscription_id, command, actor, strict=False))
         with self._changed:
             self._queue.append(request)
             while not request.done:
@@ -164,11 +163,9 @@ class GroupCommit:
         self.operations += len(items)
         return items
 
-    def _preview(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
-        body = {k: v for k, v in body.items() if k != "preview"}
-
+    def _preview(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
         def attempt() -> operation_batch.Item:
-            item = operation_batch.Item(0, subscription_id, body, actor, strict=False)
+            item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
             with self._ctx.unit_of_work(commit=False) as uow:
                 operation_batch.apply_items(self._ctx, uow.session, [item], preview=True)
             return item

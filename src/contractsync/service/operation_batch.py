@@ -29,10 +29,11 @@ from contractsync.domain.bounds import control_character
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     ChangeReseller,
+    InvalidInput,
+    OperationCommand,
     OperationRefused,
     SubscriptionOperation,
     Upgrade,
-    parse_operation,
 )
 from contractsync.service import operation_keys
 from contractsync.service import session_compat as views
@@ -52,10 +53,14 @@ class Item:
 
     index: int
     subscription_id: str
-    body: JSON
+    #: what was asked; None when it could not be read (`malformed` says why)
+    command: OperationCommand | None
     actor: Actor
     #: a malformed operation refuses the whole batch (an API batch) or only itself (group commit)
     strict: bool = True
+    malformed: InvalidInput | None = None
+    #: the type asked for, as given (answered even for a malformed operation)
+    type: object = None
     op: SubscriptionOperation | None = None
     error: ServiceError | None = None
     record_ids: list[int] = field(default_factory=list)
@@ -64,19 +69,25 @@ class Item:
     replayed_record_ids: list[int] | None = None
     replay_of: Item | None = None
 
+    def __post_init__(self) -> None:
+        if self.type is None and self.command is not None:
+            self.type = self.command.type
+
     def fresh(self) -> Item:
         """The same request, before any attempt (a lost race runs the batch again)."""
-        return Item(self.index, self.subscription_id, self.body, self.actor, self.strict)
+        return Item(
+            self.index, self.subscription_id, self.command, self.actor, self.strict, self.malformed, self.type
+        )
 
     @property
     def key(self) -> str | None:
-        key = self.body.get(operation_keys.FIELD)
-        return key if isinstance(key, str) else None
+        return self.command.idempotency_key if self.command is not None else None
 
     @property
     def request(self) -> JSON:
-        """The operation itself: the body without its idempotency key."""
-        return {k: v for k, v in self.body.items() if k != operation_keys.FIELD}
+        """The operation itself, as API.md writes it, without its idempotency key."""
+        assert self.command is not None
+        return {k: v for k, v in self.command.as_json().items() if k != operation_keys.FIELD}
 
     @property
     def fingerprint(self) -> str:
@@ -131,7 +142,24 @@ def _item(index: int, entry: object, actor: Actor) -> Item:
         raise Invalid(message, {"field": f"{where}.subscription_id"})
     if "preview" in entry:
         raise Invalid(f"{where}.preview: preview applies to the whole batch", {"field": f"{where}.preview"})
-    return Item(index, subscription_id, {k: v for k, v in entry.items() if k != "subscription_id"}, actor)
+    body = {k: v for k, v in entry.items() if k != "subscription_id"}
+    try:
+        command = OperationCommand.from_json(body)
+    except InvalidInput as error:  # refuses the batch once the subscription is known (apply_items)
+        return Item(index, subscription_id, None, actor, malformed=error, type=body.get("type"))
+    return Item(index, subscription_id, command, actor)
+
+
+def as_command(operation: OperationCommand | JSON) -> OperationCommand:
+    """A caller's operation as a command: a JSON body (API.md) is read by the same rules."""
+    if isinstance(operation, OperationCommand):
+        return operation
+    if not isinstance(operation, dict):
+        raise Invalid("the body must be a JSON object")
+    try:
+        return OperationCommand.from_json(operation)
+    except InvalidInput as error:
+        raise Invalid(str(error)) from None
 
 
 def _malformed(item: Item, error: Exception) -> None:
@@ -157,10 +185,8 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
         if row is None or not item.actor.can_see(row.reseller_id):
             item.error = NotFound(f"subscription {item.subscription_id} not found")
             continue
-        try:
-            operation_keys.check(item.body.get(operation_keys.FIELD))
-        except ValueError as error:
-            _malformed(item, error)
+        if item.malformed is not None:
+            _malformed(item, item.malformed)
     operation_keys.settle_known(session, items)
     live = [item for item in items if item.error is None and not item.is_replay]
     written = []
@@ -192,10 +218,9 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
 
 def _touches(item: Item) -> set[str]:
     """The subscriptions an operation changes: its own, and an upgrade's target."""
-    target = item.body.get("target_subscription_id")
-    if item.body.get("type") == "upgrade" and isinstance(target, str):
-        return {item.subscription_id, target}
-    return {item.subscription_id}
+    if item.command is None:
+        return {item.subscription_id}
+    return item.command.touches(item.subscription_id)
 
 
 def _subscription_ids(items: list[Item]) -> set[str]:
@@ -235,9 +260,10 @@ def _apply_run(
     customer_ids: set[str] = set()
     reseller_ids: set[str] = set()
     for item in run:
+        assert item.command is not None  # a malformed item has its error already
         try:
-            item.op = parse_operation(item.subscription_id, item.request, today)
-        except ValueError as error:  # InvalidInput is a ValueError
+            item.op = item.command.operation(item.subscription_id, today)
+        except InvalidInput as error:
             _malformed(item, error)
             continue
         ids.add(item.subscription_id)
@@ -292,7 +318,7 @@ def _answer(items: list[Item], preview: bool) -> JSON:
         answer: JSON = {
             "index": item.index,
             "subscription_id": item.subscription_id,
-            "type": item.body.get("type"),
+            "type": item.type,
         }
         if item.error is not None:
             error = {"code": item.error.code, "message": item.error.message}

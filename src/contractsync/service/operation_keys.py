@@ -15,23 +15,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import operation_store
+from contractsync.domain.operations import IDEMPOTENCY_KEY
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Conflict
 
 if TYPE_CHECKING:
     from contractsync.service.operation_batch import Item
 
-FIELD = "idempotency_key"
-MAX_LENGTH = 200
-
-
-def check(key: object) -> str | None:
-    """The key, or ValueError naming what is wrong with it."""
-    if key is None:
-        return None
-    if not isinstance(key, str) or not 1 <= len(key) <= MAX_LENGTH or not key.isprintable():
-        raise ValueError(f"{FIELD} must be text of 1 to {MAX_LENGTH} printable characters")
-    return key
+FIELD = IDEMPOTENCY_KEY  # checked where the command is built (`OperationCommand.build`)
 
 
 def scope(actor: Actor) -> str:
