@@ -393,7 +393,7 @@ class ContractSync:
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: ContractSync, *args: Any, **kwargs: Any) -> Any:
-        return operating.retried(lambda: method(self, *args, **kwargs))
+        return operating.retried(self.context.units, lambda: method(self, *args, **kwargs))
 
     return run
 

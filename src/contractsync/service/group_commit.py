@@ -9,7 +9,7 @@ if it had been alone. Alone, an operation is a batch of one; under load, one com
 of statements serve many.
 
 A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
-hits a serialization failure runs again as a whole (jittered, bounded: `session.retrying`); its
+hits a serialization failure runs again as a whole (jittered, bounded: `UnitOfWorkFactory.retrying`); its
 callers just wait a little longer. If a group fails for an unexpected reason, each of its
 operations is applied alone, so that one cannot fail the others.
 """
@@ -154,11 +154,11 @@ class GroupCommit:
     def _commit(self, requested: list[operation_batch.Item]) -> list[operation_batch.Item]:
         def attempt() -> list[operation_batch.Item]:
             items = [item.fresh() for item in requested]
-            with self._ctx.unit_of_work() as uow:
-                operation_batch.apply_items(self._ctx, uow.session, items, preview=False)
+            with self._ctx.units() as uow:
+                operation_batch.apply_items(self._ctx, uow, items, preview=False)
             return items
 
-        items = with_retries(attempt)
+        items = with_retries(self._ctx.units, attempt)
         self.groups += 1
         self.operations += len(items)
         return items
@@ -166,11 +166,11 @@ class GroupCommit:
     def _preview(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
         def attempt() -> operation_batch.Item:
             item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
-            with self._ctx.unit_of_work(commit=False) as uow:
-                operation_batch.apply_items(self._ctx, uow.session, [item], preview=True)
+            with self._ctx.units(commit=False) as uow:
+                operation_batch.apply_items(self._ctx, uow, [item], preview=True)
             return item
 
-        item = retried(attempt)
+        item = retried(self._ctx.units, attempt)
         if item.error is not None:
             raise item.error
         return item.records

@@ -21,9 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db import operation_store, state_store
 from contractsync.domain import rules
 from contractsync.domain.bounds import control_character
 from contractsync.domain.engine import SyncEngine
@@ -35,13 +32,13 @@ from contractsync.domain.operations import (
     SubscriptionOperation,
     Upgrade,
 )
-from contractsync.service import operation_keys
-from contractsync.service import session_compat as views
+from contractsync.ports.subscription_books import TEMP_BASE, LoadedState, OperationContext
+from contractsync.ports.unit_of_work import UnitOfWork
+from contractsync.service import operation_keys, views
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext
+from contractsync.service.context import ServiceContext, visible_customer, visible_reseller
 from contractsync.service.errors import Invalid, NotFound, ServiceError
 from contractsync.service.operating import preview_flag, with_retries
-from contractsync.service.session_compat import visible_customer, visible_reseller
 
 JSON = dict[str, Any]
 MAX_OPERATIONS = 1000
@@ -117,8 +114,8 @@ def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
 
     def attempt() -> JSON:
         items = [item.fresh() for item in requested]
-        with ctx.unit_of_work(commit=not preview) as uow:
-            apply_items(ctx, uow.session, items, preview)
+        with ctx.units(commit=not preview) as uow:
+            apply_items(ctx, uow, items, preview)
             refused = [item for item in items if item.error is not None]
             if atomic and refused:
                 raise Invalid(
@@ -127,7 +124,7 @@ def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
                 )
         return _answer(items, preview)
 
-    return with_retries(attempt)
+    return with_retries(ctx.units, attempt)
 
 
 def _item(index: int, entry: object, actor: Actor) -> Item:
@@ -174,10 +171,10 @@ def _message(item: Item) -> str:
     return item.error.message if item.error else ""
 
 
-def apply_items(ctx: ServiceContext, session: Session, items: list[Item], preview: bool) -> None:
-    """Run the operations in order in the session's transaction; each ends with its records or
-    its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
-    context = operation_store.read_context(session, _subscription_ids(items))
+def apply_items(ctx: ServiceContext, uow: UnitOfWork, items: list[Item], preview: bool) -> None:
+    """Run the operations in order in the unit of work's transaction; each ends with its records
+    or its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
+    context = uow.books.read_context(_subscription_ids(items))
     rows = context.subscriptions
     unsaved = dict(rows)  # rows as read; a run that saves a subscription drops it from here
     for item in items:
@@ -187,18 +184,18 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
             continue
         if item.malformed is not None:
             _malformed(item, item.malformed)
-    operation_keys.settle_known(session, items)
+    operation_keys.settle_known(uow.books, items)
     live = [item for item in items if item.error is None and not item.is_replay]
     written = []
     for connection_id, run in _runs(live, context.connection_of):
-        written.append(_apply_run(ctx, session, connection_id, context, run, unsaved))
+        written.append(_apply_run(ctx, uow, connection_id, context, run, unsaved))
     for item in items:
         if item.replay_of is not None:
             item.record_ids, item.error = item.replay_of.record_ids, item.replay_of.error
         elif item.replayed_record_ids is not None:
             item.record_ids = item.replayed_record_ids
     if not preview:
-        operation_keys.remember(session, items, ctx.now())
+        operation_keys.remember(uow.books, items, ctx.now())
     record_ids = [i for item in items for i in item.record_ids]
     if len(written) == 1 and all(not item.is_replay for item in items):
         # One run wrote every record answered, and nothing changed them since: no need to read them back.
@@ -210,7 +207,7 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
             [loaded.written_records[i] for i in record_ids], by_operation, preview
         )
     else:
-        answers = views.operations_by_id(session, record_ids, preview)
+        answers = views.operations_by_id(uow.audit_records, record_ids, preview)
     records = iter(answers)
     for item in items:
         item.records = [next(records) for _ in item.record_ids]
@@ -246,12 +243,12 @@ def _runs(items: list[Item], connection_of: dict[str, str | None]) -> Iterator[t
 
 def _apply_run(
     ctx: ServiceContext,
-    session: Session,
+    uow: UnitOfWork,
     connection_id: str | None,
-    context: operation_store.OperationContext,
+    context: OperationContext,
     run: list[Item],
     unsaved: dict[str, Any],
-) -> state_store.LoadedState:
+) -> LoadedState:
     """Consecutive operations on one connection: one state load, the rules in order, one save."""
     connection = context.connections.get(connection_id or "")
     rows = context.subscriptions
@@ -274,14 +271,13 @@ def _apply_run(
                     raise NotFound(f"subscription {item.op.target_subscription_id} not found")
                 ids.add(target.id)
             if isinstance(item.op, ChangeReseller):
-                visible_reseller(session, item.actor, item.op.reseller_id)
-                visible_customer(session, item.actor, item.op.customer_id)
+                visible_reseller(uow.directory, item.actor, item.op.reseller_id)
+                visible_customer(uow.directory, item.actor, item.op.customer_id)
                 customer_ids.add(item.op.customer_id)
                 reseller_ids.add(item.op.reseller_id)
         except ServiceError as error:
             item.error = error
-    loaded = state_store.load(
-        session,
+    loaded = uow.books.load(
         connection_id,
         ids,
         customer_ids,
@@ -302,10 +298,10 @@ def _apply_run(
             continue
         item.record_ids = [record.id for record in engine.apply(decision, now)]
     actors = {temp: item.actor.name for item in run for temp in item.record_ids}
-    real_ids = state_store.save(session, loaded, uuid.uuid4().hex, now, actors=actors)
+    real_ids = uow.books.save(loaded, uuid.uuid4().hex, now, actors=actors)
     for subscription_id in ids:  # a later run on them reads the saved version
         unsaved.pop(subscription_id, None)
-    new_temp_ids = sorted(r for r in loaded.state.records if r >= state_store.TEMP_BASE)
+    new_temp_ids = sorted(r for r in loaded.state.records if r >= TEMP_BASE)
     real_of = dict(zip(new_temp_ids, real_ids, strict=True))
     for item in run:  # the engine's temporary record ids, replaced by the stored ones
         item.record_ids = [real_of[temp] for temp in item.record_ids]

@@ -42,15 +42,13 @@ from contractsync.domain.books import PendingAdjustment, ServiceBook
 from contractsync.domain.engine import SyncState
 from contractsync.domain.model import ConnectionSettings, Subscription
 from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment, Timeline
+from contractsync.ports.subscription_books import TEMP_BASE, LostRace
 
 if TYPE_CHECKING:
     from contractsync.adapters.db.operation_store import OperationContext
 
-#: Records and outbox rows created in memory get ids from here on, until the database assigns real ones.
-TEMP_BASE = 1 << 40
 
-
-class ConcurrentChange(Exception):
+class ConcurrentChange(LostRace):
     """Another transaction changed a subscription since it was loaded; retry the use case."""
 
 

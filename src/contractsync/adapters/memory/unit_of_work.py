@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
@@ -19,6 +20,7 @@ from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
+from contractsync.adapters.memory.subscription_books import MemorySubscriptionBooks
 from contractsync.domain.model import Customer, Reseller
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
@@ -33,6 +35,9 @@ from contractsync.ports.directory import (
 )
 from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
+from contractsync.ports.subscription_books import StoredKey
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -56,6 +61,7 @@ class MemoryData:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
+    operation_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -76,6 +82,7 @@ class FakeUnitOfWork:
         self.alerts = MemoryAlerts(data)
         self.reconciliation_runs = MemoryReconciliationRuns(data)
         self.partner_center = MemoryPartnerCenterSources(data)
+        self.books = MemorySubscriptionBooks(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
@@ -125,3 +132,7 @@ class FakeUnitsOfWork:
 
     def reachable(self) -> bool:
         return True
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        """Nothing to retry: a unit of work runs alone, so it never loses a race."""
+        return run()
