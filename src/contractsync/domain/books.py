@@ -20,6 +20,7 @@ from contractsync.domain.schedule import (
     Intent,
     PlannedAdjustment,
     ServiceWindow,
+    Timeline,
     plan_adjustments,
 )
 
@@ -70,6 +71,21 @@ class ServiceBook:
     intents: dict[date, Intent] = field(default_factory=dict)
     held: list[HeldAdjustment] = field(default_factory=list)
     pending: list[PendingAdjustment] = field(default_factory=list)
+
+    def add_open_row(
+        self, key: int, owner: int, in_flight: bool, planned: PlannedAdjustment, due_at: datetime
+    ) -> bool:
+        """An outbox row not delivered yet, in delivery order: one in flight counts as held (the
+        worker verifies when unsure); a pending one is re-plannable (answers True)."""
+        if in_flight:
+            before = Timeline.of_held(self.held).at(planned.effective_date)
+            change = planned.target_units - (before.units if before else 0)
+            self.held.append(
+                HeldAdjustment(planned.effective_date, change, planned.unit_price, planned.unit_cost)
+            )
+            return False
+        self.pending.append(PendingAdjustment(key, owner, planned, due_at))
+        return True
 
     def with_intents(self, new: tuple[Intent, ...]) -> dict[date, Intent]:
         """The intents after `new`: the newest knowledge wins from its date on.

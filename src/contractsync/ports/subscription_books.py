@@ -4,8 +4,8 @@ outbox, with the ledger of what the PSA holds), idempotency keys, and the F1 req
 
 One repository on the unit of work (`uow.books`), in the unit's transaction. SQL:
 `adapters/db/subscription_books.py` over `state_store`, `operation_store`, `outbox` and
-`keys_table`; in memory: `adapters/memory/subscription_books.py` (keys and the requeue; the state
-slice is SQL-only for now, see `docs/architecture.md`).
+`keys_table`; in memory: `adapters/memory/subscription_books.py`. Both give the same answers
+(`tests/integration/service/test_repositories_agree.py`, `test_use_cases_agree.py`).
 """
 
 from __future__ import annotations

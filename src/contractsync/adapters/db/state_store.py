@@ -38,10 +38,10 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
-from contractsync.domain.books import PendingAdjustment, ServiceBook
+from contractsync.domain.books import ServiceBook
 from contractsync.domain.engine import SyncState
 from contractsync.domain.model import ConnectionSettings, Subscription
-from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment, Timeline
+from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment
 from contractsync.ports.subscription_books import TEMP_BASE, LostRace
 
 if TYPE_CHECKING:
@@ -293,27 +293,23 @@ def _hold_services(session: Session, connection_id: str, services: list[int]) ->
 
 def _add_open_rows(book: ServiceBook, rows: list[Adjustment]) -> set[int]:
     """Rows in flight count as held (the worker verifies when unsure); pending ones are re-plannable."""
-    pending_ids: set[int] = set()
-    for adjustment in rows:
-        if adjustment.status == AdjustmentStatus.SENDING:
-            before = Timeline.of_held(book.held).at(adjustment.effective_date)
-            change = adjustment.target_units - (before.units if before else 0)
-            book.held.append(
-                HeldAdjustment(adjustment.effective_date, change, adjustment.unit_price, adjustment.unit_cost)
-            )
-            continue
-        planned = PlannedAdjustment(
-            adjustment.effective_date,
-            adjustment.target_units,
-            adjustment.planned_unit_change or 0,
-            adjustment.unit_price,
-            adjustment.unit_cost,
+    return {
+        row.id
+        for row in rows
+        if book.add_open_row(
+            row.id,
+            row.operation_id,
+            row.status == AdjustmentStatus.SENDING,
+            PlannedAdjustment(
+                row.effective_date,
+                row.target_units,
+                row.planned_unit_change or 0,
+                row.unit_price,
+                row.unit_cost,
+            ),
+            row.due_at,
         )
-        book.pending.append(
-            PendingAdjustment(adjustment.id, adjustment.operation_id, planned, adjustment.due_at)
-        )
-        pending_ids.add(adjustment.id)
-    return pending_ids
+    }
 
 
 def load_contract(session: Session, loaded: LoadedState, contract_id: int) -> None:

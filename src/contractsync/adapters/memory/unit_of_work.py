@@ -11,6 +11,7 @@ import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -20,8 +21,13 @@ from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
-from contractsync.adapters.memory.subscription_books import MemorySubscriptionBooks
-from contractsync.domain.model import Customer, Reseller
+from contractsync.adapters.memory.subscription_books import (
+    HistoryLine,
+    LedgerLine,
+    MemorySubscriptionBooks,
+    StoredBook,
+)
+from contractsync.domain.model import Contract, Customer, Reseller
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
 from contractsync.ports.console_sessions import ConsoleSession
@@ -62,6 +68,13 @@ class MemoryData:
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
     operation_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
+    #: what only operations read and write (see `subscription_books`): (connection, id) keys
+    contracts: dict[tuple[str, int], Contract] = field(default_factory=dict)
+    books: dict[tuple[str, int], StoredBook] = field(default_factory=dict)
+    ledger: dict[tuple[str, int], list[LedgerLine]] = field(default_factory=dict)
+    history: list[HistoryLine] = field(default_factory=list)
+    #: when each subscription was mapped (default: midnight UTC of its `mapped_on`)
+    mapped_at: dict[str, datetime] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
