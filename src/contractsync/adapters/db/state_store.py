@@ -38,10 +38,10 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
-from contractsync.domain.books import ServiceBook
+from contractsync.domain.books import ServiceBook, add_open_rows
 from contractsync.domain.engine import SyncState
 from contractsync.domain.model import ConnectionSettings, Subscription
-from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment
+from contractsync.domain.schedule import HeldAdjustment
 from contractsync.ports.subscription_books import TEMP_BASE, LostRace
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def _load_books(
         else:
             book = ServiceBook(wanted[cs][0], cs, wanted[cs][1])
         book.held = held[cs]
-        loaded.pending_before[cs] = _add_open_rows(book, [r for r in open_rows[cs] if r.id not in sent_ids])
+        loaded.pending_before[cs] = add_open_rows(book, [r for r in open_rows[cs] if r.id not in sent_ids])
         state.books[cs] = book
 
 
@@ -289,27 +289,6 @@ def _hold_services(session: Session, connection_id: str, services: list[int]) ->
             .with_for_update(read=True)
         ).scalars()
     )
-
-
-def _add_open_rows(book: ServiceBook, rows: list[Adjustment]) -> set[int]:
-    """Rows in flight count as held (the worker verifies when unsure); pending ones are re-plannable."""
-    return {
-        row.id
-        for row in rows
-        if book.add_open_row(
-            row.id,
-            row.operation_id,
-            row.status == AdjustmentStatus.SENDING,
-            PlannedAdjustment(
-                row.effective_date,
-                row.target_units,
-                row.planned_unit_change or 0,
-                row.unit_price,
-                row.unit_cost,
-            ),
-            row.due_at,
-        )
-    }
 
 
 def load_contract(session: Session, loaded: LoadedState, contract_id: int) -> None:

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from contractsync.domain.books import ServiceBook
+from contractsync.domain.books import ServiceBook, add_open_rows
 from contractsync.domain.engine import SyncState
 from contractsync.domain.enums import Policy
 from contractsync.domain.model import ConnectionSettings, Policies, Subscription, SubscriptionMapping
-from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment
+from contractsync.domain.schedule import HeldAdjustment
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
 from contractsync.ports.outbox import OPEN_STATUSES, AdjustmentStatus, derived_status
@@ -211,7 +211,7 @@ class MemorySubscriptionBooks:
                 ),
                 key=lambda a: a.id,
             )
-            loaded.pending_before[cs] = _add_open_rows(book, open_rows)
+            loaded.pending_before[cs] = add_open_rows(book, open_rows)
             state.books[cs] = book
 
     # --- saving what the engine changed ------------------------------------------------------------
@@ -460,24 +460,3 @@ class MemorySubscriptionBooks:
             record, status=_PENDING, reason=None, updated_at=now
         )
         return [row.id for row in failed]
-
-
-def _add_open_rows(book: ServiceBook, rows: list[AdjustmentLine]) -> set[int]:
-    """Rows in flight count as held (the worker verifies when unsure); pending ones are re-plannable."""
-    return {
-        row.id
-        for row in rows
-        if book.add_open_row(
-            row.id,
-            row.operation_id,
-            row.status == AdjustmentStatus.SENDING,
-            PlannedAdjustment(
-                row.effective_date,
-                row.target_units,
-                row.planned_unit_change or 0,
-                row.unit_price,
-                row.unit_cost,
-            ),
-            row.due_at,
-        )
-    }
