@@ -39,6 +39,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,12 +123,18 @@ def checkout(commit: str, work: Path) -> Path:
 def run_child(
     label: str, base: str | None, source: Path | None, work: Path, args: argparse.Namespace, flags: str
 ) -> dict[str, Any]:
-    url = f"sqlite:///{work}/{uuid.uuid4().hex[:8]}.db" if base is None else create_database(base)
+    from temp_database import temporary_postgres
+
     env = dict(os.environ)
     if source is not None:  # the baseline's package before the installed one
         env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")])
         env[BASELINE_TREE_ENV] = str(source.parent)
-    try:
+    with ExitStack() as stack:
+        url = (
+            f"sqlite:///{work}/{uuid.uuid4().hex[:8]}.db"
+            if base is None
+            else stack.enter_context(temporary_postgres(base))
+        )
         command = [sys.executable, __file__, "--child", url, flags, "--operations", str(args.operations),
                    "--concurrent-operations", str(args.concurrent_operations)]  # fmt: skip
         done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -135,9 +142,6 @@ def run_child(
             raise SystemExit(f"{label} child failed:\n{done.stderr[-3000:]}")
         figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return figures
-    finally:
-        if base is not None:
-            drop_database(base, url)
 
 
 def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
@@ -173,30 +177,6 @@ def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
         print(f"{'accepted -> sent ms p50 / p99 (20 ops/s, worker)':52}{'':>22}"
               f"{current['e2e'][0]:>13.0f} / {current['e2e'][1]:.0f}")  # fmt: skip
         print(f"{'Autotask calls per delivered adjustment':52}{'':>22}{current['calls_per_sent']:>22.2f}")
-
-
-def create_database(base: str) -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"cs_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin(base), autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(base: str, url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    with psycopg.connect(_admin(base), autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)")
-
-
-def _admin(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 # --- the child: one source on one database ----------------------------------------------------------
