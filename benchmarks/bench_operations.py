@@ -9,9 +9,9 @@ issue 12 item 9 and issue 15 item 4, checked out from git into a temporary direc
 Per database and source:
 - SQL statements per operation (SQLAlchemy's `before_cursor_execute`; COMMIT is not one);
 - one operation at a time through the façade and through the REST API (`contractsync serve`'s
-  app under uvicorn, a process of its own, request log lines on) in turn, so that both see the
-  same machine load: latency p50/p95/p99, operations/s, HTTP minus façade, and CPU per operation
-  (the façade's thread; the server process, idle while the façade works);
+  app under uvicorn, a process of its own, request log lines on) in turn, ten each, so that both
+  see the same machine load: latency p50/p95/p99, operations/s, HTTP minus façade, and CPU per
+  operation (the façade's thread; the server process, idle while the façade works);
 - façade: 32 threads at once (group commit), batches of 100;
 - REST API: 32 concurrent keep-alive clients (operations/s, the server's CPU per operation, and
   the benchmark client's own CPU share: it runs on the same cores);
@@ -52,6 +52,10 @@ BASELINE_TREE_ENV = "CONTRACTSYNC_BENCH_BASELINE_TREE"
 BASELINE = "c078a5a"  # main before the statement cut and the HTTP path work
 BATCH = 100
 CLIENTS = 32
+# Single operations go through the façade and through HTTP in turn, this many at a time: close
+# enough in time to see the same machine load, few enough switches that SQLite's page cache,
+# dropped whenever the other process wrote the file, does not count against either side.
+IN_TURN = 10
 TOKEN = "bench-operations-token-0123456789"
 
 
@@ -333,9 +337,9 @@ def one_at_a_time(
     service: Any, server: ApiServer, facade_subs: list[str], http_subs: list[str],
     change: Callable[[str, int], dict[str, Any]],
 ) -> dict[str, Any]:  # fmt: skip
-    """One operation at a time, through the façade and through HTTP in turn: latencies, the
-    façade's CPU per operation (its thread's) and the server's (its process's, which is idle
-    while the façade works)."""
+    """One operation at a time, through the façade and through HTTP in turn (IN_TURN each):
+    latencies, the façade's CPU per operation (its thread's) and the server's (its process's,
+    which is idle while the façade works)."""
     from contractsync.service.actor import ADMIN
 
     async def run() -> dict[str, Any]:
@@ -343,17 +347,17 @@ def one_at_a_time(
         await connection.post(f"/v1/subscriptions/{http_subs[0]}/operations", {"type": "nonsense"})  # warm
         facade_times, http_times, facade_cpu = [], [], 0.0
         server_cpu = server.cpu_seconds()
-        for n, (facade_sid, http_sid) in enumerate(zip(facade_subs, http_subs, strict=True)):
-            cpu, t0 = time.thread_time(), time.perf_counter()
-            service.apply_operation(ADMIN, facade_sid, change(facade_sid, n))
-            facade_times.append(time.perf_counter() - t0)
-            facade_cpu += time.thread_time() - cpu
-            t0 = time.perf_counter()
-            status, answer = await connection.post(
-                f"/v1/subscriptions/{http_sid}/operations", change(http_sid, n)
-            )
-            http_times.append(time.perf_counter() - t0)
-            assert status == 200, answer
+        for start in range(0, len(facade_subs), IN_TURN):
+            for n, sid in enumerate(facade_subs[start : start + IN_TURN], start):
+                cpu, t0 = time.thread_time(), time.perf_counter()
+                service.apply_operation(ADMIN, sid, change(sid, n))
+                facade_times.append(time.perf_counter() - t0)
+                facade_cpu += time.thread_time() - cpu
+            for n, sid in enumerate(http_subs[start : start + IN_TURN], start):
+                t0 = time.perf_counter()
+                status, answer = await connection.post(f"/v1/subscriptions/{sid}/operations", change(sid, n))
+                http_times.append(time.perf_counter() - t0)
+                assert status == 200, answer
         connection.close()
         return {
             "facade": latency(facade_times),

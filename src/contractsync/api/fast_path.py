@@ -103,6 +103,8 @@ class OperationFastPath:
         return subscription_id if 1 <= len(subscription_id) <= 100 else None
 
     def _actor(self, scope: Scope) -> Actor | None:
+        """The caller when the headers leave nothing for FastAPI to decide (a JSON body of a
+        declared length up to MAX_FAST_BODY, a bearer token whose actor is cached), else None."""
         headers = _first_headers(scope, (b"authorization", b"content-type", b"content-length"))
         content_type = headers.get(b"content-type", b"").lower()
         length = headers.get(b"content-length", b"")
