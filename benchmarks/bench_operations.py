@@ -292,9 +292,15 @@ def autotask_for(work: Path, contract_services: list[int]) -> Autotask:
     """Today: the Autotask sandbox in-process, over loopback HTTP, through the real connector. A
     baseline tree still has its port-level fake (tests/fakes/fake_autotask.py, since removed)."""
     if os.environ.get(BASELINE_TREE_ENV):
-        from tests.fakes.fake_autotask import FakeAutotask  # type: ignore[import-not-found]
+        import importlib.util
 
-        fake = FakeAutotask(work / "autotask.db")
+        # By its file: today's `tests` package is imported already (bench_sweep's temp_database).
+        path = Path(os.environ[BASELINE_TREE_ENV]) / "tests" / "fakes" / "fake_autotask.py"
+        spec = importlib.util.spec_from_file_location("baseline_fake_autotask", path)
+        assert spec is not None and spec.loader is not None
+        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        fake = module.FakeAutotask(work / "autotask.db")
         return Autotask(fake, lambda: len(fake.adjustments()), lambda: sum(fake.calls().values()))
     from tests.sandbox_autotask import SandboxAutotask
 
