@@ -403,12 +403,12 @@ def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
 
 # Every use case runs again after a deadlock or serialization failure (one place for the API, the
 # console and the CLI). Single operations retry inside their group commit, which answers each
-# caller; `health` must report a failure, not wait it out; `authenticate` is a cached read on
-# every request.
+# caller (`submit_operation` only queues one); `health` must report a failure, not wait it out;
+# `authenticate` is a cached read on every request, `cached_actor` reads no database at all.
 for _name, _member in list(vars(ContractSync).items()):
     if (
         callable(_member)
         and not _name.startswith("_")
-        and _name not in {"apply_operation", "health", "authenticate"}
+        and _name not in {"apply_operation", "submit_operation", "health", "authenticate", "cached_actor"}
     ):
         setattr(ContractSync, _name, _retried(_member))
