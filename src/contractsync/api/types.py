@@ -137,7 +137,10 @@ Credential = Annotated[
     ),
 ]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+# `\s` differs between engines (U+0085 and U+FEFF): named explicitly, as in VISIBLE.
+Url = Annotated[
+    str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s\u0085\ufeff/?#]+[^\s\u0085\ufeff]*$")
+]
 TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
