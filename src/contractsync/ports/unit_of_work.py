@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from contractsync.ports.alerts import Alerts
 from contractsync.ports.audit_records import AuditRecords
@@ -14,6 +15,13 @@ from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_facts import ReconciliationFacts
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
 from contractsync.ports.service_creations import ServiceCreations
+from contractsync.ports.subscription_books import SubscriptionBooks
+
+T = TypeVar("T")
+
+
+class RetriesExhausted(Exception):
+    """A use case lost the race (a deadlock, a serialization failure) every time it was run."""
 
 
 class UnitOfWork(Protocol):
@@ -47,6 +55,9 @@ class UnitOfWork(Protocol):
     @property
     def reconciliation_facts(self) -> ReconciliationFacts: ...
 
+    @property
+    def books(self) -> SubscriptionBooks: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -70,4 +81,9 @@ class UnitOfWorkFactory(Protocol):
 
     def reachable(self) -> bool:
         """The store answers (for /healthz)."""
+        ...
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        """`run` (which opens its own units of work) again after a deadlock or serialization
+        failure, a few times with a jittered wait; then `RetriesExhausted`."""
         ...

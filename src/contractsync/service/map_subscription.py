@@ -84,7 +84,7 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
             )
             return [record_id], uow.service_creations.add(new, ctx.now())
 
-    record_ids, creation_id = with_retries(write)
+    record_ids, creation_id = with_retries(ctx.units, write)
     if creation_id is not None:
         _attempt(ctx, creation_id)
     with ctx.units(commit=False) as uow:
@@ -132,7 +132,7 @@ def deliver_creation(ctx: ServiceContext, creation_id: int) -> bool:
     except PsaError as error:
         _failed(ctx, creation, error)
         return True
-    with_retries(lambda: _created(ctx, creation, connection, cs))
+    with_retries(ctx.units, lambda: _created(ctx, creation, connection, cs))
     return True
 
 

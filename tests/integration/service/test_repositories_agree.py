@@ -19,6 +19,7 @@ from contractsync.adapters.db.domain_rows import intents_to_json
 from contractsync.adapters.db.operations import create_operation
 from contractsync.adapters.db.tables import adjustments, contracts, ledger, subscription_mappings
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
+from contractsync.adapters.memory.subscription_books import LedgerLine, StoredBook
 from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
 from contractsync.domain.enums import (
     BillingCycle,
@@ -29,7 +30,7 @@ from contractsync.domain.enums import (
     Term,
 )
 from contractsync.domain.model import Contract, Customer, Promotion, Reseller, Subscription
-from contractsync.domain.schedule import Intent
+from contractsync.domain.schedule import HeldAdjustment, Intent
 from contractsync.ports.alerts import NewAlert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, RecordFilter
 from contractsync.ports.directory import CredentialsChange, StoredConnection, SubscriptionMapping
@@ -37,6 +38,7 @@ from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 from contractsync.ports.service_creations import NewServiceCreation
+from contractsync.ports.subscription_books import LostRace, RetryRefused, StoredKey
 from contractsync.ports.unit_of_work import UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -174,6 +176,12 @@ def _audit_search(units: UnitOfWorkFactory) -> list[Any]:
         return [uow.audit_records.page(where, offset, 2) for where in filters for offset in (0, 1)]
 
 
+def _line(entry: LedgerEntry) -> LedgerLine:
+    """A ledger entry as the memory unit of work keeps it."""
+    held = HeldAdjustment(entry.effective_date, entry.unit_change, entry.unit_price, entry.unit_cost)
+    return LedgerLine(entry.adjustment_id, held)
+
+
 def _dashboard(units: UnitOfWorkFactory) -> list[Any]:
     mapping = SubscriptionMapping("s1", "k1", 100, 1000, 7, date(2026, 11, 1))
     sent = AdjustmentLine(1, 1, "k1", "s1", 100, 1000, date(2026, 11, 1), 10, 10, 10, Decimal("12.0000"),
@@ -205,7 +213,7 @@ def _dashboard(units: UnitOfWorkFactory) -> list[Any]:
                 data.records[n] = AuditRecord(n, "k1", None, customer, "ab"[n - 1], "t", "failed", None, None, NOW,
                                               NOW, {})  # fmt: skip
             data.adjustments[1] = sent
-            data.ledger += [(("k1", 1000), entry) for entry in held]
+            data.ledger[("k1", 1000)] = [_line(entry) for entry in held]
         uow.reconciliation_runs.set_schedule("k1", Schedule(6, "EUR"))
     with units(commit=False) as uow:
         d = uow.dashboard
@@ -274,14 +282,16 @@ def _reconciliation_facts(units: UnitOfWorkFactory) -> list[Any]:
             data = uow.data
             data.subscription_mappings["s1"] = mapping
             data.contracts[("k1", 100)] = contract
-            data.books[("k1", 1000)] = (date(2026, 10, 15), intents)
+            data.books[("k1", 1000)] = StoredBook(
+                100, date(2026, 10, 15), {i.effective_date: i for i in intents}
+            )
             for n, subscription, kind, status, effective, details in records:
                 data.records[n] = AuditRecord(n, "k1", subscription, "c1", f"k{n}", kind, status, f"why {n}",
                                               effective, NOW, NOW, details)  # fmt: skip
             for n, record, effective, target, status, attempts, error in lines:
                 data.adjustments[n] = AdjustmentLine(n, record, "k1", "s1", 100, 1000, effective, target, None, None,
                                                      *money, status, attempts, error, NOW, None)  # fmt: skip
-            data.ledger += [(("k1", 1000), entry) for entry in held]
+            data.ledger[("k1", 1000)] = [_line(entry) for entry in held]
     with units(commit=False) as uow:
         return [
             uow.reconciliation_facts.read("k1", "Europe/Berlin"),
@@ -310,6 +320,30 @@ def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
         c.record_failed(second, "inactive", "rejected")
         answers += [c.get(first), c.get(second), c.open_for("s1"), c.open_for("s2"), c.due(lease, 10)]
         answers += [c.claim(first, lease, lease), c.claim(second, lease, lease)]
+
+
+def _books(units: UnitOfWorkFactory) -> list[Any]:
+    """Idempotency keys, what a sweep or a margin change covers, and the F1 requeue's refusals."""
+    answers: list[Any] = []
+    key = StoredKey("r1", "import-7", "a" * 64, "s1", [3, 4], NOW)
+    with units() as uow:
+        answers += [uow.books.stored_keys({"import-7"})]
+        uow.books.store_keys([key, StoredKey("*", "import-7", "b" * 64, "s1", [], NOW)])
+    try:
+        with units() as uow:
+            uow.books.store_keys([key])
+    except LostRace:
+        answers += ["lost the race"]
+    with units(commit=False) as uow:
+        b = uow.books
+        answers += [b.stored_keys({"import-7", "other"}), b.stored_keys(set())]
+        answers += [b.customer_subscriptions("c1"), b.customer_subscriptions("c2")]
+        answers += [b.ending_before(date(2027, 1, 15)), b.ending_before(date(2027, 1, 14))]
+        answers += [b.ending_before(date(2027, 1, 15), "r2"), b.connection_reseller("k2")]
+        try:
+            b.requeue_failed(424242, NOW)
+        except RetryRefused as refusal:
+            answers += [str(refusal)]
     return answers
 
 
@@ -344,6 +378,10 @@ def test_reconciliation_facts_agree(session_factory: sessionmaker[Session]) -> N
 
 def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _service_creations)
+
+
+def test_subscription_books_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _books)
 
 
 def test_alerts_and_reconciliation_runs_agree(session_factory: sessionmaker[Session]) -> None:

@@ -6,7 +6,8 @@ use the ports yet (and `lock_contract_service` to the planners).
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Callable
+from typing import Self, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +21,10 @@ from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSour
 from contractsync.adapters.db.reconciliation_facts import SqlReconciliationFacts
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
 from contractsync.adapters.db.service_creations import SqlServiceCreations
-from contractsync.adapters.db.session import UnitOfWork
+from contractsync.adapters.db.session import UnitOfWork, retrying
+from contractsync.adapters.db.subscription_books import SqlSubscriptionBooks
+
+T = TypeVar("T")
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -33,6 +37,7 @@ class SqlUnitOfWork(UnitOfWork):
     service_creations: SqlServiceCreations
     dashboard: SqlDashboardFacts
     reconciliation_facts: SqlReconciliationFacts
+    books: SqlSubscriptionBooks
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -45,6 +50,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.service_creations = SqlServiceCreations(self.session)
         self.dashboard = SqlDashboardFacts(self.session)
         self.reconciliation_facts = SqlReconciliationFacts(self.session)
+        self.books = SqlSubscriptionBooks(self.session)
         return self
 
 
@@ -56,6 +62,9 @@ class SqlUnitsOfWork:
 
     def __call__(self, *, commit: bool = True) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, commit=commit)
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        return retrying(run)
 
     def reachable(self) -> bool:
         try:

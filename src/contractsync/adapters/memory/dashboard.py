@@ -1,4 +1,4 @@
-"""The dashboard facts (`ports/dashboard.py`) over dictionaries; the ledger is `MemoryData.ledger`."""
+"""The dashboard facts (`ports/dashboard.py`) over dictionaries (the ledger: `MemoryData.ledger`)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class MemoryDashboardFacts:
             subscription = self.data.subscriptions[mapping.subscription_id].value
             key = (mapping.connection_id, mapping.contract_service_id)
             entries = sorted(
-                (e for k, e in self.data.ledger if k == key and e.effective_date <= through),
+                (line.held for line in self.data.ledger.get(key, []) if line.held.effective_date <= through),
                 key=lambda e: e.effective_date,
             )
             changes = [(e.effective_date, e.unit_change, e.unit_price, e.unit_cost) for e in entries]

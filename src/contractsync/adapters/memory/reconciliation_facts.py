@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from contractsync.domain.enums import RecordType
 from contractsync.domain.pricing import unit_pricing
 from contractsync.domain.reconciliation import OutboxRow, Refusal, SentRow
-from contractsync.domain.schedule import HeldAdjustment, State
+from contractsync.domain.schedule import State
 from contractsync.ports.audit_records import AuditRecord
 from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords, why_open
 from contractsync.ports.reconciliation_runs import DEFAULT_CURRENCY, DEFAULT_EVERY_HOURS, Schedule
@@ -36,10 +36,10 @@ class MemoryReconciliationFacts:
                     m.subscription_id, customer, m.contract_id, m.contract_service_id, m.mapped_on
                 )
         contracts = {key[1]: c for key, c in data.contracts.items() if key[0] == connection_id}
-        for (owner, cs), (start, intents) in data.books.items():
+        for (owner, cs), book in data.books.items():
             if owner == connection_id and cs in services:
-                services[cs].intents = list(intents)
-                services[cs].service_start = min(services[cs].service_start, start)
+                services[cs].intents = [book.intents[day] for day in sorted(book.intents)]
+                services[cs].service_start = min(services[cs].service_start, book.service_start)
         self._ledger(connection_id, services)
         self._outbox(connection_id, services)
         self._refusals(connection_id, services)
@@ -54,16 +54,18 @@ class MemoryReconciliationFacts:
 
     def _ledger(self, connection_id: str, services: dict[int, ServiceRecords]) -> None:
         data = self.data
-        mine = [(key[1], e) for key, e in data.ledger if key[0] == connection_id]
-        for cs, entry in sorted(mine, key=lambda found: found[1].effective_date):
+        mine = [
+            (key[1], line) for key, lines in data.ledger.items() if key[0] == connection_id for line in lines
+        ]
+        for cs, entry in sorted(mine, key=lambda found: found[1].held.effective_date):
             service = services.get(cs)
             if service is None:
                 continue
             line = None if entry.adjustment_id is None else data.adjustments.get(entry.adjustment_id)
             record = None if line is None else data.records.get(line.operation_id)
             notes = [] if record is None else list(record.details.get("notes", []))
-            note = next((n for n in notes if entry.effective_date.isoformat() in n), None)
-            held = HeldAdjustment(entry.effective_date, entry.unit_change, entry.unit_price, entry.unit_cost)
+            held = entry.held
+            note = next((n for n in notes if held.effective_date.isoformat() in n), None)
             service.sent.append(SentRow(held, None if line is None else line.operation_id, note))
 
     def _outbox(self, connection_id: str, services: dict[int, ServiceRecords]) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
@@ -23,8 +24,13 @@ from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCen
 from contractsync.adapters.memory.reconciliation_facts import MemoryReconciliationFacts
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
 from contractsync.adapters.memory.service_creations import MemoryServiceCreations
+from contractsync.adapters.memory.subscription_books import (
+    HistoryLine,
+    LedgerLine,
+    MemorySubscriptionBooks,
+    StoredBook,
+)
 from contractsync.domain.model import Contract, Customer, Reseller
-from contractsync.domain.schedule import Intent
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
 from contractsync.ports.console_sessions import ConsoleSession
@@ -36,10 +42,12 @@ from contractsync.ports.directory import (
     SubscriptionMapping,
     SyncBadge,
 )
-from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
 from contractsync.ports.service_creations import ServiceCreation
+from contractsync.ports.subscription_books import StoredKey
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,12 +72,14 @@ class MemoryData:
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
     creations: dict[int, ServiceCreation] = field(default_factory=dict)
-    #: what the PSA holds, ((connection id, contract service id), entry) in the order written
-    ledger: list[tuple[tuple[str, int], LedgerEntry]] = field(default_factory=list)
-    #: (connection id, contract id) → the contract's dates and posted periods
+    operation_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
+    #: what only operations read and write (see `subscription_books`): (connection, id) keys
     contracts: dict[tuple[str, int], Contract] = field(default_factory=dict)
-    #: (connection id, contract service id) → (the service's start, its intents)
-    books: dict[tuple[str, int], tuple[date, list[Intent]]] = field(default_factory=dict)
+    books: dict[tuple[str, int], StoredBook] = field(default_factory=dict)
+    ledger: dict[tuple[str, int], list[LedgerLine]] = field(default_factory=dict)
+    history: list[HistoryLine] = field(default_factory=list)
+    #: when each subscription was mapped (default: midnight UTC of its `mapped_on`)
+    mapped_at: dict[str, datetime] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -93,6 +103,7 @@ class FakeUnitOfWork:
         self.service_creations = MemoryServiceCreations(data)
         self.dashboard = MemoryDashboardFacts(data)
         self.reconciliation_facts = MemoryReconciliationFacts(data)
+        self.books = MemorySubscriptionBooks(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
@@ -142,3 +153,7 @@ class FakeUnitsOfWork:
 
     def reachable(self) -> bool:
         return True
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        """Nothing to retry: a unit of work runs alone, so it never loses a race."""
+        return run()
