@@ -6,7 +6,9 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from contractsync.ports.alerts import Alerts
+from contractsync.ports.api_tokens import ApiTokens
 from contractsync.ports.audit_records import AuditRecords
+from contractsync.ports.autotask_names import AutotaskNames
 from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.directory import Directory
 from contractsync.ports.partner_center import PartnerCenterSources
@@ -34,6 +36,12 @@ class UnitOfWork(Protocol):
 
     @property
     def partner_center(self) -> PartnerCenterSources: ...
+
+    @property
+    def api_tokens(self) -> ApiTokens: ...
+
+    @property
+    def autotask_names(self) -> AutotaskNames: ...
 
     def __enter__(self) -> Self: ...
 

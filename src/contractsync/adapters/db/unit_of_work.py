@@ -12,7 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db.alerts import SqlAlerts
+from contractsync.adapters.db.api_tokens import SqlApiTokens
 from contractsync.adapters.db.audit_records import SqlAuditRecords
+from contractsync.adapters.db.autotask_names import SqlAutotaskNames
 from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.directory import SqlDirectory
 from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
@@ -27,6 +29,8 @@ class SqlUnitOfWork(UnitOfWork):
     alerts: SqlAlerts
     reconciliation_runs: SqlReconciliationRuns
     partner_center: SqlPartnerCenterSources
+    api_tokens: SqlApiTokens
+    autotask_names: SqlAutotaskNames
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -36,6 +40,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.alerts = SqlAlerts(self.session)
         self.reconciliation_runs = SqlReconciliationRuns(self.session)
         self.partner_center = SqlPartnerCenterSources(self.session)
+        self.api_tokens = SqlApiTokens(self.session)
+        self.autotask_names = SqlAutotaskNames(self.session)
         return self
 
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from contractsync.adapters.memory.alerts import MemoryAlerts
+from contractsync.adapters.memory.api_tokens import MemoryApiTokens
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
+from contractsync.adapters.memory.autotask_names import MemoryAutotaskNames
 from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
 from contractsync.domain.model import Customer, Reseller
 from contractsync.ports.alerts import Alert
+from contractsync.ports.api_tokens import StoredToken
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
+from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import (
     ConnectionPause,
@@ -56,6 +61,9 @@ class MemoryData:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
+    tokens: dict[int, StoredToken] = field(default_factory=dict)
+    #: (connection id, kind, Autotask id) → (name, refreshed at)
+    autotask_names: dict[tuple[str, NameKind, int], tuple[str, datetime]] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -76,6 +84,8 @@ class FakeUnitOfWork:
         self.alerts = MemoryAlerts(data)
         self.reconciliation_runs = MemoryReconciliationRuns(data)
         self.partner_center = MemoryPartnerCenterSources(data)
+        self.api_tokens = MemoryApiTokens(data)
+        self.autotask_names = MemoryAutotaskNames(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
