@@ -493,7 +493,9 @@ class FakeContractSync(ContractSync):
             raise Invalid(f"Autotask has no customer company {body.get('company_id')}")
         return self.map_customer(actor, body)
 
-    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
+    def autotask_names(
+        self, actor: Actor, connection_id: str, refresh: bool = False, wanted: JSON | None = None
+    ) -> JSON:
         self._visible(actor, self.connections, connection_id, "connection")
         return {"companies": dict(COMPANIES), "contracts": {100: "Contoso managed services 2026"},
                 "services": {s["id"]: s["name"] for s in SERVICES}}  # fmt: skip
@@ -505,7 +507,9 @@ class FakeContractSync(ContractSync):
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         return [self._public(s) for s in self._mine(actor, self.pc_sources)]
 
-    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+    def company_names(
+        self, actor: Actor, connection_id: str, wanted: list[int] | None = None
+    ) -> dict[int, str]:
         return dict(COMPANIES)
 
     def dashboard(self, actor: Actor) -> JSON:

@@ -9,7 +9,7 @@ has (maybe none: the page shows the ids alone).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -26,18 +26,34 @@ PLURAL: dict[NameKind, str] = {"company": "companies", "contract": "contracts", 
 
 
 def _answer(stored: Mapping[NameKind, dict[int, str]]) -> JSON:
-    return {PLURAL[kind]: dict(stored.get(kind, {})) for kind in PLURAL}
+    """The names, without the ids stored as unknown to Autotask (an empty name)."""
+    return {PLURAL[kind]: {k: n for k, n in stored.get(kind, {}).items() if n} for kind in PLURAL}
 
 
-def names(ctx: ServiceContext, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
+def names(
+    ctx: ServiceContext,
+    actor: Actor,
+    connection_id: str,
+    refresh: bool = False,
+    wanted: Mapping[NameKind, Iterable[int]] | None = None,
+) -> JSON:
     """{companies: {id: name}, contracts: {id: name}, services: {id: name}} of the connection, as
-    stored; read from Autotask (and stored) when `refresh` or when none is stored yet."""
+    stored. Read from Autotask (and stored) when `refresh`, when none is stored yet, or when an id
+    the page shows (`wanted`) has none stored; an id Autotask does not have either is stored as
+    unknown (no name), so it costs no further read until the next mapping or reconciliation."""
     with ctx.units(commit=False) as uow:
         connection = visible_connection(uow.directory, actor, connection_id)
         stored = uow.autotask_names.names(connection.id)
-    if refresh or not any(stored.values()):
-        return refreshed(ctx, connection) or _answer(stored)
-    return _answer(stored)
+    missing = {kind: set(ids) - set(stored[kind]) for kind, ids in (wanted or {}).items()}
+    if not (refresh or not any(stored.values()) or any(missing.values())):
+        return _answer(stored)
+    read = refreshed(ctx, connection)
+    if read is None:
+        return _answer(stored)
+    unknown = {kind: ids - set(read[PLURAL[kind]]) for kind, ids in missing.items()}
+    for kind, ids in unknown.items():
+        remember(ctx, connection.id, kind, dict.fromkeys(ids, ""))
+    return _answer({kind: read[PLURAL[kind]] for kind in PLURAL})
 
 
 def refreshed(ctx: ServiceContext, connection: StoredConnection) -> JSON | None:
@@ -78,5 +94,5 @@ def cover(ctx: ServiceContext, actor: Actor, connection_id: str, wanted: Mapping
     """After mapping: when a mapped id has no stored name, read them all again (once for a batch)."""
     with ctx.units(commit=False) as uow:
         stored = uow.autotask_names.names(connection_id)
-    if any(ids - set(stored.get(kind, {})) for kind, ids in wanted.items()):
+    if any(ids - {k for k, name in stored.get(kind, {}).items() if name} for kind, ids in wanted.items()):
         refresh_quietly(ctx, actor, connection_id)

@@ -62,11 +62,6 @@ def search_companies(ctx: ServiceContext, actor: Actor, connection_id: str, name
     return [{"id": company_id, "name": name} for name, company_id in found[:MAX_RESULTS]]
 
 
-def company_names(ctx: ServiceContext, actor: Actor, connection_id: str) -> dict[int, str]:
-    _, rows = _companies(ctx, actor, connection_id)
-    return {int(r["id"]): str(r.get("companyName") or "") for r in rows}
-
-
 def _require_company(ctx: ServiceContext, connection: StoredConnection, company_id: int) -> str:
     """The customer company's name; Invalid when Autotask has none of that id. The name is stored."""
     found = ctx.connector_for(connection).find_companies(ids=[company_id])

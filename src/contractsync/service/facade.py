@@ -32,11 +32,12 @@ Shapes (besides the fields API.md lists for the create bodies):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from contractsync.ports.autotask_names import NameKind
 from contractsync.service import (
     alerting,
     audit,
@@ -328,11 +329,14 @@ class ContractSync:
 
         return customer_mapping.search_companies(self.context, actor, connection_id, name)
 
-    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
-        """Through the connector: every customer company's name by id."""
-        from contractsync.service import customer_mapping
-
-        return customer_mapping.company_names(self.context, actor, connection_id)
+    def company_names(
+        self, actor: Actor, connection_id: str, wanted: list[int] | None = None
+    ) -> dict[int, str]:
+        """Every company's name by id, as stored (`autotask_names`; `wanted`: the ids a page shows)."""
+        companies: dict[int, str] = self.autotask_names(
+            actor, connection_id, wanted={"company": wanted or []}
+        )["companies"]
+        return companies
 
     def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
         """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
@@ -394,10 +398,17 @@ class ContractSync:
 
         return partner_center_sources.list_sources(self.context, actor)
 
-    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
-        """{companies, contracts, services}: id → name as stored (read through the connector when
-        none is stored or `refresh`); empty when none is stored and Autotask cannot be read."""
-        return autotask_names.names(self.context, actor, connection_id, refresh)
+    def autotask_names(
+        self,
+        actor: Actor,
+        connection_id: str,
+        refresh: bool = False,
+        wanted: Mapping[NameKind, Iterable[int]] | None = None,
+    ) -> JSON:
+        """{companies, contracts, services}: id → name as stored. Read through the connector (and
+        stored) when none is stored, when `refresh`, or when an id in `wanted` ({company|contract|
+        service: [ids]}) has none and the names are a minute old; empty when Autotask cannot be read."""
+        return autotask_names.names(self.context, actor, connection_id, refresh, wanted)
 
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
