@@ -152,6 +152,7 @@ def test_a_subscription_suggested_by_sku_is_accepted_on_its_own(browser: Browser
     expect(row).to_contain_text("Enterprise suite (CSP)")
     expect(row).to_contain_text("by SKU (new service line)")
     expect(panel.locator("[data-suggestion=fabrikam-azure]")).to_be_visible()
+    screenshot(page, "mappings-suggestions")
     row.locator("button", has_text="Accept").click()
     expect(page.locator(".flash-ok")).to_contain_text("1 subscription mapped to contract services")
     mapping = live.stack.service.get_subscription(ADMIN, "fabrikam-e5")["mapping"]
@@ -168,7 +169,6 @@ def test_subscription_suggestions_are_accepted(browser: Browser, live: LiveConso
     page.goto(f"{live.url}/mappings")
     panel = page.locator("#subscription-suggestions-demo-sandbox")
     expect(panel.locator("[data-suggestion=fabrikam-azure]")).to_contain_text("Azure plan")
-    screenshot(page, "mappings-suggestions")
     panel.locator("button", has_text="Accept selected").click()
     expect(page.locator(".flash-ok")).to_contain_text("1 subscription mapped to contract services")
     mapping = live.stack.service.get_subscription(ADMIN, "fabrikam-azure")["mapping"]
