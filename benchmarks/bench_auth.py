@@ -16,13 +16,12 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import structlog
+from temp_database import temporary_postgres
 
 from contractsync.adapters.db import migrate
 from contractsync.bootstrap import build_app_service
@@ -82,15 +81,8 @@ def main() -> None:
         run("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args.calls)
         base = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
         if base:
-            name = f"bench_auth_{uuid.uuid4().hex[:8]}"
-            dsn = base.replace("postgresql+psycopg://", "postgresql://")
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                run("PostgreSQL", base.rsplit("/", 1)[0] + f"/{name}", Path(tmp), args.calls)
-            finally:
-                with psycopg.connect(dsn, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            with temporary_postgres(base) as url:
+                run("PostgreSQL", url, Path(tmp), args.calls)
 
 
 if __name__ == "__main__":

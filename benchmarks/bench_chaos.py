@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import create_postgres_database, drop_postgres_database  # noqa: E402
+from temp_database import temporary_postgres  # noqa: E402
 from tests.integration.delivery.chaos_stack import ChaosConfig, run_chaos, stack  # noqa: E402
 
 from contractsync.adapters.db import migrate  # noqa: E402
@@ -59,8 +59,7 @@ def main() -> int:
             kills=args.kills, clients=args.clients, fault_rate=args.fault_rate,
             lease_seconds=args.lease_seconds, heartbeat_seconds=args.heartbeat_seconds, seed=args.seed + run - 1,
         )  # fmt: skip
-        url = create_postgres_database(base)
-        try:
+        with temporary_postgres(base) as url:
             migrate.upgrade(url)
             with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
                 print(f"run {run}: {config}", flush=True)
@@ -68,8 +67,6 @@ def main() -> int:
                 with stack(url, Path(tmp), budget=config.budget, thread_limit=config.thread_limit) as running:
                     result = run_chaos(running, config, log=lambda line: print(line, flush=True))
                 total = time.monotonic() - began
-        finally:
-            drop_postgres_database(base, url)
         exact = not result.mismatches
         ok = (
             exact

@@ -19,16 +19,17 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from temp_database import temporary_postgres
 
 from contractsync.adapters.autotask.adjustments import AdjustmentRequest, adjustment_for, adjustment_record
 from contractsync.adapters.clock import SystemClock
@@ -96,21 +97,14 @@ class Result:
     p99_ms: float
 
 
-def fresh_database(backend: str, workdir: Path) -> tuple[str, str | None]:
+@contextmanager
+def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "sqlite":
-        return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}", None
+        yield f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+        return
     base = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL") or os.environ["CONTRACTSYNC_TEST_POSTGRES_URL"]
-    name = f"cs_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return make_url(base).set(database=name).render_as_string(hide_password=False), admin
-
-
-def drop_database(url: str, admin: str | None) -> None:
-    if admin is not None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)")
+    with temporary_postgres(base) as url:
+        yield url
 
 
 def enqueue(factory: sessionmaker[Session], services: int, rows: int, seed: int) -> None:
@@ -205,12 +199,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
             for method in (run_worker, run_naive):
-                url, admin = fresh_database(backend, Path(tmp))
-                try:
+                with fresh_database(backend, Path(tmp)) as url:
                     migrate.upgrade(url)
                     results.append(method(backend, url, args.services, args.rows))
-                finally:
-                    drop_database(url, admin)
     header = (
         f"{'backend':9} {'method':22} {'rows':>6} {'rows/s':>8} {'p50 ms':>9} {'p99 ms':>9} {'calls/adj':>10}"
     )

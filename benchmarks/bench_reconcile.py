@@ -18,7 +18,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from temp_database import temporary_postgres  # noqa: E402
 
 SERVICES_PER_CONTRACT = 50
 START, END = date(2026, 1, 1), date(2026, 12, 31)
@@ -205,22 +206,8 @@ def main() -> None:
     run("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.services)
     pg = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
     if pg:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        name = f"cs_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_url(pg).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {name}")
-        try:
-            run(
-                "postgresql",
-                make_url(pg).set(database=name).render_as_string(hide_password=False),
-                args.services,
-            )
-        finally:
-            with psycopg.connect(admin, autocommit=True) as db:
-                db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        with temporary_postgres(pg) as url:
+            run("postgresql", url, args.services)
 
 
 if __name__ == "__main__":

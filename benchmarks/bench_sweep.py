@@ -18,12 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from temp_database import temporary_postgres  # noqa: E402
 
 
 def populate(url: str, count: int) -> None:
@@ -128,24 +129,8 @@ def main() -> None:
     runs = [run("sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.subscriptions)]
     pg = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
     if pg:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        name = f"cs_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_url(pg).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {name}")
-        try:
-            runs.append(
-                run(
-                    "postgresql",
-                    make_url(pg).set(database=name).render_as_string(hide_password=False),
-                    args.subscriptions,
-                )
-            )
-        finally:
-            with psycopg.connect(admin, autocommit=True) as db:
-                db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        with temporary_postgres(pg) as url:
+            runs.append(run("postgresql", url, args.subscriptions))
     print(
         f"{'backend':12} {'subs':>8} {'sweep s':>8} {'subs/s':>9} {'peak MB':>8} {'2nd run':>8} {'load':>5}"
         f"  target: < 10 s, < 300 MB ({os.cpu_count()} CPUs; load: 1-minute load average at the start)"
