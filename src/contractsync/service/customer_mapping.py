@@ -199,10 +199,9 @@ def _current(uow: UnitOfWork, actor: Actor, customer_id: str, connection_id: str
 def _keeps(count: int) -> str:
     if count == 0:
         return "it has no mapped subscriptions"
-    return (
-        f"its {count} mapped subscription{'s' if count != 1 else ''} keep{'s' if count == 1 else ''} "
-        "their contract services (unmap them separately to stop syncing)"
-    )
+    if count == 1:
+        return "its 1 mapped subscription keeps its contract service (unmap it separately to stop syncing)"
+    return f"its {count} mapped subscriptions keep their contract services (unmap them separately to stop syncing)"
 
 
 def unmap_customer(
@@ -220,7 +219,9 @@ def unmap_customer(
         mapped = _current(uow, actor, customer_id, connection_id)
         count = _mapped_subscriptions(uow, mapped.customer_id, mapped.connection_id)
         uow.directory.remove_customer_mapping(mapped.customer_id, mapped.connection_id)
-        reason = f"unmapped from Autotask company {mapped.company_id}; {_keeps(count)}"
+        company = uow.autotask_names.names(mapped.connection_id)["company"].get(mapped.company_id)
+        named = f" ({company})" if company else ""
+        reason = f"unmapped from Autotask company {mapped.company_id}{named}; {_keeps(count)}"
         return _record(ctx, uow, actor, mapped, reason)
 
 

@@ -82,8 +82,8 @@ def test_a_customer_is_unmapped_and_remapped_over_rest(world: World) -> None:
     unmapped = _ok(api.delete("/v1/mappings/customers/c1", headers=r1))
     assert unmapped["type"] == "CreateConnectionCustomerMapping" and unmapped["actor"] == label
     assert unmapped["reason"] == (
-        "unmapped from Autotask company 501; its 1 mapped subscription keeps their contract services "
-        "(unmap them separately to stop syncing)"
+        "unmapped from Autotask company 501 (Contoso Ltd); its 1 mapped subscription keeps its contract "
+        "service (unmap it separately to stop syncing)"
     )
     assert _customer(world, "c1")["mapping"] is None
     assert world.service.get_subscription(ADMIN, "s1")["mapping"]["contract_id"] == 701  # still synced
