@@ -153,7 +153,7 @@ def test_subscription_suggestions_by_sku_over_rest(world: World) -> None:
             201,
         )
     found = _ok(
-        api.get("/v1/mappings/subscriptions/suggestions", headers=r1, params={"connection_id": "at1"})
+        api.get("/v1/mappings/subscription-suggestions", headers=r1, params={"connection_id": "at1"})
     )
     assert found["subscriptions"] == [
         {
@@ -169,7 +169,7 @@ def test_subscription_suggestions_by_sku_over_rest(world: World) -> None:
     ]
     # Another reseller's connection is not found.
     other = api.get(
-        "/v1/mappings/subscriptions/suggestions", headers=world.tokens["r2"], params={"connection_id": "at1"}
+        "/v1/mappings/subscription-suggestions", headers=world.tokens["r2"], params={"connection_id": "at1"}
     )
     assert other.status_code == 404
 
@@ -177,11 +177,11 @@ def test_subscription_suggestions_by_sku_over_rest(world: World) -> None:
         "connection_id": "at1",
         "subscriptions": [{k: v for k, v in found["subscriptions"][0].items() if k != "matched_by"}],
     }
-    accepted = _ok(api.post("/v1/mappings/subscriptions/suggestions/accept", headers=r1, json=chosen))
+    accepted = _ok(api.post("/v1/mappings/subscription-suggestions/accept", headers=r1, json=chosen))
     assert [r["status"] for r in accepted["subscriptions"]] == ["mapped"]
     assert world.service.get_subscription(ADMIN, "s1-bp")["mapping"]["service_id"] == sku_service
     # Never overwritten: accepting again is refused, the mapping stays.
-    again = _ok(api.post("/v1/mappings/subscriptions/suggestions/accept", headers=r1, json=chosen))
+    again = _ok(api.post("/v1/mappings/subscription-suggestions/accept", headers=r1, json=chosen))
     assert again["subscriptions"][0]["status"] == "refused" and again["subscriptions"][0]["error"]
     # The service's name was stored on mapping, for the console.
     assert (

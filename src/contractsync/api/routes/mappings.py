@@ -84,7 +84,7 @@ def map_subscription(body: SubscriptionMapping, actor: CurrentActor, service: Se
     return service.map_subscription(actor, dump(body))
 
 
-@router.get("/subscriptions/suggestions", response_model=None, responses=answers(None))
+@router.get("/subscription-suggestions", response_model=None, responses=answers(None))
 def subscription_suggestions(connection_id: Annotated[str, Query(min_length=1, max_length=100)],
                              actor: CurrentActor, service: Service) -> JSON:  # fmt: skip
     """X4: {connection_id, subscriptions: [{subscription_id, contract_id, service_id,
@@ -94,7 +94,7 @@ def subscription_suggestions(connection_id: Annotated[str, Query(min_length=1, m
     return service.subscription_suggestions(actor, connection_id)
 
 
-@router.post("/subscriptions/suggestions/accept", response_model=None, responses=answers(None))
+@router.post("/subscription-suggestions/accept", response_model=None, responses=answers(None))
 def accept_subscription_suggestions(body: AcceptSubscriptions, actor: CurrentActor, service: Service) -> JSON:
     """Map each chosen suggestion; each answered `mapped` or `refused` with the reason (a mapped
     subscription or contract service is never remapped; one refusal does not stop the others)."""

@@ -12,7 +12,7 @@ from pydantic import Field, StrictInt, StringConstraints
 from contractsync.api.answers import Answer
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, answers, dump
-from contractsync.api.types import VISIBLE, Body, EntityId
+from contractsync.api.types import VISIBLE, Body, EntityId, WholeNumber
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -24,7 +24,7 @@ class NewToken(Body):
     name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=VISIBLE)]
     #: the reseller it is scoped to; null or absent: a provider (admin) token
     reseller_id: EntityId | None = None
-    expires_in_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
+    expires_in_days: Annotated[StrictInt, Field(ge=1, le=3650), WholeNumber] | None = None
 
 
 class Token(Answer):
