@@ -152,9 +152,7 @@ def test_subscription_suggestions_by_sku_over_rest(world: World) -> None:
             ),
             201,
         )
-    found = _ok(
-        api.get("/v1/mappings/subscription-suggestions", headers=r1, params={"connection_id": "at1"})
-    )
+    found = _ok(api.get("/v1/mappings/subscription-suggestions", headers=r1, params={"connection_id": "at1"}))
     assert found["subscriptions"] == [
         {
             "subscription_id": "s1-bp",
