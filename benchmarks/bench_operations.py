@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,6 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
     if os.environ.get(BASELINE_TREE_ENV):  # a baseline child: its own test fakes, not today's
         sys.path.insert(0, os.environ[BASELINE_TREE_ENV])
     from sqlalchemy import event, insert, select
-    from tests.fakes.fake_autotask import FakeAutotask
 
     from contractsync.adapters.clock import SystemClock
     from contractsync.adapters.db.tables import contract_service_state, subscription_mappings
@@ -208,9 +207,10 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
     work = Path(tempfile.mkdtemp())
     # Enough subscriptions that no phase changes one twice (a change then re-plans nothing pending).
     populate(url, (4 * count + 2 * concurrent) * 10)
-    autotask = FakeAutotask(work / "autotask.db")
+    engine_rows = service_rows(url)
+    autotask = autotask_for(work, [m.contract_service_id for m in engine_rows])
     service = build_app_service(Settings(database_url=url, data_dir=work), clock=SystemClock(),
-                                connector_factory=lambda row: autotask, upgrade=False)  # fmt: skip
+                                connector_factory=lambda row: autotask.connector, upgrade=False)  # fmt: skip
     engine = service.context.sessions.kw["bind"]
     with engine.begin() as db:  # the state rows a mapping's first delivery leaves
         mapped = db.execute(select(subscription_mappings)).all()
@@ -268,6 +268,43 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
             service, autotask, url, take(count // 2), change
         )
     print(json.dumps(figures))
+
+
+def service_rows(url: str) -> list[Any]:
+    """The mapped contract services `populate` made."""
+    from sqlalchemy import select
+
+    from contractsync.adapters.db.session import make_engine
+    from contractsync.adapters.db.tables import subscription_mappings
+
+    engine = make_engine(url)
+    with engine.connect() as db:
+        rows = list(db.execute(select(subscription_mappings.c.contract_service_id)).all())
+    engine.dispose()
+    return rows
+
+
+class Autotask:
+    """What the child delivers to, and counts: `connector`, `sent()`, `calls()`."""
+
+    def __init__(self, connector: Any, sent: Callable[[], int], calls: Callable[[], int]) -> None:
+        self.connector, self.sent, self.calls = connector, sent, calls
+
+
+def autotask_for(work: Path, contract_services: list[int]) -> Autotask:
+    """Today: the Autotask sandbox in-process, over loopback HTTP, through the real connector. A
+    baseline tree still has its port-level fake (tests/fakes/fake_autotask.py, since removed)."""
+    if os.environ.get(BASELINE_TREE_ENV):
+        from tests.fakes.fake_autotask import FakeAutotask  # type: ignore[import-not-found]
+
+        fake = FakeAutotask(work / "autotask.db")
+        return Autotask(fake, lambda: len(fake.adjustments()), lambda: sum(fake.calls().values()))
+    from tests.sandbox_autotask import SandboxAutotask
+
+    sandbox = SandboxAutotask(validate=False).start()  # runs until the child exits
+    sandbox.contract(1, date(2024, 1, 1), date(2027, 12, 31))  # as bench_sweep.populate has it
+    sandbox.contract_services(dict.fromkeys(contract_services, 1))
+    return Autotask(sandbox.connector, lambda: len(sandbox.adjustments()), sandbox.total_requests)
 
 
 class ApiServer:
@@ -380,14 +417,14 @@ def end_to_end(
     except ImportError:  # the baseline's source, before the worker moved behind ports
         from contractsync.delivery.wakeup import waker_for  # type: ignore[no-redef]
 
-    worker = build_worker(service.context.sessions, lambda row: autotask, SystemClock())
+    worker = build_worker(service.context.sessions, lambda row: autotask.connector, SystemClock())
     worker.run_once()  # drain the earlier phases first
     stop = threading.Event()
     thread = threading.Thread(target=worker.run_forever, args=(stop, waker_for(url)), daemon=True)
     thread.start()
     since = datetime.now(UTC)
-    sent_before = len(autotask.adjustments())
-    calls_before = sum(autotask.calls().values())
+    sent_before = autotask.sent()
+    calls_before = autotask.calls()
     for n, sid in enumerate(subs):
         service.apply_operation(ADMIN, sid, change(sid, n + 1))
         time.sleep(0.05)
@@ -406,8 +443,8 @@ def end_to_end(
     stop.set()
     thread.join(10)
     e2e = [(r.sent_at - r.created_at).total_seconds() for r in rows if r.sent_at]
-    sent = len(autotask.adjustments()) - sent_before
-    calls = sum(autotask.calls().values()) - calls_before
+    sent = autotask.sent() - sent_before
+    calls = autotask.calls() - calls_before
     return (1000 * statistics.median(e2e), 1000 * percentile(e2e, 0.99)), calls / max(sent, 1)
 
 

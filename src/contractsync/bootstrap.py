@@ -40,7 +40,10 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
     """Where Autotask requests may go: *.autotask.net, and CONTRACTSYNC_PSA_ALLOWED_HOSTS (Partner
     Center: Microsoft's hosts and the same listed ones), with the Partner Center trust settings."""
     return OutboundPolicy.from_setting(settings.psa_allowed_hosts).for_partner_center(
-        settings.partner_center_ca_file, settings.partner_center_webhook_certificates
+        settings.partner_center_ca_file,
+        settings.partner_center_webhook_certificates,
+        settings.partner_center_webhook_trust_file,
+        settings.partner_center_webhook_organization,
     )
 
 

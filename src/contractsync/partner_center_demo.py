@@ -42,9 +42,11 @@ class PartnerCenterDemo:
                 "psa_allowed_hosts": _joined(settings.psa_allowed_hosts, sandbox.host_port),
                 "partner_center_ca_file": str(sandbox.ca_file),
                 "partner_center_webhook_certificates": _joined(
-                    settings.partner_center_webhook_certificates,
-                    f"{sandbox.base_url}/sandbox/webhook-certificate.cer",
+                    settings.partner_center_webhook_certificates, sandbox.webhook_certificate_url
                 ),
+                # The demo trusts the sandbox's test CA, and only it, for webhook signatures.
+                "partner_center_webhook_trust_file": str(sandbox.webhook_ca_file),
+                "partner_center_webhook_organization": sandbox.webhook_organization,
             }
         )
 

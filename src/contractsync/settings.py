@@ -24,8 +24,12 @@ class Settings(BaseSettings):
     psa_allowed_hosts: str = ""
     #: a PEM file of extra certificate authorities for Partner Center and sign-in calls
     partner_center_ca_file: str | None = None
-    #: webhook signing certificate URLs trusted besides Microsoft's, comma-separated
+    #: webhook signing certificate URLs trusted besides Microsoft's host, comma-separated
     partner_center_webhook_certificates: str = ""
+    #: a PEM file of the roots a webhook signing certificate must chain to (unset: certifi's bundle)
+    partner_center_webhook_trust_file: str | None = None
+    #: the organisation (subject O) the webhook signing certificate must name
+    partner_center_webhook_organization: str = "Microsoft Corporation"
     #: contractsync's own share of each Autotask database's hourly request budget (the tenant's
     #: threshold, read from ThresholdInformation, caps it further)
     autotask_hourly_budget: int = Field(default=5_000, ge=1)

@@ -1,15 +1,15 @@
-"""A worker process against the fake Autotask, for crash and multi-process tests.
+"""A worker process against Autotask (the sandbox a test runs), for crash and multi-process tests.
 
-    python -m tests.fakes.run_worker --db URL --fake FILE [--seed N] [--faults JSON] [--lease S]
+    python -m tests.fakes.run_worker --db URL --autotask API_URL [--seed N] [--lease S]
 
 Runs until no adjustment is pending or being sent, then exits 0. Killing it at any moment
-must never make contractsync send an adjustment twice.
+must never make contractsync send an adjustment twice. The sandbox's default credentials are
+used; faults are the test's to set on the sandbox.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 
@@ -22,20 +22,20 @@ from contractsync.adapters.db.tables import adjustments
 from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from tests.fakes.fake_autotask import FakeAutotask, Faults
+from contractsync.sandbox.state import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME
+from tests.sandbox_autotask import connector_to
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
-    parser.add_argument("--fake", required=True)
+    parser.add_argument("--autotask", required=True, help="the sandbox's .../atservicesrest/v1.0")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--faults", default="{}")
     parser.add_argument("--lease", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=3)
     args = parser.parse_args()
 
-    fake = FakeAutotask(args.fake, Faults(**json.loads(args.faults)), seed=args.seed)
+    connector = connector_to(args.autotask, DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_INTEGRATION_CODE)
     engine = make_engine(args.db)
     factory = session_factory(engine)
     config = WorkerConfig(
@@ -46,7 +46,11 @@ def main() -> None:
         poll_interval=0.05,
     )
     worker = Worker(
-        delivery_store(factory), lambda _connection: fake, SystemClock(), config, rng=random.Random(args.seed)
+        delivery_store(factory),
+        lambda _connection: connector,
+        SystemClock(),
+        config,
+        rng=random.Random(args.seed),
     )
     while True:
         worker.run_once()
@@ -57,6 +61,7 @@ def main() -> None:
         if left == 0:
             break
         time.sleep(config.poll_interval)  # test harness, not worker logic
+    connector.client.close()
     engine.dispose()
 
 

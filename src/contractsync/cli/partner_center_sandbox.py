@@ -46,6 +46,13 @@ def register(app: typer.Typer) -> None:
         table.add_row("Refresh token", config.refresh_token)
         table.add_row("TLS certificate", str(sandbox.ca_file))
         table.add_row("Allow it", f"CONTRACTSYNC_PSA_ALLOWED_HOSTS={sandbox.host_port}")
+        # Its webhook events are signed by a certificate from its own test CA: trust it explicitly.
+        table.add_row(
+            "Trust its webhooks",
+            f"CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES={sandbox.webhook_certificate_url} "
+            f"CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_TRUST_FILE={sandbox.webhook_ca_file} "
+            f"CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_ORGANIZATION='{sandbox.webhook_organization}'",
+        )
         table.add_row("Page", f"{sandbox.base_url}/sandbox/")
         console.print(table)
         try:

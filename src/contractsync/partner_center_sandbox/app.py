@@ -17,11 +17,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from contractsync.partner_center_sandbox.keys import KeyPair, make_key_pair
+from contractsync.partner_center_sandbox.keys import SandboxAuthority, make_sandbox_authority
 from contractsync.partner_center_sandbox.state import Fault, SandboxConfig, SandboxFault, SandboxState
 from contractsync.partner_center_sandbox.webhooks import WebhookSender
 
 JSON = dict[str, Any]
+#: where the signing certificate's issuer (the test intermediate) is published
+INTERMEDIATE_PATH = "/sandbox/webhook-intermediate.cer"
 MAX_PAGE = 500  # Partner Center pages customers by `size`; the sandbox caps it like a service would
 
 
@@ -30,12 +32,12 @@ def create_app(config: SandboxConfig | None = None, public_url: str = "https://1
     config = config or SandboxConfig()
     state = SandboxState(config)
     _seed(state, config.seed)
-    signer = make_key_pair("pcnotifications-dispatch.sandbox", years=10)
+    authority = make_sandbox_authority()
     app = FastAPI(title="contractsync Partner Center sandbox")
     app.state.pc = state
-    app.state.signer = signer
+    app.state.authority = authority
     app.state.public_url = public_url
-    app.state.webhooks = WebhookSender(state, signer, "", "")
+    app.state.webhooks = WebhookSender(state, authority.issue(f"{public_url}{INTERMEDIATE_PATH}"), "", "")
 
     def webhooks() -> WebhookSender:
         sender: WebhookSender = app.state.webhooks
@@ -60,7 +62,7 @@ def create_app(config: SandboxConfig | None = None, public_url: str = "https://1
 
     app.include_router(_identity(state))
     app.include_router(_api(state, webhooks))
-    app.include_router(_admin(state, signer, webhooks))
+    app.include_router(_admin(state, authority, webhooks))
     return app
 
 
@@ -284,12 +286,18 @@ def _decode_token(token: str) -> int:
 # --- admin ------------------------------------------------------------------------------------
 
 
-def _admin(state: SandboxState, signer: KeyPair, webhooks: Any) -> APIRouter:
+def _admin(state: SandboxState, authority: SandboxAuthority, webhooks: Any) -> APIRouter:
     router = APIRouter(prefix="/sandbox")
 
     @router.get("/webhook-certificate.cer")
     def certificate() -> Response:
-        return Response(signer.certificate_der, media_type="application/pkix-cert")
+        """The signing certificate alone (DER), as Partner Center publishes its own."""
+        return Response(webhooks().signer.certificate_der, media_type="application/pkix-cert")
+
+    @router.get("/webhook-intermediate.cer")
+    def intermediate() -> Response:
+        """The signing certificate's issuer, where its Authority Information Access points."""
+        return Response(authority.intermediate.certificate_der, media_type="application/pkix-cert")
 
     @router.post("/customers")
     async def add_customers(request: Request) -> JSON:

@@ -2,7 +2,7 @@
 uvicorn on 127.0.0.1 in a background thread, with a self-signed certificate written to `folder`.
 
 with PartnerCenterSandbox(folder) as pc:
-    pc.authority, pc.api_root, pc.ca_file
+    pc.authority, pc.api_root, pc.ca_file, pc.webhook_ca_file
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from types import TracebackType
 
 import uvicorn
 
-from contractsync.partner_center_sandbox.app import create_app
-from contractsync.partner_center_sandbox.keys import make_key_pair
+from contractsync.partner_center_sandbox.app import INTERMEDIATE_PATH, create_app
+from contractsync.partner_center_sandbox.keys import ORGANIZATION, SandboxAuthority, make_key_pair
 from contractsync.partner_center_sandbox.state import SandboxConfig, SandboxState
 from contractsync.partner_center_sandbox.webhooks import WebhookSender
 
@@ -36,12 +36,18 @@ class PartnerCenterSandbox:
         self.app = create_app(self.config)
         self.state: SandboxState = self.app.state.pc
         self.webhooks: WebhookSender = self.app.state.webhooks
+        #: the test CA whose intermediate issues the webhook signing certificate
+        self.signing_authority: SandboxAuthority = self.app.state.authority
+        #: the organisation in the signing certificate (CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_ORGANIZATION)
+        self.webhook_organization = ORGANIZATION
         self.host = host
         self._requested_port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
         self.ca_file = self.folder / "pc-sandbox-tls.pem"
+        #: the test root webhook signing certificates chain to (CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_TRUST_FILE)
+        self.webhook_ca_file = self.folder / "pc-sandbox-webhook-ca.pem"
 
     @property
     def base_url(self) -> str:
@@ -57,6 +63,15 @@ class PartnerCenterSandbox:
         return self.base_url
 
     @property
+    def webhook_certificate_url(self) -> str:
+        """Where the signing certificate is published (CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES)."""
+        return f"{self.base_url}/sandbox/webhook-certificate.cer"
+
+    @property
+    def intermediate_url(self) -> str:
+        return f"{self.base_url}{INTERMEDIATE_PATH}"
+
+    @property
     def host_port(self) -> str:
         return f"{self.host}:{self.port}"
 
@@ -66,8 +81,11 @@ class PartnerCenterSandbox:
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]
         self.app.state.public_url = self.base_url
-        self.webhooks.certificate_url = f"{self.base_url}/sandbox/webhook-certificate.cer"
+        self.webhooks.certificate_url = self.webhook_certificate_url
         self.webhooks.api_root = self.base_url
+        self.webhooks.signer = self.signing_authority.issue(self.intermediate_url)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.webhook_ca_file.write_bytes(self.signing_authority.root.certificate_pem)
         tls = make_key_pair(self.host, (self.host, "localhost"))
         cert, key = tls.write(self.folder, "pc-sandbox-tls")
         config = uvicorn.Config(

@@ -24,8 +24,19 @@ class OutboundPolicy(Protocol):
         """CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES: signing certificate URLs besides Microsoft's."""
         ...
 
-    def lists(self, host: str, port: int | None) -> bool:
-        """The operator lists this host (CONTRACTSYNC_PSA_ALLOWED_HOSTS)."""
+    @property
+    def webhook_trust_file(self) -> str | None:
+        """CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_TRUST_FILE: roots the signing certificate chains to."""
+        ...
+
+    @property
+    def webhook_organization(self) -> str:
+        """CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_ORGANIZATION: the signing certificate's organisation."""
+        ...
+
+    def lists(self, scheme: str, host: str, port: int | None) -> bool:
+        """The operator lists this host and port (CONTRACTSYNC_PSA_ALLOWED_HOSTS; a host listed
+        without a port: its scheme's default port only; `port` None: the scheme's default)."""
         ...
 
     def api_root(self, url: str, what: str = "base_url") -> str:

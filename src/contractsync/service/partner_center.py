@@ -44,8 +44,12 @@ class PartnerCenter:
             client_for
             or (lambda row, store: client_for_source(row, ctx.secrets, store, outbound=ctx.outbound)),
         )
-        self.verifier = verifier or WebhookVerifier(
-            ctx.outbound.webhook_certificate_urls, ctx.outbound.partner_center_ca_file
+        outbound = ctx.outbound
+        self.verifier = verifier or WebhookVerifier.configured(
+            outbound.webhook_certificate_urls,
+            outbound.webhook_trust_file,
+            outbound.webhook_organization,
+            outbound.partner_center_ca_file,
         )
 
     # --- sources ---------------------------------------------------------------------------------

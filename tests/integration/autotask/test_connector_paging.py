@@ -74,6 +74,12 @@ QUERIES: dict[str, tuple[str, Query, int]] = {
         lambda c, long_service: c.service_units(long_service, LONG_START, LONG_END),
         LONG_PERIODS,
     ),
+    # Reconciliation's read: the units of many contract services in one `in` query.
+    "units of many services": (
+        "ContractServiceUnits",
+        lambda c, long_service: c.service_units_of([long_service]).periods,
+        LONG_PERIODS,
+    ),
 }
 
 
@@ -93,7 +99,13 @@ def test_every_query_reads_every_page(admin: httpx.Client, connect: Connect, pat
 
     ids = [getattr(row, "id", None) or (row.start_date, row.end_date) for row in rows]
     assert len(rows) == expected and len(set(ids)) == expected
-    pages = [e for e in exchanges if f"/{entity}/query" in e.url]
+    _two_pages_by(method, [e for e in exchanges if f"/{entity}/query" in e.url])
+    # Every page is a request Autotask counts, and one the connector's budget counted.
+    assert stats(admin)["requests"][entity] - requests_before == 2
+    assert connector.client.budget_usage().used - used_before == 2
+
+
+def _two_pages_by(method: str, pages: list[ExchangeRecord]) -> None:
     assert len(pages) == 2  # 500 rows, then the rest
     assert [e.method for e in pages] == [method, method]
     assert "/query/next?paging=" in pages[1].url
@@ -104,9 +116,26 @@ def test_every_query_reads_every_page(admin: httpx.Client, connect: Connect, pat
     else:
         assert pages[0].request_body is None and "search=" in pages[0].url
     assert all(e.status_code == 200 for e in pages)
-    # Every page is a request Autotask counts, and one the connector's budget counted.
-    assert stats(admin)["requests"][entity] - requests_before == 2
-    assert connector.client.budget_usage().used - used_before == 2
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_the_posted_periods_read_pages_over_more_than_500_posted_rows(
+    admin: httpx.Client, connect: Connect, method: str
+) -> None:
+    """The read before sending a back-dated adjustment (one query per contract): 552 posted
+    ContractServiceUnits rows of the long contract, on two pages."""
+    _seed(admin)
+    admin.post(
+        "/sandbox/post-periods", json={"through": LONG_END.isoformat(), "contractID": LONG_CONTRACT}
+    ).raise_for_status()
+    exchanges: list[ExchangeRecord] = []
+    connector = connect(settings=replace(FAST, query_method=method), on_exchange=exchanges.append)
+    requests_before = stats(admin)["requests"].get("ContractServiceUnits", 0)
+
+    assert connector.posted_through(LONG_CONTRACT, LONG_START) == LONG_END
+
+    _two_pages_by(method, [e for e in exchanges if "/ContractServiceUnits/query" in e.url])
+    assert stats(admin)["requests"]["ContractServiceUnits"] - requests_before == 2
 
 
 @pytest.mark.parametrize("method", ["POST", "GET"])

@@ -17,8 +17,8 @@ from contractsync.bootstrap import WorkerProcess, build_app_service, build_worke
 from contractsync.cli.app import build_app
 from contractsync.delivery.config import WorkerConfig
 from contractsync.settings import Settings
-from tests.fakes.fake_autotask import FakeAutotask
-from tests.fakes.outbox_data import Row, enqueue_operation, seed_connection
+from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, seed_connection
+from tests.sandbox_autotask import SandboxAutotask
 
 runner = CliRunner()
 
@@ -49,17 +49,18 @@ def test_worker_once_delivers_from_the_database_named_in_dotenv(
         seed_connection(session, now)
         enqueue_operation(session, [Row(1, date(2025, 3, 3), 4)], now)
     engine.dispose()
-    fake = FakeAutotask(tmp_path / "autotask.db")
     seen: list[Settings] = []
+    with SandboxAutotask() as autotask:
+        autotask.contract_services({1: contract_of(1)})
 
-    def build_worker(settings: Settings, config: WorkerConfig) -> WorkerProcess:
-        seen.append(settings)
-        return build_worker_process(settings, config, connector_factory=lambda _row: fake)
+        def build_worker(settings: Settings, config: WorkerConfig) -> WorkerProcess:
+            seen.append(settings)
+            return build_worker_process(settings, config, connector_factory=lambda _row: autotask.connector)
 
-    result = runner.invoke(build_app(build_worker=build_worker), ["worker", "--once"])
-    assert result.exit_code == 0, result.output
-    assert seen[0].database_url == database_url
-    assert fake.units_on(1, date(2025, 3, 3)) == 4
+        result = runner.invoke(build_app(build_worker=build_worker), ["worker", "--once"])
+        assert result.exit_code == 0, result.output
+        assert seen[0].database_url == database_url
+        assert autotask.units_on(1, date(2025, 3, 3)) == 4
 
 
 def test_serve_and_the_worker_open_the_same_database(dotenv_folder: Path, tmp_path: Path) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments
-from tests.fakes.fake_autotask import FakeAutotask, Faults
-from tests.fakes.outbox_data import Row, enqueue_operation, seed_connection
+from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, seed_connection
+from tests.sandbox_autotask import SandboxAutotask
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,19 +48,25 @@ def enqueue_workload(factory: sessionmaker[Session], rounds: list[list[Row]]) ->
             enqueue_operation(session, batch, now)
 
 
-def spawn(url: str, fake: Path, seed: int, faults: Faults, lease: float) -> subprocess.Popen[bytes]:
+def set_up_autotask(autotask: SandboxAutotask, services: int, ended: int | None = None) -> None:
+    """The workload's contract services in Autotask; contract `ended` (if any) ends on
+    2025-02-01, so its later rows are refused for good (outside the contract)."""
+    if ended is not None:
+        autotask.contract(ended, date(2020, 1, 1), date(2025, 2, 1))
+    autotask.contract_services({s: contract_of(s) for s in range(1, services + 1)})
+
+
+def spawn(url: str, autotask: SandboxAutotask, seed: int, lease: float) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
         "tests.fakes.run_worker",
         "--db",
         url,
-        "--fake",
-        str(fake),
+        "--autotask",
+        autotask.api_url,
         "--seed",
         str(seed),
-        "--faults",
-        json.dumps(asdict(faults)),
         "--lease",
         str(lease),
     ]
@@ -71,32 +75,31 @@ def spawn(url: str, fake: Path, seed: int, faults: Faults, lease: float) -> subp
 
 
 def run_with_kills(
-    url: str, fake: Path, *, kills: int, workers: int, faults: Faults, seed: int, lease: float = 1.0
+    url: str, autotask: SandboxAutotask, *, kills: int, workers: int, seed: int, lease: float = 1.0
 ) -> None:
     """Start `workers` processes; SIGKILL one at a random moment `kills` times (restarting it);
     then let them all run to completion."""
     rng = random.Random(seed)
-    autotask = FakeAutotask(fake)
-    procs = [spawn(url, fake, seed * 100 + i, faults, lease) for i in range(workers)]
+    procs = [spawn(url, autotask, seed * 100 + i, lease) for i in range(workers)]
     for k in range(kills):
-        before = sum(autotask.calls().values())
+        before = autotask.total_requests()
         time.sleep(rng.uniform(0.6, 1.6))  # the harness waits in real time; the workers don't
         # A worker still starting up (a loaded machine) has sent nothing: kill it only once
         # Autotask has seen calls since the last kill, so every run meets faults and kills.
         started = time.monotonic()
-        while sum(autotask.calls().values()) == before and time.monotonic() - started < 30:
+        while autotask.total_requests() == before and time.monotonic() - started < 30:
             time.sleep(0.05)
         victim = rng.randrange(workers)
         procs[victim].kill()
         procs[victim].wait()
-        procs[victim] = spawn(url, fake, seed * 100 + workers + k, faults, lease)
+        procs[victim] = spawn(url, autotask, seed * 100 + workers + k, lease)
     for proc in procs:
         _, stderr = proc.communicate(timeout=240)
         assert proc.returncode == 0, stderr.decode()[-3000:]
 
 
 def check_invariants(
-    factory: sessionmaker[Session], fake: FakeAutotask, rounds: list[list[Row]]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, rounds: list[list[Row]]
 ) -> dict[str, int]:
     """Every row settled; Autotask holds each sent row's target on its date; nothing twice."""
     with transaction(factory) as session:
@@ -114,13 +117,12 @@ def check_invariants(
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     assert set(counts) <= {"sent", "failed", "superseded"}, counts
-    calls = fake.calls()
-    assert calls.get("rejected_duplicate", 0) == 0, "an adjustment was sent twice for one date"
-    held = fake.adjustments()
-    assert len({(a[0], a[1]) for a in held}) == len(held)
+    assert autotask.rejections().get("duplicate_date", 0) == 0, "an adjustment was sent twice for one date"
+    held = autotask.adjustments()
+    assert len({(a.contract_service_id, a.effective_date) for a in held}) == len(held)
     by_service: dict[int, list[tuple[date, int]]] = {}
-    for service, day, change, _, _ in held:
-        by_service.setdefault(service, []).append((day, change))
+    for a in held:
+        by_service.setdefault(a.contract_service_id, []).append((a.effective_date, a.unit_change))
 
     def units_on(service: int, day: date) -> int:
         return sum(change for d, change in by_service.get(service, []) if d <= day)

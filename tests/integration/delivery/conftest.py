@@ -1,11 +1,11 @@
-"""Fixtures for worker tests: a manual clock, the fake Autotask and a worker wired to both."""
+"""Fixtures for worker tests: a manual clock, Autotask (the sandbox, in-process) and a worker
+wired to both."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,10 +18,12 @@ from contractsync.adapters.db.tables import adjustments
 from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from tests.fakes.fake_autotask import FakeAutotask
-from tests.fakes.outbox_data import seed_connection
+from tests.fakes.outbox_data import contract_of, seed_connection
+from tests.sandbox_autotask import SandboxAutotask
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+#: The contract services the worker tests use (Row.service), each on contract_of(service).
+SERVICES = range(1, 11)
 
 
 @pytest.fixture
@@ -30,8 +32,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> FakeAutotask:
-    return FakeAutotask(tmp_path / "autotask.db", seed=7)
+def autotask() -> Iterator[SandboxAutotask]:
+    with SandboxAutotask() as sandbox:
+        sandbox.contract_services({s: contract_of(s) for s in SERVICES})
+        yield sandbox
+        assert sandbox.violations() == [], "requests or answers that do not match the vendor document"
 
 
 @pytest.fixture
@@ -42,9 +47,10 @@ def factory(session_factory: sessionmaker[Session], clock: ManualClock) -> sessi
 
 
 @pytest.fixture
-def worker(factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock) -> Worker:
+def worker(factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock) -> Worker:
     config = WorkerConfig(lease_seconds=60, backoff_base=1.0, backoff_cap=20.0, owner="test-worker")
-    return Worker(delivery_store(factory), lambda _connection: fake, clock, config, rng=random.Random(3))
+    connector = autotask.connector
+    return Worker(delivery_store(factory), lambda _connection: connector, clock, config, rng=random.Random(3))
 
 
 def open_rows(factory: sessionmaker[Session]) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,8 +27,8 @@ from contractsync.service import alerting, directory
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Invalid, NotFound
-from tests.fakes.fake_autotask import FakeAutotask
-from tests.fakes.outbox_data import CONNECTION, Row, enqueue_operation, seed_connection
+from tests.fakes.outbox_data import CONNECTION, Row, contract_of, enqueue_operation, seed_connection
+from tests.sandbox_autotask import ADJUSTMENTS, SandboxAutotask
 
 D = date(2025, 3, 3)
 ROWS = [Row(s, D + timedelta(days=i), 10 + s + i) for s in range(1, 6) for i in range(2)]
@@ -75,10 +74,10 @@ def paused_gauge(factory: sessionmaker[Session]) -> dict[str, float]:
 
 
 def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, worker: Worker
 ) -> None:
     enqueue(factory, clock, ROWS, CONNECTION)
-    fake.refuse_credentials = True
+    autotask.refuse_credentials()
     paused_at = clock.now()
     worker.run_once()
 
@@ -90,9 +89,9 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     with transaction(factory) as session:
         assert set(session.execute(select(connection_operations.c.status)).scalars()) == {"pending"}
     # Concurrent deliveries already under way may each have hit the 401 once, no more.
-    refused = fake.calls()["auth_refused"]
+    refused = autotask.rejections()["auth"]
     assert 1 <= refused <= worker.config.concurrency
-    assert "create_adjustment" not in fake.calls()
+    assert ADJUSTMENTS not in autotask.requests()
 
     [alert] = paused_alerts(factory)
     assert alert.connection_id == CONNECTION and alert.resolved_at is None
@@ -101,7 +100,7 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     assert [a["kind"] for a in live if a["connection_id"] == CONNECTION] == [pause.ALERT_KIND]
     probe_at = paused_at + timedelta(seconds=300)
     assert shown(factory, clock)[CONNECTION] == {
-        "reason": "credentials refused (HTTP 401)",
+        "reason": "POST /atservicesrest/v1.0/ContractServiceAdjustments: credentials refused (HTTP 401)",
         "since": paused_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "next_probe_at": probe_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -113,30 +112,30 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     clock.advance(299)
     stats = worker.run_once()
     assert stats.services == 0
-    assert fake.calls()["auth_refused"] == refused
+    assert autotask.rejections()["auth"] == refused
 
     # A refused probe is one call; the next probe waits twice as long.
     clock.advance(1)
     worker.run_once()
-    assert fake.calls()["auth_refused"] == refused + 1
+    assert autotask.rejections()["auth"] == refused + 1
     assert shown(factory, clock)[CONNECTION]["next_probe_at"] == (
         clock.now() + timedelta(seconds=600)
     ).strftime("%Y-%m-%dT%H:%M:%SZ")
     clock.advance(599)
     worker.run_once()
-    assert fake.calls()["auth_refused"] == refused + 1
+    assert autotask.rejections()["auth"] == refused + 1
     assert len(paused_alerts(factory)) == 1
 
     # Credentials fixed: the next probe succeeds, the pause ends, everything goes out once.
-    fake.refuse_credentials = False
+    autotask.refuse_credentials(False)
     clock.advance(1)
     worker.run_once()
     assert {r.status for r in rows_of(factory)} == {"sent"}
     assert {r.attempts for r in rows_of(factory)} == {0}
-    assert fake.calls()["create_adjustment"] == len(ROWS)
-    assert len(fake.adjustments()) == len(ROWS)
+    assert autotask.requests()[ADJUSTMENTS] == len(ROWS)
+    assert len(autotask.adjustments()) == len(ROWS)
     for row in ROWS:
-        assert fake.units_on(row.service, row.day) == row.target
+        assert autotask.units_on(row.service, row.day) == row.target
     assert shown(factory, clock)[CONNECTION] is None
     [alert] = paused_alerts(factory)
     assert alert.resolved_at == clock.now()
@@ -147,50 +146,53 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
 
 
 def test_another_connection_keeps_delivering(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, tmp_path: Path
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock
 ) -> None:
     with transaction(factory) as session:
         seed_connection(session, clock.now(), "at2")
-    other = FakeAutotask(tmp_path / "other.db")
-    fakes = {CONNECTION: fake, "at2": other}
-    worker = Worker(
-        delivery_store(factory), fakes.__getitem__, clock, WorkerConfig(owner="w"), rng=random.Random(1)
-    )
-    enqueue(factory, clock, ROWS, CONNECTION)
-    enqueue(factory, clock, ROWS, "at2")
-    fake.refuse_credentials = True
+    with SandboxAutotask() as other:  # the second connection's Autotask database
+        other.contract_services({row.service: contract_of(row.service) for row in ROWS})
+        connectors = {CONNECTION: autotask.connector, "at2": other.connector}
+        worker = Worker(
+            delivery_store(factory),
+            connectors.__getitem__,
+            clock,
+            WorkerConfig(owner="w"),
+            rng=random.Random(1),
+        )
+        enqueue(factory, clock, ROWS, CONNECTION)
+        enqueue(factory, clock, ROWS, "at2")
+        autotask.refuse_credentials()
 
-    worker.run_once()
+        worker.run_once()
 
+        assert len(other.adjustments()) == len(ROWS)
+        assert other.violations() == []
     assert {r.status for r in rows_of(factory, "at2")} == {"sent"}
-    assert len(other.adjustments()) == len(ROWS)
     assert {r.status for r in rows_of(factory, CONNECTION)} == {"pending"}
     assert set(shown(factory, clock)) == {CONNECTION, "at2"}
     assert shown(factory, clock)["at2"] is None and shown(factory, clock)[CONNECTION] is not None
 
 
 def test_a_refused_verification_read_pauses_too(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, worker: Worker
 ) -> None:
     """After an unknown outcome the next call is a ContractServiceUnits read: same treatment."""
-    from tests.fakes.fake_autotask import Faults
-
     enqueue(factory, clock, [Row(1, D, 5), Row(1, D + timedelta(days=1), 6)], CONNECTION)
-    fake.faults = Faults(applied_then_timeout=1.0)
+    autotask.fault("applied_then_500", count=1)
     worker.run_once()  # the first row lands, its answer is lost: units unknown
-    fake.faults = Faults()
-    fake.refuse_credentials = True
+    autotask.refuse_credentials()
     clock.advance(60)
     worker.run_once()
-    assert fake.calls()["auth_refused"] == 1
+    assert autotask.rejections()["auth"] == 1
     assert {r.status for r in rows_of(factory)} == {"pending"}
     assert len(paused_alerts(factory)) == 1
 
-    fake.refuse_credentials = False
+    autotask.refuse_credentials(False)
     clock.advance(300)
     worker.run_once()
     assert {r.status for r in rows_of(factory)} == {"sent"}
-    assert [a[2] for a in fake.adjustments(1)] == [5, 1]  # verified, never sent twice
+    assert [a.unit_change for a in autotask.adjustments(1)] == [5, 1]  # verified, never sent twice
 
 
 def test_probe_backoff_doubles_up_to_an_hour(factory: sessionmaker[Session], clock: ManualClock) -> None:
@@ -223,13 +225,13 @@ def test_probe_backoff_doubles_up_to_an_hour(factory: sessionmaker[Session], clo
 
 
 def test_new_credentials_are_probed_at_once(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, worker: Worker
 ) -> None:
     enqueue(factory, clock, ROWS, CONNECTION)
-    fake.refuse_credentials = True
+    autotask.refuse_credentials()
     worker.run_once()
     assert shown(factory, clock)[CONNECTION] is not None
-    fake.refuse_credentials = False  # the operator fixed the secret …
+    autotask.refuse_credentials(False)  # the operator fixed the secret …
     answer = directory.update_credentials(service(factory, clock), ADMIN, CONNECTION, {"secret": "rotated-2"})
     assert answer["paused"]["next_probe_at"] == clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     assert "secret" not in answer and "secret_encrypted" not in answer

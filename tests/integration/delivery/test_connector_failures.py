@@ -18,18 +18,18 @@ from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
 from contractsync.ports.psa import ServiceTarget, TargetApplied
-from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, enqueue_operation
+from tests.sandbox_autotask import SandboxAutotask
 
 D = date(2025, 3, 3)
 CONFIG = WorkerConfig(lease_seconds=60, backoff_base=1.0, backoff_cap=20.0, owner="test-worker")
 
 
 class Broken:
-    """Creates raise a stray exception; reads work (or not) like the fake Autotask."""
+    """Creates raise a stray exception; reads go to Autotask (the sandbox), or fail the same way."""
 
-    def __init__(self, fake: FakeAutotask, reads_fail: bool = False) -> None:
-        self.fake, self.reads_fail = fake, reads_fail
+    def __init__(self, autotask: SandboxAutotask, reads_fail: bool = False) -> None:
+        self.autotask, self.reads_fail = autotask, reads_fail
         self.calls = 0
 
     def request_record(self, target: ServiceTarget) -> dict[str, Any]:
@@ -43,7 +43,7 @@ class Broken:
         self.calls += 1
         if self.reads_fail:
             raise UnicodeEncodeError("ascii", "ä", 0, 1, "ordinal not in range(128)")
-        return self.fake.service_units(contract_service_id, start, end)
+        return self.autotask.connector.service_units(contract_service_id, start, end)
 
 
 def _rows(factory: sessionmaker[Session]) -> list[Any]:
@@ -59,11 +59,11 @@ def _operation(factory: sessionmaker[Session], operation_id: int) -> Any:
 
 
 def test_a_stray_exception_fails_the_row_with_a_reason_and_the_next_send_verifies_first(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock
 ) -> None:
     with transaction(factory) as session:
         operation_id, _ = enqueue_operation(session, [Row(1, D, 11)], clock.now())
-    broken = Broken(fake)
+    broken = Broken(autotask)
     Worker(delivery_store(factory), lambda _c: broken, clock, CONFIG, rng=random.Random(1)).run_once()
     (row,) = _rows(factory)
     assert (row.status, row.error_kind) == ("failed", "connector_error")
@@ -79,11 +79,11 @@ def test_a_stray_exception_fails_the_row_with_a_reason_and_the_next_send_verifie
 
 
 def test_a_failing_verification_fails_each_row_instead_of_looping(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock
 ) -> None:
     with transaction(factory) as session:
         enqueue_operation(session, [Row(1, D, 11)], clock.now())
-    broken = Broken(fake, reads_fail=True)
+    broken = Broken(autotask, reads_fail=True)
     worker = Worker(delivery_store(factory), lambda _c: broken, clock, CONFIG, rng=random.Random(1))
     worker.run_once()  # the create fails: units unknown
     with transaction(factory) as session:

@@ -17,11 +17,15 @@ from contractsync.adapters.db.outbox import OutboxError
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
 from contractsync.delivery.worker import Worker
+from contractsync.sandbox.errors import DUPLICATE_DATE, OUTSIDE_CONTRACT, POSTED_PERIOD
 from contractsync.service.retry_operation import RetryRefused, retry
-from tests.fakes.fake_autotask import DUPLICATE, OUTSIDE, POSTED, FakeAutotask, Faults
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation
+from tests.sandbox_autotask import ADJUSTMENTS, UNITS, SandboxAutotask
 
 D = date(2025, 3, 3)
+#: Autotask posts whole periods: the contracts bill monthly, February is approved and posted.
+POSTED_THROUGH = date(2025, 2, 28)
+P = date(2025, 2, 27)  # a day in the posted February
 
 
 def statuses(factory: sessionmaker[Session]) -> dict[int, str]:
@@ -47,51 +51,57 @@ def enqueue(
 
 
 def test_one_call_per_adjustment_in_order(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
     rows = [Row(s, D + timedelta(days=i), 10 + s + i) for s in range(1, 6) for i in range(4)]
     enqueue(factory, clock, rows)
     drain()
     assert set(statuses(factory).values()) == {"sent"}
-    assert fake.calls() == {"create_adjustment": len(rows)}
+    assert autotask.requests() == {ADJUSTMENTS: len(rows)}
     for row in rows:
-        assert fake.units_on(row.service, row.day) == row.target
+        assert autotask.units_on(row.service, row.day) == row.target
     # Deltas, not replays: the second adjustment of a service carries only the difference.
-    assert [a[2] for a in fake.adjustments(1)] == [11, 1, 1, 1]
+    assert [a.unit_change for a in autotask.adjustments(1)] == [11, 1, 1, 1]
 
 
 def test_settle_holds_rows_until_due(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, worker: Worker
 ) -> None:
     enqueue(factory, clock, [Row(1, D, 5)], settle=600)
     worker.run_once()
     clock.advance(599)
     worker.run_once()
-    assert fake.adjustments() == []
+    assert autotask.adjustments() == []
     clock.advance(2)
     worker.run_once()
-    assert fake.units_on(1, D) == 5
+    assert autotask.units_on(1, D) == 5
 
 
 def test_an_earlier_row_blocks_its_service_only(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, worker: Worker
 ) -> None:
     enqueue(factory, clock, [Row(1, D, 5)], settle=600)  # not due yet
     enqueue(factory, clock, [Row(1, D + timedelta(days=1), 7), Row(2, D, 3)])
     worker.run_once()
-    assert [a[0] for a in fake.adjustments()] == [2]
+    assert [a.contract_service_id for a in autotask.adjustments()] == [2]
     clock.advance(601)
     worker.run_once()
-    assert [(a[1], a[2]) for a in fake.adjustments(1)] == [(D, 5), (D + timedelta(days=1), 2)]
+    assert [(a.effective_date, a.unit_change) for a in autotask.adjustments(1)] == [
+        (D, 5),
+        (D + timedelta(days=1), 2),
+    ]
 
 
 def test_price_only_change_is_sent_and_nothing_differs_is_not(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
     enqueue(factory, clock, [Row(1, D, 5), Row(1, D + timedelta(days=1), 5, price=Decimal("13.5"))])
     enqueue(factory, clock, [Row(1, D + timedelta(days=2), 5, price=Decimal("13.50"))])
     drain()
-    assert [(a[2], a[3]) for a in fake.adjustments(1)] == [(5, Decimal("12.0000")), (0, Decimal("13.5"))]
+    assert [(a.unit_change, a.price) for a in autotask.adjustments(1)] == [
+        (5, Decimal("12.0000")),
+        (0, Decimal("13.5")),
+    ]
     assert set(statuses(factory).values()) == {"sent"}
     with transaction(factory) as session:
         details = session.execute(
@@ -101,40 +111,40 @@ def test_price_only_change_is_sent_and_nothing_differs_is_not(
 
 
 def test_final_error_fails_the_row_with_autotasks_message_and_later_rows_still_go(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
-    fake.set_contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=D)
-    op_posted, _ = enqueue(factory, clock, [Row(1, D, 5)])
+    autotask.contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=POSTED_THROUGH)
+    op_posted, _ = enqueue(factory, clock, [Row(1, P, 5)])
     op_ok, _ = enqueue(factory, clock, [Row(1, D + timedelta(days=1), 6)])
     op_outside, _ = enqueue(factory, clock, [Row(1, D + timedelta(days=30), 8)])
     drain()
     # F1: the success after the posted-period failure supersedes it; its reason stays.
-    assert operation(factory, op_posted) == ("superseded", POSTED)
+    assert operation(factory, op_posted) == ("superseded", POSTED_PERIOD)
     assert operation(factory, op_ok) == ("succeeded", None)
-    assert operation(factory, op_outside) == ("failed", OUTSIDE)
-    assert fake.units_on(1, D + timedelta(days=1)) == 6
+    assert operation(factory, op_outside) == ("failed", OUTSIDE_CONTRACT)
+    assert autotask.units_on(1, D + timedelta(days=1)) == 6
 
 
 def test_retryable_errors_back_off_then_succeed(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, worker: Worker
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, worker: Worker
 ) -> None:
-    fake.faults = Faults(retryable=1.0)
+    autotask.fault("thread_threshold", rate=1.0)
     (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
     worker.run_once()
     with transaction(factory) as session:
         row = outbox.get(session, row_id)
     assert (row.status, row.attempts, row.error_kind) == ("pending", 1, "thread_threshold")
     assert row.next_attempt_at >= clock.now()
-    fake.faults = Faults()
+    autotask.clear_faults()
     clock.set(row.next_attempt_at + timedelta(seconds=1))
     worker.run_once()
-    assert fake.units_on(1, D) == 5
+    assert autotask.units_on(1, D) == 5
 
 
 def test_retryable_errors_give_up_after_max_attempts(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
-    fake.faults = Faults(retryable=1.0)
+    autotask.fault("thread_threshold", rate=1.0)
     (op, _) = enqueue(factory, clock, [Row(1, D, 5)])
     drain()
     status, reason = operation(factory, op)
@@ -146,23 +156,24 @@ def test_retryable_errors_give_up_after_max_attempts(
 def test_unknown_outcome_is_verified_before_anything_else_is_sent(
     applied: bool,
     factory: sessionmaker[Session],
-    fake: FakeAutotask,
+    autotask: SandboxAutotask,
     clock: ManualClock,
     worker: Worker,
     drain: Callable[[], int],
 ) -> None:
     enqueue(factory, clock, [Row(1, D, 5)])
     drain()
-    fake.faults = Faults(applied_then_timeout=1.0) if applied else Faults(lost_timeout=1.0)
+    # applied and its answer lost (a 500), or timed out before Autotask applied it (a 504)
+    autotask.fault("applied_then_500" if applied else "timeout", delay_seconds=0)
     enqueue(factory, clock, [Row(1, D + timedelta(days=3), 9), Row(1, D + timedelta(days=5), 4)])
     worker.run_once()
     with transaction(factory) as session:
         unknown = session.execute(select(contract_service_state.c.units_unknown)).scalar_one()
     assert unknown
-    fake.faults = Faults()
+    autotask.clear_faults()
     drain()
-    assert fake.calls()["service_units"] == 1
-    assert [(a[1], a[2]) for a in fake.adjustments(1)] == [
+    assert autotask.requests()[UNITS] == 1
+    assert [(a.effective_date, a.unit_change) for a in autotask.adjustments(1)] == [
         (D, 5),
         (D + timedelta(days=3), 4),
         (D + timedelta(days=5), -5),
@@ -171,7 +182,7 @@ def test_unknown_outcome_is_verified_before_anything_else_is_sent(
 
 
 def test_a_worker_that_died_mid_call_is_verified_not_resent(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
     (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
     with transaction(factory) as session:  # what a worker does just before its call...
@@ -180,35 +191,39 @@ def test_a_worker_that_died_mid_call_is_verified_not_resent(
         session.execute(update(contract_service_state).values(lease_owner="dead-worker"))
     from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 
-    fake.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
+    autotask.connector.create_adjustment(
+        AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000"))
+    )
     # ... and then it was killed. Its lease expires; the next worker verifies.
     clock.advance(61)
     drain()
-    assert fake.calls() == {"create_adjustment": 1, "service_units": 1}
+    assert autotask.requests() == {ADJUSTMENTS: 1, UNITS: 1}
     assert statuses(factory) == {row_id: "sent"}
 
 
 def test_duplicate_rejection_after_unknown_is_verified(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
     from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 
-    fake.create_adjustment(AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000")))
+    autotask.connector.create_adjustment(
+        AdjustmentRequest(contract_of(1), 1, D, 5, Decimal("12.0000"), Decimal("10.0000"))
+    )
     (_, [row_id]) = enqueue(factory, clock, [Row(1, D, 5)])
     drain()  # our ledger is empty, so we send 5 on D: Autotask says duplicate → verify → applied
     assert statuses(factory) == {row_id: "sent"}
-    assert fake.calls()["rejected_duplicate"] == 1
-    assert DUPLICATE.startswith("Attempt")
+    assert autotask.rejections()["duplicate_date"] == 1
+    assert DUPLICATE_DATE.startswith("Attempt")
 
 
 def test_retry_requeues_a_failed_operation_until_a_later_row_was_sent(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
-    fake.set_contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=D)
-    (op1, _) = enqueue(factory, clock, [Row(1, D, 5)])
+    autotask.contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10))
+    (op1, _) = enqueue(factory, clock, [Row(1, D + timedelta(days=20), 5)])
     drain()
-    assert operation(factory, op1) == ("failed", POSTED)
-    fake.set_contract(contract_of(1), date(2025, 1, 1), D + timedelta(days=10), posted_through=None)
+    assert operation(factory, op1) == ("failed", OUTSIDE_CONTRACT)
+    autotask.contract(contract_of(1), date(2025, 1, 1), date(2025, 12, 31))  # someone extended it
     with transaction(factory) as session:
         retry(session, op1, clock.now())
     assert operation(factory, op1) == ("pending", None)
@@ -216,12 +231,12 @@ def test_retry_requeues_a_failed_operation_until_a_later_row_was_sent(
     assert operation(factory, op1) == ("succeeded", None)
 
     # F1: once a later row of the service is sent, the failed one is superseded: no retry.
-    fake.set_contract(contract_of(2), date(2025, 1, 1), D + timedelta(days=10), posted_through=D)
-    (op2, [row2]) = enqueue(factory, clock, [Row(2, D, 5)])
+    autotask.contract(contract_of(2), date(2025, 1, 1), D + timedelta(days=10), posted_through=POSTED_THROUGH)
+    (op2, [row2]) = enqueue(factory, clock, [Row(2, P, 5)])
     drain()
     (op3, _) = enqueue(factory, clock, [Row(2, D + timedelta(days=1), 6)])
     drain()
-    assert operation(factory, op2) == ("superseded", POSTED)
+    assert operation(factory, op2) == ("superseded", POSTED_PERIOD)
     with transaction(factory) as session, pytest.raises(RetryRefused, match="only failed"):
         retry(session, op2, clock.now())
     # Even a failed record (e.g. marked so by hand) is refused once a later row was sent.

@@ -13,8 +13,8 @@ from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.session import transaction
 from contractsync.adapters.db.sync_badge import sync_badge as sync_state
 from contractsync.adapters.db.tables import customers, subscriptions
-from tests.fakes.fake_autotask import FakeAutotask
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, map_subscription
+from tests.sandbox_autotask import SandboxAutotask
 
 
 def _subscription(session: Session, clock: ManualClock) -> None:
@@ -43,7 +43,7 @@ def _subscription(session: Session, clock: ManualClock) -> None:
 
 
 def test_sync_state_follows_the_outbox(
-    factory: sessionmaker[Session], fake: FakeAutotask, clock: ManualClock, drain: Callable[[], int]
+    factory: sessionmaker[Session], autotask: SandboxAutotask, clock: ManualClock, drain: Callable[[], int]
 ) -> None:
     with transaction(factory) as session:
         _subscription(session, clock)
@@ -55,7 +55,7 @@ def test_sync_state_follows_the_outbox(
     drain()
     with transaction(factory) as session:
         assert sync_state(session, "s1") == "synced"
-    fake.set_contract(contract_of(1), date(2025, 1, 1), date(2025, 3, 31))
+    autotask.contract(contract_of(1), date(2025, 1, 1), date(2025, 3, 31))
     with transaction(factory) as session:
         enqueue_operation(session, [Row(1, date(2025, 4, 3), 12)], clock.now(), subscription_id="s1")
     drain()

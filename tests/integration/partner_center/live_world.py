@@ -1,5 +1,5 @@
 """The Partner Center live source against the Partner Center sandbox over HTTPS, with the real
-service and database (SQLite and PostgreSQL) and the fake Autotask behind the outbox."""
+service and database (SQLite and PostgreSQL) and Autotask (its sandbox, in-process) behind the outbox."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from contractsync.partner_center_sandbox.state import OFFERS, SandboxConfig
 from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
 from contractsync.service.partner_center import PartnerCenter
-from tests.fakes.fake_autotask import FakeAutotask
 from tests.integration.partner_center.world import settings
+from tests.sandbox_autotask import SandboxAutotask
 
 TODAY = date(2024, 6, 3)
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
@@ -35,10 +35,10 @@ class LiveWorld:
     service: ContractSync
     center: PartnerCenter
     pc: PartnerCenterSandbox
-    fake: FakeAutotask
+    autotask: SandboxAutotask
     clock: ManualClock
     sleeps: list[float] = field(default_factory=list)
-    #: connectors by connection id (default: the fake), e.g. a real one to the Autotask sandbox
+    #: connectors by connection id (default: `autotask`'s), e.g. one to another Autotask sandbox
     connectors: dict[str, Any] = field(default_factory=dict)
     _mapped: int = 0
 
@@ -62,9 +62,10 @@ class LiveWorld:
                         period_type="monthly", posted_through=None,
                     )
                 )  # fmt: skip
-        self.fake.set_contract(100, start, end)
+        self.autotask.contract(100, start, end)
         for subscription_id in subscription_ids:
             self._mapped += 1
+            self.autotask.contract_services({1000 + self._mapped: 100}, service_id=self._mapped)
             self.service.map_subscription(
                 ADMIN,
                 {"subscription_id": subscription_id, "connection_id": "at1", "contract_id": 100,
@@ -82,21 +83,23 @@ def live(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[LiveWorld]:
     seed = getattr(request, "param", "3x2")
-    with PartnerCenterSandbox(tmp_path / "pc", SandboxConfig(seed=seed, today=lambda: TODAY)) as pc:
+    with (
+        PartnerCenterSandbox(tmp_path / "pc", SandboxConfig(seed=seed, today=lambda: TODAY)) as pc,
+        SandboxAutotask() as autotask,
+    ):
         # Settings reads them (the sandbox's address, its certificate authority, its signing certificate).
         monkeypatch.setenv("CONTRACTSYNC_PSA_ALLOWED_HOSTS", pc.host_port)
         monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_CA_FILE", str(pc.ca_file))
-        monkeypatch.setenv(
-            "CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES",
-            f"{pc.base_url}/sandbox/webhook-certificate.cer",
-        )
-        fake = FakeAutotask(tmp_path / "autotask.db")
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES", pc.webhook_certificate_url)
+        # The sandbox signs with a certificate from its own test CA, trusted here by configuration.
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_TRUST_FILE", str(pc.webhook_ca_file))
+        monkeypatch.setenv("CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_ORGANIZATION", pc.webhook_organization)
         clock = ManualClock(NOW)
         connectors: dict[str, Any] = {}
         service = build_app_service(
             settings(database_url, tmp_path),
             clock=clock,
-            connector_factory=lambda row: connectors.get(row.id, fake),
+            connector_factory=lambda row: connectors.get(row.id, autotask.connector),
             upgrade=False,
         )
         service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
@@ -123,4 +126,5 @@ def live(
                 "api_root": pc.api_root, "price_list": PRICES,
             },
         )  # fmt: skip
-        yield LiveWorld(service, center, pc, fake, clock, sleeps, connectors)
+        yield LiveWorld(service, center, pc, autotask, clock, sleeps, connectors)
+        assert autotask.violations() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner, Result
 from contractsync.cli.importing import register
 from contractsync.service.actor import ADMIN
 from tests.integration.partner_center.world import SECRET_KEY, SUB, World, build_world, partner_center
+from tests.sandbox_autotask import SandboxAutotask
 from tests.unit.partner_center.samples import needs_samples, sample
 
 app = typer.Typer()
@@ -29,8 +31,10 @@ register(app)
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> World:
-    return build_world(database_url, tmp_path)
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    with SandboxAutotask() as autotask:
+        yield build_world(database_url, tmp_path, autotask)
+        assert autotask.violations() == []
 
 
 @pytest.fixture

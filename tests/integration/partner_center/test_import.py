@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,12 +12,15 @@ import pytest
 from contractsync.adapters.partner_center import PartnerCenterSubscription
 from contractsync.service.actor import ADMIN
 from tests.integration.partner_center.world import SUB, World, build_world, partner_center
+from tests.sandbox_autotask import SandboxAutotask
 from tests.unit.partner_center.samples import needs_samples, sample
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> World:
-    return build_world(database_url, tmp_path)
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    with SandboxAutotask() as autotask:
+        yield build_world(database_url, tmp_path, autotask)
+        assert autotask.violations() == []
 
 
 def operation_types(report_record: dict[str, object]) -> list[object]:

@@ -6,10 +6,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 
 from contractsync.adapters.autotask.client import AutotaskClient, Credentials
 from contractsync.adapters.autotask.connector import AutotaskConnector
 from contractsync.adapters.autotask.outbound import OutboundPolicy
+from contractsync.partner_center_sandbox.state import OFFERS
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
 from contractsync.service.partner_center_suggest import _customers
@@ -54,22 +56,27 @@ SEED = {
 }
 
 
+def connect(live: LiveWorld, autotask: SandboxServer, seed: dict[str, Any]) -> None:
+    """Seed the Autotask sandbox and add connection at2 for reseller r1, reaching it over HTTP."""
+    httpx.post(f"{autotask.base_url}/sandbox/seed", json=seed).raise_for_status()
+    credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
+    outbound = OutboundPolicy.allowing(autotask.base_url)
+    live.connectors["at2"] = AutotaskConnector(
+        AutotaskClient(credentials, base_url=autotask.api_url, outbound=outbound)
+    )
+    live.service.create_connection(
+        ADMIN,
+        {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
+         "secret": autotask.secret, "integration_code": autotask.integration_code,
+         # The stored URL is never used: the test's connector above reaches the sandbox.
+         "base_url": "https://webservices99.autotask.net", "timezone": "UTC"},
+    )  # fmt: skip
+
+
 def test_polled_customers_and_their_subscriptions_get_suggestions_in_bulk(live: LiveWorld) -> None:
     live.poll()
     with SandboxServer() as autotask:
-        httpx.post(f"{autotask.base_url}/sandbox/seed", json=SEED).raise_for_status()
-        credentials = Credentials(autotask.username, autotask.secret, autotask.integration_code)
-        outbound = OutboundPolicy.allowing(autotask.base_url)
-        live.connectors["at2"] = AutotaskConnector(
-            AutotaskClient(credentials, base_url=autotask.api_url, outbound=outbound)
-        )
-        live.service.create_connection(
-            ADMIN,
-            {"id": "at2", "reseller_id": "r1", "kind": "autotask", "username": autotask.username,
-             "secret": autotask.secret, "integration_code": autotask.integration_code,
-             # The stored URL is never used: the test's connector above reaches the sandbox.
-             "base_url": "https://webservices99.autotask.net", "timezone": "UTC"},
-        )  # fmt: skip
+        connect(live, autotask, SEED)
         first = live.center.suggestions(ADMIN, "pc1", "at2")
         by_customer = {s["customer_name"]: (s["company_id"], s["matched_by"]) for s in first["customers"]}
         assert by_customer == {"Customer 00000 Ltd": (501, "name"), "Customer 00001 Ltd": (502, "name")}
@@ -118,3 +125,66 @@ def test_a_tenant_id_in_a_company_field_wins_over_the_name() -> None:
     ]
     reasons = {s["customer_id"]: s["reason"] for s in found["customers_skipped"]}
     assert reasons == {"b": "2 companies match by tenant_id", "c": "no company matches by tenant id or name"}
+
+
+def bulk_seed(customers: int, offers: int) -> dict[str, list[dict[str, Any]]]:
+    """An Autotask database where every polled customer has a company of its name, one contract
+    running, and a contract service for each of the offers it bought."""
+    names = [name for _, name in OFFERS[:offers]]
+    return {
+        "companies": [{"id": 5000 + c, "companyName": f"Customer {c:05d} Ltd"} for c in range(customers)],
+        "services": [
+            {"id": 70 + i, "name": name, "unitCost": "5", "unitPrice": "6", "periodType": 1}
+            for i, name in enumerate(names)
+        ],
+        "contracts": [
+            {
+                "id": 8000 + c,
+                "companyID": 5000 + c,
+                "contractName": f"CSP {c}",
+                "contractType": 7,
+                "startDate": "2024-01-01T00:00:00",
+                "endDate": "2026-12-31T00:00:00",
+            }
+            for c in range(customers)
+        ],
+        "contractServices": [
+            {
+                "id": 100_000 + c * 10 + i,
+                "contractID": 8000 + c,
+                "serviceID": 70 + i,
+                "unitPrice": "6",
+                "unitCost": "5",
+            }
+            for c in range(customers)
+            for i in range(offers)
+        ],
+    }
+
+
+@pytest.mark.parametrize("live", ["200x5"], indirect=True)
+def test_a_first_poll_of_200_customers_creates_them_and_suggests_every_mapping(live: LiveWorld) -> None:
+    """Issue 14's "first poll of 200 customers x 5 subscriptions creates and suggests": the first
+    connection of a tenant is a review of suggestions, not hours of clicking."""
+    progress = live.poll()["poll"]["progress"]
+    assert (progress["customers_created"], progress["subscriptions_created"]) == (200, 1000)
+    with SandboxServer() as autotask:
+        connect(live, autotask, bulk_seed(200, 5))
+        first = live.center.suggestions(ADMIN, "pc1", "at2")
+        assert len(first["customers"]) == 200 and first["customers_skipped"] == []
+        assert {s["matched_by"] for s in first["customers"]} == {"name"}
+        chosen = [
+            {"customer_id": s["customer_id"], "company_id": s["company_id"]} for s in first["customers"]
+        ]
+        accepted = live.center.accept_suggestions(ADMIN, {"connection_id": "at2", "customers": chosen})
+        assert {r["status"] for r in accepted["customers"]} == {"mapped"}
+        second = live.center.suggestions(ADMIN, "pc1", "at2")
+        assert second["customers"] == [] and second["subscriptions_skipped"] == []
+        assert len(second["subscriptions"]) == 1000
+        tenant, subscription_id = live.customer_ids(7)
+        (seventh,) = [s for s in second["subscriptions"] if s["subscription_id"] == subscription_id]
+        offer = live.pc.state.subscription(tenant, subscription_id)["offerName"]
+        assert seventh["contract_id"] == 8007 and seventh["service_id"] == 70 + [n for _, n in OFFERS].index(
+            offer
+        )
+        assert seventh["contract_service_id"] == 100_070 + seventh["service_id"] - 70

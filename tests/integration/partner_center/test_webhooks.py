@@ -4,6 +4,7 @@ contractsync fetch the subscription it names. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
@@ -12,8 +13,11 @@ from contractsync.adapters.partner_center.client import (
     PartnerCenterCredentials,
     PartnerCenterEndpoints,
 )
+from contractsync.adapters.partner_center.webhook_signature import WebhookVerifier
 from contractsync.api.app import create_api
+from contractsync.partner_center_sandbox.keys import make_sandbox_authority
 from contractsync.service.actor import ADMIN
+from contractsync.service.partner_center import PartnerCenter
 from tests.integration.api.api_server import ApiServer
 from tests.integration.partner_center.live_world import LiveWorld, live
 
@@ -71,6 +75,14 @@ def test_a_bad_signature_is_refused_and_fetches_nothing(live: LiveWorld) -> None
             body,
             {**headers, "X-MS-Certificate-Url": "https://attacker.example/cert.cer"},
         ),
+        "host '3psostorageacct.blob.core.windows.net.attacker.example' is not one": (
+            body,
+            {
+                **headers,
+                "X-MS-Certificate-Url": "https://3psostorageacct.blob.core.windows.net.attacker.example/cert/pc.cer",
+            },
+        ),
+        "is not supported": (body, {**headers, "X-MS-Signature-Algorithm": "hmac-sha256"}),
         "not base64": (body, {**headers, "Authorization": "Signature ***"}),
     }
     for reason, (content, sent) in cases.items():
@@ -79,6 +91,63 @@ def test_a_bad_signature_is_refused_and_fetches_nothing(live: LiveWorld) -> None
         assert reason in answer.json()["error"]["message"]
     assert live.pc.state.requests["GET /v1/customers/{id}/subscriptions/{id}"] == fetches
     assert live.service.get_subscription(ADMIN, subscription_id)["quantity"] != 17
+
+
+def refused_with(live: LiveWorld, center: PartnerCenter | None = None) -> str:
+    """Post a signed event for a changed subscription; assert it was refused (401) and nothing
+    changed — no fetch, no import, no operation; the refusal's message."""
+    tenant, subscription_id = live.customer_ids(1)
+    live.pc.state.patch_subscription(tenant, subscription_id, {"quantity": 17})
+    fetches = live.pc.state.requests["GET /v1/customers/{id}/subscriptions/{id}"]
+    operations = live.operation_total()
+    body = event(live, tenant, subscription_id)
+    app = create_api(live.service)
+    app.state.partner_center = center or live.center
+    answer = TestClient(app).post(EVENTS, content=body, headers=live.pc.webhooks.signed(body))
+    assert answer.status_code == 401, answer.text
+    assert live.pc.state.requests["GET /v1/customers/{id}/subscriptions/{id}"] == fetches
+    assert live.service.get_subscription(ADMIN, subscription_id)["quantity"] != 17
+    assert live.operation_total() == operations
+    return str(answer.json()["error"]["message"])
+
+
+def test_a_signing_certificate_that_does_not_chain_to_a_trusted_root_is_refused(live: LiveWorld) -> None:
+    live.poll()
+    # A forger's CA with the same names as the sandbox's: its certificate even points at the
+    # sandbox's genuine intermediate, whose key did not sign it.
+    forged = make_sandbox_authority().issue(live.pc.intermediate_url)
+    assert forged.certificate.issuer == live.pc.webhooks.signer.certificate.issuer
+    live.pc.webhooks.signer = forged
+    assert "does not chain to a trusted root" in refused_with(live)
+
+
+def test_the_sandbox_test_ca_is_trusted_only_by_configuration(live: LiveWorld) -> None:
+    """With the default trust store (certifi's roots), the sandbox's genuine chain is refused."""
+    live.poll()
+    outbound = live.service.context.outbound
+    default_roots = WebhookVerifier.configured(
+        outbound.webhook_certificate_urls, organization=live.pc.webhook_organization,
+        ca_file=outbound.partner_center_ca_file,
+    )  # fmt: skip
+    center = PartnerCenter(live.service, live.center.polling.client_for, default_roots)
+    assert "does not chain to a trusted root" in refused_with(live, center)
+
+
+def test_an_expired_signing_certificate_is_refused(live: LiveWorld) -> None:
+    live.poll()
+    now = live.clock.now()
+    live.pc.webhooks.signer = live.pc.signing_authority.issue(
+        live.pc.intermediate_url, not_before=now - timedelta(days=400), not_after=now - timedelta(days=1)
+    )
+    assert "the signing certificate expired on 2024-06-02" in refused_with(live)
+
+
+def test_a_signing_certificate_of_another_organisation_is_refused(live: LiveWorld) -> None:
+    live.poll()
+    live.pc.webhooks.signer = live.pc.signing_authority.issue(
+        live.pc.intermediate_url, organization="Contoso"
+    )
+    assert "organisation is Contoso, not Partner Center Sandbox" in refused_with(live)
 
 
 def test_the_sandbox_delivers_to_the_url_registered_through_the_api(live: LiveWorld) -> None:

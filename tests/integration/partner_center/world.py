@@ -18,7 +18,7 @@ from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
 from contractsync.service.partner_center_import import ImportReport, import_partner_center
 from contractsync.settings import Settings
-from tests.fakes.fake_autotask import FakeAutotask
+from tests.sandbox_autotask import SandboxAutotask
 
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 TENANT = "0a8f6c2e-1d3b-4c5a-9e7f-2b4d6f8a0c1e"
@@ -34,7 +34,7 @@ def settings(database_url: str, tmp: Path) -> Settings:
 @dataclass
 class World:
     service: ContractSync
-    fake: FakeAutotask
+    autotask: SandboxAutotask
 
     def subscription(self, subscription_id: str = SUB, **changes: Any) -> dict[str, Any]:
         body = {
@@ -67,7 +67,8 @@ class World:
                     period_type="monthly", posted_through=None,
                 )
             )  # fmt: skip
-        self.fake.set_contract(contract_id, start, end)
+        self.autotask.contract(contract_id, start, end)
+        self.autotask.contract_services({contract_service_id: contract_id})
         self.service.map_subscription(
             ADMIN,
             {
@@ -94,10 +95,14 @@ def document(source: dict[str, Any] | Path) -> PartnerCenterDocument:
     return parse_document(json.dumps(source), "test.json")
 
 
-def build_world(database_url: str, tmp: Path) -> World:
-    fake = FakeAutotask(tmp / "autotask.db")
+def build_world(database_url: str, tmp: Path, autotask: SandboxAutotask) -> World:
+    """The world, with `autotask` (started) as the connection's Autotask."""
+    connector = autotask.connector
     service = build_app_service(
-        settings(database_url, tmp), clock=ManualClock(NOW), connector_factory=lambda row: fake, upgrade=False
+        settings(database_url, tmp),
+        clock=ManualClock(NOW),
+        connector_factory=lambda row: connector,
+        upgrade=False,
     )
     service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
     service.create_connection(
@@ -109,7 +114,7 @@ def build_world(database_url: str, tmp: Path) -> World:
         },
     )  # fmt: skip
     service.create_customer(ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso", "tenant_id": TENANT})
-    return World(service, fake)
+    return World(service, autotask)
 
 
 def partner_center(subscription_id: str = SUB, **changes: Any) -> dict[str, Any]:

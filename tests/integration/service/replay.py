@@ -1,4 +1,5 @@
-"""Replays a scenario file through the real service, database and worker, against FakeAutotask.
+"""Replays a scenario file through the real service, database and worker, against Autotask (the
+sandbox, in-process, through the real connector).
 
 The same events as `contractsync plan`, but every step goes through the façade (one transaction
 each, the transactional outbox) and the worker delivers at each adjustment's settle time.
@@ -23,14 +24,16 @@ from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Invalid
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
-from tests.fakes.fake_autotask import FakeAutotask
+from tests.sandbox_autotask import SandboxAutotask
 
 
 class RejectingAutotask:
-    """FakeAutotask that refuses the next N creates for a contract service (scenario `autotask_rejects`)."""
+    """Autotask through the PSA port, refusing the next N creates for a contract service (scenario
+    `autotask_rejects`). Port only, as the scenarios are written: posted periods are learned from
+    Autotask's refusals, not read before sending."""
 
-    def __init__(self, fake: FakeAutotask) -> None:
-        self.fake = fake
+    def __init__(self, sandbox: SandboxAutotask) -> None:
+        self.sandbox = sandbox
         self.rejections: dict[int, list[str]] = {}
 
     def request_record(self, target: ServiceTarget) -> dict[str, Any]:
@@ -42,10 +45,10 @@ class RejectingAutotask:
             # Refused in Autotask's words, read as the Autotask adapter reads them.
             message = queued.pop(0)
             raise PsaError(ErrorKind.REJECTED, message, 500, refusal_of(message))
-        return self.fake.apply_target(target)
+        return self.sandbox.connector.apply_target(target)
 
     def service_units(self, contract_service_id: int, start: date, end: date) -> list[ServiceUnitsPeriod]:
-        return self.fake.service_units(contract_service_id, start, end)
+        return self.sandbox.connector.service_units(contract_service_id, start, end)
 
 
 def instant(text: str) -> datetime:
@@ -76,10 +79,17 @@ class Replay:
 
 
 def replay(path: Path, database_url: str, tmp: Path) -> tuple[ContractSync, dict[str, Any]]:
+    with SandboxAutotask() as sandbox:
+        return _replay(path, database_url, tmp, sandbox)
+
+
+def _replay(
+    path: Path, database_url: str, tmp: Path, sandbox: SandboxAutotask
+) -> tuple[ContractSync, dict[str, Any]]:
     scenario = json.loads(path.read_text())
     first = min(instant(e["at"]) for e in scenario["events"] + scenario["mappings"])
     clock = ManualClock(first)
-    fake = RejectingAutotask(FakeAutotask(tmp / "autotask.db"))
+    fake = RejectingAutotask(sandbox)
     settings = Settings(database_url=database_url, data_dir=tmp, secret_key="x" * 43 + "=")
     service = build_app_service(settings, clock=clock, connector_factory=lambda row: fake, upgrade=False)
     run = Replay(service, clock, fake)
@@ -96,6 +106,7 @@ def replay(path: Path, database_url: str, tmp: Path) -> tuple[ContractSync, dict
         except Invalid as refusal:
             refused.append(refusal.message)
     run.deliver_until(datetime.max.replace(tzinfo=first.tzinfo))
+    assert sandbox.violations() == [], "requests or answers that do not match the vendor document"
     return service, {"refused": refused}
 
 
@@ -130,8 +141,8 @@ def _create(service: ContractSync, scenario: dict[str, Any], fake: RejectingAuto
                 period_type=contract.get("period_type", "monthly"),
                 posted_through=date.fromisoformat(contract["posted_through"]) if contract.get("posted_through") else None,
             ))  # fmt: skip
-            fake.fake.set_contract(contract["id"], date.fromisoformat(contract["start_date"]),
-                                   date.fromisoformat(contract["end_date"]))  # fmt: skip
+            fake.sandbox.contract(contract["id"], date.fromisoformat(contract["start_date"]),
+                                  date.fromisoformat(contract["end_date"]))  # fmt: skip
 
 
 def _set_next_term(service: ContractSync, subscription_id: str, next_term: dict[str, Any]) -> None:
@@ -149,6 +160,7 @@ def _handle(
     service: ContractSync, fake: RejectingAutotask, connection_id: str, kind: str, body: dict[str, Any]
 ) -> None:
     if kind == "map":
+        fake.sandbox.contract_services({body["contract_service_id"]: body["contract_id"]})
         service.map_subscription(ADMIN, {"subscription_id": body["subscription_id"], "connection_id": connection_id,
                                          "contract_id": body["contract_id"], "service_id": 1,
                                          "contract_service_id": body["contract_service_id"]})  # fmt: skip
@@ -170,11 +182,7 @@ def _handle(
             with service.context.sessions.begin() as session:
                 session.execute(update(contracts).where(contracts.c.contract_id == body["contract_id"])
                                 .values(posted_through=date.fromisoformat(body["through"])))  # fmt: skip
-            with service.context.sessions() as session:
-                row = session.execute(
-                    select(contracts).where(contracts.c.contract_id == body["contract_id"])
-                ).one()
-            fake.fake.set_contract(row.contract_id, row.start_date, row.end_date, row.posted_through)
+            fake.sandbox.post_through(body["contract_id"], date.fromisoformat(body["through"]))
         case "sweep":
             service.sweep(ADMIN, {"date": body["date"]})
         case "autotask_rejects":

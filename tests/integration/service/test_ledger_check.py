@@ -15,6 +15,7 @@ from contractsync.bootstrap import delivery_store
 from contractsync.delivery.worker import Worker
 from contractsync.service.actor import ADMIN
 from tests.integration.service.conftest import World, map_s1
+from tests.sandbox_autotask import UNITS
 
 
 def _drift(world: World) -> list[ledger_check.Drift]:
@@ -43,7 +44,7 @@ def test_the_ledger_adds_up_after_verifications_and_sends_and_drift_is_raised(wo
         ADMIN, "s1", {"type": "update_quantity", "quantity": 15, "effective_date": "2024-06-03"}
     )
     world.deliver()  # verifies (one read kept for the self-check), then sends
-    assert world.autotask.calls()["service_units"] >= 1
+    assert world.autotask.requests()[UNITS] >= 1
     world.service.apply_operation(
         ADMIN, "s1", {"type": "update_quantity", "quantity": 9, "effective_date": "2024-06-10"}
     )
@@ -65,7 +66,7 @@ def test_the_ledger_adds_up_after_verifications_and_sends_and_drift_is_raised(wo
 
     worker = Worker(
         delivery_store(world.service.context.sessions),
-        lambda _c: world.autotask,
+        lambda _c: world.autotask.connector,
         world.clock,
         rng=random.Random(1),
     )

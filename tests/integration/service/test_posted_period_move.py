@@ -1,5 +1,9 @@
 """SPEC §2 at delivery: an adjustment Autotask refuses because its period is posted moves by itself
-to the first unposted contract period, on the same audit record, with no manual retry."""
+to the first unposted contract period, on the same audit record, with no manual retry.
+
+The worker here cannot read posted periods before sending (`PortOnly`), so every move is learned
+from Autotask's refusal, the fallback; tests/integration/autotask/test_posted_periods_read.py
+holds the read before sending."""
 
 from __future__ import annotations
 
@@ -20,6 +24,11 @@ from tests.integration.service.conftest import World, map_s1
 JUNE = "Autotask has posted the period 2024-06-01–2024-06-30"
 
 
+@pytest.fixture(autouse=True)
+def refusals_teach(world: World) -> None:
+    world.learn_posted_periods_from_refusals()
+
+
 def back_dated_change(world: World, quantity: int, day: str) -> int:
     world.clock.set(datetime(2024, 7, 10, 9, tzinfo=UTC))
     body = {"type": "update_quantity", "quantity": quantity, "effective_date": day}
@@ -33,7 +42,7 @@ def test_a_back_dated_change_into_a_period_posted_meanwhile_lands_in_the_first_u
 ) -> None:
     map_s1(world)
     world.deliver()  # 10 units from 20 May
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
+    world.autotask.contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
     record_id = back_dated_change(world, 14, "2024-06-10")
     world.deliver()
     # Exactly one adjustment was created for the change, on 1 July, carrying the difference.
@@ -61,10 +70,10 @@ def test_a_back_dated_change_into_a_period_posted_meanwhile_lands_in_the_first_u
 def test_it_moves_again_while_autotask_teaches_a_later_posted_period(world: World) -> None:
     map_s1(world)
     world.deliver()
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
+    world.autotask.contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
     record_id = back_dated_change(world, 12, "2024-05-25")  # May and June are posted; we know neither
     world.deliver()
-    assert world.autotask.calls()["rejected_posted"] == 2
+    assert world.autotask.rejections()["posted_period"] == 2
     assert world.autotask.adjustments(1000)[-1][1:3] == (date(2024, 7, 1), 2)
     record = world.service.get_operation(ADMIN, record_id)
     assert record["status"] == "succeeded"
@@ -76,18 +85,18 @@ def test_it_moves_again_while_autotask_teaches_a_later_posted_period(world: Worl
 
 def test_no_loop_when_no_unposted_period_is_left_in_the_contract(world: World) -> None:
     # The contract ends with June and Autotask posted it all: the moves stop at its end.
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2024, 6, 30))
+    world.autotask.contract(100, date(2024, 1, 1), date(2024, 6, 30))
     with world.service.context.sessions.begin() as session:
         session.execute(
             update(contracts).where(contracts.c.contract_id == 100).values(end_date=date(2024, 6, 30))
         )
     map_s1(world)
     world.deliver()
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2024, 6, 30), posted_through=date(2024, 6, 30))
+    world.autotask.contract(100, date(2024, 1, 1), date(2024, 6, 30), posted_through=date(2024, 6, 30))
     record_id = back_dated_change(world, 12, "2024-05-25")
     world.deliver()
     world.deliver()
-    assert world.autotask.calls()["rejected_posted"] == 2
+    assert world.autotask.rejections()["posted_period"] == 2
     record = world.service.get_operation(ADMIN, record_id)
     assert record["status"] == "failed" and "posted" in record["reason"]
     assert world.autotask.units_on(1000, date(2024, 6, 30)) == 10
@@ -104,11 +113,11 @@ def test_a_second_rejection_for_the_same_period_fails_the_record(
     monkeypatch.setattr(posted_move, "learn_posted_period", learns_nothing)
     map_s1(world)
     world.deliver()
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
+    world.autotask.contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
     record_id = back_dated_change(world, 14, "2024-06-10")
     world.deliver()
     world.deliver()
-    assert world.autotask.calls()["rejected_posted"] == 1
+    assert world.autotask.rejections()["posted_period"] == 1
     record = world.service.get_operation(ADMIN, record_id)
     assert record["status"] == "failed"
     assert [a["status"] for a in record["adjustments"]] == ["failed"]
@@ -120,7 +129,7 @@ def test_workers_and_operations_racing_on_postgresql_keep_autotask_exact(world: 
         pytest.skip("several workers need PostgreSQL (SQLite runs one worker)")
     map_s1(world)
     world.deliver()
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
+    world.autotask.contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 6, 30))
     world.clock.set(datetime(2024, 7, 10, 9, tzinfo=UTC))
     stop, errors = threading.Event(), []
 

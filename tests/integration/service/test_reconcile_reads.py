@@ -15,10 +15,10 @@ from tests.integration.service.conftest import World, map_s1
 
 
 class Watching:
-    """The fake Autotask, noting every units read and the database's open transactions then."""
+    """Autotask's connector, noting every units read and the database's open transactions then."""
 
     def __init__(self, world: World, url: str) -> None:
-        self._inner = world.autotask
+        self._inner = world.autotask.connector
         self._url = url
         self.batches: list[int] = []
         self.open_transactions: list[int] = []

@@ -96,13 +96,13 @@ def test_connection_secret_is_never_answered(world: World) -> None:
 
 
 def test_failed_delivery_can_be_retried_after_the_cause_is_fixed(world: World) -> None:
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2024, 4, 30))  # Autotask's contract ended
+    world.autotask.contract(100, date(2024, 1, 1), date(2024, 4, 30))  # Autotask's contract ended
     map_s1(world)
     world.deliver()
     [failed] = world.service.list_operations(ADMIN, status="failed")["items"]
     assert "contract" in (failed["adjustments"][0]["error"] or "")
     assert failed["can_retry"] is True
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31))  # someone extended it
+    world.autotask.contract(100, date(2024, 1, 1), date(2026, 12, 31))  # someone extended it
     retried = world.service.retry_operation(ADMIN, failed["id"])
     assert retried["id"] == failed["id"] and retried["status"] == "pending"
     world.deliver()
@@ -115,7 +115,7 @@ def test_failed_delivery_can_be_retried_after_the_cause_is_fixed(world: World) -
 def test_a_posted_period_rejection_moves_the_adjustment_past_it_without_a_retry(world: World) -> None:
     # Autotask posted May before contractsync knew: the adjustment dated 20 May is refused and
     # moves by itself to 1 June (SPEC §2); the same record carries it and succeeds.
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
+    world.autotask.contract(100, date(2024, 1, 1), date(2026, 12, 31), posted_through=date(2024, 5, 31))
     map_s1(world)
     world.deliver()
     [record] = world.service.list_operations(ADMIN)["items"]  # no manual retry, no second record
@@ -142,7 +142,7 @@ def test_reconciliation_reports_a_manual_edit_with_its_money_impact_and_repairs_
     map_s1(world)
     world.deliver()
     # Someone adds 3 units by hand in Autotask from 1 July.
-    world.autotask.create_adjustment(
+    world.autotask.connector.create_adjustment(
         AdjustmentRequest(100, 1000, date(2024, 7, 1), 3, Decimal("12"), Decimal("10"))
     )
     report = world.service.reconciliation(ADMIN, "at-r1")
@@ -210,7 +210,7 @@ def test_alerts_name_failed_deliveries_and_unmapped_subscriptions_of_mapped_cust
     assert ("unmapped_subscription", "s1") in [
         (a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)
     ]
-    world.autotask.set_contract(100, date(2024, 1, 1), date(2024, 4, 30))  # Autotask's contract ended
+    world.autotask.contract(100, date(2024, 1, 1), date(2024, 4, 30))  # Autotask's contract ended
     map_s1(world)
     world.deliver()  # rejected: outside the contract
     kinds = [(a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)]

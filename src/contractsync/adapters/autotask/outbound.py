@@ -5,7 +5,9 @@ URL, so every URL is checked before anything is sent:
 
 - `https` on a host under `autotask.net` (port 443), or a host the operator lists in
   `CONTRACTSYNC_PSA_ALLOWED_HOSTS` (`host[:port]`, comma-separated; `http` is allowed for those
-  only; a host listed without a port allows its scheme's default port only);
+  only). One meaning for Autotask and Partner Center alike: `host:port` allows that port (over
+  http or https), a `host` listed without a port allows only its scheme's default port (443 for
+  https, 80 for http), never any port;
 - no user info, no fragment, only the characters a URL may hold;
 - a connection's URL (and the URL zone discovery answers) is the API root itself:
   `…/atservicesrest/v1.0` (the forms `https://host`, `…/atservicesrest` and trailing slashes
@@ -53,8 +55,8 @@ class AllowedHost:
 @dataclass(frozen=True)
 class OutboundPolicy:
     """Autotask hosts always; `extra` hosts only when the operator lists them. The Partner Center
-    client checks its URLs against the same `extra` hosts (`lists`), and takes the Partner Center
-    trust settings from here too."""
+    client checks its URLs against the same `extra` hosts with the same meaning (`lists`), and
+    takes the Partner Center trust settings from here too."""
 
     extra: tuple[AllowedHost, ...] = ()
     #: CONTRACTSYNC_PARTNER_CENTER_CA_FILE: a PEM file of extra certificate authorities for Partner
@@ -63,15 +65,36 @@ class OutboundPolicy:
     #: CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_CERTIFICATES: webhook signing certificate URLs trusted
     #: besides Microsoft's
     webhook_certificate_urls: tuple[str, ...] = ()
+    #: CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_TRUST_FILE: the roots (PEM) a webhook signing certificate
+    #: must chain to (None: certifi's bundle)
+    webhook_trust_file: str | None = None
+    #: CONTRACTSYNC_PARTNER_CENTER_WEBHOOK_ORGANIZATION: the signing certificate's organisation
+    webhook_organization: str = "Microsoft Corporation"
 
-    def lists(self, host: str, port: int | None) -> bool:
-        """The operator lists this host (any port when listed without one; Partner Center's rule)."""
-        return any(a.host == host and (a.port is None or a.port == port) for a in self.extra)
+    def lists(self, scheme: str, host: str, port: int | None) -> bool:
+        """The operator lists this host and port (`port` None: the scheme's default port); a host
+        listed without a port matches its scheme's default port only, as for Autotask URLs."""
+        if scheme not in _DEFAULT_PORTS:
+            return False
+        effective = port or _DEFAULT_PORTS[scheme]
+        return any(allowed.matches(host, effective, scheme) for allowed in self.extra)
 
-    def for_partner_center(self, ca_file: str | None, certificate_urls: str) -> OutboundPolicy:
+    def for_partner_center(
+        self,
+        ca_file: str | None,
+        certificate_urls: str,
+        trust_file: str | None = None,
+        organization: str = "Microsoft Corporation",
+    ) -> OutboundPolicy:
         """This allow-list with the Partner Center settings (`certificate_urls`: comma-separated)."""
         urls = tuple(u.strip() for u in certificate_urls.split(",") if u.strip())
-        return replace(self, partner_center_ca_file=ca_file or None, webhook_certificate_urls=urls)
+        return replace(
+            self,
+            partner_center_ca_file=ca_file or None,
+            webhook_certificate_urls=urls,
+            webhook_trust_file=trust_file or None,
+            webhook_organization=organization,
+        )
 
     @classmethod
     def from_setting(cls, value: str | None) -> OutboundPolicy:
@@ -138,7 +161,7 @@ class OutboundPolicy:
         host, port = parsed.host.lower(), parsed.port or _DEFAULT_PORTS[parsed.scheme]
         if host != (urlsplit(url).hostname or "") or not _HOST.match(host):
             raise OutboundRefused(f"{what} has no plain host name")
-        if any(allowed.matches(host, port, parsed.scheme) for allowed in self.extra):
+        if self.lists(parsed.scheme, host, port):
             return parsed
         if not (host == AUTOTASK_DOMAIN or host.endswith("." + AUTOTASK_DOMAIN)):
             raise OutboundRefused(

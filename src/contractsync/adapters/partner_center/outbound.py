@@ -1,7 +1,8 @@
 """The outbound allow-list for Partner Center: https on Microsoft's own hosts; any other host only
 when the operator lists it in CONTRACTSYNC_PSA_ALLOWED_HOSTS (`host[:port]`, comma-separated; the
-same `OutboundPolicy` the Autotask connector checks, from `Settings`), and only those may be
-reached over http.
+same `OutboundPolicy` the Autotask connector checks, from `Settings`, with the same meaning: a host
+listed without a port allows its scheme's default port only), and only those may be reached over
+http.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def check_outbound(url: str, policy: OutboundPolicy | None = None) -> str:
     if parts.username or parts.password:
         raise OutboundRefused(f"{url!r} carries credentials in the URL")
     port = parts.port
-    if policy is not None and policy.lists(host, port):
+    if policy is not None and policy.lists(parts.scheme, host, port):
         return url
     if host in MICROSOFT_HOSTS and parts.scheme == "https" and port in (None, 443):
         return url
