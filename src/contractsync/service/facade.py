@@ -214,9 +214,10 @@ class ContractSync:
         expected_price, autotask_price, money_impact, run_rate, reason, record_id, exact_from}],
         money_impact, run_rate, totals: {kind: {count, money_impact, run_rate}}, totals_by_customer,
         fixed, queued, not_queued, operations, run_id}. The run is stored, and the connection's
-        Autotask names are read again."""
+        Autotask names are read again (when it checked any contract service)."""
         report = reconcile.reconciliation(self.context, actor, connection_id, fix, trigger)
-        autotask_names.refresh_quietly(self.context, actor, connection_id)
+        if report.get("services_checked"):  # nothing mapped, nothing read: no names to refresh
+            autotask_names.refresh_quietly(self.context, actor, connection_id)
         return report
 
     def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
