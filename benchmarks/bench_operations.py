@@ -8,12 +8,17 @@ issue 12 item 9 and issue 15 item 4, checked out from git into a temporary direc
 
 Per database and source:
 - SQL statements per operation (SQLAlchemy's `before_cursor_execute`; COMMIT is not one);
-- façade: one operation at a time (latency p50/p95/p99, operations/s), 32 threads at once
-  (group commit), batches of 100;
-- REST API (`contractsync serve`'s app under uvicorn, a process of its own, request log lines
-  on): `POST /v1/subscriptions/{id}/operations` one at a time (latency, operations/s), and 32
-  concurrent clients (operations/s);
+- one operation at a time through the façade and through the REST API (`contractsync serve`'s
+  app under uvicorn, a process of its own, request log lines on) in turn, ten each, so that both
+  see the same machine load: latency p50/p95/p99, operations/s, HTTP minus façade, and CPU per
+  operation (the façade's thread; the server process, idle while the façade works);
+- façade: 32 threads at once (group commit), batches of 100;
+- REST API: 32 concurrent keep-alive clients (operations/s, the server's CPU per operation, and
+  the benchmark client's own CPU share: it runs on the same cores);
 - for the current source: accepted → sent latency with a worker, at 20 operations/s.
+
+CPU per operation is what to compare on a busy machine: latencies and rates follow the load of
+whatever else runs (the load average after each source's measurement is printed).
 
 `--no-baseline` measures the current source only. Each measurement runs in a child process on
 a fresh database (one subscription in ten mapped, as `bench_sweep.populate` makes them).
@@ -34,6 +39,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +52,10 @@ BASELINE_TREE_ENV = "CONTRACTSYNC_BENCH_BASELINE_TREE"
 BASELINE = "c078a5a"  # main before the statement cut and the HTTP path work
 BATCH = 100
 CLIENTS = 32
+# Single operations go through the façade and through HTTP in turn, this many at a time: close
+# enough in time to see the same machine load, few enough switches that SQLite's page cache,
+# dropped whenever the other process wrote the file, does not count against either side.
+IN_TURN = 10
 TOKEN = "bench-operations-token-0123456789"
 
 
@@ -117,12 +127,18 @@ def checkout(commit: str, work: Path) -> Path:
 def run_child(
     label: str, base: str | None, source: Path | None, work: Path, args: argparse.Namespace, flags: str
 ) -> dict[str, Any]:
-    url = f"sqlite:///{work}/{uuid.uuid4().hex[:8]}.db" if base is None else create_database(base)
+    from temp_database import temporary_postgres
+
     env = dict(os.environ)
     if source is not None:  # the baseline's package before the installed one
         env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")])
         env[BASELINE_TREE_ENV] = str(source.parent)
-    try:
+    with ExitStack() as stack:
+        url = (
+            f"sqlite:///{work}/{uuid.uuid4().hex[:8]}.db"
+            if base is None
+            else stack.enter_context(temporary_postgres(base))
+        )
         command = [sys.executable, __file__, "--child", url, flags, "--operations", str(args.operations),
                    "--concurrent-operations", str(args.concurrent_operations)]  # fmt: skip
         done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -130,9 +146,6 @@ def run_child(
             raise SystemExit(f"{label} child failed:\n{done.stderr[-3000:]}")
         figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return figures
-    finally:
-        if base is not None:
-            drop_database(base, url)
 
 
 def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
@@ -149,41 +162,25 @@ def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
     row("SQL statements per operation", lambda f: f"{f['statements']:.1f}")
     row("façade: one at a time, ms p50 / p95 / p99", lat("facade"))
     row("façade: one at a time, operations/s", lambda f: f"{f['facade']['rate']:.0f}")
+    row("façade: one at a time, CPU ms per operation", lambda f: f"{f['facade_cpu']:.2f}")
     row(f"façade: {CLIENTS} threads at once, operations/s", lambda f: f"{f['facade_concurrent']:.0f}")
     row(f"façade: batches of {BATCH}, operations/s", lambda f: f"{f['batch_rate']:.0f}")
     row("HTTP: one at a time, ms p50 / p95 / p99", lat("http"))
     row("HTTP: one at a time, operations/s", lambda f: f"{f['http']['rate']:.0f}")
     row("HTTP minus façade, ms p50", lambda f: f"{f['http']['p50'] - f['facade']['p50']:.1f}")
+    row("HTTP: one at a time, server CPU ms per operation", lambda f: f"{f['http_server_cpu']:.2f}")
+    row("HTTP server CPU minus façade CPU, ms", lambda f: f"{f['http_server_cpu'] - f['facade_cpu']:.2f}")
     row(f"HTTP: {CLIENTS} concurrent clients, operations/s", lambda f: f"{f['http_concurrent']:.0f}")
+    row(f"HTTP: {CLIENTS} clients, server CPU ms per operation",
+        lambda f: f"{f['http_concurrent_server_cpu']:.2f}")  # fmt: skip
+    row(f"HTTP: {CLIENTS} clients, the client's CPU, % of a core",
+        lambda f: f"{100 * f['client_cpu_share']:.0f}")  # fmt: skip
+    row("load average (1 min) after the measurement", lambda f: f"{f['load']:.1f}")
     current = figures[names[-1]]
     if "e2e" in current:
         print(f"{'accepted -> sent ms p50 / p99 (20 ops/s, worker)':52}{'':>22}"
               f"{current['e2e'][0]:>13.0f} / {current['e2e'][1]:.0f}")  # fmt: skip
         print(f"{'Autotask calls per delivered adjustment':52}{'':>22}{current['calls_per_sent']:>22.2f}")
-
-
-def create_database(base: str) -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"cs_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin(base), autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(base: str, url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    with psycopg.connect(_admin(base), autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)")
-
-
-def _admin(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 # --- the child: one source on one database ----------------------------------------------------------
@@ -233,36 +230,36 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
         statements += 1
 
     figures: dict[str, Any] = {}
-    # Façade, one at a time; statements counted over these.
-    event.listen(engine, "before_cursor_execute", counted)
-    times = []
-    for n, sid in enumerate(take(count)):
+    # The API: the same app `contractsync serve` runs, in a process of its own.
+    with ApiServer(url, work) as server:
+        # One at a time, façade and HTTP in turn (the same moments, so the same machine load);
+        # statements counted over the façade's.
+        event.listen(engine, "before_cursor_execute", counted)
+        figures.update(one_at_a_time(service, server, take(count), take(count), change))
+        event.remove(engine, "before_cursor_execute", counted)
+        figures["statements"] = statements / count
+        # Façade, 32 threads (group commit).
+        subs = take(concurrent)
         t0 = time.perf_counter()
-        service.apply_operation(ADMIN, sid, change(sid, n))
-        times.append(time.perf_counter() - t0)
-    event.remove(engine, "before_cursor_execute", counted)
-    figures["statements"] = statements / count
-    figures["facade"] = latency(times)
-    # Façade, 32 threads (group commit).
-    subs = take(concurrent)
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(
-            pool.map(lambda n: service.apply_operation(ADMIN, subs[n], change(subs[n], n)), range(concurrent))
-        )
-    figures["facade_concurrent"] = concurrent / (time.perf_counter() - t0)
-    # Façade, batches.
-    subs = take(count)
-    t0 = time.perf_counter()
-    for start in range(0, count, BATCH):
-        answer = service.apply_operations(ADMIN, {"operations": [
-            {"subscription_id": s, **change(s, start + n)} for n, s in enumerate(subs[start : start + BATCH])
-        ]})  # fmt: skip
-        assert answer["refused"] == 0, answer["results"][0]
-    figures["batch_rate"] = count / (time.perf_counter() - t0)
-    # HTTP: the same app `contractsync serve` runs, in a process of its own.
-    with ApiServer(url, work) as port:
-        figures["http"], figures["http_concurrent"] = http_phases(port, take(count), take(concurrent), change)
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(
+                pool.map(
+                    lambda n: service.apply_operation(ADMIN, subs[n], change(subs[n], n)), range(concurrent)
+                )
+            )
+        figures["facade_concurrent"] = concurrent / (time.perf_counter() - t0)
+        # Façade, batches.
+        subs = take(count)
+        t0 = time.perf_counter()
+        for start in range(0, count, BATCH):
+            answer = service.apply_operations(ADMIN, {"operations": [
+                {"subscription_id": s, **change(s, start + n)} for n, s in enumerate(subs[start : start + BATCH])
+            ]})  # fmt: skip
+            assert answer["refused"] == 0, answer["results"][0]
+        figures["batch_rate"] = count / (time.perf_counter() - t0)
+        # HTTP, 32 concurrent clients.
+        figures.update(concurrent_clients(server, take(concurrent), change))
+    figures["load"] = os.getloadavg()[0]
     if "e2e" in flags:
         figures["e2e"], figures["calls_per_sent"] = end_to_end(
             service, autotask, url, take(count // 2), change
@@ -295,9 +292,15 @@ def autotask_for(work: Path, contract_services: list[int]) -> Autotask:
     """Today: the Autotask sandbox in-process, over loopback HTTP, through the real connector. A
     baseline tree still has its port-level fake (tests/fakes/fake_autotask.py, since removed)."""
     if os.environ.get(BASELINE_TREE_ENV):
-        from tests.fakes.fake_autotask import FakeAutotask  # type: ignore[import-not-found]
+        import importlib.util
 
-        fake = FakeAutotask(work / "autotask.db")
+        # By its file: today's `tests` package is imported already (bench_sweep's temp_database).
+        path = Path(os.environ[BASELINE_TREE_ENV]) / "tests" / "fakes" / "fake_autotask.py"
+        spec = importlib.util.spec_from_file_location("baseline_fake_autotask", path)
+        assert spec is not None and spec.loader is not None
+        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        fake = module.FakeAutotask(work / "autotask.db")
         return Autotask(fake, lambda: len(fake.adjustments()), lambda: sum(fake.calls().values()))
     from tests.sandbox_autotask import SandboxAutotask
 
@@ -310,8 +313,14 @@ def autotask_for(work: Path, contract_services: list[int]) -> Autotask:
 class ApiServer:
     def __init__(self, url: str, work: Path) -> None:
         self.url, self.work = url, work
+        self.port = 0
 
-    def __enter__(self) -> int:
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (all its threads, user and system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> ApiServer:
         import socket
 
         with socket.socket() as s:
@@ -327,7 +336,8 @@ class ApiServer:
         while time.time() < deadline:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                return port
+                self.port = port
+                return self
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError("the API did not start")
@@ -366,24 +376,51 @@ class Connection:
         self.writer.close()
 
 
-def http_phases(
-    port: int, single: list[str], many: list[str], change: Callable[[str, int], dict[str, Any]]
-) -> tuple[dict[str, float], float]:
-    async def one_at_a_time() -> dict[str, float]:
-        connection = await Connection.open(port)
-        await connection.post(f"/v1/subscriptions/{single[0]}/operations", {"type": "nonsense"})  # warm
-        times = []
-        for n, sid in enumerate(single):
-            t0 = time.perf_counter()
-            status, answer = await connection.post(f"/v1/subscriptions/{sid}/operations", change(sid, n))
-            times.append(time.perf_counter() - t0)
-            assert status == 200, answer
-        connection.close()
-        return latency(times)
+def one_at_a_time(
+    service: Any, server: ApiServer, facade_subs: list[str], http_subs: list[str],
+    change: Callable[[str, int], dict[str, Any]],
+) -> dict[str, Any]:  # fmt: skip
+    """One operation at a time, through the façade and through HTTP in turn (IN_TURN each):
+    latencies, the façade's CPU per operation (its thread's) and the server's (its process's,
+    which is idle while the façade works)."""
+    from contractsync.service.actor import ADMIN
 
-    async def clients() -> float:
-        connections = [await Connection.open(port) for _ in range(CLIENTS)]
-        queue = list(enumerate(many))
+    async def run() -> dict[str, Any]:
+        connection = await Connection.open(server.port)
+        await connection.post(f"/v1/subscriptions/{http_subs[0]}/operations", {"type": "nonsense"})  # warm
+        facade_times, http_times, facade_cpu = [], [], 0.0
+        server_cpu = server.cpu_seconds()
+        for start in range(0, len(facade_subs), IN_TURN):
+            for n, sid in enumerate(facade_subs[start : start + IN_TURN], start):
+                cpu, t0 = time.thread_time(), time.perf_counter()
+                service.apply_operation(ADMIN, sid, change(sid, n))
+                facade_times.append(time.perf_counter() - t0)
+                facade_cpu += time.thread_time() - cpu
+            for n, sid in enumerate(http_subs[start : start + IN_TURN], start):
+                t0 = time.perf_counter()
+                status, answer = await connection.post(f"/v1/subscriptions/{sid}/operations", change(sid, n))
+                http_times.append(time.perf_counter() - t0)
+                assert status == 200, answer
+        connection.close()
+        return {
+            "facade": latency(facade_times),
+            "facade_cpu": 1000 * facade_cpu / len(facade_subs),
+            "http": latency(http_times),
+            "http_server_cpu": 1000 * (server.cpu_seconds() - server_cpu) / len(http_subs),
+        }
+
+    return asyncio.run(run())
+
+
+def concurrent_clients(
+    server: ApiServer, subs: list[str], change: Callable[[str, int], dict[str, Any]]
+) -> dict[str, Any]:
+    """CLIENTS keep-alive connections sending operations one after another: operations/s, the
+    server's CPU per operation, and this client's own CPU share (it shares the machine's cores)."""
+
+    async def run() -> float:
+        connections = [await Connection.open(server.port) for _ in range(CLIENTS)]
+        queue = list(enumerate(subs))
 
         async def one_client(connection: Connection) -> None:
             while queue:
@@ -393,12 +430,18 @@ def http_phases(
 
         t0 = time.perf_counter()
         await asyncio.gather(*(one_client(c) for c in connections))
-        rate = len(many) / (time.perf_counter() - t0)
+        rate = len(subs) / (time.perf_counter() - t0)
         for connection in connections:
             connection.close()
         return rate
 
-    return asyncio.run(one_at_a_time()), asyncio.run(clients())
+    server_cpu, client_cpu, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
+    rate = asyncio.run(run())
+    return {
+        "http_concurrent": rate,
+        "http_concurrent_server_cpu": 1000 * (server.cpu_seconds() - server_cpu) / len(subs),
+        "client_cpu_share": (time.process_time() - client_cpu) / (time.perf_counter() - started),
+    }
 
 
 def end_to_end(

@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from contractsync.domain.operations import OperationCommand
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthorized
 from contractsync.service.facade import JSON, ContractSync
@@ -289,7 +290,11 @@ class FakeContractSync(ContractSync):
         return self._page(items, page, page_size)
 
     # --- operations and the audit log ---------------------------------------------------------------
-    def apply_operation(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
+    def apply_operation(
+        self, actor: Actor, subscription_id: str, operation: OperationCommand | JSON
+    ) -> list[JSON]:
+        # Recorded as the API.md body the command stands for, so tests compare what a client sent.
+        body = operation.as_json() if isinstance(operation, OperationCommand) else operation
         self._call("apply_operation", actor, subscription_id, body)
         return [self._apply(actor, subscription_id, body)]
 

@@ -10,6 +10,7 @@ from contractsync.adapters.metrics import Metrics
 from contractsync.api.deps import reject_unknown_query
 from contractsync.api.docs import DocsMode, install_docs
 from contractsync.api.errors import install_error_handlers
+from contractsync.api.fast_path import OperationFastPath, operation_route
 from contractsync.api.middleware import LimitBody, ObserveRequests, RefuseControlCharacters
 from contractsync.api.routes import (
     alerts,
@@ -89,6 +90,10 @@ def create_api(
     if serve_metrics:
         app.include_router(metrics_routes.router)
     install_docs(app, api_docs)
+    # Innermost: the hot route's plain requests skip FastAPI's routing and dependency solving.
+    app.add_middleware(
+        OperationFastPath, api=app, route=operation_route(subscriptions.router, subscriptions.apply_operation)
+    )
     app.add_middleware(LimitBody)
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(ObserveRequests)

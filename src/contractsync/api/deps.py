@@ -32,7 +32,12 @@ async def get_service(request: Request) -> ContractSync:
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None:
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    token = credentials.credentials.strip()
+    return bearer_token(credentials.credentials)
+
+
+def bearer_token(credentials: str) -> str:
+    """The token of `Authorization: Bearer <credentials>`; Unauthorized when it cannot be one."""
+    token = credentials.strip()
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise Unauthorized("unknown token")
     return token

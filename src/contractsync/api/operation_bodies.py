@@ -1,7 +1,12 @@
-"""`POST /v1/subscriptions/{id}/operations` bodies: one model per operation type (API.md).
+"""`POST /v1/subscriptions/{id}/operations` bodies: one model per operation type (API.md), and
+the domain command each one asks for (`command_of`).
 
 A discriminated union on `type`, so an unknown type or a field of another type is refused with
-the field named, before the façade sees anything.
+the field named, before the façade sees anything. The models are the document's view of the
+domain's commands (`contractsync.domain.operations`): the same fields (a unit test holds them
+to it), with the bounds of `contractsync.domain.bounds` written into the schema; the command is
+built from the validated model's values by the domain's one reader, which also checks what a
+schema cannot (date ranges, control characters).
 """
 
 from __future__ import annotations
@@ -24,8 +29,13 @@ from contractsync.api.types import (
     Quantity,
     Term,
 )
+from contractsync.domain.bounds import IDEMPOTENCY_KEY_MAX_LENGTH
+from contractsync.domain.operations import IDEMPOTENCY_KEY, InvalidInput, OperationCommand
+from contractsync.service.errors import Invalid
 
-IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x20-\x7e]+$")]
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH, pattern=r"^[\x20-\x7e]+$")
+]
 
 
 class _Operation(Body):
@@ -98,7 +108,7 @@ class ChangeReseller(_Operation):
     customer_id: EntityId
 
 
-OperationBody = Annotated[
+AnyOperation = (
     UpdateQuantity
     | UpdatePriceMargin
     | Cancel
@@ -110,6 +120,23 @@ OperationBody = Annotated[
     | Renew
     | Expire
     | Upgrade
-    | ChangeReseller,
-    Field(discriminator="type"),
-]
+    | ChangeReseller
+)
+OperationBody = Annotated[AnyOperation, Field(discriminator="type")]
+
+_OPTIONS = {"type", "effective_date", "preview", IDEMPOTENCY_KEY}
+
+
+def command_of(body: AnyOperation) -> OperationCommand:
+    """The command a validated body asks for: exactly the fields the client sent (null included)."""
+    given = {name: getattr(body, name) for name in body.model_fields_set - _OPTIONS}
+    try:
+        return OperationCommand.build(
+            body.type,
+            effective_date=body.effective_date,
+            preview=body.preview,
+            idempotency_key=body.idempotency_key,
+            **given,
+        )
+    except InvalidInput as error:
+        raise Invalid(str(error)) from None

@@ -24,7 +24,17 @@ from pydantic import (
     StringConstraints,
 )
 
-from contractsync.domain.bounds import CREDENTIAL_MAX_LENGTH, MAX_PSA_ID, MAX_QUANTITY
+from contractsync.domain.bounds import (
+    CREDENTIAL_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    MARGIN_PERCENT_PLACES,
+    MARGIN_PERCENT_RANGE,
+    MAX_PSA_ID,
+    MAX_QUANTITY,
+    PRICE_PLACES,
+    PRICE_RANGE,
+    TEXT_MAX_LENGTH,
+)
 from contractsync.domain.enums import RecordStatus, RecordType
 
 
@@ -71,11 +81,11 @@ IsoDate = Annotated[
     Field(json_schema_extra={"format": "date"}, examples=["2024-05-20"]),
 ]
 
-# Percentages: -100..1000 with at most 4 decimal places, e.g. "20" or "-12.5".
+# Percentages: -100..1000 with at most 4 decimal places, e.g. "20" or "-12.5" (the domain's bounds).
 Percent = Annotated[
     str,
-    StringConstraints(pattern=r"^-?[0-9]{1,4}(\.[0-9]{1,4})?$"),
-    _bounded_decimal(Decimal(-100), Decimal(1000)),
+    StringConstraints(pattern=rf"^-?[0-9]{{1,4}}(\.[0-9]{{1,{MARGIN_PERCENT_PLACES}}})?$"),
+    _bounded_decimal(*MARGIN_PERCENT_RANGE),
     Field(examples=["20"]),
 ]
 DiscountPercent = Annotated[
@@ -87,8 +97,8 @@ DiscountPercent = Annotated[
 # Prices: 0..1,000,000 with at most 6 decimal places (Microsoft price lists go past 4).
 Price = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9]{1,7}(\.[0-9]{1,6})?$"),
-    _bounded_decimal(Decimal(0), Decimal(1_000_000)),
+    StringConstraints(pattern=rf"^[0-9]{{1,7}}(\.[0-9]{{1,{PRICE_PLACES}}})?$"),
+    _bounded_decimal(*PRICE_RANGE),
     Field(examples=["10.00"]),
 ]
 
@@ -109,14 +119,16 @@ Flag = StrictBool
 
 # Our ids appear in URL paths, so they carry no slash, space or query characters.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@~-]*$"
-EntityId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ID_PATTERN)]
+EntityId = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 # Ids that come from elsewhere (offer, tenant, promotion ids) only need to be present and bounded.
 # Not white space, alike in the document's regex dialect (ECMA) and the validator's (Rust): each
 # counts one character as space that the other does not (U+0085, U+FEFF), so both are named.
 VISIBLE = r"[^\s\u0085\ufeff]"
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=rf"^{VISIBLE}+$")]
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=TEXT_MAX_LENGTH, pattern=rf"^{VISIBLE}+$")
+]
 # A search: the text must contain something besides white space.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX_LENGTH, pattern=VISIBLE)]
 # PSA credentials travel as HTTP header values: printable ASCII, at least one non-space.
 Credential = Annotated[
     str,
@@ -125,7 +137,10 @@ Credential = Annotated[
     ),
 ]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+# `\s` differs between engines (U+0085 and U+FEFF): named explicitly, as in VISIBLE.
+Url = Annotated[
+    str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s\u0085\ufeff/?#]+[^\s\u0085\ufeff]*$")
+]
 TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),

@@ -8,8 +8,11 @@ owners survive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
 
 from contractsync.domain.decisions import ManualAction
 from contractsync.domain.enums import RecordStatus, RecordType
@@ -20,6 +23,7 @@ from contractsync.domain.schedule import (
     Intent,
     PlannedAdjustment,
     ServiceWindow,
+    Timeline,
     plan_adjustments,
 )
 
@@ -124,3 +128,44 @@ def service_window(contract: Contract, service_start: date) -> ServiceWindow:
             period.end + timedelta(days=1) if period.end == contract.posted_through else period.start
         )
     return ServiceWindow(service_start, contract.start_date, contract.end_date, first_unposted)
+
+
+class OpenRow(Protocol):
+    """An outbox row not delivered yet, as a store holds it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def operation_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def effective_date(self) -> date: ...
+    @property
+    def target_units(self) -> int: ...
+    @property
+    def planned_unit_change(self) -> int | None: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def unit_cost(self) -> Decimal: ...
+    @property
+    def due_at(self) -> datetime: ...
+
+
+def add_open_rows(book: ServiceBook, rows: Iterable[OpenRow]) -> set[int]:
+    """A service's rows not delivered yet, in delivery order: one in flight (`sending`) counts as
+    held (the worker verifies when unsure); a pending one is re-plannable. Answers the pending ids."""
+    pending: set[int] = set()
+    for row in rows:
+        planned = PlannedAdjustment(
+            row.effective_date, row.target_units, row.planned_unit_change or 0, row.unit_price, row.unit_cost
+        )
+        if row.status == "sending":
+            before = Timeline.of_held(book.held).at(row.effective_date)
+            change = row.target_units - (before.units if before else 0)
+            book.held.append(HeldAdjustment(row.effective_date, change, row.unit_price, row.unit_cost))
+            continue
+        book.pending.append(PendingAdjustment(row.id, row.operation_id, planned, row.due_at))
+        pending.add(row.id)
+    return pending

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 EARLIEST_DATE = date(2000, 1, 1)
 FUTURE_YEARS = 5
@@ -33,6 +34,17 @@ MAX_QUANTITY = 1_000_000
 MAX_PSA_ID = MAX_STORED_ID
 #: Header values of the Autotask API (user name, secret, integration code).
 CREDENTIAL_MAX_LENGTH = 200
+#: Margins in percent: -100 .. 1000, at most 4 decimal places (e.g. "20", "-12.5").
+MARGIN_PERCENT_RANGE = (Decimal("-100"), Decimal("1000"))
+MARGIN_PERCENT_PLACES = 4
+#: Prices: 0 .. 1,000,000, at most 6 decimal places (Microsoft price lists go past 4).
+PRICE_RANGE = (Decimal("0"), Decimal("1000000"))
+PRICE_PLACES = 6
+#: Names and ids from elsewhere (offer ids, friendly names); our own ids are shorter.
+TEXT_MAX_LENGTH = 200
+ID_MAX_LENGTH = 100
+#: An operation's idempotency key: printable ASCII.
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
 
 _ASCII_INTEGER = re.compile(r"-?[0-9]+")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")

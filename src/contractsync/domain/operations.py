@@ -1,18 +1,34 @@
-"""Operations (commands) as plain dataclasses, and their parsing from JSON-like input.
+"""Operations as plain dataclasses, and `OperationCommand`: one operation as a caller asks it.
 
-Parsing checks shape and types and names the offending field (`InvalidInput`); whether an
-operation makes sense for the subscription's state is the rules' job (`OperationRefused`).
+Every entry point (the API's body, a console form, a CLI file, a scenario, an import) builds an
+`OperationCommand` the same way, so each field is checked once, with the bounds of
+`contractsync.domain.bounds` and one message per bound. Building checks shape, types and bounds
+and names the offending field (`InvalidInput`); whether an operation makes sense for the
+subscription's state is the rules' job (`OperationRefused`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from decimal import Decimal
+from enum import Enum, StrEnum
 from typing import Any
 
-from contractsync.domain.bounds import check_date, check_end_date, check_number_text, check_plain_text
+from contractsync.domain.bounds import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    MARGIN_PERCENT_PLACES,
+    MARGIN_PERCENT_RANGE,
+    MAX_QUANTITY,
+    PRICE_PLACES,
+    PRICE_RANGE,
+    TEXT_MAX_LENGTH,
+    check_date,
+    check_end_date,
+    check_number_text,
+    check_plain_text,
+)
 from contractsync.domain.enums import BillingCycle, Term, parse_enum
 from contractsync.domain.money import to_decimal
 
@@ -127,25 +143,10 @@ OPERATION_TYPES: dict[str, type[SubscriptionOperation]] = {
     "change_reseller": ChangeReseller,
 }
 
-_FIELDS: dict[str, tuple[set[str], set[str]]] = {
-    # type: (required fields, optional fields) besides type / effective_date / preview
-    "update_quantity": ({"quantity"}, set()),
-    "update_price_margin": ({"margin_percent"}, set()),
-    "cancel": (set(), set()),
-    "suspend": (set(), set()),
-    "reactivate": (set(), set()),
-    "update_billing_cycle": ({"billing_cycle"}, set()),
-    "update_friendly_name": ({"friendly_name"}, set()),
-    "update_auto_renew": ({"auto_renew"}, set()),
-    "renew": ({"end_date"}, {"quantity", "list_price", "offer_id", "term", "billing_cycle"}),
-    "expire": (set(), set()),
-    "upgrade": ({"target_subscription_id", "quantity"}, set()),
-    "change_reseller": ({"reseller_id", "customer_id"}, set()),
-}
-_COMMON = {"type", "effective_date", "preview"}
-
 
 def parse_date(value: object, field: str) -> date:
+    if isinstance(value, date):
+        return value
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a date YYYY-MM-DD; got {value!r}")
     try:
@@ -176,7 +177,7 @@ def parse_decimal(
     return number
 
 
-def parse_text(value: object, field: str, max_length: int = 200) -> str:
+def parse_text(value: object, field: str, max_length: int = TEXT_MAX_LENGTH) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         raise InvalidInput(f"{field} must be a non-empty string of at most {max_length} characters")
     try:
@@ -191,76 +192,205 @@ def _parse_bool(value: object, field: str) -> bool:
     return value
 
 
-MARGIN_BOUNDS = (Decimal("-100"), Decimal("1000"))
-PRICE_BOUNDS = (Decimal("0"), Decimal("1000000"))
+def _places(number: Decimal, field: str, places: int) -> Decimal:
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise InvalidInput(f"{field} may have at most {places} decimal places; got {number}")
+    return number
+
+
+def _quantity(value: object, field: str) -> int:
+    # No lower bound here: a negative quantity is well-formed, and R1 refuses it with its reason.
+    return parse_int(value, field, minimum=None, maximum=MAX_QUANTITY)
+
+
+def _margin(value: object, field: str) -> Decimal:
+    return _places(parse_decimal(value, field, *MARGIN_PERCENT_RANGE), field, MARGIN_PERCENT_PLACES)
+
+
+def _price(value: object, field: str) -> Decimal:
+    return _places(parse_decimal(value, field, *PRICE_RANGE), field, PRICE_PLACES)
+
+
+def _end_date(value: object, field: str) -> date:
+    try:
+        return check_end_date(parse_date(value, field), field)
+    except InvalidInput:
+        raise
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def _enum(kind: type[StrEnum]) -> Callable[[object, str], object]:
+    def parse(value: object, field: str) -> object:
+        try:
+            return parse_enum(kind, value, field)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+
+    return parse
+
+
+#: How each field of an operation is read and bounded (the one place; the API's bodies hold the
+#: same bounds through `contractsync.domain.bounds`). A null is taken where the operation's field
+#: may be None: it removes the custom margin, the friendly name, or leaves a renewal's value as is.
+FIELD_PARSERS: dict[str, Callable[[object, str], object]] = {
+    "quantity": _quantity,
+    "margin_percent": _margin,
+    "billing_cycle": _enum(BillingCycle),
+    "term": _enum(Term),
+    "friendly_name": parse_text,
+    "auto_renew": _parse_bool,
+    "end_date": _end_date,
+    "list_price": _price,
+    "offer_id": parse_text,
+    "target_subscription_id": parse_text,
+    "reseller_id": parse_text,
+    "customer_id": parse_text,
+}
+_NOT_FIELDS = {"subscription_id", "effective_date"}
+IDEMPOTENCY_KEY = "idempotency_key"
+
+
+def operation_fields(kind: str) -> tuple[set[str], set[str], set[str]]:
+    """An operation type's own fields: (required, optional, nullable), from its dataclass."""
+    required: set[str] = set()
+    optional: set[str] = set()
+    nullable: set[str] = set()
+    for f in fields(OPERATION_TYPES[kind]):
+        if f.name in _NOT_FIELDS:
+            continue
+        (required if f.default is MISSING else optional).add(f.name)
+        if "None" in str(f.type):
+            nullable.add(f.name)
+    return required, optional, nullable
+
+
+def check_idempotency_key(key: object) -> str | None:
+    """The key, or InvalidInput naming what is wrong with it."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():
+        raise InvalidInput(
+            f"{IDEMPOTENCY_KEY} must be text of 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters"
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class OperationCommand:
+    """One subscription operation as a caller asks it: what the façade takes from the API, the
+    console, the CLI and the imports alike.
+
+    `fields` holds the operation's own fields that were given (a null among them), already read
+    and bounded (`FIELD_PARSERS`). `effective_date` None means today in the connection's time zone,
+    which is known only when the operation applies (`operation`). A `preview` stores and sends
+    nothing; an `idempotency_key` makes a second sending answer the first one's records.
+    Build it with `OperationCommand.build` (typed or JSON-like values) or `from_json`."""
+
+    type: str
+    fields: tuple[tuple[str, object], ...] = ()
+    effective_date: date | None = None
+    preview: bool = False
+    idempotency_key: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        type: object,
+        *,
+        effective_date: object = None,
+        preview: object = False,
+        idempotency_key: object = None,
+        **given: object,
+    ) -> OperationCommand:
+        """Read and bound every field; InvalidInput names the first that is wrong."""
+        if not isinstance(type, str) or type not in OPERATION_TYPES:
+            raise InvalidInput(f"type must be one of {', '.join(OPERATION_TYPES)}; got {type!r}")
+        required, optional, nullable = operation_fields(type)
+        unknown = set(given) - required - optional
+        if unknown:
+            raise InvalidInput(f"{sorted(unknown)[0]} is not a field of a {type} operation")
+        missing = required - set(given)
+        if missing:
+            raise InvalidInput(f"{sorted(missing)[0]} is required for a {type} operation")
+        if not isinstance(preview, bool):
+            raise InvalidInput("preview must be true or false")
+        day = None if effective_date is None else parse_date(effective_date, "effective_date")
+        values: list[tuple[str, object]] = []
+        for name in sorted(given, key=_field_order(type)):
+            value = given[name]
+            if value is None and name in nullable:
+                values.append((name, None))
+            else:
+                values.append((name, FIELD_PARSERS[name](value, name)))
+        return cls(type, tuple(values), day, preview, check_idempotency_key(idempotency_key))
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, object]) -> OperationCommand:
+        """From the API.md operations body (a CLI file's line, a scenario's event, an import)."""
+        options = {k: body[k] for k in ("effective_date", "preview", IDEMPOTENCY_KEY) if k in body}
+        given = {k: v for k, v in body.items() if k not in options and k != "type"}
+        return cls.build(
+            body.get("type"),
+            effective_date=options.get("effective_date"),
+            preview=options.get("preview", False),
+            idempotency_key=options.get(IDEMPOTENCY_KEY),
+            **given,
+        )
+
+    def value(self, name: str) -> object:
+        return dict(self.fields).get(name)
+
+    def operation(self, subscription_id: str, today: date) -> SubscriptionOperation:
+        """The operation on `subscription_id`, dated `effective_date` or else `today` (the
+        connection's), which bounds it: 2000-01-01 .. today + 5 years."""
+        effective = self.effective_date or today
+        try:
+            check_date(effective, "effective_date", today)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+        operation_class: Any = OPERATION_TYPES[self.type]
+        result: SubscriptionOperation = operation_class(
+            subscription_id=subscription_id, effective_date=effective, **dict(self.fields)
+        )
+        return result
+
+    def touches(self, subscription_id: str) -> set[str]:
+        """The subscriptions the operation changes: its own, and an upgrade's target."""
+        target = self.value("target_subscription_id")
+        if self.type == "upgrade" and isinstance(target, str):
+            return {subscription_id, target}
+        return {subscription_id}
+
+    def as_json(self) -> dict[str, object]:
+        """The API.md operations body that asks for this command (what `from_json` reads)."""
+        body: dict[str, object] = {"type": self.type}
+        body.update((name, _json_value(value)) for name, value in self.fields)
+        if self.effective_date is not None:
+            body["effective_date"] = self.effective_date.isoformat()
+        if self.preview:
+            body["preview"] = True
+        if self.idempotency_key is not None:
+            body[IDEMPOTENCY_KEY] = self.idempotency_key
+        return body
+
+
+def _field_order(kind: str) -> Callable[[str], int]:
+    order = [f.name for f in fields(OPERATION_TYPES[kind])]
+    return lambda name: order.index(name) if name in order else len(order)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def parse_operation(subscription_id: str, body: Mapping[str, object], today: date) -> SubscriptionOperation:
     """A subscription operation from its API / scenario form (see API.md, operations body)."""
-    kind = body.get("type")
-    if not isinstance(kind, str) or kind not in _FIELDS:
-        raise InvalidInput(f"type must be one of {', '.join(_FIELDS)}; got {kind!r}")
-    required, optional = _FIELDS[kind]
-    unknown = set(body) - required - optional - _COMMON
-    if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]} is not a field of a {kind} operation")
-    missing = required - set(body)
-    if missing:
-        raise InvalidInput(f"{sorted(missing)[0]} is required for a {kind} operation")
-    raw_date = body.get("effective_date")
-    effective = today if raw_date is None else parse_date(raw_date, "effective_date")
-    args: dict[str, object] = {"subscription_id": subscription_id, "effective_date": effective}
-    try:
-        check_date(effective, "effective_date", today)
-        args.update(_parse_fields(kind, body))
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
-    operation_class: Any = OPERATION_TYPES[kind]
-    result: SubscriptionOperation = operation_class(**args)
-    return result
-
-
-def _parse_fields(kind: str, body: Mapping[str, object]) -> dict[str, object]:
-    if kind in ("update_quantity", "upgrade"):
-        fields: dict[str, object] = {"quantity": parse_int(body["quantity"], "quantity", minimum=None)}
-        if kind == "upgrade":
-            fields["target_subscription_id"] = parse_text(
-                body["target_subscription_id"], "target_subscription_id"
-            )
-        return fields
-    if kind == "update_price_margin":
-        raw = body["margin_percent"]
-        return {
-            "margin_percent": None if raw is None else parse_decimal(raw, "margin_percent", *MARGIN_BOUNDS)
-        }
-    if kind == "update_billing_cycle":
-        return {"billing_cycle": parse_enum(BillingCycle, body["billing_cycle"], "billing_cycle")}
-    if kind == "update_friendly_name":
-        raw = body["friendly_name"]
-        return {"friendly_name": None if raw is None else parse_text(raw, "friendly_name")}
-    if kind == "update_auto_renew":
-        return {"auto_renew": _parse_bool(body["auto_renew"], "auto_renew")}
-    if kind == "change_reseller":
-        return {
-            "reseller_id": parse_text(body["reseller_id"], "reseller_id"),
-            "customer_id": parse_text(body["customer_id"], "customer_id"),
-        }
-    if kind == "renew":
-        return _parse_renewal(body)
-    return {}
-
-
-def _parse_renewal(body: Mapping[str, object]) -> dict[str, object]:
-    end = check_end_date(parse_date(body["end_date"], "end_date"), "end_date")
-    fields: dict[str, object] = {"end_date": end}
-    if body.get("quantity") is not None:
-        fields["quantity"] = parse_int(body["quantity"], "quantity", minimum=None)
-    if body.get("list_price") is not None:
-        fields["list_price"] = parse_decimal(body["list_price"], "list_price", *PRICE_BOUNDS)
-    if body.get("offer_id") is not None:
-        fields["offer_id"] = parse_text(body["offer_id"], "offer_id")
-    if body.get("term") is not None:
-        fields["term"] = parse_enum(Term, body["term"], "term")
-    if body.get("billing_cycle") is not None:
-        fields["billing_cycle"] = parse_enum(BillingCycle, body["billing_cycle"], "billing_cycle")
-    return fields
+    return OperationCommand.from_json(body).operation(subscription_id, today)

@@ -32,6 +32,22 @@ class OperationStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+def derived_status(counts: dict[str, int], current: str) -> str:
+    """A record's status from how many of its outbox rows are in each status: any failed row →
+    failed; any open row → pending; all superseded, or done after having failed (F1) →
+    superseded; otherwise succeeded."""
+    if counts.get(AdjustmentStatus.FAILED):
+        return OperationStatus.FAILED.value
+    if counts.get(AdjustmentStatus.PENDING) or counts.get(AdjustmentStatus.SENDING):
+        return OperationStatus.PENDING.value
+    if not counts.get(AdjustmentStatus.SENT) or current in (
+        OperationStatus.FAILED,
+        OperationStatus.SUPERSEDED,
+    ):
+        return OperationStatus.SUPERSEDED.value
+    return OperationStatus.SUCCEEDED.value
+
+
 @dataclass(frozen=True)
 class NewAdjustment:
     """An outbox row to enqueue: the target state of a contract service from a date on."""

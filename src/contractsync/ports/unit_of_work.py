@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from contractsync.ports.alerts import Alerts
 from contractsync.ports.api_tokens import ApiTokens
@@ -13,6 +14,13 @@ from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.directory import Directory
 from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
+from contractsync.ports.subscription_books import SubscriptionBooks
+
+T = TypeVar("T")
+
+
+class RetriesExhausted(Exception):
+    """A use case lost the race (a deadlock, a serialization failure) every time it was run."""
 
 
 class UnitOfWork(Protocol):
@@ -43,6 +51,9 @@ class UnitOfWork(Protocol):
     @property
     def autotask_names(self) -> AutotaskNames: ...
 
+    @property
+    def books(self) -> SubscriptionBooks: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -66,4 +77,9 @@ class UnitOfWorkFactory(Protocol):
 
     def reachable(self) -> bool:
         """The store answers (for /healthz)."""
+        ...
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        """`run` (which opens its own units of work) again after a deadlock or serialization
+        failure, a few times with a jittered wait; then `RetriesExhausted`."""
         ...

@@ -63,24 +63,24 @@ def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSO
     """F1 retry. An adjustment Autotask refused because its period was posted is not sent again
     as it was: its contract service is re-planned past the posted periods (a new record, which
     supersedes the failed one once it is sent)."""
-    with ctx.unit_of_work() as uow:  # transitional: `retry` and the re-plan take its session
+    with ctx.units() as uow:
         record = _visible_operation(uow, actor, operation_id)
         posted = [a for a in uow.audit_records.adjustments([operation_id]) if a.posted_period_refused]
         if posted and record.status == "failed":
             return _replan_past_posted(ctx, uow, record, posted[0], actor)
         try:
-            retry(uow.session, operation_id, ctx.now())
+            retry(uow.books, operation_id, ctx.now())
         except RetryRefused as refusal:
             raise Conflict(str(refusal)) from None
         return views.operation(uow.audit_records, _visible_operation(uow, actor, operation_id))
 
 
 def _replan_past_posted(
-    ctx: ServiceContext, uow: Any, record: AuditRecord, failed: AdjustmentLine, actor: Actor
+    ctx: ServiceContext, uow: UnitOfWork, record: AuditRecord, failed: AdjustmentLine, actor: Actor
 ) -> JSON:
     uow.lock_subscription(failed.subscription_id or "")
     new_id = replan_failed_record(
-        uow.session, failed, record.id, RecordType(record.type), ctx.now(), actor.name
+        uow.books, failed, record.id, RecordType(record.type), ctx.now(), actor.name
     )
     if new_id is None:
         raise Conflict(

@@ -1,7 +1,8 @@
 """ContractSync: the application's one entry point for the API, the CLI and the web console.
 
-Every method is a use case in one transaction (or a read). Inputs are JSON-like dicts exactly as
-API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
+Every method is a use case in one transaction (or a read). A subscription operation comes as a
+domain command (`contractsync.domain.operations.OperationCommand`, or its API.md body, read by the
+same rules); other inputs are JSON-like dicts exactly as API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
 strings with 4 places, percentages as decimal strings). Failures raise the typed errors of
 `contractsync.service.errors` (NotFound 404, Invalid 422, Conflict 409, Unauthorized 401) and
 change nothing. A reseller actor sees only its own reseller: ids of another reseller answer
@@ -37,6 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from contractsync.domain.operations import OperationCommand
 from contractsync.ports.autotask_names import NameKind
 from contractsync.service import (
     alerting,
@@ -118,18 +120,24 @@ class ContractSync:
         return directory.list_subscriptions(self.context, actor, customer_id, sync_state, page, page_size)
 
     # --- operations and the audit log ----------------------------------------------------------
-    def apply_operation(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
-        """One lifecycle operation (API.md operations body; `preview: true` stores and sends nothing)."""
-        return self._operations.apply(actor, subscription_id, body)
+    def apply_operation(
+        self, actor: Actor, subscription_id: str, operation: OperationCommand | JSON
+    ) -> list[JSON]:
+        """One lifecycle operation: an `OperationCommand` (what the API, the console and the CLI
+        build), or its API.md body, read by the same rules. A preview stores and sends nothing."""
+        return self._operations.apply(actor, subscription_id, operation_batch.as_command(operation))
 
-    def submit_operation(self, actor: Actor, subscription_id: str, body: JSON) -> Future[list[JSON]]:
+    def submit_operation(
+        self, actor: Actor, subscription_id: str, operation: OperationCommand | JSON
+    ) -> Future[list[JSON]]:
         """`apply_operation` answered through a future, for a caller that must not block (the
         API's event loop): the operation joins the next group commit, run by its own thread."""
+        command = operation_batch.as_command(operation)
         group = getattr(self, "_operations", None)
         if isinstance(group, GroupCommit) and type(self).apply_operation is ContractSync.apply_operation:
-            return group.submit(actor, subscription_id, body)
+            return group.submit(actor, subscription_id, command)
         # A test double applies its own way: its `apply_operation`, in a thread.
-        return _ASIDE.submit(self.apply_operation, actor, subscription_id, body)
+        return _ASIDE.submit(self.apply_operation, actor, subscription_id, command)
 
     def apply_operations(self, actor: Actor, body: JSON) -> JSON:
         """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);
@@ -415,19 +423,22 @@ class ContractSync:
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: ContractSync, *args: Any, **kwargs: Any) -> Any:
-        return operating.retried(lambda: method(self, *args, **kwargs))
+        context = getattr(self, "context", None)  # a test double may run without one
+        if context is None:
+            return method(self, *args, **kwargs)
+        return operating.retried(context.units, lambda: method(self, *args, **kwargs))
 
     return run
 
 
 # Every use case runs again after a deadlock or serialization failure (one place for the API, the
 # console and the CLI). Single operations retry inside their group commit, which answers each
-# caller; `health` must report a failure, not wait it out; `authenticate` is a cached read on
-# every request.
+# caller (`submit_operation` only queues one); `health` must report a failure, not wait it out;
+# `authenticate` is a cached read on every request, `cached_actor` reads no database at all.
 for _name, _member in list(vars(ContractSync).items()):
     if (
         callable(_member)
         and not _name.startswith("_")
-        and _name not in {"apply_operation", "health", "authenticate"}
+        and _name not in {"apply_operation", "submit_operation", "health", "authenticate", "cached_actor"}
     ):
         setattr(ContractSync, _name, _retried(_member))

@@ -9,7 +9,7 @@ if it had been alone. Alone, an operation is a batch of one; under load, one com
 of statements serve many.
 
 A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
-hits a serialization failure runs again as a whole (jittered, bounded: `session.retrying`); its
+hits a serialization failure runs again as a whole (jittered, bounded: `UnitOfWorkFactory.retrying`); its
 callers just wait a little longer. If a group fails for an unexpected reason, each of its
 operations is applied alone, so that one cannot fail the others.
 """
@@ -22,11 +22,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from contractsync.domain.operations import OperationCommand
 from contractsync.service import operation_batch
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
-from contractsync.service.errors import Invalid, ServiceError
-from contractsync.service.operating import preview_flag, retried, with_retries
+from contractsync.service.errors import ServiceError
+from contractsync.service.operating import retried, with_retries
 
 JSON = dict[str, Any]
 
@@ -63,14 +64,14 @@ class GroupCommit:
         self.groups = 0  # transactions committed …
         self.operations = 0  # … and the operations they held
 
-    def submit(self, actor: Actor, subscription_id: str, body: JSON) -> Future[list[JSON]]:
+    def submit(self, actor: Actor, subscription_id: str, command: OperationCommand) -> Future[list[JSON]]:
         """`apply`, answered through a future instead of in the calling thread: the API's event
         loop queues the operation and awaits it without a thread of its own per request. The
         group commit's leader thread runs the queued operations (a preview runs aside)."""
-        if not isinstance(body, dict) or preview_flag(body):
-            return self._aside.submit(self.apply, actor, subscription_id, body)
+        if command.preview:
+            return self._aside.submit(self.apply, actor, subscription_id, command)
         request = _Request(
-            operation_batch.Item(0, subscription_id, body, actor, strict=False), future=Future()
+            operation_batch.Item(0, subscription_id, command, actor, strict=False), future=Future()
         )
         with self._changed:
             self._queue.append(request)
@@ -109,12 +110,10 @@ class GroupCommit:
             self._busy = False
             self._changed.notify_all()
 
-    def apply(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
-        if not isinstance(body, dict):
-            raise Invalid("the body must be a JSON object")
-        if preview_flag(body):
-            return self._preview(actor, subscription_id, body)
-        request = _Request(operation_batch.Item(0, subscription_id, body, actor, strict=False))
+    def apply(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
+        if command.preview:
+            return self._preview(actor, subscription_id, command)
+        request = _Request(operation_batch.Item(0, subscription_id, command, actor, strict=False))
         with self._changed:
             self._queue.append(request)
             while not request.done:
@@ -155,25 +154,23 @@ class GroupCommit:
     def _commit(self, requested: list[operation_batch.Item]) -> list[operation_batch.Item]:
         def attempt() -> list[operation_batch.Item]:
             items = [item.fresh() for item in requested]
-            with self._ctx.unit_of_work() as uow:
-                operation_batch.apply_items(self._ctx, uow.session, items, preview=False)
+            with self._ctx.units() as uow:
+                operation_batch.apply_items(self._ctx, uow, items, preview=False)
             return items
 
-        items = with_retries(attempt)
+        items = with_retries(self._ctx.units, attempt)
         self.groups += 1
         self.operations += len(items)
         return items
 
-    def _preview(self, actor: Actor, subscription_id: str, body: JSON) -> list[JSON]:
-        body = {k: v for k, v in body.items() if k != "preview"}
-
+    def _preview(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
         def attempt() -> operation_batch.Item:
-            item = operation_batch.Item(0, subscription_id, body, actor, strict=False)
-            with self._ctx.unit_of_work(commit=False) as uow:
-                operation_batch.apply_items(self._ctx, uow.session, [item], preview=True)
+            item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
+            with self._ctx.units(commit=False) as uow:
+                operation_batch.apply_items(self._ctx, uow, [item], preview=True)
             return item
 
-        item = retried(attempt)
+        item = retried(self._ctx.units, attempt)
         if item.error is not None:
             raise item.error
         return item.records

@@ -72,6 +72,7 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     raw_cs = body.get("contract_service_id")
     given_cs = None if raw_cs is None else v.integer(raw_cs, "contract_service_id", 1, 2**31 - 1)
     return with_retries(
+        ctx.units,
         lambda: _map(
             ctx,
             actor,
@@ -80,7 +81,7 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
             contract_id,
             service_id,
             given_cs,
-        )
+        ),
     )
 
 

@@ -15,44 +15,40 @@ from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
-from contractsync.adapters.db import operation_store, state_store
-from contractsync.adapters.db.outbox import OutboxError
-from contractsync.adapters.db.session import TransactionRetriesExhausted, UnitOfWork, retrying
 from contractsync.domain import rules
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     UpdateProviderMargin,
 )
-from contractsync.service import session_compat as views
+from contractsync.ports.subscription_books import LostRace
+from contractsync.ports.unit_of_work import RetriesExhausted, UnitOfWork, UnitOfWorkFactory
 from contractsync.service import validation as v
+from contractsync.service import views
 from contractsync.service.actor import Actor
-from contractsync.service.context import (
-    ServiceContext,
-)
+from contractsync.service.context import ServiceContext, visible_customer
 from contractsync.service.errors import Conflict, Invalid
-from contractsync.service.session_compat import visible_customer
 
 JSON = dict[str, Any]
 T = TypeVar("T")
 ATTEMPTS = 3
 
 
-def retried(run: Callable[[], T]) -> T:
-    """`run` again after a deadlock or serialization failure (`session.retrying`); a database that
+def retried(units: UnitOfWorkFactory, run: Callable[[], T]) -> T:
+    """`run` again after a deadlock or serialization failure (`units.retrying`); a database that
     stays busy through every attempt is refused as a conflict to try again, never a 500."""
     try:
-        return retrying(run)
-    except TransactionRetriesExhausted as error:
+        return units.retrying(run)
+    except RetriesExhausted as error:
         raise Conflict(f"{error}; try again") from error
 
 
-def with_retries(run: Callable[[], T]) -> T:
+def with_retries(units: UnitOfWorkFactory, run: Callable[[], T]) -> T:
     """A lost race (a concurrent change, a row the worker started sending, a deadlock) is retried,
     then refused."""
     for attempt in range(ATTEMPTS):
         try:
-            return retried(run)
-        except (state_store.ConcurrentChange, OutboxError) as error:
+            return retried(units, run)
+        except LostRace as error:
             if attempt == ATTEMPTS - 1:
                 raise Conflict(f"a concurrent change won the race; try again ({error})") from None
     raise AssertionError("unreachable")
@@ -74,7 +70,7 @@ def set_provider_margin(
     provider = v.text(provider, "provider", 50)
     raw_date = body.get("effective_date")
     given = None if raw_date is None else v.day(raw_date, "effective_date", ctx.now().date())
-    return with_retries(lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
+    return with_retries(ctx.units, lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
 
 
 def _margin(
@@ -86,23 +82,20 @@ def _margin(
     given: date | None,
     preview: bool,
 ) -> list[JSON]:
-    with ctx.unit_of_work(commit=not preview) as uow:
-        session = uow.session
-        visible_customer(session, actor, customer_id)
-        groups = operation_store.subscriptions_by_connection(
-            session, operation_store.customer_subscriptions(customer_id)
-        )
+    with ctx.units(commit=not preview) as uow:
+        visible_customer(uow.directory, actor, customer_id)
+        groups = uow.books.customer_subscriptions(customer_id)
         groups.setdefault(None, [])  # the customer's own margins change even with no subscription
         key, record_ids = uuid.uuid4().hex, []
         for connection_id, ids in groups.items():
-            loaded = state_store.load(session, connection_id, ids, {customer_id})
+            loaded = uow.books.load(connection_id, ids, {customer_id})
             day = given or ctx.today_in(loaded.state.connection.timezone)
             op = UpdateProviderMargin(customer_id, provider, margin, day)
             SyncEngine(loaded.state).apply(
                 rules.update_provider_margin(loaded.state.context(), op), ctx.now()
             )
-            record_ids += state_store.save(session, loaded, key, ctx.now(), actor.name)
-        return views.operations_by_id(session, record_ids, preview)
+            record_ids += uow.books.save(loaded, key, ctx.now(), actor.name)
+        return views.operations_by_id(uow.audit_records, record_ids, preview)
 
 
 SWEEP_CHUNK = 2000
@@ -117,15 +110,16 @@ def sweep(
     preview = preview_flag(body)
     day = v.day(body["date"], "date", ctx.now().date())
     connection_id = body.get("connection_id")
-    with ctx.unit_of_work(commit=False) as uow:
-        query = operation_store.ending_before(day, actor.reseller_id)
-        groups = operation_store.subscriptions_by_connection(uow.session, query)
+    with ctx.units(commit=False) as uow:
+        groups = uow.books.ending_before(day, actor.reseller_id)
     if connection_id is not None:
         # The scheduler sweeps per connection: its mapped subscriptions, and the unmapped ones of
         # its reseller (they still renew and expire locally).
-        with ctx.unit_of_work(commit=False) as uow:
-            reseller_id = operation_store.connection_reseller(uow.session, connection_id)
-            own = operation_store.ids_of(uow.session, operation_store.of_reseller(query, reseller_id))
+        with ctx.units(commit=False) as uow:
+            reseller_id = uow.books.connection_reseller(connection_id)
+            own: set[str] = set()
+            if actor.can_see(reseller_id):
+                own = {i for ids in uow.books.ending_before(day, reseller_id).values() for i in ids}
         groups = {
             k: [i for i in g if k is not None or i in own]
             for k, g in groups.items()
@@ -136,14 +130,14 @@ def sweep(
     answer: list[JSON] = []
     done = 0
     # A preview runs every chunk in one transaction that is rolled back; a real sweep commits per chunk.
-    preview_uow = UnitOfWork(ctx.sessions, commit=False).__enter__() if preview else None
+    preview_uow = ctx.units(commit=False).__enter__() if preview else None
     try:
         with _heap_frozen():
             for group_connection, ids in groups.items():
                 for start in range(0, len(ids), SWEEP_CHUNK):
                     chunk = ids[start : start + SWEEP_CHUNK]
                     run = partial(_sweep_chunk, ctx, preview_uow, group_connection, chunk, day, actor.name)
-                    for record in with_retries(run):
+                    for record in with_retries(ctx.units, run):
                         counts[f"{record['type']}:{record['status']}"] += 1
                         if len(answer) < SWEEP_ANSWER_LIMIT:
                             answer.append({**record, "preview": preview})
@@ -184,20 +178,20 @@ def _sweep_chunk(
 ) -> list[JSON]:
     def run(uow: UnitOfWork) -> list[JSON]:
         # One statement locks and reads the chunk's subscriptions.
-        rows = state_store.read_subscriptions(uow.session, ids)
-        loaded = state_store.load(uow.session, connection_id, ids, locked_rows=rows)
+        rows = uow.books.read_subscriptions(ids)
+        loaded = uow.books.load(connection_id, ids, locked_rows=rows)
         engine = SyncEngine(loaded.state)
         for decision in rules.sweep(loaded.state.context(), day):
             engine.apply(decision, ctx.now())
-        record_ids = state_store.save(
-            uow.session, loaded, f"sweep:{day.isoformat()}:{uuid.uuid4().hex[:8]}", ctx.now(), actor
+        record_ids = uow.books.save(
+            loaded, f"sweep:{day.isoformat()}:{uuid.uuid4().hex[:8]}", ctx.now(), actor
         )
-        return views.operation_summaries(uow.session, record_ids)
+        return views.operation_summaries(uow.audit_records, record_ids)
 
     if shared is not None:
         # A preview keeps every chunk in one transaction: a chunk that lost a race is undone to
         # its savepoint before it is tried again.
-        with shared.session.begin_nested():
+        with shared.books.savepoint():
             return run(shared)
-    with ctx.unit_of_work() as uow:
+    with ctx.units() as uow:
         return run(uow)

@@ -21,26 +21,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db import operation_store, state_store
 from contractsync.domain import rules
 from contractsync.domain.bounds import control_character
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     ChangeReseller,
+    InvalidInput,
+    OperationCommand,
     OperationRefused,
     SubscriptionOperation,
     Upgrade,
-    parse_operation,
 )
-from contractsync.service import operation_keys
-from contractsync.service import session_compat as views
+from contractsync.ports.subscription_books import TEMP_BASE, LoadedState, OperationContext
+from contractsync.ports.unit_of_work import UnitOfWork
+from contractsync.service import operation_keys, views
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext
+from contractsync.service.context import ServiceContext, visible_customer, visible_reseller
 from contractsync.service.errors import Invalid, NotFound, ServiceError
 from contractsync.service.operating import preview_flag, with_retries
-from contractsync.service.session_compat import visible_customer, visible_reseller
 
 JSON = dict[str, Any]
 MAX_OPERATIONS = 1000
@@ -52,10 +50,14 @@ class Item:
 
     index: int
     subscription_id: str
-    body: JSON
+    #: what was asked; None when it could not be read (`malformed` says why)
+    command: OperationCommand | None
     actor: Actor
     #: a malformed operation refuses the whole batch (an API batch) or only itself (group commit)
     strict: bool = True
+    malformed: InvalidInput | None = None
+    #: the type asked for, as given (answered even for a malformed operation)
+    type: object = None
     op: SubscriptionOperation | None = None
     error: ServiceError | None = None
     record_ids: list[int] = field(default_factory=list)
@@ -64,19 +66,25 @@ class Item:
     replayed_record_ids: list[int] | None = None
     replay_of: Item | None = None
 
+    def __post_init__(self) -> None:
+        if self.type is None and self.command is not None:
+            self.type = self.command.type
+
     def fresh(self) -> Item:
         """The same request, before any attempt (a lost race runs the batch again)."""
-        return Item(self.index, self.subscription_id, self.body, self.actor, self.strict)
+        return Item(
+            self.index, self.subscription_id, self.command, self.actor, self.strict, self.malformed, self.type
+        )
 
     @property
     def key(self) -> str | None:
-        key = self.body.get(operation_keys.FIELD)
-        return key if isinstance(key, str) else None
+        return self.command.idempotency_key if self.command is not None else None
 
     @property
     def request(self) -> JSON:
-        """The operation itself: the body without its idempotency key."""
-        return {k: v for k, v in self.body.items() if k != operation_keys.FIELD}
+        """The operation itself, as API.md writes it, without its idempotency key."""
+        assert self.command is not None
+        return {k: v for k, v in self.command.as_json().items() if k != operation_keys.FIELD}
 
     @property
     def fingerprint(self) -> str:
@@ -106,8 +114,8 @@ def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
 
     def attempt() -> JSON:
         items = [item.fresh() for item in requested]
-        with ctx.unit_of_work(commit=not preview) as uow:
-            apply_items(ctx, uow.session, items, preview)
+        with ctx.units(commit=not preview) as uow:
+            apply_items(ctx, uow, items, preview)
             refused = [item for item in items if item.error is not None]
             if atomic and refused:
                 raise Invalid(
@@ -116,7 +124,7 @@ def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
                 )
         return _answer(items, preview)
 
-    return with_retries(attempt)
+    return with_retries(ctx.units, attempt)
 
 
 def _item(index: int, entry: object, actor: Actor) -> Item:
@@ -131,7 +139,24 @@ def _item(index: int, entry: object, actor: Actor) -> Item:
         raise Invalid(message, {"field": f"{where}.subscription_id"})
     if "preview" in entry:
         raise Invalid(f"{where}.preview: preview applies to the whole batch", {"field": f"{where}.preview"})
-    return Item(index, subscription_id, {k: v for k, v in entry.items() if k != "subscription_id"}, actor)
+    body = {k: v for k, v in entry.items() if k != "subscription_id"}
+    try:
+        command = OperationCommand.from_json(body)
+    except InvalidInput as error:  # refuses the batch once the subscription is known (apply_items)
+        return Item(index, subscription_id, None, actor, malformed=error, type=body.get("type"))
+    return Item(index, subscription_id, command, actor)
+
+
+def as_command(operation: OperationCommand | JSON) -> OperationCommand:
+    """A caller's operation as a command: a JSON body (API.md) is read by the same rules."""
+    if isinstance(operation, OperationCommand):
+        return operation
+    if not isinstance(operation, dict):
+        raise Invalid("the body must be a JSON object")
+    try:
+        return OperationCommand.from_json(operation)
+    except InvalidInput as error:
+        raise Invalid(str(error)) from None
 
 
 def _malformed(item: Item, error: Exception) -> None:
@@ -146,10 +171,10 @@ def _message(item: Item) -> str:
     return item.error.message if item.error else ""
 
 
-def apply_items(ctx: ServiceContext, session: Session, items: list[Item], preview: bool) -> None:
-    """Run the operations in order in the session's transaction; each ends with its records or
-    its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
-    context = operation_store.read_context(session, _subscription_ids(items))
+def apply_items(ctx: ServiceContext, uow: UnitOfWork, items: list[Item], preview: bool) -> None:
+    """Run the operations in order in the unit of work's transaction; each ends with its records
+    or its error. Raises `Invalid` for a malformed strict item (the caller rolls back)."""
+    context = uow.books.read_context(_subscription_ids(items))
     rows = context.subscriptions
     unsaved = dict(rows)  # rows as read; a run that saves a subscription drops it from here
     for item in items:
@@ -157,22 +182,20 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
         if row is None or not item.actor.can_see(row.reseller_id):
             item.error = NotFound(f"subscription {item.subscription_id} not found")
             continue
-        try:
-            operation_keys.check(item.body.get(operation_keys.FIELD))
-        except ValueError as error:
-            _malformed(item, error)
-    operation_keys.settle_known(session, items)
+        if item.malformed is not None:
+            _malformed(item, item.malformed)
+    operation_keys.settle_known(uow.books, items)
     live = [item for item in items if item.error is None and not item.is_replay]
     written = []
     for connection_id, run in _runs(live, context.connection_of):
-        written.append(_apply_run(ctx, session, connection_id, context, run, unsaved))
+        written.append(_apply_run(ctx, uow, connection_id, context, run, unsaved))
     for item in items:
         if item.replay_of is not None:
             item.record_ids, item.error = item.replay_of.record_ids, item.replay_of.error
         elif item.replayed_record_ids is not None:
             item.record_ids = item.replayed_record_ids
     if not preview:
-        operation_keys.remember(session, items, ctx.now())
+        operation_keys.remember(uow.books, items, ctx.now())
     record_ids = [i for item in items for i in item.record_ids]
     if len(written) == 1 and all(not item.is_replay for item in items):
         # One run wrote every record answered, and nothing changed them since: no need to read them back.
@@ -184,7 +207,7 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
             [loaded.written_records[i] for i in record_ids], by_operation, preview
         )
     else:
-        answers = views.operations_by_id(session, record_ids, preview)
+        answers = views.operations_by_id(uow.audit_records, record_ids, preview)
     records = iter(answers)
     for item in items:
         item.records = [next(records) for _ in item.record_ids]
@@ -192,10 +215,9 @@ def apply_items(ctx: ServiceContext, session: Session, items: list[Item], previe
 
 def _touches(item: Item) -> set[str]:
     """The subscriptions an operation changes: its own, and an upgrade's target."""
-    target = item.body.get("target_subscription_id")
-    if item.body.get("type") == "upgrade" and isinstance(target, str):
-        return {item.subscription_id, target}
-    return {item.subscription_id}
+    if item.command is None:
+        return {item.subscription_id}
+    return item.command.touches(item.subscription_id)
 
 
 def _subscription_ids(items: list[Item]) -> set[str]:
@@ -221,12 +243,12 @@ def _runs(items: list[Item], connection_of: dict[str, str | None]) -> Iterator[t
 
 def _apply_run(
     ctx: ServiceContext,
-    session: Session,
+    uow: UnitOfWork,
     connection_id: str | None,
-    context: operation_store.OperationContext,
+    context: OperationContext,
     run: list[Item],
     unsaved: dict[str, Any],
-) -> state_store.LoadedState:
+) -> LoadedState:
     """Consecutive operations on one connection: one state load, the rules in order, one save."""
     connection = context.connections.get(connection_id or "")
     rows = context.subscriptions
@@ -235,9 +257,10 @@ def _apply_run(
     customer_ids: set[str] = set()
     reseller_ids: set[str] = set()
     for item in run:
+        assert item.command is not None  # a malformed item has its error already
         try:
-            item.op = parse_operation(item.subscription_id, item.request, today)
-        except ValueError as error:  # InvalidInput is a ValueError
+            item.op = item.command.operation(item.subscription_id, today)
+        except InvalidInput as error:
             _malformed(item, error)
             continue
         ids.add(item.subscription_id)
@@ -248,14 +271,13 @@ def _apply_run(
                     raise NotFound(f"subscription {item.op.target_subscription_id} not found")
                 ids.add(target.id)
             if isinstance(item.op, ChangeReseller):
-                visible_reseller(session, item.actor, item.op.reseller_id)
-                visible_customer(session, item.actor, item.op.customer_id)
+                visible_reseller(uow.directory, item.actor, item.op.reseller_id)
+                visible_customer(uow.directory, item.actor, item.op.customer_id)
                 customer_ids.add(item.op.customer_id)
                 reseller_ids.add(item.op.reseller_id)
         except ServiceError as error:
             item.error = error
-    loaded = state_store.load(
-        session,
+    loaded = uow.books.load(
         connection_id,
         ids,
         customer_ids,
@@ -276,10 +298,10 @@ def _apply_run(
             continue
         item.record_ids = [record.id for record in engine.apply(decision, now)]
     actors = {temp: item.actor.name for item in run for temp in item.record_ids}
-    real_ids = state_store.save(session, loaded, uuid.uuid4().hex, now, actors=actors)
+    real_ids = uow.books.save(loaded, uuid.uuid4().hex, now, actors=actors)
     for subscription_id in ids:  # a later run on them reads the saved version
         unsaved.pop(subscription_id, None)
-    new_temp_ids = sorted(r for r in loaded.state.records if r >= state_store.TEMP_BASE)
+    new_temp_ids = sorted(r for r in loaded.state.records if r >= TEMP_BASE)
     real_of = dict(zip(new_temp_ids, real_ids, strict=True))
     for item in run:  # the engine's temporary record ids, replaced by the stored ones
         item.record_ids = [real_of[temp] for temp in item.record_ids]
@@ -292,7 +314,7 @@ def _answer(items: list[Item], preview: bool) -> JSON:
         answer: JSON = {
             "index": item.index,
             "subscription_id": item.subscription_id,
-            "type": item.body.get("type"),
+            "type": item.type,
         }
         if item.error is not None:
             error = {"code": item.error.code, "message": item.error.message}

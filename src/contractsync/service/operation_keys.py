@@ -12,26 +12,15 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db import operation_store
+from contractsync.domain.operations import IDEMPOTENCY_KEY
+from contractsync.ports.subscription_books import StoredKey, SubscriptionBooks
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Conflict
 
 if TYPE_CHECKING:
     from contractsync.service.operation_batch import Item
 
-FIELD = "idempotency_key"
-MAX_LENGTH = 200
-
-
-def check(key: object) -> str | None:
-    """The key, or ValueError naming what is wrong with it."""
-    if key is None:
-        return None
-    if not isinstance(key, str) or not 1 <= len(key) <= MAX_LENGTH or not key.isprintable():
-        raise ValueError(f"{FIELD} must be text of 1 to {MAX_LENGTH} printable characters")
-    return key
+FIELD = IDEMPOTENCY_KEY  # checked where the command is built (`OperationCommand.build`)
 
 
 def scope(actor: Actor) -> str:
@@ -43,12 +32,12 @@ def fingerprint(subscription_id: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def settle_known(session: Session, items: list[Item]) -> None:
+def settle_known(books: SubscriptionBooks, items: list[Item]) -> None:
     """Mark the items whose key was applied before, or earlier in this batch, as replays."""
     keyed = [item for item in items if item.error is None and item.key is not None]
     if not keyed:
         return
-    stored = operation_store.stored_keys(session, {i.key for i in keyed if i.key is not None})
+    stored = books.stored_keys({i.key for i in keyed if i.key is not None})
     first: dict[tuple[str, str], Item] = {}
     for item in keyed:
         assert item.key is not None
@@ -67,12 +56,14 @@ def settle_known(session: Session, items: list[Item]) -> None:
             item.error = Conflict(f"{FIELD} {item.key!r} was already used for a different operation")
 
 
-def remember(session: Session, items: list[Item], now: datetime) -> None:
+def remember(books: SubscriptionBooks, items: list[Item], now: datetime) -> None:
     """Store the keys of the operations this transaction applied."""
-    rows = [
-        {"scope": scope(item.actor), "key": item.key, "body_hash": item.fingerprint,
-         "subscription_id": item.subscription_id, "record_ids": item.record_ids, "created_at": now}
-        for item in items
-        if item.key is not None and item.error is None and not item.is_replay
-    ]  # fmt: skip
-    operation_store.store_keys(session, rows)
+    books.store_keys(
+        [
+            StoredKey(
+                scope(item.actor), item.key, item.fingerprint, item.subscription_id, item.record_ids, now
+            )
+            for item in items
+            if item.key is not None and item.error is None and not item.is_replay
+        ]
+    )

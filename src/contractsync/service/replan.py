@@ -2,7 +2,7 @@
 
 Used after Autotask refused an adjustment because its period is posted: by the worker, which
 moves the adjustment past the posted periods at once (SPEC §2), and by a retry of a record that
-failed that way. The caller locks the subscription first and saves `loaded` (state_store.save).
+failed that way. The caller locks the subscription first and saves `loaded` (`SubscriptionBooks.save`).
 """
 
 from __future__ import annotations
@@ -10,18 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.orm import Session
-
-from contractsync.adapters.db import state_store
 from contractsync.domain.books import Record
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordType
 from contractsync.ports.audit_records import AdjustmentLine
+from contractsync.ports.subscription_books import TEMP_BASE, LoadedState, SubscriptionBooks
 
 
 @dataclass(frozen=True)
 class Replanned:
-    loaded: state_store.LoadedState
+    loaded: LoadedState
     #: the record that owns the re-planned rows; FAILED when they would fall outside the contract
     record: Record
 
@@ -31,12 +29,12 @@ class Replanned:
         return [
             row.planned.effective_date
             for row in book.pending
-            if row.owner == self.record.id and row.key >= state_store.TEMP_BASE
+            if row.owner == self.record.id and row.key >= TEMP_BASE
         ]
 
 
 def replan_service(
-    session: Session,
+    books: SubscriptionBooks,
     *,
     connection_id: str,
     subscription_id: str,
@@ -48,7 +46,7 @@ def replan_service(
 ) -> Replanned | None:
     """Re-plan from `since`; the changed rows belong to the existing record `owner_id`, or to a
     new record when it is None. None when the subscription is no longer mapped to the service."""
-    loaded = state_store.load(session, connection_id, [subscription_id])
+    loaded = books.load(connection_id, [subscription_id])
     if contract_service_id not in loaded.state.books:
         return None
     engine = SyncEngine(loaded.state)
@@ -61,7 +59,7 @@ def replan_service(
 
 
 def replan_failed_record(
-    session: Session,
+    books: SubscriptionBooks,
     failed: AdjustmentLine,
     record_id: int,
     record_type: RecordType,
@@ -72,7 +70,7 @@ def replan_failed_record(
     was posted: its contract service re-planned past the posted periods as a new record, saved;
     the new record's id (None when the subscription is no longer mapped to the service)."""
     replanned = replan_service(
-        session,
+        books,
         connection_id=failed.connection_id,
         subscription_id=failed.subscription_id or "",
         contract_service_id=failed.contract_service_id,
@@ -85,5 +83,5 @@ def replan_failed_record(
     replanned.record.reason = (
         f"re-planned past the periods Autotask has posted, for failed operation #{record_id}"
     )
-    [new_id] = state_store.save(session, replanned.loaded, f"retry:{record_id}", now, actor)
+    [new_id] = books.save(replanned.loaded, f"retry:{record_id}", now, actor)
     return new_id

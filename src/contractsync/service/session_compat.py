@@ -1,5 +1,5 @@
-"""Transitional: session-based look-ups for the service modules not yet on the ports (operating,
-operation_batch, mapping, reconcile, reconcile_fix). Rows come back as SQL rows, as
+"""Transitional: session-based look-ups for the service modules not yet on the ports (mapping,
+reconcile, reconcile_fix, audit_search). Rows come back as SQL rows, as
 those modules expect. Delete this module when they take a `UnitOfWork`; use `context.visible_*` and
 `views`.
 """

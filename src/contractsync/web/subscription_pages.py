@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contractsync.domain.bounds import MAX_QUANTITY, ascii_integer
+from contractsync.domain.operations import InvalidInput, OperationCommand
 from contractsync.service.errors import NotFound, ServiceError
 from contractsync.web.calls import call, refusal_text
 from contractsync.web.context import actor_of, checked_form, console_of, redirect, render, session_of
@@ -201,11 +203,16 @@ async def change_quantity(request: Request, subscription_id: str) -> Response:
             error=f"The quantity must be a whole number of licences from 0 to {MAX_QUANTITY:,}, "
             f"written with the digits 0-9 (you typed {raw_quantity!r}).",
         )
-    body: dict[str, Any] = {"type": "update_quantity", "quantity": quantity}
-    effective_date = str(form.get("effective_date") or "").strip()
-    if effective_date:
-        body["effective_date"] = effective_date
     preview = form.get("action") == "preview"
+    try:
+        command = OperationCommand.build(
+            "update_quantity",
+            quantity=quantity,
+            effective_date=typed["effective_date"] or None,
+            preview=preview,
+        )
+    except InvalidInput as exc:
+        return await _subscription_page(request, subscription_id, typed=typed, error=str(exc))
     service = console_of(request).service
     if not preview and form.get("confirmed") != "1":
         try:
@@ -214,9 +221,10 @@ async def change_quantity(request: Request, subscription_id: str) -> Response:
             return await _subscription_page(request, subscription_id, typed=typed, error=refusal_text(exc))
         if is_big_change(int(current["quantity"]), quantity):
             # Nothing is stored yet: the page shows the money change and asks to confirm.
-            body["preview"] = True
             try:
-                records = await call(service.apply_operation, actor, subscription_id, body)
+                records = await call(
+                    service.apply_operation, actor, subscription_id, replace(command, preview=True)
+                )
             except ServiceError as exc:
                 return await _subscription_page(
                     request, subscription_id, typed=typed, error=refusal_text(exc)
@@ -224,10 +232,8 @@ async def change_quantity(request: Request, subscription_id: str) -> Response:
             return await _subscription_page(
                 request, subscription_id, preview=records, typed=typed, confirm=True
             )
-    if preview:
-        body["preview"] = True
     try:
-        records = await call(service.apply_operation, actor, subscription_id, body)
+        records = await call(service.apply_operation, actor, subscription_id, command)
     except ServiceError as exc:
         return await _subscription_page(request, subscription_id, typed=typed, error=refusal_text(exc))
     if preview:
@@ -236,13 +242,11 @@ async def change_quantity(request: Request, subscription_id: str) -> Response:
     refused = [r for r in records if r.get("status") == "failed"]
     if refused:
         reasons = "; ".join(f"#{r['id']}: {r.get('reason') or 'failed'}" for r in refused)
-        session_of(request).say(
-            "error", f"Quantity change to {body['quantity']} was refused for Autotask: {reasons}"
-        )
+        session_of(request).say("error", f"Quantity change to {quantity} was refused for Autotask: {reasons}")
     else:
         session_of(request).say(
             "ok",
-            f"Quantity change to {body['quantity']} recorded "
+            f"Quantity change to {quantity} recorded "
             f"({count} connection operation{'s' if count != 1 else ''}). "
             "Adjustments go to Autotask once the settle time has passed.",
         )

@@ -6,14 +6,21 @@ import io
 import logging
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+from cryptography.fernet import Fernet
 
+from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.app import create_api
+from contractsync.bootstrap import build_app_service, build_web_app
+from contractsync.settings import Settings
 from tests.fakes.fake_service import ADMIN_TOKEN, FakeContractSync
 
 with warnings.catch_warnings():
@@ -23,6 +30,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+JSON = dict[str, Any]
 
 SUBSCRIPTION: dict[str, Any] = {
     "id": "s1",
@@ -115,3 +123,26 @@ def seeded(fake: FakeContractSync, client: TestClient) -> dict[str, dict[str, st
         assert client.post("/v1/mappings/subscriptions", json=mapping, headers=headers[r]).status_code == 201
     fake.calls.clear()
     return headers
+
+
+@contextmanager
+def real_client(
+    database_url: str, data_dir: Path, admin_token: str, now: datetime, posts: list[tuple[str, JSON]]
+) -> Iterator[tuple[TestClient, Any]]:
+    """`contractsync serve`'s app on the real service (clock fixed at `now`, no Autotask reachable),
+    after the admin posted `posts` (each answered 201); yields the client and the service."""
+    settings = Settings(
+        database_url=database_url,
+        admin_token=admin_token,
+        secret_key=Fernet.generate_key().decode(),
+        data_dir=data_dir,
+    )
+    fake = object()  # no test using this may reach Autotask
+    service = build_app_service(
+        settings, clock=ManualClock(now), connector_factory=lambda row: fake, upgrade=False
+    )
+    with TestClient(build_web_app(service, settings)) as client:
+        for path, body in posts:
+            response = client.post(path, json=body, headers=bearer(admin_token))
+            assert response.status_code == 201, response.text
+        yield client, service

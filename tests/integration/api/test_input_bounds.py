@@ -12,12 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
-from contractsync.adapters.clock import ManualClock
-from contractsync.bootstrap import build_app_service, build_web_app
-from contractsync.settings import Settings
 from tests.e2e.test_console_http import flash, signed_in
+from tests.integration.api.conftest import real_client
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
@@ -30,32 +27,18 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # the injected clock: today + 5 
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Any]]:
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key=Fernet.generate_key().decode(),
-        data_dir=tmp_path,
-    )
-    fake = object()  # no test here may reach Autotask
-    service = build_app_service(
-        settings, clock=ManualClock(NOW), connector_factory=lambda row: fake, upgrade=False
-    )
-    with TestClient(build_web_app(service, settings)) as client:
-        for path, body in (
-            ("/v1/resellers", {"id": "r1", "name": "R1", "promotion_setting": "keep"}),
-            ("/v1/customers", {"id": "c1", "reseller_id": "r1", "name": "Contoso"}),
-            (
-                "/v1/subscriptions",
-                {
-                    "id": "s1", "customer_id": "c1", "offer_id": "CFQ7TTC0LF8S:0001",
-                    "offer_name": "Microsoft 365 E5", "kind": "nce", "quantity": 10, "term": "P1Y",
-                    "billing_cycle": "monthly", "start_date": "2026-01-15", "end_date": "2027-01-14",
-                    "auto_renew": True, "list_price": "10.00",
-                },
-            ),
-        ):  # fmt: skip
-            response = client.post(path, json=body, headers=ADMIN)
-            assert response.status_code == 201, response.text
+    subscription = {
+        "id": "s1", "customer_id": "c1", "offer_id": "CFQ7TTC0LF8S:0001",
+        "offer_name": "Microsoft 365 E5", "kind": "nce", "quantity": 10, "term": "P1Y",
+        "billing_cycle": "monthly", "start_date": "2026-01-15", "end_date": "2027-01-14",
+        "auto_renew": True, "list_price": "10.00",
+    }  # fmt: skip
+    posts = [
+        ("/v1/resellers", {"id": "r1", "name": "R1", "promotion_setting": "keep"}),
+        ("/v1/customers", {"id": "c1", "reseller_id": "r1", "name": "Contoso"}),
+        ("/v1/subscriptions", subscription),
+    ]
+    with real_client(database_url, tmp_path, ADMIN_TOKEN, NOW, posts) as (client, service):
         yield client, service
 
 

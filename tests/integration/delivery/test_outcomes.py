@@ -15,6 +15,7 @@ from contractsync.adapters.db import delivery_outcomes as outcome
 from contractsync.adapters.db import outbox
 from contractsync.adapters.db.outbox import OutboxError
 from contractsync.adapters.db.session import transaction
+from contractsync.adapters.db.subscription_books import SqlSubscriptionBooks
 from contractsync.adapters.db.tables import adjustments, connection_operations, contract_service_state
 from contractsync.delivery.worker import Worker
 from contractsync.sandbox.errors import DUPLICATE_DATE, OUTSIDE_CONTRACT, POSTED_PERIOD
@@ -225,7 +226,7 @@ def test_retry_requeues_a_failed_operation_until_a_later_row_was_sent(
     assert operation(factory, op1) == ("failed", OUTSIDE_CONTRACT)
     autotask.contract(contract_of(1), date(2025, 1, 1), date(2025, 12, 31))  # someone extended it
     with transaction(factory) as session:
-        retry(session, op1, clock.now())
+        retry(SqlSubscriptionBooks(session), op1, clock.now())
     assert operation(factory, op1) == ("pending", None)
     drain()
     assert operation(factory, op1) == ("succeeded", None)
@@ -238,7 +239,7 @@ def test_retry_requeues_a_failed_operation_until_a_later_row_was_sent(
     drain()
     assert operation(factory, op2) == ("superseded", POSTED_PERIOD)
     with transaction(factory) as session, pytest.raises(RetryRefused, match="only failed"):
-        retry(session, op2, clock.now())
+        retry(SqlSubscriptionBooks(session), op2, clock.now())
     # Even a failed record (e.g. marked so by hand) is refused once a later row was sent.
     with transaction(factory) as session:
         session.execute(update(adjustments).where(adjustments.c.id == row2).values(status="failed"))
@@ -246,9 +247,9 @@ def test_retry_requeues_a_failed_operation_until_a_later_row_was_sent(
             update(connection_operations).where(connection_operations.c.id == op2).values(status="failed")
         )
     with transaction(factory) as session, pytest.raises(RetryRefused, match="was sent after"):
-        retry(session, op2, clock.now())
+        retry(SqlSubscriptionBooks(session), op2, clock.now())
     with transaction(factory) as session, pytest.raises(RetryRefused, match="only failed"):
-        retry(session, op3, clock.now())
+        retry(SqlSubscriptionBooks(session), op3, clock.now())
 
 
 def test_supersede_refuses_rows_being_sent(factory: sessionmaker[Session], clock: ManualClock) -> None:

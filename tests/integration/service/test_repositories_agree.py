@@ -23,6 +23,7 @@ from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import CredentialsChange, StoredConnection
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
+from contractsync.ports.subscription_books import LostRace, RetryRefused, StoredKey
 from contractsync.ports.unit_of_work import UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -167,6 +168,31 @@ def _tokens_and_names(units: UnitOfWorkFactory) -> list[Any]:
     return answers
 
 
+def _books(units: UnitOfWorkFactory) -> list[Any]:
+    """Idempotency keys, what a sweep or a margin change covers, and the F1 requeue's refusals."""
+    answers: list[Any] = []
+    key = StoredKey("r1", "import-7", "a" * 64, "s1", [3, 4], NOW)
+    with units() as uow:
+        answers += [uow.books.stored_keys({"import-7"})]
+        uow.books.store_keys([key, StoredKey("*", "import-7", "b" * 64, "s1", [], NOW)])
+    try:
+        with units() as uow:
+            uow.books.store_keys([key])
+    except LostRace:
+        answers += ["lost the race"]
+    with units(commit=False) as uow:
+        b = uow.books
+        answers += [b.stored_keys({"import-7", "other"}), b.stored_keys(set())]
+        answers += [b.customer_subscriptions("c1"), b.customer_subscriptions("c2")]
+        answers += [b.ending_before(date(2027, 1, 15)), b.ending_before(date(2027, 1, 14))]
+        answers += [b.ending_before(date(2027, 1, 15), "r2"), b.connection_reseller("k2")]
+        try:
+            b.requeue_failed(424242, NOW)
+        except RetryRefused as refusal:
+            answers += [str(refusal)]
+    return answers
+
+
 def _agree(
     session_factory: sessionmaker[Session], scenario: Callable[[UnitOfWorkFactory], list[Any]]
 ) -> None:
@@ -186,6 +212,10 @@ def test_partner_center_sources_agree(session_factory: sessionmaker[Session]) ->
 
 def test_tokens_and_autotask_names_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _tokens_and_names)
+
+
+def test_subscription_books_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _books)
 
 
 def test_alerts_and_reconciliation_runs_agree(session_factory: sessionmaker[Session]) -> None:

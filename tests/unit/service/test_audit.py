@@ -1,7 +1,8 @@
-"""The audit log and manual actions on the in-memory unit of work."""
+"""The audit log, manual actions and the F1 retry on the in-memory unit of work."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ import pytest
 
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
 from contractsync.service.actor import ADMIN
-from contractsync.service.errors import Invalid, NotFound
+from contractsync.service.errors import Conflict, Invalid, NotFound
 from tests.unit.service.conftest import CONNECTION, NOW, R1, R2, Service
 
 QUANTITY = "UpdateSubscriptionQuantityOnConnection"
@@ -115,3 +116,34 @@ def test_a_reseller_sees_only_the_records_and_actions_of_its_connections(logged:
 
 def test_open_manual_actions_are_counted_on_the_subscription(logged: Service) -> None:
     assert logged.facade.get_subscription(R1, "s1")["open_manual_actions"] == 1
+
+
+# --- F1 retry ----------------------------------------------------------------------------------
+
+
+def test_a_failed_record_goes_back_to_pending_with_its_failed_rows(logged: Service) -> None:
+    logged.data.adjustments[11] = dataclasses.replace(logged.data.adjustments[11], error="HTTP 500")
+    answer = logged.facade.retry_operation(ADMIN, 2)
+    assert answer["status"] == "pending" and answer["reason"] is None
+    row = logged.data.adjustments[11]
+    assert (row.status, row.attempts, row.error) == ("pending", 0, None)
+    assert logged.data.adjustments[10].status == "sent"  # record 1's row is not touched
+
+
+def test_a_later_sent_row_of_the_same_service_refuses_the_retry_and_changes_nothing(
+    logged: Service,
+) -> None:
+    logged.data.adjustments[12] = _adjustment(12, 1, "sent")
+    with pytest.raises(Conflict, match="adjustment 12 for contract service 7 was sent after this one failed"):
+        logged.facade.retry_operation(ADMIN, 2)
+    assert logged.data.adjustments[11].status == "failed" and logged.data.records[2].status == "failed"
+
+
+def test_only_failed_records_with_rows_can_be_retried(logged: Service) -> None:
+    with pytest.raises(Conflict, match="operation 1 is succeeded; only failed operations"):
+        logged.facade.retry_operation(ADMIN, 1)
+    logged.data.adjustments = {k: a for k, a in logged.data.adjustments.items() if a.operation_id != 2}
+    with pytest.raises(Conflict, match="operation 2 has no adjustment to retry"):
+        logged.facade.retry_operation(ADMIN, 2)
+    with pytest.raises(NotFound):
+        logged.facade.retry_operation(R2, 2)  # another reseller's record does not exist for r2

@@ -12,10 +12,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk
-from contractsync.adapters.db.outbox_rows import AdjustmentStatus as A
-from contractsync.adapters.db.outbox_rows import OperationStatus as O
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, connection_operations
+from contractsync.ports.outbox import derived_status
 
 
 def create_operation(
@@ -141,7 +140,7 @@ def recompute_statuses(
             connection_operations.c.id, connection_operations.c.status, connection_operations.c.reason
         ).where(one_of(session, connection_operations.c.id, wanted))
     ):
-        status = _derived(counts[row.id], str(row.status)) if counts.get(row.id) else str(row.status)
+        status = derived_status(counts[row.id], str(row.status)) if counts.get(row.id) else str(row.status)
         new_reason = reason if reason is not None and counts.get(row.id) else row.reason
         answer[row.id] = status
         if status != row.status or new_reason != row.reason:
@@ -151,13 +150,3 @@ def recompute_statuses(
             update(connection_operations).where(connection_operations.c.id == bindparam("b_id")), changes
         )
     return answer
-
-
-def _derived(counts: dict[str, int], current: str) -> str:
-    if counts.get(A.FAILED):
-        return O.FAILED.value
-    if counts.get(A.PENDING) or counts.get(A.SENDING):
-        return O.PENDING.value
-    if not counts.get(A.SENT) or current in (O.FAILED, O.SUPERSEDED):
-        return O.SUPERSEDED.value
-    return O.SUCCEEDED.value

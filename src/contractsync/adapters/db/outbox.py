@@ -24,11 +24,12 @@ from contractsync.adapters.db.outbox_rows import (
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, contract_service_state, ledger
+from contractsync.ports.subscription_books import LostRace
 
 NOTIFY_CHANNEL = "contractsync_outbox"
 
 
-class OutboxError(Exception):
+class OutboxError(LostRace):
     """A request the outbox refuses (e.g. superseding a row that is already being sent)."""
 
 

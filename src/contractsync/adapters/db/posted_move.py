@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from contractsync.adapters.db import operations, state_store
 from contractsync.adapters.db.outbox_rows import Adjustment, AdjustmentStatus
 from contractsync.adapters.db.posted_periods import learn_posted_period
+from contractsync.adapters.db.subscription_books import SqlSubscriptionBooks
 from contractsync.adapters.db.tables import adjustments, connection_operations
 from contractsync.domain.enums import RecordStatus, RecordType
 from contractsync.ports.psa import PsaError
@@ -32,7 +33,7 @@ from contractsync.ports.psa import PsaError
 log = logging.getLogger(__name__)
 
 #: The use case that re-plans a contract service from a date (`service.replan.replan_service`),
-#: handed in by the composition root: `(session, *, connection_id, subscription_id,
+#: handed in by the composition root: `(books, *, connection_id, subscription_id,
 #: contract_service_id, since, now, record_type, owner_id)` → the re-plan, or None when unmapped.
 Replan = Callable[..., Any]
 
@@ -132,7 +133,7 @@ def _move(
         select(connection_operations.c.type).where(connection_operations.c.id == row.operation_id)
     ).scalar_one()
     replanned = replan(
-        session,
+        SqlSubscriptionBooks(session),
         connection_id=row.connection_id,
         subscription_id=row.subscription_id,
         contract_service_id=row.contract_service_id,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db import sqlite_file
 from contractsync.adapters.db.tables import contract_service_state, subscriptions
+from contractsync.ports.unit_of_work import RetriesExhausted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -167,7 +168,7 @@ class RetryPolicy:
 RETRY = RetryPolicy()
 
 
-class TransactionRetriesExhausted(Exception):
+class TransactionRetriesExhausted(RetriesExhausted):
     """A transaction lost `RetryPolicy.attempts` races in a row; the last database error is `__cause__`."""
 
 

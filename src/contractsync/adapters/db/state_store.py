@@ -38,19 +38,17 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
-from contractsync.domain.books import PendingAdjustment, ServiceBook
+from contractsync.domain.books import ServiceBook, add_open_rows
 from contractsync.domain.engine import SyncState
 from contractsync.domain.model import ConnectionSettings, Subscription
-from contractsync.domain.schedule import HeldAdjustment, PlannedAdjustment, Timeline
+from contractsync.domain.schedule import HeldAdjustment
+from contractsync.ports.subscription_books import TEMP_BASE, LostRace
 
 if TYPE_CHECKING:
     from contractsync.adapters.db.operation_store import OperationContext
 
-#: Records and outbox rows created in memory get ids from here on, until the database assigns real ones.
-TEMP_BASE = 1 << 40
 
-
-class ConcurrentChange(Exception):
+class ConcurrentChange(LostRace):
     """Another transaction changed a subscription since it was loaded; retry the use case."""
 
 
@@ -220,7 +218,7 @@ def _load_books(
         else:
             book = ServiceBook(wanted[cs][0], cs, wanted[cs][1])
         book.held = held[cs]
-        loaded.pending_before[cs] = _add_open_rows(book, [r for r in open_rows[cs] if r.id not in sent_ids])
+        loaded.pending_before[cs] = add_open_rows(book, [r for r in open_rows[cs] if r.id not in sent_ids])
         state.books[cs] = book
 
 
@@ -291,31 +289,6 @@ def _hold_services(session: Session, connection_id: str, services: list[int]) ->
             .with_for_update(read=True)
         ).scalars()
     )
-
-
-def _add_open_rows(book: ServiceBook, rows: list[Adjustment]) -> set[int]:
-    """Rows in flight count as held (the worker verifies when unsure); pending ones are re-plannable."""
-    pending_ids: set[int] = set()
-    for adjustment in rows:
-        if adjustment.status == AdjustmentStatus.SENDING:
-            before = Timeline.of_held(book.held).at(adjustment.effective_date)
-            change = adjustment.target_units - (before.units if before else 0)
-            book.held.append(
-                HeldAdjustment(adjustment.effective_date, change, adjustment.unit_price, adjustment.unit_cost)
-            )
-            continue
-        planned = PlannedAdjustment(
-            adjustment.effective_date,
-            adjustment.target_units,
-            adjustment.planned_unit_change or 0,
-            adjustment.unit_price,
-            adjustment.unit_cost,
-        )
-        book.pending.append(
-            PendingAdjustment(adjustment.id, adjustment.operation_id, planned, adjustment.due_at)
-        )
-        pending_ids.add(adjustment.id)
-    return pending_ids
 
 
 def load_contract(session: Session, loaded: LoadedState, contract_id: int) -> None:

@@ -6,7 +6,8 @@ use the ports yet (and `lock_contract_service` to the planners).
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Callable
+from typing import Self, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +20,10 @@ from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.directory import SqlDirectory
 from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
-from contractsync.adapters.db.session import UnitOfWork
+from contractsync.adapters.db.session import UnitOfWork, retrying
+from contractsync.adapters.db.subscription_books import SqlSubscriptionBooks
+
+T = TypeVar("T")
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -31,6 +35,7 @@ class SqlUnitOfWork(UnitOfWork):
     partner_center: SqlPartnerCenterSources
     api_tokens: SqlApiTokens
     autotask_names: SqlAutotaskNames
+    books: SqlSubscriptionBooks
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -42,6 +47,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.partner_center = SqlPartnerCenterSources(self.session)
         self.api_tokens = SqlApiTokens(self.session)
         self.autotask_names = SqlAutotaskNames(self.session)
+        self.books = SqlSubscriptionBooks(self.session)
         return self
 
 
@@ -53,6 +59,9 @@ class SqlUnitsOfWork:
 
     def __call__(self, *, commit: bool = True) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, commit=commit)
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        return retrying(run)
 
     def reachable(self) -> bool:
         try:

@@ -17,6 +17,7 @@ from contractsync.ports.directory import (
     SubscriptionMapping,
     SyncBadge,
 )
+from contractsync.ports.outbox import OPEN_STATUSES
 
 if TYPE_CHECKING:
     from contractsync.adapters.memory.unit_of_work import MemoryData
@@ -126,7 +127,14 @@ class MemoryDirectory:
         return sum(1 for a in actions if a.subscription_id == subscription_id and a.status == "open")
 
     def sync_badge(self, subscription_id: str) -> SyncBadge:
-        """As the test set it in `data.sync_badges`; else unmapped, or synced once mapped."""
+        """As the test set it in `data.sync_badges`; else from the outbox rows, as in SQL: unmapped,
+        failed (a refused row not superseded), pending (rows waiting or in flight), or synced.
+        (Refused records and reconciliation drift are SQL only: set `sync_badges` for those.)"""
         if subscription_id in self.data.sync_badges:
             return self.data.sync_badges[subscription_id]
-        return "synced" if subscription_id in self.data.subscription_mappings else "unmapped"
+        if subscription_id not in self.data.subscription_mappings:
+            return "unmapped"
+        statuses = {a.status for a in self.data.adjustments.values() if a.subscription_id == subscription_id}
+        if "failed" in statuses:
+            return "failed"
+        return "pending" if statuses & set(OPEN_STATUSES) else "synced"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from contractsync.adapters.memory.alerts import MemoryAlerts
 from contractsync.adapters.memory.api_tokens import MemoryApiTokens
@@ -22,7 +23,13 @@ from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.directory import MemoryDirectory
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
-from contractsync.domain.model import Customer, Reseller
+from contractsync.adapters.memory.subscription_books import (
+    HistoryLine,
+    LedgerLine,
+    MemorySubscriptionBooks,
+    StoredBook,
+)
+from contractsync.domain.model import Contract, Customer, Reseller
 from contractsync.ports.alerts import Alert
 from contractsync.ports.api_tokens import StoredToken
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
@@ -38,6 +45,9 @@ from contractsync.ports.directory import (
 )
 from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
+from contractsync.ports.subscription_books import StoredKey
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,6 +74,14 @@ class MemoryData:
     tokens: dict[int, StoredToken] = field(default_factory=dict)
     #: (connection id, kind, Autotask id) → (name, refreshed at)
     autotask_names: dict[tuple[str, NameKind, int], tuple[str, datetime]] = field(default_factory=dict)
+    operation_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
+    #: what only operations read and write (see `subscription_books`): (connection, id) keys
+    contracts: dict[tuple[str, int], Contract] = field(default_factory=dict)
+    books: dict[tuple[str, int], StoredBook] = field(default_factory=dict)
+    ledger: dict[tuple[str, int], list[LedgerLine]] = field(default_factory=dict)
+    history: list[HistoryLine] = field(default_factory=list)
+    #: when each subscription was mapped (default: midnight UTC of its `mapped_on`)
+    mapped_at: dict[str, datetime] = field(default_factory=dict)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -86,6 +104,7 @@ class FakeUnitOfWork:
         self.partner_center = MemoryPartnerCenterSources(data)
         self.api_tokens = MemoryApiTokens(data)
         self.autotask_names = MemoryAutotaskNames(data)
+        self.books = MemorySubscriptionBooks(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
@@ -135,3 +154,7 @@ class FakeUnitsOfWork:
 
     def reachable(self) -> bool:
         return True
+
+    def retrying(self, run: Callable[[], T]) -> T:
+        """Nothing to retry: a unit of work runs alone, so it never loses a race."""
+        return run()

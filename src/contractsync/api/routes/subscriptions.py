@@ -12,7 +12,7 @@ from pydantic import model_validator
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.operation_bodies import OperationBody
+from contractsync.api.operation_bodies import OperationBody, command_of
 from contractsync.api.routes._common import JSON, IdPath, PageQuery, PageSizeQuery, answers, dump
 from contractsync.api.types import (
     BillingCycle,
@@ -104,5 +104,5 @@ async def apply_operation(
     # The hot path of the API. Async: the request waits for its group commit on the event loop
     # instead of holding a thread (the group's own thread runs the transaction). The records are
     # JSON already: answered as they are, without FastAPI's generic encoder walking them.
-    records = await asyncio.wrap_future(service.submit_operation(actor, subscription_id, dump(body)))
+    records = await asyncio.wrap_future(service.submit_operation(actor, subscription_id, command_of(body)))
     return JSONResponse(records)
