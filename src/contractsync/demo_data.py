@@ -14,8 +14,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from contractsync.service.actor import ADMIN
+from contractsync.service.actor import Actor
 from contractsync.service.facade import ContractSync
+
+#: the provider, as the demo's set-up (the audit log's "who" of the sample data)
+ADMIN = Actor(None, "demo set-up")
 
 DEMO_CONNECTION_ID = "demo-sandbox"
 

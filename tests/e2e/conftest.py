@@ -63,12 +63,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
 SIGNED_IN_URL = re.compile(r"^[^?]*/subscriptions$")  # not /signin?next=/subscriptions
 
 
-def sign_in(browser: Browser, live: LiveConsole, viewport: dict[str, int] = DESKTOP) -> Page:
-    """A new browser context (own cookies) signed in with the admin token; answers its page."""
+def sign_in(
+    browser: Browser, live: LiveConsole, viewport: dict[str, int] = DESKTOP, token: str | None = None
+) -> Page:
+    """A new browser context (own cookies) signed in with the admin token (or `token`); answers its page."""
     context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
     page = context.new_page()
     page.goto(f"{live.url}/subscriptions")
-    page.fill("#token", live.token)
+    page.fill("#token", token or live.token)
     page.click("form[action='/signin'] button[type=submit]")
     page.wait_for_url(SIGNED_IN_URL)
     return page

@@ -4,6 +4,7 @@ company that does not exist refused, unmap and remap recorded, a connection crea
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -119,12 +120,55 @@ def test_a_connection_is_created_and_tested(browser: Browser, live: LiveConsole)
     page.context.close()
 
 
+def test_a_subscription_suggested_by_sku_is_accepted_on_its_own(browser: Browser, live: LiveConsole) -> None:
+    seeded = httpx.post(
+        f"{live.stack.sandbox.base_url}/sandbox/seed",
+        json={
+            "services": [
+                {
+                    "name": "Enterprise suite (CSP)",
+                    "sku": "CFQ7TTC0LF8S:0001",
+                    "unitCost": "30.0000",
+                    "unitPrice": "36.0000",
+                    "periodType": 1,
+                }
+            ]
+        },
+    ).json()
+    [service_id] = seeded["services"]
+    today = date.today()
+    start = today.replace(day=1)
+    live.stack.service.create_subscription(ADMIN, {
+        "id": "fabrikam-e5", "customer_id": "fabrikam", "offer_id": "CFQ7TTC0LF8S:0001:P1Y",
+        "offer_name": "Microsoft 365 E5", "kind": "nce", "quantity": 4, "term": "P1Y",
+        "billing_cycle": "monthly", "start_date": start.isoformat(),
+        "end_date": (start.replace(year=start.year + 1) - timedelta(days=1)).isoformat(),
+        "auto_renew": True, "list_price": "38.00",
+    })  # fmt: skip
+    page = sign_in(browser, live)
+    page.goto(f"{live.url}/mappings")
+    panel = page.locator("#subscription-suggestions-demo-sandbox")
+    row = panel.locator("[data-suggestion=fabrikam-e5]")
+    expect(row).to_contain_text("Enterprise suite (CSP)")
+    expect(row).to_contain_text("by SKU (new service line)")
+    expect(panel.locator("[data-suggestion=fabrikam-azure]")).to_be_visible()
+    screenshot(page, "mappings-suggestions")
+    row.locator("button", has_text="Accept").click()
+    expect(page.locator(".flash-ok")).to_contain_text("1 subscription mapped to contract services")
+    mapping = live.stack.service.get_subscription(ADMIN, "fabrikam-e5")["mapping"]
+    assert mapping is not None and mapping["service_id"] == service_id
+    # Only the one accepted: the other suggestion waits, and the mapped one is suggested no more.
+    assert live.stack.service.get_subscription(ADMIN, "fabrikam-azure")["mapping"] is None
+    expect(panel.locator("[data-suggestion=fabrikam-e5]")).to_have_count(0)
+    expect(panel.locator("[data-suggestion=fabrikam-azure]")).to_be_visible()
+    page.context.close()
+
+
 def test_subscription_suggestions_are_accepted(browser: Browser, live: LiveConsole) -> None:
     page = sign_in(browser, live)
     page.goto(f"{live.url}/mappings")
     panel = page.locator("#subscription-suggestions-demo-sandbox")
-    expect(panel.locator("label[data-suggestion=fabrikam-azure]")).to_contain_text("Azure plan")
-    screenshot(page, "mappings-suggestions")
+    expect(panel.locator("[data-suggestion=fabrikam-azure]")).to_contain_text("Azure plan")
     panel.locator("button", has_text="Accept selected").click()
     expect(page.locator(".flash-ok")).to_contain_text("1 subscription mapped to contract services")
     mapping = live.stack.service.get_subscription(ADMIN, "fabrikam-azure")["mapping"]

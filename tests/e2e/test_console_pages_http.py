@@ -274,3 +274,10 @@ def test_alerts_name_the_customer(web: TestClient, fake: FakeContractSync) -> No
     fake.alerts[0]["message"] = "subscription s3 of mapped customer c2 is not mapped"
     signed_in(web)
     assert "of mapped customer Fabrikam Inc (c2) is not mapped" in web.get("/alerts").text
+    # A message the service named already is left as it is (no "Fabrikam Inc (c2) (Fabrikam Inc, …)").
+    fake.alerts[0]["message"] = (
+        "subscription s3 of mapped customer c2 (Fabrikam Inc, Autotask company #2) is not mapped"
+    )
+    assert (
+        "of mapped customer c2 (Fabrikam Inc, Autotask company #2) is not mapped" in web.get("/alerts").text
+    )

@@ -40,7 +40,8 @@ def test_big_quantity_change_previews_the_money_and_asks_to_confirm(
     subscription_id = "contoso-m365-standard"
     before = service.get_subscription(ADMIN, subscription_id)["quantity"]
     wanted = before + 150
-    page = sign_in(browser, live)
+    named = service.create_token(None, name="Dana (billing)")  # the audit log's "who"
+    page = sign_in(browser, live, token=named)
     page.goto(f"{live.url}/subscriptions/{subscription_id}")
     page.fill("#quantity", str(wanted))
     page.click("button[value=preview]")
@@ -58,6 +59,10 @@ def test_big_quantity_change_previews_the_money_and_asks_to_confirm(
     page.click("#confirm-change")
     expect(page.locator(".flash-ok")).to_contain_text(f"Quantity change to {wanted} recorded")
     assert service.get_subscription(ADMIN, subscription_id)["quantity"] == wanted
+    page.goto(
+        f"{live.url}/operations?subscription={subscription_id}&type=UpdateSubscriptionQuantityOnConnection"
+    )
+    expect(page.locator("article.op .op-actor").first).to_have_text("console (Dana (billing))")
     page.context.close()
 
 

@@ -50,6 +50,7 @@ class FakeContractSync(ContractSync):
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.tokens: dict[str, str | None] = {ADMIN_TOKEN: None}  # token -> reseller id
+        self.token_names: dict[str, str] = {}  # token -> name, when it has one
         self.console_sessions: dict[str, str] = {}  # session secret -> token
         self.resellers: dict[str, JSON] = {}
         self.connections: dict[str, JSON] = {}
@@ -498,7 +499,64 @@ class FakeContractSync(ContractSync):
             raise Invalid(f"Autotask has no customer company {body.get('company_id')}")
         return self.map_customer(actor, body)
 
-    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
+    def _mapped_customer(self, actor: Actor, customer_id: str, connection_id: str | None) -> JSON:
+        customer = self._visible(actor, self.customers, customer_id, "customer")
+        mapping = customer["mapping"]
+        if mapping is None or connection_id not in (None, mapping["connection_id"]):
+            raise NotFound(f"customer {customer_id} is not mapped")
+        return customer
+
+    def _customer_record(self, customer: JSON, connection_id: str, reason: str, actor: Actor) -> JSON:
+        about = {"id": None, "customer_id": customer["id"], "reseller_id": customer["reseller_id"]}
+        return self._record(about, "CreateConnectionCustomerMapping", connection_id=connection_id,
+                            status="succeeded", reason=reason, actor=actor.name)  # fmt: skip
+
+    def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str | None = None) -> JSON:
+        customer = self._mapped_customer(actor, customer_id, connection_id)
+        mapping, customer["mapping"] = customer["mapping"], None
+        reason = f"unmapped from Autotask company {mapping['company_id']}; it has no mapped subscriptions"
+        return self._customer_record(customer, mapping["connection_id"], reason, actor)
+
+    def remap_customer(self, actor: Actor, body: JSON) -> JSON:
+        customer = self._mapped_customer(actor, body["customer_id"], body["connection_id"])
+        if body["company_id"] not in COMPANIES:
+            raise Invalid(f"Autotask has no customer company {body['company_id']}")
+        if customer["mapping"]["company_id"] == body["company_id"]:
+            raise Conflict(
+                f"customer {customer['id']} is already mapped to Autotask company {body['company_id']}"
+            )
+        before, customer["mapping"]["company_id"] = customer["mapping"]["company_id"], body["company_id"]
+        reason = f"remapped from Autotask company {before} to {body['company_id']}"
+        return self._customer_record(customer, body["connection_id"], reason, actor)
+
+    def accept_subscription_suggestions(
+        self, actor: Actor, connection_id: str, chosen: list[JSON]
+    ) -> list[JSON]:
+        results = []
+        for item in chosen:
+            try:
+                self.map_subscription(actor, {**item, "connection_id": connection_id})
+            except ServiceError as error:
+                results.append(item | {"status": "refused", "error": error.message})
+            else:
+                results.append(item | {"status": "mapped", "error": None})
+        return results
+
+    def issue_token(self, actor: Actor, body: JSON) -> JSON:
+        if not actor.is_admin:
+            raise Forbidden("only the provider's admin token may do this")
+        name = str(body["name"]).strip()
+        if not name or not name.isprintable():
+            raise Invalid("name: must be printable, not empty")
+        if name in self.token_names.values():
+            raise Conflict(f"a token named {name!r} exists already")
+        token = self.create_token(body.get("reseller_id"), name=name)
+        [listed] = [t for t in self.list_tokens(actor) if t["id"] == self._token_id(token)]
+        return listed | {"source": "api", "token": token}
+
+    def autotask_names(
+        self, actor: Actor, connection_id: str, refresh: bool = False, wanted: JSON | None = None
+    ) -> JSON:
         self._visible(actor, self.connections, connection_id, "connection")
         return {"companies": dict(COMPANIES), "contracts": {100: "Contoso managed services 2026"},
                 "services": {s["id"]: s["name"] for s in SERVICES}}  # fmt: skip
@@ -510,7 +568,9 @@ class FakeContractSync(ContractSync):
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         return [self._public(s) for s in self._mine(actor, self.pc_sources)]
 
-    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
+    def company_names(
+        self, actor: Actor, connection_id: str, wanted: list[int] | None = None
+    ) -> dict[int, str]:
         return dict(COMPANIES)
 
     def dashboard(self, actor: Actor) -> JSON:
@@ -518,12 +578,14 @@ class FakeContractSync(ContractSync):
         return copy.deepcopy(self.dashboard_answer)
 
     # --- tokens ---------------------------------------------------------------------------------
-    def create_token(self, reseller_id: str | None, expires_at: Any = None) -> str:
+    def create_token(self, reseller_id: str | None, expires_at: Any = None, name: str | None = None) -> str:
         self._call("create_token", reseller_id)
         if reseller_id is not None and reseller_id not in self.resellers:
             raise NotFound(f"no reseller {reseller_id}")
         token = f"token-{len(self.tokens)}"
         self.tokens[token] = reseller_id
+        if name is not None:
+            self.token_names[token] = name
         return token
 
     def authenticate(self, token: str) -> Actor:
@@ -545,6 +607,7 @@ class FakeContractSync(ContractSync):
         return [
             {"id": token_id, "kind": "admin" if self.tokens[token] is None else "reseller",
              "reseller_id": self.tokens[token], "source": "cli", "hint": f"{token[:4]}…",
+             "name": self.token_names.get(token),
              "created_at": NOW, "expires_at": None, "last_used_at": None}
             for token_id, token in sorted(self._token_ids().items())
         ]  # fmt: skip

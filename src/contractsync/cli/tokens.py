@@ -30,6 +30,9 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         expires_in_days: int | None = typer.Option(
             None, "--expires-in-days", min=1, max=3650, help="The token stops working after this many days."
         ),
+        name: str | None = typer.Option(
+            None, "--name", help="Who uses it (a person or system): the audit log's actor; unique."
+        ),
     ) -> None:
         """Print a new API token once (it is stored hashed and cannot be shown again)."""
         from datetime import UTC, datetime, timedelta
@@ -42,13 +45,13 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         expires = None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
         app_service = service()
         with service_errors():
-            token = app_service.create_token(None if admin else reseller, expires_at=expires)
+            token = app_service.create_token(None if admin else reseller, expires_at=expires, name=name)
         typer.echo(token)
         err.print("store it now: it is shown only once", style="dim")
 
     @tokens.command("list")
     def list_tokens(output: OutputFormat = format_option()) -> None:
-        """Every API token: id, kind, reseller, where it came from, first characters, created,
+        """Every API token: id, name, kind, reseller, where it came from, first characters, created,
         expires, last used (never the token itself)."""
         from contractsync.service.actor import ADMIN
 
@@ -58,8 +61,18 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         if output is OutputFormat.JSON:
             emit_json(found)
             return
-        columns = ("id", "kind", "reseller", "source", "hint", "created", "expires", "last used")
-        keys = ("id", "kind", "reseller_id", "source", "hint", "created_at", "expires_at", "last_used_at")
+        columns = ("id", "name", "kind", "reseller", "source", "hint", "created", "expires", "last used")
+        keys = (
+            "id",
+            "name",
+            "kind",
+            "reseller_id",
+            "source",
+            "hint",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+        )
         rows = [[str(item.get(key) or "-") for key in keys] for item in found]
         print_rows(Console(), f"{len(found)} API token(s)", columns, rows, right=("id",))
 

@@ -92,7 +92,26 @@ class RecordFilter:
     recorded_before: datetime | None = None
 
 
+@dataclass(frozen=True)
+class NewRecord:
+    """A record written whole (a mapping change): no adjustments."""
+
+    connection_id: str
+    operation_key: str
+    type: str
+    status: str
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    effective_date: date | None = None
+
+
 class AuditRecords(Protocol):
+    def add(self, record: NewRecord, now: datetime) -> int:
+        """Store the record; answers its id."""
+        ...
+
     def page(self, where: RecordFilter, offset: int, limit: int) -> tuple[int, list[AuditRecord]]:
         """(how many match, the records from `offset`), newest first."""
         ...

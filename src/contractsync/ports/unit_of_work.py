@@ -7,7 +7,9 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from contractsync.ports.alerts import Alerts
+from contractsync.ports.api_tokens import ApiTokens
 from contractsync.ports.audit_records import AuditRecords
+from contractsync.ports.autotask_names import AutotaskNames
 from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.dashboard import DashboardFacts
 from contractsync.ports.directory import Directory
@@ -54,6 +56,12 @@ class UnitOfWork(Protocol):
 
     @property
     def reconciliation_facts(self) -> ReconciliationFacts: ...
+
+    @property
+    def api_tokens(self) -> ApiTokens: ...
+
+    @property
+    def autotask_names(self) -> AutotaskNames: ...
 
     @property
     def books(self) -> SubscriptionBooks: ...

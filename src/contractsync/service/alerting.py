@@ -11,10 +11,12 @@ that comes back after being resolved is raised again (new `raised_at`, acknowled
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from contractsync.ports.alerts import Alert, Alerts, NewAlert
+from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
@@ -59,7 +61,7 @@ def resolve(
 
 
 def _derived(
-    alerts: Alerts, usage: dict[str, float]
+    alerts: Alerts, usage: dict[str, float], customer: Callable[[str, str], str] = lambda c, k: c
 ) -> list[tuple[str, str, str | None, str | None, str, int | None]]:
     """(kind, message, connection, subscription, detail, operation) of every condition holding now."""
     found: list[tuple[str, str, str | None, str | None, str, int | None]] = []
@@ -74,7 +76,8 @@ def _derived(
         )
     for unmapped in alerts.unmapped_subscriptions():
         subscription_id = unmapped.subscription_id
-        message = f"subscription {subscription_id} of mapped customer {unmapped.customer_id} is not mapped"
+        who = customer(unmapped.customer_id, unmapped.connection_id)
+        message = f"subscription {subscription_id} of mapped customer {who} is not mapped"
         found.append(("unmapped_subscription", message, unmapped.connection_id, subscription_id, "", None))
     # At 80 % the budget starts spreading the requests left over the hour: work slows from then on.
     for connection_id, share in sorted(usage.items()):
@@ -91,11 +94,37 @@ def budget_usage(ctx: ServiceContext) -> dict[str, float]:
     return usage
 
 
-def refresh(ctx: ServiceContext, alerts: Alerts, usage: dict[str, float]) -> None:
-    """Raise the derived alerts that hold now; resolve those that no longer do."""
+def customer_label(uow: UnitOfWork) -> Callable[[str, str], str]:
+    """How an alert names a mapped customer: `c1 (Contoso, Autotask company Contoso Ltd #501)`,
+    with the names stored (`autotask_names`); the id alone when none is known."""
+    names: dict[str, dict[int, str]] = {}
+
+    def label(customer_id: str, connection_id: str) -> str:
+        found = uow.directory.customer(customer_id)
+        mapped = uow.directory.customer_mapping(customer_id)
+        if connection_id not in names:
+            names[connection_id] = uow.autotask_names.names(connection_id)["company"]
+        parts = [found.name] if found is not None and found.name else []
+        if mapped is not None and mapped.connection_id == connection_id:
+            company = names[connection_id].get(mapped.company_id)
+            parts.append(f"Autotask company {company + ' ' if company else ''}#{mapped.company_id}")
+        return f"{customer_id} ({', '.join(parts)})" if parts else customer_id
+
+    return label
+
+
+def refresh(
+    ctx: ServiceContext,
+    alerts: Alerts,
+    usage: dict[str, float],
+    customer: Callable[[str, str], str] | None = None,
+) -> None:
+    """Raise the derived alerts that hold now; resolve those that no longer do. `customer` names a
+    customer in a message (`customer_label`; default: its id)."""
     now = ctx.now()
     holding = set()
-    for kind, message, connection_id, subscription_id, detail, operation_id in _derived(alerts, usage):
+    derived = _derived(alerts, usage, customer) if customer is not None else _derived(alerts, usage)
+    for kind, message, connection_id, subscription_id, detail, operation_id in derived:
         raise_alert(alerts, kind, message, connection_id, subscription_id, now,
                     detail=detail, operation_id=operation_id)  # fmt: skip
         holding.add(dedupe_key(kind, connection_id, subscription_id, detail))
@@ -109,7 +138,7 @@ def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[
         raise Invalid(f"state must be one of {', '.join(STATES)}")
     usage = budget_usage(ctx)
     with ctx.units() as uow:
-        refresh(ctx, uow.alerts, usage)
+        refresh(ctx, uow.alerts, usage, customer_label(uow))
         return [alert_view(a) for a in uow.alerts.listed(actor.reseller_id, state)]
 
 

@@ -65,6 +65,7 @@ def actor(ctx: ServiceContext, secret: str) -> Actor | None:
     now = ctx.now()
     with ctx.units(commit=False) as uow:
         row = uow.console_sessions.find(key)
+        token = None if row is None else uow.api_tokens.token(row.token_id)
     if row is None:
         return None
     if row.expires_at <= now or row.last_seen_at + timedelta(seconds=row.idle_seconds) <= now:
@@ -73,7 +74,8 @@ def actor(ctx: ServiceContext, secret: str) -> Actor | None:
     if now - row.last_seen_at >= SEEN_EVERY:
         with ctx.units() as uow:
             uow.console_sessions.seen(key, now)
-    return Actor(row.reseller_id, f"console ({token_name(row.token_id)})")
+    who = (token.name if token is not None else None) or token_name(row.token_id)
+    return Actor(row.reseller_id, f"console ({who})")
 
 
 def end(ctx: ServiceContext, secret: str) -> None:

@@ -55,8 +55,8 @@ class ServiceContext:
     @contextmanager
     def unit_of_work(self, commit: bool = True) -> Iterator[Any]:
         """Transitional: the unit of work with its SQL `session` and `lock_contract_service`, for the
-        modules not yet on the ports (tokens, mapping, customer_mapping, reconcile, reconcile_fix,
-        audit_search, dashboard). Use `units` instead."""
+        modules not yet on the ports (mapping, reconcile, reconcile_fix, audit_search, dashboard).
+        Use `units` instead."""
         with self.units(commit=commit) as uow:
             yield uow
 

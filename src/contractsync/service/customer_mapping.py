@@ -17,19 +17,19 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-
-from contractsync.adapters.db import operations as audit
-from contractsync.adapters.db.tables import customer_mappings, customers, subscription_mappings, subscriptions
-from contractsync.domain.enums import RecordType
-from contractsync.service import map_subscription, mapping
+from contractsync.domain.enums import RecordType, SubscriptionStatus
+from contractsync.ports.audit_records import NewRecord
+from contractsync.ports.directory import CustomerMapping, StoredConnection
+from contractsync.ports.unit_of_work import UnitOfWork
+from contractsync.service import autotask_names, map_subscription, mapping
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext
+from contractsync.service.context import ServiceContext, visible_connection, visible_customer
 from contractsync.service.credentials_check import check_credentials
 from contractsync.service.errors import Conflict, Invalid, NotFound, ServiceError
-from contractsync.service.partner_center_suggest import _company_rows, _customers, _subscriptions
-from contractsync.service.session_compat import operations_by_id, visible_connection, visible_customer
+from contractsync.service.partner_center_suggest import _company_rows, _customers
+from contractsync.service.service_match import Wanted, suggest
+from contractsync.service.views import operations_by_id
 
 JSON = dict[str, Any]
 MAX_RESULTS = 50
@@ -37,11 +37,16 @@ MAX_RESULTS = 50
 SIMILAR = 0.85
 LEGAL_FORMS = re.compile(r"\b(inc|ltd|llc|gmbh|ag|corp|corporation|co|limited|plc|sa|bv|srl|sarl)\b\.?")
 _Unmapped = namedtuple("_Unmapped", "id name tenant_id")
+_LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 
 
-def _companies(ctx: ServiceContext, actor: Actor, connection_id: str) -> tuple[Any, list[JSON]]:
-    with ctx.unit_of_work(commit=False) as uow:
-        connection = visible_connection(uow.session, actor, connection_id)
+def _connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> StoredConnection:
+    with ctx.units(commit=False) as uow:
+        return visible_connection(uow.directory, actor, connection_id)
+
+
+def _companies(ctx: ServiceContext, actor: Actor, connection_id: str) -> tuple[StoredConnection, list[JSON]]:
+    connection = _connection(ctx, actor, connection_id)
     return connection, _company_rows(ctx.connector_for(connection))
 
 
@@ -57,35 +62,29 @@ def search_companies(ctx: ServiceContext, actor: Actor, connection_id: str, name
     return [{"id": company_id, "name": name} for name, company_id in found[:MAX_RESULTS]]
 
 
-def company_names(ctx: ServiceContext, actor: Actor, connection_id: str) -> dict[int, str]:
-    _, rows = _companies(ctx, actor, connection_id)
-    return {int(r["id"]): str(r.get("companyName") or "") for r in rows}
-
-
-def _require_company(ctx: ServiceContext, connection: Any, company_id: int) -> str:
+def _require_company(ctx: ServiceContext, connection: StoredConnection, company_id: int) -> str:
+    """The customer company's name; Invalid when Autotask has none of that id. The name is stored."""
     found = ctx.connector_for(connection).find_companies(ids=[company_id])
     if not found:
         raise Invalid(f"Autotask has no customer company {company_id} (check the id, or search by name)")
-    return str(found[0].name)
+    name = str(found[0].name)
+    autotask_names.remember(ctx, connection.id, "company", {company_id: name})
+    return name
 
 
 def map_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     """`mapping.map_customer` after checking, through the connector, that the company exists."""
     v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
     company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
-    with ctx.unit_of_work(commit=False) as uow:
-        connection = visible_connection(uow.session, actor, str(body["connection_id"]))
+    connection = _connection(ctx, actor, v.text(body["connection_id"], "connection_id", 100))
     name = _require_company(ctx, connection, company_id)
     record = mapping.map_customer(ctx, actor, {**body, "company_id": company_id})
     return record | {"company_name": name}
 
 
-def _mapped_companies(session: Any, connection_id: str) -> dict[str, int]:
+def _mapped_companies(uow: UnitOfWork, connection_id: str) -> dict[str, int]:
     """customer id → company id of the customers mapped on the connection."""
-    rows = session.execute(
-        select(customer_mappings).where(customer_mappings.c.connection_id == connection_id)
-    )
-    return {r.customer_id: r.company_id for r in rows}
+    return {m.customer_id: m.company_id for m in uow.directory.customer_mappings_of(connection_id)}
 
 
 def _normal(name: str) -> str:
@@ -96,18 +95,13 @@ def suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
     """{connection_id, customers: [{customer_id, customer_name, tenant_id, company_id, company_name,
     matched_by}], customers_skipped: [{customer_id, customer_name, reason}]} for the customers of
     the connection's reseller that have no company on it."""
-    with ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        connection = visible_connection(session, actor, connection_id)
-        mapped = _mapped_companies(session, connection.id)
+    with ctx.units(commit=False) as uow:
+        connection = visible_connection(uow.directory, actor, connection_id)
+        mapped = _mapped_companies(uow, connection.id)
         unmapped = [
-            _Unmapped(r.id, r.name, r.tenant_id or "")
-            for r in session.execute(
-                select(customers.c.id, customers.c.name, customers.c.tenant_id)
-                .where(customers.c.reseller_id == connection.reseller_id)
-                .order_by(customers.c.id)
-            )
-            if r.id not in mapped
+            _Unmapped(c.id, c.name, c.tenant_id or "")
+            for c in uow.directory.customers(connection.reseller_id)
+            if c.id not in mapped
         ]
     rows = _company_rows(ctx.connector_for(connection))
     found = _customers(ctx.connector_for(connection), unmapped, set(mapped.values()))
@@ -173,151 +167,119 @@ def accept(ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[J
     )
 
 
-def _mapped_subscriptions(session: Any, customer_id: str, connection_id: str) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(
-                subscription_mappings.join(
-                    subscriptions, subscriptions.c.id == subscription_mappings.c.subscription_id
-                )
-            )
-            .where(
-                subscriptions.c.customer_id == customer_id,
-                subscription_mappings.c.connection_id == connection_id,
-            )
-        )
-        or 0
-    )
+def _mapped_subscriptions(uow: UnitOfWork, customer_id: str, connection_id: str) -> int:
+    own = set(uow.directory.subscription_ids(None, customer_id))
+    return sum(1 for m in uow.directory.subscription_mappings_of(connection_id) if m.subscription_id in own)
 
 
-def _record(
-    ctx: ServiceContext, session: Any, actor: Actor, connection_id: str, customer_id: str, reason: str
-) -> JSON:
-    record_id = audit.create_operation(
-        session,
-        connection_id=connection_id,
+def _record(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, mapped: CustomerMapping, reason: str) -> JSON:
+    record = NewRecord(
+        connection_id=mapped.connection_id,
         operation_key=uuid.uuid4().hex,
         type=RecordType.MAP_CUSTOMER.value,
         status="succeeded",
-        now=ctx.now(),
-        customer_id=customer_id,
+        customer_id=mapped.customer_id,
         reason=reason,
-        actor=actor.name,
+        details={"actor": actor.name} if actor.name else {},
     )
-    return operations_by_id(session, [record_id])[0]
+    return operations_by_id(uow.audit_records, [uow.audit_records.add(record, ctx.now())])[0]
 
 
-def _current(session: Any, actor: Actor, customer_id: str, connection_id: str) -> tuple[Any, Any]:
-    customer = visible_customer(session, actor, customer_id)
-    connection = visible_connection(session, actor, connection_id)
-    row = session.execute(
-        select(customer_mappings).where(
-            customer_mappings.c.customer_id == customer.id, customer_mappings.c.connection_id == connection.id
-        )
-    ).first()
-    if row is None:
+def _current(uow: UnitOfWork, actor: Actor, customer_id: str, connection_id: str) -> CustomerMapping:
+    customer = visible_customer(uow.directory, actor, customer_id)
+    connection = visible_connection(uow.directory, actor, connection_id)
+    found = next(
+        (m for m in uow.directory.customer_mappings_of(connection.id) if m.customer_id == customer.id), None
+    )
+    if found is None:
         raise NotFound(f"customer {customer_id} is not mapped on connection {connection_id}")
-    return connection, row
+    return found
 
 
 def _keeps(count: int) -> str:
     if count == 0:
         return "it has no mapped subscriptions"
-    return (
-        f"its {count} mapped subscription{'s' if count != 1 else ''} keep{'s' if count == 1 else ''} "
-        "their contract services (unmap them separately to stop syncing)"
-    )
+    if count == 1:
+        return "its 1 mapped subscription keeps its contract service (unmap it separately to stop syncing)"
+    return f"its {count} mapped subscriptions keep their contract services (unmap them separately to stop syncing)"
 
 
-def unmap_customer(ctx: ServiceContext, actor: Actor, customer_id: str, connection_id: str) -> JSON:
-    """Remove the customer's company on the connection; answers the audit record."""
-    with ctx.unit_of_work() as uow:
-        session = uow.session
-        _, row = _current(session, actor, customer_id, connection_id)
-        count = _mapped_subscriptions(session, customer_id, connection_id)
-        session.execute(
-            delete(customer_mappings).where(
-                customer_mappings.c.customer_id == customer_id,
-                customer_mappings.c.connection_id == connection_id,
-            )
-        )
-        return _record(
-            ctx,
-            session,
-            actor,
-            connection_id,
-            customer_id,
-            f"unmapped from Autotask company {row.company_id}; {_keeps(count)}",
-        )
+def unmap_customer(
+    ctx: ServiceContext, actor: Actor, customer_id: str, connection_id: str | None = None
+) -> JSON:
+    """Remove the customer's company on the connection (None: the one it is mapped on); answers the
+    audit record. The customer's subscription mappings stay (their changes go on reaching their
+    contract services)."""
+    with ctx.units() as uow:
+        if connection_id is None:
+            found = uow.directory.customer_mapping(visible_customer(uow.directory, actor, customer_id).id)
+            if found is None:
+                raise NotFound(f"customer {customer_id} is not mapped")
+            connection_id = found.connection_id
+        mapped = _current(uow, actor, customer_id, connection_id)
+        count = _mapped_subscriptions(uow, mapped.customer_id, mapped.connection_id)
+        uow.directory.remove_customer_mapping(mapped.customer_id, mapped.connection_id)
+        company = uow.autotask_names.names(mapped.connection_id)["company"].get(mapped.company_id)
+        named = f" ({company})" if company else ""
+        reason = f"unmapped from Autotask company {mapped.company_id}{named}; {_keeps(count)}"
+        return _record(ctx, uow, actor, mapped, reason)
 
 
 def remap_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     """body {customer_id, connection_id, company_id}: move a mapped customer to another company that
-    exists (a company already mapped to another customer is refused)."""
+    exists (a company already mapped to another customer is refused). Subscription mappings stay."""
     v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
     company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
-    customer_id, connection_id = str(body["customer_id"]), str(body["connection_id"])
-    with ctx.unit_of_work(commit=False) as uow:
-        connection, _ = _current(uow.session, actor, customer_id, connection_id)
+    customer_id = v.text(body["customer_id"], "customer_id", 100)
+    connection_id = v.text(body["connection_id"], "connection_id", 100)
+    with ctx.units(commit=False) as uow:
+        _current(uow, actor, customer_id, connection_id)
+        connection = visible_connection(uow.directory, actor, connection_id)
     name = _require_company(ctx, connection, company_id)
-    with ctx.unit_of_work() as uow:
-        session = uow.session
-        _, row = _current(session, actor, customer_id, connection_id)
-        if row.company_id == company_id:
+    with ctx.units() as uow:
+        mapped = _current(uow, actor, customer_id, connection_id)
+        if mapped.company_id == company_id:
             raise Conflict(f"customer {customer_id} is already mapped to Autotask company {company_id}")
-        holder = session.execute(
-            select(customer_mappings.c.customer_id).where(
-                customer_mappings.c.connection_id == connection_id,
-                customer_mappings.c.company_id == company_id,
-            )
-        ).first()
+        holder = next(
+            (m for m in uow.directory.customer_mappings_of(connection_id) if m.company_id == company_id), None
+        )
         if holder is not None:
             raise Conflict(
                 f"Autotask company {company_id} is already mapped to customer {holder.customer_id}"
             )
-        session.execute(
-            update(customer_mappings)
-            .where(
-                customer_mappings.c.customer_id == customer_id,
-                customer_mappings.c.connection_id == connection_id,
-            )
-            .values(company_id=company_id)
+        uow.directory.move_customer_mapping(customer_id, connection_id, company_id)
+        count = _mapped_subscriptions(uow, customer_id, connection_id)
+        reason = (
+            f"remapped from Autotask company {mapped.company_id} to {company_id} ({name}); {_keeps(count)}"
         )
-        count = _mapped_subscriptions(session, customer_id, connection_id)
-        reason = f"remapped from Autotask company {row.company_id} to {company_id} ({name}); {_keeps(count)}"
-        return _record(ctx, session, actor, connection_id, customer_id, reason)
+        return _record(ctx, uow, actor, mapped, reason)
 
 
 def subscription_suggestions(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
     """{connection_id, subscriptions: [{subscription_id, contract_id, service_id, contract_service_id,
     matched_by}], subscriptions_skipped: [{subscription_id, reason}]}: for the live, unmapped
     subscriptions of customers mapped on the connection, the one contract service (on a contract of
-    the customer's company running today) whose service is named like the offer."""
-    with ctx.unit_of_work(commit=False) as uow:
-        session = uow.session
-        connection = visible_connection(session, actor, connection_id)
-        companies = _mapped_companies(session, connection.id)
+    the customer's company running today) whose service has the offer's SKU, else its name
+    (`service_match`)."""
+    with ctx.units(commit=False) as uow:
+        connection = visible_connection(uow.directory, actor, connection_id)
+        companies = _mapped_companies(uow, connection.id)
         taken = {
-            r.subscription_id: r.contract_service_id
-            for r in session.execute(
-                select(subscription_mappings).where(subscription_mappings.c.connection_id == connection.id)
-            )
+            m.subscription_id: m.contract_service_id
+            for m in uow.directory.subscription_mappings_of(connection.id)
         }
-        live = [
-            r
-            for r in session.execute(
-                select(subscriptions.c.id, subscriptions.c.customer_id, subscriptions.c.offer_name)
-                .where(
-                    subscriptions.c.reseller_id == connection.reseller_id,
-                    subscriptions.c.status.in_(("active", "suspended")),
-                )
-                .order_by(subscriptions.c.id)
-            )
-            if r.customer_id in companies and r.id not in taken
-        ]
-    found = _subscriptions(
-        ctx.connector_for(connection), live, companies, set(taken.values()), ctx.today_in(connection.timezone)
+        ids = [i for i in uow.directory.subscription_ids(connection.reseller_id) if i not in taken]
+        live = sorted(
+            (
+                s.value
+                for s in uow.directory.subscriptions(ids)
+                if s.value.customer_id in companies and s.value.status in _LIVE
+            ),
+            key=lambda s: s.id,
+        )
+    wanted = [Wanted(sub.id, companies[sub.customer_id], sub.offer_id, sub.offer_name) for sub in live]
+    found = suggest(
+        ctx.connector_for(connection), wanted, set(taken.values()), ctx.today_in(connection.timezone)
     )
     return {"connection_id": connection_id, **found}
 
@@ -333,11 +295,20 @@ def accept_subscriptions(
         body = {k: item[k] for k in fields if item.get(k) is not None}
         map_subscription.map_subscription(ctx, actor, {**body, "connection_id": connection_id})
 
-    return _each(chosen, 5000, apply)
+    results = _each(chosen, 5000, apply)
+    mapped = [r for r in results if r["status"] == "mapped"]
+    if mapped:
+        contracts = {int(r["contract_id"]) for r in mapped}
+        autotask_names.cover(
+            ctx,
+            actor,
+            connection_id,
+            {"contract": contracts, "service": {int(r["service_id"]) for r in mapped}},
+        )
+    return results
 
 
 def test_connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:
     """One ThresholdInformation call with the stored credentials: {ok, kind, message}."""
-    with ctx.unit_of_work(commit=False) as uow:
-        row = visible_connection(uow.session, actor, connection_id)
-    return check_credentials(ctx, row._asdict())
+    connection = _connection(ctx, actor, connection_id)
+    return check_credentials(ctx, vars(connection))

@@ -33,15 +33,17 @@ Shapes (besides the fields API.md lists for the create bodies):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from contractsync.domain.operations import OperationCommand
+from contractsync.ports.autotask_names import NameKind
 from contractsync.service import (
     alerting,
     audit,
+    autotask_names,
     console_sessions,
     directory,
     map_subscription,
@@ -169,8 +171,16 @@ class ContractSync:
 
     def map_subscription(self, actor: Actor, body: JSON) -> JSON:
         """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
-        answers the CreateConnectionSubscriptionMapping record."""
-        return map_subscription.map_subscription(self.context, actor, body)
+        answers the CreateConnectionSubscriptionMapping record. The contract's and service's
+        Autotask names are stored if they were not."""
+        record = map_subscription.map_subscription(self.context, actor, body)
+        autotask_names.cover(
+            self.context,
+            actor,
+            str(body["connection_id"]),
+            {"contract": {int(body["contract_id"])}, "service": {int(body["service_id"])}},
+        )
+        return record
 
     def create_contract_services(self) -> int:
         """For the worker: deliver the due contract-service creations mappings wait for (each one
@@ -217,8 +227,12 @@ class ContractSync:
         customer_id, contract_service_id, date, period_end, posted, expected_units, autotask_units,
         expected_price, autotask_price, money_impact, run_rate, reason, record_id, exact_from}],
         money_impact, run_rate, totals: {kind: {count, money_impact, run_rate}}, totals_by_customer,
-        fixed, queued, not_queued, operations, run_id}. The run is stored."""
-        return reconcile.reconciliation(self.context, actor, connection_id, fix, trigger)
+        fixed, queued, not_queued, operations, run_id}. The run is stored, and the connection's
+        Autotask names are read again (when it checked any contract service)."""
+        report = reconcile.reconciliation(self.context, actor, connection_id, fix, trigger)
+        if report.get("services_checked"):  # nothing mapped, nothing read: no names to refresh
+            autotask_names.refresh_quietly(self.context, actor, connection_id)
+        return report
 
     def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
         """One read: {date, units, unit_price} Autotask holds today for the subscription; None unmapped."""
@@ -244,9 +258,16 @@ class ContractSync:
         return alerting.acknowledge(self.context, actor, alert_id)
 
     # --- tokens and console sessions ---------------------------------------------------------
-    def create_token(self, reseller_id: str | None, expires_at: datetime | None = None) -> str:
-        """A new bearer token (shown once; stored hashed). None: an admin token."""
-        return self._tokens.create(reseller_id, expires_at=expires_at)
+    def create_token(
+        self, reseller_id: str | None, expires_at: datetime | None = None, name: str | None = None
+    ) -> str:
+        """A new bearer token (shown once; stored hashed). None: an admin token. `name`: who the
+        audit log says used it (unique; without one, "token #N (hint…)")."""
+        return self._tokens.create(reseller_id, expires_at=expires_at, name=name)
+
+    def issue_token(self, actor: Actor, body: JSON) -> JSON:
+        """Admin only: body {name, reseller_id?, expires_at?}; the token's listing and `token`, once."""
+        return self._tokens.issue(actor, body)
 
     def create_token_value(self, reseller_id: str | None, token: str, source: str = tokens.SOURCE_CLI) -> str:
         """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
@@ -266,7 +287,7 @@ class ContractSync:
         return authority.cached_actor(token) if isinstance(authority, tokens.TokenAuthority) else None
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
-        """Admin only: [{id, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
+        """Admin only: [{id, name, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
         return self._tokens.listed(actor)
 
     def revoke_token(self, actor: Actor, token_id: int) -> None:
@@ -323,11 +344,14 @@ class ContractSync:
 
         return customer_mapping.search_companies(self.context, actor, connection_id, name)
 
-    def company_names(self, actor: Actor, connection_id: str) -> dict[int, str]:
-        """Through the connector: every customer company's name by id."""
-        from contractsync.service import customer_mapping
-
-        return customer_mapping.company_names(self.context, actor, connection_id)
+    def company_names(
+        self, actor: Actor, connection_id: str, wanted: list[int] | None = None
+    ) -> dict[int, str]:
+        """Every company's name by id, as stored (`autotask_names`; `wanted`: the ids a page shows)."""
+        companies: dict[int, str] = self.autotask_names(
+            actor, connection_id, wanted={"company": wanted or []}
+        )["companies"]
+        return companies
 
     def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
         """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
@@ -347,8 +371,9 @@ class ContractSync:
 
         return customer_mapping.accept(self.context, actor, connection_id, chosen)
 
-    def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str) -> JSON:
-        """Recorded in the audit log; the customer's subscription mappings stay."""
+    def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str | None = None) -> JSON:
+        """Recorded in the audit log; the customer's subscription mappings stay. connection_id None:
+        the connection it is mapped on."""
         from contractsync.service import customer_mapping
 
         return customer_mapping.unmap_customer(self.context, actor, customer_id, connection_id)
@@ -388,12 +413,17 @@ class ContractSync:
 
         return partner_center_sources.list_sources(self.context, actor)
 
-    def autotask_names(self, actor: Actor, connection_id: str, refresh: bool = False) -> JSON:
-        """{companies, contracts, services}: id → name, read through the connector (kept a few
-        minutes); empty when Autotask cannot be read."""
-        from contractsync.service import autotask_names
-
-        return autotask_names.names(self.context, actor, connection_id, refresh)
+    def autotask_names(
+        self,
+        actor: Actor,
+        connection_id: str,
+        refresh: bool = False,
+        wanted: Mapping[NameKind, Iterable[int]] | None = None,
+    ) -> JSON:
+        """{companies, contracts, services}: id → name as stored. Read through the connector (and
+        stored) when none is stored, when `refresh`, or when an id in `wanted` ({company|contract|
+        service: [ids]}) has none and the names are a minute old; empty when Autotask cannot be read."""
+        return autotask_names.names(self.context, actor, connection_id, refresh, wanted)
 
 
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:

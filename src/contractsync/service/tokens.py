@@ -18,14 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
-from contractsync.adapters.db.sessions_table import console_sessions
-from contractsync.adapters.db.tables import api_tokens, resellers
+from contractsync.ports.api_tokens import NewToken, StoredToken
+from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, require_admin
-from contractsync.service.errors import Invalid, NotFound, Unauthorized
+from contractsync.service.errors import Conflict, Invalid, NotFound, Unauthorized
 from contractsync.service.views import instant
 
 JSON = dict[str, Any]
@@ -36,10 +34,12 @@ MAX_TOKEN_LENGTH = 512
 CACHE_SECONDS = 5
 LAST_USED_EVERY = timedelta(minutes=1)
 HINT_LENGTH = 4
+MAX_NAME_LENGTH = 60
 
 SOURCE_ENVIRONMENT = "environment"
 SOURCE_GENERATED = "generated"
 SOURCE_CLI = "cli"
+SOURCE_API = "api"
 
 
 def token_hash(token: str) -> str:
@@ -87,45 +87,40 @@ class TokenAuthority:
         *,
         source: str = SOURCE_CLI,
         expires_at: datetime | None = None,
+        name: str | None = None,
     ) -> str:
-        """A new token (or register a given one). None: an admin token. Registering a token that
-        exists already changes nothing (except giving a token from before migration 0008 its
-        source)."""
+        """A new token (or register a given one). None: an admin token. `name` is who the audit
+        log says used it (unique). Registering a token that exists already changes nothing
+        (except giving a token from before migration 0008 its source)."""
         if token is None:
             token = f"cs_{secrets.token_urlsafe(32)}"
         else:
             check_token_value(token)
+        if name is not None:
+            name = check_token_name(name)
         if expires_at is not None and expires_at <= self.ctx.now():
             raise Invalid("the expiry must be in the future")
-        with self.ctx.unit_of_work() as uow:
-            session = uow.session
-            if (
-                reseller_id is not None
-                and session.execute(select(resellers.c.id).where(resellers.c.id == reseller_id)).first()
-                is None
-            ):
+        with self.ctx.units() as uow:
+            if reseller_id is not None and uow.directory.reseller(reseller_id) is None:
                 raise NotFound(f"reseller {reseller_id} not found")
-            exists = session.execute(
-                select(api_tokens.c.id, api_tokens.c.source).where(
-                    api_tokens.c.token_hash == token_hash(token)
-                )
-            ).first()
+            exists = uow.api_tokens.by_hash(token_hash(token))
             if exists is not None and exists.source is None:
                 # Registered before tokens had a source (migration 0008): now we know it.
-                session.execute(
-                    update(api_tokens)
-                    .where(api_tokens.c.id == exists.id)
-                    .values(source=source, hint=token[:HINT_LENGTH])
-                )
+                uow.api_tokens.set_source(exists.id, source, token[:HINT_LENGTH])
             if exists is None:
-                session.execute(
-                    insert(api_tokens).values(
+                if name is not None and uow.api_tokens.named(name) is not None:
+                    raise Conflict(
+                        f"a token named {name!r} exists already (names tell tokens apart in the audit log)"
+                    )
+                uow.api_tokens.add(
+                    NewToken(
                         token_hash=token_hash(token),
                         reseller_id=reseller_id,
                         created_at=self.ctx.now(),
                         source=source,
                         hint=token[:HINT_LENGTH],
                         expires_at=expires_at,
+                        name=name,
                     )
                 )
         return token
@@ -138,14 +133,29 @@ class TokenAuthority:
         except Invalid as refused:
             raise Invalid(f"CONTRACTSYNC_ADMIN_TOKEN: {refused.message}") from None
         self.create(None, token, source=SOURCE_ENVIRONMENT)
-        with self.ctx.unit_of_work() as uow:
-            retired = select(api_tokens.c.id).where(
-                api_tokens.c.source == SOURCE_ENVIRONMENT, api_tokens.c.token_hash != token_hash(token)
-            )
-            ids = [row.id for row in uow.session.execute(retired)]
-            _delete_tokens(uow.session, ids)
+        with self.ctx.units() as uow:
+            ids = uow.api_tokens.ids_from(SOURCE_ENVIRONMENT, token_hash(token))
+            uow.api_tokens.remove(ids)
         if ids:
             self.forget()
+
+    def issue(self, actor: Actor, body: JSON) -> JSON:
+        """Admin only. body {name, reseller_id?: null (an admin token), expires_in_days?: 1..3650}:
+        the token's listing with the token itself, shown this once."""
+        require_admin(actor)
+        v.fields(body, {"name"}, {"reseller_id", "expires_in_days"})
+        days = body.get("expires_in_days")
+        expires_at = (
+            None
+            if days is None
+            else self.ctx.now() + timedelta(days=v.integer(days, "expires_in_days", 1, 3650))
+        )
+        reseller_id = None if body.get("reseller_id") is None else str(body["reseller_id"])
+        token = self.create(reseller_id, source=SOURCE_API, expires_at=expires_at, name=body["name"])
+        with self.ctx.units(commit=False) as uow:
+            stored = uow.api_tokens.by_hash(token_hash(token))
+        assert stored is not None
+        return token_view(stored) | {"token": token}
 
     # --- authenticating ------------------------------------------------------------------------
     def principal(self, token: str) -> Principal:
@@ -186,23 +196,14 @@ class TokenAuthority:
         return principal.actor
 
     def _load(self, key: str, now: datetime) -> _Cached:
-        with self.ctx.unit_of_work(commit=False) as uow:
-            row = uow.session.execute(
-                select(
-                    api_tokens.c.id,
-                    api_tokens.c.reseller_id,
-                    api_tokens.c.expires_at,
-                    api_tokens.c.last_used_at,
-                    api_tokens.c.hint,
-                ).where(api_tokens.c.token_hash == key)
-            ).first()
+        with self.ctx.units(commit=False) as uow:
+            row = uow.api_tokens.by_hash(key)
         if row is None:
             with self._lock:
                 self._cache.pop(key, None)
             raise Unauthorized("unknown token")
         cached = _Cached(
-            Principal(row.id, Actor(row.reseller_id, token_name(row.id, row.hint)), row.expires_at),
-            now + self._cache_for,
+            Principal(row.id, Actor(row.reseller_id, token_label(row)), row.expires_at), now + self._cache_for
         )
         with self._lock:
             self._cache[key] = cached
@@ -217,11 +218,9 @@ class TokenAuthority:
                 return
             self._used_written[token_id] = now
         try:
-            with self.ctx.unit_of_work() as uow:
-                uow.session.execute(
-                    update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now)
-                )
-        except SQLAlchemyError as error:  # bookkeeping: never the reason a request is refused
+            with self.ctx.units() as uow:
+                uow.api_tokens.used(token_id, now)
+        except Exception as error:  # bookkeeping: never the reason a request is refused
             log.warning("token_last_used_not_recorded", token_id=token_id, error=type(error).__name__)
 
     def forget(self) -> None:
@@ -232,32 +231,25 @@ class TokenAuthority:
     # --- listing and revoking -------------------------------------------------------------------
     def listed(self, actor: Actor) -> list[JSON]:
         require_admin(actor)
-        with self.ctx.unit_of_work(commit=False) as uow:
-            rows = uow.session.execute(select(api_tokens).order_by(api_tokens.c.id)).all()
+        with self.ctx.units(commit=False) as uow:
+            rows = uow.api_tokens.listed()
         return [token_view(row) for row in rows]
 
     def revoke(self, actor: Actor, token_id: int) -> None:
         """The token stops working at once in this process (within CACHE_SECONDS elsewhere) and
         the console sessions it signed in end."""
         require_admin(actor)
-        with self.ctx.unit_of_work() as uow:
-            found = uow.session.execute(select(api_tokens.c.id).where(api_tokens.c.id == token_id)).first()
-            if found is None:
+        with self.ctx.units() as uow:
+            if uow.api_tokens.token(token_id) is None:
                 raise NotFound(f"token {token_id} not found")
-            _delete_tokens(uow.session, [token_id])
+            uow.api_tokens.remove([token_id])
         self.forget()
 
 
-def _delete_tokens(session: Any, ids: list[int]) -> None:
-    if not ids:
-        return
-    session.execute(delete(console_sessions).where(console_sessions.c.token_id.in_(ids)))
-    session.execute(delete(api_tokens).where(api_tokens.c.id.in_(ids)))
-
-
-def token_view(row: Any) -> JSON:
+def token_view(row: StoredToken) -> JSON:
     return {
         "id": row.id,
+        "name": row.name,
         "kind": "admin" if row.reseller_id is None else "reseller",
         "reseller_id": row.reseller_id,
         "source": row.source or "unknown",
@@ -269,5 +261,24 @@ def token_view(row: Any) -> JSON:
 
 
 def token_name(token_id: int, hint: str | None = None) -> str:
-    """How the audit log names who used a token: its number and first characters."""
+    """How the audit log names who used a token without a name: its number and first characters."""
     return f"token #{token_id} ({hint}…)" if hint else f"token #{token_id}"
+
+
+def token_label(token: StoredToken) -> str:
+    """Who the audit log says used the token: its name, else its number and first characters."""
+    return token.name or token_name(token.id, token.hint)
+
+
+def check_token_name(name: str) -> str:
+    """A token's name: 1 to 60 printable characters, spaces at either end dropped."""
+    if not isinstance(name, str):
+        raise Invalid("name: must be text")
+    cleaned = name.strip()
+    if not cleaned:
+        raise Invalid("name: must not be empty")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise Invalid(f"name: at most {MAX_NAME_LENGTH} characters")
+    if not cleaned.isprintable():
+        raise Invalid("name: must be printable (no control characters or line breaks)")
+    return cleaned

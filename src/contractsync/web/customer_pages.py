@@ -48,7 +48,12 @@ async def customers_page(
         if connection_id is None and len(connections) == 1:
             connection_id = connections[0]["id"]
         if connection_id is not None:
-            companies = await call(service.company_names, actor, connection_id)
+            shown = [
+                (c.get("mapping") or {}).get("company_id")
+                for c in customers
+                if (c.get("mapping") or {}).get("connection_id") == connection_id
+            ]
+            companies = await call(service.company_names, actor, connection_id, [i for i in shown if i])
             suggestions = await call(service.customer_suggestions, actor, connection_id)
             if company_query:
                 found = await call(service.search_companies, actor, connection_id, company_query)

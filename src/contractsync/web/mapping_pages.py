@@ -190,7 +190,12 @@ async def mappings(
             "error": error,
             "cur": await currencies(request, actor),
             "names": await autotask_names(
-                request, actor, [(s.get("mapping") or {}).get("connection_id") for s in subscriptions]
+                request,
+                actor,
+                [(s.get("mapping") or {}).get("connection_id") for s in subscriptions]
+                + [answer["connection_id"] for answer in suggested],
+                [s["mapping"] for s in subscriptions if s.get("mapping")]
+                + [s | {"connection_id": a["connection_id"]} for a in suggested for s in a["subscriptions"]],
             ),
         },
     )

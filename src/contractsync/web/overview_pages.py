@@ -72,7 +72,8 @@ async def alerts(request: Request, state: str | None = None) -> Response:
     )
 
 
-CUSTOMER_ID = re.compile(r"\bcustomer ([A-Za-z0-9._-]+)")
+# An id not followed by its names already (the service names customers in new messages).
+CUSTOMER_ID = re.compile(r"\bcustomer ([A-Za-z0-9._-]+)(?![A-Za-z0-9._-]| \()")
 
 
 def with_customer_names(message: str, names: dict[str, str]) -> str:

@@ -121,7 +121,10 @@ async def _subscription_page(
             "cur": await currencies(request, actor),
             "names": (
                 await autotask_names(
-                    request, actor, [(subscription.get("mapping") or {}).get("connection_id")]
+                    request,
+                    actor,
+                    [(subscription.get("mapping") or {}).get("connection_id")],
+                    [subscription["mapping"]] if subscription.get("mapping") else [],
                 )
             ).get((subscription.get("mapping") or {}).get("connection_id") or "", EMPTY),
             "typed": typed or {},

@@ -64,3 +64,14 @@ def test_tokens_are_created_listed_and_revoked(service: ContractSync) -> None:
                                   ["tokens", "create", "--admin", "--expires-in-days", "0"]])  # fmt: skip
 def test_bad_token_arguments_exit_2(service: ContractSync, args: list[str]) -> None:
     assert runner.invoke(cli(service), args).exit_code == 2
+
+
+def test_a_token_created_with_a_name_is_listed_by_it(service: ContractSync) -> None:
+    created = runner.invoke(cli(service), ["tokens", "create", "--admin", "--name", "Nightly import"])
+    assert created.exit_code == 0, created.output
+    assert service.authenticate(created.stdout.strip()).name == "Nightly import"
+    listed = runner.invoke(cli(service), ["tokens", "list", "--format", "json"])
+    assert [t["name"] for t in json.loads(listed.stdout)] == ["Nightly import"]
+    twice = runner.invoke(cli(service), ["tokens", "create", "--reseller", "r1", "--name", "Nightly import"])
+    assert twice.exit_code != 0 and "exists already" in twice.stderr
+    assert len(json.loads(runner.invoke(cli(service), ["tokens", "list", "--format", "json"]).stdout)) == 1

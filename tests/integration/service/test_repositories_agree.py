@@ -32,7 +32,9 @@ from contractsync.domain.enums import (
 from contractsync.domain.model import Contract, Customer, Promotion, Reseller, Subscription
 from contractsync.domain.schedule import HeldAdjustment, Intent
 from contractsync.ports.alerts import NewAlert
-from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, RecordFilter
+from contractsync.ports.api_tokens import NewToken
+from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, NewRecord, RecordFilter
+from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import CredentialsChange, StoredConnection, SubscriptionMapping
 from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.partner_center import PartnerCenterSource
@@ -322,6 +324,40 @@ def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
         answers += [c.claim(first, lease, lease), c.claim(second, lease, lease)]
 
 
+def _tokens_and_names(units: UnitOfWorkFactory) -> list[Any]:
+    answers: list[Any] = []
+    later = NOW + timedelta(hours=1)
+    with units() as uow:
+        t = uow.api_tokens
+        admin = t.add(NewToken("h1", None, NOW, "environment", "cs_a"))
+        named = t.add(NewToken("h2", "r1", NOW, "cli", "cs_b", NOW + timedelta(days=1), "Billing bot"))
+        old = t.add(NewToken("h3", None, NOW, "environment", "cs_c"))
+        uow.console_sessions.add(ConsoleSession("s", named, "r1", NOW, NOW, later, 60))
+        t.set_source(old, "generated", "cs_d")
+        t.used(named, later)
+        answers += [t.by_hash("h2"), t.by_hash("nope"), t.token(admin), t.named("Billing bot"), t.named("x")]
+        answers += [t.ids_from("environment", "h1"), t.ids_from("generated", "h1"), t.listed()]
+        t.remove([named])
+        answers += [t.listed(), uow.console_sessions.find("s")]
+        n = uow.autotask_names
+        answers += [n.names("k1"), n.refreshed_at("k1")]
+        n.store("k1", "company", {3: "Contoso", 1: "Fabrikam"}, NOW)
+        n.store("k1", "company", {3: "Contoso Ltd"}, later)
+        n.replace("k1", "service", {7: "E5", 8: "E3"}, NOW)
+        n.replace("k1", "service", {8: "E3 (2026)"}, later)
+        n.store("k2", "contract", {5: "Managed"}, NOW)
+        answers += [n.names("k1"), n.names("k2"), n.refreshed_at("k1"), n.refreshed_at("k2"), n.names("k3")]
+        d = uow.directory
+        d.remove_customer_mapping("c1", "k1")
+        d.move_customer_mapping("c1", "k1", 9)
+        answers += [d.customer_mapping("c1")]
+        r = uow.audit_records
+        first = r.add(NewRecord("k1", "key", "CreateConnectionCustomerMapping", "succeeded", "c1",
+                                reason="unmapped", details={"actor": "Billing bot"}), NOW)  # fmt: skip
+        answers += [r.record(first), r.records([first, 999])]
+    return answers
+
+
 def _books(units: UnitOfWorkFactory) -> list[Any]:
     """Idempotency keys, what a sweep or a margin change covers, and the F1 requeue's refusals."""
     answers: list[Any] = []
@@ -378,6 +414,10 @@ def test_reconciliation_facts_agree(session_factory: sessionmaker[Session]) -> N
 
 def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:
     _agree(session_factory, _service_creations)
+
+
+def test_tokens_and_autotask_names_agree(session_factory: sessionmaker[Session]) -> None:
+    _agree(session_factory, _tokens_and_names)
 
 
 def test_subscription_books_agree(session_factory: sessionmaker[Session]) -> None:

@@ -12,7 +12,7 @@ from contractsync.adapters.clock import ManualClock
 from contractsync.bootstrap import build_app_service
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.console_sessions import SessionPolicy
-from contractsync.service.errors import Forbidden, Invalid, NotFound, Unauthorized
+from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 from tests.integration.service.conftest import World
@@ -174,3 +174,26 @@ def test_an_environment_token_from_before_sources_is_recognised_and_then_rotated
     rotated = _service(database_url, tmp_path, clock, "second-admin-token-from-the-environment")
     with pytest.raises(Unauthorized):
         rotated.authenticate(ENV_TOKEN)
+
+
+def test_a_named_token_names_its_console_user_and_an_unnamed_one_keeps_its_number(world: World) -> None:
+    service = world.service
+    named = service.create_token("r1", name="Alice (billing)")
+    unnamed = service.create_token("r1")
+    assert service.authenticate(named).name == "Alice (billing)"
+    session, _ = service.start_console_session(named, POLICY)
+    assert service.console_actor(session) is not None
+    assert service.console_actor(session).name == "console (Alice (billing))"  # type: ignore[union-attr]
+    other, _ = service.start_console_session(unnamed, POLICY)
+    unnamed_id = _id_of(service, unnamed)
+    assert service.console_actor(other).name == f"console (token #{unnamed_id})"  # type: ignore[union-attr]
+    assert service.authenticate(unnamed).name == f"token #{unnamed_id} ({unnamed[:4]}…)"
+    # Names are unique, checked and trimmed; a refused one stores nothing.
+    before = service.list_tokens(ADMIN)
+    with pytest.raises(Conflict):
+        service.create_token(None, name="  Alice (billing) ")
+    for bad in ("", "   ", "x" * 61, "two\nlines"):
+        with pytest.raises(Invalid):
+            service.create_token("r1", name=bad)
+    assert service.list_tokens(ADMIN) == before
+    assert [t["name"] for t in before if t["id"] == _id_of(service, named)] == ["Alice (billing)"]

@@ -37,7 +37,16 @@ def test_an_unmapped_subscription_of_a_mapped_customer_is_an_alert_until_it_is_m
 
     directory.data.customer_mappings["c1"] = CustomerMapping("c1", "k1", 42)
     [alert] = directory.facade.list_alerts(ADMIN)
-    assert alert["message"] == "subscription s1 of mapped customer c1 is not mapped"
+    assert (
+        alert["message"]
+        == "subscription s1 of mapped customer c1 (Contoso, Autotask company #42) is not mapped"
+    )
+    with directory.units() as uow:  # once its name is stored (mapping, reconciliation, a page)
+        uow.autotask_names.store("k1", "company", {42: "Contoso Ltd"}, NOW)
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert alert["message"] == (
+        "subscription s1 of mapped customer c1 (Contoso, Autotask company Contoso Ltd #42) is not mapped"
+    )
     directory.data.subscription_mappings["s1"] = SubscriptionMapping("s1", "k1", 100, 7, None, NOW.date())
     assert directory.facade.list_alerts(ADMIN) == []
 

@@ -70,6 +70,8 @@ class Service:
     unit_price: Decimal | None
     unit_cost: Decimal | None
     is_active: bool | None
+    #: the service's SKU (a newer field of Services; absent from older Autotask versions)
+    sku: str | None = None
 
     @classmethod
     def from_wire(cls, item: Mapping[str, Any]) -> Service:
@@ -81,6 +83,7 @@ class Service:
             unit_price=to_optional_decimal(item.get("unitPrice")),
             unit_cost=to_optional_decimal(item.get("unitCost")),
             is_active=active if isinstance(active, bool) else None,
+            sku=str(item["sku"]).strip() or None if item.get("sku") else None,
         )
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contractsync.adapters.db.operations import NewOperation, create_operations
 from contractsync.adapters.db.sql import one_of
 from contractsync.adapters.db.tables import adjustments, connection_operations, connections, manual_actions
 from contractsync.ports.audit_records import (
     AdjustmentLine,
     AuditRecord,
     ManualAction,
+    NewRecord,
     RecordFilter,
     RecordSummary,
 )
@@ -102,6 +105,10 @@ def _searched(query: Any, where: RecordFilter) -> Any:
 class SqlAuditRecords:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def add(self, record: NewRecord, now: datetime) -> int:
+        [record_id] = create_operations(self.session, [NewOperation(**vars(record))], now)
+        return record_id
 
     def page(self, where: RecordFilter, offset: int, limit: int) -> tuple[int, list[AuditRecord]]:
         query = select(connection_operations)

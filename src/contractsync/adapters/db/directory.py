@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,6 +171,23 @@ class SqlDirectory:
             select(customer_mappings).where(customer_mappings.c.customer_id == customer_id)
         ).first()
         return None if row is None else CustomerMapping(row.customer_id, row.connection_id, row.company_id)
+
+    def _customer_mapping_row(self, customer_id: str, connection_id: str) -> Any:
+        return (customer_mappings.c.customer_id == customer_id) & (
+            customer_mappings.c.connection_id == connection_id
+        )
+
+    def remove_customer_mapping(self, customer_id: str, connection_id: str) -> None:
+        self.session.execute(
+            delete(customer_mappings).where(self._customer_mapping_row(customer_id, connection_id))
+        )
+
+    def move_customer_mapping(self, customer_id: str, connection_id: str, company_id: int) -> None:
+        self.session.execute(
+            update(customer_mappings)
+            .where(self._customer_mapping_row(customer_id, connection_id))
+            .values(company_id=company_id)
+        )
 
     # --- subscriptions ----------------------------------------------------------------------
     def subscription(self, subscription_id: str) -> StoredSubscription | None:

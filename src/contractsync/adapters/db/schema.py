@@ -11,6 +11,7 @@ from contractsync.adapters.db import (
     budget_table,
     checks_table,
     keys_table,
+    names_table,
     partner_center_tables,
     pause_table,
     reconciliation_tables,
@@ -31,6 +32,7 @@ TABLE_MODULES = (
     partner_center_tables,
     checks_table,
     service_creations_table,
+    names_table,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

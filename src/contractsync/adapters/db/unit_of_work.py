@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db.alerts import SqlAlerts
+from contractsync.adapters.db.api_tokens import SqlApiTokens
 from contractsync.adapters.db.audit_records import SqlAuditRecords
+from contractsync.adapters.db.autotask_names import SqlAutotaskNames
 from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.dashboard_queries import SqlDashboardFacts
 from contractsync.adapters.db.directory import SqlDirectory
@@ -37,6 +39,8 @@ class SqlUnitOfWork(UnitOfWork):
     service_creations: SqlServiceCreations
     dashboard: SqlDashboardFacts
     reconciliation_facts: SqlReconciliationFacts
+    api_tokens: SqlApiTokens
+    autotask_names: SqlAutotaskNames
     books: SqlSubscriptionBooks
 
     def __enter__(self) -> Self:
@@ -50,6 +54,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.service_creations = SqlServiceCreations(self.session)
         self.dashboard = SqlDashboardFacts(self.session)
         self.reconciliation_facts = SqlReconciliationFacts(self.session)
+        self.api_tokens = SqlApiTokens(self.session)
+        self.autotask_names = SqlAutotaskNames(self.session)
         self.books = SqlSubscriptionBooks(self.session)
         return self
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from contractsync.ports.audit_records import (
     AdjustmentLine,
     AuditRecord,
     ManualAction,
+    NewRecord,
     RecordFilter,
     RecordSummary,
 )
@@ -25,6 +27,13 @@ def _contains(value: str | None, part: str | None) -> bool:
 class MemoryAuditRecords:
     def __init__(self, data: MemoryData) -> None:
         self.data = data
+
+    def add(self, record: NewRecord, now: datetime) -> int:
+        record_id = max(self.data.records, default=0) + 1
+        self.data.records[record_id] = AuditRecord(
+            id=record_id, created_at=now, updated_at=now, **{**vars(record), "details": dict(record.details)}
+        )
+        return record_id
 
     def _of_reseller(self, connection_id: str, reseller_id: str | None) -> bool:
         connection = self.data.connections.get(connection_id)

@@ -87,6 +87,16 @@ class MemoryDirectory:
     def customer_mapping(self, customer_id: str) -> CustomerMapping | None:
         return self.data.customer_mappings.get(customer_id)
 
+    def remove_customer_mapping(self, customer_id: str, connection_id: str) -> None:
+        found = self.data.customer_mappings.get(customer_id)
+        if found is not None and found.connection_id == connection_id:
+            del self.data.customer_mappings[customer_id]
+
+    def move_customer_mapping(self, customer_id: str, connection_id: str, company_id: int) -> None:
+        found = self.data.customer_mappings.get(customer_id)
+        if found is not None and found.connection_id == connection_id:
+            self.data.customer_mappings[customer_id] = replace(found, company_id=company_id)
+
     def subscription(self, subscription_id: str) -> StoredSubscription | None:
         return self.data.subscriptions.get(subscription_id)
 

@@ -16,7 +16,9 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from contractsync.adapters.memory.alerts import MemoryAlerts
+from contractsync.adapters.memory.api_tokens import MemoryApiTokens
 from contractsync.adapters.memory.audit_records import MemoryAuditRecords
+from contractsync.adapters.memory.autotask_names import MemoryAutotaskNames
 from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.dashboard import MemoryDashboardFacts
 from contractsync.adapters.memory.directory import MemoryDirectory
@@ -32,7 +34,9 @@ from contractsync.adapters.memory.subscription_books import (
 )
 from contractsync.domain.model import Contract, Customer, Reseller
 from contractsync.ports.alerts import Alert
+from contractsync.ports.api_tokens import StoredToken
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
+from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import (
     ConnectionPause,
@@ -72,6 +76,9 @@ class MemoryData:
     sources: dict[str, PartnerCenterSource] = field(default_factory=dict)
     polls: dict[str, PollState] = field(default_factory=dict)
     creations: dict[int, ServiceCreation] = field(default_factory=dict)
+    tokens: dict[int, StoredToken] = field(default_factory=dict)
+    #: (connection id, kind, Autotask id) → (name, refreshed at)
+    autotask_names: dict[tuple[str, NameKind, int], tuple[str, datetime]] = field(default_factory=dict)
     operation_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
     #: what only operations read and write (see `subscription_books`): (connection, id) keys
     contracts: dict[tuple[str, int], Contract] = field(default_factory=dict)
@@ -103,6 +110,8 @@ class FakeUnitOfWork:
         self.service_creations = MemoryServiceCreations(data)
         self.dashboard = MemoryDashboardFacts(data)
         self.reconciliation_facts = MemoryReconciliationFacts(data)
+        self.api_tokens = MemoryApiTokens(data)
+        self.autotask_names = MemoryAutotaskNames(data)
         self.books = MemorySubscriptionBooks(data)
 
     def __enter__(self) -> Self:

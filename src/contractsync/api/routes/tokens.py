@@ -1,33 +1,57 @@
-"""API tokens: the provider lists them and revokes them (create them with `contractsync tokens
-create`). A revoked token stops working at once in this process, within seconds in others."""
+"""API tokens: the provider creates (each with a name, the audit log's "who"), lists and revokes
+them (or with `contractsync tokens create|list|revoke`). A revoked token stops working at once in
+this process, within seconds in others."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
+from pydantic import Field, StrictInt, StringConstraints
 
 from contractsync.api.answers import Answer
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, answers
+from contractsync.api.routes._common import JSON, answers, dump
+from contractsync.api.types import VISIBLE, Body, EntityId, WholeNumber
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
 TokenIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+class NewToken(Body):
+    #: who the audit log says made each change with it (unique among tokens)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=VISIBLE)]
+    #: the reseller it is scoped to; null or absent: a provider (admin) token
+    reseller_id: EntityId | None = None
+    expires_in_days: Annotated[StrictInt, Field(ge=1, le=3650), WholeNumber] | None = None
+
+
 class Token(Answer):
     id: int
+    #: who the audit log says used it; null for tokens created without a name
+    name: str | None
     kind: Literal["admin", "reseller"]
     reseller_id: str | None
     #: where it came from: environment (CONTRACTSYNC_ADMIN_TOKEN), generated (first start), cli,
     #: unknown (created before sessions and tokens were tracked)
-    source: Literal["environment", "generated", "cli", "unknown"]
+    source: Literal["environment", "generated", "cli", "api", "unknown"]
     #: its first characters, to recognise it by
     hint: str | None
     created_at: str
     expires_at: str | None
     last_used_at: str | None
+
+
+class IssuedToken(Token):
+    #: the token itself: shown this once, stored hashed
+    token: str
+
+
+@router.post("", status_code=201, response_model=None, responses=answers(IssuedToken, 201))
+def create_token(body: NewToken, actor: CurrentActor, service: Service) -> JSON:
+    """Provider only. A new token, answered once (store it now); a name another token has is 409."""
+    return service.issue_token(actor, dump(body))
 
 
 @router.get("", response_model=None, responses=answers(list[Token]))
