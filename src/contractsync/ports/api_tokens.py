@@ -33,8 +33,9 @@ class NewToken:
 
 
 class ApiTokens(Protocol):
-    def add(self, token: NewToken) -> int:
-        """Store it; answers its id."""
+    def add(self, token: NewToken) -> int | None:
+        """Store it; answers its id, or None when its hash or name is taken (a concurrent create
+        won the race between the look-up and this insert)."""
         ...
 
     def by_hash(self, token_hash: str) -> StoredToken | None: ...

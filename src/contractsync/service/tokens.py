@@ -109,10 +109,8 @@ class TokenAuthority:
                 uow.api_tokens.set_source(exists.id, source, token[:HINT_LENGTH])
             if exists is None:
                 if name is not None and uow.api_tokens.named(name) is not None:
-                    raise Conflict(
-                        f"a token named {name!r} exists already (names tell tokens apart in the audit log)"
-                    )
-                uow.api_tokens.add(
+                    raise _name_taken(name)
+                added = uow.api_tokens.add(
                     NewToken(
                         token_hash=token_hash(token),
                         reseller_id=reseller_id,
@@ -123,6 +121,10 @@ class TokenAuthority:
                         name=name,
                     )
                 )
+                # Lost a race with a concurrent create: the same token (e.g. two processes
+                # registering CONTRACTSYNC_ADMIN_TOKEN) is there now; else the name was taken.
+                if added is None and uow.api_tokens.by_hash(token_hash(token)) is None:
+                    raise _name_taken(name)
         return token
 
     def register_environment_admin(self, token: str) -> None:
@@ -282,3 +284,7 @@ def check_token_name(name: str) -> str:
     if not cleaned.isprintable():
         raise Invalid("name: must be printable (no control characters or line breaks)")
     return cleaned
+
+
+def _name_taken(name: str | None) -> Conflict:
+    return Conflict(f"a token named {name!r} exists already (names tell tokens apart in the audit log)")

@@ -336,6 +336,9 @@ def _tokens_and_names(units: UnitOfWorkFactory) -> list[Any]:
         t.set_source(old, "generated", "cs_d")
         t.used(named, later)
         answers += [t.by_hash("h2"), t.by_hash("nope"), t.token(admin), t.named("Billing bot"), t.named("x")]
+        # A create that lost the race to a concurrent one: refused (None), the rest of the work goes on.
+        answers += [t.add(NewToken("h4", None, NOW, "cli", "cs_e", None, "Billing bot")), t.by_hash("h4")]
+        answers += [t.add(NewToken("h1", None, NOW, "cli", "cs_f")), t.by_hash("h1")]
         answers += [t.ids_from("environment", "h1"), t.ids_from("generated", "h1"), t.listed()]
         t.remove([named])
         answers += [t.listed(), uow.console_sessions.find("s")]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db.sessions_table import console_sessions
@@ -22,10 +23,13 @@ class SqlApiTokens:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, token: NewToken) -> int:
-        return int(
-            self.session.scalars(insert(api_tokens).values(**vars(token)).returning(api_tokens.c.id)).one()
-        )
+    def add(self, token: NewToken) -> int | None:
+        try:
+            with self.session.begin_nested():
+                statement = insert(api_tokens).values(**vars(token)).returning(api_tokens.c.id)
+                return int(self.session.scalars(statement).one())
+        except IntegrityError:
+            return None
 
     def _one(self, where: Any) -> StoredToken | None:
         return _token(self.session.execute(select(api_tokens).where(where)).first())

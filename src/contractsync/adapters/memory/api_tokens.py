@@ -17,9 +17,9 @@ class MemoryApiTokens:
     def __init__(self, data: MemoryData) -> None:
         self.data = data
 
-    def add(self, token: NewToken) -> int:
+    def add(self, token: NewToken) -> int | None:
         if self.by_hash(token.token_hash) is not None or (token.name and self.named(token.name)):
-            raise ValueError("a token with this hash or name exists")  # as the unique indexes do
+            return None  # as the unique indexes refuse it
         token_id = max(self.data.tokens, default=0) + 1
         self.data.tokens[token_id] = StoredToken(id=token_id, last_used_at=None, **vars(token))
         return token_id
