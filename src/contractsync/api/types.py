@@ -33,7 +33,9 @@ from contractsync.domain.bounds import (
     MAX_QUANTITY,
     PRICE_PLACES,
     PRICE_RANGE,
+    ROOT_URL_MAX_LENGTH,
     TEXT_MAX_LENGTH,
+    URL_MAX_LENGTH,
 )
 from contractsync.domain.enums import RecordStatus, RecordType
 
@@ -138,9 +140,10 @@ Credential = Annotated[
 ]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 # `\s` differs between engines (U+0085 and U+FEFF): named explicitly, as in VISIBLE.
-Url = Annotated[
-    str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s\u0085\ufeff/?#]+[^\s\u0085\ufeff]*$")
-]
+URL_PATTERN = r"^https?://[^\s\u0085\ufeff/?#]+[^\s\u0085\ufeff]*$"
+# The service's own bounds (and the columns'): a longer URL would pass the schema and be refused.
+Url = Annotated[str, StringConstraints(max_length=URL_MAX_LENGTH, pattern=URL_PATTERN)]
+RootUrl = Annotated[str, StringConstraints(max_length=ROOT_URL_MAX_LENGTH, pattern=URL_PATTERN)]
 TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),

@@ -137,3 +137,8 @@ def check_credential(value: object, field: str) -> str:
 def is_stored_id(value: int) -> bool:
     """Whether a row could have this id at all (a bigger one is simply not found)."""
     return 1 <= value <= MAX_STORED_ID
+
+
+#: URLs a user gives: a PSA's base URL and a webhook URL; Partner Center's authority and API root
+URL_MAX_LENGTH = WEBHOOK_URL_MAX_LENGTH = 500
+ROOT_URL_MAX_LENGTH = 300

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contractsync.domain.bounds import MAX_QUANTITY
+from contractsync.domain.bounds import MAX_QUANTITY, URL_MAX_LENGTH
 from contractsync.domain.enums import (
     BillingCycle,
     OfferKind,
@@ -93,7 +93,7 @@ def create_connection(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     }:
         raise Invalid("policies may name upgrade, legacy_suspend and reseller_change only")
     policies = {k: v.enum(Policy, value, f"policies.{k}").value for k, value in policies_in.items()}
-    base_url = v.optional_text(body.get("base_url"), "base_url", 500)
+    base_url = v.optional_text(body.get("base_url"), "base_url", URL_MAX_LENGTH)
     connection = StoredConnection(
         id=v.text(body["id"], "id", 100),
         reseller_id=v.text(body["reseller_id"], "reseller_id", 100),

@@ -28,6 +28,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from contractsync.domain.bounds import WEBHOOK_URL_MAX_LENGTH
 from contractsync.domain.enums import BillingCycle, SubscriptionStatus
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.partner_center_api import ClientFactory, PartnerCenterApi, PartnerCenterError
@@ -40,6 +41,7 @@ from contractsync.ports.partner_center_documents import (
     TransitionState,
     normalise_id,
 )
+from contractsync.service import validation as v
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import Conflict, ServiceError
@@ -141,6 +143,7 @@ class PartnerCenterPolling:
         return {"subscription_id": subscription_id, "records": report.records, "counts": report.counts}
 
     def register_webhook(self, actor: Actor, source_id: str, url: str) -> JSON:
+        url = v.text(url, "url", WEBHOOK_URL_MAX_LENGTH)  # stored as the source's webhook_url
         with self.ctx.units(commit=False) as uow:
             row = load(uow.partner_center, actor, source_id)
         client = self.client_for(row, lambda token: store_refresh_token(self.ctx, source_id, token))

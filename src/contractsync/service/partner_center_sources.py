@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from contractsync.domain.bounds import ROOT_URL_MAX_LENGTH, WEBHOOK_URL_MAX_LENGTH
 from contractsync.domain.money import format_money
 from contractsync.ports.partner_center import PartnerCenterSource, PartnerCenterSources, PollState
 from contractsync.service import validation as v
@@ -37,7 +38,7 @@ def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         api_root=_url(ctx, body.get("api_root") or kit.default_api, "api_root"),
         poll_minutes=v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
         price_list=price_list(body.get("price_list") or {}),
-        webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", 500),
+        webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", WEBHOOK_URL_MAX_LENGTH),
         created_at=ctx.now(),
     )
     with ctx.units() as uow:
@@ -72,7 +73,7 @@ def update_source(ctx: ServiceContext, actor: Actor, source_id: str, body: JSON)
     if "price_list" in body:
         values["price_list"] = price_list(body["price_list"])
     if "webhook_url" in body:
-        values["webhook_url"] = v.optional_text(body["webhook_url"], "webhook_url", 500)
+        values["webhook_url"] = v.optional_text(body["webhook_url"], "webhook_url", WEBHOOK_URL_MAX_LENGTH)
     with ctx.units() as uow:
         load(uow.partner_center, actor, source_id)
         uow.partner_center.update(source_id, values)
@@ -181,7 +182,7 @@ def price_table(row: PartnerCenterSource) -> dict[str, Decimal]:
 
 
 def _url(ctx: ServiceContext, value: object, field: str) -> str:
-    url = v.text(value, field, 300).rstrip("/")
+    url = v.text(value, field, ROOT_URL_MAX_LENGTH).rstrip("/")
     try:
         return ctx.partner_center_kit.check_url(url)
     except ValueError as refused:

@@ -14,7 +14,7 @@ from pydantic import Field, StrictInt
 
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump
-from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, Url, WholeNumber
+from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, RootUrl, Url, WholeNumber
 from contractsync.service.errors import NotFound
 from contractsync.service.partner_center import PartnerCenter
 
@@ -47,8 +47,8 @@ class NewSource(Body):
     application_id: ExternalId
     secret: Secret
     refresh_token: RefreshToken
-    authority_host: Url | None = None
-    api_root: Url | None = None
+    authority_host: RootUrl | None = None
+    api_root: RootUrl | None = None
     poll_minutes: PollMinutes | None = None
     price_list: dict[str, str] | None = None
     webhook_url: Url | None = None
