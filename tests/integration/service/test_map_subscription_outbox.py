@@ -184,8 +184,10 @@ def test_a_new_contract_service_is_created_outside_any_transaction_and_mapped(wo
     world.service.run_deliveries(ADMIN)
     assert world.service.get_subscription(ADMIN, "s1")["sync_state"] == "synced"
     # (a new connection's credentials are checked in the background: ThresholdInformation)
+    # (then the Autotask names the console shows are stored once: company, contract, service)
     assert [name for name in world.psa.called if name != "threshold_information"] == [
-        "get_contract", "find_contract_services", "create_contract_service", "apply_target",
+        "get_contract", "find_contract_services", "create_contract_service",
+        "find_companies", "find_contracts", "find_services", "apply_target",
     ]  # fmt: skip
     assert set(world.psa.open_during_calls) == {0}  # the worker's calls too
     [logged] = world.service.list_operations(ADMIN, subscription_id="s1")["items"]
