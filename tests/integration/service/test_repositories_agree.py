@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -386,46 +387,19 @@ def _books(units: UnitOfWorkFactory) -> list[Any]:
     return answers
 
 
-def _agree(
+SCENARIOS = [
+    _directory, _partner_center, _audit_search, _dashboard, _reconciliation_facts, _service_creations,
+    _tokens_and_names, _books, _alerts_and_runs,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__.strip("_"))
+def test_sql_and_memory_agree(
     session_factory: sessionmaker[Session], scenario: Callable[[UnitOfWorkFactory], list[Any]]
 ) -> None:
+    """The scenario's answers are the same from the SQL unit of work and the in-memory one (every
+    scenario but the directory's runs after the directory's, on the same data)."""
     sql, memory = SqlUnitsOfWork(session_factory), FakeUnitsOfWork()
     for before in (_directory,) if scenario is not _directory else ():
         before(sql), before(memory)
     assert scenario(sql) == scenario(memory)
-
-
-def test_directories_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _directory)
-
-
-def test_partner_center_sources_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _partner_center)
-
-
-def test_audit_searches_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _audit_search)
-
-
-def test_dashboard_facts_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _dashboard)
-
-
-def test_reconciliation_facts_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _reconciliation_facts)
-
-
-def test_service_creations_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _service_creations)
-
-
-def test_tokens_and_autotask_names_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _tokens_and_names)
-
-
-def test_subscription_books_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _books)
-
-
-def test_alerts_and_reconciliation_runs_agree(session_factory: sessionmaker[Session]) -> None:
-    _agree(session_factory, _alerts_and_runs)
