@@ -318,10 +318,23 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
+#: (METHOD, lower-cased path) of every operation the vendor documents, kept beside the schemas so
+#: the checker needs no copy of the vendor's document at test time (CI has only the repository)
+OPERATIONS = "vendor-operations.json"
+
+
+def operations(swagger: dict[str, Any]) -> list[list[str]]:
+    return sorted(
+        [method.upper(), path.lower()] for path, item in swagger["paths"].items() for method in item
+    )
+
+
 def generate(swagger_path: Path = SWAGGER, extract_path: Path = EXTRACT) -> dict[str, str]:
     swagger = json.loads(swagger_path.read_text(encoding="utf-8"))
     extract = json.loads(extract_path.read_text(encoding="utf-8"))
-    return {name: render(schema) for name, schema in sorted(build(swagger, extract).items())}
+    files = {name: render(schema) for name, schema in sorted(build(swagger, extract).items())}
+    files[OPERATIONS] = json.dumps(operations(swagger), indent=0) + "\n"
+    return dict(sorted(files.items()))
 
 
 def main(argv: list[str]) -> int:
