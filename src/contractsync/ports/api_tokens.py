@@ -18,7 +18,7 @@ class StoredToken:
     hint: str | None  # its first characters
     expires_at: datetime | None
     last_used_at: datetime | None
-    name: str | None  # the audit log's actor; None: before migration 0012, or not given
+    name: str | None  # the audit log's actor; None: before migration 0013, or not given
 
 
 @dataclass(frozen=True)

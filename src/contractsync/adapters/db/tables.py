@@ -281,7 +281,7 @@ api_tokens = Table(
     Column("hint", String(8), nullable=True),
     Column("expires_at", UtcDateTime, nullable=True),
     Column("last_used_at", UtcDateTime, nullable=True),
-    # Migration 0012: the name the audit log gives whoever uses it (null: "token #N (hint…)").
+    # Migration 0013: the name the audit log gives whoever uses it (null: "token #N (hint…)").
     Column("name", String(60), nullable=True),
     UniqueConstraint("name"),
 )
