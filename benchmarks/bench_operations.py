@@ -173,6 +173,9 @@ def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
     row(f"HTTP: {CLIENTS} concurrent clients, operations/s", lambda f: f"{f['http_concurrent']:.0f}")
     row(f"HTTP: {CLIENTS} clients, server CPU ms per operation",
         lambda f: f"{f['http_concurrent_server_cpu']:.2f}")  # fmt: skip
+    row(f"HTTP: {CLIENTS} clients, operations per group commit", lambda f: f"{f['group_size']:.1f}")
+    row(f"HTTP: {CLIENTS} clients, SQL statements per operation",
+        lambda f: f"{f['http_concurrent_statements']:.2f}")  # fmt: skip
     row(f"HTTP: {CLIENTS} clients, the client's CPU, % of a core",
         lambda f: f"{100 * f['client_cpu_share']:.0f}")  # fmt: skip
     row("load average (1 min) after the measurement", lambda f: f"{f['load']:.1f}")
@@ -315,6 +318,13 @@ class ApiServer:
         self.url, self.work = url, work
         self.port = 0
 
+    def group_commit(self) -> tuple[int, int, int]:
+        """(transactions, operations, SQL statements) of the server's group commit so far."""
+        import httpx
+
+        counts = httpx.get(f"http://127.0.0.1:{self.port}/bench/group-commit", timeout=10).json()
+        return int(counts["groups"]), int(counts["operations"]), int(counts["statements"]) - 1
+
     def cpu_seconds(self) -> float:
         """The server process's CPU time so far (all its threads, user and system)."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -435,11 +445,16 @@ def concurrent_clients(
             connection.close()
         return rate
 
+    groups = server.group_commit()
     server_cpu, client_cpu, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
     rate = asyncio.run(run())
+    server_cpu_after = server.cpu_seconds()
+    after = server.group_commit()
     return {
+        "group_size": (after[1] - groups[1]) / max(1, after[0] - groups[0]),
+        "http_concurrent_statements": (after[2] - groups[2]) / len(subs),
         "http_concurrent": rate,
-        "http_concurrent_server_cpu": 1000 * (server.cpu_seconds() - server_cpu) / len(subs),
+        "http_concurrent_server_cpu": 1000 * (server_cpu_after - server_cpu) / len(subs),
         "client_cpu_share": (time.process_time() - client_cpu) / (time.perf_counter() - started),
     }
 

@@ -3,15 +3,19 @@
     python benchmarks/serve_api.py DATABASE_URL DATA_DIR PORT TOKEN
 
 Registers TOKEN as an admin token, then serves until killed (uvicorn, one process, INFO request
-log lines to stderr as in production).
+log lines to stderr as in production). `GET /bench/group-commit` (this script's own, no token)
+answers how many group-commit transactions ran, how many operations they held, and how many SQL
+statements the process ran (SQLAlchemy's `before_cursor_execute`).
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import event
 
 from contractsync.adapters.logging import configure_logging
 from contractsync.bootstrap import build_app_service, build_web_app
@@ -25,6 +29,18 @@ def main() -> None:
     service = build_app_service(settings, upgrade=False)
     service.create_token_value(None, token)
     app = build_web_app(service, settings)
+    group_commit = getattr(service, "_operations", None)  # a baseline's façade may have none
+    statements = itertools.count()
+    event.listen(service.context.sessions.kw["bind"], "before_cursor_execute", lambda *_: next(statements))
+
+    def group_commit_counts() -> dict[str, int]:
+        return {
+            "groups": getattr(group_commit, "groups", 0),
+            "operations": getattr(group_commit, "operations", 0),
+            "statements": next(statements),  # (counts itself: one more per call)
+        }
+
+    app.add_api_route("/bench/group-commit", group_commit_counts, methods=["GET"])
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_config=None, access_log=False)
 
 

@@ -14,13 +14,16 @@ are stored exactly as SQLAlchemy stores them. Then:
   its row by primary key.
 
 psycopg gets every value in its binary format, which spares quoting and escaping each one (JSON
-above all).
+above all). In the `unnest` statements a column whose value is the same on every row (the
+connection, `now`, a status…) is one parameter, not an array: psycopg builds arrays in Python,
+element by element, and a group commit's few rows pay that per array more than per row.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +32,7 @@ from sqlalchemy import (
     CursorResult,
     Table,
     bindparam,
+    cast,
     column,
     func,
     insert,
@@ -57,7 +61,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Row]) -> No
     if _is_postgres(connection) and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
     elif _is_postgres(connection):
-        _execute_with_arrays(connection, _insert_arrays(table, tuple(rows[0])), table, rows)
+        columns = _driver_values(connection.dialect, table, rows)
+        constant = _constant(columns)
+        _execute_with_arrays(connection, _insert_arrays(table, tuple(rows[0]), constant), columns, constant)
     else:
         _execute_many(connection, _insert_values(table, tuple(rows[0])), table, rows)
 
@@ -74,23 +80,26 @@ def insert_returning_ids(
         # A statement per row, each telling its new id: SQLite has no round trips to save.
         sql, params = _driver_rows(connection, _insert_values(table, names), table, rows)
         return [int(connection.exec_driver_sql(sql, row).lastrowid) for row in params]
-    statement = _insert_in_order_returning_ids(table, names, notify)
+    columns = _driver_values(connection.dialect, table, rows)
+    constant = _constant(columns)
+    statement = _insert_in_order_returning_ids(table, names, notify, constant)
     # The sequence numbers the rows in the order the SELECT hands them over (SQLAlchemy's own
     # insertmanyvalues relies on this too), so the ids in ascending order are the rows' order.
-    return sorted(
-        int(new_id) for new_id in _execute_with_arrays(connection, statement, table, rows).scalars()
-    )
+    new_ids = _execute_with_arrays(connection, statement, columns, constant).scalars()
+    return sorted(int(new_id) for new_id in new_ids)
 
 
 def upsert_rows(connection: Connection, table: Table, rows: Sequence[Row], key: tuple[str, ...]) -> None:
     """INSERT the rows; those whose `key` columns match an existing row UPDATE its other columns."""
     if not rows:
         return
-    statement = _upsert(connection.dialect.name, table, tuple(rows[0]), key)
     if _is_postgres(connection):
-        _execute_with_arrays(connection, statement, table, rows)
+        columns = _driver_values(connection.dialect, table, rows)
+        constant = _constant(columns)
+        statement = _upsert(connection.dialect.name, table, tuple(rows[0]), key, constant)
+        _execute_with_arrays(connection, statement, columns, constant)
     else:
-        _execute_many(connection, statement, table, rows)
+        _execute_many(connection, _upsert(connection.dialect.name, table, tuple(rows[0]), key), table, rows)
 
 
 def update_versioned(connection: Connection, table: Table, rows: Sequence[Row]) -> int:
@@ -136,11 +145,35 @@ def _copy(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
 
 
 def _execute_with_arrays(
-    connection: Connection, statement: Insert, table: Table, rows: Sequence[Row]
+    connection: Connection, statement: Insert, columns: dict[str, list[Any]], constant: frozenset[str]
 ) -> CursorResult[Any]:
+    """Run an `unnest` statement (`_arrays`) built with `constant`: an array per column, the one
+    value of a constant column."""
     sql, _ = _compiled(connection.dialect, statement)
-    columns = _driver_values(connection.dialect, table, rows)
-    return connection.exec_driver_sql(sql, {_param(name): values for name, values in columns.items()})
+    return connection.exec_driver_sql(
+        sql, {_param(name): values[0] if name in constant else values for name, values in columns.items()}
+    )
+
+
+#: values whose equality is sameness in the database too (not Decimal: 1.0 and 1.00 are equal
+#: but stored apart; not floats, JSON or arrays)
+_PLAIN_TYPES = frozenset({str, int, bool, date, datetime})
+
+
+def _constant(columns: dict[str, list[Any]]) -> frozenset[str]:
+    """The columns (driver values) holding one same value on every row; never all of them, so
+    that an array gives the number of rows."""
+    names = list(columns)
+    constant = frozenset(name for name in names[1:] if _same(columns[name]))
+    return constant
+
+
+def _same(values: list[Any]) -> bool:
+    first = values[0]
+    if all(value is first for value in values):
+        return True
+    kind = type(first)
+    return kind in _PLAIN_TYPES and all(type(value) is kind and value == first for value in values)
 
 
 def _driver_values(dialect: Dialect, table: Table, rows: Sequence[Row]) -> dict[str, list[Any]]:
@@ -196,10 +229,12 @@ def _insert_values(table: Table, names: tuple[str, ...]) -> Insert:
 
 
 @lru_cache(maxsize=64)
-def _insert_in_order_returning_ids(table: Table, names: tuple[str, ...], notify: str | None) -> Insert:
+def _insert_in_order_returning_ids(
+    table: Table, names: tuple[str, ...], notify: str | None, constant: frozenset[str]
+) -> Insert:
     _require_values(table, names, "insert")
-    given = _arrays(table, names, with_ordinality="position")
-    rows = select(*(given.c[n] for n in names)).order_by(given.c.position)
+    given = _arrays(table, names, constant, with_ordinality="position")
+    rows = select(*_selected(table, names, given, constant)).order_by(given.c.position)
     returning: list[Any] = [table.c[KEY]]
     if notify is not None:
         assert re.fullmatch(r"\w+", notify), notify  # a channel name, written into the SQL
@@ -208,33 +243,56 @@ def _insert_in_order_returning_ids(table: Table, names: tuple[str, ...], notify:
 
 
 @lru_cache(maxsize=64)
-def _insert_arrays(table: Table, names: tuple[str, ...]) -> Insert:
+def _insert_arrays(table: Table, names: tuple[str, ...], constant: frozenset[str]) -> Insert:
     _require_values(table, names, "insert")
-    return insert(table).from_select(list(names), select(*_arrays(table, names).c))
+    given = _arrays(table, names, constant)
+    return insert(table).from_select(list(names), select(*_selected(table, names, given, constant)))
 
 
 @lru_cache(maxsize=64)
-def _upsert(dialect_name: str, table: Table, names: tuple[str, ...], key: tuple[str, ...]) -> Insert:
+def _upsert(
+    dialect_name: str,
+    table: Table,
+    names: tuple[str, ...],
+    key: tuple[str, ...],
+    constant: frozenset[str] = frozenset(),
+) -> Insert:
     _require_values(table, names, "insert")
     statement: postgresql.Insert | sqlite.Insert
     if dialect_name == "postgresql":
-        statement = postgresql.insert(table).from_select(list(names), select(*_arrays(table, names).c))
+        given = _arrays(table, names, constant)
+        rows = select(*_selected(table, names, given, constant))
+        statement = postgresql.insert(table).from_select(list(names), rows)
     else:
         statement = sqlite.insert(table).values({name: bindparam(_param(name)) for name in names})
     others = {name: statement.excluded[name] for name in names if name not in key}
     return statement.on_conflict_do_update(index_elements=list(key), set_=others)
 
 
-def _arrays(table: Table, names: tuple[str, ...], with_ordinality: str | None = None) -> TableValuedAlias:
-    """`unnest(:p_a::type_a[], :p_b::type_b[], …) AS given(a, b, …)`: one array per column."""
-    arrays = [bindparam(_param(n), type_=ARRAY(table.c[n].type)) for n in names]
-    columns = [column(n, table.c[n].type) for n in names]
+def _arrays(
+    table: Table, names: tuple[str, ...], constant: frozenset[str], with_ordinality: str | None = None
+) -> TableValuedAlias:
+    """`unnest(:p_a::type_a[], :p_b::type_b[], …) AS given(a, b, …)`: one array per column but
+    the `constant` ones (`_selected`)."""
+    varying = [n for n in names if n not in constant]
+    arrays = [bindparam(_param(n), type_=ARRAY(table.c[n].type)) for n in varying]
+    columns = [column(n, table.c[n].type) for n in varying]
     given: TableValuedAlias = (
         func.unnest(*arrays)
         .table_valued(*columns, with_ordinality=with_ordinality)
         .render_derived(name="given")
     )
     return given
+
+
+def _selected(
+    table: Table, names: tuple[str, ...], given: TableValuedAlias, constant: frozenset[str]
+) -> list[Any]:
+    """The values of each row, in the order of `names`: a column of `given`, or for a constant
+    column its one parameter, cast to the column's type as the array would have been."""
+    return [
+        cast(bindparam(_param(n)), table.c[n].type).label(n) if n in constant else given.c[n] for n in names
+    ]
 
 
 @lru_cache(maxsize=64)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, select
@@ -24,7 +25,7 @@ from sqlalchemy.sql import Select
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.keys_table import operation_keys
 from contractsync.adapters.db.session import is_postgres
-from contractsync.adapters.db.sql import Part, one_of
+from contractsync.adapters.db.sql import Part, any_of, one_of
 from contractsync.adapters.db.state_store import ConcurrentChange
 from contractsync.adapters.db.tables import (
     connections,
@@ -62,8 +63,6 @@ _TABLES: tuple[tuple[str, Table], ...] = (
     ("ct", contracts),
     ("sb", service_books),
 )
-#: each table's columns: (column name, its label in the joined row)
-_LABELS = {prefix: [(c.name, f"{prefix}_{c.name}") for c in table.c] for prefix, table in _TABLES}
 
 
 def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
@@ -74,47 +73,69 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     other tables as they were when it started, so the read comes after the lock, and sees what
     the transaction that held it committed. On PostgreSQL the same read share-locks the state rows
     of the mapped contract services, in key order, before anything of theirs is read: the worker
-    takes a service's state row before its outbox rows (see `state_store._hold_services`)."""
+    takes a service's state row before its outbox rows (see `state_store._hold_services`).
+
+    Both statements are built once per dialect (`_lock_query`, `_context_query`); each joined
+    row is cut into its tables' parts by position."""
     wanted = sorted(set(ids))
     answer = OperationContext()
     if not wanted:
         return answer
     postgres = is_postgres(session)
+    parameters = {"ids": wanted}
     if postgres:
-        session.execute(
-            select(subscriptions.c.id)
-            .where(one_of(session, subscriptions.c.id, wanted))
-            .order_by(subscriptions.c.id)
-            .with_for_update()
+        session.execute(_lock_query(), parameters)
+    subscriptions_, customers_, resellers_ = answer.subscriptions, answer.customers, answer.resellers
+    for row in session.execute(_context_query(postgres), parameters):
+        sub, cu, r, mapping, cn, ct, sb = (
+            Part(dict(zip(names, row[a:b], strict=True))) for names, a, b in _SLICES
         )
-    for row in session.execute(_context_query(session, wanted, postgres)):
-        values = row._mapping
-        parts = {
-            prefix: Part({name: values[label] for name, label in labels})
-            for prefix, labels in _LABELS.items()
-        }
-        sub = parts["s"]
-        answer.subscriptions[sub.id] = sub
-        answer.customers[parts["cu"].id] = parts["cu"]
-        answer.resellers[parts["r"].id] = parts["r"]
-        answer.connection_of[sub.id] = parts["cn"].id
-        if parts["cn"].id is not None:
-            answer.connections[parts["cn"].id] = parts["cn"]
-        mapping = parts["m"]
+        subscriptions_[sub.id] = sub
+        customers_[cu.id] = cu
+        resellers_[r.id] = r
+        answer.connection_of[sub.id] = cn.id
+        if cn.id is not None:
+            answer.connections[cn.id] = cn
         if mapping.subscription_id is None:
             continue
         answer.mappings[sub.id] = mapping
         service = (mapping.connection_id, mapping.contract_service_id)
-        if parts["ct"].contract_id is not None:
-            answer.contracts[(mapping.connection_id, mapping.contract_id)] = parts["ct"]
-        if parts["sb"].contract_service_id is not None:
-            answer.books[service] = parts["sb"]
-        if values["css_exists"] is not None:
+        if ct.contract_id is not None:
+            answer.contracts[(mapping.connection_id, mapping.contract_id)] = ct
+        if sb.contract_service_id is not None:
+            answer.books[service] = sb
+        if row[_EXISTS] is not None:
             answer.services.add(service)
     return answer
 
 
-def _context_query(session: Session, wanted: list[str], postgres: bool) -> Select[Any]:
+def _slices() -> list[tuple[tuple[str, ...], int, int]]:
+    """Each table's column names and where they sit in the joined row (`_context_query`)."""
+    slices: list[tuple[tuple[str, ...], int, int]] = []
+    for _, table in _TABLES:
+        start = slices[-1][2] if slices else 0
+        slices.append((tuple(c.name for c in table.c), start, start + len(table.c)))
+    return slices
+
+
+_SLICES = _slices()
+_EXISTS = _SLICES[-1][2]  # the service's state row, if it exists
+
+
+@lru_cache(maxsize=1)
+def _lock_query() -> Select[Any]:
+    """PostgreSQL: the subscriptions `ids`, locked FOR UPDATE in id order."""
+    return (
+        select(subscriptions.c.id)
+        .where(any_of(subscriptions.c.id, "ids", postgres=True))
+        .order_by(subscriptions.c.id)
+        .with_for_update()
+    )
+
+
+@lru_cache(maxsize=2)
+def _context_query(postgres: bool) -> Select[Any]:
+    """The subscriptions `ids` with everything around them, one row each (columns as `_SLICES`)."""
     s, m, sb = subscriptions, subscription_mappings, service_books
     first = connections.alias("first_connection")
     reseller_first = select(func.min(first.c.id)).where(first.c.reseller_id == s.c.reseller_id)
@@ -131,7 +152,7 @@ def _context_query(session: Session, wanted: list[str], postgres: bool) -> Selec
                     m.c.contract_service_id == css.c.contract_service_id,
                 ),
             )
-            .where(one_of(session, m.c.subscription_id, wanted))
+            .where(any_of(m.c.subscription_id, "ids", postgres))
             .order_by(css.c.connection_id, css.c.contract_service_id)
             .with_for_update(read=True, of=css)
         )
@@ -149,7 +170,7 @@ def _context_query(session: Session, wanted: list[str], postgres: bool) -> Selec
         .outerjoin(sb, and_(sb.c.connection_id == m.c.connection_id, sb.c.contract_service_id == m.c.contract_service_id))
         .outerjoin(css, and_(css.c.connection_id == m.c.connection_id, css.c.contract_service_id == m.c.contract_service_id))
     )  # fmt: skip
-    return select(*columns).select_from(joined).where(one_of(session, s.c.id, wanted)).order_by(s.c.id)
+    return select(*columns).select_from(joined).where(any_of(s.c.id, "ids", postgres)).order_by(s.c.id)
 
 
 # --- idempotency keys ------------------------------------------------------------------------------

@@ -23,6 +23,16 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
     return column.in_(wanted)  # type: ignore[no-any-return]
 
 
+def any_of(column: Any, name: str, postgres: bool) -> ColumnElement[bool]:
+    """`one_of` for a statement built once and run many times: the values come at execution, as
+    the parameter `name` (a list). On PostgreSQL `column = ANY(:name)`, on SQLite an expanding
+    `IN`. A statement built once skips SQLAlchemy's construction and cache-key walk per call
+    (for a joined read of sixty columns, more CPU than running it)."""
+    if postgres:
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
 class Part:
     """Values read like a table's row (`row.id`, `row._mapping["id"]`): one table's columns of a
     joined row, or a row as it was just written."""

@@ -13,17 +13,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, literal, null, select, union_all, update
+from sqlalchemy import bindparam, delete, insert, literal, null, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from contractsync.adapters.db import bulk, domain_rows, operations, outbox
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
 from contractsync.adapters.db.session import is_postgres
-from contractsync.adapters.db.sql import Part, one_of
+from contractsync.adapters.db.sql import Part, any_of, one_of
 from contractsync.adapters.db.tables import (
     adjustments,
     alerts,
@@ -228,9 +230,34 @@ def _open_rows_and_ledger(
     """The services' open outbox rows (in delivery order) and their ledger (by date), in one
     statement: one snapshot, so a row the worker sends meanwhile is seen either open or in the
     ledger, never in neither."""
+    query = _open_rows_and_ledger_query(is_postgres(session))
+    read = session.execute(query, {"connection_id": connection_id, "services": services})
+    open_rows: dict[int, list[Adjustment]] = defaultdict(list)
+    held_by_date: dict[int, list[tuple[date, HeldAdjustment]]] = defaultdict(list)
+    sent_ids: set[int] = set()
+    for r in read:
+        if r.kind == "open":
+            open_rows[r.contract_service_id].append(Adjustment.from_row(r))
+            continue
+        change = HeldAdjustment(r.effective_date, r.target_units, r.unit_price, r.unit_cost)
+        held_by_date[r.contract_service_id].append((r.effective_date, change))
+        if r.id is not None:
+            sent_ids.add(r.id)
+    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
+    for cs, changes in held_by_date.items():
+        held[cs] = [change for _, change in sorted(changes, key=lambda pair: pair[0])]
+    for rows in open_rows.values():
+        rows.sort(key=lambda row: row.id)
+    return open_rows, held, sent_ids
+
+
+@lru_cache(maxsize=2)
+def _open_rows_and_ledger_query(postgres: bool) -> CompoundSelect[Any]:
+    """`_open_rows_and_ledger`'s statement, built once: the open outbox rows and the ledger of the
+    contract services `services` of the connection `connection_id`."""
     opened = select(literal("open").label("kind"), *adjustments.c).where(
-        adjustments.c.connection_id == connection_id,
-        one_of(session, adjustments.c.contract_service_id, services),
+        adjustments.c.connection_id == bindparam("connection_id"),
+        any_of(adjustments.c.contract_service_id, "services", postgres),
         adjustments.c.status.in_(OPEN_STATUSES),
     )
     # The ledger in the outbox row's shape: its change as `target_units`, its row as `id`.
@@ -245,24 +272,11 @@ def _open_rows_and_ledger(
     held_rows = select(
         literal("held").label("kind"),
         *(as_ledger.get(c.name, null().cast(c.type)).label(c.name) for c in adjustments.c),
-    ).where(ledger.c.connection_id == connection_id, one_of(session, ledger.c.contract_service_id, services))
-    open_rows: dict[int, list[Adjustment]] = defaultdict(list)
-    held_by_date: dict[int, list[tuple[date, HeldAdjustment]]] = defaultdict(list)
-    sent_ids: set[int] = set()
-    for r in session.execute(union_all(opened, held_rows)):
-        if r.kind == "open":
-            open_rows[r.contract_service_id].append(Adjustment.from_row(r))
-            continue
-        change = HeldAdjustment(r.effective_date, r.target_units, r.unit_price, r.unit_cost)
-        held_by_date[r.contract_service_id].append((r.effective_date, change))
-        if r.id is not None:
-            sent_ids.add(r.id)
-    held: dict[int, list[HeldAdjustment]] = defaultdict(list)
-    for cs, changes in held_by_date.items():
-        held[cs] = [change for _, change in sorted(changes, key=lambda pair: pair[0])]
-    for rows in open_rows.values():
-        rows.sort(key=lambda row: row.id)
-    return open_rows, held, sent_ids
+    ).where(
+        ledger.c.connection_id == bindparam("connection_id"),
+        any_of(ledger.c.contract_service_id, "services", postgres),
+    )
+    return union_all(opened, held_rows)
 
 
 def _hold_services(session: Session, connection_id: str, services: list[int]) -> set[int]:
