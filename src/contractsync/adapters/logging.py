@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, TextIO
 
 import structlog
@@ -23,12 +24,19 @@ SECRET_KEYS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)  # keys are the code's own names: a few hundred at most
 def _is_secret_key(key: str) -> bool:
     lowered = key.lower().replace("-", "_")
     return lowered in SECRET_KEYS or lowered.endswith(("_secret", "_token", "_password"))
 
 
+#: values with nothing inside to redact (most of a log line's): answered as they are, at once
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _scrub(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Mapping):
         return {
             k: REDACTED if isinstance(k, str) and _is_secret_key(k) else _scrub(v) for k, v in value.items()
@@ -40,7 +48,10 @@ def _scrub(value: Any) -> Any:
 
 def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """A structlog processor: secret-looking keys lose their values, at any depth."""
-    return {k: REDACTED if _is_secret_key(k) else _scrub(v) for k, v in event_dict.items()}
+    return {
+        k: REDACTED if _is_secret_key(k) else v if type(v) in _PLAIN else _scrub(v)
+        for k, v in event_dict.items()
+    }
 
 
 def _shared_processors() -> list[Processor]:

@@ -107,9 +107,10 @@ class RefuseControlCharacters:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw = bytes(scope.get("query_string") or b"").replace(b"+", b" ")
-            query = unquote_to_bytes(raw).decode("utf-8", "replace")
+            query = unquote_to_bytes(raw).decode("utf-8", "replace") if raw else ""
             for where, text in (("path", str(scope.get("path", ""))), ("query", query)):
-                found = control_character(text)
+                # Printable ASCII (most requests) holds no control character: no look-up per character.
+                found = None if text.isascii() and text.isprintable() else control_character(text)
                 if found is not None:
                     message = (
                         f"the request {where} must not contain control characters (found U+{ord(found):04X})"

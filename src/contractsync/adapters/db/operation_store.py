@@ -83,10 +83,11 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
         return answer
     postgres = is_postgres(session)
     parameters = {"ids": wanted}
+    connection = session.connection()  # the session's transaction, without its per-call bookkeeping
     if postgres:
-        session.execute(_lock_query(), parameters)
+        connection.execute(_lock_query(), parameters)
     subscriptions_, customers_, resellers_ = answer.subscriptions, answer.customers, answer.resellers
-    for row in session.execute(_context_query(postgres), parameters):
+    for row in connection.execute(_context_query(postgres), parameters):
         sub, cu, r, mapping, cn, ct, sb = (
             Part(dict(zip(names, row[a:b], strict=True))) for names, a, b in _SLICES
         )
