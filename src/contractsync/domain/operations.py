@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from decimal import Decimal
 from enum import Enum, StrEnum
+from functools import cache
 from typing import Any
 
 from contractsync.domain.bounds import (
@@ -254,6 +255,12 @@ IDEMPOTENCY_KEY = "idempotency_key"
 
 def operation_fields(kind: str) -> tuple[set[str], set[str], set[str]]:
     """An operation type's own fields: (required, optional, nullable), from its dataclass."""
+    required, optional, nullable = _operation_fields(kind)
+    return set(required), set(optional), set(nullable)
+
+
+@cache  # one entry per operation type: read on every operation the API takes
+def _operation_fields(kind: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     required: set[str] = set()
     optional: set[str] = set()
     nullable: set[str] = set()
@@ -263,7 +270,7 @@ def operation_fields(kind: str) -> tuple[set[str], set[str], set[str]]:
         (required if f.default is MISSING else optional).add(f.name)
         if "None" in str(f.type):
             nullable.add(f.name)
-    return required, optional, nullable
+    return frozenset(required), frozenset(optional), frozenset(nullable)
 
 
 def check_idempotency_key(key: object) -> str | None:
@@ -307,7 +314,7 @@ class OperationCommand:
         """Read and bound every field; InvalidInput names the first that is wrong."""
         if not isinstance(type, str) or type not in OPERATION_TYPES:
             raise InvalidInput(f"type must be one of {', '.join(OPERATION_TYPES)}; got {type!r}")
-        required, optional, nullable = operation_fields(type)
+        required, optional, nullable = _operation_fields(type)
         unknown = set(given) - required - optional
         if unknown:
             raise InvalidInput(f"{sorted(unknown)[0]} is not a field of a {type} operation")
@@ -376,6 +383,7 @@ class OperationCommand:
         return body
 
 
+@cache  # one entry per operation type
 def _field_order(kind: str) -> Callable[[str], int]:
     order = [f.name for f in fields(OPERATION_TYPES[kind])]
     return lambda name: order.index(name) if name in order else len(order)

@@ -25,7 +25,7 @@ from sqlalchemy.sql import Select
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.keys_table import operation_keys
 from contractsync.adapters.db.session import is_postgres
-from contractsync.adapters.db.sql import Part, any_of, one_of
+from contractsync.adapters.db.sql import Part, any_of
 from contractsync.adapters.db.state_store import ConcurrentChange
 from contractsync.adapters.db.tables import (
     connections,
@@ -87,7 +87,7 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     if postgres:
         connection.execute(_lock_query(), parameters)
     subscriptions_, customers_, resellers_ = answer.subscriptions, answer.customers, answer.resellers
-    for row in connection.execute(_context_query(postgres), parameters):
+    for row in connection.execute(_context_query(postgres), parameters).all():  # fetched at once
         sub, cu, r, mapping, cn, ct, sb = (
             Part(dict(zip(names, row[a:b], strict=True))) for names, a, b in _SLICES
         )
@@ -179,8 +179,15 @@ def _context_query(postgres: bool) -> Select[Any]:
 
 def stored_keys(session: Session, keys: Iterable[str]) -> dict[tuple[str, str], Any]:
     """Stored idempotency keys by (scope, key)."""
-    query = select(operation_keys).where(one_of(session, operation_keys.c.key, keys))
-    return {(row.scope, row.key): row for row in session.execute(query)}
+    query = _stored_keys_query(is_postgres(session))
+    return {
+        (row.scope, row.key): row for row in session.connection().execute(query, {"keys": sorted(set(keys))})
+    }
+
+
+@lru_cache(maxsize=2)
+def _stored_keys_query(postgres: bool) -> Select[Any]:
+    return select(operation_keys).where(any_of(operation_keys.c.key, "keys", postgres))
 
 
 def store_keys(session: Session, rows: list[dict[str, Any]]) -> None:

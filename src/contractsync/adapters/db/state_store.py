@@ -231,7 +231,7 @@ def _open_rows_and_ledger(
     statement: one snapshot, so a row the worker sends meanwhile is seen either open or in the
     ledger, never in neither."""
     query = _open_rows_and_ledger_query(is_postgres(session))
-    read = session.connection().execute(query, {"connection_id": connection_id, "services": services})
+    read = session.connection().execute(query, {"connection_id": connection_id, "services": services}).all()
     open_rows: dict[int, list[Adjustment]] = defaultdict(list)
     held_by_date: dict[int, list[tuple[date, HeldAdjustment]]] = defaultdict(list)
     sent_ids: set[int] = set()
