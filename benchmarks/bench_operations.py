@@ -114,12 +114,15 @@ def checkout(commit: str, work: Path) -> Path:
     this repository's git."""
     target = work / f"src-{commit}"
     target.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", commit, "src", "tests/__init__.py", "tests/fakes"],
+    wanted = ["src", "tests/__init__.py", "tests/fakes", "tests/sandbox_autotask.py"]
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", commit, *wanted],
         cwd=ROOT,
         check=True,
         capture_output=True,
-    )
+        text=True,
+    ).stdout.split()
+    archive = subprocess.run(["git", "archive", commit, *listed], cwd=ROOT, check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
     return target / "src"
 
@@ -292,14 +295,16 @@ class Autotask:
 
 
 def autotask_for(work: Path, contract_services: list[int]) -> Autotask:
-    """Today: the Autotask sandbox in-process, over loopback HTTP, through the real connector. A
-    baseline tree still has its port-level fake (tests/fakes/fake_autotask.py, since removed)."""
-    if os.environ.get(BASELINE_TREE_ENV):
+    """Today: the Autotask sandbox in-process, over loopback HTTP, through the real connector. An
+    old baseline tree still has its port-level fake (tests/fakes/fake_autotask.py, since removed)."""
+    old_fake = (
+        Path(os.environ.get(BASELINE_TREE_ENV, "/nonexistent")) / "tests" / "fakes" / "fake_autotask.py"
+    )
+    if old_fake.exists():
         import importlib.util
 
         # By its file: today's `tests` package is imported already (bench_sweep's temp_database).
-        path = Path(os.environ[BASELINE_TREE_ENV]) / "tests" / "fakes" / "fake_autotask.py"
-        spec = importlib.util.spec_from_file_location("baseline_fake_autotask", path)
+        spec = importlib.util.spec_from_file_location("baseline_fake_autotask", old_fake)
         assert spec is not None and spec.loader is not None
         module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
