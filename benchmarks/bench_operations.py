@@ -13,8 +13,9 @@ Per database and source:
   see the same machine load: latency p50/p95/p99, operations/s, HTTP minus façade, and CPU per
   operation (the façade's thread; the server process, idle while the façade works);
 - façade: 32 threads at once (group commit), batches of 100;
-- REST API: 32 concurrent keep-alive clients (operations/s, the server's CPU per operation, and
-  the benchmark client's own CPU share: it runs on the same cores);
+- REST API: 32 concurrent keep-alive clients (operations/s, the server's CPU per operation, the
+  operations per group commit and SQL statements per operation in the server — `serve_api.py`
+  counts them — and the benchmark client's own CPU share: it runs on the same cores);
 - for the current source: accepted → sent latency with a worker, at 20 operations/s.
 
 CPU per operation is what to compare on a busy machine: latencies and rates follow the load of
