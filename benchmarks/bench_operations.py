@@ -21,7 +21,7 @@ Per database and source:
 CPU per operation is what to compare on a busy machine: latencies and rates follow the load of
 whatever else runs (the load average after each source's measurement is printed).
 
-`--no-baseline` measures the current source only. Each measurement runs in a child process on
+`--no-baseline` measures the current source only; `--no-delivery` leaves out accepted → sent. Each measurement runs in a child process on
 a fresh database (one subscription in ten mapped, as `bench_sweep.populate` makes them).
 """
 
@@ -84,6 +84,12 @@ def main() -> None:
     parser.add_argument("--baseline", default=BASELINE, help="git commit measured as the baseline")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--only", choices=["SQLite", "PostgreSQL"], help="measure on one database only")
+    parser.add_argument(
+        "--no-delivery",
+        action="store_true",
+        help="leave out accepted -> sent (its worker first delivers every earlier phase's adjustment at "
+        "the Autotask request budget's pace: minutes for thousands)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("URL", "FLAGS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -104,7 +110,7 @@ def main() -> None:
     for label, base in backends:
         figures = {}
         for name, source in sources:
-            flags = "e2e" if source is None else "-"
+            flags = "e2e" if source is None and not args.no_delivery else "-"
             figures[name] = run_child(label, base, source, work, args, flags)
         report(label, figures)
     print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
