@@ -19,8 +19,10 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from contractsync.domain.batch_command import BatchCommand
 from contractsync.domain.operations import OperationCommand
 from contractsync.service.actor import ADMIN, Actor
+from contractsync.service.batch_input import as_batch
 from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthorized
 from contractsync.service.facade import JSON, ContractSync
 
@@ -298,17 +300,21 @@ class FakeContractSync(ContractSync):
         self._call("apply_operation", actor, subscription_id, body)
         return [self._apply(actor, subscription_id, body)]
 
-    def apply_operations(self, actor: Actor, body: JSON) -> JSON:
-        self._call("apply_operations", actor, body)
-        preview = bool(body.get("preview"))
+    def apply_operations(self, actor: Actor, batch: BatchCommand | JSON) -> JSON:
+        batch = as_batch(batch)
+        self._call("apply_operations", actor, batch)
+        preview = batch.preview
         results: list[JSON] = []
-        for index, entry in enumerate(body["operations"]):
-            subscription_id = str(entry.get("subscription_id"))
-            result = {"index": index, "subscription_id": subscription_id, "type": entry.get("type"),
+        for index, entry in enumerate(batch.entries):
+            subscription_id = entry.subscription_id
+            result = {"index": index, "subscription_id": subscription_id, "type": entry.type,
                       "status": "previewed" if preview else "applied", "error": None, "records": [],
                       "replayed": False}  # fmt: skip
             try:
-                result["records"] = [self._apply(actor, subscription_id, entry | {"preview": preview})]
+                if entry.command is None:
+                    raise Invalid(str(entry.malformed))
+                body = {"subscription_id": subscription_id, **entry.command.as_json(), "preview": preview}
+                result["records"] = [self._apply(actor, subscription_id, body)]
             except ServiceError as error:
                 result |= {"status": "refused", "error": {"code": error.code, "message": error.message}}
             results.append(result)

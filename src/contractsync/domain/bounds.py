@@ -30,6 +30,8 @@ OPEN_END = date(9999, 12, 30)
 MAX_STORED_ID = 2**31 - 1
 #: Licences on one subscription.
 MAX_QUANTITY = 1_000_000
+#: Operations in one batch (one transaction): the API's, the CLI's and the group commit's limit.
+MAX_BATCH_OPERATIONS = 1000
 #: The largest Autotask entity id we take: stored in INTEGER columns, as the façade checks.
 MAX_PSA_ID = MAX_STORED_ID
 #: Header values of the Autotask API (user name, secret, integration code).

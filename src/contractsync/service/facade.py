@@ -38,24 +38,39 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from contractsync.domain.batch_command import BatchCommand
 from contractsync.domain.operations import OperationCommand
 from contractsync.ports.autotask_names import NameKind
 from contractsync.service import (
-    alerting,
-    audit,
+    acknowledge_alert,
+    approve_billing,
     autotask_names,
-    console_sessions,
-    directory,
+    autotask_today,
+    batch_input,
+    console_actor,
+    create_connection,
+    create_customer,
+    create_reseller,
+    create_subscription,
+    directory_queries,
+    end_console_session,
+    list_alerts,
     map_subscription,
     mapping,
-    operating,
     operation_batch,
+    operation_queries,
     reconcile,
     reconcile_runs,
+    retries,
+    retry_operation,
+    set_provider_margin,
+    start_console_session,
+    sweep,
     tokens,
+    update_credentials,
 )
 from contractsync.service.actor import Actor
-from contractsync.service.console_sessions import SessionPolicy
+from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
 
@@ -75,40 +90,40 @@ class ContractSync:
     # --- resellers, connections, customers, subscriptions -------------------------------------
     def create_reseller(self, actor: Actor, body: JSON) -> JSON:
         """Admin only (a reseller token gets Forbidden)."""
-        return directory.create_reseller(self.context, actor, body)
+        return create_reseller.create_reseller(self.context, actor, body)
 
     def list_resellers(self, actor: Actor) -> list[JSON]:
-        return directory.list_resellers(self.context, actor)
+        return directory_queries.list_resellers(self.context, actor)
 
     def approve_billing(self, actor: Actor, reseller_id: str, body: JSON) -> JSON:
         """body {approved_through: D}; answers the reseller."""
-        return directory.approve_billing(self.context, actor, reseller_id, body)
+        return approve_billing.approve_billing(self.context, actor, reseller_id, body)
 
     def create_connection(self, actor: Actor, body: JSON) -> JSON:
-        return directory.create_connection(self.context, actor, body)
+        return create_connection.create_connection(self.context, actor, body)
 
     def list_connections(self, actor: Actor) -> list[JSON]:
-        return directory.list_connections(self.context, actor)
+        return directory_queries.list_connections(self.context, actor)
 
     def update_credentials(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
         """body {secret, username?, integration_code?}; a paused connection is probed at once."""
-        return directory.update_credentials(self.context, actor, connection_id, body)
+        return update_credentials.update_credentials(self.context, actor, connection_id, body)
 
     def create_customer(self, actor: Actor, body: JSON) -> JSON:
-        return directory.create_customer(self.context, actor, body)
+        return create_customer.create_customer(self.context, actor, body)
 
     def list_customers(self, actor: Actor) -> list[JSON]:
-        return directory.list_customers(self.context, actor)
+        return directory_queries.list_customers(self.context, actor)
 
     def set_provider_margin(self, actor: Actor, customer_id: str, provider: str, body: JSON) -> list[JSON]:
         """body {margin_percent, effective_date?, preview?} → R5; answers the operation records."""
-        return operating.set_provider_margin(self.context, actor, customer_id, provider, body)
+        return set_provider_margin.set_provider_margin(self.context, actor, customer_id, provider, body)
 
     def create_subscription(self, actor: Actor, body: JSON) -> JSON:
-        return directory.create_subscription(self.context, actor, body)
+        return create_subscription.create_subscription(self.context, actor, body)
 
     def get_subscription(self, actor: Actor, subscription_id: str) -> JSON:
-        return directory.get_subscription(self.context, actor, subscription_id)
+        return directory_queries.get_subscription(self.context, actor, subscription_id)
 
     def list_subscriptions(
         self,
@@ -118,7 +133,9 @@ class ContractSync:
         page: int = 1,
         page_size: int = 50,
     ) -> JSON:
-        return directory.list_subscriptions(self.context, actor, customer_id, sync_state, page, page_size)
+        return directory_queries.list_subscriptions(
+            self.context, actor, customer_id, sync_state, page, page_size
+        )
 
     # --- operations and the audit log ----------------------------------------------------------
     def apply_operation(
@@ -140,10 +157,11 @@ class ContractSync:
         # A test double applies its own way: its `apply_operation`, in a thread.
         return _ASIDE.submit(self.apply_operation, actor, subscription_id, command)
 
-    def apply_operations(self, actor: Actor, body: JSON) -> JSON:
-        """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);
-        each answered `applied` or `refused` (`atomic: true`: one refusal refuses all)."""
-        return operation_batch.apply_operations(self.context, actor, body)
+    def apply_operations(self, actor: Actor, batch: BatchCommand | JSON) -> JSON:
+        """Many operations in order, in one transaction: a `BatchCommand` (what the API, the CLI and
+        the imports build), or its API.md body `{operations: [{subscription_id, type, …}], preview?,
+        atomic?}`; each answered `applied` or `refused` (`atomic`: one refusal refuses all)."""
+        return operation_batch.apply_operations(self.context, actor, batch_input.as_batch(batch))
 
     def list_operations(
         self,
@@ -155,14 +173,16 @@ class ContractSync:
         page_size: int = 50,
     ) -> JSON:
         """Newest first."""
-        return audit.list_operations(self.context, actor, subscription_id, status, type, page, page_size)
+        return operation_queries.list_operations(
+            self.context, actor, subscription_id, status, type, page, page_size
+        )
 
     def get_operation(self, actor: Actor, operation_id: int) -> JSON:
-        return audit.get_operation(self.context, actor, operation_id)
+        return operation_queries.get_operation(self.context, actor, operation_id)
 
     def retry_operation(self, actor: Actor, operation_id: int) -> JSON:
         """F1 retry; Conflict with the reason when a later adjustment was sent already."""
-        return audit.retry_operation(self.context, actor, operation_id)
+        return retry_operation.retry_operation(self.context, actor, operation_id)
 
     # --- mappings ------------------------------------------------------------------------------
     def map_customer(self, actor: Actor, body: JSON) -> JSON:
@@ -207,7 +227,7 @@ class ContractSync:
     # --- daily work, delivery, reconciliation ----------------------------------------------------
     def sweep(self, actor: Actor, body: JSON) -> JSON:
         """body {date, preview?}; answers {date, operations: [...records], preview}."""
-        return operating.sweep(self.context, actor, body)
+        return sweep.sweep(self.context, actor, body)
 
     def health(self) -> bool:
         """The database answers (for /healthz)."""
@@ -236,7 +256,7 @@ class ContractSync:
 
     def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
         """One read: {date, units, unit_price} Autotask holds today for the subscription; None unmapped."""
-        return reconcile.autotask_today(self.context, actor, subscription_id)
+        return autotask_today.autotask_today(self.context, actor, subscription_id)
 
     def reconciliation_runs(self, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
         """{connection_id, schedule: {every_hours, enabled, currency}, items: [run]}, newest first."""
@@ -247,15 +267,15 @@ class ContractSync:
         return reconcile_runs.set_schedule(self.context, actor, connection_id, body)
 
     def list_manual_actions(self, actor: Actor) -> list[JSON]:
-        return audit.list_manual_actions(self.context, actor)
+        return operation_queries.list_manual_actions(self.context, actor)
 
     def list_alerts(self, actor: Actor, state: str = "open") -> list[JSON]:
         """Alerts {id, kind, message, connection_id, subscription_id, created_at, raised_at, resolved_at,
         acknowledged_at, acknowledged_by, operation_id, retry}; state open|acknowledged|resolved|all."""
-        return alerting.list_alerts(self.context, actor, state)
+        return list_alerts.list_alerts(self.context, actor, state)
 
     def acknowledge_alert(self, actor: Actor, alert_id: int) -> JSON:
-        return alerting.acknowledge(self.context, actor, alert_id)
+        return acknowledge_alert.acknowledge_alert(self.context, actor, alert_id)
 
     # --- tokens and console sessions ---------------------------------------------------------
     def create_token(
@@ -296,33 +316,33 @@ class ContractSync:
 
     def start_console_session(self, token: str, policy: SessionPolicy) -> tuple[str, Actor]:
         """Sign in: answers the session secret for the cookie and who signed in."""
-        return console_sessions.start(self.context, self._tokens, token, policy)
+        return start_console_session.start_console_session(self.context, self._tokens, token, policy)
 
     def console_actor(self, session_secret: str) -> Actor | None:
-        return console_sessions.actor(self.context, session_secret)
+        return console_actor.console_actor(self.context, session_secret)
 
     def end_console_session(self, session_secret: str) -> None:
-        console_sessions.end(self.context, session_secret)
+        end_console_session.end_console_session(self.context, session_secret)
 
     # --- console reads (issue 13) ------------------------------------------------------------
     def dashboard(self, actor: Actor) -> JSON:
         """The console's home page: per connection and customer MRR, cost, markup on cost, sync
         states, failed records, money at risk, last delivery and reconciliation, a 12-month trend."""
-        from contractsync.service import dashboard
+        from contractsync.service import dashboard_queries
 
-        return dashboard.dashboard(self.context, actor)
+        return dashboard_queries.dashboard(self.context, actor)
 
     def connection_currencies(self, actor: Actor) -> dict[str, str]:
         """Connection id → the currency stored for it (the others use the configured default)."""
-        from contractsync.service import dashboard
+        from contractsync.service import dashboard_queries
 
-        return dashboard.connection_currencies(self.context, actor)
+        return dashboard_queries.connection_currencies(self.context, actor)
 
     def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
         """Every visible subscription, for an export (the list's shape, without pages)."""
-        from contractsync.service import dashboard
+        from contractsync.service import dashboard_queries
 
-        return dashboard.all_subscriptions(self.context, actor, customer_id)
+        return dashboard_queries.all_subscriptions(self.context, actor, customer_id)
 
     def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
         """The audit log by {customer_id, subscription (part of the id), type, status, recorded_from,
@@ -432,7 +452,7 @@ def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
         context = getattr(self, "context", None)  # a test double may run without one
         if context is None:
             return method(self, *args, **kwargs)
-        return operating.retried(context.units, lambda: method(self, *args, **kwargs))
+        return retries.retried(context.units, lambda: method(self, *args, **kwargs))
 
     return run
 

@@ -1,0 +1,56 @@
+"""R5: a customer's margin for a provider, applied to every subscription of that provider's
+offers on each connection, in one transaction (rolled back with `preview`, X2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from contractsync.domain import rules
+from contractsync.domain.engine import SyncEngine
+from contractsync.domain.operations import UpdateProviderMargin
+from contractsync.service import validation as v
+from contractsync.service import views
+from contractsync.service.actor import Actor
+from contractsync.service.context import ServiceContext, visible_customer
+from contractsync.service.retries import with_retries
+
+JSON = dict[str, Any]
+
+
+def set_provider_margin(
+    ctx: ServiceContext, actor: Actor, customer_id: str, provider: str, body: JSON
+) -> list[JSON]:
+    v.fields(body, {"margin_percent"}, {"effective_date", "preview"})
+    preview = v.preview_flag(body)
+    margin = v.decimal(body["margin_percent"], "margin_percent", "-100", "1000")
+    provider = v.text(provider, "provider", 50)
+    raw_date = body.get("effective_date")
+    given = None if raw_date is None else v.day(raw_date, "effective_date", ctx.now().date())
+    return with_retries(ctx.units, lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
+
+
+def _margin(
+    ctx: ServiceContext,
+    actor: Actor,
+    customer_id: str,
+    provider: str,
+    margin: Any,
+    given: date | None,
+    preview: bool,
+) -> list[JSON]:
+    with ctx.units(commit=not preview) as uow:
+        visible_customer(uow.directory, actor, customer_id)
+        groups = uow.books.customer_subscriptions(customer_id)
+        groups.setdefault(None, [])  # the customer's own margins change even with no subscription
+        key, record_ids = uuid.uuid4().hex, []
+        for connection_id, ids in groups.items():
+            loaded = uow.books.load(connection_id, ids, {customer_id})
+            day = given or ctx.today_in(loaded.state.connection.timezone)
+            op = UpdateProviderMargin(customer_id, provider, margin, day)
+            SyncEngine(loaded.state).apply(
+                rules.update_provider_margin(loaded.state.context(), op), ctx.now()
+            )
+            record_ids += uow.books.save(loaded, key, ctx.now(), actor.name)
+        return views.operations_by_id(uow.audit_records, record_ids, preview)
