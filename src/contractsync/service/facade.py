@@ -33,14 +33,16 @@ Shapes (besides the fields API.md lists for the create bodies):
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contractsync.domain.batch_command import BatchCommand
 from contractsync.domain.operations import OperationCommand
 from contractsync.ports.autotask_names import NameKind
+from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
     acknowledge_alert,
     approve_billing,
@@ -59,8 +61,13 @@ from contractsync.service import (
     mapping,
     operation_batch,
     operation_queries,
+    partner_center_sources,
+    partner_center_suggest,
+    poll_partner_center,
+    receive_partner_center_event,
     reconcile,
     reconcile_runs,
+    register_partner_center_webhook,
     retries,
     retry_operation,
     set_provider_margin,
@@ -74,6 +81,9 @@ from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
 
+if TYPE_CHECKING:
+    from contractsync.service.partner_center_poll import PartnerCenterPolling
+
 JSON = dict[str, Any]
 _ASIDE = ThreadPoolExecutor(8, thread_name_prefix="operation")
 
@@ -86,6 +96,12 @@ class ContractSync:
         self._deliver = deliver
         self._operations = GroupCommit(context)  # concurrent operations share a transaction
         self._tokens = tokens.TokenAuthority(context)  # authentication cached for a few seconds
+        # Partner Center's poller and webhook check, built when first used (from the context's kit
+        # unless `using_partner_center` gave others)
+        self._partner_center_lock = threading.Lock()
+        self._partner_center: PartnerCenterPolling | None = None
+        self._partner_center_client: ClientFactory | None = None
+        self._partner_center_webhooks: WebhookVerifier | None = None
 
     # --- resellers, connections, customers, subscriptions -------------------------------------
     def create_reseller(self, actor: Actor, body: JSON) -> JSON:
@@ -424,14 +440,78 @@ class ContractSync:
 
         return customer_mapping.test_connection(self.context, actor, connection_id)
 
+    # --- Partner Center, the live source (issue 14) ------------------------------------------
+    def create_partner_center_source(self, actor: Actor, body: JSON) -> JSON:
+        """A reseller's CSP partner tenant: body {id, reseller_id, tenant_id, application_id, secret,
+        refresh_token, authority_host?, api_root?, poll_minutes?, price_list?, webhook_url?}."""
+        return partner_center_sources.create_source(self.context, actor, body)
+
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
         poll: {status, started_at, last_poll_at, next_poll_at, progress, last_error,
         manual_actions: [{kind: needs_price|needs_customer|failed, subscription_id, tenant_id,
-        reason}]}} (issue 14, for the console)."""
-        from contractsync.service import partner_center_sources
-
+        reason}]}}."""
         return partner_center_sources.list_sources(self.context, actor)
+
+    def partner_center_source(self, actor: Actor, source_id: str) -> JSON:
+        return partner_center_sources.get_source(self.context, actor, source_id)
+
+    def update_partner_center_source(self, actor: Actor, source_id: str, body: JSON) -> JSON:
+        """New credentials, poll interval, price list or webhook URL."""
+        return partner_center_sources.update_source(self.context, actor, source_id, body)
+
+    def poll_partner_center(self, actor: Actor, source_id: str) -> JSON:
+        """Run (or resume) a poll now; a poll that stops answers Unavailable and resumes next time."""
+        return poll_partner_center.poll_partner_center(self.partner_center_polling(), actor, source_id)
+
+    def poll_due_partner_center_sources(self) -> list[str]:
+        """For the worker: poll every source that is due (a failed poll is logged, resumes later)."""
+        polled: list[str] = self.partner_center_polling().tick()
+        return polled
+
+    def register_partner_center_webhook(self, actor: Actor, source_id: str, url: str) -> JSON:
+        return register_partner_center_webhook.register_partner_center_webhook(
+            self.partner_center_polling(), actor, source_id, url
+        )
+
+    def receive_partner_center_event(self, source_id: str, headers: Mapping[str, str], body: bytes) -> JSON:
+        """A webhook event: the signature verified, then only the subscription it names fetched."""
+        return receive_partner_center_event.receive_partner_center_event(
+            self.partner_center_polling(), self._partner_center_verifier(), source_id, headers, body
+        )
+
+    def partner_center_suggestions(self, actor: Actor, source_id: str, connection_id: str) -> JSON:
+        """X4 in bulk: customers → companies (tenant id, then name), subscriptions → contract services."""
+        return partner_center_suggest.suggest(self.context, actor, source_id, connection_id)
+
+    def accept_partner_center_suggestions(self, actor: Actor, body: JSON) -> JSON:
+        """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
+        return partner_center_suggest.accept(self.context, actor, body)
+
+    def using_partner_center(
+        self, client_for: ClientFactory | None = None, verifier: WebhookVerifier | None = None
+    ) -> ContractSync:
+        """The same use cases with another Partner Center client or webhook verifier than the
+        context's kit (the demo's and the tests' sandboxes)."""
+        twin = ContractSync(self.context, self._deliver)
+        twin._partner_center_client, twin._partner_center_webhooks = client_for, verifier
+        return twin
+
+    def partner_center_polling(self) -> PartnerCenterPolling:
+        """Partner Center's poller for this façade (the worker's ticks, the demo's thread)."""
+        from contractsync.service.partner_center_poll import PartnerCenterPolling
+
+        with self._partner_center_lock:
+            if self._partner_center is None:
+                client_for = self._partner_center_client or self.context.partner_center_kit.client_for
+                self._partner_center = PartnerCenterPolling(self, client_for)
+            return self._partner_center
+
+    def _partner_center_verifier(self) -> WebhookVerifier:
+        with self._partner_center_lock:
+            if self._partner_center_webhooks is None:
+                self._partner_center_webhooks = self.context.partner_center_kit.verifier()
+            return self._partner_center_webhooks
 
     def autotask_names(
         self,
@@ -457,14 +537,19 @@ def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+_NOT_RETRIED = {
+    "apply_operation", "submit_operation", "health", "authenticate", "cached_actor",
+    # Partner Center's polls, webhooks and bulk mappings commit step by step (as before they were here)
+    "create_partner_center_source", "partner_center_source", "update_partner_center_source",
+    "poll_partner_center", "poll_due_partner_center_sources", "register_partner_center_webhook",
+    "receive_partner_center_event", "partner_center_suggestions", "accept_partner_center_suggestions",
+    "using_partner_center", "partner_center_polling",
+}  # fmt: skip
+
 # Every use case runs again after a deadlock or serialization failure (one place for the API, the
 # console and the CLI). Single operations retry inside their group commit, which answers each
 # caller (`submit_operation` only queues one); `health` must report a failure, not wait it out;
 # `authenticate` is a cached read on every request, `cached_actor` reads no database at all.
 for _name, _member in list(vars(ContractSync).items()):
-    if (
-        callable(_member)
-        and not _name.startswith("_")
-        and _name not in {"apply_operation", "submit_operation", "health", "authenticate", "cached_actor"}
-    ):
+    if callable(_member) and not _name.startswith("_") and _name not in _NOT_RETRIED:
         setattr(ContractSync, _name, _retried(_member))
