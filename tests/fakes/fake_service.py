@@ -14,12 +14,18 @@ action, an alert and a reconciliation difference: enough for every console page.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import secrets
 from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from contractsync.domain.batch_command import BatchCommand
+from contractsync.domain.commands import CreateSubscription, SetProviderMargin
+from contractsync.domain.model import Promotion
 from contractsync.domain.operations import OperationCommand
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.batch_input import as_batch
@@ -241,7 +247,10 @@ class FakeContractSync(ContractSync):
         self._call("list_customers", actor)
         return self._mine(actor, self.customers.values())
 
-    def set_provider_margin(self, actor: Actor, customer_id: str, provider: str, body: JSON) -> list[JSON]:
+    def set_provider_margin(
+        self, actor: Actor, customer_id: str, provider: str, command: SetProviderMargin | JSON
+    ) -> list[JSON]:
+        body = _json_of(command)
         self._call("set_provider_margin", actor, customer_id, provider, body)
         customer = self._visible(actor, self.customers, customer_id, "customer")
         preview = bool(body.get("preview"))
@@ -253,7 +262,8 @@ class FakeContractSync(ContractSync):
             if s["customer_id"] == customer_id and s["mapping"] is not None
         ]
 
-    def create_subscription(self, actor: Actor, body: JSON) -> JSON:
+    def create_subscription(self, actor: Actor, command: CreateSubscription | JSON) -> JSON:
+        body = _json_of(command)
         self._call("create_subscription", actor, body)
         customer = self._visible(actor, self.customers, body["customer_id"], "customer")
         subscription = {
@@ -719,3 +729,28 @@ class FakeContractSync(ContractSync):
         ]  # fmt: skip
         fake.calls.clear()
         return fake
+
+
+def _json_of(command: object) -> JSON:
+    """A command as the API.md body it stands for (the fake keeps JSON, as a client sent it)."""
+    if isinstance(command, dict):
+        return command
+    assert dataclasses.is_dataclass(command) and not isinstance(command, type)
+    body: JSON = {}
+    for name, value in vars(command).items():
+        if isinstance(value, Promotion):
+            value = {"id": value.id, "discount_percent": str(value.discount_percent)}
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        if value is not None or name not in {
+            "effective_date",
+            "friendly_name",
+            "promotion",
+            "price_margin_percent",
+        }:
+            body[name] = value
+    return body

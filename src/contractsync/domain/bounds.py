@@ -39,12 +39,17 @@ CREDENTIAL_MAX_LENGTH = 200
 #: Margins in percent: -100 .. 1000, at most 4 decimal places (e.g. "20", "-12.5").
 MARGIN_PERCENT_RANGE = (Decimal("-100"), Decimal("1000"))
 MARGIN_PERCENT_PLACES = 4
+#: A promotion's discount in percent: 0 .. 100.
+DISCOUNT_PERCENT_RANGE = (Decimal("0"), Decimal("100"))
 #: Prices: 0 .. 1,000,000, at most 6 decimal places (Microsoft price lists go past 4).
 PRICE_RANGE = (Decimal("0"), Decimal("1000000"))
 PRICE_PLACES = 6
 #: Names and ids from elsewhere (offer ids, friendly names); our own ids are shorter.
 TEXT_MAX_LENGTH = 200
 ID_MAX_LENGTH = 100
+#: Names the use cases store when they come from elsewhere than the API (offer and friendly names
+#: from an import or Partner Center); the API's schema takes TEXT_MAX_LENGTH.
+STORED_NAME_MAX_LENGTH = 300
 #: An operation's idempotency key: printable ASCII.
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from contractsync.domain.bounds import MAX_QUANTITY
-from contractsync.domain.enums import BillingCycle, OfferKind, SubscriptionStatus, Term
-from contractsync.domain.model import Promotion, Subscription
+from contractsync.domain.bounds import check_date
+from contractsync.domain.commands import CreateSubscription
+from contractsync.domain.enums import SubscriptionStatus
+from contractsync.domain.model import Subscription
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_customer
 from contractsync.service.directory_queries import subscription_view
-from contractsync.service.errors import Invalid
 from contractsync.service.new_rows import require_new
 
 JSON = dict[str, Any]
@@ -24,46 +24,39 @@ SUBSCRIPTION_REQUIRED = {
 SUBSCRIPTION_OPTIONAL = {"friendly_name", "promotion", "price_margin_percent"}
 
 
-def create_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    v.fields(body, SUBSCRIPTION_REQUIRED, SUBSCRIPTION_OPTIONAL)
-    start = v.day(body["start_date"], "start_date", ctx.now().date())
-    end = v.end_day(body["end_date"], "end_date")
-    if end < start:
-        raise Invalid("end_date must not be before start_date")
-    promotion = body.get("promotion")
-    if promotion is not None and (
-        not isinstance(promotion, dict) or set(promotion) != {"id", "discount_percent"}
-    ):
-        raise Invalid("promotion must be an object with id and discount_percent")
-    margin = body.get("price_margin_percent")
+def create_subscription(ctx: ServiceContext, actor: Actor, command: CreateSubscription | JSON) -> JSON:
+    """`command`: built by the API from its body, or the API.md body itself (an import, the demo)."""
+    if not isinstance(command, CreateSubscription):
+        command = read_command(command)
+    new = command
+    v.check(lambda: check_date(new.start_date, "start_date", ctx.now().date()))
     subscription = Subscription(
-        id=v.text(body["id"], "id", 100),
-        customer_id=v.text(body["customer_id"], "customer_id", 100),
+        id=new.id,
+        customer_id=new.customer_id,
         reseller_id="",  # the customer's, below
-        offer_id=v.text(body["offer_id"], "offer_id", 200),
-        offer_name=v.text(body["offer_name"], "offer_name", 300),
-        kind=v.enum(OfferKind, body["kind"], "kind"),
-        quantity=v.integer(body["quantity"], "quantity", 0, MAX_QUANTITY),
+        offer_id=new.offer_id,
+        offer_name=new.offer_name,
+        kind=new.kind,
+        quantity=new.quantity,
         status=SubscriptionStatus.ACTIVE,
-        term=v.enum(Term, body["term"], "term"),
-        billing_cycle=v.enum(BillingCycle, body["billing_cycle"], "billing_cycle"),
-        start_date=start,
-        end_date=end,
-        auto_renew=v.boolean(body["auto_renew"], "auto_renew"),
-        friendly_name=v.optional_text(body.get("friendly_name"), "friendly_name"),
-        list_price=v.decimal(body["list_price"], "list_price", "0", "1000000"),
-        promotion=None
-        if promotion is None
-        else Promotion(
-            v.text(promotion["id"], "promotion.id", 200),
-            v.decimal(promotion["discount_percent"], "promotion.discount_percent", "0", "100"),
-        ),
-        price_margin_percent=None
-        if margin is None
-        else v.decimal(margin, "price_margin_percent", "-100", "1000"),
+        term=new.term,
+        billing_cycle=new.billing_cycle,
+        start_date=new.start_date,
+        end_date=new.end_date,
+        auto_renew=new.auto_renew,
+        friendly_name=new.friendly_name,
+        list_price=new.list_price,
+        promotion=new.promotion,
+        price_margin_percent=new.price_margin_percent,
     )
     with ctx.units() as uow:
         customer = visible_customer(uow.directory, actor, subscription.customer_id)
         subscription = replace(subscription, reseller_id=customer.reseller_id)
         require_new(uow.directory.add_subscription(subscription, ctx.now()), "subscription", subscription.id)
         return subscription_view(uow, actor, subscription.id)
+
+
+def read_command(body: JSON) -> CreateSubscription:
+    """The API.md body as the command, read by the same rules."""
+    v.fields(body, SUBSCRIPTION_REQUIRED, SUBSCRIPTION_OPTIONAL)
+    return v.check(lambda: CreateSubscription.build(**body))

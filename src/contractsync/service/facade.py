@@ -1,8 +1,9 @@
 """ContractSync: the application's one entry point for the API, the CLI and the web console.
 
-Every method is a use case in one transaction (or a read). A subscription operation comes as a
-domain command (`contractsync.domain.operations.OperationCommand`, or its API.md body, read by the
-same rules); other inputs are JSON-like dicts exactly as API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
+Every method is a use case in one transaction (or a read). An operation, a batch, a new
+subscription and a provider margin come as domain commands (`OperationCommand`, `BatchCommand`,
+`CreateSubscription`, `SetProviderMargin`), or as their API.md bodies, read by the same rules;
+other inputs are JSON-like dicts exactly as API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
 strings with 4 places, percentages as decimal strings). Failures raise the typed errors of
 `contractsync.service.errors` (NotFound 404, Invalid 422, Conflict 409, Unauthorized 401) and
 change nothing. A reseller actor sees only its own reseller: ids of another reseller answer
@@ -40,6 +41,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from contractsync.domain.batch_command import BatchCommand
+from contractsync.domain.commands import CreateSubscription, SetProviderMargin
 from contractsync.domain.operations import OperationCommand
 from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
@@ -131,12 +133,16 @@ class ContractSync:
     def list_customers(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_customers(self.context, actor)
 
-    def set_provider_margin(self, actor: Actor, customer_id: str, provider: str, body: JSON) -> list[JSON]:
-        """body {margin_percent, effective_date?, preview?} → R5; answers the operation records."""
-        return set_provider_margin.set_provider_margin(self.context, actor, customer_id, provider, body)
+    def set_provider_margin(
+        self, actor: Actor, customer_id: str, provider: str, command: SetProviderMargin | JSON
+    ) -> list[JSON]:
+        """R5 (a `SetProviderMargin`, or its body {margin_percent, effective_date?, preview?});
+        answers the operation records."""
+        return set_provider_margin.set_provider_margin(self.context, actor, customer_id, provider, command)
 
-    def create_subscription(self, actor: Actor, body: JSON) -> JSON:
-        return create_subscription.create_subscription(self.context, actor, body)
+    def create_subscription(self, actor: Actor, command: CreateSubscription | JSON) -> JSON:
+        """A `CreateSubscription`, or its API.md body."""
+        return create_subscription.create_subscription(self.context, actor, command)
 
     def get_subscription(self, actor: Actor, subscription_id: str) -> JSON:
         return directory_queries.get_subscription(self.context, actor, subscription_id)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from contractsync.domain import rules
+from contractsync.domain.bounds import check_date
+from contractsync.domain.commands import SetProviderMargin
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import UpdateProviderMargin
 from contractsync.service import validation as v
@@ -20,15 +23,31 @@ JSON = dict[str, Any]
 
 
 def set_provider_margin(
-    ctx: ServiceContext, actor: Actor, customer_id: str, provider: str, body: JSON
+    ctx: ServiceContext, actor: Actor, customer_id: str, provider: str, command: SetProviderMargin | JSON
 ) -> list[JSON]:
-    v.fields(body, {"margin_percent"}, {"effective_date", "preview"})
-    preview = v.preview_flag(body)
-    margin = v.decimal(body["margin_percent"], "margin_percent", "-100", "1000")
+    """`command`: built by the API from its body, or the API.md body itself (the console's form)."""
+    if not isinstance(command, SetProviderMargin):
+        command = read_command(command)
+    margin, preview, effective = command.margin_percent, command.preview, command.effective_date
     provider = v.text(provider, "provider", 50)
-    raw_date = body.get("effective_date")
-    given = None if raw_date is None else v.day(raw_date, "effective_date", ctx.now().date())
+    given = (
+        None
+        if effective is None
+        else v.check(lambda: check_date(effective, "effective_date", ctx.now().date()))
+    )
     return with_retries(ctx.units, lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
+
+
+def read_command(body: JSON) -> SetProviderMargin:
+    """The API.md body `{margin_percent, effective_date?, preview?}` as the command."""
+    v.fields(body, {"margin_percent"}, {"effective_date", "preview"})
+    return v.check(
+        lambda: SetProviderMargin.build(
+            body["margin_percent"],
+            effective_date=body.get("effective_date"),
+            preview=body.get("preview", False),
+        )
+    )
 
 
 def _margin(
@@ -36,7 +55,7 @@ def _margin(
     actor: Actor,
     customer_id: str,
     provider: str,
-    margin: Any,
+    margin: Decimal,
     given: date | None,
     preview: bool,
 ) -> list[JSON]:
