@@ -56,8 +56,10 @@ from contractsync.service import (
     create_customer,
     create_reseller,
     create_subscription,
+    create_token,
     directory_queries,
     end_console_session,
+    issue_token,
     list_alerts,
     map_subscription,
     mapping,
@@ -69,12 +71,16 @@ from contractsync.service import (
     receive_partner_center_event,
     reconcile,
     reconcile_runs,
+    register_admin_token,
     register_partner_center_webhook,
     retries,
     retry_operation,
+    revoke_token,
     set_provider_margin,
     start_console_session,
     sweep,
+    token_authority,
+    token_queries,
     tokens,
     update_credentials,
 )
@@ -97,7 +103,7 @@ class ContractSync:
         self.context = context
         self._deliver = deliver
         self._operations = GroupCommit(context)  # concurrent operations share a transaction
-        self._tokens = tokens.TokenAuthority(context)  # authentication cached for a few seconds
+        self._tokens = token_authority.TokenAuthority(context)  # authentication cached for a few seconds
         # Partner Center's poller and webhook check, built when first used (from the context's kit
         # unless `using_partner_center` gave others)
         self._partner_center_lock = threading.Lock()
@@ -305,19 +311,19 @@ class ContractSync:
     ) -> str:
         """A new bearer token (shown once; stored hashed). None: an admin token. `name`: who the
         audit log says used it (unique; without one, "token #N (hint…)")."""
-        return self._tokens.create(reseller_id, expires_at=expires_at, name=name)
+        return create_token.create_token(self.context, reseller_id, expires_at=expires_at, name=name)
 
     def issue_token(self, actor: Actor, body: JSON) -> JSON:
         """Admin only: body {name, reseller_id?, expires_at?}; the token's listing and `token`, once."""
-        return self._tokens.issue(actor, body)
+        return issue_token.issue_token(self.context, actor, body)
 
     def create_token_value(self, reseller_id: str | None, token: str, source: str = tokens.SOURCE_CLI) -> str:
         """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
-        return self._tokens.create(reseller_id, token, source=source)
+        return create_token.create_token(self.context, reseller_id, token, source=source)
 
     def register_admin_token(self, token: str) -> None:
         """CONTRACTSYNC_ADMIN_TOKEN: registered; the previous one from the environment is retired."""
-        self._tokens.register_environment_admin(token)
+        register_admin_token.register_admin_token(self.context, self._tokens, token)
 
     def authenticate(self, token: str) -> Actor:
         """Unauthorized when the token is unknown, revoked or expired (cached for a few seconds)."""
@@ -326,15 +332,17 @@ class ContractSync:
     def cached_actor(self, token: str) -> Actor | None:
         """The token's actor when that needs no database (None: call `authenticate`)."""
         authority = getattr(self, "_tokens", None)  # a test double may authenticate its own way
-        return authority.cached_actor(token) if isinstance(authority, tokens.TokenAuthority) else None
+        return (
+            authority.cached_actor(token) if isinstance(authority, token_authority.TokenAuthority) else None
+        )
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, name, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
-        return self._tokens.listed(actor)
+        return token_queries.list_tokens(self.context, actor)
 
     def revoke_token(self, actor: Actor, token_id: int) -> None:
         """Admin only; also ends the console sessions the token signed in."""
-        self._tokens.revoke(actor, token_id)
+        revoke_token.revoke_token(self.context, self._tokens, actor, token_id)
 
     def start_console_session(self, token: str, policy: SessionPolicy) -> tuple[str, Actor]:
         """Sign in: answers the session secret for the cookie and who signed in."""

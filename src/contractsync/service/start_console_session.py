@@ -9,7 +9,7 @@ from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.service.actor import Actor
 from contractsync.service.console_session_policy import SessionPolicy, session_key
 from contractsync.service.context import ServiceContext
-from contractsync.service.tokens import TokenAuthority
+from contractsync.service.token_authority import TokenAuthority
 
 
 def start_console_session(
