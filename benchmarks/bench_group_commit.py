@@ -76,11 +76,9 @@ def main() -> None:
                         f"sqlite:///{work}/{uuid.uuid4().hex[:8]}.db", group, args.operations, env
                     )
                 postgres = f"{figures['postgres_ms']:.3f}" if figures["postgres_ms"] is not None else "-"
-                cells.append(
-                    f"{figures['python_ms']:.3f} / {postgres} ms, {figures['statements']:.1f} a group"
-                )
+                cells.append(f"{figures['python_ms']:.3f} / {postgres} ms, {figures['statements']:.0f}")
             print(
-                f"{database + ', groups of ' + str(group):28}" + "".join(f"{c:>44}" for c in cells),
+                f"{database + ', groups of ' + str(group):28}" + "".join(f"{c:>36}" for c in cells),
                 flush=True,
             )
 
