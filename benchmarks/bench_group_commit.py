@@ -93,11 +93,11 @@ def run_child(url: str, group: int, operations: int, env: dict[str, str]) -> dic
 
 
 def child(url: str, group: int, operations: int) -> dict[str, Any]:
+    from bench_operations import mapped_subscriptions
     from bench_sweep import populate
-    from sqlalchemy import event, insert, select
+    from sqlalchemy import event
 
     from contractsync.adapters.clock import SystemClock
-    from contractsync.adapters.db.tables import contract_service_state, subscription_mappings
     from contractsync.adapters.logging import configure_logging
     from contractsync.bootstrap import build_app_service
     from contractsync.service import operation_batch
@@ -114,13 +114,7 @@ def child(url: str, group: int, operations: int) -> dict[str, Any]:
         upgrade=False,
     )
     engine = service.context.sessions.kw["bind"]
-    with engine.begin() as db:  # the state rows a mapping's first delivery leaves
-        mapped = db.execute(select(subscription_mappings)).all()
-        db.execute(insert(contract_service_state), [
-            {"connection_id": m.connection_id, "contract_service_id": m.contract_service_id,
-             "contract_id": m.contract_id, "units_unknown": False, "version": 1} for m in mapped
-        ])  # fmt: skip
-    ids = iter(sorted((m.subscription_id for m in mapped), key=lambda s: int(s[1:])))
+    ids = iter(mapped_subscriptions(engine))
     group_commit = service._operations
 
     def items() -> list[Any]:

@@ -204,10 +204,9 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
 
     if os.environ.get(BASELINE_TREE_ENV):  # a baseline child: its own test fakes, not today's
         sys.path.insert(0, os.environ[BASELINE_TREE_ENV])
-    from sqlalchemy import event, insert, select
+    from sqlalchemy import event
 
     from contractsync.adapters.clock import SystemClock
-    from contractsync.adapters.db.tables import contract_service_state, subscription_mappings
     from contractsync.adapters.logging import configure_logging
     from contractsync.bootstrap import build_app_service
     from contractsync.service.actor import ADMIN
@@ -222,13 +221,7 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
     service = build_app_service(Settings(database_url=url, data_dir=work), clock=SystemClock(),
                                 connector_factory=lambda row: autotask.connector, upgrade=False)  # fmt: skip
     engine = service.context.sessions.kw["bind"]
-    with engine.begin() as db:  # the state rows a mapping's first delivery leaves
-        mapped = db.execute(select(subscription_mappings)).all()
-        db.execute(insert(contract_service_state), [
-            {"connection_id": m.connection_id, "contract_service_id": m.contract_service_id,
-             "contract_id": m.contract_id, "units_unknown": False, "version": 1} for m in mapped
-        ])  # fmt: skip
-    ids = iter(sorted((m.subscription_id for m in mapped), key=lambda s: int(s[1:])))
+    ids = iter(mapped_subscriptions(engine))
 
     def take(n: int) -> list[str]:
         return [next(ids) for _ in range(n)]
@@ -278,6 +271,22 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
             service, autotask, url, take(count // 2), change
         )
     print(json.dumps(figures))
+
+
+def mapped_subscriptions(engine: Any) -> list[str]:
+    """The mapped subscriptions `populate` made, in order; their contract services get the state
+    rows a mapping's first delivery leaves."""
+    from sqlalchemy import insert, select
+
+    from contractsync.adapters.db.tables import contract_service_state, subscription_mappings
+
+    with engine.begin() as db:
+        mapped = db.execute(select(subscription_mappings)).all()
+        db.execute(insert(contract_service_state), [
+            {"connection_id": m.connection_id, "contract_service_id": m.contract_service_id,
+             "contract_id": m.contract_id, "units_unknown": False, "version": 1} for m in mapped
+        ])  # fmt: skip
+    return sorted((m.subscription_id for m in mapped), key=lambda s: int(s[1:]))
 
 
 def service_rows(url: str) -> list[Any]:
