@@ -163,9 +163,7 @@ _PLAIN_TYPES = frozenset({str, int, bool, date, datetime})
 def _constant(columns: dict[str, list[Any]]) -> frozenset[str]:
     """The columns (driver values) holding one same value on every row; never all of them, so
     that an array gives the number of rows."""
-    names = list(columns)
-    constant = frozenset(name for name in names[1:] if _same(columns[name]))
-    return constant
+    return frozenset(name for name in list(columns)[1:] if _same(columns[name]))
 
 
 def _same(values: list[Any]) -> bool:
