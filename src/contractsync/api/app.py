@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 from fastapi import Depends, FastAPI
@@ -52,22 +51,8 @@ V1_ROUTERS = (
 )
 
 
-#: The interpreter's thread switch interval in a process that serves the API (Python's default is
-#: 5 ms). A single operation is applied by the group commit's own thread, which gives up the GIL at
-#: each of its group's database round trips and then needs it back while the event loop is busy
-#: reading the next requests and answering the last ones: with 5 ms it waited up to 5 ms after
-#: every round trip, which made each group — and every caller in it — wait. With 1 ms, 32 clients
-#: on PostgreSQL got ~40 % more operations/s on the shared 2-core machine (same CPU per operation).
-SWITCH_INTERVAL_S = 0.001
-
-
 def _always_ok() -> bool:
     return True
-
-
-def _switch_threads_sooner() -> None:
-    if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def create_api(
@@ -112,5 +97,4 @@ def create_api(
     app.add_middleware(LimitBody)
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(ObserveRequests)
-    _switch_threads_sooner()
     return app
