@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -51,14 +50,6 @@ class ServiceContext:
 
     def today_in(self, timezone: str) -> date:
         return self.now().astimezone(ZoneInfo(timezone)).date()
-
-    @contextmanager
-    def unit_of_work(self, commit: bool = True) -> Iterator[Any]:
-        """Transitional: the unit of work with its SQL `session` and `lock_contract_service`, for the
-        modules not yet on the ports (mapping, reconcile, reconcile_fix, audit_search, dashboard).
-        Use `units` instead."""
-        with self.units(commit=commit) as uow:
-            yield uow
 
 
 def require_admin(actor: Actor) -> None:

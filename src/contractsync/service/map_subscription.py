@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from contractsync.ports.directory import StoredConnection, StoredSubscription
 from contractsync.ports.outbox import OperationStatus
@@ -59,26 +59,26 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     subscription_id, connection_id = str(body["subscription_id"]), str(body["connection_id"])
     with ctx.units(commit=False) as uow:
         subscription, connection = _mappable(uow, actor, subscription_id, connection_id)
-        known = mapping.contract_known(_session(uow), connection.id, contract_id)
+        known = uow.books.contract(connection.id, contract_id) is not None
     connector = ctx.connector_for(connection)
-    contract = None if known else connector.get_contract(contract_id)
+    contract = None if known else mapping.contract_of(connector.get_contract(contract_id))
     cs = given_cs if given_cs is not None else _line_of(connector, contract_id, service_id)
 
     def write() -> tuple[list[int], int | None]:
         with ctx.units() as uow:
-            session = _session(uow)
             uow.lock_subscription(subscription_id)
             _mappable(uow, actor, subscription_id, connection_id)
-            mapping.keep_contract(session, connection.id, contract)
+            if contract is not None:
+                uow.books.keep_contract(connection.id, contract)
             if cs is not None:
                 service = (contract_id, service_id, cs)
                 return mapping.map_to_service(
-                    ctx, session, actor.name, subscription_id, connection, service
+                    ctx, uow, actor.name, subscription_id, connection, service
                 ), None
             record_id = mapping.record_creation(
-                session, ctx.now(), actor.name, subscription, connection.id, contract_id, service_id
+                uow, ctx.now(), actor.name, subscription, connection.id, contract_id, service_id
             )
-            price, cost = mapping.unit_pricing_of(session, connection.id, subscription_id)
+            price, cost = mapping.unit_pricing_of(uow, connection.id, subscription_id)
             new = NewServiceCreation(
                 record_id, connection.id, subscription_id, contract_id, service_id, price, cost
             )
@@ -140,25 +140,22 @@ def _created(ctx: ServiceContext, creation: ServiceCreation, connection: StoredC
     """The PSA holds contract service `cs` now: map the subscription to it (unless it was mapped,
     or `cs` taken, meanwhile: then the record fails with the reason)."""
     with ctx.units() as uow:
-        session = _session(uow)
         uow.lock_subscription(creation.subscription_id)
         uow.service_creations.record_sent(creation.id, cs, ctx.now())
         if uow.directory.subscription_mapping(creation.subscription_id) is not None:
             reason = (
                 f"contract service {cs} was created in Autotask, but the subscription was mapped meanwhile"
             )
-            mapping.end_record(session, creation.operation_id, OperationStatus.FAILED, reason, ctx.now())
+            mapping.end_record(uow, creation.operation_id, OperationStatus.FAILED, reason, ctx.now())
             return
         service = (creation.contract_id, creation.service_id, cs)
         try:  # a taken contract service is refused before anything is written
             mapping.map_to_service(
-                ctx, session, _actor(uow, creation), creation.subscription_id, connection, service,
+                ctx, uow, _actor(uow, creation), creation.subscription_id, connection, service,
                 record_id=creation.operation_id,
             )  # fmt: skip
         except Conflict as conflict:
-            mapping.end_record(
-                session, creation.operation_id, OperationStatus.FAILED, str(conflict), ctx.now()
-            )
+            mapping.end_record(uow, creation.operation_id, OperationStatus.FAILED, str(conflict), ctx.now())
 
 
 def _failed(ctx: ServiceContext, creation: ServiceCreation, error: PsaError) -> None:
@@ -168,9 +165,7 @@ def _failed(ctx: ServiceContext, creation: ServiceCreation, error: PsaError) -> 
         if error.final:
             uow.service_creations.record_failed(creation.id, error.message, error.kind.value)
             reason = f"Autotask did not create the contract service: {error.message}"
-            mapping.end_record(
-                _session(uow), creation.operation_id, OperationStatus.FAILED, reason, ctx.now()
-            )
+            mapping.end_record(uow, creation.operation_id, OperationStatus.FAILED, reason, ctx.now())
             return
         delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(creation.attempts - 1, 0))
         uow.service_creations.record_retry(creation.id, error.message, error.kind.value, ctx.now() + delay)
@@ -213,8 +208,3 @@ def _actor(uow: UnitOfWork, creation: ServiceCreation) -> str | None:
     record = uow.audit_records.record(creation.operation_id)
     actor = None if record is None else record.details.get("actor")
     return None if actor is None else str(actor)
-
-
-def _session(uow: UnitOfWork) -> Any:
-    """Transitional: the SQL session `mapping`'s writes still take (goes when they are on ports)."""
-    return cast(Any, uow).session
