@@ -288,24 +288,15 @@ def accept_subscriptions(
     ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[JSON]
 ) -> list[JSON]:
     """Map each chosen {subscription_id, contract_id, service_id, contract_service_id?}; a mapped
-    subscription or contract service is never remapped."""
+    subscription or contract service is never remapped. Each mapping stores the Autotask names it
+    lacks (`map_subscription`), read once for the batch: the first read stores them all."""
     fields = ("subscription_id", "contract_id", "service_id", "contract_service_id")
 
     def apply(item: JSON) -> None:
         body = {k: item[k] for k in fields if item.get(k) is not None}
         map_subscription.map_subscription(ctx, actor, {**body, "connection_id": connection_id})
 
-    results = _each(chosen, 5000, apply)
-    mapped = [r for r in results if r["status"] == "mapped"]
-    if mapped:
-        contracts = {int(r["contract_id"]) for r in mapped}
-        autotask_names.cover(
-            ctx,
-            actor,
-            connection_id,
-            {"contract": contracts, "service": {int(r["service_id"]) for r in mapped}},
-        )
-    return results
+    return _each(chosen, 5000, apply)
 
 
 def test_connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> JSON:

@@ -173,14 +173,7 @@ class ContractSync:
         """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
         answers the CreateConnectionSubscriptionMapping record. The contract's and service's
         Autotask names are stored if they were not."""
-        record = map_subscription.map_subscription(self.context, actor, body)
-        autotask_names.cover(
-            self.context,
-            actor,
-            str(body["connection_id"]),
-            {"contract": {int(body["contract_id"])}, "service": {int(body["service_id"])}},
-        )
-        return record
+        return map_subscription.map_subscription(self.context, actor, body)
 
     def create_contract_services(self) -> int:
         """For the worker: deliver the due contract-service creations mappings wait for (each one

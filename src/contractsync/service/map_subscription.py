@@ -31,7 +31,7 @@ from contractsync.ports.outbox import OperationStatus
 from contractsync.ports.psa import PsaContractServices, PsaError
 from contractsync.ports.service_creations import NewServiceCreation, ServiceCreation
 from contractsync.ports.unit_of_work import UnitOfWork
-from contractsync.service import mapping, views
+from contractsync.service import autotask_names, mapping, views
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
@@ -51,6 +51,8 @@ BATCH = 100
 
 
 def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
+    """Answers the mapping's audit record; the contract's and the service's Autotask names are
+    stored if they were not (on every path: the API, the console, accepted suggestions)."""
     v.fields(body, {"subscription_id", "connection_id", "contract_id", "service_id"}, {"contract_service_id"})
     contract_id = v.integer(body["contract_id"], "contract_id", 1, 2**31 - 1)
     service_id = v.integer(body["service_id"], "service_id", 1, 2**31 - 1)
@@ -88,7 +90,10 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     if creation_id is not None:
         _attempt(ctx, creation_id)
     with ctx.units(commit=False) as uow:
-        return views.operations_by_id(uow.audit_records, record_ids)[0]
+        record = views.operations_by_id(uow.audit_records, record_ids)[0]
+    # The console names the contract and the service: read them when they are not stored yet.
+    autotask_names.cover(ctx, actor, connection.id, {"contract": {contract_id}, "service": {service_id}})
+    return record
 
 
 def create_contract_services(ctx: ServiceContext) -> int:
