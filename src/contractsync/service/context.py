@@ -89,3 +89,9 @@ def visible_connection(directory: Directory, actor: Actor, connection_id: str) -
     _checked(connection_id, "connection")
     found = directory.connection(connection_id)
     return _found(actor, found, lambda c: c.reseller_id, "connection", connection_id)
+
+
+def read_connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> StoredConnection:
+    """`visible_connection` in a read-only unit of work of its own (before a PSA call)."""
+    with ctx.units(commit=False) as uow:
+        return visible_connection(uow.directory, actor, connection_id)
