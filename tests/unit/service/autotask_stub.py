@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from contractsync.ports.psa import ErrorKind, PsaError, ServiceUnitsPeriod, UnitsRead
+from tests.unit.service.conftest import Threshold
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,6 @@ class StubLine:
     service_id: int
     unit_price: Decimal | None = None
     unit_cost: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Threshold:
-    limit: int = 10_000
-    timeframe_minutes: int = 60
-    current_count: int = 3
 
 
 def _contracts() -> dict[int, StubContract]:
