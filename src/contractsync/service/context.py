@@ -42,7 +42,7 @@ class ServiceContext:
 
     @property
     def sessions(self) -> Any:
-        """Transitional: the SQL session factory (None in memory), for modules not yet on the ports."""
+        """The SQL session factory (None in memory), for the wiring (metrics, the sweep scheduler)."""
         return getattr(self.units, "sessions", None)
 
     def now(self) -> datetime:

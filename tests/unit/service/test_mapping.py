@@ -10,6 +10,7 @@ import pytest
 from contractsync.ports.outbox import OperationStatus
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.map_subscription import map_subscription
 from tests.unit.service.autotask_stub import StubAutotask
 from tests.unit.service.conftest import R1, R2, SUBSCRIPTION, Service
 
@@ -132,3 +133,10 @@ def test_accepting_a_subscription_suggestion_stores_the_names(
     assert [r["status"] for r in results] == ["mapped", "refused"]
     assert {("k1", "contract", 100), ("k1", "service", 7)} <= _names(directory)
     assert directory.data.subscription_mappings["s1"].contract_service_id == 1001
+
+
+def test_the_use_case_itself_stores_the_names(directory: Service, autotask: StubAutotask) -> None:
+    """Not the façade: every caller of `map_subscription` (the API, the console, Partner Center's
+    accepted suggestions) gets the names stored."""
+    map_subscription(directory.facade.context, R1, {**MAP_S1, "contract_service_id": 1001})
+    assert {("k1", "contract", 100), ("k1", "service", 7)} <= _names(directory)

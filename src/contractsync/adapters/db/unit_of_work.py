@@ -1,7 +1,7 @@
 """The unit of work in SQL: one database transaction and the repositories reading and writing in it.
 
-Built on `session.UnitOfWork`, whose `session` stays available to the service modules that do not
-use the ports yet (and `lock_contract_service` to the planners).
+Built on `session.UnitOfWork` (its `session` and `lock_contract_service` serve the repositories;
+the use cases see only the ports).
 """
 
 from __future__ import annotations

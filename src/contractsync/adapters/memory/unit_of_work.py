@@ -103,7 +103,7 @@ class FakeUnitOfWork:
         self._commit_on_exit = commit
         self._saved = data
         self.commits = 0
-        self.session = None  # transitional: modules not on the ports yet need SQL
+        self.session = None  # no SQL here (tests tell the two units of work apart by it)
         self.directory = MemoryDirectory(data)
         self.audit_records = MemoryAuditRecords(data)
         self.console_sessions = MemoryConsoleSessions(data)
