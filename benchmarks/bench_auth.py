@@ -25,7 +25,7 @@ from temp_database import temporary_postgres
 
 from contractsync.adapters.db import migrate
 from contractsync.bootstrap import build_app_service
-from contractsync.service.tokens import TokenAuthority
+from contractsync.service.token_authority import TokenAuthority
 from contractsync.settings import Settings
 
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"

@@ -265,9 +265,6 @@ def partner_center_polls(service: ContractSync) -> Callable[[], object]:
     import threading
     import time
 
-    from contractsync.service.partner_center import PartnerCenter
-
-    polling = PartnerCenter(service).polling
     running: list[threading.Thread] = []
     checked = [0.0]
 
@@ -275,7 +272,11 @@ def partner_center_polls(service: ContractSync) -> Callable[[], object]:
         if (running and running[0].is_alive()) or time.monotonic() - checked[0] < 30:
             return None
         checked[0] = time.monotonic()
-        running[:] = [threading.Thread(target=polling.tick, name="partner-center-poll", daemon=True)]
+        running[:] = [
+            threading.Thread(
+                target=service.poll_due_partner_center_sources, name="partner-center-poll", daemon=True
+            )
+        ]
         running[0].start()
         return None
 

@@ -14,13 +14,21 @@ action, an alert and a reconciliation difference: enough for every console page.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import secrets
 from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
+from contractsync.domain.batch_command import BatchCommand
+from contractsync.domain.commands import CreateSubscription, SetProviderMargin
+from contractsync.domain.model import Promotion
 from contractsync.domain.operations import OperationCommand
 from contractsync.service.actor import ADMIN, Actor
+from contractsync.service.batch_input import as_batch
 from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthorized
 from contractsync.service.facade import JSON, ContractSync
 
@@ -239,7 +247,10 @@ class FakeContractSync(ContractSync):
         self._call("list_customers", actor)
         return self._mine(actor, self.customers.values())
 
-    def set_provider_margin(self, actor: Actor, customer_id: str, provider: str, body: JSON) -> list[JSON]:
+    def set_provider_margin(
+        self, actor: Actor, customer_id: str, provider: str, command: SetProviderMargin | JSON
+    ) -> list[JSON]:
+        body = _json_of(command)
         self._call("set_provider_margin", actor, customer_id, provider, body)
         customer = self._visible(actor, self.customers, customer_id, "customer")
         preview = bool(body.get("preview"))
@@ -251,7 +262,8 @@ class FakeContractSync(ContractSync):
             if s["customer_id"] == customer_id and s["mapping"] is not None
         ]
 
-    def create_subscription(self, actor: Actor, body: JSON) -> JSON:
+    def create_subscription(self, actor: Actor, command: CreateSubscription | JSON) -> JSON:
+        body = _json_of(command)
         self._call("create_subscription", actor, body)
         customer = self._visible(actor, self.customers, body["customer_id"], "customer")
         subscription = {
@@ -298,17 +310,21 @@ class FakeContractSync(ContractSync):
         self._call("apply_operation", actor, subscription_id, body)
         return [self._apply(actor, subscription_id, body)]
 
-    def apply_operations(self, actor: Actor, body: JSON) -> JSON:
-        self._call("apply_operations", actor, body)
-        preview = bool(body.get("preview"))
+    def apply_operations(self, actor: Actor, batch: BatchCommand | JSON) -> JSON:
+        batch = as_batch(batch)
+        self._call("apply_operations", actor, batch)
+        preview = batch.preview
         results: list[JSON] = []
-        for index, entry in enumerate(body["operations"]):
-            subscription_id = str(entry.get("subscription_id"))
-            result = {"index": index, "subscription_id": subscription_id, "type": entry.get("type"),
+        for index, entry in enumerate(batch.entries):
+            subscription_id = entry.subscription_id
+            result = {"index": index, "subscription_id": subscription_id, "type": entry.type,
                       "status": "previewed" if preview else "applied", "error": None, "records": [],
                       "replayed": False}  # fmt: skip
             try:
-                result["records"] = [self._apply(actor, subscription_id, entry | {"preview": preview})]
+                if entry.command is None:
+                    raise Invalid(str(entry.malformed))
+                body = {"subscription_id": subscription_id, **entry.command.as_json(), "preview": preview}
+                result["records"] = [self._apply(actor, subscription_id, body)]
             except ServiceError as error:
                 result |= {"status": "refused", "error": {"code": error.code, "message": error.message}}
             results.append(result)
@@ -713,3 +729,28 @@ class FakeContractSync(ContractSync):
         ]  # fmt: skip
         fake.calls.clear()
         return fake
+
+
+def _json_of(command: object) -> JSON:
+    """A command as the API.md body it stands for (the fake keeps JSON, as a client sent it)."""
+    if isinstance(command, dict):
+        return command
+    assert dataclasses.is_dataclass(command) and not isinstance(command, type)
+    body: JSON = {}
+    for name, value in vars(command).items():
+        if isinstance(value, Promotion):
+            value = {"id": value.id, "discount_percent": str(value.discount_percent)}
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        if value is not None or name not in {
+            "effective_date",
+            "friendly_name",
+            "promotion",
+            "price_margin_percent",
+        }:
+            body[name] = value
+    return body

@@ -74,8 +74,9 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     ) -> None:
         """Apply many operations in order (API.md operations body plus subscription_id), up to
         1,000 per transaction; exits 1 when any was refused."""
+        from contractsync.domain.bounds import MAX_BATCH_OPERATIONS as MAX_OPERATIONS
         from contractsync.service.actor import CLI
-        from contractsync.service.operation_batch import MAX_OPERATIONS
+        from contractsync.service.batch_input import read_batch
 
         items = operations_file(file)
         if atomic and len(items) > MAX_OPERATIONS:
@@ -84,12 +85,8 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         results: list[dict[str, Any]] = []
         with service_errors(), err.status(f"applying {len(items)} operations…"):
             for start in range(0, len(items), MAX_OPERATIONS):
-                body = {
-                    "operations": items[start : start + MAX_OPERATIONS],
-                    "preview": preview,
-                    "atomic": atomic,
-                }
-                for result in app_service.apply_operations(CLI, body)["results"]:
+                batch = read_batch(items[start : start + MAX_OPERATIONS], preview=preview, atomic=atomic)
+                for result in app_service.apply_operations(CLI, batch)["results"]:
                     results.append({**result, "index": result["index"] + start})
         refused = [r for r in results if r["status"] == "refused"]
         if output is OutputFormat.JSON:

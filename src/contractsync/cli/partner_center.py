@@ -25,9 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _center() -> Any:
-    from contractsync.service.partner_center import PartnerCenter
-
-    return PartnerCenter(open_service())
+    return open_service()
 
 
 def _run(call: Any) -> Any:
@@ -76,7 +74,7 @@ def add_source(
     if api_root:
         body["api_root"] = api_root
     center = _center()
-    typer.echo(json.dumps(_run(lambda: center.create_source(ADMIN, body)), indent=2))
+    typer.echo(json.dumps(_run(lambda: center.create_partner_center_source(ADMIN, body)), indent=2))
 
 
 def poll(
@@ -86,11 +84,11 @@ def poll(
     from contractsync.service.actor import ADMIN
 
     center = _center()
-    ids = [source] if source else [s["id"] for s in center.list_sources(ADMIN)]
+    ids = [source] if source else [s["id"] for s in center.partner_center_sources(ADMIN)]
     failed = False
     for source_id in ids:
         try:
-            answer = _run(lambda s=source_id: center.poll(ADMIN, s))
+            answer = _run(lambda s=source_id: center.poll_partner_center(ADMIN, s))
         except typer.Exit as stop:
             if stop.exit_code == BAD_INPUT:
                 raise
@@ -117,7 +115,7 @@ def register_webhook(
     if not url.startswith(("https://", "http://")):
         raise fail("--url must be an absolute http(s) URL")
     center = _center()
-    typer.echo(json.dumps(_run(lambda: center.register_webhook(ADMIN, source, url)), indent=2))
+    typer.echo(json.dumps(_run(lambda: center.register_partner_center_webhook(ADMIN, source, url)), indent=2))
 
 
 def list_sources() -> None:
@@ -125,4 +123,4 @@ def list_sources() -> None:
     from contractsync.service.actor import ADMIN
 
     center = _center()
-    typer.echo(json.dumps(center.list_sources(ADMIN), indent=2))
+    typer.echo(json.dumps(center.partner_center_sources(ADMIN), indent=2))

@@ -30,6 +30,8 @@ OPEN_END = date(9999, 12, 30)
 MAX_STORED_ID = 2**31 - 1
 #: Licences on one subscription.
 MAX_QUANTITY = 1_000_000
+#: Operations in one batch (one transaction): the API's, the CLI's and the group commit's limit.
+MAX_BATCH_OPERATIONS = 1000
 #: The largest Autotask entity id we take: stored in INTEGER columns, as the façade checks.
 MAX_PSA_ID = MAX_STORED_ID
 #: Header values of the Autotask API (user name, secret, integration code).
@@ -37,12 +39,17 @@ CREDENTIAL_MAX_LENGTH = 200
 #: Margins in percent: -100 .. 1000, at most 4 decimal places (e.g. "20", "-12.5").
 MARGIN_PERCENT_RANGE = (Decimal("-100"), Decimal("1000"))
 MARGIN_PERCENT_PLACES = 4
+#: A promotion's discount in percent: 0 .. 100.
+DISCOUNT_PERCENT_RANGE = (Decimal("0"), Decimal("100"))
 #: Prices: 0 .. 1,000,000, at most 6 decimal places (Microsoft price lists go past 4).
 PRICE_RANGE = (Decimal("0"), Decimal("1000000"))
 PRICE_PLACES = 6
 #: Names and ids from elsewhere (offer ids, friendly names); our own ids are shorter.
 TEXT_MAX_LENGTH = 200
 ID_MAX_LENGTH = 100
+#: Names the use cases store when they come from elsewhere than the API (offer and friendly names
+#: from an import or Partner Center); the API's schema takes TEXT_MAX_LENGTH.
+STORED_NAME_MAX_LENGTH = 300
 #: An operation's idempotency key: printable ASCII.
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 

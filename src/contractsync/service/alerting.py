@@ -18,15 +18,12 @@ from typing import Any
 from contractsync.ports.alerts import Alert, Alerts, NewAlert
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
-from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
-from contractsync.service.errors import Invalid, NotFound
 
 JSON = dict[str, Any]
 BUDGET_ALERT_SHARE = 0.8
 #: Kinds kept up to date from the current state (resolved when their condition ends).
 DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget")
-STATES = ("open", "acknowledged", "resolved", "all")
 
 
 def dedupe_key(kind: str, connection_id: str | None, subscription_id: str | None, detail: str) -> str:
@@ -132,16 +129,6 @@ def refresh(
     alerts.resolve_ids([i for i, key in stale.items() if key not in holding], now)
 
 
-def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[JSON]:
-    """Alerts in a state: `open` (unresolved, acknowledged or not), `acknowledged`, `resolved`, `all`."""
-    if state not in STATES:
-        raise Invalid(f"state must be one of {', '.join(STATES)}")
-    usage = budget_usage(ctx)
-    with ctx.units() as uow:
-        refresh(ctx, uow.alerts, usage, customer_label(uow))
-        return [alert_view(a) for a in uow.alerts.listed(actor.reseller_id, state)]
-
-
 def alert_view(row: Alert) -> JSON:
     return {
         **views.alert(row),
@@ -152,15 +139,3 @@ def alert_view(row: Alert) -> JSON:
         "operation_id": row.operation_id,
         "retry": f"/v1/operations/{row.operation_id}/retry" if row.operation_id is not None else None,
     }
-
-
-def acknowledge(ctx: ServiceContext, actor: Actor, alert_id: int) -> JSON:
-    """Someone has seen the alert; it stays listed (open) until its condition ends."""
-    with ctx.units() as uow:
-        if uow.alerts.alert(alert_id, actor.reseller_id) is None:
-            raise NotFound(f"alert {alert_id} not found")
-        by = "admin" if actor.reseller_id is None else f"reseller:{actor.reseller_id}"
-        uow.alerts.acknowledge(alert_id, ctx.now(), by)
-        found = uow.alerts.alert(alert_id, None)
-        assert found is not None
-        return alert_view(found)

@@ -21,7 +21,7 @@ from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service.context import ServiceContext
 from contractsync.service.contract_service_mapping import fail_record, line_of, map_to_service
 from contractsync.service.errors import Conflict
-from contractsync.service.operating import with_retries
+from contractsync.service.retries import with_retries
 
 log = logging.getLogger(__name__)
 

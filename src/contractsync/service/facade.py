@@ -1,8 +1,9 @@
 """ContractSync: the application's one entry point for the API, the CLI and the web console.
 
-Every method is a use case in one transaction (or a read). A subscription operation comes as a
-domain command (`contractsync.domain.operations.OperationCommand`, or its API.md body, read by the
-same rules); other inputs are JSON-like dicts exactly as API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
+Every method is a use case in one transaction (or a read). An operation, a batch, a new
+subscription and a provider margin come as domain commands (`OperationCommand`, `BatchCommand`,
+`CreateSubscription`, `SetProviderMargin`), or as their API.md bodies, read by the same rules;
+other inputs are JSON-like dicts exactly as API.md names them; answers are JSON-ready dicts (snake_case, dates `YYYY-MM-DD`, money as decimal
 strings with 4 places, percentages as decimal strings). Failures raise the typed errors of
 `contractsync.service.errors` (NotFound 404, Invalid 422, Conflict 409, Unauthorized 401) and
 change nothing. A reseller actor sees only its own reseller: ids of another reseller answer
@@ -33,34 +34,66 @@ Shapes (besides the fields API.md lists for the create bodies):
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from contractsync.domain.batch_command import BatchCommand
+from contractsync.domain.commands import CreateSubscription, SetProviderMargin
 from contractsync.domain.operations import OperationCommand
 from contractsync.ports.autotask_names import NameKind
+from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
-    alerting,
-    audit,
+    acknowledge_alert,
+    approve_billing,
     autotask_names,
-    console_sessions,
+    autotask_today,
+    batch_input,
+    console_actor,
+    create_connection,
     create_contract_services,
-    directory,
+    create_customer,
+    create_reseller,
+    create_subscription,
+    create_token,
+    directory_queries,
+    end_console_session,
+    issue_token,
+    list_alerts,
     map_customer,
     map_subscription,
-    operating,
     operation_batch,
+    operation_queries,
+    partner_center_sources,
+    partner_center_suggest,
+    poll_partner_center,
     psa_queries,
+    receive_partner_center_event,
     reconcile,
     reconcile_runs,
+    register_admin_token,
+    register_partner_center_webhook,
+    retries,
+    retry_operation,
+    revoke_token,
+    set_provider_margin,
+    start_console_session,
+    sweep,
+    token_authority,
+    token_queries,
     tokens,
     unmap_subscription,
+    update_credentials,
 )
 from contractsync.service.actor import Actor
-from contractsync.service.console_sessions import SessionPolicy
+from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
+
+if TYPE_CHECKING:
+    from contractsync.service.partner_center_poll import PartnerCenterPolling
 
 JSON = dict[str, Any]
 _ASIDE = ThreadPoolExecutor(8, thread_name_prefix="operation")
@@ -73,45 +106,55 @@ class ContractSync:
         self.context = context
         self._deliver = deliver
         self._operations = GroupCommit(context)  # concurrent operations share a transaction
-        self._tokens = tokens.TokenAuthority(context)  # authentication cached for a few seconds
+        self._tokens = token_authority.TokenAuthority(context)  # authentication cached for a few seconds
+        # Partner Center's poller and webhook check, built when first used (from the context's kit
+        # unless `using_partner_center` gave others)
+        self._partner_center_lock = threading.Lock()
+        self._partner_center: PartnerCenterPolling | None = None
+        self._partner_center_client: ClientFactory | None = None
+        self._partner_center_webhooks: WebhookVerifier | None = None
 
     # --- resellers, connections, customers, subscriptions -------------------------------------
     def create_reseller(self, actor: Actor, body: JSON) -> JSON:
         """Admin only (a reseller token gets Forbidden)."""
-        return directory.create_reseller(self.context, actor, body)
+        return create_reseller.create_reseller(self.context, actor, body)
 
     def list_resellers(self, actor: Actor) -> list[JSON]:
-        return directory.list_resellers(self.context, actor)
+        return directory_queries.list_resellers(self.context, actor)
 
     def approve_billing(self, actor: Actor, reseller_id: str, body: JSON) -> JSON:
         """body {approved_through: D}; answers the reseller."""
-        return directory.approve_billing(self.context, actor, reseller_id, body)
+        return approve_billing.approve_billing(self.context, actor, reseller_id, body)
 
     def create_connection(self, actor: Actor, body: JSON) -> JSON:
-        return directory.create_connection(self.context, actor, body)
+        return create_connection.create_connection(self.context, actor, body)
 
     def list_connections(self, actor: Actor) -> list[JSON]:
-        return directory.list_connections(self.context, actor)
+        return directory_queries.list_connections(self.context, actor)
 
     def update_credentials(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
         """body {secret, username?, integration_code?}; a paused connection is probed at once."""
-        return directory.update_credentials(self.context, actor, connection_id, body)
+        return update_credentials.update_credentials(self.context, actor, connection_id, body)
 
     def create_customer(self, actor: Actor, body: JSON) -> JSON:
-        return directory.create_customer(self.context, actor, body)
+        return create_customer.create_customer(self.context, actor, body)
 
     def list_customers(self, actor: Actor) -> list[JSON]:
-        return directory.list_customers(self.context, actor)
+        return directory_queries.list_customers(self.context, actor)
 
-    def set_provider_margin(self, actor: Actor, customer_id: str, provider: str, body: JSON) -> list[JSON]:
-        """body {margin_percent, effective_date?, preview?} → R5; answers the operation records."""
-        return operating.set_provider_margin(self.context, actor, customer_id, provider, body)
+    def set_provider_margin(
+        self, actor: Actor, customer_id: str, provider: str, command: SetProviderMargin | JSON
+    ) -> list[JSON]:
+        """R5 (a `SetProviderMargin`, or its body {margin_percent, effective_date?, preview?});
+        answers the operation records."""
+        return set_provider_margin.set_provider_margin(self.context, actor, customer_id, provider, command)
 
-    def create_subscription(self, actor: Actor, body: JSON) -> JSON:
-        return directory.create_subscription(self.context, actor, body)
+    def create_subscription(self, actor: Actor, command: CreateSubscription | JSON) -> JSON:
+        """A `CreateSubscription`, or its API.md body."""
+        return create_subscription.create_subscription(self.context, actor, command)
 
     def get_subscription(self, actor: Actor, subscription_id: str) -> JSON:
-        return directory.get_subscription(self.context, actor, subscription_id)
+        return directory_queries.get_subscription(self.context, actor, subscription_id)
 
     def list_subscriptions(
         self,
@@ -121,7 +164,9 @@ class ContractSync:
         page: int = 1,
         page_size: int = 50,
     ) -> JSON:
-        return directory.list_subscriptions(self.context, actor, customer_id, sync_state, page, page_size)
+        return directory_queries.list_subscriptions(
+            self.context, actor, customer_id, sync_state, page, page_size
+        )
 
     # --- operations and the audit log ----------------------------------------------------------
     def apply_operation(
@@ -143,10 +188,11 @@ class ContractSync:
         # A test double applies its own way: its `apply_operation`, in a thread.
         return _ASIDE.submit(self.apply_operation, actor, subscription_id, command)
 
-    def apply_operations(self, actor: Actor, body: JSON) -> JSON:
-        """Many operations in order, in one transaction (`{operations: [{subscription_id, type, …}]}`);
-        each answered `applied` or `refused` (`atomic: true`: one refusal refuses all)."""
-        return operation_batch.apply_operations(self.context, actor, body)
+    def apply_operations(self, actor: Actor, batch: BatchCommand | JSON) -> JSON:
+        """Many operations in order, in one transaction: a `BatchCommand` (what the API, the CLI and
+        the imports build), or its API.md body `{operations: [{subscription_id, type, …}], preview?,
+        atomic?}`; each answered `applied` or `refused` (`atomic`: one refusal refuses all)."""
+        return operation_batch.apply_operations(self.context, actor, batch_input.as_batch(batch))
 
     def list_operations(
         self,
@@ -158,14 +204,16 @@ class ContractSync:
         page_size: int = 50,
     ) -> JSON:
         """Newest first."""
-        return audit.list_operations(self.context, actor, subscription_id, status, type, page, page_size)
+        return operation_queries.list_operations(
+            self.context, actor, subscription_id, status, type, page, page_size
+        )
 
     def get_operation(self, actor: Actor, operation_id: int) -> JSON:
-        return audit.get_operation(self.context, actor, operation_id)
+        return operation_queries.get_operation(self.context, actor, operation_id)
 
     def retry_operation(self, actor: Actor, operation_id: int) -> JSON:
         """F1 retry; Conflict with the reason when a later adjustment was sent already."""
-        return audit.retry_operation(self.context, actor, operation_id)
+        return retry_operation.retry_operation(self.context, actor, operation_id)
 
     # --- mappings ------------------------------------------------------------------------------
     def map_customer(self, actor: Actor, body: JSON) -> JSON:
@@ -201,7 +249,7 @@ class ContractSync:
     # --- daily work, delivery, reconciliation ----------------------------------------------------
     def sweep(self, actor: Actor, body: JSON) -> JSON:
         """body {date, preview?}; answers {date, operations: [...records], preview}."""
-        return operating.sweep(self.context, actor, body)
+        return sweep.sweep(self.context, actor, body)
 
     def health(self) -> bool:
         """The database answers (for /healthz)."""
@@ -230,7 +278,7 @@ class ContractSync:
 
     def autotask_today(self, actor: Actor, subscription_id: str) -> JSON | None:
         """One read: {date, units, unit_price} Autotask holds today for the subscription; None unmapped."""
-        return reconcile.autotask_today(self.context, actor, subscription_id)
+        return autotask_today.autotask_today(self.context, actor, subscription_id)
 
     def reconciliation_runs(self, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
         """{connection_id, schedule: {every_hours, enabled, currency}, items: [run]}, newest first."""
@@ -241,15 +289,15 @@ class ContractSync:
         return reconcile_runs.set_schedule(self.context, actor, connection_id, body)
 
     def list_manual_actions(self, actor: Actor) -> list[JSON]:
-        return audit.list_manual_actions(self.context, actor)
+        return operation_queries.list_manual_actions(self.context, actor)
 
     def list_alerts(self, actor: Actor, state: str = "open") -> list[JSON]:
         """Alerts {id, kind, message, connection_id, subscription_id, created_at, raised_at, resolved_at,
         acknowledged_at, acknowledged_by, operation_id, retry}; state open|acknowledged|resolved|all."""
-        return alerting.list_alerts(self.context, actor, state)
+        return list_alerts.list_alerts(self.context, actor, state)
 
     def acknowledge_alert(self, actor: Actor, alert_id: int) -> JSON:
-        return alerting.acknowledge(self.context, actor, alert_id)
+        return acknowledge_alert.acknowledge_alert(self.context, actor, alert_id)
 
     # --- tokens and console sessions ---------------------------------------------------------
     def create_token(
@@ -257,19 +305,19 @@ class ContractSync:
     ) -> str:
         """A new bearer token (shown once; stored hashed). None: an admin token. `name`: who the
         audit log says used it (unique; without one, "token #N (hint…)")."""
-        return self._tokens.create(reseller_id, expires_at=expires_at, name=name)
+        return create_token.create_token(self.context, reseller_id, expires_at=expires_at, name=name)
 
     def issue_token(self, actor: Actor, body: JSON) -> JSON:
         """Admin only: body {name, reseller_id?, expires_at?}; the token's listing and `token`, once."""
-        return self._tokens.issue(actor, body)
+        return issue_token.issue_token(self.context, actor, body)
 
     def create_token_value(self, reseller_id: str | None, token: str, source: str = tokens.SOURCE_CLI) -> str:
         """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
-        return self._tokens.create(reseller_id, token, source=source)
+        return create_token.create_token(self.context, reseller_id, token, source=source)
 
     def register_admin_token(self, token: str) -> None:
         """CONTRACTSYNC_ADMIN_TOKEN: registered; the previous one from the environment is retired."""
-        self._tokens.register_environment_admin(token)
+        register_admin_token.register_admin_token(self.context, self._tokens, token)
 
     def authenticate(self, token: str) -> Actor:
         """Unauthorized when the token is unknown, revoked or expired (cached for a few seconds)."""
@@ -278,45 +326,47 @@ class ContractSync:
     def cached_actor(self, token: str) -> Actor | None:
         """The token's actor when that needs no database (None: call `authenticate`)."""
         authority = getattr(self, "_tokens", None)  # a test double may authenticate its own way
-        return authority.cached_actor(token) if isinstance(authority, tokens.TokenAuthority) else None
+        return (
+            authority.cached_actor(token) if isinstance(authority, token_authority.TokenAuthority) else None
+        )
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, name, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
-        return self._tokens.listed(actor)
+        return token_queries.list_tokens(self.context, actor)
 
     def revoke_token(self, actor: Actor, token_id: int) -> None:
         """Admin only; also ends the console sessions the token signed in."""
-        self._tokens.revoke(actor, token_id)
+        revoke_token.revoke_token(self.context, self._tokens, actor, token_id)
 
     def start_console_session(self, token: str, policy: SessionPolicy) -> tuple[str, Actor]:
         """Sign in: answers the session secret for the cookie and who signed in."""
-        return console_sessions.start(self.context, self._tokens, token, policy)
+        return start_console_session.start_console_session(self.context, self._tokens, token, policy)
 
     def console_actor(self, session_secret: str) -> Actor | None:
-        return console_sessions.actor(self.context, session_secret)
+        return console_actor.console_actor(self.context, session_secret)
 
     def end_console_session(self, session_secret: str) -> None:
-        console_sessions.end(self.context, session_secret)
+        end_console_session.end_console_session(self.context, session_secret)
 
     # --- console reads (issue 13) ------------------------------------------------------------
     def dashboard(self, actor: Actor) -> JSON:
         """The console's home page: per connection and customer MRR, cost, markup on cost, sync
         states, failed records, money at risk, last delivery and reconciliation, a 12-month trend."""
-        from contractsync.service import dashboard
+        from contractsync.service import dashboard_queries
 
-        return dashboard.dashboard(self.context, actor)
+        return dashboard_queries.dashboard(self.context, actor)
 
     def connection_currencies(self, actor: Actor) -> dict[str, str]:
         """Connection id → the currency stored for it (the others use the configured default)."""
-        from contractsync.service import dashboard
+        from contractsync.service import dashboard_queries
 
-        return dashboard.connection_currencies(self.context, actor)
+        return dashboard_queries.connection_currencies(self.context, actor)
 
     def all_subscriptions(self, actor: Actor, customer_id: str | None = None) -> list[JSON]:
         """Every visible subscription, for an export (the list's shape, without pages)."""
-        from contractsync.service import dashboard
+        from contractsync.service import dashboard_queries
 
-        return dashboard.all_subscriptions(self.context, actor, customer_id)
+        return dashboard_queries.all_subscriptions(self.context, actor, customer_id)
 
     def search_operations(self, actor: Actor, filters: JSON, page: int = 1, page_size: int = 50) -> JSON:
         """The audit log by {customer_id, subscription (part of the id), type, status, recorded_from,
@@ -394,14 +444,78 @@ class ContractSync:
         """{ok, kind, message}: one Autotask call with the stored credentials."""
         return psa_queries.test_connection(self.context, actor, connection_id)
 
+    # --- Partner Center, the live source (issue 14) ------------------------------------------
+    def create_partner_center_source(self, actor: Actor, body: JSON) -> JSON:
+        """A reseller's CSP partner tenant: body {id, reseller_id, tenant_id, application_id, secret,
+        refresh_token, authority_host?, api_root?, poll_minutes?, price_list?, webhook_url?}."""
+        return partner_center_sources.create_source(self.context, actor, body)
+
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
         poll: {status, started_at, last_poll_at, next_poll_at, progress, last_error,
         manual_actions: [{kind: needs_price|needs_customer|failed, subscription_id, tenant_id,
-        reason}]}} (issue 14, for the console)."""
-        from contractsync.service import partner_center_sources
-
+        reason}]}}."""
         return partner_center_sources.list_sources(self.context, actor)
+
+    def partner_center_source(self, actor: Actor, source_id: str) -> JSON:
+        return partner_center_sources.get_source(self.context, actor, source_id)
+
+    def update_partner_center_source(self, actor: Actor, source_id: str, body: JSON) -> JSON:
+        """New credentials, poll interval, price list or webhook URL."""
+        return partner_center_sources.update_source(self.context, actor, source_id, body)
+
+    def poll_partner_center(self, actor: Actor, source_id: str) -> JSON:
+        """Run (or resume) a poll now; a poll that stops answers Unavailable and resumes next time."""
+        return poll_partner_center.poll_partner_center(self.partner_center_polling(), actor, source_id)
+
+    def poll_due_partner_center_sources(self) -> list[str]:
+        """For the worker: poll every source that is due (a failed poll is logged, resumes later)."""
+        polled: list[str] = self.partner_center_polling().tick()
+        return polled
+
+    def register_partner_center_webhook(self, actor: Actor, source_id: str, url: str) -> JSON:
+        return register_partner_center_webhook.register_partner_center_webhook(
+            self.partner_center_polling(), actor, source_id, url
+        )
+
+    def receive_partner_center_event(self, source_id: str, headers: Mapping[str, str], body: bytes) -> JSON:
+        """A webhook event: the signature verified, then only the subscription it names fetched."""
+        return receive_partner_center_event.receive_partner_center_event(
+            self.partner_center_polling(), self._partner_center_verifier(), source_id, headers, body
+        )
+
+    def partner_center_suggestions(self, actor: Actor, source_id: str, connection_id: str) -> JSON:
+        """X4 in bulk: customers → companies (tenant id, then name), subscriptions → contract services."""
+        return partner_center_suggest.suggest(self.context, actor, source_id, connection_id)
+
+    def accept_partner_center_suggestions(self, actor: Actor, body: JSON) -> JSON:
+        """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
+        return partner_center_suggest.accept(self.context, actor, body)
+
+    def using_partner_center(
+        self, client_for: ClientFactory | None = None, verifier: WebhookVerifier | None = None
+    ) -> ContractSync:
+        """The same use cases with another Partner Center client or webhook verifier than the
+        context's kit (the demo's and the tests' sandboxes)."""
+        twin = ContractSync(self.context, self._deliver)
+        twin._partner_center_client, twin._partner_center_webhooks = client_for, verifier
+        return twin
+
+    def partner_center_polling(self) -> PartnerCenterPolling:
+        """Partner Center's poller for this façade (the worker's ticks, the demo's thread)."""
+        from contractsync.service.partner_center_poll import PartnerCenterPolling
+
+        with self._partner_center_lock:
+            if self._partner_center is None:
+                client_for = self._partner_center_client or self.context.partner_center_kit.client_for
+                self._partner_center = PartnerCenterPolling(self, client_for)
+            return self._partner_center
+
+    def _partner_center_verifier(self) -> WebhookVerifier:
+        with self._partner_center_lock:
+            if self._partner_center_webhooks is None:
+                self._partner_center_webhooks = self.context.partner_center_kit.verifier()
+            return self._partner_center_webhooks
 
     def autotask_names(
         self,
@@ -422,19 +536,24 @@ def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
         context = getattr(self, "context", None)  # a test double may run without one
         if context is None:
             return method(self, *args, **kwargs)
-        return operating.retried(context.units, lambda: method(self, *args, **kwargs))
+        return retries.retried(context.units, lambda: method(self, *args, **kwargs))
 
     return run
 
+
+_NOT_RETRIED = {
+    "apply_operation", "submit_operation", "health", "authenticate", "cached_actor",
+    # Partner Center's polls, webhooks and bulk mappings commit step by step (as before they were here)
+    "create_partner_center_source", "partner_center_source", "update_partner_center_source",
+    "poll_partner_center", "poll_due_partner_center_sources", "register_partner_center_webhook",
+    "receive_partner_center_event", "partner_center_suggestions", "accept_partner_center_suggestions",
+    "using_partner_center", "partner_center_polling",
+}  # fmt: skip
 
 # Every use case runs again after a deadlock or serialization failure (one place for the API, the
 # console and the CLI). Single operations retry inside their group commit, which answers each
 # caller (`submit_operation` only queues one); `health` must report a failure, not wait it out;
 # `authenticate` is a cached read on every request, `cached_actor` reads no database at all.
 for _name, _member in list(vars(ContractSync).items()):
-    if (
-        callable(_member)
-        and not _name.startswith("_")
-        and _name not in {"apply_operation", "submit_operation", "health", "authenticate", "cached_actor"}
-    ):
+    if callable(_member) and not _name.startswith("_") and _name not in _NOT_RETRIED:
         setattr(ContractSync, _name, _retried(_member))

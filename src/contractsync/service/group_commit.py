@@ -27,7 +27,7 @@ from contractsync.service import operation_batch
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.errors import ServiceError
-from contractsync.service.operating import retried, with_retries
+from contractsync.service.retries import retried, with_retries
 
 JSON = dict[str, Any]
 

@@ -36,8 +36,8 @@ from contractsync.service.contract_service_mapping import (
 )
 from contractsync.service.create_contract_services import attempt
 from contractsync.service.errors import Conflict, Invalid, NotFound
-from contractsync.service.operating import with_retries
 from contractsync.service.psa_contracts import contract_of
+from contractsync.service.retries import with_retries
 
 JSON = dict[str, Any]
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contractsync.domain import rules
-from contractsync.domain.bounds import control_character
+from contractsync.domain.batch_command import BatchCommand
+from contractsync.domain.bounds import MAX_BATCH_OPERATIONS
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.operations import (
     ChangeReseller,
@@ -38,10 +39,10 @@ from contractsync.service import operation_keys, views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_customer, visible_reseller
 from contractsync.service.errors import Invalid, NotFound, ServiceError
-from contractsync.service.operating import preview_flag, with_retries
+from contractsync.service.retries import with_retries
 
 JSON = dict[str, Any]
-MAX_OPERATIONS = 1000
+MAX_OPERATIONS = MAX_BATCH_OPERATIONS
 
 
 @dataclass
@@ -95,22 +96,12 @@ class Item:
         return self.replay_of is not None or self.replayed_record_ids is not None
 
 
-def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object")
-    unknown = sorted(set(body) - {"operations", "preview", "atomic"})
-    if unknown:
-        raise Invalid(f"{unknown[0]} is not a known field", {"field": unknown[0]})
-    preview = preview_flag(body)
-    atomic = body.get("atomic", False)
-    if not isinstance(atomic, bool):
-        raise Invalid("atomic must be true or false", {"field": "atomic"})
-    raw = body.get("operations")
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_OPERATIONS:
-        raise Invalid(
-            f"operations must be a list of 1 to {MAX_OPERATIONS} operations", {"field": "operations"}
-        )
-    requested = [_item(i, entry, actor) for i, entry in enumerate(raw)]
+def apply_operations(ctx: ServiceContext, actor: Actor, batch: BatchCommand) -> JSON:
+    preview, atomic = batch.preview, batch.atomic
+    requested = [
+        Item(i, entry.subscription_id, entry.command, actor, malformed=entry.malformed, type=entry.type)
+        for i, entry in enumerate(batch.entries)
+    ]
 
     def attempt() -> JSON:
         items = [item.fresh() for item in requested]
@@ -125,26 +116,6 @@ def apply_operations(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         return _answer(items, preview)
 
     return with_retries(ctx.units, attempt)
-
-
-def _item(index: int, entry: object, actor: Actor) -> Item:
-    where = f"operations[{index}]"
-    if not isinstance(entry, dict):
-        raise Invalid(f"{where} must be a JSON object", {"field": where})
-    subscription_id = entry.get("subscription_id")
-    if not isinstance(subscription_id, str) or not subscription_id:
-        raise Invalid(f"{where}.subscription_id is required", {"field": f"{where}.subscription_id"})
-    if control_character(subscription_id) is not None:  # NUL would fail on PostgreSQL
-        message = f"{where}.subscription_id must not contain control characters"
-        raise Invalid(message, {"field": f"{where}.subscription_id"})
-    if "preview" in entry:
-        raise Invalid(f"{where}.preview: preview applies to the whole batch", {"field": f"{where}.preview"})
-    body = {k: v for k, v in entry.items() if k != "subscription_id"}
-    try:
-        command = OperationCommand.from_json(body)
-    except InvalidInput as error:  # refuses the batch once the subscription is known (apply_items)
-        return Item(index, subscription_id, None, actor, malformed=error, type=body.get("type"))
-    return Item(index, subscription_id, command, actor)
 
 
 def as_command(operation: OperationCommand | JSON) -> OperationCommand:

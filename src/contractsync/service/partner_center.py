@@ -1,29 +1,22 @@
-"""The Partner Center live source (issue 14) for the API, the CLI and the worker: sources, polls,
-webhook events and bulk mapping suggestions. Built by `bootstrap.build_partner_center`.
+"""Transitional: Partner Center's use cases (issue 14) under the names they had before they were
+on the façade (`ContractSync.create_partner_center_source`, `poll_partner_center`, …). Callers
+that bring their own Partner Center client or webhook verifier (the demo's sandbox, tests,
+benchmarks) pass them here; the use cases run on `service.using_partner_center(...)`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contractsync.ports.partner_center_api import (
-    ClientFactory,
-    PartnerCenterError,
-    SignatureRefused,
-    WebhookVerifier,
-)
-from contractsync.service import partner_center_sources as sources
-from contractsync.service import partner_center_suggest as suggest
+from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service.actor import Actor
-from contractsync.service.errors import Invalid, Unauthorized, Unavailable
 from contractsync.service.facade import ContractSync
-from contractsync.service.partner_center_poll import PartnerCenterPolling, PollFailed
+
+if TYPE_CHECKING:
+    from contractsync.service.partner_center_poll import PartnerCenterPolling
 
 JSON = dict[str, Any]
-_RESOURCE = re.compile(r"/customers/([^/?#]+)/subscriptions/([^/?#]+)", re.IGNORECASE)
 
 
 class PartnerCenter:
@@ -34,73 +27,37 @@ class PartnerCenter:
         verifier: WebhookVerifier | None = None,
     ) -> None:
         self.service = service
-        if client_for is None or verifier is None:  # the ones wired in bootstrap (Unavailable: none)
-            kit = service.context.partner_center_kit
-            client_for, verifier = client_for or kit.client_for, verifier or kit.verifier()
-        self.polling = PartnerCenterPolling(service, client_for)
-        self.verifier = verifier
+        own = client_for is not None or verifier is not None
+        #: the façade the use cases run on (the service itself unless a client or verifier is given)
+        self.facade = service.using_partner_center(client_for, verifier) if own else service
 
-    # --- sources ---------------------------------------------------------------------------------
+    @property
+    def polling(self) -> PartnerCenterPolling:
+        return self.facade.partner_center_polling()
+
     def create_source(self, actor: Actor, body: JSON) -> JSON:
-        return sources.create_source(self.service.context, actor, body)
+        return self.facade.create_partner_center_source(actor, body)
 
     def list_sources(self, actor: Actor) -> list[JSON]:
-        return sources.list_sources(self.service.context, actor)
+        return self.facade.partner_center_sources(actor)
 
     def get_source(self, actor: Actor, source_id: str) -> JSON:
-        return sources.get_source(self.service.context, actor, source_id)
+        return self.facade.partner_center_source(actor, source_id)
 
     def update_source(self, actor: Actor, source_id: str, body: JSON) -> JSON:
-        return sources.update_source(self.service.context, actor, source_id, body)
+        return self.facade.update_partner_center_source(actor, source_id, body)
 
-    # --- polling ---------------------------------------------------------------------------------
     def poll(self, actor: Actor, source_id: str) -> JSON:
-        """Run (or resume) a poll now; a poll that stops answers 503 and resumes next time."""
-        try:
-            return self.polling.poll(actor, source_id)
-        except PollFailed as error:
-            raise Unavailable(f"the poll stopped and resumes where it stopped: {error}") from None
+        return self.facade.poll_partner_center(actor, source_id)
 
     def register_webhook(self, actor: Actor, source_id: str, url: str) -> JSON:
-        try:
-            return self.polling.register_webhook(actor, source_id, url)
-        except PartnerCenterError as error:
-            raise Unavailable(f"Partner Center refused the registration: {error.message}") from None
+        return self.facade.register_partner_center_webhook(actor, source_id, url)
 
-    # --- webhook events --------------------------------------------------------------------------
     def receive_event(self, source_id: str, headers: Mapping[str, str], body: bytes) -> JSON:
-        """Verify the signature; then only fetch what the event names (its payload is not state)."""
-        try:
-            self.verifier.verify(headers, body, self.service.context.now())
-        except SignatureRefused as refused:
-            raise Unauthorized(f"webhook signature refused: {refused}") from None
-        self.get_source(Actor(None), source_id)  # NotFound for an unknown source
-        try:
-            event = json.loads(body)
-        except ValueError:
-            raise Invalid("the event is not JSON") from None
-        if not isinstance(event, dict):
-            raise Invalid("the event must be a JSON object")
-        fields = {str(key).lower(): value for key, value in event.items()}
-        name = str(fields.get("eventname") or "")
-        if name != "subscription-updated":
-            return {
-                "event": name,
-                "fetched": None,
-                "reason": "only subscription-updated events name a subscription",
-            }
-        match = _RESOURCE.search(str(fields.get("resourceuri") or ""))
-        if match is None:
-            raise Invalid("ResourceUri does not name a customer's subscription")
-        try:
-            outcome = self.polling.refresh_subscription(source_id, match[1].lower(), match[2].lower())
-        except PartnerCenterError as error:
-            raise Unavailable(f"the subscription could not be fetched: {error.message}") from None
-        return {"event": name, "fetched": outcome}
+        return self.facade.receive_partner_center_event(source_id, headers, body)
 
-    # --- mapping suggestions (X4 in bulk) --------------------------------------------------------
     def suggestions(self, actor: Actor, source_id: str, connection_id: str) -> JSON:
-        return suggest.suggest(self.service.context, actor, source_id, connection_id)
+        return self.facade.partner_center_suggestions(actor, source_id, connection_id)
 
     def accept_suggestions(self, actor: Actor, body: JSON) -> JSON:
-        return suggest.accept(self.service.context, actor, body)
+        return self.facade.accept_partner_center_suggestions(actor, body)

@@ -35,6 +35,7 @@ from contractsync.ports.partner_center_documents import (
     TransitionState,
 )
 from contractsync.service.actor import Actor
+from contractsync.service.batch_input import read_batch
 from contractsync.service.errors import NotFound, ServiceError
 from contractsync.service.facade import ContractSync
 
@@ -334,8 +335,8 @@ class _Run:
         body = dict(body)
         if self.effective_date is not None and "effective_date" not in body:
             body["effective_date"] = self.effective_date.isoformat()
-        batch = {"operations": [{"subscription_id": subscription_id, **body}], "preview": self.preview}
         try:
+            batch = read_batch([{"subscription_id": subscription_id, **body}], preview=self.preview)
             [result] = self.service.apply_operations(self.actor, batch)["results"]
         except ServiceError as error:
             result = {

@@ -21,7 +21,7 @@ from contractsync.ports.psa import PsaError, ServiceUnitsPeriod
 from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection, visible_subscription
+from contractsync.service.context import ServiceContext, visible_connection
 
 JSON = dict[str, Any]
 
@@ -149,22 +149,3 @@ def drifting(differences: list[Difference]) -> dict[int, Difference]:
 
 
 __all__ = ["difference_view", "drifting", "reconciliation"]
-
-
-def autotask_today(ctx: ServiceContext, actor: Actor, subscription_id: str) -> JSON | None:
-    """What Autotask holds today for a mapped subscription's contract service (one read, made
-    after the database transaction ended): {date, units, unit_price}; None when unmapped."""
-    with ctx.units(commit=False) as uow:
-        visible_subscription(uow.directory, actor, subscription_id)
-        mapping = uow.directory.subscription_mapping(subscription_id)
-        connection = None if mapping is None else uow.directory.connection(mapping.connection_id)
-    if mapping is None or connection is None:
-        return None
-    today = ctx.today_in(connection.timezone)
-    periods = ctx.connector_for(connection).service_units(mapping.contract_service_id, today, today)
-    held = next((p for p in periods if p.start_date <= today <= p.end_date), None)
-    return {
-        "date": today.isoformat(),
-        "units": held.units if held else 0,
-        "unit_price": format_money(held.price) if held else None,
-    }

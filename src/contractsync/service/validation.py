@@ -64,6 +64,14 @@ def boolean(value: object, field: str) -> bool:
     return value
 
 
+def preview_flag(body: Mapping[str, Any]) -> bool:
+    """A body's `preview` (X2): absent is false."""
+    value = body.get("preview", False)
+    if not isinstance(value, bool):
+        raise Invalid("preview must be true or false")
+    return value
+
+
 def day(value: object, field: str, today: date) -> date:
     """A date within the documented bounds (2000-01-01 .. today + 5 years)."""
     return check(lambda: bounds.check_date(parse_date(value, field), field, today))

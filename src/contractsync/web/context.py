@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from contractsync.service.actor import Actor
-from contractsync.service.console_sessions import SessionPolicy
+from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.facade import ContractSync
 from contractsync.web import formatting
 from contractsync.web.session import ConsoleSession, SessionCookies

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from contractsync.service.console_sessions import SessionPolicy
+from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 from contractsync.web import (

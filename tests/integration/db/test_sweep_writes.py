@@ -32,7 +32,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.bootstrap import build_app_service
-from contractsync.service import operating
+from contractsync.service import sweep as sweep_use_case
 from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
@@ -78,7 +78,7 @@ def seed(engine: Engine) -> None:
 def service(
     database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> ContractSync:
-    monkeypatch.setattr(operating, "SWEEP_CHUNK", 3)  # several chunks, and a short last one
+    monkeypatch.setattr(sweep_use_case, "SWEEP_CHUNK", 3)  # several chunks, and a short last one
     seed(engine)
     settings = Settings(database_url=database_url, data_dir=tmp_path)
     return build_app_service(
@@ -205,7 +205,7 @@ def test_the_collector_sees_the_whole_heap_again_after_a_sweep(
         assert gc.get_freeze_count() > 0  # frozen while the chunks run
         raise RuntimeError("rules failed")
 
-    monkeypatch.setattr(operating.rules, "sweep", fail)
+    monkeypatch.setattr(sweep_use_case.rules, "sweep", fail)
     with pytest.raises(RuntimeError):
         sweep(service, date="2026-01-01")
     assert gc.get_freeze_count() == 0

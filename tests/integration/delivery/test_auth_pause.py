@@ -23,10 +23,12 @@ from contractsync.adapters.secrets import SecretBox
 from contractsync.bootstrap import delivery_store
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
-from contractsync.service import alerting, directory
 from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.context import ServiceContext
+from contractsync.service.directory_queries import list_connections
 from contractsync.service.errors import Invalid, NotFound
+from contractsync.service.list_alerts import list_alerts
+from contractsync.service.update_credentials import update_credentials
 from tests.fakes.outbox_data import CONNECTION, Row, contract_of, enqueue_operation, seed_connection
 from tests.sandbox_autotask import ADJUSTMENTS, SandboxAutotask
 
@@ -62,7 +64,7 @@ def service(factory: sessionmaker[Session], clock: ManualClock) -> ServiceContex
 
 def shown(factory: sessionmaker[Session], clock: ManualClock, actor: Actor = ADMIN) -> dict[str, Any]:
     """What GET /v1/connections answers about each connection's pause."""
-    return {c["id"]: c["paused"] for c in directory.list_connections(service(factory, clock), actor)}
+    return {c["id"]: c["paused"] for c in list_connections(service(factory, clock), actor)}
 
 
 def paused_gauge(factory: sessionmaker[Session]) -> dict[str, float]:
@@ -96,7 +98,7 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     [alert] = paused_alerts(factory)
     assert alert.connection_id == CONNECTION and alert.resolved_at is None
     assert f"Autotask refused the credentials of connection {CONNECTION}" in alert.message
-    live = alerting.list_alerts(service(factory, clock), ADMIN)
+    live = list_alerts(service(factory, clock), ADMIN)
     assert [a["kind"] for a in live if a["connection_id"] == CONNECTION] == [pause.ALERT_KIND]
     probe_at = paused_at + timedelta(seconds=300)
     assert shown(factory, clock)[CONNECTION] == {
@@ -139,9 +141,7 @@ def test_refused_credentials_pause_the_connection_until_a_probe_succeeds(
     assert shown(factory, clock)[CONNECTION] is None
     [alert] = paused_alerts(factory)
     assert alert.resolved_at == clock.now()
-    assert not [
-        a for a in alerting.list_alerts(service(factory, clock), ADMIN) if a["kind"] == pause.ALERT_KIND
-    ]
+    assert not [a for a in list_alerts(service(factory, clock), ADMIN) if a["kind"] == pause.ALERT_KIND]
     assert paused_gauge(factory) == {CONNECTION: 0}
 
 
@@ -232,7 +232,7 @@ def test_new_credentials_are_probed_at_once(
     worker.run_once()
     assert shown(factory, clock)[CONNECTION] is not None
     autotask.refuse_credentials(False)  # the operator fixed the secret …
-    answer = directory.update_credentials(service(factory, clock), ADMIN, CONNECTION, {"secret": "rotated-2"})
+    answer = update_credentials(service(factory, clock), ADMIN, CONNECTION, {"secret": "rotated-2"})
     assert answer["paused"]["next_probe_at"] == clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     assert "secret" not in answer and "secret_encrypted" not in answer
     worker.run_once()  # … and the probe does not wait the 5 minutes out
@@ -244,8 +244,6 @@ def test_new_credentials_are_refused_for_another_resellers_connection(
     factory: sessionmaker[Session], clock: ManualClock
 ) -> None:
     with pytest.raises(NotFound):
-        directory.update_credentials(
-            service(factory, clock), Actor("someone-else"), CONNECTION, {"secret": "x"}
-        )
+        update_credentials(service(factory, clock), Actor("someone-else"), CONNECTION, {"secret": "x"})
     with pytest.raises(Invalid, match="secret is required"):
-        directory.update_credentials(service(factory, clock), ADMIN, CONNECTION, {"username": "u"})
+        update_credentials(service(factory, clock), ADMIN, CONNECTION, {"username": "u"})

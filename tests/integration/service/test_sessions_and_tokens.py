@@ -11,7 +11,7 @@ import pytest
 from contractsync.adapters.clock import ManualClock
 from contractsync.bootstrap import build_app_service
 from contractsync.service.actor import ADMIN, Actor
-from contractsync.service.console_sessions import SessionPolicy
+from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings

@@ -8,8 +8,8 @@ import pytest
 
 from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import SubscriptionMapping
-from contractsync.service import console_sessions
 from contractsync.service.actor import ADMIN
+from contractsync.service.console_session_policy import session_key
 from contractsync.service.errors import NotFound
 from tests.unit.service.conftest import NOW, R1, R2, Service
 from tests.unit.service.test_audit import _adjustment, _record
@@ -64,7 +64,7 @@ def test_an_acknowledged_alert_stays_open_and_names_who_saw_it(directory: Servic
 
 
 def _session(service: Service, secret: str, idle_seconds: int = 1800) -> None:
-    key = console_sessions._hash(secret)
+    key = session_key(secret)
     expires = NOW + timedelta(hours=12)
     service.data.console_sessions[key] = ConsoleSession(key, 1, "r1", NOW, NOW, expires, idle_seconds)
 

@@ -11,6 +11,8 @@ from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump
 from contractsync.api.types import VISIBLE, Body, EntityId, IsoDate, Name, Percent, Provider
+from contractsync.domain.commands import SetProviderMargin
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -69,4 +71,9 @@ def set_provider_margin(
     service: Service,
 ) -> list[JSON]:
     """R5: re-prices the customer's mapped subscriptions; answers the operation records."""
-    return service.set_provider_margin(actor, customer_id, provider, dump(body))
+    command = check(
+        lambda: SetProviderMargin.build(
+            body.margin_percent, effective_date=body.effective_date, preview=body.preview
+        )
+    )
+    return service.set_provider_margin(actor, customer_id, provider, command)

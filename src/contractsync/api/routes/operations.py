@@ -9,16 +9,18 @@ from pydantic import Field, StrictBool
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, OperationIdPath, PageQuery, PageSizeQuery, answers, dump
+from contractsync.api.routes._common import JSON, OperationIdPath, PageQuery, PageSizeQuery, answers
 from contractsync.api.types import Body, OperationStatus, OperationTypeName
+from contractsync.domain.bounds import MAX_BATCH_OPERATIONS
+from contractsync.service.batch_input import read_batch
 
 router = APIRouter(prefix="/v1/operations", tags=["operations"])
 
 
 class OperationBatch(Body):
-    # Each operation is the operations body of API.md plus `subscription_id`; the façade checks
-    # them one by one so that the error names `operations[i]`.
-    operations: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+    # Each operation is the operations body of API.md plus `subscription_id`; the domain reads
+    # them one by one (`BatchCommand`) so that the error names `operations[i]`.
+    operations: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH_OPERATIONS)
     preview: StrictBool = False
     atomic: StrictBool = False
 
@@ -44,7 +46,8 @@ def apply_operations(body: OperationBatch, actor: CurrentActor, service: Service
     type, …}], preview?, atomic?}`. A malformed operation refuses the batch (422); one the
     subscription refuses is answered `refused` and the rest apply (`atomic: true`: 422, nothing
     applied)."""
-    return service.apply_operations(actor, dump(body))
+    batch = read_batch(body.operations, preview=body.preview, atomic=body.atomic)
+    return service.apply_operations(actor, batch)
 
 
 # `:int`: "/v1/operations/batch" is not an operation id, so GET on it is a 405 (POST only).

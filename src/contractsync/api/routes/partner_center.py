@@ -16,6 +16,7 @@ from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump
 from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, RootUrl, Url, WholeNumber
 from contractsync.service.errors import NotFound
+from contractsync.service.facade import ContractSync
 from contractsync.service.partner_center import PartnerCenter
 
 router = APIRouter(prefix="/v1/partner-center", tags=["partner center"])
@@ -30,14 +31,16 @@ MAX_EVENT_BYTES = 64_000
 ANY = dict[str, Any]
 
 
-def partner_center(request: Request, service: Service) -> PartnerCenter:
+def partner_center(request: Request, service: Service) -> ContractSync:
+    """The façade Partner Center's use cases run on: the service, or the one a demo or test put in
+    `app.state.partner_center` (a `PartnerCenter` with its own client or webhook verifier)."""
     found = getattr(request.app.state, "partner_center", None)
-    if found is None:
-        if getattr(service, "context", None) is None:  # an API over a service without a database
-            raise NotFound("Partner Center sources are not available in this process (no database)")
-        found = request.app.state.partner_center = PartnerCenter(service)
-    assert isinstance(found, PartnerCenter)
-    return found
+    if found is not None:
+        assert isinstance(found, PartnerCenter)
+        return found.facade
+    if getattr(service, "context", None) is None:  # an API over a service without a database
+        raise NotFound("Partner Center sources are not available in this process (no database)")
+    return service
 
 
 class NewSource(Body):
@@ -93,18 +96,18 @@ def create_source(body: NewSource, actor: CurrentActor, request: Request, servic
     """A reseller's CSP partner tenant: app + user credentials (stored encrypted), endpoints
     (default Microsoft's; others only when allowed), poll interval and price list."""
     values = {k: v for k, v in dump(body).items() if v is not None}
-    return partner_center(request, service).create_source(actor, values)
+    return partner_center(request, service).create_partner_center_source(actor, values)
 
 
 @router.get("/sources", response_model=None, responses=answers(list[ANY]))
 def list_sources(actor: CurrentActor, request: Request, service: Service) -> list[JSON]:
     """Every source with its poll: status, last and next poll, progress, manual actions."""
-    return partner_center(request, service).list_sources(actor)
+    return partner_center(request, service).partner_center_sources(actor)
 
 
 @router.get("/sources/{source_id}", response_model=None, responses=answers(ANY))
 def get_source(source_id: IdPath, actor: CurrentActor, request: Request, service: Service) -> JSON:
-    return partner_center(request, service).get_source(actor, source_id)
+    return partner_center(request, service).partner_center_source(actor, source_id)
 
 
 @router.patch("/sources/{source_id}", response_model=None, responses=answers(ANY))
@@ -113,13 +116,13 @@ def update_source(
 ) -> JSON:
     """New credentials, poll interval, price list or webhook URL."""
     values = {k: v for k, v in dump(body).items() if v is not None}
-    return partner_center(request, service).update_source(actor, source_id, values)
+    return partner_center(request, service).update_partner_center_source(actor, source_id, values)
 
 
 @router.post("/sources/{source_id}/poll", response_model=None, responses=answers(ANY))
 def poll(source_id: IdPath, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """Poll now (or resume a poll that stopped); answers the source with the poll's outcome."""
-    return partner_center(request, service).poll(actor, source_id)
+    return partner_center(request, service).poll_partner_center(actor, source_id)
 
 
 @router.post("/sources/{source_id}/webhook-registration", response_model=None, responses=answers(ANY))
@@ -128,7 +131,7 @@ def register_webhook(
 ) -> JSON:
     """Register `url` (this API's `/v1/partner-center/events?source_id=…`) for subscription-updated
     events through Partner Center's registration API."""
-    return partner_center(request, service).register_webhook(actor, source_id, body.url)
+    return partner_center(request, service).register_partner_center_webhook(actor, source_id, body.url)
 
 
 @router.get("/suggestions", response_model=None, responses=answers(ANY))
@@ -140,13 +143,13 @@ def suggestions(
     service: Service,
 ) -> JSON:
     """X4 in bulk: customers → companies (tenant id, then name), subscriptions → contract services."""
-    return partner_center(request, service).suggestions(actor, source_id, connection_id)
+    return partner_center(request, service).partner_center_suggestions(actor, source_id, connection_id)
 
 
 @router.post("/suggestions/accept", response_model=None, responses=answers(ANY))
 def accept(body: Accepted, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
-    return partner_center(request, service).accept_suggestions(actor, dump(body))
+    return partner_center(request, service).accept_partner_center_suggestions(actor, dump(body))
 
 
 @events_router.post("/events", response_model=None, responses=answers(ANY))
@@ -163,4 +166,6 @@ async def events(
     if len(body) > MAX_EVENT_BYTES:
         raise Invalid(f"an event is at most {MAX_EVENT_BYTES} bytes")
     center = partner_center(request, service)
-    return await run_in_threadpool(center.receive_event, source_id, dict(request.headers), body)
+    return await run_in_threadpool(
+        center.receive_partner_center_event, source_id, dict(request.headers), body
+    )

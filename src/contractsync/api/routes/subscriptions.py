@@ -13,7 +13,7 @@ from pydantic import model_validator
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.operation_bodies import OperationBody, command_of
-from contractsync.api.routes._common import JSON, IdPath, PageQuery, PageSizeQuery, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, PageQuery, PageSizeQuery, answers
 from contractsync.api.types import (
     BillingCycle,
     Body,
@@ -30,6 +30,8 @@ from contractsync.api.types import (
     SyncBadge,
     Term,
 )
+from contractsync.domain.commands import CreateSubscription
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
@@ -64,9 +66,19 @@ class NewSubscription(Body):
         return self
 
 
+def new_subscription(body: NewSubscription) -> CreateSubscription:
+    """The command the validated body asks for (the domain reads it again: control characters)."""
+    given = {name: getattr(body, name) for name in NewSubscription.model_fields}
+    promotion = body.promotion
+    given["promotion"] = (
+        None if promotion is None else {"id": promotion.id, "discount_percent": promotion.discount_percent}
+    )
+    return check(lambda: CreateSubscription.build(**given))
+
+
 @router.post("", status_code=201, response_model=None, responses=answers(A.Subscription, 201))
 def create_subscription(body: NewSubscription, actor: CurrentActor, service: Service) -> JSON:
-    return service.create_subscription(actor, dump(body))
+    return service.create_subscription(actor, new_subscription(body))
 
 
 @router.get("", response_model=None, responses=answers(A.SubscriptionPage))

@@ -1,4 +1,4 @@
-"""The audit log, F1 retries, manual actions and alerts."""
+"""The audit log's reads: operation records (a page, one record) and the open manual actions."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from typing import Any
 
 from contractsync.domain.bounds import is_stored_id
 from contractsync.domain.enums import RecordStatus, RecordType
-from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, RecordFilter
+from contractsync.ports.audit_records import AuditRecord, RecordFilter
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
-from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.errors import Invalid, NotFound
 from contractsync.service.partner_center_sources import poll_manual_actions
-from contractsync.service.replan import replan_failed_record
-from contractsync.service.retry_operation import RetryRefused, retry
 
 JSON = dict[str, Any]
 
@@ -41,7 +39,7 @@ def list_operations(
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
-def _visible_operation(uow: UnitOfWork, actor: Actor, operation_id: int) -> AuditRecord:
+def visible_operation(uow: UnitOfWork, actor: Actor, operation_id: int) -> AuditRecord:
     if not is_stored_id(operation_id):  # a bigger id than any row can have (and than SQL takes)
         raise NotFound(f"operation {operation_id} not found")
     row = uow.audit_records.record(operation_id)
@@ -56,37 +54,7 @@ def _visible_operation(uow: UnitOfWork, actor: Actor, operation_id: int) -> Audi
 
 def get_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSON:
     with ctx.units(commit=False) as uow:
-        return views.operation(uow.audit_records, _visible_operation(uow, actor, operation_id))
-
-
-def retry_operation(ctx: ServiceContext, actor: Actor, operation_id: int) -> JSON:
-    """F1 retry. An adjustment Autotask refused because its period was posted is not sent again
-    as it was: its contract service is re-planned past the posted periods (a new record, which
-    supersedes the failed one once it is sent)."""
-    with ctx.units() as uow:
-        record = _visible_operation(uow, actor, operation_id)
-        posted = [a for a in uow.audit_records.adjustments([operation_id]) if a.posted_period_refused]
-        if posted and record.status == "failed":
-            return _replan_past_posted(ctx, uow, record, posted[0], actor)
-        try:
-            retry(uow.books, operation_id, ctx.now())
-        except RetryRefused as refusal:
-            raise Conflict(str(refusal)) from None
-        return views.operation(uow.audit_records, _visible_operation(uow, actor, operation_id))
-
-
-def _replan_past_posted(
-    ctx: ServiceContext, uow: UnitOfWork, record: AuditRecord, failed: AdjustmentLine, actor: Actor
-) -> JSON:
-    uow.lock_subscription(failed.subscription_id or "")
-    new_id = replan_failed_record(
-        uow.books, failed, record.id, RecordType(record.type), ctx.now(), actor.name
-    )
-    if new_id is None:
-        raise Conflict(
-            f"subscription {failed.subscription_id} is no longer mapped to contract service {failed.contract_service_id}"
-        )
-    return views.operations_by_id(uow.audit_records, [new_id])[0]
+        return views.operation(uow.audit_records, visible_operation(uow, actor, operation_id))
 
 
 def list_manual_actions(ctx: ServiceContext, actor: Actor) -> list[JSON]:

@@ -1,8 +1,5 @@
-"""Use cases that run the sync rules: a subscription operation, customer margins (R5), the sweep.
-
-Each runs the domain engine on the state it loads and saves the result in one transaction;
-with `preview` the same path runs in a transaction that is rolled back (X2).
-"""
+"""The daily sweep for a date: expirations and renewals by the rules, in chunks of subscriptions,
+each chunk in its own transaction (a preview runs them all in one that is rolled back, X2)."""
 
 from __future__ import annotations
 
@@ -13,91 +10,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from contractsync.domain import rules
 from contractsync.domain.engine import SyncEngine
-from contractsync.domain.operations import (
-    UpdateProviderMargin,
-)
-from contractsync.ports.subscription_books import LostRace
-from contractsync.ports.unit_of_work import RetriesExhausted, UnitOfWork, UnitOfWorkFactory
+from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import validation as v
 from contractsync.service import views
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_customer
-from contractsync.service.errors import Conflict, Invalid
+from contractsync.service.context import ServiceContext
+from contractsync.service.retries import with_retries
 
 JSON = dict[str, Any]
-T = TypeVar("T")
-ATTEMPTS = 3
-
-
-def retried(units: UnitOfWorkFactory, run: Callable[[], T]) -> T:
-    """`run` again after a deadlock or serialization failure (`units.retrying`); a database that
-    stays busy through every attempt is refused as a conflict to try again, never a 500."""
-    try:
-        return units.retrying(run)
-    except RetriesExhausted as error:
-        raise Conflict(f"{error}; try again") from error
-
-
-def with_retries(units: UnitOfWorkFactory, run: Callable[[], T]) -> T:
-    """A lost race (a concurrent change, a row the worker started sending, a deadlock) is retried,
-    then refused."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return retried(units, run)
-        except LostRace as error:
-            if attempt == ATTEMPTS - 1:
-                raise Conflict(f"a concurrent change won the race; try again ({error})") from None
-    raise AssertionError("unreachable")
-
-
-def preview_flag(body: JSON) -> bool:
-    value = body.get("preview", False)
-    if not isinstance(value, bool):
-        raise Invalid("preview must be true or false")
-    return value
-
-
-def set_provider_margin(
-    ctx: ServiceContext, actor: Actor, customer_id: str, provider: str, body: JSON
-) -> list[JSON]:
-    v.fields(body, {"margin_percent"}, {"effective_date", "preview"})
-    preview = preview_flag(body)
-    margin = v.decimal(body["margin_percent"], "margin_percent", "-100", "1000")
-    provider = v.text(provider, "provider", 50)
-    raw_date = body.get("effective_date")
-    given = None if raw_date is None else v.day(raw_date, "effective_date", ctx.now().date())
-    return with_retries(ctx.units, lambda: _margin(ctx, actor, customer_id, provider, margin, given, preview))
-
-
-def _margin(
-    ctx: ServiceContext,
-    actor: Actor,
-    customer_id: str,
-    provider: str,
-    margin: Any,
-    given: date | None,
-    preview: bool,
-) -> list[JSON]:
-    with ctx.units(commit=not preview) as uow:
-        visible_customer(uow.directory, actor, customer_id)
-        groups = uow.books.customer_subscriptions(customer_id)
-        groups.setdefault(None, [])  # the customer's own margins change even with no subscription
-        key, record_ids = uuid.uuid4().hex, []
-        for connection_id, ids in groups.items():
-            loaded = uow.books.load(connection_id, ids, {customer_id})
-            day = given or ctx.today_in(loaded.state.connection.timezone)
-            op = UpdateProviderMargin(customer_id, provider, margin, day)
-            SyncEngine(loaded.state).apply(
-                rules.update_provider_margin(loaded.state.context(), op), ctx.now()
-            )
-            record_ids += uow.books.save(loaded, key, ctx.now(), actor.name)
-        return views.operations_by_id(uow.audit_records, record_ids, preview)
-
-
 SWEEP_CHUNK = 2000
 SWEEP_ANSWER_LIMIT = 200
 
@@ -107,7 +31,7 @@ def sweep(
 ) -> JSON:
     """The daily sweep for a date (expirations, renewals); a second run for the same date does nothing."""
     v.fields(body, {"date"}, {"preview", "connection_id"})
-    preview = preview_flag(body)
+    preview = v.preview_flag(body)
     day = v.day(body["date"], "date", ctx.now().date())
     connection_id = body.get("connection_id")
     with ctx.units(commit=False) as uow:

@@ -19,9 +19,11 @@ from dateutil.relativedelta import relativedelta
 
 from contractsync.ports.dashboard import BilledLine
 from contractsync.ports.reconciliation_runs import StoredRun
-from contractsync.service import alerting, audit, directory
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
+from contractsync.service.directory_queries import get_subscription, list_connections, list_customers
+from contractsync.service.list_alerts import list_alerts
+from contractsync.service.operation_queries import list_manual_actions
 
 JSON = dict[str, Any]
 MONTHS = {"monthly": 1, "annual": 12, "triennial": 36}
@@ -31,7 +33,7 @@ TREND_MONTHS = 12
 
 def connection_currencies(ctx: ServiceContext, actor: Actor) -> dict[str, str]:
     """Connection id → its stored currency (connections without one use the console's default)."""
-    ids = [c["id"] for c in directory.list_connections(ctx, actor)]
+    ids = [c["id"] for c in list_connections(ctx, actor)]
     with ctx.units(commit=False) as uow:
         return uow.dashboard.currencies(ids)
 
@@ -40,7 +42,7 @@ def all_subscriptions(ctx: ServiceContext, actor: Actor, customer_id: str | None
     """Every visible subscription (as `get_subscription` answers it), for a CSV export."""
     with ctx.units(commit=False) as uow:
         ids = uow.directory.subscription_ids(actor.reseller_id)
-    found = [directory.get_subscription(ctx, actor, i) for i in ids]
+    found = [get_subscription(ctx, actor, i) for i in ids]
     return [s for s in found if customer_id is None or s["customer_id"] == customer_id]
 
 
@@ -97,10 +99,10 @@ class _Totals:
 def dashboard(ctx: ServiceContext, actor: Actor) -> JSON:
     """{today, connections: [...], customers: [...], unmapped: {...}, trend: {connection_id: [...]},
     open_alerts, open_manual_actions}; money as 4-place decimal strings, per connection's currency."""
-    connections = directory.list_connections(ctx, actor)
-    customers = directory.list_customers(ctx, actor)
-    actions = audit.list_manual_actions(ctx, actor)
-    alerts = alerting.list_alerts(ctx, actor, "open")
+    connections = list_connections(ctx, actor)
+    customers = list_customers(ctx, actor)
+    actions = list_manual_actions(ctx, actor)
+    alerts = list_alerts(ctx, actor, "open")
     ids = [c["id"] for c in connections]
     today = ctx.now().date()
     with ctx.units(commit=False) as uow:
@@ -114,7 +116,7 @@ def dashboard(ctx: ServiceContext, actor: Actor) -> JSON:
                 runs[cid] = newest
         failed = facts.failed_records(ids)
         lines = facts.billed_lines(ids, today)
-    views = [directory.get_subscription(ctx, actor, i) for i in subscription_ids]
+    views = [get_subscription(ctx, actor, i) for i in subscription_ids]
 
     by_connection: dict[str, _Totals] = defaultdict(_Totals)
     by_customer: dict[str, _Totals] = defaultdict(_Totals)

@@ -1,0 +1,157 @@
+"""The façade's commands besides operations (`operations.OperationCommand`) and batches
+(`batch_command.BatchCommand`): what a caller asks, read and bounded once.
+
+Each command is built the same way from the API's validated body, a console form or an import's
+JSON (`build` takes typed or JSON-like values), with the bounds of `contractsync.domain.bounds`;
+`InvalidInput` names the first field that is wrong. What depends on today (a date's range) is
+checked by the use case, which has the clock (`check_date`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
+
+from contractsync.domain.bounds import (
+    DISCOUNT_PERCENT_RANGE,
+    ID_MAX_LENGTH,
+    MARGIN_PERCENT_RANGE,
+    MAX_QUANTITY,
+    PRICE_RANGE,
+    STORED_NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    check_end_date,
+)
+from contractsync.domain.enums import BillingCycle, OfferKind, Term, parse_enum
+from contractsync.domain.model import Promotion
+from contractsync.domain.operations import InvalidInput, parse_date, parse_decimal, parse_int, parse_text
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false")
+    return value
+
+
+def _enum(kind: type[E], value: object, field: str) -> E:
+    try:
+        return parse_enum(kind, value, field)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def _decimal(value: object, field: str, bounds: tuple[Decimal, Decimal]) -> Decimal:
+    return parse_decimal(value, field, *bounds)
+
+
+def _optional_name(value: object, field: str) -> str | None:
+    return None if value is None else parse_text(value, field, STORED_NAME_MAX_LENGTH)
+
+
+@dataclass(frozen=True)
+class SetProviderMargin:
+    """R5: a customer's margin for a provider, from `effective_date` (None: today in each
+    connection's time zone); a `preview` stores and sends nothing."""
+
+    margin_percent: Decimal
+    effective_date: date | None = None
+    preview: bool = False
+
+    @classmethod
+    def build(
+        cls, margin_percent: object, *, effective_date: object = None, preview: object = False
+    ) -> SetProviderMargin:
+        return cls(
+            _decimal(margin_percent, "margin_percent", MARGIN_PERCENT_RANGE),
+            None if effective_date is None else parse_date(effective_date, "effective_date"),
+            _flag(preview, "preview"),
+        )
+
+
+@dataclass(frozen=True)
+class CreateSubscription:
+    """A new subscription of a customer (its reseller is the customer's; it starts active)."""
+
+    id: str
+    customer_id: str
+    offer_id: str
+    offer_name: str
+    kind: OfferKind
+    quantity: int
+    term: Term
+    billing_cycle: BillingCycle
+    start_date: date
+    end_date: date
+    auto_renew: bool
+    list_price: Decimal
+    friendly_name: str | None = None
+    promotion: Promotion | None = None
+    price_margin_percent: Decimal | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        id: object,
+        customer_id: object,
+        offer_id: object,
+        offer_name: object,
+        kind: object,
+        quantity: object,
+        term: object,
+        billing_cycle: object,
+        start_date: object,
+        end_date: object,
+        auto_renew: object,
+        list_price: object,
+        friendly_name: object = None,
+        promotion: object = None,
+        price_margin_percent: object = None,
+    ) -> CreateSubscription:
+        start = parse_date(start_date, "start_date")
+        try:
+            end = check_end_date(parse_date(end_date, "end_date"), "end_date")
+        except InvalidInput:
+            raise
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+        if end < start:
+            raise InvalidInput("end_date must not be before start_date")
+        return cls(
+            id=parse_text(id, "id", ID_MAX_LENGTH),
+            customer_id=parse_text(customer_id, "customer_id", ID_MAX_LENGTH),
+            offer_id=parse_text(offer_id, "offer_id", TEXT_MAX_LENGTH),
+            offer_name=parse_text(offer_name, "offer_name", STORED_NAME_MAX_LENGTH),
+            kind=_enum(OfferKind, kind, "kind"),
+            quantity=parse_int(quantity, "quantity", 0, MAX_QUANTITY),
+            term=_enum(Term, term, "term"),
+            billing_cycle=_enum(BillingCycle, billing_cycle, "billing_cycle"),
+            start_date=start,
+            end_date=end,
+            auto_renew=_flag(auto_renew, "auto_renew"),
+            friendly_name=_optional_name(friendly_name, "friendly_name"),
+            list_price=_decimal(list_price, "list_price", PRICE_RANGE),
+            promotion=_promotion(promotion),
+            price_margin_percent=None
+            if price_margin_percent is None
+            else _decimal(price_margin_percent, "price_margin_percent", MARGIN_PERCENT_RANGE),
+        )
+
+
+def _promotion(value: object) -> Promotion | None:
+    if value is None:
+        return None
+    if isinstance(value, Promotion):
+        value = {"id": value.id, "discount_percent": value.discount_percent}
+    if not isinstance(value, Mapping) or set(value) != {"id", "discount_percent"}:
+        raise InvalidInput("promotion must be an object with id and discount_percent")
+    return Promotion(
+        parse_text(value["id"], "promotion.id", TEXT_MAX_LENGTH),
+        _decimal(value["discount_percent"], "promotion.discount_percent", DISCOUNT_PERCENT_RANGE),
+    )

@@ -1,0 +1,31 @@
+"""Admin only: a named token made through the API, shown once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from contractsync.service import validation as v
+from contractsync.service.actor import Actor
+from contractsync.service.context import ServiceContext, require_admin
+from contractsync.service.create_token import create_token
+from contractsync.service.tokens import SOURCE_API, token_hash, token_view
+
+JSON = dict[str, Any]
+
+
+def issue_token(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
+    """Admin only. body {name, reseller_id?: null (an admin token), expires_in_days?: 1..3650}:
+    the token's listing with the token itself, shown this once."""
+    require_admin(actor)
+    v.fields(body, {"name"}, {"reseller_id", "expires_in_days"})
+    days = body.get("expires_in_days")
+    expires_at = (
+        None if days is None else ctx.now() + timedelta(days=v.integer(days, "expires_in_days", 1, 3650))
+    )
+    reseller_id = None if body.get("reseller_id") is None else str(body["reseller_id"])
+    token = create_token(ctx, reseller_id, source=SOURCE_API, expires_at=expires_at, name=body["name"])
+    with ctx.units(commit=False) as uow:
+        stored = uow.api_tokens.by_hash(token_hash(token))
+    assert stored is not None
+    return token_view(stored) | {"token": token}
