@@ -9,11 +9,12 @@ sandbox as its PSA where one is needed; sample data made through the façade's o
 - `console_sample(service, autotask, clock)` — the console's sample data, created as a client
   would: reseller r1 (`RESELLER_TOKEN`) with connection at1 to the sandbox, customers c1 (mapped
   to Autotask company 1, 20 % Microsoft margin) and c2, subscriptions s1 (synced), s2 (Autotask
-  refused its last change: failed, retryable) and s3 (unmapped); operation records of every kind.
+  refused its last change: failed, retryable) and s3 (unmapped); failed records, alerts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,15 +63,20 @@ class BreakableUnits(FakeUnitsOfWork):
             raise self.failure
         return super().__call__(commit=commit)
 
+    def reachable(self) -> bool:
+        return self.failure is None
+
 
 def memory_service(
     clock: ManualClock | None = None,
     connectors: Connectors = no_autotask,
     outbound: OutboundPolicy | None = None,
     units: FakeUnitsOfWork | None = None,
+    partner_center: bool = True,
 ) -> ContractSync:
     """`ContractSync` over a fresh in-memory unit of work; `ADMIN_TOKEN` is the provider's.
-    `outbound`: where Autotask and Partner Center requests may go (default: Autotask's hosts)."""
+    `outbound`: where Autotask and Partner Center requests may go (default: Autotask's hosts);
+    `partner_center=False`: a process without Partner Center (its use cases answer Unavailable)."""
     context = service_context(
         units or FakeUnitsOfWork(),
         clock or ManualClock(NOW),
@@ -78,15 +84,22 @@ def memory_service(
         connectors,
         outbound or OutboundPolicy(),
     )
+    if not partner_center:
+        context = dataclasses.replace(context, partner_center=None)
     service = ContractSync(context)
     service.create_token_value(None, ADMIN_TOKEN)
     return service
 
 
 def sql_service(
-    database_url: str, data_dir: Path, clock: ManualClock, connectors: Connectors = no_autotask
+    database_url: str,
+    data_dir: Path,
+    clock: ManualClock,
+    connectors: Connectors = no_autotask,
+    partner_center: bool = True,
 ) -> ContractSync:
-    """`contractsync serve`'s façade (and worker: `run_deliveries`) on a migrated database."""
+    """`contractsync serve`'s façade (and worker: `run_deliveries`) on a migrated database;
+    `partner_center=False`: without Partner Center (and without the worker)."""
     settings = Settings(
         _env_file=None,
         database_url=database_url,
@@ -94,7 +107,24 @@ def sql_service(
         secret_key=SECRET_KEY,
         data_dir=data_dir,
     )
-    return build_app_service(settings, clock=clock, connector_factory=connectors, upgrade=False)
+    service = build_app_service(settings, clock=clock, connector_factory=connectors, upgrade=False)
+    if partner_center:
+        return service
+    return ContractSync(dataclasses.replace(service.context, partner_center=None))
+
+
+def snapshot(service: ContractSync) -> tuple[object, ...]:
+    """Everything the provider sees (every reseller's data, the audit log, manual actions, alerts):
+    the same before and after a request that was refused or changes nothing."""
+    return (
+        service.list_resellers(ADMIN),
+        service.list_connections(ADMIN),
+        service.list_customers(ADMIN),
+        service.list_subscriptions(ADMIN, page_size=200),
+        service.list_operations(ADMIN, page_size=200),
+        service.list_manual_actions(ADMIN),
+        service.list_alerts(ADMIN, "all"),
+    )
 
 
 def copy_database(template: Path, directory: Path) -> str:
@@ -167,7 +197,8 @@ def console_sample(service: ContractSync, autotask: SandboxAutotask, clock: Manu
     service.create_connection(ADMIN, connection("at1", "r1", autotask))
     service.set_reconciliation_schedule(ADMIN, "at1", {"currency": "EUR"})
     service.create_customer(
-        ADMIN, {"id": "c1", "reseller_id": "r1", "name": "Contoso Ltd", "provider_margins": {"microsoft": "20"}}
+        ADMIN,
+        {"id": "c1", "reseller_id": "r1", "name": "Contoso Ltd", "provider_margins": {"microsoft": "20"}},
     )
     service.create_customer(ADMIN, {"id": "c2", "reseller_id": "r1", "name": "Fabrikam Inc"})
     service.create_subscription(ADMIN, subscription("s1", "c1", "Microsoft 365 Business Standard", "nce", 10))
@@ -183,7 +214,7 @@ def console_sample(service: ContractSync, autotask: SandboxAutotask, clock: Manu
     service.map_customer(ADMIN, {"customer_id": "c1", "connection_id": "at1", "company_id": 1})
     service.run_deliveries(ADMIN)
     clock.set(NOW)
-    # A date the contract (2024–2027) does not hold: refused before anything is planned.
+    # A date the contract (2024 to 2027) does not hold: refused before anything is planned.
     service.apply_operation(ADMIN, "s2", quantity(22, effective_date="2028-02-01"))
     # Someone ends contract 101 in Autotask: our copy still runs to 2027, Autotask refuses.
     autotask.contract(101, date(2024, 1, 1), date(2026, 11, 20))

@@ -303,4 +303,3 @@ def test_the_audit_log_and_its_export_show_who_made_each_record(
     lines = client.get("/operations.csv?subscription=s1").text.splitlines()
     assert lines[0].split(",")[-1] == "actor"
     assert [line.split(",")[-1] for line in lines[1:]].count(who) == 1
-

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -18,8 +17,8 @@ from contractsync.partner_center_sandbox.state import Fault as PartnerCenterFaul
 from contractsync.partner_center_sandbox.state import SandboxConfig as PartnerCenterConfig
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import ServiceError
-from contractsync.service.partner_center import PartnerCenter
 from contractsync.service.facade import ContractSync
+from contractsync.service.partner_center import PartnerCenter
 from contractsync.settings import Settings
 from contractsync.web import register_console
 from contractsync.web.overview_pages import with_customer_names
@@ -66,9 +65,7 @@ def test_operation_names_are_plain_with_the_technical_type_in_a_tooltip(web: Tes
     assert 'title="UpdateSubscriptionQuantityOnConnection">Quantity change<' in page
 
 
-def test_dashboard_lists_connections_and_customers_with_links(
-    web: TestClient, service: ContractSync
-) -> None:
+def test_dashboard_lists_connections_and_customers_with_links(web: TestClient, service: ContractSync) -> None:
     service.reconciliation(ADMIN, "at1")  # s2's contract ended in Autotask: money at risk
     signed_in(web)
     page = web.get("/")
@@ -227,7 +224,10 @@ def test_subscription_and_reconciliation_exports(web: TestClient, service: Contr
     # Autotask ended s2's contract on 2026-11-20: the 20 seats sent are missing from 2026-11-21.
     drift = dict(zip(recon[0], recon[1], strict=True))
     assert (drift["kind"], drift["from"], drift["expected_units"], drift["autotask_units"]) == (
-        "drift", "2026-11-21", "20", "0"
+        "drift",
+        "2026-11-21",
+        "20",
+        "0",
     )
     assert drift["money_impact"] == "100.0000" and drift["currency"] == "EUR"
     assert web.get("/reconciliation.csv?connection_id=nope").status_code == 404

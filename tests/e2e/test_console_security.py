@@ -12,11 +12,11 @@ from fastapi import FastAPI
 
 from contractsync.api.app import create_api
 from contractsync.service.actor import ADMIN
+from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 from contractsync.web import register_console
 from contractsync.web.session import COOKIE_NAME
 from tests.e2e.test_console_http import KEY, csrf, signed_in
-from contractsync.service.facade import ContractSync
 from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, BreakableUnits, memory_service
 
 with warnings.catch_warnings():
