@@ -87,6 +87,18 @@ class MemoryDirectory:
     def customer_mapping(self, customer_id: str) -> CustomerMapping | None:
         return self.data.customer_mappings.get(customer_id)
 
+    def add_customer_mapping(self, mapping: CustomerMapping) -> bool:
+        """(One mapping per customer in memory: a customer mapped on another connection moves.)"""
+        taken = any(
+            mapping.customer_id == m.customer_id or mapping.company_id == m.company_id
+            for m in self.data.customer_mappings.values()
+            if m.connection_id == mapping.connection_id
+        )
+        if taken:
+            return False
+        self.data.customer_mappings[mapping.customer_id] = mapping
+        return True
+
     def remove_customer_mapping(self, customer_id: str, connection_id: str) -> None:
         found = self.data.customer_mappings.get(customer_id)
         if found is not None and found.connection_id == connection_id:
@@ -115,6 +127,10 @@ class MemoryDirectory:
 
     def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
         return self.data.subscription_mappings.get(subscription_id)
+
+    def remove_subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
+        self.data.mapped_at.pop(subscription_id, None)
+        return self.data.subscription_mappings.pop(subscription_id, None)
 
     def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]:
         return [m for m in self.data.customer_mappings.values() if m.connection_id == connection_id]
