@@ -14,10 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from contractsync.api.answers import ErrorEnvelope
 from contractsync.ports.psa import ErrorKind, PsaError
+from contractsync.routing import http_error_headers
 from contractsync.service.errors import ServiceError
 
 log = structlog.get_logger(__name__)
@@ -36,8 +36,6 @@ HTTP_CODES = {
     502: "psa_unavailable",
     503: "unavailable",
 }
-
-_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 # The documented error answers, for `responses=` on routes.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -94,28 +92,6 @@ def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     for name, value in http_error_headers(request, exc).items():
         response.headers[name] = value
     return response
-
-
-def http_error_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str]:
-    """The exception's headers; for a 405, `Allow` lists every method the path answers (Starlette
-    names only those of the first route that matched the path, one of several)."""
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405:
-        methods = allowed_methods(request)
-        if methods:
-            headers["Allow"] = ", ".join(methods)
-    return headers
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """The methods some route answers on this path: each one is tried against the app's routing
-    (which also sees routers included into others)."""
-    found = []
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
-            found.append(method)
-    return found
 
 
 # What an Autotask failure during a request means for the caller: a missing or refused Autotask

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from contractsync.api.errors import http_error_headers
+from contractsync.routing import http_error_headers
 from contractsync.web.context import SECURITY_HEADERS, render
 
 log = structlog.get_logger(__name__)
