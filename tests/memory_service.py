@@ -4,8 +4,8 @@ sandbox as its PSA where one is needed; sample data made through the façade's o
 - `memory_service()` — `ContractSync` over `FakeUnitsOfWork` (no database), the admin token
   `ADMIN_TOKEN` registered, the clock fixed at `NOW`.
 - `sql_service(url, ...)` — the same façade as `contractsync serve` builds it
-  (`bootstrap.build_app_service`) on a migrated SQLite file, with its worker: for the use cases not
-  on the unit of work yet (mapping, delivery; `docs/architecture.md`, "What is not finished").
+  (`bootstrap.build_app_service`) on a migrated SQLite file, with its worker: for sample data that
+  needs deliveries (the worker's `DeliveryStore` has no in-memory implementation).
 - `console_sample(service, autotask, clock)` — the console's sample data, created as a client
   would: reseller r1 (`RESELLER_TOKEN`) with connection at1 to the sandbox, customers c1 (mapped
   to Autotask company 1, 20 % Microsoft margin) and c2, subscriptions s1 (synced), s2 (Autotask
@@ -92,14 +92,9 @@ def memory_service(
 
 
 def sql_service(
-    database_url: str,
-    data_dir: Path,
-    clock: ManualClock,
-    connectors: Connectors = no_autotask,
-    partner_center: bool = True,
+    database_url: str, data_dir: Path, clock: ManualClock, connectors: Connectors = no_autotask
 ) -> ContractSync:
-    """`contractsync serve`'s façade (and worker: `run_deliveries`) on a migrated database;
-    `partner_center=False`: without Partner Center (and without the worker)."""
+    """`contractsync serve`'s façade (and worker: `run_deliveries`) on a migrated database."""
     settings = Settings(
         _env_file=None,
         database_url=database_url,
@@ -107,10 +102,7 @@ def sql_service(
         secret_key=SECRET_KEY,
         data_dir=data_dir,
     )
-    service = build_app_service(settings, clock=clock, connector_factory=connectors, upgrade=False)
-    if partner_center:
-        return service
-    return ContractSync(dataclasses.replace(service.context, partner_center=None))
+    return build_app_service(settings, clock=clock, connector_factory=connectors, upgrade=False)
 
 
 def snapshot(service: ContractSync) -> tuple[object, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.demo import DemoStack
 from contractsync.service.facade import ContractSync
@@ -76,6 +78,13 @@ def sample_service(sample: Sample, tmp_path: Path) -> Iterator[ContractSync]:
     service = sample.service(tmp_path)
     yield service
     service.context.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def quiet_crashes() -> None:
+    """Log as `serve --log-format json` does, into nothing: an unhandled error's traceback is
+    plain text, not the console renderer's (seconds for a deep stack with its locals)."""
+    configure_logging(json=True, level="INFO", stream=io.StringIO())  # `_logging_restored` resets it
 
 
 SIGNED_IN_URL = re.compile(r"^[^?]*/subscriptions$")  # not /signin?next=/subscriptions

@@ -150,6 +150,7 @@ def test_errors_are_console_pages_and_the_favicon_exists(web: TestClient) -> Non
     assert 'rel="icon"' in web.get("/subscriptions").text
 
 
+@pytest.mark.usefixtures("quiet_crashes")
 def test_a_crash_is_a_console_page() -> None:
     units = BreakableUnits()
     with console_of(memory_service(units=units)) as web:

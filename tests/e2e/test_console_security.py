@@ -148,6 +148,7 @@ def test_a_malformed_trusted_proxy_is_a_configuration_error(service: ContractSyn
         console(service, trusted_proxies="10.0.0.5, proxy.example.com")
 
 
+@pytest.mark.usefixtures("quiet_crashes")
 def test_console_errors_are_pages_and_the_api_keeps_json(client: TestClient, units: BreakableUnits) -> None:
     signed_in(client)
     missing = client.get("/no-such-page")

@@ -98,8 +98,8 @@ def client(_shared_client: TestClient, service: ContractSync, metrics: Metrics) 
 
 @pytest.fixture
 def seeded(service: ContractSync, client: TestClient) -> dict[str, dict[str, str]]:
-    """Two resellers with a connection, a customer and a subscription each (not mapped: mapping
-    is not on the unit of work yet); answers each reseller's auth headers."""
+    """Two resellers with a connection, a customer and a subscription each (not mapped: these
+    tests reach no Autotask); answers each reseller's auth headers."""
     headers = {}
     for n in ("1", "2"):
         r = f"r{n}"

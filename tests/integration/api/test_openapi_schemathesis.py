@@ -7,26 +7,20 @@ would sign in at Microsoft (tests/integration/partner_center covers them against
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from contractsync.adapters.clock import ManualClock
-from contractsync.adapters.db import migrate
 from contractsync.api.app import create_api
 from contractsync.service.actor import ADMIN as ADMIN_ACTOR
 from contractsync.service.facade import ContractSync
 from tests.integration.api.conftest import SUBSCRIPTION, TestClient
 from tests.integration.api.schemathesis_checks import validate_with_every_check
-from tests.memory_service import ADMIN_TOKEN, NOW, RESELLER_TOKEN, memory_service, sql_service
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service
 from tests.sandbox_autotask import SandboxAutotask
-
-_DATA = tempfile.TemporaryDirectory(prefix="contractsync-schemathesis-")
 
 
 class _Autotask:
@@ -52,12 +46,9 @@ def _autotask_stopped() -> Iterator[None]:
 
 
 def _seeded_service() -> ContractSync:
-    """Enough data that generated reads sometimes find something and answer 200. On SQLite while
-    mapping is not on the unit of work (generated requests create subscriptions, then map them)."""
-    directory = Path(_DATA.name)
-    url = f"sqlite:///{directory / 'contractsync.db'}"
-    migrate.upgrade(url)
-    service = sql_service(url, directory, ManualClock(NOW), _AUTOTASK, partner_center=False)
+    """Enough data that generated reads sometimes find something and answer 200: the façade over
+    the in-memory unit of work."""
+    service = memory_service(connectors=_AUTOTASK, partner_center=False)
     service.create_reseller(ADMIN_ACTOR, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
     service.create_token_value("r1", RESELLER_TOKEN)
     service.create_connection(
