@@ -91,6 +91,14 @@ def memory_service(
     return service
 
 
+def reseller_service(units: FakeUnitsOfWork | None = None, **options: Any) -> ContractSync:
+    """`memory_service(...)` with reseller r1, whose token is `RESELLER_TOKEN`."""
+    service = memory_service(units=units, **options)
+    service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One", "promotion_setting": "keep"})
+    service.create_token_value("r1", RESELLER_TOKEN)
+    return service
+
+
 def sql_service(
     database_url: str, data_dir: Path, clock: ManualClock, connectors: Connectors = no_autotask
 ) -> ContractSync:

@@ -17,7 +17,7 @@ from contractsync.settings import Settings
 from contractsync.web import register_console
 from contractsync.web.session import COOKIE_NAME
 from tests.e2e.test_console_http import KEY, csrf, signed_in
-from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, BreakableUnits, memory_service
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, BreakableUnits, reseller_service
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
@@ -43,10 +43,7 @@ def units() -> BreakableUnits:
 @pytest.fixture
 def service(units: BreakableUnits) -> ContractSync:
     """Reseller r1 with its token `RESELLER_TOKEN`."""
-    service = memory_service(units=units)
-    service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One", "promotion_setting": "keep"})
-    service.create_token_value("r1", RESELLER_TOKEN)
-    return service
+    return reseller_service(units)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from contractsync.cli.app import register_service_commands as register
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Unavailable
 from contractsync.service.facade import ContractSync
-from tests.memory_service import BreakableUnits, connection, memory_service, snapshot
+from tests.memory_service import BreakableUnits, connection, reseller_service, snapshot
 
 runner = CliRunner()
 
@@ -26,8 +26,7 @@ def units() -> BreakableUnits:
 @pytest.fixture
 def service(units: BreakableUnits) -> ContractSync:
     """Reseller r1 with connections at1 and at2 (nothing mapped: no Autotask is read)."""
-    service = memory_service(units=units)
-    service.create_reseller(ADMIN, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
+    service = reseller_service(units)
     for connection_id in ("at1", "at2"):
         service.create_connection(ADMIN, connection(connection_id, "r1"))
     return service

@@ -19,7 +19,7 @@ from contractsync.service.actor import ADMIN as ADMIN_ACTOR
 from contractsync.service.facade import ContractSync
 from tests.integration.api.conftest import SUBSCRIPTION, TestClient
 from tests.integration.api.schemathesis_checks import validate_with_every_check
-from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service, reseller_service
 from tests.sandbox_autotask import SandboxAutotask
 
 
@@ -48,9 +48,7 @@ def _autotask_stopped() -> Iterator[None]:
 def _seeded_service() -> ContractSync:
     """Enough data that generated reads sometimes find something and answer 200: the façade over
     the in-memory unit of work."""
-    service = memory_service(connectors=_AUTOTASK, partner_center=False)
-    service.create_reseller(ADMIN_ACTOR, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
-    service.create_token_value("r1", RESELLER_TOKEN)
+    service = reseller_service(connectors=_AUTOTASK, partner_center=False)
     service.create_connection(
         ADMIN_ACTOR,
         {

@@ -15,7 +15,7 @@ from contractsync.api.metrics_server import MetricsServer, parse_bind
 from contractsync.service.actor import ADMIN as ADMIN_ACTOR
 from contractsync.service.facade import ContractSync
 from tests.integration.api.conftest import ADMIN, TestClient, bearer
-from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service, reseller_service
 
 RESELLER = bearer(RESELLER_TOKEN)
 METRICS_TOKEN = "a-scraper-token-of-enough-length"
@@ -37,17 +37,9 @@ def test_the_provider_lists_and_revokes_tokens(client: TestClient, service: Cont
     assert client.delete("/v1/tokens/1", headers={}).status_code == 401
 
 
-def with_reseller() -> ContractSync:
-    """The façade on the in-memory unit of work with reseller r1, whose token is `RESELLER_TOKEN`."""
-    service = memory_service()
-    service.create_reseller(ADMIN_ACTOR, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
-    service.create_token_value("r1", RESELLER_TOKEN)
-    return service
-
-
 @pytest.fixture
 def metrics_client() -> Any:
-    with TestClient(create_api(with_reseller(), metrics_token=METRICS_TOKEN)) as client:
+    with TestClient(create_api(reseller_service(), metrics_token=METRICS_TOKEN)) as client:
         yield client
 
 
@@ -108,7 +100,7 @@ def test_parse_bind_accepts_ipv6() -> None:
 
 
 def test_docs_on_auth_and_off() -> None:
-    service = with_reseller()
+    service = reseller_service()
     with TestClient(create_api(service, api_docs="on")) as client:
         assert client.get("/openapi.json").status_code == 200
         assert "swagger" in client.get("/docs").text.lower()
