@@ -453,9 +453,65 @@ def _mapping_and_ledger(units: UnitOfWorkFactory) -> list[Any]:
     return answers
 
 
+def _sync_badges(units: UnitOfWorkFactory) -> list[Any]:
+    """s1's badge once mapped on k1, through every state: synced; failed by a refused record (one on
+    another connection does not count); synced when a later record overtakes it; out of sync after a
+    reconciliation found it drifting; synced once something was sent since; pending while a row
+    waits; failed with a refused row."""
+    badges: list[Any] = []
+
+    def badge() -> None:
+        with units(commit=False) as uow:
+            badges.append(uow.directory.sync_badge("s1"))
+
+    def record(status: str, connection_id: str = "k1") -> int:
+        new = NewRecord(connection_id, f"key{len(badges)}{status}", "UpdateSubscriptionQuantityOnConnection",
+                        status, "c1", "s1", "Not sent: outside the contract")  # fmt: skip
+        with units() as uow:
+            return uow.audit_records.add(new, NOW)
+
+    def line(record_id: int, status: str, sent_at: datetime | None = None) -> None:
+        values = {"id": record_id, "operation_id": record_id, "connection_id": "k1", "subscription_id": "s1",
+                  "contract_id": 100, "contract_service_id": 1000, "effective_date": date(2026, 11, 25),
+                  "target_units": 12, "planned_unit_change": 2, "sent_unit_change": None,
+                  "unit_price": Decimal("12.0000"), "unit_cost": Decimal("10.0000"), "status": status,
+                  "attempts": 1, "error": None, "due_at": NOW, "sent_at": sent_at}  # fmt: skip
+        with units() as uow:
+            if uow.session is not None:
+                uow.session.execute(insert(adjustments).values(**values, next_attempt_at=NOW, created_at=NOW))
+            else:
+                uow.data.adjustments[record_id] = AdjustmentLine(**values)
+
+    mapping = SubscriptionMapping("s1", "k1", 100, 1000, 7, date(2026, 10, 15))
+    with units() as uow:
+        if uow.session is not None:
+            uow.session.execute(insert(subscription_mappings).values(**vars(mapping), created_at=NOW))
+        else:
+            uow.data.subscription_mappings["s1"] = mapping
+    badge()
+    record("failed", "k2")
+    badge()
+    record("failed")
+    badge()
+    record("succeeded")
+    badge()
+    run = RunResult("k1", "on_demand", NOW, NOW, 1, 1, Decimal("-24.0000"), "EUR", {"drift": 1}, ["s1"])
+    with units() as uow:
+        uow.reconciliation_runs.add(run)
+    badge()
+    line(record("succeeded"), "sent", NOW + timedelta(minutes=5))
+    badge()
+    line(record("pending"), "pending")
+    badge()
+    line(record("failed"), "failed")
+    badge()
+    assert badges == ["synced", "synced", "failed", "synced", "out_of_sync", "synced", "pending", "failed"]
+    return badges
+
+
 SCENARIOS = [
     _directory, _partner_center, _audit_search, _dashboard, _reconciliation_facts, _service_creations,
-    _tokens_and_names, _books, _alerts_and_runs, _mapping_and_ledger,
+    _tokens_and_names, _books, _alerts_and_runs, _mapping_and_ledger, _sync_badges,
 ]  # fmt: skip
 
 
