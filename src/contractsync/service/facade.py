@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +96,6 @@ if TYPE_CHECKING:
     from contractsync.service.partner_center_poll import PartnerCenterPolling
 
 JSON = dict[str, Any]
-_ASIDE = ThreadPoolExecutor(8, thread_name_prefix="operation")
 
 
 class ContractSync:
@@ -181,12 +180,7 @@ class ContractSync:
     ) -> Future[list[JSON]]:
         """`apply_operation` answered through a future, for a caller that must not block (the
         API's event loop): the operation joins the next group commit, run by its own thread."""
-        command = operation_batch.as_command(operation)
-        group = getattr(self, "_operations", None)
-        if isinstance(group, GroupCommit) and type(self).apply_operation is ContractSync.apply_operation:
-            return group.submit(actor, subscription_id, command)
-        # A test double applies its own way: its `apply_operation`, in a thread.
-        return _ASIDE.submit(self.apply_operation, actor, subscription_id, command)
+        return self._operations.submit(actor, subscription_id, operation_batch.as_command(operation))
 
     def apply_operations(self, actor: Actor, batch: BatchCommand | JSON) -> JSON:
         """Many operations in order, in one transaction: a `BatchCommand` (what the API, the CLI and
@@ -325,10 +319,7 @@ class ContractSync:
 
     def cached_actor(self, token: str) -> Actor | None:
         """The token's actor when that needs no database (None: call `authenticate`)."""
-        authority = getattr(self, "_tokens", None)  # a test double may authenticate its own way
-        return (
-            authority.cached_actor(token) if isinstance(authority, token_authority.TokenAuthority) else None
-        )
+        return self._tokens.cached_actor(token)
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, name, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
@@ -533,10 +524,7 @@ class ContractSync:
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: ContractSync, *args: Any, **kwargs: Any) -> Any:
-        context = getattr(self, "context", None)  # a test double may run without one
-        if context is None:
-            return method(self, *args, **kwargs)
-        return retries.retried(context.units, lambda: method(self, *args, **kwargs))
+        return retries.retried(self.context.units, lambda: method(self, *args, **kwargs))
 
     return run
 

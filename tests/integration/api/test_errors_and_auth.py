@@ -99,17 +99,11 @@ def test_service_errors_map_to_their_status(client: TestClient, seeded: dict[str
 
 
 def test_unimplemented_facade_answers_501_not_500() -> None:
-    class Stub(ContractSync):
-        def __init__(self) -> None:
-            pass  # no context: every use case but `authenticate` fails
-
+    class Unfinished(ContractSync):
         def list_alerts(self, actor: object) -> list[object]:  # type: ignore[override]
             raise NotImplementedError
 
-        def authenticate(self, token: str) -> object:  # type: ignore[override]
-            return memory_service().authenticate(token)
-
-    with TestClient(create_api(Stub())) as client:
+    with TestClient(create_api(Unfinished(memory_service().context))) as client:
         response = client.get("/v1/alerts", headers=ADMIN)
     assert response.status_code == 501
     assert_envelope(response.json(), "not_implemented")
