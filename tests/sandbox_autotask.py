@@ -169,20 +169,32 @@ class SandboxAutotask:
 
     # -- setting up Autotask -------------------------------------------------------------------
 
-    def _seed(self, body: dict[str, Any]) -> None:
+    def seed(self, body: dict[str, Any]) -> None:
+        """Records as the sandbox's `/sandbox/seed` takes them (companies, services, contracts,
+        contract services), as someone would have entered them in Autotask."""
         assert self._admin is not None, "start the sandbox first"
         self._admin.post("/sandbox/seed", json=body).raise_for_status()
 
     def service(
-        self, service_id: int, price: Decimal = Decimal("12.0000"), cost: Decimal = Decimal(10)
+        self,
+        service_id: int,
+        price: Decimal = Decimal("12.0000"),
+        cost: Decimal = Decimal(10),
+        name: str | None = None,
     ) -> None:
         if service_id not in self._services:
-            self._seed({"services": [{"id": service_id, "name": f"Service {service_id}",
+            self.seed({"services": [{"id": service_id, "name": name or f"Service {service_id}",
                                       "unitPrice": str(price), "unitCost": str(cost)}]})  # fmt: skip
             self._services.add(service_id)
 
     def contract(
-        self, contract_id: int, start: date, end: date, *, posted_through: date | None = None
+        self,
+        contract_id: int,
+        start: date,
+        end: date,
+        *,
+        posted_through: date | None = None,
+        name: str | None = None,
     ) -> None:
         """The contract with these dates (created, or changed by PATCH as a user would), its
         periods approved and posted through `posted_through` (whole periods only, as Autotask
@@ -195,8 +207,8 @@ class SandboxAutotask:
             )
             assert answer.status_code == 200, answer.text
         else:
-            self._seed({"contracts": [{"id": contract_id, "companyID": COMPANY_ID, "contractType": 7,
-                                       "contractName": f"Contract {contract_id}", "contractPeriodType": 1,
+            self.seed({"contracts": [{"id": contract_id, "companyID": COMPANY_ID, "contractType": 7,
+                                       "contractName": name or f"Contract {contract_id}", "contractPeriodType": 1,
                                        "startDate": f"{start}T00:00:00", "endDate": f"{end}T00:00:00"}]})  # fmt: skip
             self._contracts.add(contract_id)
         if posted_through is not None:
@@ -218,7 +230,7 @@ class SandboxAutotask:
         self.service(service_id)
         for contract_id in set(placed.values()) - self._contracts:
             self.contract(contract_id, *DEFAULT_CONTRACT)
-        self._seed({"contractServices": [{"id": cs, "contractID": contract_id, "serviceID": service_id,
+        self.seed({"contractServices": [{"id": cs, "contractID": contract_id, "serviceID": service_id,
                                           "unitPrice": "12.0000", "unitCost": "10.0000"}
                                          for cs, contract_id in placed.items()]})  # fmt: skip
         self._contract_services.update(placed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,11 +11,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from contractsync.adapters.logging import configure_logging
 from contractsync.delivery.config import WorkerConfig
 from contractsync.demo import DemoStack
+from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 from tests.e2e.browser import CHROMIUM_ARGS, DESKTOP, SCREENSHOTS, chromium_path
 from tests.e2e.serve import ThreadedServer
+from tests.memory_service import Sample
+from tests.sandbox_autotask import SandboxAutotask
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +63,28 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
         ThreadedServer(stack.app) as server,
     ):
         yield LiveConsole(server.url, stack.token, stack)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[Sample]:
+    """The console sample (`tests/memory_service.py`), built once per module through the façade."""
+    with SandboxAutotask() as autotask:
+        yield Sample.build(autotask, _sqlite_template, tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture
+def sample_service(sample: Sample, tmp_path: Path) -> Iterator[ContractSync]:
+    """The real façade on this test's own copy of the sample (the sandbox is the module's)."""
+    service = sample.service(tmp_path)
+    yield service
+    service.context.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def quiet_crashes() -> None:
+    """Log as `serve --log-format json` does, into nothing: an unhandled error's traceback is
+    plain text, not the console renderer's (seconds for a deep stack with its locals)."""
+    configure_logging(json=True, level="INFO", stream=io.StringIO())  # `_logging_restored` resets it
 
 
 SIGNED_IN_URL = re.compile(r"^[^?]*/subscriptions$")  # not /signin?next=/subscriptions

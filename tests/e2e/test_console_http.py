@@ -1,18 +1,24 @@
-"""The console's HTTP behaviour without a browser, on an in-memory façade (fast, no sandbox)."""
+"""The console's HTTP behaviour without a browser, on the real façade with the console sample
+(`tests/memory_service.py`: made through the façade, its Autotask the sandbox)."""
 
 from __future__ import annotations
 
 import re
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
+from contractsync.domain.operations import OperationCommand
+from contractsync.service.actor import ADMIN
+from contractsync.service.facade import ContractSync
 from contractsync.web import register_console
 from contractsync.web.session import COOKIE_NAME
 from contractsync.web.signing import Signer
-from tests.fakes.fake_service import ADMIN_TOKEN, RESELLER_TOKEN, FakeContractSync
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, Sample, subscription
+from tests.sandbox_autotask import SandboxAutotask
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2; the TestClient works the same with the httpx the project pins.
@@ -23,12 +29,12 @@ KEY = b"k" * 32
 
 
 @pytest.fixture
-def service() -> FakeContractSync:
-    return FakeContractSync.with_sample_data()
+def service(sample_service: ContractSync) -> ContractSync:
+    return sample_service
 
 
 @pytest.fixture
-def client(service: FakeContractSync) -> Iterator[TestClient]:
+def client(service: ContractSync) -> Iterator[TestClient]:
     app = FastAPI()
     register_console(app, service, session_key=KEY)
     with TestClient(app) as client:
@@ -70,7 +76,7 @@ def test_session_cookie_cannot_be_forged_or_altered(client: TestClient) -> None:
     assert client.get("/subscriptions", follow_redirects=False).status_code == 303
 
 
-def test_set_cookie_flags(service: FakeContractSync) -> None:
+def test_set_cookie_flags(service: ContractSync) -> None:
     app = FastAPI()
     register_console(app, service, session_key=KEY, secure_cookies=True)
     with TestClient(app, base_url="https://testserver") as client:
@@ -104,10 +110,10 @@ def test_sign_in_never_redirects_off_site(client: TestClient) -> None:
 POSTS = [
     ("/signout", {}),
     ("/subscriptions/s1/quantity", {"quantity": "50"}),
-    ("/operations/2/retry", {}),
+    ("/operations/5/retry", {}),
     (
         "/mappings/subscriptions",
-        {"subscription_id": "s3", "connection_id": "at1", "contract_id": "200", "target": "svc:9"},
+        {"subscription_id": "s3", "connection_id": "at1", "contract_id": "100", "target": "svc:9"},
     ),
     ("/mappings/subscriptions/s1/unmap", {}),
     ("/mappings/customers", {"customer_id": "c2", "connection_id": "at1", "company_id": "2"}),
@@ -116,14 +122,19 @@ POSTS = [
 ]
 
 
-def state(service: FakeContractSync) -> object:
-    s1 = service.subscriptions["s1"]
-    return (s1["quantity"], s1["mapping"], service.customers["c2"]["mapping"], list(service.calls))
+def state(service: ContractSync) -> object:
+    """What a user would see change: subscriptions, customers, the audit log, the alerts."""
+    return (
+        service.list_subscriptions(ADMIN),
+        service.list_customers(ADMIN),
+        service.list_operations(ADMIN),
+        service.list_alerts(ADMIN, "all"),
+    )
 
 
 @pytest.mark.parametrize(("path", "form"), POSTS, ids=[p for p, _ in POSTS])
 def test_every_form_post_without_the_csrf_token_is_refused(
-    client: TestClient, service: FakeContractSync, path: str, form: dict[str, str]
+    client: TestClient, service: ContractSync, path: str, form: dict[str, str]
 ) -> None:
     signed_in(client)
     before = state(service)
@@ -132,7 +143,7 @@ def test_every_form_post_without_the_csrf_token_is_refused(
         assert response.status_code == 403
         assert "Nothing was changed" in response.text
     assert state(service) == before
-    assert service.operations[2]["status"] == "failed"
+    assert service.get_operation(ADMIN, 5)["status"] == "failed"
     assert client.get("/subscriptions", follow_redirects=False).status_code == 200  # still signed in
 
 
@@ -141,17 +152,19 @@ def test_sign_in_itself_needs_the_csrf_token(client: TestClient) -> None:
     assert client.get("/subscriptions", follow_redirects=False).status_code == 303
 
 
-def test_refusals_are_messages_not_errors(client: TestClient, service: FakeContractSync) -> None:
+def test_refusals_are_messages_not_errors(client: TestClient, service: ContractSync) -> None:
     token = signed_in(client)
-    retry = client.post("/operations/3/retry", data={"csrf_token": token})
+    retry = client.post("/operations/4/retry", data={"csrf_token": token})
     assert retry.status_code == 200
     assert flash(retry.text, "error") == [
-        "Operation #3 was not retried: A later adjustment for contract service 1001 was sent already (operation #1)."
+        "Operation #4 was not retried: operation 4 has no adjustment to retry (nothing was planned for Autotask)"
     ]
-    service.subscriptions["s1"]["status"] = "canceled"
+    service.apply_operation(ADMIN, "s1", OperationCommand.build("cancel"))
     change = client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "4"})
     assert change.status_code == 422
-    assert "cannot change" in change.text
+    assert flash(change.text, "error") == [
+        "subscription s1 is canceled; no further operations are accepted for it"
+    ]
     bad = client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "-1"})
     assert bad.status_code == 422 and "whole number" in bad.text
     assert client.get("/subscriptions/nope").status_code == 404
@@ -166,10 +179,10 @@ def test_refusals_are_messages_not_errors(client: TestClient, service: FakeContr
             "target": "svc:7",
         },
     )
-    assert "is mapped already" in " ".join(flash(mapped.text, "error"))
+    assert "is already mapped" in " ".join(flash(mapped.text, "error"))
 
 
-def test_map_a_customer_to_an_autotask_company(client: TestClient, service: FakeContractSync) -> None:
+def test_map_a_customer_to_an_autotask_company(client: TestClient, service: ContractSync) -> None:
     token = signed_in(client)
     page = client.get("/mappings?subscription_id=s3").text
     assert "is not mapped to an Autotask company yet" in page
@@ -178,45 +191,48 @@ def test_map_a_customer_to_an_autotask_company(client: TestClient, service: Fake
     assert flash(bad.text, "error") == ["Enter the Autotask company id (a whole number) to map the customer."]
     done = client.post("/mappings/customers", data=form | {"company_id": "2"})
     assert flash(done.text, "ok") == ["Customer c2 is mapped to Autotask company 2."]
-    assert service.customers["c2"]["mapping"] == {"connection_id": "at1", "company_id": 2}
+    [c2] = [c for c in service.list_customers(ADMIN) if c["id"] == "c2"]
+    assert c2["mapping"] == {"connection_id": "at1", "company_id": 2}
     again = client.post("/mappings/customers", data=form | {"company_id": "2"})
-    assert "is mapped already" in " ".join(flash(again.text, "error"))
+    assert "already mapped" in " ".join(flash(again.text, "error"))
 
 
-def test_quantity_preview_stores_nothing(client: TestClient, service: FakeContractSync) -> None:
+def test_quantity_preview_stores_nothing(client: TestClient, service: ContractSync) -> None:
     token = signed_in(client)
     response = client.post(
         "/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "14", "action": "preview"}
     )
     assert "nothing was stored or sent" in response.text
-    preview = {"type": "update_quantity", "quantity": 14, "preview": True}
-    assert [args[1:] for args in service.calls_to("apply_operation")] == [("s1", preview)]
-    assert service.subscriptions["s1"]["quantity"] == 10 and len(service.operations) == 3
+    assert service.get_subscription(ADMIN, "s1")["quantity"] == 10
+    assert service.list_operations(ADMIN)["total"] == 5
     client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "14", "action": "apply"})
-    applied = {"type": "update_quantity", "quantity": 14}
-    assert [args[1:] for args in service.calls_to("apply_operation")] == [("s1", preview), ("s1", applied)]
-    assert service.subscriptions["s1"]["quantity"] == 14 and len(service.operations) == 4
+    assert service.get_subscription(ADMIN, "s1")["quantity"] == 14
+    newest = service.list_operations(ADMIN)["items"][0]
+    assert newest["id"] == 6 and newest["type"] == "UpdateSubscriptionQuantityOnConnection"
+    assert [a["target_units"] for a in newest["adjustments"]] == [14]
 
 
-def test_reseller_sees_only_its_own_data(client: TestClient, service: FakeContractSync) -> None:
-    service.subscriptions["s3"]["reseller_id"] = "r2"
+def test_reseller_sees_only_its_own_data(client: TestClient, service: ContractSync) -> None:
+    service.create_reseller(ADMIN, {"id": "r2", "name": "Reseller Two", "promotion_setting": "keep"})
+    service.create_customer(ADMIN, {"id": "c9", "reseller_id": "r2", "name": "Litware Inc"})
+    service.create_subscription(ADMIN, subscription("s9", "c9", "Microsoft 365 E5", "nce", 3))
     signed_in(client, RESELLER_TOKEN)
     page = client.get("/subscriptions").text
-    assert "s1" in page and "/subscriptions/s3" not in page
-    assert client.get("/subscriptions/s3").status_code == 404
+    assert "/subscriptions/s1" in page and "/subscriptions/s9" not in page
+    assert client.get("/subscriptions/s9").status_code == 404
 
 
 def test_every_page_renders(client: TestClient) -> None:
     signed_in(client)
     for path in [
         "/subscriptions",
-        "/subscriptions?customer_id=c1&sync_state=out_of_sync&page=x",
+        "/subscriptions?customer_id=c1&sync_state=failed&page=x",
         "/subscriptions/s2",
         "/operations?status=failed&type=UpdateSubscriptionQuantityOnConnection",
         "/manual-actions",
         "/alerts",
         "/mappings",
-        "/mappings?subscription_id=s3&connection_id=at1&contract_id=200&service_query=azure",
+        "/mappings?subscription_id=s3&connection_id=at1&contract_id=100&service_query=azure",
         "/reconciliation",
     ]:
         response = client.get(path)
@@ -226,21 +242,17 @@ def test_every_page_renders(client: TestClient) -> None:
 
 
 def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
-    client: TestClient, service: FakeContractSync
+    client: TestClient, service: ContractSync
 ) -> None:
     token = signed_in(client)
-    refused = {
-        "id": 99,
-        "status": "failed",
-        "reason": "Not sent: the effective date 2028-02-01 is outside the contract",
-    }
-    service.apply_operation = lambda actor, subscription_id, body: [refused]  # type: ignore[method-assign]
     change = client.post(
-        "/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "30", "confirmed": "1"}
+        "/subscriptions/s1/quantity",
+        data={"csrf_token": token, "quantity": "30", "effective_date": "2028-02-01", "confirmed": "1"},
     )
     assert flash(change.text, "ok") == []
     assert flash(change.text, "error") == [
-        "Quantity change to 30 was refused for Autotask: #99: " + refused["reason"]
+        "Quantity change to 30 was refused for Autotask: #6: Not sent: the effective date 2028-02-01 is "
+        "outside the contract (2024-01-01 to 2027-12-31)"
     ]
     page = client.get("/alerts")
     assert 'action="/alerts/1/acknowledge"' in page.text
@@ -251,27 +263,40 @@ def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
 
 
 def test_the_subscription_page_shows_autotask_units_when_they_differ(
-    client: TestClient, service: FakeContractSync
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
 ) -> None:
-    signed_in(client)
-    quantity = service.subscriptions["s1"]["quantity"]
-    held = {"date": "2026-11-25", "units": quantity + 2, "unit_price": "12.0000"}
-    service.autotask_today = lambda actor, subscription_id: held  # type: ignore[method-assign]
-    page = client.get("/subscriptions/s1")
-    assert f'data-autotask-units="{quantity + 2}"' in page.text
-    assert f"Autotask: {quantity + 2} on 2026-11-25" in page.text
-    held["units"] = quantity
-    assert "data-autotask-units" not in client.get("/subscriptions/s1").text
+    # Someone changes the units in Autotask: this test's own sandbox, the module's stays as it was.
+    with SandboxAutotask() as autotask:
+        own = Sample.build(autotask, _sqlite_template, tmp_path_factory.mktemp("own-sample"))
+        service = own.service(tmp_path_factory.mktemp("own-service"))
+        app = FastAPI()
+        register_console(app, service, session_key=KEY)
+        with TestClient(app) as client:
+            signed_in(client)
+            assert "data-autotask-units" not in client.get("/subscriptions/s1").text
+            autotask.seed({"adjustments": [by_hand(2, "2026-11-24")]})
+            page = client.get("/subscriptions/s1")
+            assert 'data-autotask-units="12"' in page.text
+            assert "Autotask: 12 on 2026-11-25" in page.text
+            autotask.seed({"adjustments": [by_hand(-2, "2026-11-25")]})
+            assert "data-autotask-units" not in client.get("/subscriptions/s1").text
+        service.context.sessions.kw["bind"].dispose()
+
+
+def by_hand(unit_change: int, day: str) -> dict[str, object]:
+    """An adjustment of s1's contract service entered in Autotask by hand."""
+    return {"contractID": 100, "contractServiceID": 1001, "effectiveDate": f"{day}T00:00:00",
+            "unitChange": unit_change}  # fmt: skip
 
 
 def test_the_audit_log_and_its_export_show_who_made_each_record(
-    client: TestClient, service: FakeContractSync
+    client: TestClient, service: ContractSync
 ) -> None:
     token = signed_in(client, RESELLER_TOKEN)
     client.post("/subscriptions/s1/quantity", data={"csrf_token": token, "quantity": "14", "action": "apply"})
-    who = f"console (token #{service._token_id(RESELLER_TOKEN)})"
-    [record] = [op for op in service.operations.values() if op.get("actor")]
-    assert record["actor"] == who
+    [record] = [op for op in service.list_operations(ADMIN)["items"] if op.get("actor")]
+    who = record["actor"]
+    assert who.startswith("console (token #")
     for page in ("/operations", "/operations?status=pending&subscription=s1"):
         html = client.get(page).text
         assert "<dt>Who</dt>" in html and f'<dd class="op-actor">{who}</dd>' in html, page

@@ -112,6 +112,18 @@ class AuditRecords(Protocol):
         """Store the record; answers its id."""
         ...
 
+    def settle(
+        self,
+        record_id: int,
+        status: str,
+        reason: str | None,
+        now: datetime,
+        effective_date: date | None = None,
+    ) -> None:
+        """A record written earlier gets its outcome (a mapping that waited for its contract
+        service): status and reason, and its effective date when given."""
+        ...
+
     def page(self, where: RecordFilter, offset: int, limit: int) -> tuple[int, list[AuditRecord]]:
         """(how many match, the records from `offset`), newest first."""
         ...

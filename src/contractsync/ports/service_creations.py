@@ -1,5 +1,6 @@
 """The outbox of contract services to create in the PSA: a mapping whose contract service does
-not exist yet waits here until the PSA has created it (use case `service/map_subscription.py`).
+not exist yet waits here until the PSA has created it (use cases `service/map_subscription.py`,
+`service/create_contract_services.py`).
 
 A row is claimed with a lease before the PSA is called (in a transaction that commits first), so
 two deliverers never call for it at once; a lease that runs out means the call's outcome is

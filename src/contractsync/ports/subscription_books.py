@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from contractsync.domain.engine import SyncState
+from contractsync.domain.model import Contract
 
 #: Records and outbox rows the engine creates get ids from here on, until the store assigns real ones.
 TEMP_BASE = 1 << 40
@@ -103,9 +104,29 @@ class SubscriptionBooks(Protocol):
         actor: str | None = None,
         actors: Mapping[int, str | None] | None = None,
     ) -> list[int]:
-        """Write what the engine changed (subscriptions with history, customers, released mappings,
-        records, manual actions, alerts, books, outbox rows); the new records' ids, in order.
+        """Write what the engine changed (subscriptions with history, customers, released and new
+        mappings, records, manual actions, alerts, books, outbox rows); the new records' ids, in order.
         `LostRace` when a subscription changed since it was loaded."""
+        ...
+
+    # --- mapping a subscription ------------------------------------------------------------------
+    def contract(self, connection_id: str, contract_id: int) -> Contract | None:
+        """The contract's dates, period type and posted periods, if kept already."""
+        ...
+
+    def keep_contract(self, connection_id: str, contract: Contract) -> None:
+        """Keep the contract (as the PSA answered it), unless it is kept already."""
+        ...
+
+    def mapped_to(self, connection_id: str, contract_service_id: int) -> str | None:
+        """The subscription mapped to the contract service, if one is."""
+        ...
+
+    def load_service(
+        self, loaded: LoadedState, contract_id: int, contract_service_id: int, service_start: date
+    ) -> None:
+        """Add a kept contract and a contract service's book (its intents, what the PSA holds, its
+        unsent rows) to a loaded state: the service a subscription is about to be mapped to."""
         ...
 
     def savepoint(self) -> AbstractContextManager[object]:

@@ -13,6 +13,7 @@ from contractsync.ports.autotask_names import AutotaskNames
 from contractsync.ports.console_sessions import ConsoleSessions
 from contractsync.ports.dashboard import DashboardFacts
 from contractsync.ports.directory import Directory
+from contractsync.ports.ledger import Ledger
 from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_facts import ReconciliationFacts
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
@@ -65,6 +66,9 @@ class UnitOfWork(Protocol):
 
     @property
     def books(self) -> SubscriptionBooks: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
 
     def __enter__(self) -> Self: ...
 

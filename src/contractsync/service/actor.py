@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,8 @@ class Actor:
 ADMIN = Actor(None)
 CLI = Actor(None, "cli")  # the provider, from a command line
 SCHEDULER = Actor(None, "scheduler")
+
+
+def named_by(name: str | None) -> dict[str, Any]:
+    """An audit record's details naming who made it (`details["actor"]`), when known."""
+    return {"actor": name} if name else {}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -43,7 +42,7 @@ class ServiceContext:
 
     @property
     def sessions(self) -> Any:
-        """Transitional: the SQL session factory (None in memory), for modules not yet on the ports."""
+        """The SQL session factory (None in memory), for the wiring (metrics, the sweep scheduler)."""
         return getattr(self.units, "sessions", None)
 
     def now(self) -> datetime:
@@ -51,14 +50,6 @@ class ServiceContext:
 
     def today_in(self, timezone: str) -> date:
         return self.now().astimezone(ZoneInfo(timezone)).date()
-
-    @contextmanager
-    def unit_of_work(self, commit: bool = True) -> Iterator[Any]:
-        """Transitional: the unit of work with its SQL `session` and `lock_contract_service`, for the
-        modules not yet on the ports (mapping, reconcile, reconcile_fix, audit_search, dashboard).
-        Use `units` instead."""
-        with self.units(commit=commit) as uow:
-            yield uow
 
 
 def require_admin(actor: Actor) -> None:
@@ -98,3 +89,9 @@ def visible_connection(directory: Directory, actor: Actor, connection_id: str) -
     _checked(connection_id, "connection")
     found = directory.connection(connection_id)
     return _found(actor, found, lambda c: c.reseller_id, "connection", connection_id)
+
+
+def read_connection(ctx: ServiceContext, actor: Actor, connection_id: str) -> StoredConnection:
+    """`visible_connection` in a read-only unit of work of its own (before a PSA call)."""
+    with ctx.units(commit=False) as uow:
+        return visible_connection(uow.directory, actor, connection_id)

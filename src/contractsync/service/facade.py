@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ from contractsync.service import (
     batch_input,
     console_actor,
     create_connection,
+    create_contract_services,
     create_customer,
     create_reseller,
     create_subscription,
@@ -61,13 +62,14 @@ from contractsync.service import (
     end_console_session,
     issue_token,
     list_alerts,
+    map_customer,
     map_subscription,
-    mapping,
     operation_batch,
     operation_queries,
     partner_center_sources,
     partner_center_suggest,
     poll_partner_center,
+    psa_queries,
     receive_partner_center_event,
     reconcile,
     reconcile_runs,
@@ -82,6 +84,7 @@ from contractsync.service import (
     token_authority,
     token_queries,
     tokens,
+    unmap_subscription,
     update_credentials,
 )
 from contractsync.service.actor import Actor
@@ -93,7 +96,6 @@ if TYPE_CHECKING:
     from contractsync.service.partner_center_poll import PartnerCenterPolling
 
 JSON = dict[str, Any]
-_ASIDE = ThreadPoolExecutor(8, thread_name_prefix="operation")
 
 
 class ContractSync:
@@ -178,12 +180,7 @@ class ContractSync:
     ) -> Future[list[JSON]]:
         """`apply_operation` answered through a future, for a caller that must not block (the
         API's event loop): the operation joins the next group commit, run by its own thread."""
-        command = operation_batch.as_command(operation)
-        group = getattr(self, "_operations", None)
-        if isinstance(group, GroupCommit) and type(self).apply_operation is ContractSync.apply_operation:
-            return group.submit(actor, subscription_id, command)
-        # A test double applies its own way: its `apply_operation`, in a thread.
-        return _ASIDE.submit(self.apply_operation, actor, subscription_id, command)
+        return self._operations.submit(actor, subscription_id, operation_batch.as_command(operation))
 
     def apply_operations(self, actor: Actor, batch: BatchCommand | JSON) -> JSON:
         """Many operations in order, in one transaction: a `BatchCommand` (what the API, the CLI and
@@ -215,42 +212,33 @@ class ContractSync:
     # --- mappings ------------------------------------------------------------------------------
     def map_customer(self, actor: Actor, body: JSON) -> JSON:
         """body {customer_id, connection_id, company_id}."""
-        return mapping.map_customer(self.context, actor, body)
+        return map_customer.map_customer(self.context, actor, body)
 
     def map_subscription(self, actor: Actor, body: JSON) -> JSON:
         """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
         answers the CreateConnectionSubscriptionMapping record. The contract's and service's
         Autotask names are stored if they were not."""
-        record = map_subscription.map_subscription(self.context, actor, body)
-        autotask_names.cover(
-            self.context,
-            actor,
-            str(body["connection_id"]),
-            {"contract": {int(body["contract_id"])}, "service": {int(body["service_id"])}},
-        )
-        return record
+        return map_subscription.map_subscription(self.context, actor, body)
 
     def create_contract_services(self) -> int:
         """For the worker: deliver the due contract-service creations mappings wait for (each one
         maps its subscription when the PSA has created the service); how many were tried."""
-        return map_subscription.create_contract_services(self.context)
+        return create_contract_services.create_contract_services(self.context)
 
     def unmap_subscription(self, actor: Actor, subscription_id: str) -> None:
-        mapping.unmap_subscription(self.context, actor, subscription_id)
+        unmap_subscription.unmap_subscription(self.context, actor, subscription_id)
 
     def search_contracts(self, actor: Actor, connection_id: str, company_id: int | None = None) -> list[JSON]:
         """Through the connector: [{id, name, company_id, start_date, end_date}]."""
-        return mapping.search(self.context, actor, connection_id, "contracts", company_id=company_id)
+        return psa_queries.search_contracts(self.context, actor, connection_id, company_id)
 
     def search_contract_services(self, actor: Actor, connection_id: str, contract_id: int) -> list[JSON]:
         """Through the connector: [{id, contract_id, service_id, service_name, unit_price, unit_cost}]."""
-        return mapping.search(
-            self.context, actor, connection_id, "contract_services", contract_id=contract_id
-        )
+        return psa_queries.search_contract_services(self.context, actor, connection_id, contract_id)
 
     def search_services(self, actor: Actor, connection_id: str, name: str | None = None) -> list[JSON]:
         """Through the connector: [{id, name, unit_price, unit_cost}]."""
-        return mapping.search(self.context, actor, connection_id, "services", name=name)
+        return psa_queries.search_services(self.context, actor, connection_id, name)
 
     # --- daily work, delivery, reconciliation ----------------------------------------------------
     def sweep(self, actor: Actor, body: JSON) -> JSON:
@@ -331,10 +319,7 @@ class ContractSync:
 
     def cached_actor(self, token: str) -> Actor | None:
         """The token's actor when that needs no database (None: call `authenticate`)."""
-        authority = getattr(self, "_tokens", None)  # a test double may authenticate its own way
-        return (
-            authority.cached_actor(token) if isinstance(authority, token_authority.TokenAuthority) else None
-        )
+        return self._tokens.cached_actor(token)
 
     def list_tokens(self, actor: Actor) -> list[JSON]:
         """Admin only: [{id, name, kind, reseller_id, source, hint, created_at, expires_at, last_used_at}]."""
@@ -390,9 +375,7 @@ class ContractSync:
     # --- the console's mapping workflow (issue 13, X4) ---------------------------------------
     def search_companies(self, actor: Actor, connection_id: str, name: str) -> list[JSON]:
         """Through the connector: customer companies whose name contains `name`, [{id, name}]."""
-        from contractsync.service import customer_mapping
-
-        return customer_mapping.search_companies(self.context, actor, connection_id, name)
+        return psa_queries.search_companies(self.context, actor, connection_id, name)
 
     def company_names(
         self, actor: Actor, connection_id: str, wanted: list[int] | None = None
@@ -405,54 +388,52 @@ class ContractSync:
 
     def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
         """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
-        from contractsync.service import customer_mapping
+        from contractsync.service.map_customer_to_company import map_customer_to_company
 
-        return customer_mapping.map_customer(self.context, actor, body)
+        return map_customer_to_company(self.context, actor, body)
 
     def customer_suggestions(self, actor: Actor, connection_id: str) -> JSON:
         """X4 for unmapped customers: tenant id in a company field, exact name, then a close name."""
-        from contractsync.service import customer_mapping
+        from contractsync.service import mapping_queries
 
-        return customer_mapping.suggestions(self.context, actor, connection_id)
+        return mapping_queries.customer_suggestions(self.context, actor, connection_id)
 
     def accept_customer_suggestions(self, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
         """Map each chosen {customer_id, company_id}; each answered mapped or refused."""
-        from contractsync.service import customer_mapping
+        from contractsync.service.accept_customer_suggestions import accept_customer_suggestions
 
-        return customer_mapping.accept(self.context, actor, connection_id, chosen)
+        return accept_customer_suggestions(self.context, actor, connection_id, chosen)
 
     def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str | None = None) -> JSON:
         """Recorded in the audit log; the customer's subscription mappings stay. connection_id None:
         the connection it is mapped on."""
-        from contractsync.service import customer_mapping
+        from contractsync.service.unmap_customer import unmap_customer
 
-        return customer_mapping.unmap_customer(self.context, actor, customer_id, connection_id)
+        return unmap_customer(self.context, actor, customer_id, connection_id)
 
     def remap_customer(self, actor: Actor, body: JSON) -> JSON:
         """body {customer_id, connection_id, company_id}; recorded in the audit log."""
-        from contractsync.service import customer_mapping
+        from contractsync.service.remap_customer import remap_customer
 
-        return customer_mapping.remap_customer(self.context, actor, body)
+        return remap_customer(self.context, actor, body)
 
     def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
         """X4 for unmapped subscriptions of mapped customers: a contract service named like the offer."""
-        from contractsync.service import customer_mapping
+        from contractsync.service import mapping_queries
 
-        return customer_mapping.subscription_suggestions(self.context, actor, connection_id)
+        return mapping_queries.subscription_suggestions(self.context, actor, connection_id)
 
     def accept_subscription_suggestions(
         self, actor: Actor, connection_id: str, chosen: list[JSON]
     ) -> list[JSON]:
         """Map each chosen {subscription_id, contract_id, service_id, contract_service_id?}."""
-        from contractsync.service import customer_mapping
+        from contractsync.service.accept_subscription_suggestions import accept_subscription_suggestions
 
-        return customer_mapping.accept_subscriptions(self.context, actor, connection_id, chosen)
+        return accept_subscription_suggestions(self.context, actor, connection_id, chosen)
 
     def test_connection(self, actor: Actor, connection_id: str) -> JSON:
         """{ok, kind, message}: one Autotask call with the stored credentials."""
-        from contractsync.service import customer_mapping
-
-        return customer_mapping.test_connection(self.context, actor, connection_id)
+        return psa_queries.test_connection(self.context, actor, connection_id)
 
     # --- Partner Center, the live source (issue 14) ------------------------------------------
     def create_partner_center_source(self, actor: Actor, body: JSON) -> JSON:
@@ -543,10 +524,7 @@ class ContractSync:
 def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: ContractSync, *args: Any, **kwargs: Any) -> Any:
-        context = getattr(self, "context", None)  # a test double may run without one
-        if context is None:
-            return method(self, *args, **kwargs)
-        return retries.retried(context.units, lambda: method(self, *args, **kwargs))
+        return retries.retried(self.context.units, lambda: method(self, *args, **kwargs))
 
     return run
 

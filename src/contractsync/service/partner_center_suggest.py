@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from contractsync.service import map_subscription, mapping
+from contractsync.service import map_customer, map_subscription
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
@@ -148,7 +148,8 @@ def accept(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
     for index, item in enumerate(_items(body, "customers", 2000)):
         results["customers"].append(
             _one(
-                lambda i=item: mapping.map_customer(ctx, actor, {**i, "connection_id": connection_id}), index
+                lambda i=item: map_customer.map_customer(ctx, actor, {**i, "connection_id": connection_id}),
+                index,
             )
         )
     for index, item in enumerate(_items(body, "subscriptions", 5000)):

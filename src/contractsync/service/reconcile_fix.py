@@ -17,17 +17,15 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-
-from contractsync.adapters.db import ledger_repo, state_store
-from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, LedgerEntry
-from contractsync.adapters.db.tables import adjustments, contract_service_state, ledger
 from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import RecordStatus
 from contractsync.domain.periods import add_months
 from contractsync.domain.reconciliation import Difference, Kind
+from contractsync.ports.ledger import Ledger
+from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.psa import ServiceUnitsPeriod
 from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords
+from contractsync.ports.subscription_books import LoadedState
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
 from contractsync.service.ledger_rebuild import rebuild
@@ -54,31 +52,31 @@ def fix(
     if not first_drift:
         return {"fixed": 0, "queued": [], "not_queued": [], "operations": []}
     connection_id = records.connection_id
-    with ctx.unit_of_work() as uow:
-        session = uow.session
+    with ctx.units() as uow:
         ready: dict[int, Difference] = {}
         for cs, difference in sorted(first_drift.items()):
             service = services[cs]
             uow.lock_subscription(service.subscription_id)
-            refusal = _refusal(session, connection_id, service)
+            refusal = _refusal(uow.ledger, connection_id, service)
             if refusal is not None:
                 not_queued.append(_item(difference, refusal))
                 continue
-            _rebuild_ledger(session, connection_id, service, periods[cs], records)
+            _rebuild_ledger(uow.ledger, connection_id, service, periods[cs], records)
             ready[cs] = difference
         if ready:
-            loaded = state_store.load(session, connection_id, [services[cs].subscription_id for cs in ready])
+            loaded = uow.books.load(connection_id, [services[cs].subscription_id for cs in ready])
             _learn_posted(loaded, periods, ready)
             engine = SyncEngine(loaded.state)
             planned: list[tuple[Difference, Any]] = []
             for cs, difference in ready.items():
                 record = engine.repair(difference.subscription_id, cs, difference.first_day, ctx.now())
                 planned.append((difference, record))
-            ids = state_store.save(session, loaded, f"reconcile:{uuid.uuid4().hex[:12]}", ctx.now(), actor)
+            ids = uow.books.save(loaded, f"reconcile:{uuid.uuid4().hex[:12]}", ctx.now(), actor)
             for (difference, record), record_id in zip(planned, ids, strict=True):
                 if record.status is RecordStatus.PENDING:
                     queued.append({**_item(difference, None), "record_id": record_id})
-                    _mark_units_unknown(session, connection_id, difference.contract_service_id)
+                    # the worker reads the units again before it sends the correction
+                    uow.ledger.mark_units_unknown(connection_id, difference.contract_service_id)
                 else:
                     not_queued.append(
                         {**_item(difference, record.reason or "nothing to send"), "record_id": record_id}
@@ -99,27 +97,12 @@ def _item(difference: Difference, reason: str | None) -> JSON:
     return item
 
 
-def _refusal(session: Any, connection_id: str, service: ServiceRecords) -> str | None:
+def _refusal(ledger: Ledger, connection_id: str, service: ServiceRecords) -> str | None:
     """Why this service cannot be corrected now, or None."""
-    open_rows = session.execute(
-        select(adjustments.c.id).where(
-            adjustments.c.connection_id == connection_id,
-            adjustments.c.contract_service_id == service.contract_service_id,
-            adjustments.c.status.in_(OPEN_STATUSES),
-        )
-    ).first()
-    if open_rows is not None:
+    if ledger.in_flight(connection_id, service.contract_service_id):
         return "adjustments of this contract service are still on their way to Autotask; reconcile again once they are sent"
     now_held = [
-        (r.effective_date, r.unit_change)
-        for r in session.execute(
-            select(ledger.c.effective_date, ledger.c.unit_change)
-            .where(
-                ledger.c.connection_id == connection_id,
-                ledger.c.contract_service_id == service.contract_service_id,
-            )
-            .order_by(ledger.c.effective_date)
-        )
+        (e.effective_date, e.unit_change) for e in ledger.entries(connection_id, service.contract_service_id)
     ]
     read_held = [(s.adjustment.effective_date, s.adjustment.unit_change) for s in service.sent]
     if now_held != read_held:
@@ -128,7 +111,7 @@ def _refusal(session: Any, connection_id: str, service: ServiceRecords) -> str |
 
 
 def _rebuild_ledger(
-    session: Any,
+    ledger: Ledger,
     connection_id: str,
     service: ServiceRecords,
     periods: list[ServiceUnitsPeriod],
@@ -142,16 +125,7 @@ def _rebuild_ledger(
                     s.adjustment.unit_cost, None, None)
         for s in service.sent
     ]  # fmt: skip
-    current = [
-        LedgerEntry.from_row(r)
-        for r in session.execute(
-            select(ledger).where(
-                ledger.c.connection_id == connection_id,
-                ledger.c.contract_service_id == service.contract_service_id,
-            )
-        )
-    ]
-    known = current or known
+    known = ledger.entries(connection_id, service.contract_service_id) or known
     rebuilt = rebuild(periods, known, (service.service_start - ONE_DAY, contract.end_date))
     entries = {e.effective_date: e for e in rebuilt.entries}
     period_starts = _contract_period_starts(
@@ -162,8 +136,8 @@ def _rebuild_ledger(
         if day > rebuilt.start and day not in entries and day not in period_starts:
             # Autotask split its row here: an adjustment that changed nothing visible holds the day.
             entries[day] = LedgerEntry(day, 0, period.price, period.cost, None, None)
-    ledger_repo.replace_from(
-        session, connection_id, service.contract_service_id, rebuilt.start, sorted(entries.values(), key=_day)
+    ledger.replace_from(
+        connection_id, service.contract_service_id, rebuilt.start, sorted(entries.values(), key=_day)
     )
 
 
@@ -181,7 +155,7 @@ def _contract_period_starts(start: date, end: date, months: int) -> set[date]:
 
 
 def _learn_posted(
-    loaded: state_store.LoadedState,
+    loaded: LoadedState,
     periods: dict[int, list[ServiceUnitsPeriod]],
     ready: dict[int, Difference],
 ) -> None:
@@ -196,14 +170,3 @@ def _learn_posted(
         latest = max(posted)
         if contract.posted_through is None or contract.posted_through < latest:
             state.contracts[book.contract_id] = replace(contract, posted_through=latest)
-
-
-def _mark_units_unknown(session: Any, connection_id: str, contract_service_id: int) -> None:
-    session.execute(
-        update(contract_service_state)
-        .where(
-            contract_service_state.c.connection_id == connection_id,
-            contract_service_state.c.contract_service_id == contract_service_id,
-        )
-        .values(units_unknown=True)
-    )

@@ -1,4 +1,5 @@
-"""Fixtures for the HTTP layer over the in-memory fake façade."""
+"""Fixtures for the HTTP layer over the real façade on the in-memory unit of work
+(`tests/memory_service.py`)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from contractsync.adapters.logging import configure_logging
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.app import create_api
 from contractsync.bootstrap import build_app_service, build_web_app
+from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
-from tests.fakes.fake_service import ADMIN_TOKEN, FakeContractSync
+from tests.memory_service import ADMIN_TOKEN, memory_service
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 instead of httpx; the TestClient works the same with either, and
@@ -68,8 +70,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake() -> FakeContractSync:
-    return FakeContractSync()
+def service() -> ContractSync:
+    """`ContractSync` over a fresh in-memory unit of work, no Autotask; `ADMIN` is its provider."""
+    return memory_service()
 
 
 @pytest.fixture
@@ -80,21 +83,23 @@ def metrics() -> Metrics:
 @pytest.fixture(scope="session")
 def _shared_client() -> Iterator[TestClient]:
     # One app for the whole session: FastAPI prepares its routing on the first request (~0.3 s),
-    # which per test would dominate the run. Each test swaps in its own fake service below.
-    with TestClient(create_api(FakeContractSync())) as client:
+    # which per test would dominate the run. Each test swaps in its own service below.
+    with TestClient(create_api(memory_service())) as client:
         yield client
 
 
 @pytest.fixture
-def client(_shared_client: TestClient, fake: FakeContractSync, metrics: Metrics) -> TestClient:
+def client(_shared_client: TestClient, service: ContractSync, metrics: Metrics) -> TestClient:
     state = _shared_client.app.state  # type: ignore[attr-defined]
-    state.service, state.health, state.metrics = fake, fake.health, metrics
+    state.service, state.health, state.metrics = service, service.health, metrics
+    state.partner_center = None  # built again for this test's service
     return _shared_client
 
 
 @pytest.fixture
-def seeded(fake: FakeContractSync, client: TestClient) -> dict[str, dict[str, str]]:
-    """Two resellers with one of everything each; answers each reseller's auth headers."""
+def seeded(service: ContractSync, client: TestClient) -> dict[str, dict[str, str]]:
+    """Two resellers with a connection, a customer and a subscription each (not mapped: these
+    tests reach no Autotask); answers each reseller's auth headers."""
     headers = {}
     for n in ("1", "2"):
         r = f"r{n}"
@@ -104,7 +109,7 @@ def seeded(fake: FakeContractSync, client: TestClient) -> dict[str, dict[str, st
             ).status_code
             == 201
         )
-        headers[r] = bearer(fake.create_token(r))
+        headers[r] = bearer(service.create_token(r))
         connection = {
             "id": f"at{n}",
             "reseller_id": r,
@@ -119,9 +124,6 @@ def seeded(fake: FakeContractSync, client: TestClient) -> dict[str, dict[str, st
         assert client.post("/v1/customers", json=customer, headers=headers[r]).status_code == 201
         subscription = {**SUBSCRIPTION, "id": f"s{n}", "customer_id": f"c{n}"}
         assert client.post("/v1/subscriptions", json=subscription, headers=headers[r]).status_code == 201
-        mapping = {"subscription_id": f"s{n}", "connection_id": f"at{n}", "contract_id": 100, "service_id": 7}
-        assert client.post("/v1/mappings/subscriptions", json=mapping, headers=headers[r]).status_code == 201
-    fake.calls.clear()
     return headers
 
 

@@ -1,4 +1,5 @@
-"""The operator commands over the fake façade: output, exit codes and one-line reasons."""
+"""The operator commands over the real façade on the in-memory unit of work: output, exit codes
+and one-line reasons."""
 
 from __future__ import annotations
 
@@ -10,34 +11,35 @@ from typer.testing import CliRunner
 
 from contractsync.cli.app import register_service_commands as register
 from contractsync.service.actor import ADMIN
-from contractsync.service.errors import Forbidden
-from tests.fakes.fake_service import FakeContractSync
+from contractsync.service.errors import Unavailable
+from contractsync.service.facade import ContractSync
+from tests.memory_service import BreakableUnits, connection, reseller_service, snapshot
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def fake() -> FakeContractSync:
-    fake = FakeContractSync()
-    fake.create_reseller(ADMIN, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
-    for n in ("1", "2"):
-        fake.create_connection(
-            ADMIN,
-            {"id": f"at{n}", "reseller_id": "r1", "kind": "autotask", "username": "u", "secret": "s",
-             "integration_code": "IC", "timezone": "UTC"},
-        )  # fmt: skip
-    fake.calls.clear()
-    return fake
+def units() -> BreakableUnits:
+    return BreakableUnits()
 
 
-def cli(fake: FakeContractSync) -> typer.Typer:
+@pytest.fixture
+def service(units: BreakableUnits) -> ContractSync:
+    """Reseller r1 with connections at1 and at2 (nothing mapped: no Autotask is read)."""
+    service = reseller_service(units)
+    for connection_id in ("at1", "at2"):
+        service.create_connection(ADMIN, connection(connection_id, "r1"))
+    return service
+
+
+def cli(service: ContractSync) -> typer.Typer:
     app = typer.Typer()
 
     @app.callback()
     def _root() -> None:
         pass
 
-    register(app, build_service=lambda: fake)
+    register(app, build_service=lambda: service)
     return app
 
 
@@ -48,14 +50,14 @@ def one_line_error(stderr: str) -> str:
     return lines[0]
 
 
-def test_tokens_create_prints_the_token_once(fake: FakeContractSync) -> None:
-    result = runner.invoke(cli(fake), ["tokens", "create", "--reseller", "r1"])
+def test_tokens_create_prints_the_token_once(service: ContractSync) -> None:
+    result = runner.invoke(cli(service), ["tokens", "create", "--reseller", "r1"])
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
-    assert fake.authenticate(token).reseller_id == "r1"
-    admin = runner.invoke(cli(fake), ["tokens", "create", "--admin"])
+    assert service.authenticate(token).reseller_id == "r1"
+    admin = runner.invoke(cli(service), ["tokens", "create", "--admin"])
     assert admin.exit_code == 0
-    assert fake.authenticate(admin.stdout.strip()).is_admin
+    assert service.authenticate(admin.stdout.strip()).is_admin
 
 
 @pytest.mark.parametrize(
@@ -66,68 +68,73 @@ def test_tokens_create_prints_the_token_once(fake: FakeContractSync) -> None:
         ["tokens", "create", "--reseller", " "],
     ],
 )
-def test_tokens_create_needs_exactly_one_scope(fake: FakeContractSync, args: list[str]) -> None:
-    result = runner.invoke(cli(fake), args)
+def test_tokens_create_needs_exactly_one_scope(service: ContractSync, args: list[str]) -> None:
+    tokens = service.list_tokens(ADMIN)
+    result = runner.invoke(cli(service), args)
     assert result.exit_code == 2
     one_line_error(result.stderr)
-    assert fake.use_case_calls() == []
+    assert service.list_tokens(ADMIN) == tokens
 
 
-def test_unknown_reseller_is_bad_input(fake: FakeContractSync) -> None:
-    result = runner.invoke(cli(fake), ["tokens", "create", "--reseller", "nope"])
+def test_unknown_reseller_is_bad_input(service: ContractSync) -> None:
+    result = runner.invoke(cli(service), ["tokens", "create", "--reseller", "nope"])
     assert result.exit_code == 2
     assert "nope" in one_line_error(result.stderr)
 
 
-def test_sweep_as_json_and_as_a_table(fake: FakeContractSync) -> None:
-    result = runner.invoke(cli(fake), ["sweep", "--date", "2024-05-20", "--preview", "--format", "json"])
+def test_sweep_as_json_and_as_a_table(service: ContractSync) -> None:
+    result = runner.invoke(cli(service), ["sweep", "--date", "2024-05-20", "--preview", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"date": "2024-05-20", "operations": [], "preview": True}
-    assert fake.calls[-1] == ("sweep", (ADMIN, {"date": "2024-05-20", "preview": True}))
-    table = runner.invoke(cli(fake), ["sweep", "--date", "2024-05-21"])
+    assert json.loads(result.stdout) == {
+        "date": "2024-05-20", "preview": True, "subscriptions": 0, "counts": {}, "operations": []
+    }  # fmt: skip
+    table = runner.invoke(cli(service), ["sweep", "--date", "2024-05-21"])
     assert table.exit_code == 0
     assert "sweep for 2024-05-21" in table.stdout
 
 
 @pytest.mark.parametrize("day", ["2024-13-01", "tomorrow", "2024-5-1", "20240501"])
-def test_sweep_refuses_a_bad_date(fake: FakeContractSync, day: str) -> None:
-    result = runner.invoke(cli(fake), ["sweep", "--date", day])
+def test_sweep_refuses_a_bad_date(service: ContractSync, day: str) -> None:
+    before = snapshot(service)
+    result = runner.invoke(cli(service), ["sweep", "--date", day])
     assert result.exit_code == 2
     assert day in one_line_error(result.stderr)
-    assert fake.use_case_calls() == []
+    assert snapshot(service) == before
 
 
-def test_reconcile_every_connection_or_one(fake: FakeContractSync) -> None:
-    result = runner.invoke(cli(fake), ["reconcile", "--format", "json"])
+def test_reconcile_every_connection_or_one(service: ContractSync) -> None:
+    result = runner.invoke(cli(service), ["reconcile", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"connection_id": None, "differences": [], "fixed": 0}
-    assert [c for c in fake.use_case_calls() if c == "reconciliation"] == ["reconciliation"] * 2
-    one = runner.invoke(cli(fake), ["reconcile", "--connection", "at2", "--fix"])
+    assert [runs(service, c) for c in ("at1", "at2")] == [["on_demand"], ["on_demand"]]  # one run each
+    one = runner.invoke(cli(service), ["reconcile", "--connection", "at2", "--fix"])
     assert one.exit_code == 0, one.output
-    assert fake.calls[-1] == ("reconciliation", (ADMIN, "at2", True))
-    missing = runner.invoke(cli(fake), ["reconcile", "--connection", "nope"])
+    assert [runs(service, c) for c in ("at1", "at2")] == [["on_demand"], ["fix", "on_demand"]]
+    missing = runner.invoke(cli(service), ["reconcile", "--connection", "nope"])
     assert missing.exit_code == 2
     one_line_error(missing.stderr)
 
 
-def test_deliveries_run(fake: FakeContractSync) -> None:
-    result = runner.invoke(cli(fake), ["deliveries", "run", "--format", "json"])
+def runs(service: ContractSync, connection_id: str) -> list[str]:
+    """The triggers of the connection's stored reconciliation runs, newest first."""
+    return [run["trigger"] for run in service.reconciliation_runs(ADMIN, connection_id)["items"]]
+
+
+def test_deliveries_run(service: ContractSync) -> None:
+    result = runner.invoke(cli(service), ["deliveries", "run", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["sent"] == 0
 
 
-def test_failures_exit_1_with_one_line(fake: FakeContractSync) -> None:
-    def forbidden(actor: object) -> dict[str, object]:
-        raise Forbidden("only the provider runs deliveries")
-
-    fake.run_deliveries = forbidden  # type: ignore[method-assign, assignment]
-    result = runner.invoke(cli(fake), ["deliveries", "run"])
+def test_failures_exit_1_with_one_line(service: ContractSync, units: BreakableUnits) -> None:
+    units.failure = Unavailable("the database is in recovery:\nread-only until it is done")
+    result = runner.invoke(cli(service), ["reconcile", "--connection", "at1"])
     assert result.exit_code == 1
-    assert "only the provider" in one_line_error(result.stderr)
+    assert "the database is in recovery" in one_line_error(result.stderr)
 
 
 def test_an_unreachable_database_exits_1_with_one_line() -> None:
-    def broken() -> FakeContractSync:
+    def broken() -> ContractSync:
         raise ConnectionError("could not connect to server:\nConnection refused")
 
     app = typer.Typer()
@@ -138,12 +145,12 @@ def test_an_unreachable_database_exits_1_with_one_line() -> None:
     assert "Connection refused" in one_line_error(result.stderr)
 
 
-def test_sweep_defaults_to_today(fake: FakeContractSync) -> None:
+def test_sweep_defaults_to_today(service: ContractSync) -> None:
     from datetime import UTC, datetime
 
-    result = runner.invoke(cli(fake), ["sweep", "--preview", "--format", "json"])
+    result = runner.invoke(cli(service), ["sweep", "--preview", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert fake.calls[-1][1][1]["date"] == datetime.now(UTC).date().isoformat()
+    assert json.loads(result.stdout)["date"] == datetime.now(UTC).date().isoformat()
 
 
 @pytest.mark.parametrize("command", [["sweep", "--preview"], ["reconcile"], ["deliveries", "run"]])

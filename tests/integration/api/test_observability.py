@@ -11,8 +11,9 @@ import structlog
 from contractsync.adapters.logging import bound
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.app import create_api
-from tests.fakes.fake_service import FakeContractSync
+from contractsync.service.facade import ContractSync
 from tests.integration.api.conftest import ADMIN, TestClient
+from tests.memory_service import ADMIN_TOKEN, BreakableUnits, memory_service
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -25,8 +26,12 @@ def test_healthz_needs_no_token(client: TestClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_unreachable(fake: FakeContractSync, client: TestClient) -> None:
-    fake.healthy = False
+def test_healthz_is_503_when_the_database_is_unreachable(client: TestClient) -> None:
+    units = BreakableUnits()
+    service = memory_service(units=units)
+    client.app.state.service, client.app.state.health = service, service.health  # type: ignore[attr-defined]
+    assert client.get("/healthz").status_code == 200
+    units.failure = ConnectionError("could not connect to server")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
@@ -36,7 +41,7 @@ def test_healthz_is_503_when_the_check_raises() -> None:
     def check() -> bool:
         raise ConnectionError("could not connect to server")
 
-    with TestClient(create_api(FakeContractSync(), health=check)) as client:
+    with TestClient(create_api(memory_service(), health=check)) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert "could not connect" not in response.text
@@ -101,15 +106,15 @@ def test_request_log_has_no_authorization_header(client: TestClient, json_logs: 
     client.get("/v1/alerts", headers=ADMIN)
     lines = log_lines(json_logs)
     assert any(line["event"] == "request" and line["route"] == "/v1/alerts" for line in lines)
-    assert "admin-token" not in json.dumps(lines)
+    assert ADMIN_TOKEN not in json.dumps(lines)
 
 
-def test_unexpected_failure_is_logged_not_answered(fake: FakeContractSync, json_logs: io.StringIO) -> None:
-    def broken(actor: object) -> list[object]:
-        raise RuntimeError("SELECT secret FROM connections")
-
-    fake.list_alerts = broken  # type: ignore[method-assign, assignment]
-    with TestClient(create_api(fake), raise_server_exceptions=False) as client:
+def test_unexpected_failure_is_logged_not_answered(json_logs: io.StringIO) -> None:
+    units = BreakableUnits()
+    service: ContractSync = memory_service(units=units)
+    with TestClient(create_api(service), raise_server_exceptions=False) as client:
+        assert client.get("/v1/alerts", headers=ADMIN).status_code == 200  # the token is known now
+        units.failure = RuntimeError("SELECT secret FROM connections")
         response = client.get("/v1/alerts", headers=ADMIN)
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"

@@ -1,26 +1,55 @@
 """The OpenAPI document, and schemathesis against it in-process: no 5xx for any generated
-input, and every answer (success or error envelope) matches the documented schema."""
+input, and every answer (success or error envelope) matches the documented schema.
+
+The service is the real façade; every connection, whatever it was created with, reaches the
+Autotask sandbox (started on first use). Partner Center's routes are left out: a generated source
+would sign in at Microsoft (tests/integration/partner_center covers them against its sandbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from contractsync.api.app import create_api
 from contractsync.service.actor import ADMIN as ADMIN_ACTOR
-from tests.fakes.fake_service import ADMIN_TOKEN, RESELLER_TOKEN, FakeContractSync
+from contractsync.service.facade import ContractSync
 from tests.integration.api.conftest import SUBSCRIPTION, TestClient
 from tests.integration.api.schemathesis_checks import validate_with_every_check
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service, reseller_service
+from tests.sandbox_autotask import SandboxAutotask
 
 
-def _seeded_fake() -> FakeContractSync:
-    """Enough data that generated reads sometimes find something and answer 200."""
-    fake = FakeContractSync()
-    fake.tokens[RESELLER_TOKEN] = "r1"
-    fake.create_reseller(ADMIN_ACTOR, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
-    fake.create_connection(
+class _Autotask:
+    """The Autotask sandbox, started when a generated request first reaches it."""
+
+    sandbox: SandboxAutotask | None = None
+
+    def __call__(self, connection: object) -> Any:
+        if self.sandbox is None:
+            self.sandbox = SandboxAutotask(validate=False).start()
+        return self.sandbox.connector
+
+
+_AUTOTASK = _Autotask()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _autotask_stopped() -> Iterator[None]:
+    yield
+    if _AUTOTASK.sandbox is not None:
+        _AUTOTASK.sandbox.stop()
+        _AUTOTASK.sandbox = None
+
+
+def _seeded_service() -> ContractSync:
+    """Enough data that generated reads sometimes find something and answer 200: the façade over
+    the in-memory unit of work."""
+    service = reseller_service(connectors=_AUTOTASK, partner_center=False)
+    service.create_connection(
         ADMIN_ACTOR,
         {
             "id": "at1",
@@ -32,22 +61,21 @@ def _seeded_fake() -> FakeContractSync:
             "timezone": "UTC",
         },
     )
-    fake.create_customer(ADMIN_ACTOR, {"id": "c1", "reseller_id": "r1", "name": "Contoso"})
-    fake.create_subscription(ADMIN_ACTOR, SUBSCRIPTION)
-    fake.map_subscription(
-        ADMIN_ACTOR, {"subscription_id": "s1", "connection_id": "at1", "contract_id": 1, "service_id": 2}
-    )
-    return fake
+    service.create_customer(ADMIN_ACTOR, {"id": "c1", "reseller_id": "r1", "name": "Contoso"})
+    service.create_subscription(ADMIN_ACTOR, SUBSCRIPTION)
+    return service
 
 
-app = create_api(_seeded_fake(), api_docs="on")
+app = create_api(_seeded_service(), api_docs="on")
 
 
 def _schema(token: str) -> Any:
     # Auth through schemathesis' own config, so it knows which requests carry the token when it
     # generates negative cases (a header added behind its back would look like accepted bad data).
     config = schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": token}}}})
-    return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=config).exclude(
+        path_regex="^/v1/partner-center"
+    )
 
 
 as_admin, as_reseller = _schema(ADMIN_TOKEN), _schema(RESELLER_TOKEN)
@@ -67,7 +95,7 @@ def test_api_conforms_to_its_schema_as_a_reseller(case: schemathesis.Case) -> No
 
 
 def test_openapi_and_docs_are_served() -> None:
-    with TestClient(create_api(FakeContractSync(), api_docs="on")) as client:
+    with TestClient(create_api(memory_service(), api_docs="on")) as client:
         document = client.get("/openapi.json")
         docs = client.get("/docs")
     assert document.status_code == 200

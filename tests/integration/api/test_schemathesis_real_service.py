@@ -24,8 +24,8 @@ from contractsync.adapters.db import migrate
 from contractsync.api.app import create_api
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service.actor import ADMIN
-from tests.fakes.fake_service import FakeContractSync
 from tests.integration.api.schemathesis_checks import validate_with_every_check
+from tests.memory_service import memory_service
 
 TOKEN = "schemathesis-admin-token"
 
@@ -104,7 +104,7 @@ def _seed(service: Any, sandbox: SandboxServer) -> None:
 # (no generated URL may send requests anywhere but the sandboxes: these would sign in at
 # Microsoft's default authority; tests/integration/partner_center covers them against the Partner
 # Center sandbox) and revoking tokens (a generated id could revoke the token the run itself uses;
-# the in-process run over the fake façade covers that route).
+# the in-process run on the in-memory unit of work covers that route).
 LEFT_OUT = {
     ("post", "/v1/connections"),
     ("post", "/v1/partner-center/sources"),
@@ -119,7 +119,7 @@ def _operations() -> list[tuple[str, str, GenerationMode]]:
     """From the document alone (no database needed to collect the tests); negative cases only
     where there is input to break."""
     found = []
-    for path, methods in create_api(FakeContractSync(), api_docs="on").openapi()["paths"].items():
+    for path, methods in create_api(memory_service(), api_docs="on").openapi()["paths"].items():
         for method, spec in methods.items():
             if (method, path) in LEFT_OUT:
                 continue

@@ -12,16 +12,18 @@ import pytest
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.app import create_api
 from contractsync.api.metrics_server import MetricsServer, parse_bind
-from tests.fakes.fake_service import ADMIN_TOKEN, RESELLER_TOKEN, FakeContractSync
+from contractsync.service.actor import ADMIN as ADMIN_ACTOR
+from contractsync.service.facade import ContractSync
 from tests.integration.api.conftest import ADMIN, TestClient, bearer
+from tests.memory_service import ADMIN_TOKEN, RESELLER_TOKEN, memory_service, reseller_service
 
 RESELLER = bearer(RESELLER_TOKEN)
 METRICS_TOKEN = "a-scraper-token-of-enough-length"
 
 
-def test_the_provider_lists_and_revokes_tokens(client: TestClient, fake: FakeContractSync) -> None:
-    fake.create_reseller(fake_admin(), {"id": "r1", "name": "R1", "promotion_setting": "keep"})
-    reseller_token = fake.create_token("r1")
+def test_the_provider_lists_and_revokes_tokens(client: TestClient, service: ContractSync) -> None:
+    service.create_reseller(ADMIN_ACTOR, {"id": "r1", "name": "R1", "promotion_setting": "keep"})
+    reseller_token = service.create_token("r1")
     listed = client.get("/v1/tokens", headers=ADMIN)
     assert listed.status_code == 200
     mine = next(t for t in listed.json() if t["reseller_id"] == "r1")
@@ -35,16 +37,9 @@ def test_the_provider_lists_and_revokes_tokens(client: TestClient, fake: FakeCon
     assert client.delete("/v1/tokens/1", headers={}).status_code == 401
 
 
-def fake_admin() -> Any:
-    from contractsync.service.actor import ADMIN as ADMIN_ACTOR
-
-    return ADMIN_ACTOR
-
-
 @pytest.fixture
 def metrics_client() -> Any:
-    fake = FakeContractSync.with_sample_data()
-    with TestClient(create_api(fake, metrics_token=METRICS_TOKEN)) as client:
+    with TestClient(create_api(reseller_service(), metrics_token=METRICS_TOKEN)) as client:
         yield client
 
 
@@ -69,7 +64,7 @@ def _free_port() -> int:
 def test_metrics_on_their_own_address_need_no_token_and_leave_the_api_port() -> None:
     metrics = Metrics()
     metrics.set_outbox_depth(7)
-    with TestClient(create_api(FakeContractSync(), metrics=metrics, serve_metrics=False)) as client:
+    with TestClient(create_api(memory_service(), metrics=metrics, serve_metrics=False)) as client:
         assert client.get("/metrics", headers=ADMIN).status_code == 404
         assert "/metrics" not in client.app.openapi()["paths"]  # type: ignore[attr-defined]
     port = _free_port()
@@ -105,17 +100,17 @@ def test_parse_bind_accepts_ipv6() -> None:
 
 
 def test_docs_on_auth_and_off() -> None:
-    fake = FakeContractSync.with_sample_data()
-    with TestClient(create_api(fake, api_docs="on")) as client:
+    service = reseller_service()
+    with TestClient(create_api(service, api_docs="on")) as client:
         assert client.get("/openapi.json").status_code == 200
         assert "swagger" in client.get("/docs").text.lower()
-    with TestClient(create_api(fake)) as client:  # "auth", the default
+    with TestClient(create_api(service)) as client:  # "auth", the default
         assert client.get("/openapi.json").status_code == 401
         assert client.get("/openapi.json", headers=bearer("not-a-token-not-a-token-123")).status_code == 401
         assert client.get("/openapi.json", headers=RESELLER).json()["info"]["title"] == "contractsync"
         assert client.get("/openapi.json", headers=ADMIN).status_code == 200
         assert client.get("/docs").status_code == 401  # no console mounted to sign in with
-    with TestClient(create_api(fake, api_docs="off")) as client:
+    with TestClient(create_api(service, api_docs="off")) as client:
         assert client.get("/openapi.json", headers=ADMIN).status_code == 404
         assert client.get("/docs", headers=ADMIN).status_code == 404
 
@@ -143,8 +138,8 @@ def test_a_wrong_method_is_405_with_every_allowed_method(
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_admin_token_constant_is_what_the_fake_accepts() -> None:
-    assert FakeContractSync().authenticate(ADMIN_TOKEN).is_admin
+def test_admin_token_constant_is_what_the_test_service_accepts() -> None:
+    assert memory_service().authenticate(ADMIN_TOKEN).is_admin
 
 
 @pytest.mark.parametrize(

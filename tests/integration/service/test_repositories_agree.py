@@ -22,21 +22,30 @@ from contractsync.adapters.db.tables import adjustments, contracts, ledger, subs
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.memory.subscription_books import LedgerLine, StoredBook
 from contractsync.adapters.memory.unit_of_work import FakeUnitsOfWork
+from contractsync.domain.decisions import Effect
+from contractsync.domain.engine import SyncEngine
 from contractsync.domain.enums import (
     BillingCycle,
     ContractPeriodType,
     OfferKind,
     PromotionSetting,
+    RecordType,
     SubscriptionStatus,
     Term,
 )
 from contractsync.domain.model import Contract, Customer, Promotion, Reseller, Subscription
+from contractsync.domain.model import SubscriptionMapping as EngineMapping
 from contractsync.domain.schedule import HeldAdjustment, Intent
 from contractsync.ports.alerts import NewAlert
 from contractsync.ports.api_tokens import NewToken
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, NewRecord, RecordFilter
 from contractsync.ports.console_sessions import ConsoleSession
-from contractsync.ports.directory import CredentialsChange, StoredConnection, SubscriptionMapping
+from contractsync.ports.directory import (
+    CredentialsChange,
+    CustomerMapping,
+    StoredConnection,
+    SubscriptionMapping,
+)
 from contractsync.ports.outbox import LedgerEntry
 from contractsync.ports.partner_center import PartnerCenterSource
 from contractsync.ports.reconciliation_runs import RunResult, Schedule
@@ -58,7 +67,7 @@ def _connection(key: str, reseller: str) -> StoredConnection:
     return StoredConnection(
         id=key, reseller_id=reseller, kind="autotask", username="api@example.com", secret_encrypted="x",
         integration_code="CODE", base_url=None, timezone="UTC", settle_seconds=600, created_at=NOW,
-        policies={"upgrade": "automatic"},
+        policies={"upgrade": "auto"},
     )  # fmt: skip
 
 
@@ -387,9 +396,122 @@ def _books(units: UnitOfWorkFactory) -> list[Any]:
     return answers
 
 
+def _mapping_and_ledger(units: UnitOfWorkFactory) -> list[Any]:
+    """What mapping and a reconciliation fix write through the ports: a customer's company, a kept
+    contract, a subscription mapped with its plan (the engine's mapping saved by `save`), a
+    waiting record settled, the ledger rebuilt from a date on (merging a date it holds), unmapping."""
+    answers: list[Any] = []
+    day = date(2026, 11, 25)
+    contract = Contract(100, date(2026, 1, 1), date(2027, 12, 31), ContractPeriodType.QUARTERLY)
+    money = (Decimal("12.0000"), Decimal("10.0000"))
+    with units() as uow:
+        d, b = uow.directory, uow.books
+        answers += [d.add_customer_mapping(CustomerMapping("c1", "k1", 501))]
+        answers += [d.add_customer_mapping(CustomerMapping("c1", "k1", 502))]  # the customer is mapped
+        answers += [d.add_customer_mapping(CustomerMapping("c2", "k1", 501))]  # the company is taken
+        answers += [d.customer_mappings_of("k1"), d.customer_mapping("c1")]
+        answers += [b.contract("k1", 100)]
+        b.keep_contract("k1", contract)
+        b.keep_contract("k1", replace(contract, end_date=date(2028, 12, 31)))  # kept already: unchanged
+        answers += [b.contract("k1", 100), b.contract("k2", 100), b.mapped_to("k1", 1000)]
+        loaded = b.load("k1", ["s1"])
+        b.load_service(loaded, 100, 1000, day)
+        answers += [loaded.state.contracts, loaded.state.books, loaded.state.mappings]
+        engine = SyncEngine(loaded.state)
+        record = engine.new_record(Effect(RecordType.MAP_SUBSCRIPTION, "s1", 1000, day), NOW)
+        engine.map_subscription(EngineMapping("s1", 100, 1000, NOW, day, 7), record, NOW)
+        ids = b.save(loaded, "map-1", NOW, "admin")
+        answers += [ids, d.subscription_mapping("s1"), b.mapped_to("k1", 1000), b.mapped_to("k2", 1000)]
+        answers += [uow.audit_records.records(ids), uow.audit_records.adjustments(ids)]
+        reloaded = b.load("k1", ["s1"])
+        answers += [reloaded.state.mappings, reloaded.state.books]
+        r = uow.audit_records
+        r.settle(ids[0], "failed", "refused", NOW + timedelta(hours=1))
+        answers += [r.record(ids[0])]
+        r.settle(ids[0], "pending", None, NOW + timedelta(hours=2), effective_date=date(2026, 12, 1))
+        answers += [r.record(ids[0]), r.record(999)]
+        ledger = uow.ledger
+        answers += [ledger.entries("k1", 1000), ledger.in_flight("k1", 1000), ledger.in_flight("k1", 1001)]
+        first = [
+            LedgerEntry(day, 10, *money, 9001, 1),
+            LedgerEntry(date(2026, 12, 1), -2, *money, None, None),
+        ]
+        ledger.replace_from("k1", 1000, date(2026, 11, 1), first)
+        answers += [ledger.entries("k1", 1000)]
+        ledger.replace_from(
+            "k1", 1000, date(2026, 12, 1), [LedgerEntry(date(2026, 12, 1), 3, *money, None, None)]
+        )
+        answers += [ledger.entries("k1", 1000)]
+        # An entry dated before `start` merges into the one the ledger holds on its date.
+        ledger.replace_from(
+            "k1", 1000, date(2026, 12, 15), [LedgerEntry(date(2026, 12, 1), 1, *money, 77, None)]
+        )
+        answers += [ledger.entries("k1", 1000), ledger.entries("k2", 1000)]
+        ledger.mark_units_unknown("k1", 1000)
+        answers += [d.remove_subscription_mapping("s1"), d.remove_subscription_mapping("s1")]
+        answers += [d.subscription_mapping("s1"), b.mapped_to("k1", 1000)]
+    return answers
+
+
+def _sync_badges(units: UnitOfWorkFactory) -> list[Any]:
+    """s1's badge once mapped on k1, through every state: synced; failed by a refused record (one on
+    another connection does not count); synced when a later record overtakes it; out of sync after a
+    reconciliation found it drifting; synced once something was sent since; pending while a row
+    waits; failed with a refused row."""
+    badges: list[Any] = []
+
+    def badge() -> None:
+        with units(commit=False) as uow:
+            badges.append(uow.directory.sync_badge("s1"))
+
+    def record(status: str, connection_id: str = "k1") -> int:
+        new = NewRecord(connection_id, f"key{len(badges)}{status}", "UpdateSubscriptionQuantityOnConnection",
+                        status, "c1", "s1", "Not sent: outside the contract")  # fmt: skip
+        with units() as uow:
+            return uow.audit_records.add(new, NOW)
+
+    def line(record_id: int, status: str, sent_at: datetime | None = None) -> None:
+        values = {"id": record_id, "operation_id": record_id, "connection_id": "k1", "subscription_id": "s1",
+                  "contract_id": 100, "contract_service_id": 1000, "effective_date": date(2026, 11, 25),
+                  "target_units": 12, "planned_unit_change": 2, "sent_unit_change": None,
+                  "unit_price": Decimal("12.0000"), "unit_cost": Decimal("10.0000"), "status": status,
+                  "attempts": 1, "error": None, "due_at": NOW, "sent_at": sent_at}  # fmt: skip
+        with units() as uow:
+            if uow.session is not None:
+                uow.session.execute(insert(adjustments).values(**values, next_attempt_at=NOW, created_at=NOW))
+            else:
+                uow.data.adjustments[record_id] = AdjustmentLine(**values)
+
+    mapping = SubscriptionMapping("s1", "k1", 100, 1000, 7, date(2026, 10, 15))
+    with units() as uow:
+        if uow.session is not None:
+            uow.session.execute(insert(subscription_mappings).values(**vars(mapping), created_at=NOW))
+        else:
+            uow.data.subscription_mappings["s1"] = mapping
+    badge()
+    record("failed", "k2")
+    badge()
+    record("failed")
+    badge()
+    record("succeeded")
+    badge()
+    run = RunResult("k1", "on_demand", NOW, NOW, 1, 1, Decimal("-24.0000"), "EUR", {"drift": 1}, ["s1"])
+    with units() as uow:
+        uow.reconciliation_runs.add(run)
+    badge()
+    line(record("succeeded"), "sent", NOW + timedelta(minutes=5))
+    badge()
+    line(record("pending"), "pending")
+    badge()
+    line(record("failed"), "failed")
+    badge()
+    assert badges == ["synced", "synced", "failed", "synced", "out_of_sync", "synced", "pending", "failed"]
+    return badges
+
+
 SCENARIOS = [
     _directory, _partner_center, _audit_search, _dashboard, _reconciliation_facts, _service_creations,
-    _tokens_and_names, _books, _alerts_and_runs,
+    _tokens_and_names, _books, _alerts_and_runs, _mapping_and_ledger, _sync_badges,
 ]  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contractsync.service.customer_mapping import _closest, _normal
+from contractsync.service.mapping_queries import _closest, _normal
 
 
 def test_legal_forms_and_punctuation_do_not_count() -> None:

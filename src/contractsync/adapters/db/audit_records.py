@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db.operations import NewOperation, create_operations
@@ -109,6 +109,21 @@ class SqlAuditRecords:
     def add(self, record: NewRecord, now: datetime) -> int:
         [record_id] = create_operations(self.session, [NewOperation(**vars(record))], now)
         return record_id
+
+    def settle(
+        self,
+        record_id: int,
+        status: str,
+        reason: str | None,
+        now: datetime,
+        effective_date: date | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "reason": reason, "updated_at": now}
+        if effective_date is not None:
+            values["effective_date"] = effective_date
+        self.session.execute(
+            update(connection_operations).where(connection_operations.c.id == record_id).values(**values)
+        )
 
     def page(self, where: RecordFilter, offset: int, limit: int) -> tuple[int, list[AuditRecord]]:
         query = select(connection_operations)

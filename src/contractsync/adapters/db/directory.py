@@ -177,6 +177,9 @@ class SqlDirectory:
             customer_mappings.c.connection_id == connection_id
         )
 
+    def add_customer_mapping(self, mapping: CustomerMapping) -> bool:
+        return self._insert(customer_mappings, vars(mapping))
+
     def remove_customer_mapping(self, customer_id: str, connection_id: str) -> None:
         self.session.execute(
             delete(customer_mappings).where(self._customer_mapping_row(customer_id, connection_id))
@@ -221,6 +224,14 @@ class SqlDirectory:
     def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
         row = self.session.execute(
             select(subscription_mappings).where(subscription_mappings.c.subscription_id == subscription_id)
+        ).first()
+        return None if row is None else _subscription_mapping(row)
+
+    def remove_subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
+        row = self.session.execute(
+            delete(subscription_mappings)
+            .where(subscription_mappings.c.subscription_id == subscription_id)
+            .returning(*subscription_mappings.c)
         ).first()
         return None if row is None else _subscription_mapping(row)
 

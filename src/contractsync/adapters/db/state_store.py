@@ -2,7 +2,7 @@
 
 Use cases run the domain engine on the loaded state, then `save` writes, in the caller's
 transaction: the changed subscriptions (optimistic version check + history), customers, released
-mappings, new audit records, manual actions and alerts, the contract services' intents, and the
+and new mappings, new audit records, manual actions and alerts, the contract services' intents, and the
 outbox rows — superseding the unsent rows a re-plan replaced (the transactional outbox).
 """
 
@@ -330,7 +330,8 @@ def save(
     actor: str | None = None,
     actors: Mapping[int, str | None] | None = None,
 ) -> list[int]:
-    """Write what the engine changed; answer the ids of the new audit records, in order."""
+    """Write what the engine changed (a mapping the engine made too); answer the ids of the new
+    audit records, in order."""
     state = loaded.state
     record_ids = _save_records(session, loaded, operation_key, now, actor, actors or {})
     _save_subscriptions(session, loaded, operation_key, now)
@@ -344,6 +345,18 @@ def save(
         session.execute(
             delete(subscription_mappings).where(subscription_mappings.c.subscription_id == released)
         )
+    mapped = [state.mappings[i] for i in sorted(set(state.mappings) - loaded.mappings_before)]
+    if mapped:
+        session.execute(
+            insert(subscription_mappings),
+            [
+                {"subscription_id": m.subscription_id, "connection_id": state.connection.id,
+                 "contract_id": m.contract_id, "service_id": m.service_id,
+                 "contract_service_id": m.contract_service_id, "mapped_on": m.service_start,
+                 "created_at": m.mapped_at}
+                for m in mapped
+            ],
+        )  # fmt: skip
     _save_books(session, loaded, record_ids, operation_key, now)
     _save_alerts(session, loaded, now)
     return [record_ids[r] for r in sorted(record_ids) if r >= TEMP_BASE]

@@ -8,12 +8,18 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from contractsync.adapters.db import operation_store, state_store
+from contractsync.adapters.db import domain_rows, operation_store, state_store
 from contractsync.adapters.db.outbox_rows import AdjustmentStatus, OperationStatus
-from contractsync.adapters.db.tables import adjustments, connection_operations
+from contractsync.adapters.db.tables import (
+    adjustments,
+    connection_operations,
+    contracts,
+    subscription_mappings,
+)
+from contractsync.domain.model import Contract
 from contractsync.ports.subscription_books import LoadedState, OperationContext, RetryRefused, StoredKey
 
 _later = aliased(adjustments)  # rows of the same service sent after the failed one
@@ -62,6 +68,41 @@ class SqlSubscriptionBooks:
     ) -> list[int]:
         assert isinstance(loaded, state_store.LoadedState)
         return state_store.save(self.session, loaded, operation_key, now, actor, actors)
+
+    def load_service(
+        self, loaded: LoadedState, contract_id: int, contract_service_id: int, service_start: date
+    ) -> None:
+        assert isinstance(loaded, state_store.LoadedState)
+        state_store.load_contract(self.session, loaded, contract_id)
+        state_store.load_book(self.session, loaded, contract_service_id, contract_id, service_start)
+
+    def contract(self, connection_id: str, contract_id: int) -> Contract | None:
+        row = self.session.execute(
+            select(contracts).where(
+                contracts.c.connection_id == connection_id, contracts.c.contract_id == contract_id
+            )
+        ).first()
+        return None if row is None else domain_rows.contract(row)
+
+    def keep_contract(self, connection_id: str, contract: Contract) -> None:
+        if self.contract(connection_id, contract.id) is not None:
+            return
+        self.session.execute(
+            insert(contracts).values(
+                connection_id=connection_id, contract_id=contract.id, start_date=contract.start_date,
+                end_date=contract.end_date, period_type=contract.period_type.value,
+                posted_through=contract.posted_through,
+            )
+        )  # fmt: skip
+
+    def mapped_to(self, connection_id: str, contract_service_id: int) -> str | None:
+        holder = self.session.execute(
+            select(subscription_mappings.c.subscription_id).where(
+                subscription_mappings.c.connection_id == connection_id,
+                subscription_mappings.c.contract_service_id == contract_service_id,
+            )
+        ).first()
+        return None if holder is None else str(holder.subscription_id)
 
     def savepoint(self) -> AbstractContextManager[object]:
         return self.session.begin_nested()

@@ -1,7 +1,7 @@
 """The unit of work in SQL: one database transaction and the repositories reading and writing in it.
 
-Built on `session.UnitOfWork`, whose `session` stays available to the service modules that do not
-use the ports yet (and `lock_contract_service` to the planners).
+Built on `session.UnitOfWork` (its `session` and `lock_contract_service` serve the repositories;
+the use cases see only the ports).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from contractsync.adapters.db.autotask_names import SqlAutotaskNames
 from contractsync.adapters.db.console_sessions import SqlConsoleSessions
 from contractsync.adapters.db.dashboard_queries import SqlDashboardFacts
 from contractsync.adapters.db.directory import SqlDirectory
+from contractsync.adapters.db.ledger import SqlLedger
 from contractsync.adapters.db.partner_center_sources import SqlPartnerCenterSources
 from contractsync.adapters.db.reconciliation_facts import SqlReconciliationFacts
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
@@ -42,6 +43,7 @@ class SqlUnitOfWork(UnitOfWork):
     api_tokens: SqlApiTokens
     autotask_names: SqlAutotaskNames
     books: SqlSubscriptionBooks
+    ledger: SqlLedger
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -57,6 +59,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.api_tokens = SqlApiTokens(self.session)
         self.autotask_names = SqlAutotaskNames(self.session)
         self.books = SqlSubscriptionBooks(self.session)
+        self.ledger = SqlLedger(self.session)
         return self
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from contractsync.ports.audit_records import (
@@ -34,6 +35,21 @@ class MemoryAuditRecords:
             id=record_id, created_at=now, updated_at=now, **{**vars(record), "details": dict(record.details)}
         )
         return record_id
+
+    def settle(
+        self,
+        record_id: int,
+        status: str,
+        reason: str | None,
+        now: datetime,
+        effective_date: date | None = None,
+    ) -> None:
+        found = self.data.records.get(record_id)
+        if found is not None:
+            effective = found.effective_date if effective_date is None else effective_date
+            self.data.records[record_id] = replace(
+                found, status=status, reason=reason, effective_date=effective, updated_at=now
+            )
 
     def _of_reseller(self, connection_id: str, reseller_id: str | None) -> bool:
         connection = self.data.connections.get(connection_id)

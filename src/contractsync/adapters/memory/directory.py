@@ -7,7 +7,9 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from contractsync.adapters.memory.refused_records import is_refused
 from contractsync.domain.model import Customer, Reseller, Subscription
+from contractsync.ports.audit_records import AdjustmentLine
 from contractsync.ports.directory import (
     ConnectionPause,
     CredentialsChange,
@@ -87,6 +89,18 @@ class MemoryDirectory:
     def customer_mapping(self, customer_id: str) -> CustomerMapping | None:
         return self.data.customer_mappings.get(customer_id)
 
+    def add_customer_mapping(self, mapping: CustomerMapping) -> bool:
+        """(One mapping per customer in memory: a customer mapped on another connection moves.)"""
+        taken = any(
+            mapping.customer_id == m.customer_id or mapping.company_id == m.company_id
+            for m in self.data.customer_mappings.values()
+            if m.connection_id == mapping.connection_id
+        )
+        if taken:
+            return False
+        self.data.customer_mappings[mapping.customer_id] = mapping
+        return True
+
     def remove_customer_mapping(self, customer_id: str, connection_id: str) -> None:
         found = self.data.customer_mappings.get(customer_id)
         if found is not None and found.connection_id == connection_id:
@@ -116,6 +130,10 @@ class MemoryDirectory:
     def subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
         return self.data.subscription_mappings.get(subscription_id)
 
+    def remove_subscription_mapping(self, subscription_id: str) -> SubscriptionMapping | None:
+        self.data.mapped_at.pop(subscription_id, None)
+        return self.data.subscription_mappings.pop(subscription_id, None)
+
     def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]:
         return [m for m in self.data.customer_mappings.values() if m.connection_id == connection_id]
 
@@ -127,14 +145,33 @@ class MemoryDirectory:
         return sum(1 for a in actions if a.subscription_id == subscription_id and a.status == "open")
 
     def sync_badge(self, subscription_id: str) -> SyncBadge:
-        """As the test set it in `data.sync_badges`; else from the outbox rows, as in SQL: unmapped,
-        failed (a refused row not superseded), pending (rows waiting or in flight), or synced.
-        (Refused records and reconciliation drift are SQL only: set `sync_badges` for those.)"""
-        if subscription_id in self.data.sync_badges:
-            return self.data.sync_badges[subscription_id]
-        if subscription_id not in self.data.subscription_mappings:
+        """As in SQL (`adapters/db/sync_badge.py`): unmapped; failed (a refused outbox row, or a
+        refused record no later one overtook); pending (rows waiting or in flight); out of sync (the
+        connection's last reconciliation found it drifting, and nothing was sent since); synced.
+        A test may set `data.sync_badges` instead."""
+        data = self.data
+        if subscription_id in data.sync_badges:
+            return data.sync_badges[subscription_id]
+        mapping = data.subscription_mappings.get(subscription_id)
+        if mapping is None:
             return "unmapped"
-        statuses = {a.status for a in self.data.adjustments.values() if a.subscription_id == subscription_id}
-        if "failed" in statuses:
+        lines = [a for a in data.adjustments.values() if a.subscription_id == subscription_id]
+        refused = (
+            r
+            for r in data.records.values()
+            if r.subscription_id == subscription_id and r.connection_id == mapping.connection_id
+        )
+        if any(a.status == "failed" for a in lines) or any(is_refused(data, r) for r in refused):
             return "failed"
-        return "pending" if statuses & set(OPEN_STATUSES) else "synced"
+        if any(a.status in OPEN_STATUSES for a in lines):
+            return "pending"
+        return "out_of_sync" if self._drifting(mapping.connection_id, subscription_id, lines) else "synced"
+
+    def _drifting(self, connection_id: str, subscription_id: str, lines: list[AdjustmentLine]) -> bool:
+        runs = [(key, run) for key, run in self.data.runs.items() if run.connection_id == connection_id]
+        if not runs:
+            return False
+        _, last = max(runs, key=lambda item: item[0])
+        if subscription_id not in last.drifting:
+            return False
+        return not any(a.status == "sent" and a.sent_at and a.sent_at > last.started_at for a in lines)

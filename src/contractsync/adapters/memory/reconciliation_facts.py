@@ -6,19 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contractsync.domain.enums import RecordType
+from contractsync.adapters.memory.refused_records import is_refused
 from contractsync.domain.pricing import unit_pricing
 from contractsync.domain.reconciliation import OutboxRow, Refusal, SentRow
 from contractsync.domain.schedule import State
-from contractsync.ports.audit_records import AuditRecord
 from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords, why_open
 from contractsync.ports.reconciliation_runs import DEFAULT_CURRENCY, DEFAULT_EVERY_HOURS, Schedule
 
 if TYPE_CHECKING:
     from contractsync.adapters.memory.unit_of_work import MemoryData
-
-#: a later record of the subscription in one of these overtakes a refused one
-OVERTAKING = ("pending", "succeeded", "skipped")
 
 
 class MemoryReconciliationFacts:
@@ -80,29 +76,15 @@ class MemoryReconciliationFacts:
                             line.operation_id, why)  # fmt: skip
             (service.failed if line.status == "failed" else service.open_rows).append(row)
 
-    def _refused(self, record: AuditRecord) -> bool:
-        data = self.data
-        return (
-            record.status == "failed"
-            and record.type != RecordType.UPDATE_UNSUPPORTED.value
-            and all(line.operation_id != record.id for line in data.adjustments.values())
-            and all(action.operation_id != record.id for action in data.manual_actions.values())
-            and not any(
-                later.subscription_id is not None
-                and later.subscription_id == record.subscription_id
-                and later.id > record.id
-                and later.status in OVERTAKING
-                for later in data.records.values()
-            )
-        )
-
     def _refusals(self, connection_id: str, services: dict[int, ServiceRecords]) -> None:
         data = self.data
         by_subscription = {s.subscription_id: s for s in services.values()}
         refused = [
             r
             for _, r in sorted(data.records.items())
-            if r.connection_id == connection_id and r.subscription_id in by_subscription and self._refused(r)
+            if r.connection_id == connection_id
+            and r.subscription_id in by_subscription
+            and is_refused(self.data, r)
         ]
         for record in refused:
             service = by_subscription[str(record.subscription_id)]

@@ -23,10 +23,17 @@ from typing import TYPE_CHECKING, Any
 from contractsync.domain.books import ServiceBook, add_open_rows
 from contractsync.domain.engine import SyncState
 from contractsync.domain.enums import Policy
-from contractsync.domain.model import ConnectionSettings, Policies, Subscription, SubscriptionMapping
+from contractsync.domain.model import (
+    ConnectionSettings,
+    Contract,
+    Policies,
+    Subscription,
+    SubscriptionMapping,
+)
 from contractsync.domain.schedule import HeldAdjustment
 from contractsync.ports.alerts import Alert
 from contractsync.ports.audit_records import AdjustmentLine, AuditRecord, ManualAction
+from contractsync.ports.directory import SubscriptionMapping as StoredMapping
 from contractsync.ports.outbox import OPEN_STATUSES, AdjustmentStatus, derived_status
 from contractsync.ports.subscription_books import (
     TEMP_BASE,
@@ -59,6 +66,8 @@ class LedgerLine:
 
     adjustment_id: int | None
     held: HeldAdjustment
+    #: the PSA's id of the adjustment, when known
+    autotask_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -187,32 +196,61 @@ class MemorySubscriptionBooks:
             if contract is not None:
                 state.contracts[m.contract_id] = contract
         for m in sorted(state.mappings.values(), key=lambda m: m.contract_service_id):
-            cs = m.contract_service_id
-            if cs in state.books:
-                continue
-            stored_book = self.data.books.get((connection_id, cs))
-            if stored_book is not None:
-                book = ServiceBook(
-                    stored_book.contract_id, cs, stored_book.service_start, dict(stored_book.intents)
-                )
-            else:
-                book = ServiceBook(m.contract_id, cs, m.service_start)
-            lines = self.data.ledger.get((connection_id, cs), [])
-            book.held = [line.held for line in sorted(lines, key=lambda line: line.held.effective_date)]
-            sent_ids = {line.adjustment_id for line in lines if line.adjustment_id is not None}
-            open_rows = sorted(
-                (
-                    a
-                    for a in self.data.adjustments.values()
-                    if a.connection_id == connection_id
-                    and a.contract_service_id == cs
-                    and a.status in OPEN_STATUSES
-                    and a.id not in sent_ids
-                ),
-                key=lambda a: a.id,
+            self._load_book(loaded, m.contract_service_id, m.contract_id, m.service_start)
+
+    def _load_book(self, loaded: MemoryLoaded, cs: int, contract_id: int, service_start: date) -> None:
+        state = loaded.state
+        connection_id = state.connection.id
+        if cs in state.books:
+            return
+        stored_book = self.data.books.get((connection_id, cs))
+        if stored_book is not None:
+            book = ServiceBook(
+                stored_book.contract_id, cs, stored_book.service_start, dict(stored_book.intents)
             )
-            loaded.pending_before[cs] = add_open_rows(book, open_rows)
-            state.books[cs] = book
+        else:
+            book = ServiceBook(contract_id, cs, service_start)
+        lines = self.data.ledger.get((connection_id, cs), [])
+        book.held = [line.held for line in sorted(lines, key=lambda line: line.held.effective_date)]
+        sent_ids = {line.adjustment_id for line in lines if line.adjustment_id is not None}
+        open_rows = sorted(
+            (
+                a
+                for a in self.data.adjustments.values()
+                if a.connection_id == connection_id
+                and a.contract_service_id == cs
+                and a.status in OPEN_STATUSES
+                and a.id not in sent_ids
+            ),
+            key=lambda a: a.id,
+        )
+        loaded.pending_before[cs] = add_open_rows(book, open_rows)
+        state.books[cs] = book
+
+    def load_service(
+        self, loaded: LoadedState, contract_id: int, contract_service_id: int, service_start: date
+    ) -> None:
+        assert isinstance(loaded, MemoryLoaded)
+        contract = self.data.contracts[(loaded.state.connection.id, contract_id)]
+        loaded.state.contracts[contract_id] = contract
+        self._load_book(loaded, contract_service_id, contract_id, service_start)
+
+    # --- what mapping a subscription reads and keeps ---------------------------------------------
+    def contract(self, connection_id: str, contract_id: int) -> Contract | None:
+        return self.data.contracts.get((connection_id, contract_id))
+
+    def keep_contract(self, connection_id: str, contract: Contract) -> None:
+        self.data.contracts.setdefault((connection_id, contract.id), contract)
+
+    def mapped_to(self, connection_id: str, contract_service_id: int) -> str | None:
+        return min(
+            (
+                m.subscription_id
+                for m in self.data.subscription_mappings.values()
+                if m.connection_id == connection_id and m.contract_service_id == contract_service_id
+            ),
+            default=None,
+        )
 
     # --- saving what the engine changed ------------------------------------------------------------
     def save(
@@ -235,6 +273,13 @@ class MemorySubscriptionBooks:
                 )
         for released in loaded.mappings_before - set(state.mappings):
             self.data.subscription_mappings.pop(released, None)
+        for subscription_id in sorted(set(state.mappings) - loaded.mappings_before):
+            m = state.mappings[subscription_id]
+            self.data.subscription_mappings[subscription_id] = StoredMapping(
+                subscription_id, state.connection.id, m.contract_id, m.contract_service_id, m.service_id,
+                m.service_start,
+            )  # fmt: skip
+            self.data.mapped_at[subscription_id] = m.mapped_at
         self._save_books(loaded, record_ids, operation_key, now)
         self._save_alerts(loaded, now)
         return [record_ids[r] for r in sorted(record_ids) if r >= TEMP_BASE]

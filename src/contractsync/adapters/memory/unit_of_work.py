@@ -22,6 +22,7 @@ from contractsync.adapters.memory.autotask_names import MemoryAutotaskNames
 from contractsync.adapters.memory.console_sessions import MemoryConsoleSessions
 from contractsync.adapters.memory.dashboard import MemoryDashboardFacts
 from contractsync.adapters.memory.directory import MemoryDirectory
+from contractsync.adapters.memory.ledger import MemoryLedger
 from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCenterSources
 from contractsync.adapters.memory.reconciliation_facts import MemoryReconciliationFacts
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
@@ -87,6 +88,8 @@ class MemoryData:
     history: list[HistoryLine] = field(default_factory=list)
     #: when each subscription was mapped (default: midnight UTC of its `mapped_on`)
     mapped_at: dict[str, datetime] = field(default_factory=dict)
+    #: (connection, contract service) whose PSA units the worker reads before it next sends
+    units_unknown: set[tuple[str, int]] = field(default_factory=set)
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
@@ -100,7 +103,7 @@ class FakeUnitOfWork:
         self._commit_on_exit = commit
         self._saved = data
         self.commits = 0
-        self.session = None  # transitional: modules not on the ports yet need SQL
+        self.session = None  # no SQL here (tests tell the two units of work apart by it)
         self.directory = MemoryDirectory(data)
         self.audit_records = MemoryAuditRecords(data)
         self.console_sessions = MemoryConsoleSessions(data)
@@ -113,6 +116,7 @@ class FakeUnitOfWork:
         self.api_tokens = MemoryApiTokens(data)
         self.autotask_names = MemoryAutotaskNames(data)
         self.books = MemorySubscriptionBooks(data)
+        self.ledger = MemoryLedger(data)
 
     def __enter__(self) -> Self:
         self._lock.acquire()
