@@ -42,6 +42,13 @@ from typing import TYPE_CHECKING, Any
 
 from contractsync.domain.batch_command import BatchCommand
 from contractsync.domain.commands import CreateSubscription, SetProviderMargin
+from contractsync.domain.directory_commands import (
+    ApproveBilling,
+    CreateConnection,
+    CreateCustomer,
+    CreateReseller,
+    UpdateCredentials,
+)
 from contractsync.domain.operations import OperationCommand
 from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
@@ -114,29 +121,32 @@ class ContractSync:
         self._partner_center_webhooks: WebhookVerifier | None = None
 
     # --- resellers, connections, customers, subscriptions -------------------------------------
-    def create_reseller(self, actor: Actor, body: JSON) -> JSON:
-        """Admin only (a reseller token gets Forbidden)."""
-        return create_reseller.create_reseller(self.context, actor, body)
+    def create_reseller(self, actor: Actor, command: CreateReseller | JSON) -> JSON:
+        """Admin only (a reseller token gets Forbidden). A `CreateReseller`, or its API.md body."""
+        return create_reseller.create_reseller(self.context, actor, command)
 
     def list_resellers(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_resellers(self.context, actor)
 
-    def approve_billing(self, actor: Actor, reseller_id: str, body: JSON) -> JSON:
-        """body {approved_through: D}; answers the reseller."""
-        return approve_billing.approve_billing(self.context, actor, reseller_id, body)
+    def approve_billing(self, actor: Actor, reseller_id: str, command: ApproveBilling | JSON) -> JSON:
+        """An `ApproveBilling`, or its body {approved_through: D}; answers the reseller."""
+        return approve_billing.approve_billing(self.context, actor, reseller_id, command)
 
-    def create_connection(self, actor: Actor, body: JSON) -> JSON:
-        return create_connection.create_connection(self.context, actor, body)
+    def create_connection(self, actor: Actor, command: CreateConnection | JSON) -> JSON:
+        """A `CreateConnection`, or its API.md body."""
+        return create_connection.create_connection(self.context, actor, command)
 
     def list_connections(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_connections(self.context, actor)
 
-    def update_credentials(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
-        """body {secret, username?, integration_code?}; a paused connection is probed at once."""
-        return update_credentials.update_credentials(self.context, actor, connection_id, body)
+    def update_credentials(self, actor: Actor, connection_id: str, command: UpdateCredentials | JSON) -> JSON:
+        """An `UpdateCredentials`, or its body {secret, username?, integration_code?}; a paused
+        connection is probed at once."""
+        return update_credentials.update_credentials(self.context, actor, connection_id, command)
 
-    def create_customer(self, actor: Actor, body: JSON) -> JSON:
-        return create_customer.create_customer(self.context, actor, body)
+    def create_customer(self, actor: Actor, command: CreateCustomer | JSON) -> JSON:
+        """A `CreateCustomer`, or its API.md body."""
+        return create_customer.create_customer(self.context, actor, command)
 
     def list_customers(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_customers(self.context, actor)
