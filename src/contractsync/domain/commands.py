@@ -131,3 +131,49 @@ def _promotion(value: object) -> Promotion | None:
         parse_text(value["id"], "promotion.id", TEXT_MAX_LENGTH),
         bounded_decimal(value["discount_percent"], "promotion.discount_percent", DISCOUNT_PERCENT_RANGE),
     )
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The daily sweep for `date` (its range, today + 5 years, is checked by the use case);
+    `connection_id`: the scheduler's sweep of one connection (None: every one the caller sees)."""
+
+    date: date
+    preview: bool = False
+    connection_id: str | None = None
+
+    @classmethod
+    def build(cls, *, date: object, preview: object = False, connection_id: object = None) -> Sweep:
+        checked_preview = flag(preview, "preview")
+        return cls(
+            parse_date(date, "date"),
+            checked_preview,
+            optional_text(connection_id, "connection_id", ID_MAX_LENGTH),
+        )
+
+
+#: A token's life, in days, when the API makes it.
+MAX_TOKEN_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class IssueToken:
+    """A named token made through the API: `reseller_id` None is an admin token; `expires_in_days`
+    None never expires. The name's own rules (trimmed, 1 to 60 printable characters, unique) are
+    the tokens' (`service/tokens.py: check_token_name`), applied where every token is made."""
+
+    name: str
+    reseller_id: str | None = None
+    expires_in_days: int | None = None
+
+    @classmethod
+    def build(cls, *, name: object, reseller_id: object = None, expires_in_days: object = None) -> IssueToken:
+        days = (
+            None
+            if expires_in_days is None
+            else parse_int(expires_in_days, "expires_in_days", 1, MAX_TOKEN_DAYS)
+        )
+        reseller = optional_text(reseller_id, "reseller_id", ID_MAX_LENGTH)
+        if not isinstance(name, str):
+            raise InvalidInput("name: must be text")
+        return cls(name, reseller, days)

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from contractsync.domain.batch_command import BatchCommand
-from contractsync.domain.commands import CreateSubscription, SetProviderMargin
+from contractsync.domain.commands import CreateSubscription, IssueToken, SetProviderMargin, Sweep
 from contractsync.domain.directory_commands import (
     ApproveBilling,
     CreateConnection,
@@ -49,7 +49,9 @@ from contractsync.domain.directory_commands import (
     CreateReseller,
     UpdateCredentials,
 )
+from contractsync.domain.mapping_commands import MapCustomer, MapSubscription, RemapCustomer
 from contractsync.domain.operations import OperationCommand
+from contractsync.domain.partner_center_commands import CreatePartnerCenterSource, UpdatePartnerCenterSource
 from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
@@ -220,15 +222,16 @@ class ContractSync:
         return retry_operation.retry_operation(self.context, actor, operation_id)
 
     # --- mappings ------------------------------------------------------------------------------
-    def map_customer(self, actor: Actor, body: JSON) -> JSON:
-        """body {customer_id, connection_id, company_id}."""
-        return map_customer.map_customer(self.context, actor, body)
+    def map_customer(self, actor: Actor, command: MapCustomer | JSON) -> JSON:
+        """A `MapCustomer`, or its body {customer_id, connection_id, company_id}."""
+        return map_customer.map_customer(self.context, actor, command)
 
-    def map_subscription(self, actor: Actor, body: JSON) -> JSON:
-        """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
+    def map_subscription(self, actor: Actor, command: MapSubscription | JSON) -> JSON:
+        """A `MapSubscription`, or its body {subscription_id, connection_id, contract_id,
+        service_id, contract_service_id?};
         answers the CreateConnectionSubscriptionMapping record. The contract's and service's
         Autotask names are stored if they were not."""
-        return map_subscription.map_subscription(self.context, actor, body)
+        return map_subscription.map_subscription(self.context, actor, command)
 
     def create_contract_services(self) -> int:
         """For the worker: deliver the due contract-service creations mappings wait for (each one
@@ -251,9 +254,9 @@ class ContractSync:
         return psa_queries.search_services(self.context, actor, connection_id, name)
 
     # --- daily work, delivery, reconciliation ----------------------------------------------------
-    def sweep(self, actor: Actor, body: JSON) -> JSON:
-        """body {date, preview?}; answers {date, operations: [...records], preview}."""
-        return sweep.sweep(self.context, actor, body)
+    def sweep(self, actor: Actor, command: Sweep | JSON) -> JSON:
+        """A `Sweep`, or its body {date, preview?}; answers {date, operations: [...records], preview}."""
+        return sweep.sweep(self.context, actor, command)
 
     def health(self) -> bool:
         """The database answers (for /healthz)."""
@@ -311,9 +314,10 @@ class ContractSync:
         audit log says used it (unique; without one, "token #N (hint…)")."""
         return create_token.create_token(self.context, reseller_id, expires_at=expires_at, name=name)
 
-    def issue_token(self, actor: Actor, body: JSON) -> JSON:
-        """Admin only: body {name, reseller_id?, expires_at?}; the token's listing and `token`, once."""
-        return issue_token.issue_token(self.context, actor, body)
+    def issue_token(self, actor: Actor, command: IssueToken | JSON) -> JSON:
+        """Admin only: an `IssueToken`, or its body {name, reseller_id?, expires_in_days?}; the
+        token's listing and `token`, once."""
+        return issue_token.issue_token(self.context, actor, command)
 
     def create_token_value(self, reseller_id: str | None, token: str, source: str = tokens.SOURCE_CLI) -> str:
         """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
@@ -396,11 +400,11 @@ class ContractSync:
         )["companies"]
         return companies
 
-    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+    def map_customer_to_company(self, actor: Actor, command: MapCustomer | JSON) -> JSON:
         """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
         from contractsync.service.map_customer_to_company import map_customer_to_company
 
-        return map_customer_to_company(self.context, actor, body)
+        return map_customer_to_company(self.context, actor, command)
 
     def customer_suggestions(self, actor: Actor, connection_id: str) -> JSON:
         """X4 for unmapped customers: tenant id in a company field, exact name, then a close name."""
@@ -421,11 +425,12 @@ class ContractSync:
 
         return unmap_customer(self.context, actor, customer_id, connection_id)
 
-    def remap_customer(self, actor: Actor, body: JSON) -> JSON:
-        """body {customer_id, connection_id, company_id}; recorded in the audit log."""
+    def remap_customer(self, actor: Actor, command: RemapCustomer | JSON) -> JSON:
+        """A `RemapCustomer`, or its body {customer_id, connection_id, company_id}; recorded in
+        the audit log."""
         from contractsync.service.remap_customer import remap_customer
 
-        return remap_customer(self.context, actor, body)
+        return remap_customer(self.context, actor, command)
 
     def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
         """X4 for unmapped subscriptions of mapped customers: a contract service named like the offer."""
@@ -446,10 +451,10 @@ class ContractSync:
         return psa_queries.test_connection(self.context, actor, connection_id)
 
     # --- Partner Center, the live source (issue 14) ------------------------------------------
-    def create_partner_center_source(self, actor: Actor, body: JSON) -> JSON:
+    def create_partner_center_source(self, actor: Actor, command: CreatePartnerCenterSource | JSON) -> JSON:
         """A reseller's CSP partner tenant: body {id, reseller_id, tenant_id, application_id, secret,
         refresh_token, authority_host?, api_root?, poll_minutes?, price_list?, webhook_url?}."""
-        return partner_center_sources.create_source(self.context, actor, body)
+        return partner_center_sources.create_source(self.context, actor, command)
 
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
@@ -461,9 +466,12 @@ class ContractSync:
     def partner_center_source(self, actor: Actor, source_id: str) -> JSON:
         return partner_center_sources.get_source(self.context, actor, source_id)
 
-    def update_partner_center_source(self, actor: Actor, source_id: str, body: JSON) -> JSON:
-        """New credentials, poll interval, price list or webhook URL."""
-        return partner_center_sources.update_source(self.context, actor, source_id, body)
+    def update_partner_center_source(
+        self, actor: Actor, source_id: str, command: UpdatePartnerCenterSource | JSON
+    ) -> JSON:
+        """New credentials, poll interval, price list or webhook URL (an
+        `UpdatePartnerCenterSource`, or its body)."""
+        return partner_center_sources.update_source(self.context, actor, source_id, command)
 
     def poll_partner_center(self, actor: Actor, source_id: str) -> JSON:
         """Run (or resume) a poll now; a poll that stops answers Unavailable and resumes next time."""
