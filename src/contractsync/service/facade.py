@@ -64,6 +64,7 @@ from contractsync.service import (
     create_connection,
     create_contract_services,
     create_customer,
+    create_partner_center_source,
     create_reseller,
     create_subscription,
     create_token,
@@ -75,19 +76,20 @@ from contractsync.service import (
     map_subscription,
     operation_batch,
     operation_queries,
-    partner_center_sources,
+    partner_center_source_queries,
     partner_center_suggest,
     poll_partner_center,
     psa_queries,
     receive_partner_center_event,
     reconcile,
-    reconcile_runs,
+    reconciliation_queries,
     register_admin_token,
     register_partner_center_webhook,
     retries,
     retry_operation,
     revoke_token,
     set_provider_margin,
+    set_reconciliation_schedule,
     start_console_session,
     sweep,
     token_authority,
@@ -95,6 +97,7 @@ from contractsync.service import (
     tokens,
     unmap_subscription,
     update_credentials,
+    update_partner_center_source,
 )
 from contractsync.service.actor import Actor
 from contractsync.service.console_session_policy import SessionPolicy
@@ -289,11 +292,13 @@ class ContractSync:
 
     def reconciliation_runs(self, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
         """{connection_id, schedule: {every_hours, enabled, currency}, items: [run]}, newest first."""
-        return reconcile_runs.list_runs(self.context, actor, connection_id, limit)
+        return reconciliation_queries.list_runs(self.context, actor, connection_id, limit)
 
     def set_reconciliation_schedule(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
         """body {every_hours?: 0 (off)..8760, currency?: "EUR"}."""
-        return reconcile_runs.set_schedule(self.context, actor, connection_id, body)
+        return set_reconciliation_schedule.set_reconciliation_schedule(
+            self.context, actor, connection_id, body
+        )
 
     def list_manual_actions(self, actor: Actor) -> list[JSON]:
         return operation_queries.list_manual_actions(self.context, actor)
@@ -454,24 +459,24 @@ class ContractSync:
     def create_partner_center_source(self, actor: Actor, command: CreatePartnerCenterSource | JSON) -> JSON:
         """A reseller's CSP partner tenant: body {id, reseller_id, tenant_id, application_id, secret,
         refresh_token, authority_host?, api_root?, poll_minutes?, price_list?, webhook_url?}."""
-        return partner_center_sources.create_source(self.context, actor, command)
+        return create_partner_center_source.create_source(self.context, actor, command)
 
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
         poll: {status, started_at, last_poll_at, next_poll_at, progress, last_error,
         manual_actions: [{kind: needs_price|needs_customer|failed, subscription_id, tenant_id,
         reason}]}}."""
-        return partner_center_sources.list_sources(self.context, actor)
+        return partner_center_source_queries.list_sources(self.context, actor)
 
     def partner_center_source(self, actor: Actor, source_id: str) -> JSON:
-        return partner_center_sources.get_source(self.context, actor, source_id)
+        return partner_center_source_queries.get_source(self.context, actor, source_id)
 
     def update_partner_center_source(
         self, actor: Actor, source_id: str, command: UpdatePartnerCenterSource | JSON
     ) -> JSON:
         """New credentials, poll interval, price list or webhook URL (an
         `UpdatePartnerCenterSource`, or its body)."""
-        return partner_center_sources.update_source(self.context, actor, source_id, command)
+        return update_partner_center_source.update_source(self.context, actor, source_id, command)
 
     def poll_partner_center(self, actor: Actor, source_id: str) -> JSON:
         """Run (or resume) a poll now; a poll that stops answers Unavailable and resumes next time."""
