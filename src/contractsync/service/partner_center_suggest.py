@@ -4,8 +4,8 @@ hundreds of customers is a review, not hours of clicking.
 
 Customers → Autotask companies: by tenant id first (a company user-defined field whose value is
 the customer's tenant id), then by exact name (case and surrounding spaces ignored). Subscriptions
-→ contract services: the company's contracts that run today, a service whose name is the offer's
-name. A match that is not unique is skipped with the reason; a mapped customer, subscription,
+→ contract services: as `service_match` finds them (the company's contracts that run today, a
+service whose SKU is the offer's, else whose name is the offer's name). A match that is not unique is skipped with the reason; a mapped customer, subscription,
 company or contract service is never suggested again (a mapping is never overwritten).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from contractsync.service import map_customer, map_subscription
+from contractsync.service import map_customer, map_subscription, service_match
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
@@ -100,42 +100,12 @@ def _company_rows(connector: Any) -> list[JSON]:
 def _subscriptions(
     connector: Any, unmapped: list[Any], companies: dict[str, int], lines_taken: set[int], today: Any
 ) -> JSON:
-    if not unmapped:
-        return {"subscriptions": [], "subscriptions_skipped": []}
-    services: dict[str, set[int]] = defaultdict(set)
-    for service in connector.find_services():
-        services[service.name.strip().lower()].add(service.id)
-    by_company: dict[int, list[Any]] = {}
-    suggestions, skipped = [], []
-    for sub in unmapped:
-        company_id = companies[sub.customer_id]
-        if company_id not in by_company:
-            by_company[company_id] = [
-                c for c in connector.find_contracts(company_id) if c.start_date <= today <= c.end_date
-            ]
-        wanted = services.get(sub.offer_name.strip().lower(), set())
-        lines = [
-            (contract.id, line)
-            for contract in by_company[company_id]
-            for line in connector.find_contract_services(contract.id)
-            if line.service_id in wanted and line.id not in lines_taken
-        ]
-        if len(lines) == 1:
-            contract_id, line = lines[0]
-            suggestions.append({"subscription_id": sub.id, "contract_id": contract_id, "service_id": line.service_id,
-                                "contract_service_id": line.id, "matched_by": "service name"})  # fmt: skip
-        elif not lines and len(wanted) == 1 and len(by_company[company_id]) == 1:
-            suggestions.append({"subscription_id": sub.id, "contract_id": by_company[company_id][0].id,
-                                "service_id": next(iter(wanted)), "contract_service_id": None,
-                                "matched_by": "service name (new service line)"})  # fmt: skip
-        else:
-            why = (
-                f"{len(lines)} contract services match"
-                if lines
-                else "no contract service matches the offer name"
-            )
-            skipped.append({"subscription_id": sub.id, "reason": why})
-    return {"subscriptions": suggestions, "subscriptions_skipped": skipped}
+    """The same matcher as the console's and the API's subscription suggestions: SKU, then name."""
+    wanted = [
+        service_match.Wanted(sub.id, companies[sub.customer_id], sub.offer_id, sub.offer_name)
+        for sub in unmapped
+    ]
+    return service_match.suggest(connector, wanted, lines_taken, today)
 
 
 def accept(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:

@@ -7,7 +7,10 @@ of the same day write nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
 from contractsync.adapters.clock import ManualClock
-from contractsync.adapters.db import domain_rows, state_store
+from contractsync.adapters.db import domain_rows
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.tables import (
     adjustments,
@@ -32,6 +35,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.bootstrap import build_app_service
+from contractsync.ports.subscription_books import LostRace
 from contractsync.service import sweep as sweep_use_case
 from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
@@ -159,32 +163,63 @@ def test_a_preview_sweep_writes_nothing(service: ContractSync, engine: Engine) -
     assert sweep(service)["subscriptions"] == COUNT  # still all to do
 
 
-def test_a_chunk_that_lost_a_race_is_rolled_back_and_retried(
-    service: ContractSync, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    load, raced = state_store.load, []
+class _StaleBooks:
+    """`uow.books` whose first load of several subscriptions holds one version that another
+    transaction has since moved on, as after a concurrent change; its save must refuse."""
 
-    def load_a_stale_version_once(*args: Any, **kwargs: Any) -> state_store.LoadedState:
-        loaded = load(*args, **kwargs)
-        if not raced and len(loaded.versions) > 1:
-            # As if another transaction had changed the last one since: its UPDATE matches nothing.
+    def __init__(self, books: Any, race: _RacedUnits) -> None:
+        self._books, self._race = books, race
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._books, name)
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        loaded = self._books.load(*args, **kwargs)
+        if not self._race.raced and len(loaded.versions) > 1:
             last = sorted(loaded.versions)[-1]
-            loaded.versions[last] -= 1
-            raced.append(last)
+            loaded.versions[last] -= 1  # its UPDATE … WHERE version = … matches nothing
+            self._race.raced.append(last)
         return loaded
 
-    def save_that_must_refuse(*args: Any, **kwargs: Any) -> list[int]:
+    def save(self, *args: Any, **kwargs: Any) -> list[int]:
         try:
-            return save(*args, **kwargs)
-        except state_store.ConcurrentChange:
-            refused.append(True)
+            ids: list[int] = self._books.save(*args, **kwargs)
+        except LostRace:
+            self._race.refused.append(True)
             raise
+        return ids
 
-    save, refused = state_store.save, []
-    monkeypatch.setattr(state_store, "load", load_a_stale_version_once)
-    monkeypatch.setattr(state_store, "save", save_that_must_refuse)
-    answer = sweep(service)
-    assert raced and refused == [True]
+
+class _RacedUnits:
+    """The service's units of work, each handing out `_StaleBooks` (composition, no patching)."""
+
+    def __init__(self, units: Any) -> None:
+        self._units = units
+        self.raced: list[str] = []
+        self.refused: list[bool] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._units, name)
+
+    @contextmanager
+    def __call__(self, *, commit: bool = True) -> Iterator[Any]:
+        with self._units(commit=commit) as uow:
+            yield _Wrapped(uow, _StaleBooks(uow.books, self))
+
+
+class _Wrapped:
+    def __init__(self, uow: Any, books: _StaleBooks) -> None:
+        self._uow, self.books = uow, books
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+def test_a_chunk_that_lost_a_race_is_rolled_back_and_retried(service: ContractSync, engine: Engine) -> None:
+    race = _RacedUnits(service.context.units)
+    raced_service = ContractSync(dataclasses.replace(service.context, units=race))
+    answer = sweep(raced_service)
+    assert race.raced and race.refused == [True]
     assert answer["subscriptions"] == COUNT
     # Nothing of the refused attempt is left: one history row and one version step each.
     with engine.connect() as db:

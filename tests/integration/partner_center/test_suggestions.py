@@ -188,3 +188,29 @@ def test_a_first_poll_of_200_customers_creates_them_and_suggests_every_mapping(l
             offer
         )
         assert seventh["contract_service_id"] == 100_070 + seventh["service_id"] - 70
+
+
+def test_a_service_with_the_offers_sku_is_suggested_whatever_its_name(live: LiveWorld) -> None:
+    """The same matcher as the console's suggestions: the SKU first, the name only after."""
+    basic_sku = ":".join(OFFERS[0][0].split(":")[:2])  # product:sku, as Autotask's `sku` holds it
+    seed = {
+        **SEED,
+        "services": [
+            {**SEED["services"][0], "name": "M365 Basic (CSP, monthly)", "sku": basic_sku},
+            SEED["services"][1],
+        ],
+    }
+    live.poll()
+    with SandboxServer() as autotask:
+        connect(live, autotask, seed)
+        first = live.center.suggestions(ADMIN, "pc1", "at2")
+        live.center.accept_suggestions(ADMIN, {
+            "connection_id": "at2",
+            "customers": [{"customer_id": s["customer_id"], "company_id": s["company_id"]} for s in first["customers"]],
+        })  # fmt: skip
+        tenant, _ = live.customer_ids(0)
+        basic, _standard = list(live.pc.state.subscriptions[tenant])
+        chosen = {
+            s["subscription_id"]: s for s in live.center.suggestions(ADMIN, "pc1", "at2")["subscriptions"]
+        }
+        assert (chosen[basic]["contract_service_id"], chosen[basic]["matched_by"]) == (9001, "SKU")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, literal, null, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CompoundSelect
 
@@ -42,8 +43,9 @@ from contractsync.adapters.db.tables import (
 )
 from contractsync.domain.books import ServiceBook, add_open_rows
 from contractsync.domain.engine import SyncState
-from contractsync.domain.model import ConnectionSettings, Subscription
+from contractsync.domain.model import ConnectionSettings, Subscription, SubscriptionMapping
 from contractsync.domain.schedule import HeldAdjustment
+from contractsync.ports.errors import Conflict
 from contractsync.ports.subscription_books import TEMP_BASE, LostRace
 
 if TYPE_CHECKING:
@@ -347,19 +349,29 @@ def save(
         )
     mapped = [state.mappings[i] for i in sorted(set(state.mappings) - loaded.mappings_before)]
     if mapped:
+        _insert_mappings(session, state.connection.id, mapped)
+    _save_books(session, loaded, record_ids, operation_key, now)
+    _save_alerts(session, loaded, now)
+    return [record_ids[r] for r in sorted(record_ids) if r >= TEMP_BASE]
+
+
+def _insert_mappings(session: Session, connection_id: str, mapped: list[SubscriptionMapping]) -> None:
+    try:
         session.execute(
             insert(subscription_mappings),
             [
-                {"subscription_id": m.subscription_id, "connection_id": state.connection.id,
+                {"subscription_id": m.subscription_id, "connection_id": connection_id,
                  "contract_id": m.contract_id, "service_id": m.service_id,
                  "contract_service_id": m.contract_service_id, "mapped_on": m.service_start,
                  "created_at": m.mapped_at}
                 for m in mapped
             ],
         )  # fmt: skip
-    _save_books(session, loaded, record_ids, operation_key, now)
-    _save_alerts(session, loaded, now)
-    return [record_ids[r] for r in sorted(record_ids) if r >= TEMP_BASE]
+    except IntegrityError as exc:
+        # The unique index (migration 0014): another subscription was mapped to one of these
+        # contract services since this mapping read that it was free.
+        services = ", ".join(str(m.contract_service_id) for m in mapped)
+        raise Conflict(f"contract service {services} is already mapped to another subscription") from exc
 
 
 def _save_records(

@@ -141,7 +141,8 @@ subscription_mappings = Table(
     Column("contract_service_id", Integer, nullable=False),
     Column("mapped_on", Date, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Index(None, "connection_id", "contract_service_id"),
+    # one subscription per contract service (migration 0014): a mapping that lost the race is refused
+    Index(None, "connection_id", "contract_service_id", unique=True),
 )
 
 # The audit log: one record per (user operation, mapped subscription), several per operation_key.
