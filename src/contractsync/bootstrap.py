@@ -294,7 +294,7 @@ def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
     """The worker's scheduled reconciliation of every due connection (stored runs, X5 drift alert)."""
     from contractsync.delivery.reconcile_schedule import ReconcileScheduler
     from contractsync.service.actor import SCHEDULER
-    from contractsync.service.reconcile_runs import due_connections
+    from contractsync.service.reconciliation_queries import due_connections
 
     def reconcile(connection_id: str) -> object:
         return service.reconciliation(SCHEDULER, connection_id, trigger="scheduled")

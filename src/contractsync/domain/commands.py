@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
-from typing import TypeVar
 
 from contractsync.domain.bounds import (
     DISCOUNT_PERCENT_RANGE,
@@ -26,32 +24,10 @@ from contractsync.domain.bounds import (
     TEXT_MAX_LENGTH,
     check_end_date,
 )
-from contractsync.domain.enums import BillingCycle, OfferKind, Term, parse_enum
+from contractsync.domain.command_values import bounded_decimal, enum_value, flag, optional_text
+from contractsync.domain.enums import BillingCycle, OfferKind, Term
 from contractsync.domain.model import Promotion
-from contractsync.domain.operations import InvalidInput, parse_date, parse_decimal, parse_int, parse_text
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def _flag(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(f"{field} must be true or false")
-    return value
-
-
-def _enum(kind: type[E], value: object, field: str) -> E:
-    try:
-        return parse_enum(kind, value, field)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
-
-
-def _decimal(value: object, field: str, bounds: tuple[Decimal, Decimal]) -> Decimal:
-    return parse_decimal(value, field, *bounds)
-
-
-def _optional_name(value: object, field: str) -> str | None:
-    return None if value is None else parse_text(value, field, STORED_NAME_MAX_LENGTH)
+from contractsync.domain.operations import InvalidInput, parse_date, parse_int, parse_text
 
 
 @dataclass(frozen=True)
@@ -68,9 +44,9 @@ class SetProviderMargin:
         cls, margin_percent: object, *, effective_date: object = None, preview: object = False
     ) -> SetProviderMargin:
         return cls(
-            _decimal(margin_percent, "margin_percent", MARGIN_PERCENT_RANGE),
+            bounded_decimal(margin_percent, "margin_percent", MARGIN_PERCENT_RANGE),
             None if effective_date is None else parse_date(effective_date, "effective_date"),
-            _flag(preview, "preview"),
+            flag(preview, "preview"),
         )
 
 
@@ -128,19 +104,19 @@ class CreateSubscription:
             customer_id=parse_text(customer_id, "customer_id", ID_MAX_LENGTH),
             offer_id=parse_text(offer_id, "offer_id", TEXT_MAX_LENGTH),
             offer_name=parse_text(offer_name, "offer_name", STORED_NAME_MAX_LENGTH),
-            kind=_enum(OfferKind, kind, "kind"),
+            kind=enum_value(OfferKind, kind, "kind"),
             quantity=parse_int(quantity, "quantity", 0, MAX_QUANTITY),
-            term=_enum(Term, term, "term"),
-            billing_cycle=_enum(BillingCycle, billing_cycle, "billing_cycle"),
+            term=enum_value(Term, term, "term"),
+            billing_cycle=enum_value(BillingCycle, billing_cycle, "billing_cycle"),
             start_date=start,
             end_date=end,
-            auto_renew=_flag(auto_renew, "auto_renew"),
-            friendly_name=_optional_name(friendly_name, "friendly_name"),
-            list_price=_decimal(list_price, "list_price", PRICE_RANGE),
+            auto_renew=flag(auto_renew, "auto_renew"),
+            friendly_name=optional_text(friendly_name, "friendly_name"),
+            list_price=bounded_decimal(list_price, "list_price", PRICE_RANGE),
             promotion=_promotion(promotion),
             price_margin_percent=None
             if price_margin_percent is None
-            else _decimal(price_margin_percent, "price_margin_percent", MARGIN_PERCENT_RANGE),
+            else bounded_decimal(price_margin_percent, "price_margin_percent", MARGIN_PERCENT_RANGE),
         )
 
 
@@ -153,5 +129,51 @@ def _promotion(value: object) -> Promotion | None:
         raise InvalidInput("promotion must be an object with id and discount_percent")
     return Promotion(
         parse_text(value["id"], "promotion.id", TEXT_MAX_LENGTH),
-        _decimal(value["discount_percent"], "promotion.discount_percent", DISCOUNT_PERCENT_RANGE),
+        bounded_decimal(value["discount_percent"], "promotion.discount_percent", DISCOUNT_PERCENT_RANGE),
     )
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The daily sweep for `date` (its range, today + 5 years, is checked by the use case);
+    `connection_id`: the scheduler's sweep of one connection (None: every one the caller sees)."""
+
+    date: date
+    preview: bool = False
+    connection_id: str | None = None
+
+    @classmethod
+    def build(cls, *, date: object, preview: object = False, connection_id: object = None) -> Sweep:
+        checked_preview = flag(preview, "preview")
+        return cls(
+            parse_date(date, "date"),
+            checked_preview,
+            optional_text(connection_id, "connection_id", ID_MAX_LENGTH),
+        )
+
+
+#: A token's life, in days, when the API makes it.
+MAX_TOKEN_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class IssueToken:
+    """A named token made through the API: `reseller_id` None is an admin token; `expires_in_days`
+    None never expires. The name's own rules (trimmed, 1 to 60 printable characters, unique) are
+    the tokens' (`service/tokens.py: check_token_name`), applied where every token is made."""
+
+    name: str
+    reseller_id: str | None = None
+    expires_in_days: int | None = None
+
+    @classmethod
+    def build(cls, *, name: object, reseller_id: object = None, expires_in_days: object = None) -> IssueToken:
+        days = (
+            None
+            if expires_in_days is None
+            else parse_int(expires_in_days, "expires_in_days", 1, MAX_TOKEN_DAYS)
+        )
+        reseller = optional_text(reseller_id, "reseller_id", ID_MAX_LENGTH)
+        if not isinstance(name, str):
+            raise InvalidInput("name: must be text")
+        return cls(name, reseller, days)

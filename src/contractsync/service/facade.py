@@ -41,8 +41,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from contractsync.domain.batch_command import BatchCommand
-from contractsync.domain.commands import CreateSubscription, SetProviderMargin
+from contractsync.domain.commands import CreateSubscription, IssueToken, SetProviderMargin, Sweep
+from contractsync.domain.directory_commands import (
+    ApproveBilling,
+    CreateConnection,
+    CreateCustomer,
+    CreateReseller,
+    UpdateCredentials,
+)
+from contractsync.domain.mapping_commands import MapCustomer, MapSubscription, RemapCustomer
 from contractsync.domain.operations import OperationCommand
+from contractsync.domain.partner_center_commands import CreatePartnerCenterSource, UpdatePartnerCenterSource
 from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
@@ -55,6 +64,7 @@ from contractsync.service import (
     create_connection,
     create_contract_services,
     create_customer,
+    create_partner_center_source,
     create_reseller,
     create_subscription,
     create_token,
@@ -66,19 +76,20 @@ from contractsync.service import (
     map_subscription,
     operation_batch,
     operation_queries,
-    partner_center_sources,
+    partner_center_source_queries,
     partner_center_suggest,
     poll_partner_center,
     psa_queries,
     receive_partner_center_event,
     reconcile,
-    reconcile_runs,
+    reconciliation_queries,
     register_admin_token,
     register_partner_center_webhook,
     retries,
     retry_operation,
     revoke_token,
     set_provider_margin,
+    set_reconciliation_schedule,
     start_console_session,
     sweep,
     token_authority,
@@ -86,6 +97,7 @@ from contractsync.service import (
     tokens,
     unmap_subscription,
     update_credentials,
+    update_partner_center_source,
 )
 from contractsync.service.actor import Actor
 from contractsync.service.console_session_policy import SessionPolicy
@@ -117,29 +129,32 @@ class ContractSync:
         self._partner_center_webhooks: WebhookVerifier | None = None
 
     # --- resellers, connections, customers, subscriptions -------------------------------------
-    def create_reseller(self, actor: Actor, body: JSON) -> JSON:
-        """Admin only (a reseller token gets Forbidden)."""
-        return create_reseller.create_reseller(self.context, actor, body)
+    def create_reseller(self, actor: Actor, command: CreateReseller | JSON) -> JSON:
+        """Admin only (a reseller token gets Forbidden). A `CreateReseller`, or its API.md body."""
+        return create_reseller.create_reseller(self.context, actor, command)
 
     def list_resellers(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_resellers(self.context, actor)
 
-    def approve_billing(self, actor: Actor, reseller_id: str, body: JSON) -> JSON:
-        """body {approved_through: D}; answers the reseller."""
-        return approve_billing.approve_billing(self.context, actor, reseller_id, body)
+    def approve_billing(self, actor: Actor, reseller_id: str, command: ApproveBilling | JSON) -> JSON:
+        """An `ApproveBilling`, or its body {approved_through: D}; answers the reseller."""
+        return approve_billing.approve_billing(self.context, actor, reseller_id, command)
 
-    def create_connection(self, actor: Actor, body: JSON) -> JSON:
-        return create_connection.create_connection(self.context, actor, body)
+    def create_connection(self, actor: Actor, command: CreateConnection | JSON) -> JSON:
+        """A `CreateConnection`, or its API.md body."""
+        return create_connection.create_connection(self.context, actor, command)
 
     def list_connections(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_connections(self.context, actor)
 
-    def update_credentials(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
-        """body {secret, username?, integration_code?}; a paused connection is probed at once."""
-        return update_credentials.update_credentials(self.context, actor, connection_id, body)
+    def update_credentials(self, actor: Actor, connection_id: str, command: UpdateCredentials | JSON) -> JSON:
+        """An `UpdateCredentials`, or its body {secret, username?, integration_code?}; a paused
+        connection is probed at once."""
+        return update_credentials.update_credentials(self.context, actor, connection_id, command)
 
-    def create_customer(self, actor: Actor, body: JSON) -> JSON:
-        return create_customer.create_customer(self.context, actor, body)
+    def create_customer(self, actor: Actor, command: CreateCustomer | JSON) -> JSON:
+        """A `CreateCustomer`, or its API.md body."""
+        return create_customer.create_customer(self.context, actor, command)
 
     def list_customers(self, actor: Actor) -> list[JSON]:
         return directory_queries.list_customers(self.context, actor)
@@ -213,15 +228,16 @@ class ContractSync:
         return retry_operation.retry_operation(self.context, actor, operation_id)
 
     # --- mappings ------------------------------------------------------------------------------
-    def map_customer(self, actor: Actor, body: JSON) -> JSON:
-        """body {customer_id, connection_id, company_id}."""
-        return map_customer.map_customer(self.context, actor, body)
+    def map_customer(self, actor: Actor, command: MapCustomer | JSON) -> JSON:
+        """A `MapCustomer`, or its body {customer_id, connection_id, company_id}."""
+        return map_customer.map_customer(self.context, actor, command)
 
-    def map_subscription(self, actor: Actor, body: JSON) -> JSON:
-        """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?};
+    def map_subscription(self, actor: Actor, command: MapSubscription | JSON) -> JSON:
+        """A `MapSubscription`, or its body {subscription_id, connection_id, contract_id,
+        service_id, contract_service_id?};
         answers the CreateConnectionSubscriptionMapping record. The contract's and service's
         Autotask names are stored if they were not."""
-        return map_subscription.map_subscription(self.context, actor, body)
+        return map_subscription.map_subscription(self.context, actor, command)
 
     def create_contract_services(self) -> int:
         """For the worker: deliver the due contract-service creations mappings wait for (each one
@@ -244,9 +260,9 @@ class ContractSync:
         return psa_queries.search_services(self.context, actor, connection_id, name)
 
     # --- daily work, delivery, reconciliation ----------------------------------------------------
-    def sweep(self, actor: Actor, body: JSON) -> JSON:
-        """body {date, preview?}; answers {date, operations: [...records], preview}."""
-        return sweep.sweep(self.context, actor, body)
+    def sweep(self, actor: Actor, command: Sweep | JSON) -> JSON:
+        """A `Sweep`, or its body {date, preview?}; answers {date, operations: [...records], preview}."""
+        return sweep.sweep(self.context, actor, command)
 
     def health(self) -> bool:
         """The database answers (for /healthz)."""
@@ -279,11 +295,13 @@ class ContractSync:
 
     def reconciliation_runs(self, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
         """{connection_id, schedule: {every_hours, enabled, currency}, items: [run]}, newest first."""
-        return reconcile_runs.list_runs(self.context, actor, connection_id, limit)
+        return reconciliation_queries.list_runs(self.context, actor, connection_id, limit)
 
     def set_reconciliation_schedule(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
         """body {every_hours?: 0 (off)..8760, currency?: "EUR"}."""
-        return reconcile_runs.set_schedule(self.context, actor, connection_id, body)
+        return set_reconciliation_schedule.set_reconciliation_schedule(
+            self.context, actor, connection_id, body
+        )
 
     def list_manual_actions(self, actor: Actor) -> list[JSON]:
         return operation_queries.list_manual_actions(self.context, actor)
@@ -304,9 +322,10 @@ class ContractSync:
         audit log says used it (unique; without one, "token #N (hint…)")."""
         return create_token.create_token(self.context, reseller_id, expires_at=expires_at, name=name)
 
-    def issue_token(self, actor: Actor, body: JSON) -> JSON:
-        """Admin only: body {name, reseller_id?, expires_at?}; the token's listing and `token`, once."""
-        return issue_token.issue_token(self.context, actor, body)
+    def issue_token(self, actor: Actor, command: IssueToken | JSON) -> JSON:
+        """Admin only: an `IssueToken`, or its body {name, reseller_id?, expires_in_days?}; the
+        token's listing and `token`, once."""
+        return issue_token.issue_token(self.context, actor, command)
 
     def create_token_value(self, reseller_id: str | None, token: str, source: str = tokens.SOURCE_CLI) -> str:
         """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
@@ -389,11 +408,11 @@ class ContractSync:
         )["companies"]
         return companies
 
-    def map_customer_to_company(self, actor: Actor, body: JSON) -> JSON:
+    def map_customer_to_company(self, actor: Actor, command: MapCustomer | JSON) -> JSON:
         """`map_customer`, refused (Invalid) when Autotask has no such customer company."""
         from contractsync.service.map_customer_to_company import map_customer_to_company
 
-        return map_customer_to_company(self.context, actor, body)
+        return map_customer_to_company(self.context, actor, command)
 
     def customer_suggestions(self, actor: Actor, connection_id: str) -> JSON:
         """X4 for unmapped customers: tenant id in a company field, exact name, then a close name."""
@@ -414,11 +433,12 @@ class ContractSync:
 
         return unmap_customer(self.context, actor, customer_id, connection_id)
 
-    def remap_customer(self, actor: Actor, body: JSON) -> JSON:
-        """body {customer_id, connection_id, company_id}; recorded in the audit log."""
+    def remap_customer(self, actor: Actor, command: RemapCustomer | JSON) -> JSON:
+        """A `RemapCustomer`, or its body {customer_id, connection_id, company_id}; recorded in
+        the audit log."""
         from contractsync.service.remap_customer import remap_customer
 
-        return remap_customer(self.context, actor, body)
+        return remap_customer(self.context, actor, command)
 
     def subscription_suggestions(self, actor: Actor, connection_id: str) -> JSON:
         """X4 for unmapped subscriptions of mapped customers: a contract service named like the offer."""
@@ -439,24 +459,27 @@ class ContractSync:
         return psa_queries.test_connection(self.context, actor, connection_id)
 
     # --- Partner Center, the live source (issue 14) ------------------------------------------
-    def create_partner_center_source(self, actor: Actor, body: JSON) -> JSON:
+    def create_partner_center_source(self, actor: Actor, command: CreatePartnerCenterSource | JSON) -> JSON:
         """A reseller's CSP partner tenant: body {id, reseller_id, tenant_id, application_id, secret,
         refresh_token, authority_host?, api_root?, poll_minutes?, price_list?, webhook_url?}."""
-        return partner_center_sources.create_source(self.context, actor, body)
+        return create_partner_center_source.create_source(self.context, actor, command)
 
     def partner_center_sources(self, actor: Actor) -> list[JSON]:
         """The Partner Center sources with their poll: {id, reseller_id, tenant_id, poll_minutes,
         poll: {status, started_at, last_poll_at, next_poll_at, progress, last_error,
         manual_actions: [{kind: needs_price|needs_customer|failed, subscription_id, tenant_id,
         reason}]}}."""
-        return partner_center_sources.list_sources(self.context, actor)
+        return partner_center_source_queries.list_sources(self.context, actor)
 
     def partner_center_source(self, actor: Actor, source_id: str) -> JSON:
-        return partner_center_sources.get_source(self.context, actor, source_id)
+        return partner_center_source_queries.get_source(self.context, actor, source_id)
 
-    def update_partner_center_source(self, actor: Actor, source_id: str, body: JSON) -> JSON:
-        """New credentials, poll interval, price list or webhook URL."""
-        return partner_center_sources.update_source(self.context, actor, source_id, body)
+    def update_partner_center_source(
+        self, actor: Actor, source_id: str, command: UpdatePartnerCenterSource | JSON
+    ) -> JSON:
+        """New credentials, poll interval, price list or webhook URL (an
+        `UpdatePartnerCenterSource`, or its body)."""
+        return update_partner_center_source.update_source(self.context, actor, source_id, command)
 
     def poll_partner_center(self, actor: Actor, source_id: str) -> JSON:
         """Run (or resume) a poll now; a poll that stops answers Unavailable and resumes next time."""

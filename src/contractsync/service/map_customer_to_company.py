@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from contractsync.service import validation as v
+from contractsync.domain.mapping_commands import MapCustomer
 from contractsync.service.actor import Actor
 from contractsync.service.autotask_companies import require_company
 from contractsync.service.context import ServiceContext, read_connection
-from contractsync.service.map_customer import map_customer
+from contractsync.service.map_customer import map_customer, read_command
 
 JSON = dict[str, Any]
 
 
-def map_customer_to_company(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    """body {customer_id, connection_id, company_id}: the audit record with `company_name`."""
-    v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
-    company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
-    connection = read_connection(ctx, actor, v.text(body["connection_id"], "connection_id", 100))
-    name = require_company(ctx, connection, company_id)
-    record = map_customer(ctx, actor, {**body, "company_id": company_id})
+def map_customer_to_company(ctx: ServiceContext, actor: Actor, command: MapCustomer | JSON) -> JSON:
+    """A `MapCustomer`, or its body {customer_id, connection_id, company_id}: the audit record
+    with `company_name`."""
+    if not isinstance(command, MapCustomer):
+        command = read_command(command)
+    connection = read_connection(ctx, actor, command.connection_id)
+    name = require_company(ctx, connection, command.company_id)
+    record = map_customer(ctx, actor, command)
     return record | {"company_name": name}

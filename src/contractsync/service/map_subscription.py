@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contractsync.domain.mapping_commands import MapSubscription
 from contractsync.ports.directory import StoredConnection, StoredSubscription
 from contractsync.ports.service_creations import NewServiceCreation
 from contractsync.ports.unit_of_work import UnitOfWork
@@ -42,16 +43,14 @@ from contractsync.service.retries import with_retries
 JSON = dict[str, Any]
 
 
-def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    """body {subscription_id, connection_id, contract_id, service_id, contract_service_id?}; answers
-    the mapping's audit record. The contract's and the service's Autotask names are stored if they
+def map_subscription(ctx: ServiceContext, actor: Actor, command: MapSubscription | JSON) -> JSON:
+    """A `MapSubscription`, or its body {subscription_id, connection_id, contract_id, service_id,
+    contract_service_id?}; answers the mapping's audit record. The contract's and the service's Autotask names are stored if they
     were not (on every path: the API, the console, accepted suggestions)."""
-    v.fields(body, {"subscription_id", "connection_id", "contract_id", "service_id"}, {"contract_service_id"})
-    contract_id = v.integer(body["contract_id"], "contract_id", 1, 2**31 - 1)
-    service_id = v.integer(body["service_id"], "service_id", 1, 2**31 - 1)
-    raw_cs = body.get("contract_service_id")
-    given_cs = None if raw_cs is None else v.integer(raw_cs, "contract_service_id", 1, 2**31 - 1)
-    subscription_id, connection_id = str(body["subscription_id"]), str(body["connection_id"])
+    if not isinstance(command, MapSubscription):
+        command = read_command(command)
+    contract_id, service_id, given_cs = command.contract_id, command.service_id, command.contract_service_id
+    subscription_id, connection_id = command.subscription_id, command.connection_id
     with ctx.units(commit=False) as uow:
         subscription, connection = _mappable(uow, actor, subscription_id, connection_id)
         known = uow.books.contract(connection.id, contract_id) is not None
@@ -84,6 +83,12 @@ def map_subscription(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
         record = views.operations_by_id(uow.audit_records, record_ids)[0]
     autotask_names.cover(ctx, actor, connection.id, {"contract": {contract_id}, "service": {service_id}})
     return record
+
+
+def read_command(body: JSON) -> MapSubscription:
+    """The API.md body as the command, read by the same rules."""
+    v.fields(body, {"subscription_id", "connection_id", "contract_id", "service_id"}, {"contract_service_id"})
+    return v.check(lambda: MapSubscription.build(**body))
 
 
 def _mappable(

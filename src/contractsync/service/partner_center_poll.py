@@ -58,8 +58,8 @@ from contractsync.service.partner_center_import import (
     plan_operations,
     price_lookup,
 )
+from contractsync.service.partner_center_source_queries import get_source
 from contractsync.service.partner_center_sources import (
-    get_source,
     load,
     next_poll,
     price_table,

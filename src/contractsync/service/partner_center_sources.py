@@ -1,5 +1,8 @@
 """Partner Center sources: one per reseller's CSP partner tenant, with the app + user credentials
 (application id and secret, and the refresh token sign-in rotates) stored encrypted, never answered.
+What the use cases share: a source as its reseller sees it, its answer, its poll's manual actions,
+the endpoint check. Use cases: `create_partner_center_source`, `update_partner_center_source`;
+queries: `partner_center_source_queries`.
 """
 
 from __future__ import annotations
@@ -8,76 +11,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from contractsync.domain.bounds import ROOT_URL_MAX_LENGTH, WEBHOOK_URL_MAX_LENGTH
-from contractsync.domain.money import format_money
+from contractsync.domain.bounds import ROOT_URL_MAX_LENGTH
 from contractsync.ports.partner_center import PartnerCenterSource, PartnerCenterSources, PollState
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_reseller
-from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.context import ServiceContext
+from contractsync.service.errors import Invalid, NotFound
 
 JSON = dict[str, Any]
-DEFAULT_POLL_MINUTES = 15
-REQUIRED = {"id", "reseller_id", "tenant_id", "application_id", "secret", "refresh_token"}
-OPTIONAL = {"authority_host", "api_root", "poll_minutes", "price_list", "webhook_url"}
-
-
-def create_source(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    v.fields(body, REQUIRED, OPTIONAL)
-    source_id = v.text(body["id"], "id", 100)
-    reseller_id = v.text(body["reseller_id"], "reseller_id", 100)
-    kit = ctx.partner_center_kit
-    source = PartnerCenterSource(
-        id=source_id,
-        reseller_id=reseller_id,
-        tenant_id=v.text(body["tenant_id"], "tenant_id", 100),
-        application_id=v.text(body["application_id"], "application_id", 100),
-        secret_encrypted=ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000)),
-        refresh_token_encrypted=ctx.secrets.encrypt(v.text(body["refresh_token"], "refresh_token", 10_000)),
-        authority_host=_url(ctx, body.get("authority_host") or kit.default_authority, "authority_host"),
-        api_root=_url(ctx, body.get("api_root") or kit.default_api, "api_root"),
-        poll_minutes=v.integer(body.get("poll_minutes", DEFAULT_POLL_MINUTES), "poll_minutes", 1, 1440),
-        price_list=price_list(body.get("price_list") or {}),
-        webhook_url=v.optional_text(body.get("webhook_url"), "webhook_url", WEBHOOK_URL_MAX_LENGTH),
-        created_at=ctx.now(),
-    )
-    with ctx.units() as uow:
-        visible_reseller(uow.directory, actor, reseller_id)
-        if not uow.partner_center.add(source, ctx.now()):
-            raise Conflict(f"Partner Center source {source_id} exists already")
-        return source_view(uow.partner_center, load(uow.partner_center, actor, source_id))
-
-
-def list_sources(ctx: ServiceContext, actor: Actor) -> list[JSON]:
-    with ctx.units(commit=False) as uow:
-        return [source_view(uow.partner_center, s) for s in uow.partner_center.sources(actor.reseller_id)]
-
-
-def get_source(ctx: ServiceContext, actor: Actor, source_id: str) -> JSON:
-    with ctx.units(commit=False) as uow:
-        return source_view(uow.partner_center, load(uow.partner_center, actor, source_id))
-
-
-def update_source(ctx: ServiceContext, actor: Actor, source_id: str, body: JSON) -> JSON:
-    """New credentials (`secret`, `refresh_token`), `poll_minutes` or `price_list`."""
-    v.fields(body, set(), {"secret", "refresh_token", "poll_minutes", "price_list", "webhook_url"})
-    values: JSON = {}
-    if "secret" in body:
-        values["secret_encrypted"] = ctx.secrets.encrypt(v.text(body["secret"], "secret", 2000))
-    if "refresh_token" in body:
-        values["refresh_token_encrypted"] = ctx.secrets.encrypt(
-            v.text(body["refresh_token"], "refresh_token", 10_000)
-        )
-    if "poll_minutes" in body:
-        values["poll_minutes"] = v.integer(body["poll_minutes"], "poll_minutes", 1, 1440)
-    if "price_list" in body:
-        values["price_list"] = price_list(body["price_list"])
-    if "webhook_url" in body:
-        values["webhook_url"] = v.optional_text(body["webhook_url"], "webhook_url", WEBHOOK_URL_MAX_LENGTH)
-    with ctx.units() as uow:
-        load(uow.partner_center, actor, source_id)
-        uow.partner_center.update(source_id, values)
-        return source_view(uow.partner_center, load(uow.partner_center, actor, source_id))
 
 
 def store_refresh_token(ctx: ServiceContext, source_id: str, token: str) -> None:
@@ -164,24 +105,11 @@ def next_poll(now: Any, minutes: int) -> Any:
     return now + timedelta(minutes=minutes)
 
 
-def price_list(raw: object) -> dict[str, str]:
-    """`{"offerId or productId:skuId": "list price"}`; prices are decimals ≥ 0, kept as text."""
-    if not isinstance(raw, dict):
-        raise Invalid("price_list must be an object of offer id → list price")
-    if len(raw) > 10_000:
-        raise Invalid("price_list holds at most 10000 offers")
-    table: dict[str, str] = {}
-    for key, value in raw.items():
-        offer = v.text(key, "price_list key", 200).upper()
-        table[offer] = format_money(v.decimal(value, f"price_list.{key}", "0", "1000000"))
-    return table
-
-
 def price_table(row: PartnerCenterSource) -> dict[str, Decimal]:
     return {key: Decimal(value) for key, value in (row.price_list or {}).items()}
 
 
-def _url(ctx: ServiceContext, value: object, field: str) -> str:
+def checked_url(ctx: ServiceContext, value: object, field: str) -> str:
     url = v.text(value, field, ROOT_URL_MAX_LENGTH).rstrip("/")
     try:
         return ctx.partner_center_kit.check_url(url)

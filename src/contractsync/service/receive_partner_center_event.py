@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from contractsync.ports.partner_center_api import PartnerCenterError, SignatureRefused, WebhookVerifier
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Invalid, Unauthorized, Unavailable
-from contractsync.service.partner_center_sources import get_source
+from contractsync.service.partner_center_source_queries import get_source
 
 if TYPE_CHECKING:
     from contractsync.service.partner_center_poll import PartnerCenterPolling

@@ -1,4 +1,5 @@
-"""Stored reconciliation runs, their schedule per connection, and the X5 drift alert.
+"""Stored reconciliation runs and the X5 drift alert (the schedule: `set_reconciliation_schedule`;
+the runs listed and the connections due: `reconciliation_queries`).
 
 Every reconciliation (scheduled by the worker, or on demand) is stored: when, services checked,
 Autotask reads, differences by kind, money impact, and which subscriptions drift. Drift raises
@@ -15,11 +16,9 @@ from typing import Any, Protocol
 
 from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, Difference, Kind
-from contractsync.ports.reconciliation_runs import DEFAULT_EVERY_HOURS, RunResult, Schedule, StoredRun
+from contractsync.ports.reconciliation_runs import RunResult, StoredRun
 from contractsync.service import alerting, views
-from contractsync.service.actor import Actor
-from contractsync.service.context import ServiceContext, visible_connection
-from contractsync.service.errors import Invalid
+from contractsync.service.context import ServiceContext
 
 JSON = dict[str, Any]
 DRIFT_ALERT = "reconciliation_drift"
@@ -103,66 +102,4 @@ def run_view(stored: StoredRun) -> JSON:
     }
 
 
-def list_runs(ctx: ServiceContext, actor: Actor, connection_id: str, limit: int = 50) -> JSON:
-    if not 1 <= limit <= 500:
-        raise Invalid("limit must be between 1 and 500")
-    with ctx.units(commit=False) as uow:
-        visible_connection(uow.directory, actor, connection_id)
-        rows = uow.reconciliation_runs.latest(connection_id, limit)
-        schedule = uow.reconciliation_runs.schedule(connection_id)
-    return {
-        "connection_id": connection_id,
-        "schedule": _schedule(schedule),
-        "items": [run_view(r) for r in rows],
-    }
-
-
-def _schedule(schedule: Schedule) -> JSON:
-    every_hours = schedule.every_hours
-    return {"every_hours": every_hours, "enabled": every_hours > 0, "currency": schedule.currency}
-
-
-def set_schedule(ctx: ServiceContext, actor: Actor, connection_id: str, body: JSON) -> JSON:
-    """`{every_hours?: 0..8760 (0 = off), currency?: "EUR"}` for one connection."""
-    with ctx.units() as uow:
-        visible_connection(uow.directory, actor, connection_id)
-        schedule = uow.reconciliation_runs.schedule(connection_id)
-        every_hours, currency = schedule.every_hours, schedule.currency
-        if "every_hours" in body:
-            value = body["every_hours"]
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 8760:
-                raise Invalid("every_hours must be a whole number of hours from 0 (off) to 8760")
-            every_hours = value
-        if "currency" in body:
-            value = body["currency"]
-            if not isinstance(value, str) or len(value) != 3 or not value.isalpha() or not value.isupper():
-                raise Invalid("currency must be an ISO 4217 code of three capital letters, e.g. EUR")
-            currency = value
-        schedule = Schedule(every_hours, currency)
-        uow.reconciliation_runs.set_schedule(connection_id, schedule)
-    return {"connection_id": connection_id, "schedule": _schedule(schedule)}
-
-
-def due_connections(ctx: ServiceContext, now: datetime) -> list[str]:
-    """Connections whose scheduled reconciliation is due: none yet, or the last one is old enough."""
-    with ctx.units(commit=False) as uow:
-        runs = uow.reconciliation_runs
-        settings, last, failed = runs.every_hours(), runs.last_started(False), runs.last_started(True)
-        due = []
-        for connection_id in [c.id for c in uow.directory.connections()]:
-            every = settings.get(connection_id, DEFAULT_EVERY_HOURS)
-            if every <= 0:
-                continue
-            previous, failure = last.get(connection_id), failed.get(connection_id)
-            if (
-                failure is not None
-                and (previous is None or failure > previous)
-                and failure + RETRY_AFTER > now
-            ):
-                continue  # Autotask could not be read lately: try again an hour after
-            if previous is None or previous + timedelta(hours=every) <= now:
-                due.append(connection_id)
-        return due
-
-
-__all__ = ["DRIFT_ALERT", "due_connections", "list_runs", "set_schedule", "store", "store_failure"]
+__all__ = ["DRIFT_ALERT", "run_view", "store", "store_failure"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contractsync.domain.mapping_commands import RemapCustomer
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.autotask_companies import require_company
@@ -21,12 +22,12 @@ from contractsync.service.errors import Conflict
 JSON = dict[str, Any]
 
 
-def remap_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    """body {customer_id, connection_id, company_id}; answers the audit record."""
-    v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
-    company_id = v.integer(body["company_id"], "company_id", 1, 2**31 - 1)
-    customer_id = v.text(body["customer_id"], "customer_id", 100)
-    connection_id = v.text(body["connection_id"], "connection_id", 100)
+def remap_customer(ctx: ServiceContext, actor: Actor, command: RemapCustomer | JSON) -> JSON:
+    """A `RemapCustomer`, or its body {customer_id, connection_id, company_id}; answers the audit
+    record."""
+    if not isinstance(command, RemapCustomer):
+        command = read_command(command)
+    company_id, customer_id, connection_id = command.company_id, command.customer_id, command.connection_id
     with ctx.units(commit=False) as uow:
         current_mapping(uow, actor, customer_id, connection_id)
         connection = visible_connection(uow.directory, actor, connection_id)
@@ -48,3 +49,9 @@ def remap_customer(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
             f"remapped from Autotask company {mapped.company_id} to {company_id} ({name}); {keeps(count)}"
         )
         return record_change(ctx, uow, actor, mapped, reason)
+
+
+def read_command(body: JSON) -> RemapCustomer:
+    """The body {customer_id, connection_id, company_id} as the command, read by the same rules."""
+    v.fields(body, {"customer_id", "connection_id", "company_id"}, set())
+    return v.check(lambda: RemapCustomer.build(**body))

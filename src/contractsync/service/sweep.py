@@ -13,6 +13,8 @@ from functools import partial
 from typing import Any
 
 from contractsync.domain import rules
+from contractsync.domain.bounds import check_date
+from contractsync.domain.commands import Sweep
 from contractsync.domain.engine import SyncEngine
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import validation as v
@@ -27,13 +29,17 @@ SWEEP_ANSWER_LIMIT = 200
 
 
 def sweep(
-    ctx: ServiceContext, actor: Actor, body: JSON, progress: Callable[[int, int], None] | None = None
+    ctx: ServiceContext,
+    actor: Actor,
+    command: Sweep | JSON,
+    progress: Callable[[int, int], None] | None = None,
 ) -> JSON:
-    """The daily sweep for a date (expirations, renewals); a second run for the same date does nothing."""
-    v.fields(body, {"date"}, {"preview", "connection_id"})
-    preview = v.preview_flag(body)
-    day = v.day(body["date"], "date", ctx.now().date())
-    connection_id = body.get("connection_id")
+    """The daily sweep for a date (expirations, renewals); a second run for the same date does
+    nothing. `command`: a `Sweep`, or its body {date, preview?, connection_id?}."""
+    if not isinstance(command, Sweep):
+        command = read_command(command)
+    preview, connection_id = command.preview, command.connection_id
+    day = v.check(lambda: check_date(command.date, "date", ctx.now().date()))
     with ctx.units(commit=False) as uow:
         groups = uow.books.ending_before(day, actor.reseller_id)
     if connection_id is not None:
@@ -78,6 +84,12 @@ def sweep(
         "counts": dict(counts),
         "operations": answer,
     }
+
+
+def read_command(body: JSON) -> Sweep:
+    """The body {date, preview?, connection_id?} as the command, read by the same rules."""
+    v.fields(body, {"date"}, {"preview", "connection_id"})
+    return v.check(lambda: Sweep.build(**body))
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contractsync.domain.directory_commands import UpdateCredentials
 from contractsync.ports.directory import CredentialsChange
 from contractsync.service import validation as v
 from contractsync.service import views
@@ -14,18 +15,19 @@ from contractsync.service.credentials_check import check_credentials
 JSON = dict[str, Any]
 
 
-def update_credentials(ctx: ServiceContext, actor: Actor, connection_id: str, body: JSON) -> JSON:
+def update_credentials(
+    ctx: ServiceContext, actor: Actor, connection_id: str, command: UpdateCredentials | JSON
+) -> JSON:
     """New API credentials (e.g. after a rotated secret), checked with Autotask first. The
     connection's `credentials_version` goes up, so every process uses them from its next call. A
     connection paused because Autotask refused the old ones is probed at once; the first accepted
     call ends the pause."""
-    v.fields(body, {"secret"}, {"username", "integration_code"})
+    if not isinstance(command, UpdateCredentials):
+        command = read_command(command)
     change = CredentialsChange(
-        secret_encrypted=ctx.secrets.encrypt(v.credential(body["secret"], "secret")),
-        username=v.credential(body["username"], "username") if "username" in body else None,
-        integration_code=v.credential(body["integration_code"], "integration_code")
-        if "integration_code" in body
-        else None,
+        secret_encrypted=ctx.secrets.encrypt(command.secret),
+        username=command.username,
+        integration_code=command.integration_code,
     )
     with ctx.units(commit=False) as uow:
         current = visible_connection(uow.directory, actor, connection_id)
@@ -39,3 +41,9 @@ def update_credentials(ctx: ServiceContext, actor: Actor, connection_id: str, bo
             visible_connection(directory, actor, connection_id), directory.pause(connection_id)
         )
     return answer | {"credentials_check": checked}
+
+
+def read_command(body: JSON) -> UpdateCredentials:
+    """The API.md body {secret, username?, integration_code?} as the command, read by the same rules."""
+    v.fields(body, {"secret"}, {"username", "integration_code"})
+    return v.check(lambda: UpdateCredentials.build(**body))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -50,38 +49,6 @@ def optional_text(value: object, field: str, max_length: int = 300) -> str | Non
     return None if value is None else text(value, field, max_length)
 
 
-def decimal(value: object, field: str, low: str, high: str) -> Decimal:
-    return check(lambda: parse_decimal(value, field, Decimal(low), Decimal(high)))
-
-
-def integer(value: object, field: str, low: int = 0, high: int = 10_000_000) -> int:
-    return check(lambda: parse_int(value, field, low, high))
-
-
-def boolean(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid(f"{field} must be true or false")
-    return value
-
-
-def preview_flag(body: Mapping[str, Any]) -> bool:
-    """A body's `preview` (X2): absent is false."""
-    value = body.get("preview", False)
-    if not isinstance(value, bool):
-        raise Invalid("preview must be true or false")
-    return value
-
-
 def day(value: object, field: str, today: date) -> date:
     """A date within the documented bounds (2000-01-01 .. today + 5 years)."""
     return check(lambda: bounds.check_date(parse_date(value, field), field, today))
-
-
-def credential(value: object, field: str) -> str:
-    """An Autotask user name, secret or integration code: printable ASCII, bounded."""
-    return check(lambda: bounds.check_credential(value, field))
-
-
-def end_day(value: object, field: str) -> date:
-    """A term's end date: 2000-01-01 .. 9999-12-30 (Partner Center's open end)."""
-    return check(lambda: bounds.check_end_date(parse_date(value, field), field))

@@ -8,7 +8,10 @@ import pytest
 
 from contractsync.service import partner_center_sources as sources
 from contractsync.service.actor import ADMIN
+from contractsync.service.create_partner_center_source import create_source
 from contractsync.service.errors import Conflict, Invalid, NotFound
+from contractsync.service.partner_center_source_queries import get_source, list_sources
+from contractsync.service.update_partner_center_source import update_source
 from tests.unit.service.conftest import NOW, R1, R2, Service
 
 SOURCE: dict[str, Any] = {
@@ -24,28 +27,28 @@ SOURCE: dict[str, Any] = {
 
 def test_a_source_is_answered_with_its_idle_poll_and_never_its_credentials(directory: Service) -> None:
     ctx = directory.facade.context
-    answer = sources.create_source(ctx, R1, SOURCE)
+    answer = create_source(ctx, R1, SOURCE)
     assert answer["price_list"] == {"CFQ7TTC0LF8S:0001": "10.5000"} and answer["poll_minutes"] == 15
     assert answer["poll"]["status"] == "idle" and answer["poll"]["next_poll_at"] == "2026-11-25T14:00:00Z"
     assert "app-secret" not in str(answer) and "refresh-1" not in str(answer)
     stored = directory.data.sources["pc1"]
     assert ctx.secrets.decrypt(stored.refresh_token_encrypted) == "refresh-1"
     with pytest.raises(Conflict):
-        sources.create_source(ctx, ADMIN, SOURCE)
+        create_source(ctx, ADMIN, SOURCE)
     with pytest.raises(NotFound):
-        sources.create_source(ctx, R2, {**SOURCE, "id": "pc2"})
-    assert [s["id"] for s in sources.list_sources(ctx, R1)] == ["pc1"] and sources.list_sources(ctx, R2) == []
+        create_source(ctx, R2, {**SOURCE, "id": "pc2"})
+    assert [s["id"] for s in list_sources(ctx, R1)] == ["pc1"] and list_sources(ctx, R2) == []
 
 
 def test_an_update_changes_only_what_it_names(directory: Service) -> None:
     ctx = directory.facade.context
-    sources.create_source(ctx, R1, SOURCE)
-    answer = sources.update_source(ctx, R1, "pc1", {"poll_minutes": 60})
+    create_source(ctx, R1, SOURCE)
+    answer = update_source(ctx, R1, "pc1", {"poll_minutes": 60})
     assert answer["poll_minutes"] == 60 and answer["price_list"] == {"CFQ7TTC0LF8S:0001": "10.5000"}
     sources.store_refresh_token(ctx, "pc1", "refresh-2")
     assert ctx.secrets.decrypt(directory.data.sources["pc1"].refresh_token_encrypted) == "refresh-2"
     with pytest.raises(Invalid, match="poll_minutes"):
-        sources.update_source(ctx, R1, "pc1", {"poll_minutes": 0})
+        update_source(ctx, R1, "pc1", {"poll_minutes": 0})
     with pytest.raises(NotFound):
-        sources.get_source(ctx, R2, "pc1")
+        get_source(ctx, R2, "pc1")
     assert directory.data.polls["pc1"].next_poll_at == NOW

@@ -12,6 +12,7 @@ from contractsync.domain.reconciliation import Difference
 from contractsync.service import reconcile_runs
 from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Invalid, NotFound
+from contractsync.service.reconciliation_queries import due_connections
 from tests.unit.service.conftest import NOW, R1, R2, Service
 
 REPORT = {"services_checked": 3, "reads": 2, "money_impact": "12.50"}
@@ -52,9 +53,9 @@ def test_stored_runs_are_listed_newest_first_and_drift_raises_an_alert(directory
 def test_a_connection_is_due_by_its_schedule_and_an_hour_after_a_failed_run(directory: Service) -> None:
     ctx = directory.facade.context
     records = SimpleNamespace(connection_id="k1", currency="USD")
-    assert reconcile_runs.due_connections(ctx, NOW) == ["k1"]
+    assert due_connections(ctx, NOW) == ["k1"]
     reconcile_runs.store(ctx, records, REPORT, [], NOW, "scheduled")
-    assert reconcile_runs.due_connections(ctx, NOW + timedelta(hours=23)) == []
+    assert due_connections(ctx, NOW + timedelta(hours=23)) == []
     reconcile_runs.store_failure(ctx, records, 0, NOW + timedelta(hours=24), "scheduled", "down")
-    assert reconcile_runs.due_connections(ctx, NOW + timedelta(hours=24, minutes=30)) == []
-    assert reconcile_runs.due_connections(ctx, NOW + timedelta(hours=25)) == ["k1"]
+    assert due_connections(ctx, NOW + timedelta(hours=24, minutes=30)) == []
+    assert due_connections(ctx, NOW + timedelta(hours=25)) == ["k1"]

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, IdPath, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, given
 from contractsync.api.types import (
     Body,
     Credential,
@@ -19,6 +19,8 @@ from contractsync.api.types import (
     TimeZoneName,
     Url,
 )
+from contractsync.domain.directory_commands import CreateConnection, UpdateCredentials
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/connections", tags=["connections"])
 
@@ -43,10 +45,19 @@ class NewConnection(Body):
     policies: Policies | None = None
 
 
+def new_connection(body: NewConnection) -> CreateConnection:
+    """The command the validated body asks for: the policies the client named (the others stay
+    unset, as in the body)."""
+    values = given(body)
+    if body.policies is not None:
+        values["policies"] = {name: getattr(body.policies, name) for name in body.policies.model_fields_set}
+    return check(lambda: CreateConnection.build(**values))
+
+
 @router.post("", status_code=201, response_model=None, responses=answers(A.Connection, 201))
 def create_connection(body: NewConnection, actor: CurrentActor, service: Service) -> JSON:
     """Answers the connection without its secret."""
-    return service.create_connection(actor, dump(body))
+    return service.create_connection(actor, new_connection(body))
 
 
 @router.get("", response_model=None, responses=answers(list[A.Connection]))
@@ -66,4 +77,5 @@ def update_credentials(
 ) -> JSON:
     """New API credentials (a rotated secret). A connection paused because Autotask refused the
     old ones is probed at once; the first call Autotask accepts ends the pause."""
-    return service.update_credentials(actor, connection_id, dump(body))
+    command = check(lambda: UpdateCredentials.build(**given(body)))
+    return service.update_credentials(actor, connection_id, command)

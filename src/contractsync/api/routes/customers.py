@@ -9,9 +9,10 @@ from pydantic import Field, StrictBool, StringConstraints, TypeAdapter, WithJson
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, IdPath, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, given
 from contractsync.api.types import VISIBLE, Body, EntityId, IsoDate, Name, Percent, Provider
 from contractsync.domain.commands import SetProviderMargin
+from contractsync.domain.directory_commands import CreateCustomer
 from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -50,7 +51,7 @@ class ProviderMargin(Body):
 
 @router.post("", status_code=201, response_model=None, responses=answers(A.Customer, 201))
 def create_customer(body: NewCustomer, actor: CurrentActor, service: Service) -> JSON:
-    return service.create_customer(actor, dump(body))
+    return service.create_customer(actor, check(lambda: CreateCustomer.build(**given(body))))
 
 
 @router.get("", response_model=None, responses=answers(list[A.Customer]))

@@ -11,8 +11,10 @@ from pydantic import Field
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, IdPath, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, dump, given
 from contractsync.api.types import Body, EntityId, PsaId
+from contractsync.domain.mapping_commands import MapCustomer, MapSubscription, RemapCustomer
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/mappings", tags=["mappings"])
 
@@ -56,7 +58,7 @@ ConnectionQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
 def map_customer(body: CustomerMapping, actor: CurrentActor, service: Service) -> JSON:
     """Answers the CreateConnectionCustomerMapping record (with `company_name`). A company id
     Autotask does not have as a customer company is refused (422), nothing stored."""
-    return service.map_customer_to_company(actor, dump(body))
+    return service.map_customer_to_company(actor, check(lambda: MapCustomer.build(**given(body))))
 
 
 @router.delete("/customers/{customer_id}", response_model=None, responses=answers(A.OperationRecord))
@@ -73,7 +75,8 @@ def unmap_customer(
 def remap_customer(customer_id: IdPath, body: CustomerRemap, actor: CurrentActor, service: Service) -> JSON:
     """Move a mapped customer to another Autotask company (which must exist and not be mapped to
     another customer). Its subscriptions keep their contract services. Answers the audit record."""
-    return service.remap_customer(actor, {"customer_id": customer_id, **dump(body)})
+    command = check(lambda: RemapCustomer.build(customer_id=customer_id, **given(body)))
+    return service.remap_customer(actor, command)
 
 
 @router.post(
@@ -81,7 +84,7 @@ def remap_customer(customer_id: IdPath, body: CustomerRemap, actor: CurrentActor
 )
 def map_subscription(body: SubscriptionMapping, actor: CurrentActor, service: Service) -> JSON:
     """Aligns the contract service to the subscription; answers the mapping's operation record."""
-    return service.map_subscription(actor, dump(body))
+    return service.map_subscription(actor, check(lambda: MapSubscription.build(**given(body))))
 
 
 @router.get("/subscription-suggestions", response_model=None, responses=answers(None))

@@ -13,11 +13,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field, StrictInt
 
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, IdPath, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, dump, given
 from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, RootUrl, Url, WholeNumber
+from contractsync.domain.partner_center_commands import CreatePartnerCenterSource, UpdatePartnerCenterSource
 from contractsync.service.errors import NotFound
 from contractsync.service.facade import ContractSync
 from contractsync.service.partner_center import PartnerCenter
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/partner-center", tags=["partner center"])
 events_router = APIRouter(prefix="/v1/partner-center", tags=["partner center"])
@@ -91,12 +93,17 @@ class Accepted(Body):
     subscriptions: Annotated[list[SubscriptionChoice], Field(default_factory=list, max_length=5000)]
 
 
+def _not_null(body: Body) -> JSON:
+    """The fields the client sent with a value: null is as absent here (the defaults)."""
+    return {name: value for name, value in given(body).items() if value is not None}
+
+
 @router.post("/sources", status_code=201, response_model=None, responses=answers(ANY, 201))
 def create_source(body: NewSource, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """A reseller's CSP partner tenant: app + user credentials (stored encrypted), endpoints
     (default Microsoft's; others only when allowed), poll interval and price list."""
-    values = {k: v for k, v in dump(body).items() if v is not None}
-    return partner_center(request, service).create_partner_center_source(actor, values)
+    command = check(lambda: CreatePartnerCenterSource.build(**_not_null(body)))
+    return partner_center(request, service).create_partner_center_source(actor, command)
 
 
 @router.get("/sources", response_model=None, responses=answers(list[ANY]))
@@ -115,8 +122,8 @@ def update_source(
     source_id: IdPath, body: SourceChanges, actor: CurrentActor, request: Request, service: Service
 ) -> JSON:
     """New credentials, poll interval, price list or webhook URL."""
-    values = {k: v for k, v in dump(body).items() if v is not None}
-    return partner_center(request, service).update_partner_center_source(actor, source_id, values)
+    command = check(lambda: UpdatePartnerCenterSource.build(**_not_null(body)))
+    return partner_center(request, service).update_partner_center_source(actor, source_id, command)
 
 
 @router.post("/sources/{source_id}/poll", response_model=None, responses=answers(ANY))

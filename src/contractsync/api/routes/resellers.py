@@ -6,8 +6,10 @@ from fastapi import APIRouter
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, IdPath, answers, dump
+from contractsync.api.routes._common import JSON, IdPath, answers, given
 from contractsync.api.types import Body, EntityId, IsoDate, Name, PromotionSetting
+from contractsync.domain.directory_commands import ApproveBilling, CreateReseller
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/resellers", tags=["resellers"])
 
@@ -25,7 +27,7 @@ class BillingApproval(Body):
 @router.post("", status_code=201, response_model=None, responses=answers(A.Reseller, 201))
 def create_reseller(body: NewReseller, actor: CurrentActor, service: Service) -> JSON:
     """Provider (admin token) only."""
-    return service.create_reseller(actor, dump(body))
+    return service.create_reseller(actor, check(lambda: CreateReseller.build(**given(body))))
 
 
 @router.get("", response_model=None, responses=answers(list[A.Reseller]))
@@ -38,4 +40,5 @@ def approve_billing(
     reseller_id: IdPath, body: BillingApproval, actor: CurrentActor, service: Service
 ) -> JSON:
     """Periods starting on or before `approved_through` are approved (R2a)."""
-    return service.approve_billing(actor, reseller_id, dump(body))
+    command = check(lambda: ApproveBilling.build(approved_through=body.approved_through))
+    return service.approve_billing(actor, reseller_id, command)

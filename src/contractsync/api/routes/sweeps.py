@@ -7,8 +7,10 @@ from pydantic import StrictBool
 
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, answers, dump
+from contractsync.api.routes._common import JSON, answers
 from contractsync.api.types import Body, IsoDate
+from contractsync.domain.commands import Sweep
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/sweeps", tags=["daily work"])
 
@@ -21,4 +23,4 @@ class SweepRequest(Body):
 @router.post("", response_model=None, responses=answers(A.SweepResult))
 def run_sweep(body: SweepRequest, actor: CurrentActor, service: Service) -> JSON:
     """Idempotent per date: a second run for the same date changes nothing."""
-    return service.sweep(actor, dump(body))
+    return service.sweep(actor, check(lambda: Sweep.build(date=body.date, preview=body.preview)))

@@ -11,8 +11,10 @@ from pydantic import Field, StrictInt, StringConstraints
 
 from contractsync.api.answers import Answer
 from contractsync.api.deps import CurrentActor, Service
-from contractsync.api.routes._common import JSON, answers, dump
+from contractsync.api.routes._common import JSON, answers, given
 from contractsync.api.types import VISIBLE, Body, EntityId, WholeNumber
+from contractsync.domain.commands import IssueToken
+from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -51,7 +53,7 @@ class IssuedToken(Token):
 @router.post("", status_code=201, response_model=None, responses=answers(IssuedToken, 201))
 def create_token(body: NewToken, actor: CurrentActor, service: Service) -> JSON:
     """Provider only. A new token, answered once (store it now); a name another token has is 409."""
-    return service.issue_token(actor, dump(body))
+    return service.issue_token(actor, check(lambda: IssueToken.build(**given(body))))
 
 
 @router.get("", response_model=None, responses=answers(list[Token]))
