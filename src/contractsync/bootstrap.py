@@ -182,18 +182,11 @@ def build_app_service(
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
     context = service_context(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
-    service = ContractSync(context, deliver, operation_lanes=group_commit_lanes(settings, sessions))
+    service = ContractSync(context, deliver)
     workers.append(build_worker(sessions, connectors, clock, service=service))
     if settings.admin_token:  # replaces the token an earlier value of the variable registered
         service.register_admin_token(settings.admin_token)
     return service
-
-
-def group_commit_lanes(settings: Settings, sessions: sessionmaker[Session]) -> int:
-    """How many groups of single operations may commit side by side: the setting on PostgreSQL;
-    1 on SQLite, whose one writer would only make the others wait."""
-    engine = sessions.kw["bind"]
-    return settings.group_commit_lanes if engine.dialect.name == "postgresql" else 1
 
 
 ADMIN_TOKEN_FILE = "admin-token"

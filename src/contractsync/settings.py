@@ -41,10 +41,6 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=30.0, ge=1.0)
     #: `contractsync worker --heartbeat-seconds`: how often a live worker renews its leases
     heartbeat_seconds: float = Field(default=10.0, ge=0.1)
-    #: single operations (POST …/operations) committed in this many groups side by side, each
-    #: subscription always in the same one (PostgreSQL; SQLite has one writer: always 1). 1 by
-    #: default: on 2 busy cores two lanes halved the groups and cost ~30 % more CPU per operation
-    group_commit_lanes: int = Field(default=1, ge=1, le=16)
 
     # --- sessions, tokens, metrics, docs (README "Sessions, tokens, metrics and docs") ---------
     #: the address users reach the console at; `https://…` makes the session cookie `Secure`

@@ -113,13 +113,10 @@ JSON = dict[str, Any]
 class ContractSync:
     """Built by `contractsync.bootstrap.build_app_service(settings)`; thread-safe."""
 
-    def __init__(
-        self, context: ServiceContext, deliver: Callable[[], JSON] | None = None, operation_lanes: int = 1
-    ) -> None:
+    def __init__(self, context: ServiceContext, deliver: Callable[[], JSON] | None = None) -> None:
         self.context = context
         self._deliver = deliver
-        # concurrent operations share a transaction; `operation_lanes` such groups run side by side
-        self._operations = GroupCommit(context, lanes=operation_lanes)
+        self._operations = GroupCommit(context)  # concurrent operations share a transaction
         self._tokens = token_authority.TokenAuthority(context)  # authentication cached for a few seconds
         # Partner Center's poller and webhook check, built when first used (from the context's kit
         # unless `using_partner_center` gave others)

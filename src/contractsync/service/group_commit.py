@@ -8,14 +8,6 @@ transaction holding its operation committed, with its own records or its own err
 if it had been alone. Alone, an operation is a batch of one; under load, one commit and one round
 of statements serve many.
 
-Lanes (`lanes`, `CONTRACTSYNC_GROUP_COMMIT_LANES`; 1 on SQLite): each lane forms and runs its
-own groups, one at a time, so that many groups are in flight at once. An operation goes to the
-lane its subscription id hashes to (CRC-32, stable across processes), so the operations on one
-subscription keep their order and never sit in two transactions at once. Groups of two lanes are
-ordinary concurrent transactions: each locks its subscriptions (FOR UPDATE, in id order, an
-upgrade's target among them) before reading them, and a contract service's book is reached only
-through the one subscription mapped to it; a deadlock or a lost race between them is retried.
-
 A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
 hits a serialization failure runs again as a whole (jittered, bounded: `UnitOfWorkFactory.retrying`); its
 callers just wait a little longer. If a group fails for an unexpected reason, each of its
@@ -25,7 +17,6 @@ operations is applied alone, so that one cannot fail the others.
 from __future__ import annotations
 
 import threading
-import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,85 +52,27 @@ class _Request:
 
 
 class GroupCommit:
-    def __init__(
-        self, ctx: ServiceContext, max_group: int = operation_batch.MAX_OPERATIONS, lanes: int = 1
-    ) -> None:
-        if lanes < 1:
-            raise ValueError("a group commit needs at least one lane")
+    def __init__(self, ctx: ServiceContext, max_group: int = operation_batch.MAX_OPERATIONS) -> None:
         self._ctx = ctx
-        self._lanes = [_Lane(self, max_group, n) for n in range(lanes)]
-        self._aside = ThreadPoolExecutor(4, thread_name_prefix="operation-preview")
-        self._counted = threading.Lock()
-        self.groups = 0  # transactions committed …
-        self.operations = 0  # … and the operations they held
-
-    @property
-    def lanes(self) -> int:
-        return len(self._lanes)
-
-    def lane_of(self, subscription_id: str) -> int:
-        """The lane a subscription's operations always go to."""
-        return zlib.crc32(subscription_id.encode()) % len(self._lanes)
-
-    def submit(self, actor: Actor, subscription_id: str, command: OperationCommand) -> Future[list[JSON]]:
-        """`apply`, answered through a future instead of in the calling thread: the API's event
-        loop queues the operation and awaits it without a thread of its own per request. The
-        lane's leader thread runs the queued operations (a preview runs aside)."""
-        if command.preview:
-            return self._aside.submit(self.apply, actor, subscription_id, command)
-        item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
-        return self._lanes[self.lane_of(subscription_id)].submit(item)
-
-    def apply(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
-        if command.preview:
-            return self._preview(actor, subscription_id, command)
-        item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
-        return self._lanes[self.lane_of(subscription_id)].apply(item)
-
-    def waiting(self) -> int:
-        """Operations queued for the next groups, in every lane."""
-        return sum(lane.waiting() for lane in self._lanes)
-
-    def _commit(self, requested: list[operation_batch.Item]) -> list[operation_batch.Item]:
-        def attempt() -> list[operation_batch.Item]:
-            items = [item.fresh() for item in requested]
-            with self._ctx.units() as uow:
-                operation_batch.apply_items(self._ctx, uow, items, preview=False)
-            return items
-
-        items = with_retries(self._ctx.units, attempt)
-        with self._counted:
-            self.groups += 1
-            self.operations += len(items)
-        return items
-
-    def _preview(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
-        def attempt() -> operation_batch.Item:
-            item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
-            with self._ctx.units(commit=False) as uow:
-                operation_batch.apply_items(self._ctx, uow, [item], preview=True)
-            return item
-
-        item = retried(self._ctx.units, attempt)
-        if item.error is not None:
-            raise item.error
-        return item.records
-
-
-class _Lane:
-    """Groups formed and run one at a time: the operations queued while a group runs form the next."""
-
-    def __init__(self, owner: GroupCommit, max_group: int, number: int) -> None:
-        self._owner = owner
         self._max_group = max_group
         self._queue: deque[_Request] = deque()
         self._changed = threading.Condition()  # guards the queue, `_busy` and `_leader_called`
         self._busy = False  # a group's transaction is running
         self._leader_called = False  # the leader thread is asked to run the queued operations
-        self._leader = ThreadPoolExecutor(1, thread_name_prefix=f"group-commit-{number}")
+        self._leader = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
+        self._aside = ThreadPoolExecutor(4, thread_name_prefix="operation-preview")
+        self.groups = 0  # transactions committed …
+        self.operations = 0  # … and the operations they held
 
-    def submit(self, item: operation_batch.Item) -> Future[list[JSON]]:
-        request = _Request(item, future=Future())
+    def submit(self, actor: Actor, subscription_id: str, command: OperationCommand) -> Future[list[JSON]]:
+        """`apply`, answered through a future instead of in the calling thread: the API's event
+        loop queues the operation and awaits it without a thread of its own per request. The
+        group commit's leader thread runs the queued operations (a preview runs aside)."""
+        if command.preview:
+            return self._aside.submit(self.apply, actor, subscription_id, command)
+        request = _Request(
+            operation_batch.Item(0, subscription_id, command, actor, strict=False), future=Future()
+        )
         with self._changed:
             self._queue.append(request)
             self._call_leader()
@@ -177,8 +110,10 @@ class _Lane:
             self._busy = False
             self._changed.notify_all()
 
-    def apply(self, item: operation_batch.Item) -> list[JSON]:
-        request = _Request(item)
+    def apply(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
+        if command.preview:
+            return self._preview(actor, subscription_id, command)
+        request = _Request(operation_batch.Item(0, subscription_id, command, actor, strict=False))
         with self._changed:
             self._queue.append(request)
             while not request.done:
@@ -200,7 +135,7 @@ class _Lane:
 
     def _run(self, group: list[_Request]) -> None:
         try:
-            items = self._owner._commit([request.item for request in group])
+            items = self._commit([request.item for request in group])
         except BaseException as error:
             if isinstance(error, Exception) and not isinstance(error, ServiceError) and len(group) > 1:
                 for request in group:  # keep one operation's failure from failing the others
@@ -215,3 +150,27 @@ class _Lane:
             for request in group:
                 if not request.done:
                     request.finish()
+
+    def _commit(self, requested: list[operation_batch.Item]) -> list[operation_batch.Item]:
+        def attempt() -> list[operation_batch.Item]:
+            items = [item.fresh() for item in requested]
+            with self._ctx.units() as uow:
+                operation_batch.apply_items(self._ctx, uow, items, preview=False)
+            return items
+
+        items = with_retries(self._ctx.units, attempt)
+        self.groups += 1
+        self.operations += len(items)
+        return items
+
+    def _preview(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
+        def attempt() -> operation_batch.Item:
+            item = operation_batch.Item(0, subscription_id, command, actor, strict=False)
+            with self._ctx.units(commit=False) as uow:
+                operation_batch.apply_items(self._ctx, uow, [item], preview=True)
+            return item
+
+        item = retried(self._ctx.units, attempt)
+        if item.error is not None:
+            raise item.error
+        return item.records
