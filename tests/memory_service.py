@@ -195,7 +195,7 @@ def console_sample(service: ContractSync, autotask: SandboxAutotask, clock: Manu
     service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One", "promotion_setting": "keep"})
     service.create_token_value("r1", RESELLER_TOKEN)
     service.create_connection(ADMIN, connection("at1", "r1", autotask))
-    service.set_reconciliation_schedule(ADMIN, "at1", {"currency": "EUR"})
+    service.set_reconciliation_schedule(ADMIN, {"connection_id": "at1", "currency": "EUR"})
     service.create_customer(
         ADMIN,
         {"id": "c1", "reseller_id": "r1", "name": "Contoso Ltd", "provider_margins": {"microsoft": "20"}},

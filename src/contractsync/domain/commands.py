@@ -24,7 +24,7 @@ from contractsync.domain.bounds import (
     TEXT_MAX_LENGTH,
     check_end_date,
 )
-from contractsync.domain.command_values import bounded_decimal, enum_value, flag, optional_text
+from contractsync.domain.command_values import ABSENT, bounded_decimal, enum_value, flag, optional_text
 from contractsync.domain.enums import BillingCycle, OfferKind, Term
 from contractsync.domain.model import Promotion
 from contractsync.domain.operations import InvalidInput, parse_date, parse_int, parse_text
@@ -177,3 +177,39 @@ class IssueToken:
         if not isinstance(name, str):
             raise InvalidInput("name: must be text")
         return cls(name, reseller, days)
+
+
+#: The longest reconciliation interval, in hours (a year); 0 turns the schedule off.
+MAX_SCHEDULE_HOURS = 8760
+
+
+@dataclass(frozen=True)
+class SetReconciliationSchedule:
+    """How often the worker reconciles a connection (`every_hours`, 0 = off) and the currency its
+    money impact is told in; None keeps what the connection has."""
+
+    connection_id: str
+    every_hours: int | None = None
+    currency: str | None = None
+
+    @classmethod
+    def build(
+        cls, *, connection_id: object, every_hours: object = ABSENT, currency: object = ABSENT
+    ) -> SetReconciliationSchedule:
+        return cls(
+            parse_text(connection_id, "connection_id", ID_MAX_LENGTH),
+            None if every_hours is ABSENT else _schedule_hours(every_hours),
+            None if currency is ABSENT else _currency(currency),
+        )
+
+
+def _schedule_hours(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SCHEDULE_HOURS:
+        raise InvalidInput("every_hours must be a whole number of hours from 0 (off) to 8760")
+    return value
+
+
+def _currency(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise InvalidInput("currency must be an ISO 4217 code of three capital letters, e.g. EUR")
+    return value

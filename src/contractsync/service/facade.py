@@ -41,7 +41,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from contractsync.domain.batch_command import BatchCommand
-from contractsync.domain.commands import CreateSubscription, IssueToken, SetProviderMargin, Sweep
+from contractsync.domain.commands import (
+    CreateSubscription,
+    IssueToken,
+    SetProviderMargin,
+    SetReconciliationSchedule,
+    Sweep,
+)
 from contractsync.domain.directory_commands import (
     ApproveBilling,
     CreateConnection,
@@ -294,11 +300,10 @@ class ContractSync:
         """{connection_id, schedule: {every_hours, enabled, currency}, items: [run]}, newest first."""
         return reconciliation_queries.list_runs(self.context, actor, connection_id, limit)
 
-    def set_reconciliation_schedule(self, actor: Actor, connection_id: str, body: JSON) -> JSON:
-        """body {every_hours?: 0 (off)..8760, currency?: "EUR"}."""
-        return set_reconciliation_schedule.set_reconciliation_schedule(
-            self.context, actor, connection_id, body
-        )
+    def set_reconciliation_schedule(self, actor: Actor, command: SetReconciliationSchedule | JSON) -> JSON:
+        """A `SetReconciliationSchedule`, or its body {connection_id, every_hours?: 0 (off)..8760,
+        currency?: "EUR"}; answers {connection_id, schedule}."""
+        return set_reconciliation_schedule.set_reconciliation_schedule(self.context, actor, command)
 
     def list_manual_actions(self, actor: Actor) -> list[JSON]:
         return operation_queries.list_manual_actions(self.context, actor)

@@ -84,7 +84,11 @@ async def create_connection(request: Request) -> Response:
         answer = await call(service.create_connection, actor, body)
         currency = _text(form, "currency")
         if currency:
-            await call(service.set_reconciliation_schedule, actor, body["id"], {"currency": currency})
+            await call(
+                service.set_reconciliation_schedule,
+                actor,
+                {"connection_id": body["id"], "currency": currency},
+            )
     except ServiceError as exc:
         session.say("error", f"Connection {body['id']} was not created: {refusal_text(exc)}")
         return redirect(request, "/connections")
@@ -122,8 +126,7 @@ async def change_currency(request: Request, connection_id: str) -> Response:
         await call(
             console_of(request).service.set_reconciliation_schedule,
             actor_of(request),
-            connection_id,
-            {"currency": currency},
+            {"connection_id": connection_id, "currency": currency},
         )
     except ServiceError as exc:
         session.say("error", f"The currency of {connection_id} was not changed: {refusal_text(exc)}")

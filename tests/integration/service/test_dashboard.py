@@ -23,7 +23,7 @@ def test_the_dashboard_adds_up_what_autotask_bills(world: World) -> None:
     map_s1(world)
     _unmapped_s2(world)
     world.deliver()
-    world.service.set_reconciliation_schedule(ADMIN, "at-r1", {"currency": "EUR"})
+    world.service.set_reconciliation_schedule(ADMIN, {"connection_id": "at-r1", "currency": "EUR"})
     run = world.service.reconciliation(ADMIN, "at-r1")
 
     board = world.service.dashboard(ADMIN)

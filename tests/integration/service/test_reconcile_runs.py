@@ -35,17 +35,19 @@ def test_the_worker_reconciles_daily_by_default_and_on_its_schedule(world: Sandb
     assert tick() == []  # not due before a day has passed
     world.clock.advance(3600)
     assert tick() == ["at1"]
-    world.service.set_reconciliation_schedule(ADMIN, "at1", {"every_hours": 0, "currency": "EUR"})
+    world.service.set_reconciliation_schedule(
+        ADMIN, {"connection_id": "at1", "every_hours": 0, "currency": "EUR"}
+    )
     world.clock.advance(10 * 86_400)
     assert tick() == []  # off
-    world.service.set_reconciliation_schedule(ADMIN, "at1", {"every_hours": 2})
+    world.service.set_reconciliation_schedule(ADMIN, {"connection_id": "at1", "every_hours": 2})
     assert tick() == []  # the worker looks once a minute
     world.clock.advance(60)
     assert tick() == ["at1"]
     latest = world.service.reconciliation_runs(ADMIN, "at1")["items"][0]
     assert latest["currency"] == "EUR" and len(world.service.reconciliation_runs(ADMIN, "at1")["items"]) == 3
     with pytest.raises(Invalid):
-        world.service.set_reconciliation_schedule(ADMIN, "at1", {"every_hours": -1})
+        world.service.set_reconciliation_schedule(ADMIN, {"connection_id": "at1", "every_hours": -1})
     with pytest.raises(NotFound):
         world.service.reconciliation_runs(Actor("someone-else"), "at1")
 

@@ -14,11 +14,18 @@ from contractsync.api.routes.connections import NewConnection, NewCredentials
 from contractsync.api.routes.customers import NewCustomer, ProviderMargin
 from contractsync.api.routes.mappings import CustomerMapping, CustomerRemap, SubscriptionMapping
 from contractsync.api.routes.partner_center import NewSource, SourceChanges
+from contractsync.api.routes.reconciliation import ScheduleRequest
 from contractsync.api.routes.resellers import BillingApproval, NewReseller
 from contractsync.api.routes.subscriptions import NewSubscription
 from contractsync.api.routes.sweeps import SweepRequest
 from contractsync.api.routes.tokens import NewToken
-from contractsync.domain.commands import CreateSubscription, IssueToken, SetProviderMargin, Sweep
+from contractsync.domain.commands import (
+    CreateSubscription,
+    IssueToken,
+    SetProviderMargin,
+    SetReconciliationSchedule,
+    Sweep,
+)
 from contractsync.domain.directory_commands import (
     ApproveBilling,
     CreateConnection,
@@ -44,6 +51,7 @@ PAIRS: list[tuple[type[BaseModel], type, set[str], set[str]]] = [
     (SubscriptionMapping, MapSubscription, set(), set()),
     (SweepRequest, Sweep, {"connection_id"}, set()),  # the scheduler's, per connection
     (NewToken, IssueToken, set(), set()),
+    (ScheduleRequest, SetReconciliationSchedule, set(), set()),
     (NewSource, CreatePartnerCenterSource, set(), set()),
     (SourceChanges, UpdatePartnerCenterSource, {"changes"}, set()),
 ]

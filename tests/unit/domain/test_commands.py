@@ -10,7 +10,7 @@ import pytest
 
 from contractsync.domain.batch_command import BatchCommand, BatchEntry, InvalidBatch
 from contractsync.domain.bounds import MAX_BATCH_OPERATIONS
-from contractsync.domain.commands import CreateSubscription, SetProviderMargin
+from contractsync.domain.commands import CreateSubscription, SetProviderMargin, SetReconciliationSchedule
 from contractsync.domain.enums import BillingCycle, OfferKind, Term
 from contractsync.domain.model import Promotion
 from contractsync.domain.operations import InvalidInput, OperationCommand
@@ -128,3 +128,23 @@ def test_a_provider_margin_is_read_with_the_bounds_of_every_margin() -> None:
         SetProviderMargin.build("1", preview="no")
     with pytest.raises(InvalidInput, match="effective_date must be a date"):
         SetProviderMargin.build("1", effective_date="March")
+
+
+def test_a_schedule_keeps_what_is_not_given_and_reads_what_is() -> None:
+    assert SetReconciliationSchedule.build(connection_id="at1") == SetReconciliationSchedule("at1")
+    assert SetReconciliationSchedule.build(
+        connection_id="at1", every_hours=0, currency="EUR"
+    ) == SetReconciliationSchedule("at1", 0, "EUR")
+    assert SetReconciliationSchedule.build(connection_id="at1", every_hours=8760).every_hours == 8760
+
+
+@pytest.mark.parametrize("every_hours", [-1, 8761, True, 1.5, "2", None])
+def test_a_schedule_refuses_hours_that_are_not_0_to_8760(every_hours: object) -> None:
+    with pytest.raises(InvalidInput, match=r"^every_hours must be a whole number of hours from 0"):
+        SetReconciliationSchedule.build(connection_id="at1", every_hours=every_hours)
+
+
+@pytest.mark.parametrize("currency", ["eur", "EU", "EURO", "E1R", 978, None])
+def test_a_schedule_refuses_a_currency_that_is_not_three_capitals(currency: object) -> None:
+    with pytest.raises(InvalidInput, match=r"^currency must be an ISO 4217 code"):
+        SetReconciliationSchedule.build(connection_id="at1", currency=currency)

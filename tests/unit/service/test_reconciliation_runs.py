@@ -25,15 +25,17 @@ def test_a_schedule_is_daily_until_set_and_validated(directory: Service) -> None
         "enabled": True,
         "currency": "USD",
     }
-    answer = facade.set_reconciliation_schedule(R1, "k1", {"every_hours": 0, "currency": "EUR"})
+    answer = facade.set_reconciliation_schedule(
+        R1, {"connection_id": "k1", "every_hours": 0, "currency": "EUR"}
+    )
     assert answer == {
         "connection_id": "k1",
         "schedule": {"every_hours": 0, "enabled": False, "currency": "EUR"},
     }
     with pytest.raises(Invalid, match="every_hours"):
-        facade.set_reconciliation_schedule(R1, "k1", {"every_hours": True})
+        facade.set_reconciliation_schedule(R1, {"connection_id": "k1", "every_hours": True})
     with pytest.raises(NotFound):
-        facade.set_reconciliation_schedule(R2, "k1", {"every_hours": 1})
+        facade.set_reconciliation_schedule(R2, {"connection_id": "k1", "every_hours": 1})
     assert facade.reconciliation_runs(ADMIN, "k1")["schedule"]["currency"] == "EUR"
 
 

@@ -11,8 +11,9 @@ from pydantic import Field, StrictBool, StrictInt, StringConstraints
 from contractsync.api import answers as A
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.drift import reconcile
-from contractsync.api.routes._common import JSON, answers
+from contractsync.api.routes._common import JSON, answers, given
 from contractsync.api.types import Body, EntityId, WholeNumber
+from contractsync.domain.commands import SetReconciliationSchedule
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["daily work"])
 
@@ -61,9 +62,6 @@ def runs(
 def schedule(body: ScheduleRequest, actor: CurrentActor, service: Service) -> JSON:
     """How often the worker reconciles the connection (`every_hours`, 0 = off; default 24) and the
     currency its money impact is reported in."""
-    changes: JSON = {}
-    if body.every_hours is not None:
-        changes["every_hours"] = body.every_hours
-    if body.currency is not None:
-        changes["currency"] = body.currency
-    return service.set_reconciliation_schedule(actor, body.connection_id, changes)
+    # A field sent as null keeps what the connection has, as one not sent.
+    values = {name: value for name, value in given(body).items() if value is not None}
+    return service.set_reconciliation_schedule(actor, SetReconciliationSchedule.build(**values))
