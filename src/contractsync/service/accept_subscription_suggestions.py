@@ -5,23 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from contractsync.domain.suggestion_commands import (
+    MAX_SUBSCRIPTION_CHOICES,
+    AcceptSubscriptionSuggestions,
+    choices_message,
+)
+from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.map_subscription import map_subscription
-from contractsync.service.suggestion_choices import apply_each
+from contractsync.service.suggestion_choices import apply_each, read_subscriptions
 
 JSON = dict[str, Any]
-FIELDS = ("subscription_id", "contract_id", "service_id", "contract_service_id")
 
 
 def accept_subscription_suggestions(
-    ctx: ServiceContext, actor: Actor, connection_id: str, chosen: list[JSON]
+    ctx: ServiceContext, actor: Actor, command: AcceptSubscriptionSuggestions | JSON
 ) -> list[JSON]:
-    """Each chosen item answered `mapped` or `refused`. Each mapping stores the Autotask names it
-    lacks (`map_subscription`): the first one reads them all, the others find them stored."""
+    """An `AcceptSubscriptionSuggestions`, or its body {connection_id, subscriptions}: each chosen
+    item answered `mapped` or `refused`. Each mapping stores the Autotask names it lacks
+    (`map_subscription`): the first one reads them all, the others find them stored."""
+    if not isinstance(command, AcceptSubscriptionSuggestions):
+        command = read_command(command)
+    return apply_each(command.subscriptions, lambda mapping: map_subscription(ctx, actor, mapping))
 
-    def apply(item: JSON) -> None:
-        body = {k: item[k] for k in FIELDS if item.get(k) is not None}
-        map_subscription(ctx, actor, {**body, "connection_id": connection_id})
 
-    return apply_each(chosen, 5000, apply)
+def read_command(body: JSON) -> AcceptSubscriptionSuggestions:
+    """{connection_id, subscriptions}: each choice read on its own (one that cannot be read is refused)."""
+    v.fields(body, {"connection_id", "subscriptions"}, set())
+    limit = MAX_SUBSCRIPTION_CHOICES
+    chosen = read_subscriptions(body["subscriptions"], body["connection_id"], limit, choices_message(limit))
+    return v.check(
+        lambda: AcceptSubscriptionSuggestions.build(connection_id=body["connection_id"], subscriptions=chosen)
+    )

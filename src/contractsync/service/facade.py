@@ -58,6 +58,11 @@ from contractsync.domain.directory_commands import (
 from contractsync.domain.mapping_commands import MapCustomer, MapSubscription, RemapCustomer
 from contractsync.domain.operations import OperationCommand
 from contractsync.domain.partner_center_commands import CreatePartnerCenterSource, UpdatePartnerCenterSource
+from contractsync.domain.suggestion_commands import (
+    AcceptCustomerSuggestions,
+    AcceptPartnerCenterSuggestions,
+    AcceptSubscriptionSuggestions,
+)
 from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
@@ -422,11 +427,14 @@ class ContractSync:
 
         return mapping_queries.customer_suggestions(self.context, actor, connection_id)
 
-    def accept_customer_suggestions(self, actor: Actor, connection_id: str, chosen: list[JSON]) -> list[JSON]:
-        """Map each chosen {customer_id, company_id}; each answered mapped or refused."""
+    def accept_customer_suggestions(
+        self, actor: Actor, command: AcceptCustomerSuggestions | JSON
+    ) -> list[JSON]:
+        """An `AcceptCustomerSuggestions`, or {connection_id, customers: [{customer_id, company_id}]};
+        each chosen item answered mapped or refused."""
         from contractsync.service.accept_customer_suggestions import accept_customer_suggestions
 
-        return accept_customer_suggestions(self.context, actor, connection_id, chosen)
+        return accept_customer_suggestions(self.context, actor, command)
 
     def unmap_customer(self, actor: Actor, customer_id: str, connection_id: str | None = None) -> JSON:
         """Recorded in the audit log; the customer's subscription mappings stay. connection_id None:
@@ -449,12 +457,13 @@ class ContractSync:
         return mapping_queries.subscription_suggestions(self.context, actor, connection_id)
 
     def accept_subscription_suggestions(
-        self, actor: Actor, connection_id: str, chosen: list[JSON]
+        self, actor: Actor, command: AcceptSubscriptionSuggestions | JSON
     ) -> list[JSON]:
-        """Map each chosen {subscription_id, contract_id, service_id, contract_service_id?}."""
+        """An `AcceptSubscriptionSuggestions`, or its body {connection_id, subscriptions:
+        [{subscription_id, contract_id, service_id, contract_service_id?}]}."""
         from contractsync.service.accept_subscription_suggestions import accept_subscription_suggestions
 
-        return accept_subscription_suggestions(self.context, actor, connection_id, chosen)
+        return accept_subscription_suggestions(self.context, actor, command)
 
     def test_connection(self, actor: Actor, connection_id: str) -> JSON:
         """{ok, kind, message}: one Autotask call with the stored credentials."""
@@ -507,9 +516,12 @@ class ContractSync:
         """X4 in bulk: customers → companies (tenant id, then name), subscriptions → contract services."""
         return partner_center_suggest.suggest(self.context, actor, source_id, connection_id)
 
-    def accept_partner_center_suggestions(self, actor: Actor, body: JSON) -> JSON:
-        """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
-        return partner_center_suggest.accept(self.context, actor, body)
+    def accept_partner_center_suggestions(
+        self, actor: Actor, command: AcceptPartnerCenterSuggestions | JSON
+    ) -> JSON:
+        """An `AcceptPartnerCenterSuggestions`, or its body: map the chosen suggestions; each item
+        answers `mapped` or `refused` with the reason."""
+        return partner_center_suggest.accept(self.context, actor, command)
 
     def using_partner_center(
         self, client_for: ClientFactory | None = None, verifier: WebhookVerifier | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from contractsync.domain.suggestion_commands import AcceptPartnerCenterSuggestions
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service.actor import Actor
 from contractsync.service.facade import ContractSync
@@ -59,5 +60,5 @@ class PartnerCenter:
     def suggestions(self, actor: Actor, source_id: str, connection_id: str) -> JSON:
         return self.facade.partner_center_suggestions(actor, source_id, connection_id)
 
-    def accept_suggestions(self, actor: Actor, body: JSON) -> JSON:
-        return self.facade.accept_partner_center_suggestions(actor, body)
+    def accept_suggestions(self, actor: Actor, command: AcceptPartnerCenterSuggestions | JSON) -> JSON:
+        return self.facade.accept_partner_center_suggestions(actor, command)

@@ -14,12 +14,19 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from contractsync.domain.suggestion_commands import (
+    MAX_CUSTOMER_CHOICES,
+    MAX_SUBSCRIPTION_CHOICES,
+    AcceptPartnerCenterSuggestions,
+    list_message,
+)
 from contractsync.service import map_customer, map_subscription, service_match
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
 from contractsync.service.errors import ServiceError
 from contractsync.service.partner_center_sources import load
+from contractsync.service.suggestion_choices import apply_indexed, read_customers, read_subscriptions
 
 JSON = dict[str, Any]
 CUSTOMER = 1  # Autotask's companyType for a customer
@@ -108,47 +115,39 @@ def _subscriptions(
     return service_match.suggest(connector, wanted, lines_taken, today)
 
 
-def accept(ctx: ServiceContext, actor: Actor, body: JSON) -> JSON:
-    """Apply chosen suggestions: `{connection_id, customers: [{customer_id, company_id}],
-    subscriptions: [{subscription_id, contract_id, service_id, contract_service_id?}]}`; each
-    answered `mapped` or `refused` with the reason (the others still apply)."""
+def accept(ctx: ServiceContext, actor: Actor, command: AcceptPartnerCenterSuggestions | JSON) -> JSON:
+    """Apply chosen suggestions: an `AcceptPartnerCenterSuggestions`, or its body `{connection_id,
+    customers: [{customer_id, company_id}], subscriptions: [{subscription_id, contract_id,
+    service_id, contract_service_id?}]}`; each answered `mapped` or `refused` with the reason (the
+    others still apply)."""
+    if not isinstance(command, AcceptPartnerCenterSuggestions):
+        command = read_command(command)
+    return {
+        "customers": apply_indexed(command.customers, lambda m: map_customer.map_customer(ctx, actor, m)),
+        "subscriptions": apply_indexed(
+            command.subscriptions, lambda m: map_subscription.map_subscription(ctx, actor, m)
+        ),
+    }
+
+
+def read_command(body: JSON) -> AcceptPartnerCenterSuggestions:
+    """The body as the command; a choice that cannot be read is kept with its reason (refused)."""
     v.fields(body, {"connection_id"}, {"customers", "subscriptions"})
     connection_id = v.text(body["connection_id"], "connection_id", 100)
-    results: JSON = {"customers": [], "subscriptions": []}
-    for index, item in enumerate(_items(body, "customers", 2000)):
-        results["customers"].append(
-            _one(
-                lambda i=item: map_customer.map_customer(ctx, actor, {**i, "connection_id": connection_id}),
-                index,
-            )
+    customers = read_customers(
+        body.get("customers") or [],
+        connection_id,
+        MAX_CUSTOMER_CHOICES,
+        list_message("customers", MAX_CUSTOMER_CHOICES),
+    )
+    subscriptions = read_subscriptions(
+        body.get("subscriptions") or [],
+        connection_id,
+        MAX_SUBSCRIPTION_CHOICES,
+        list_message("subscriptions", MAX_SUBSCRIPTION_CHOICES),
+    )
+    return v.check(
+        lambda: AcceptPartnerCenterSuggestions.build(
+            connection_id=connection_id, customers=customers, subscriptions=subscriptions
         )
-    for index, item in enumerate(_items(body, "subscriptions", 5000)):
-        chosen = {
-            k: item[k]
-            for k in ("subscription_id", "contract_id", "service_id", "contract_service_id")
-            if item.get(k) is not None
-        }
-        results["subscriptions"].append(
-            _one(
-                lambda c=chosen: map_subscription.map_subscription(
-                    ctx, actor, {**c, "connection_id": connection_id}
-                ),
-                index,
-            )
-        )
-    return results
-
-
-def _items(body: JSON, name: str, limit: int) -> list[JSON]:
-    items = body.get(name) or []
-    if not isinstance(items, list) or len(items) > limit or not all(isinstance(i, dict) for i in items):
-        raise v.Invalid(f"{name} must be a list of at most {limit} objects")
-    return items
-
-
-def _one(apply: Any, index: int) -> JSON:
-    try:
-        apply()
-    except ServiceError as error:
-        return {"index": index, "status": "refused", "error": error.message}
-    return {"index": index, "status": "mapped", "error": None}
+    )

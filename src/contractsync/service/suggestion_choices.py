@@ -1,26 +1,86 @@
-"""Accepting suggestions: each chosen one applied on its own, answered `mapped` or `refused`."""
+"""Accepting suggestions: each chosen one applied on its own, answered `mapped` or `refused`; and
+the JSON form of the choices (the console's, tests'), each read by its mapping use case's rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from contractsync.service.errors import Invalid, ServiceError
+from contractsync.domain.mapping_commands import MapCustomer, MapSubscription
+from contractsync.domain.suggestion_commands import Choice, check_choices
+from contractsync.service import map_customer, map_subscription
+from contractsync.service import validation as v
+from contractsync.service.errors import ServiceError
 
 JSON = dict[str, Any]
+M = TypeVar("M", MapCustomer, MapSubscription)
+
+#: What a chosen subscription may name (other fields, and nulls, are left out as before).
+SUBSCRIPTION_FIELDS = ("subscription_id", "contract_id", "service_id", "contract_service_id")
 
 
-def apply_each(chosen: list[JSON], limit: int, apply: Callable[[JSON], Any]) -> list[JSON]:
-    """Apply every chosen suggestion: each answered `mapped` or `refused` with the reason; one
-    refusal does not stop the others."""
-    if not isinstance(chosen, list) or len(chosen) > limit or not all(isinstance(i, dict) for i in chosen):
-        raise Invalid(f"choose at most {limit} suggestions at a time")
+def apply_each(choices: Sequence[Choice[M]], apply: Callable[[M], Any]) -> list[JSON]:
+    """Apply every chosen suggestion: each answered with its item, `mapped` or `refused` with the
+    reason; one refusal does not stop the others."""
     results = []
-    for item in chosen:
-        try:
-            apply(item)
-        except ServiceError as error:
-            results.append(item | {"status": "refused", "error": error.message})
-        else:
-            results.append(item | {"status": "mapped", "error": None})
+    for choice in choices:
+        error = _outcome(choice, apply)
+        results.append(
+            dict(choice.item) | {"status": "mapped" if error is None else "refused", "error": error}
+        )
     return results
+
+
+def apply_indexed(choices: Sequence[Choice[M]], apply: Callable[[M], Any]) -> list[JSON]:
+    """As `apply_each`, each answered by its index (Partner Center's)."""
+    results = []
+    for index, choice in enumerate(choices):
+        error = _outcome(choice, apply)
+        results.append({"index": index, "status": "mapped" if error is None else "refused", "error": error})
+    return results
+
+
+def _outcome(choice: Choice[M], apply: Callable[[M], Any]) -> str | None:
+    if choice.command is None:
+        return choice.refusal
+    try:
+        apply(choice.command)
+    except ServiceError as error:
+        return error.message
+    return None
+
+
+def read_subscriptions(
+    items: object, connection_id: object, limit: int, message: str
+) -> list[Choice[MapSubscription]]:
+    """Chosen {subscription_id, contract_id, service_id, contract_service_id?}, each read as
+    `map_subscription` reads its body (null and other fields left out)."""
+
+    def read(item: JSON) -> MapSubscription:
+        body = {k: item[k] for k in SUBSCRIPTION_FIELDS if item.get(k) is not None}
+        return map_subscription.read_command({**body, "connection_id": connection_id})
+
+    return _read(items, limit, message, read)
+
+
+def read_customers(
+    items: object, connection_id: object, limit: int, message: str
+) -> list[Choice[MapCustomer]]:
+    """Chosen {customer_id, company_id}, each read as `map_customer` reads its body."""
+    return _read(
+        items,
+        limit,
+        message,
+        lambda item: map_customer.read_command({**item, "connection_id": connection_id}),
+    )
+
+
+def _read(items: object, limit: int, message: str, read: Callable[[JSON], M]) -> list[Choice[M]]:
+    checked = v.check(lambda: check_choices(items, limit, message))
+    choices: list[Choice[M]] = []
+    for item in checked:
+        try:
+            choices.append(Choice(item, read(dict(item))))
+        except ServiceError as error:
+            choices.append(Choice(item, None, error.message))
+    return choices

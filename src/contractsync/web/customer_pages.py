@@ -109,7 +109,9 @@ async def accept_suggestions(request: Request) -> Response:
         return redirect(request, _back(connection_id))
     try:
         results = await call(
-            console_of(request).service.accept_customer_suggestions, actor, connection_id, chosen
+            console_of(request).service.accept_customer_suggestions,
+            actor,
+            {"connection_id": connection_id, "customers": chosen},
         )
     except ServiceError as exc:
         session.say("error", f"No suggestion was accepted: {refusal_text(exc)}")

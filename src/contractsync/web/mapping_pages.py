@@ -131,8 +131,7 @@ async def accept_suggestions(request: Request) -> Response:
         results = await call(
             console_of(request).service.accept_subscription_suggestions,
             actor_of(request),
-            connection_id,
-            chosen,
+            {"connection_id": connection_id, "subscriptions": chosen},
         )
     except ServiceError as exc:
         session.say("error", f"No suggestion was accepted: {refusal_text(exc)}")

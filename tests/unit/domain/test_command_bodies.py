@@ -12,8 +12,20 @@ from pydantic import BaseModel
 
 from contractsync.api.routes.connections import NewConnection, NewCredentials
 from contractsync.api.routes.customers import NewCustomer, ProviderMargin
-from contractsync.api.routes.mappings import CustomerMapping, CustomerRemap, SubscriptionMapping
-from contractsync.api.routes.partner_center import NewSource, SourceChanges
+from contractsync.api.routes.mappings import (
+    AcceptSubscriptions,
+    CustomerMapping,
+    CustomerRemap,
+    SubscriptionMapping,
+    SuggestedSubscription,
+)
+from contractsync.api.routes.partner_center import (
+    Accepted,
+    CustomerChoice,
+    NewSource,
+    SourceChanges,
+    SubscriptionChoice,
+)
 from contractsync.api.routes.reconciliation import ScheduleRequest
 from contractsync.api.routes.resellers import BillingApproval, NewReseller
 from contractsync.api.routes.subscriptions import NewSubscription
@@ -35,6 +47,10 @@ from contractsync.domain.directory_commands import (
 )
 from contractsync.domain.mapping_commands import MapCustomer, MapSubscription, RemapCustomer
 from contractsync.domain.partner_center_commands import CreatePartnerCenterSource, UpdatePartnerCenterSource
+from contractsync.domain.suggestion_commands import (
+    AcceptPartnerCenterSuggestions,
+    AcceptSubscriptionSuggestions,
+)
 
 # (body, command, the command's fields the body does not carry, the body's required fields the
 # command's `build` defaults)
@@ -52,6 +68,11 @@ PAIRS: list[tuple[type[BaseModel], type, set[str], set[str]]] = [
     (SweepRequest, Sweep, {"connection_id"}, set()),  # the scheduler's, per connection
     (NewToken, IssueToken, set(), set()),
     (ScheduleRequest, SetReconciliationSchedule, set(), set()),
+    (AcceptSubscriptions, AcceptSubscriptionSuggestions, set(), set()),
+    (SuggestedSubscription, MapSubscription, {"connection_id"}, set()),  # the list's
+    (Accepted, AcceptPartnerCenterSuggestions, set(), set()),
+    (CustomerChoice, MapCustomer, {"connection_id"}, set()),
+    (SubscriptionChoice, MapSubscription, {"connection_id"}, set()),
     (NewSource, CreatePartnerCenterSource, set(), set()),
     (SourceChanges, UpdatePartnerCenterSource, {"changes"}, set()),
 ]

@@ -129,7 +129,9 @@ def test_accepting_a_subscription_suggestion_stores_the_names(
 ) -> None:
     chosen = [{**MAP_S1, "contract_service_id": 1001}, {**MAP_S1, "subscription_id": "nope"}]
     chosen = [{k: v for k, v in item.items() if k != "connection_id"} for item in chosen]
-    results = directory.facade.accept_subscription_suggestions(R1, "k1", chosen)
+    results = directory.facade.accept_subscription_suggestions(
+        R1, {"connection_id": "k1", "subscriptions": chosen}
+    )
     assert [r["status"] for r in results] == ["mapped", "refused"]
     assert {("k1", "contract", 100), ("k1", "service", 7)} <= _names(directory)
     assert directory.data.subscription_mappings["s1"].contract_service_id == 1001
@@ -140,3 +142,44 @@ def test_the_use_case_itself_stores_the_names(directory: Service, autotask: Stub
     accepted suggestions) gets the names stored."""
     map_subscription(directory.facade.context, R1, {**MAP_S1, "contract_service_id": 1001})
     assert {("k1", "contract", 100), ("k1", "service", 7)} <= _names(directory)
+
+
+def test_a_chosen_suggestion_that_cannot_be_read_is_refused_on_its_own(
+    directory: Service, autotask: StubAutotask
+) -> None:
+    chosen = [
+        {"subscription_id": "s1", "contract_id": 100, "service_id": 7, "contract_service_id": 1001},
+        {"subscription_id": "s2", "contract_id": "100", "service_id": 7},
+    ]
+    results = directory.facade.accept_subscription_suggestions(
+        R1, {"connection_id": "k1", "subscriptions": chosen}
+    )
+    assert results[0] == chosen[0] | {"status": "mapped", "error": None}
+    assert results[1] == chosen[1] | {
+        "status": "refused",
+        "error": "contract_id must be an integer; got '100'",
+    }
+    with pytest.raises(Invalid, match=r"^choose at most 5000 suggestions at a time$"):
+        directory.facade.accept_subscription_suggestions(
+            R1, {"connection_id": "k1", "subscriptions": [chosen[1]] * 5001}
+        )
+    with pytest.raises(Invalid, match=r"^choose at most 2000 suggestions at a time$"):
+        directory.facade.accept_customer_suggestions(R1, {"connection_id": "k1", "customers": "c1"})
+
+
+def test_partner_center_answers_a_choice_that_cannot_be_read_by_its_index(
+    directory: Service, autotask: StubAutotask
+) -> None:
+    answer = directory.facade.accept_partner_center_suggestions(
+        R1,
+        {"connection_id": "k1", "customers": [{"customer_id": "c1", "company_id": 0}, {"customer_id": "c1"}]},
+    )
+    assert answer == {
+        "customers": [
+            {"index": 0, "status": "refused", "error": "company_id must be between 1 and 2147483647; got 0"},
+            {"index": 1, "status": "refused", "error": "company_id is required"},
+        ],
+        "subscriptions": [],
+    }
+    with pytest.raises(Invalid, match=r"^subscriptions must be a list of at most 5000 objects$"):
+        directory.facade.accept_partner_center_suggestions(R1, {"connection_id": "k1", "subscriptions": [1]})

@@ -14,6 +14,7 @@ from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump, given
 from contractsync.api.types import Body, EntityId, PsaId
 from contractsync.domain.mapping_commands import MapCustomer, MapSubscription, RemapCustomer
+from contractsync.domain.suggestion_commands import AcceptSubscriptionSuggestions, choose
 from contractsync.service.validation import check
 
 router = APIRouter(prefix="/v1/mappings", tags=["mappings"])
@@ -101,8 +102,14 @@ def subscription_suggestions(connection_id: Annotated[str, Query(min_length=1, m
 def accept_subscription_suggestions(body: AcceptSubscriptions, actor: CurrentActor, service: Service) -> JSON:
     """Map each chosen suggestion; each answered `mapped` or `refused` with the reason (a mapped
     subscription or contract service is never remapped; one refusal does not stop the others)."""
-    chosen = [dump(item) for item in body.subscriptions]
-    return {"subscriptions": service.accept_subscription_suggestions(actor, body.connection_id, chosen)}
+    chosen = [
+        choose(dump(item), MapSubscription.build, connection_id=body.connection_id, **given(item))
+        for item in body.subscriptions
+    ]
+    command = check(
+        lambda: AcceptSubscriptionSuggestions.build(connection_id=body.connection_id, subscriptions=chosen)
+    )
+    return {"subscriptions": service.accept_subscription_suggestions(actor, command)}
 
 
 @router.delete(

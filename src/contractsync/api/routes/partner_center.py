@@ -15,7 +15,9 @@ from pydantic import Field, StrictInt
 from contractsync.api.deps import CurrentActor, Service
 from contractsync.api.routes._common import JSON, IdPath, answers, dump, given
 from contractsync.api.types import Body, Credential, EntityId, ExternalId, PsaId, RootUrl, Url, WholeNumber
+from contractsync.domain.mapping_commands import MapCustomer, MapSubscription
 from contractsync.domain.partner_center_commands import CreatePartnerCenterSource, UpdatePartnerCenterSource
+from contractsync.domain.suggestion_commands import AcceptPartnerCenterSuggestions, choose
 from contractsync.service.errors import NotFound
 from contractsync.service.facade import ContractSync
 from contractsync.service.partner_center import PartnerCenter
@@ -156,7 +158,21 @@ def suggestions(
 @router.post("/suggestions/accept", response_model=None, responses=answers(ANY))
 def accept(body: Accepted, actor: CurrentActor, request: Request, service: Service) -> JSON:
     """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
-    return partner_center(request, service).accept_partner_center_suggestions(actor, dump(body))
+    connection_id = body.connection_id
+    command = check(
+        lambda: AcceptPartnerCenterSuggestions.build(
+            connection_id=connection_id,
+            customers=[
+                choose(dump(c), MapCustomer.build, connection_id=connection_id, **given(c))
+                for c in body.customers
+            ],
+            subscriptions=[
+                choose(dump(s), MapSubscription.build, connection_id=connection_id, **given(s))
+                for s in body.subscriptions
+            ],
+        )
+    )
+    return partner_center(request, service).accept_partner_center_suggestions(actor, command)
 
 
 @events_router.post("/events", response_model=None, responses=answers(ANY))
