@@ -33,6 +33,8 @@ class ServiceContext:
     outbound: OutboundPolicy
     #: Partner Center's client, webhook check and reader (None: this process has no Partner Center)
     partner_center: PartnerCenterKit | None = None
+    #: subscriptions the sweep plans and commits together (memory is bounded by it)
+    sweep_chunk: int = 2000
 
     @property
     def partner_center_kit(self) -> PartnerCenterKit:

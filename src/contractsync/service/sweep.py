@@ -24,7 +24,6 @@ from contractsync.service.context import ServiceContext
 from contractsync.service.retries import with_retries
 
 JSON = dict[str, Any]
-SWEEP_CHUNK = 2000
 SWEEP_ANSWER_LIMIT = 200
 
 
@@ -64,8 +63,8 @@ def sweep(
     try:
         with _heap_frozen():
             for group_connection, ids in groups.items():
-                for start in range(0, len(ids), SWEEP_CHUNK):
-                    chunk = ids[start : start + SWEEP_CHUNK]
+                for start in range(0, len(ids), ctx.sweep_chunk):
+                    chunk = ids[start : start + ctx.sweep_chunk]
                     run = partial(_sweep_chunk, ctx, preview_uow, group_connection, chunk, day, actor.name)
                     for record in with_retries(ctx.units, run):
                         counts[f"{record['type']}:{record['status']}"] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -36,7 +36,6 @@ from contractsync.adapters.db.tables import (
 )
 from contractsync.bootstrap import build_app_service
 from contractsync.ports.subscription_books import LostRace
-from contractsync.service import sweep as sweep_use_case
 from contractsync.service.actor import ADMIN
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
@@ -79,15 +78,14 @@ def seed(engine: Engine) -> None:
 
 
 @pytest.fixture
-def service(
-    database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> ContractSync:
-    monkeypatch.setattr(sweep_use_case, "SWEEP_CHUNK", 3)  # several chunks, and a short last one
+def service(database_url: str, engine: Engine, tmp_path: Path) -> ContractSync:
     seed(engine)
     settings = Settings(database_url=database_url, data_dir=tmp_path)
-    return build_app_service(
+    built = build_app_service(
         settings, clock=ManualClock(SWEPT_AT), connector_factory=lambda row: None, upgrade=False
     )
+    # several chunks, and a short last one
+    return ContractSync(dataclasses.replace(built.context, sweep_chunk=3))
 
 
 def count(engine: Engine, table: Any) -> int:
@@ -167,7 +165,7 @@ class _StaleBooks:
     """`uow.books` whose first load of several subscriptions holds one version that another
     transaction has since moved on, as after a concurrent change; its save must refuse."""
 
-    def __init__(self, books: Any, race: _RacedUnits) -> None:
+    def __init__(self, books: Any, race: _Race) -> None:
         self._books, self._race = books, race
 
     def __getattr__(self, name: str) -> Any:
@@ -190,13 +188,18 @@ class _StaleBooks:
         return ids
 
 
-class _RacedUnits:
-    """The service's units of work, each handing out `_StaleBooks` (composition, no patching)."""
-
-    def __init__(self, units: Any) -> None:
-        self._units = units
+class _Race:
+    def __init__(self) -> None:
         self.raced: list[str] = []
         self.refused: list[bool] = []
+
+
+class _ComposedUnits:
+    """The service's units of work, each handing out the books `books_of` wraps around the real
+    ones (composition: nothing of ours is patched)."""
+
+    def __init__(self, units: Any, books_of: Callable[[Any], Any]) -> None:
+        self._units, self._books_of = units, books_of
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._units, name)
@@ -204,21 +207,25 @@ class _RacedUnits:
     @contextmanager
     def __call__(self, *, commit: bool = True) -> Iterator[Any]:
         with self._units(commit=commit) as uow:
-            yield _Wrapped(uow, _StaleBooks(uow.books, self))
+            yield _Wrapped(uow, self._books_of(uow.books))
 
 
 class _Wrapped:
-    def __init__(self, uow: Any, books: _StaleBooks) -> None:
+    def __init__(self, uow: Any, books: Any) -> None:
         self._uow, self.books = uow, books
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._uow, name)
 
 
+def _composed(service: ContractSync, books_of: Callable[[Any], Any]) -> ContractSync:
+    units = _ComposedUnits(service.context.units, books_of)
+    return ContractSync(dataclasses.replace(service.context, units=units))
+
+
 def test_a_chunk_that_lost_a_race_is_rolled_back_and_retried(service: ContractSync, engine: Engine) -> None:
-    race = _RacedUnits(service.context.units)
-    raced_service = ContractSync(dataclasses.replace(service.context, units=race))
-    answer = sweep(raced_service)
+    race = _Race()
+    answer = sweep(_composed(service, lambda books: _StaleBooks(books, race)))
     assert race.raced and race.refused == [True]
     assert answer["subscriptions"] == COUNT
     # Nothing of the refused attempt is left: one history row and one version step each.
@@ -230,17 +237,21 @@ def test_a_chunk_that_lost_a_race_is_rolled_back_and_retried(service: ContractSy
     assert count(engine, connection_operations) == sum(answer["counts"].values())
 
 
-def test_the_collector_sees_the_whole_heap_again_after_a_sweep(
-    service: ContractSync, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_collector_sees_the_whole_heap_again_after_a_sweep(service: ContractSync) -> None:
     sweep(service)
     assert gc.get_freeze_count() == 0
 
-    def fail(*args: Any, **kwargs: Any) -> Any:
-        assert gc.get_freeze_count() > 0  # frozen while the chunks run
-        raise RuntimeError("rules failed")
+    class FailingBooks:
+        def __init__(self, books: Any) -> None:
+            self._books = books
 
-    monkeypatch.setattr(sweep_use_case.rules, "sweep", fail)
-    with pytest.raises(RuntimeError):
-        sweep(service, date="2026-01-01")
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._books, name)
+
+        def load(self, *args: Any, **kwargs: Any) -> Any:
+            assert gc.get_freeze_count() > 0  # frozen while the chunks run
+            raise RuntimeError("the store failed")
+
+    with pytest.raises(RuntimeError, match="the store failed"):
+        sweep(_composed(service, FailingBooks), date="2026-01-01")
     assert gc.get_freeze_count() == 0
