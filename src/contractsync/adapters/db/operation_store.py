@@ -237,10 +237,6 @@ def of_reseller(query: Select[Any], reseller_id: str) -> Select[Any]:
     return query.where(subscriptions.c.reseller_id == reseller_id)
 
 
-def ids_of(session: Session, query: Select[Any]) -> set[str]:
-    return {row.id for row in session.execute(query)}
-
-
 def connection_reseller(session: Session, connection_id: str) -> str:
     reseller_id: str = session.execute(
         select(connections.c.reseller_id).where(connections.c.id == connection_id)

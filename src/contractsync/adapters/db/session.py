@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db import sqlite_file
-from contractsync.adapters.db.tables import contract_service_state, subscriptions
+from contractsync.adapters.db.tables import subscriptions
 from contractsync.ports.unit_of_work import RetriesExhausted
 
 log = logging.getLogger(__name__)
@@ -125,15 +125,6 @@ class UnitOfWork:
     def lock_subscription(self, subscription_id: str) -> None:
         """Serialise concurrent operations on one subscription until this transaction ends."""
         _lock_row(self.session, subscriptions, subscriptions.c.id == subscription_id)
-
-    def lock_contract_service(self, connection_id: str, contract_service_id: int) -> None:
-        """Serialise planners of one contract service (row must exist; see outbox.ensure_service)."""
-        _lock_row(
-            self.session,
-            contract_service_state,
-            (contract_service_state.c.connection_id == connection_id)
-            & (contract_service_state.c.contract_service_id == contract_service_id),
-        )
 
 
 def _lock_row(session: Session, table: Table, where: Any) -> None:

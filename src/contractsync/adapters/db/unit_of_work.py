@@ -1,6 +1,6 @@
 """The unit of work in SQL: one database transaction and the repositories reading and writing in it.
 
-Built on `session.UnitOfWork` (its `session` and `lock_contract_service` serve the repositories;
+Built on `session.UnitOfWork` (its `session` and `lock_subscription` serve the repositories;
 the use cases see only the ports).
 """
 

@@ -145,9 +145,6 @@ class FakeUnitOfWork:
     def lock_subscription(self, subscription_id: str) -> None:
         """Nothing to do: a unit of work runs alone."""
 
-    def lock_contract_service(self, connection_id: str, contract_service_id: int) -> None:
-        """Nothing to do: a unit of work runs alone."""
-
 
 class FakeUnitsOfWork:
     """The factory of `FakeUnitOfWork`s over one `MemoryData`."""
