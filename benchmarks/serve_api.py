@@ -17,6 +17,7 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy import event
 
+from contractsync import bootstrap
 from contractsync.adapters.logging import configure_logging
 from contractsync.bootstrap import build_app_service, build_web_app
 from contractsync.settings import Settings
@@ -41,6 +42,9 @@ def main() -> None:
         }
 
     app.add_api_route("/bench/group-commit", group_commit_counts, methods=["GET"])
+    freeze = getattr(bootstrap, "freeze_startup_objects", None)  # a baseline's may have none
+    if freeze is not None:
+        freeze()
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_config=None, access_log=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Depends, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from contractsync.adapters.metrics import Metrics
 from contractsync.api.deps import reject_unknown_query
@@ -51,6 +52,20 @@ V1_ROUTERS = (
 )
 
 
+class ContractSyncApi(FastAPI):
+    """FastAPI with the hot route's fast path in front of everything (`api/fast_path.py`)."""
+
+    fast_path: OperationFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is not None:
+            rest = await self.fast_path.answer(scope, receive, send)
+            if rest is None:
+                return
+            receive = rest
+        await super().__call__(scope, receive, send)
+
+
 def _always_ok() -> bool:
     return True
 
@@ -69,7 +84,7 @@ def create_api(
     `api_docs`: on | auth | off for /docs and /openapi.json (api/docs.py). `/metrics` needs the
     admin token or `metrics_token`; `serve_metrics=False` leaves it out (served on its own
     address, api/metrics_server.py)."""
-    app = FastAPI(
+    app = ContractSyncApi(
         title="contractsync",
         version="1",
         description="Keeps Autotask recurring-contract billing in step with Microsoft CSP subscriptions.",
@@ -90,11 +105,12 @@ def create_api(
     if serve_metrics:
         app.include_router(metrics_routes.router)
     install_docs(app, api_docs)
-    # Innermost: the hot route's plain requests skip FastAPI's routing and dependency solving.
-    app.add_middleware(
-        OperationFastPath, api=app, route=operation_route(subscriptions.router, subscriptions.apply_operation)
-    )
     app.add_middleware(LimitBody)
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(ObserveRequests)
+    # In front of it all: the hot route's plain requests skip the middleware stack, FastAPI's
+    # routing and its dependency solving.
+    app.fast_path = OperationFastPath(
+        app, operation_route(subscriptions.router, subscriptions.apply_operation)
+    )
     return app

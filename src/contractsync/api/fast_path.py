@@ -1,25 +1,28 @@
 """The API's hot route without FastAPI's routing and dependency solving, for the plain case.
 
 `POST /v1/subscriptions/{id}/operations` is what integrations call most. Through FastAPI, a
-request spends most of its CPU finding the route among the included routers and solving its
-dependency tree (token, façade, query check, path and body fields), several times what the
-route's own work costs. `OperationFastPath` (an ASGI middleware, innermost, so the request log,
-metrics, body limit and control-character check still apply) answers that route itself when
-there is nothing for FastAPI to decide:
+request spends most of its CPU in the layers around the route: the middleware stack (Starlette's
+and FastAPI's own, then ours), finding the route among the included routers and solving its
+dependency tree (token, façade, query check, path and body fields) — several times what the
+route's own work costs. `OperationFastPath` stands in front of the whole app (`ContractSyncApi`
+calls it first) and answers that route itself when there is nothing for FastAPI to decide:
 
-- no query string, a JSON content type, a declared Content-Length of at most 64 KiB;
+- no query string, a path of printable ASCII (no control character for
+  `RefuseControlCharacters` to refuse), a JSON content type, a declared Content-Length of at
+  most 64 KiB (well under `LimitBody`'s limit);
 - a bearer token whose actor is in the token cache (`cached_actor`: no database, no thread);
 - a subscription id of 1 to 100 characters and a body that the route's own body field accepts
   (the same pydantic validation FastAPI runs, with the same `loc`);
 - no dependency overrides on the app.
 
 It then calls the route's own endpoint with what FastAPI would have passed it, so the route
-stays the one place that says what an operation does; the endpoint's exceptions are answered by
-the app's own exception handlers. Anything else (a missing or uncached token, an invalid body,
-a query parameter, a chunked body…) goes to FastAPI unchanged, with the body it may already
-have read replayed: every refusal is FastAPI's own, byte for byte. If the endpoint's signature
-is one this path does not know how to call, the path stays off and every request goes through
-FastAPI.
+stays the one place that says what an operation does, under the same layers the app puts around
+every route: the request log and metrics (`ObserveRequests`), the app's 500 answer
+(`ServerErrorMiddleware`) and its exception handlers (`ExceptionMiddleware`). Anything else (a
+missing or uncached token, an invalid body, a query parameter, a chunked body…) goes to FastAPI
+unchanged, with the body it may already have read replayed: every refusal is FastAPI's own, byte
+for byte. If the endpoint's signature is one this path does not know how to call, the path stays
+off and every request goes through FastAPI. `answered` counts the requests it answered.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIRouter
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contractsync.api import deps
+from contractsync.api.middleware import ObserveRequests
 from contractsync.service.actor import Actor
 from contractsync.service.errors import Unauthorized
 from contractsync.service.facade import ContractSync
@@ -54,35 +59,37 @@ def operation_route(router: APIRouter, endpoint: Callable[..., Any]) -> APIRoute
 
 
 class OperationFastPath:
-    def __init__(self, app: ASGIApp, api: FastAPI, route: APIRoute) -> None:
-        self.app = app
+    def __init__(self, api: FastAPI, route: APIRoute) -> None:
         self.api = api
         self.route = route
         self._names = _argument_names(route)
         self._guarded: ASGIApp | None = None
+        self.answered = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Answer a plain call of the route and return None; otherwise answer nothing and return
+        what the app must receive the request's body from (its bytes replayed if read)."""
         subscription_id = self._subscription_id(scope)
         actor = None if subscription_id is None else self._actor(scope)
         if actor is None or subscription_id is None:
-            await self.app(scope, receive, send)
-            return
+            return receive
         received: list[Message] = []
         body = await _read_body(receive, received)
         value = None if body is None else self._validated(body)
         if value is None:  # FastAPI decides, on the same bytes
-            await self.app(scope, _replaying(received, receive), send)
-            return
-        service = self.api.state.service
+            return _replaying(received, receive)
+        scope["app"] = self.api
         scope["route"], scope["endpoint"] = self.route, self.route.endpoint
         scope["path_params"] = {self._names["path"]: subscription_id}
         scope[_ARGUMENTS] = {
             self._names["path"]: subscription_id,
             self._names["body"]: value,
             self._names["actor"]: actor,
-            self._names["service"]: service,
+            self._names["service"]: self.api.state.service,
         }
-        await self._exception_handling()(scope, _replaying(received, receive), send)
+        self.answered += 1
+        await self._layered()(scope, _replaying(received, receive), send)
+        return None
 
     def _subscription_id(self, scope: Scope) -> str | None:
         """The id when the request is a plain call of the route (nothing for FastAPI to decide
@@ -93,7 +100,9 @@ class OperationFastPath:
             or scope["method"] != "POST"
             or scope.get("query_string")
             or scope.get("root_path")
+            or self.api.root_path
             or self.api.dependency_overrides
+            or not (scope["path"].isascii() and scope["path"].isprintable())
         ):
             return None
         match = self.route.path_regex.match(scope["path"])  # Starlette's own match of the route
@@ -134,12 +143,22 @@ class OperationFastPath:
         value, errors = body_field.validate(parsed, {}, loc=("body",))
         return None if errors else value
 
-    def _exception_handling(self) -> ASGIApp:
-        """The endpoint under the app's exception handlers, as FastAPI's ExceptionMiddleware
-        runs a route (a handler for `Exception` is the outermost middleware's, as there)."""
+    def _layered(self) -> ASGIApp:
+        """The endpoint under the layers the app runs every route under: the request log and
+        metrics, the app's 500 answer, its exception handlers (as FastAPI's middleware stack
+        orders them)."""
         if self._guarded is None:
-            handlers = {k: v for k, v in self.api.exception_handlers.items() if k not in (500, Exception)}
-            self._guarded = ExceptionMiddleware(self._endpoint, handlers=handlers, debug=self.api.debug)
+            unexpected = None
+            handlers = {}
+            for key, handler in self.api.exception_handlers.items():
+                if key in (500, Exception):
+                    unexpected = handler
+                else:
+                    handlers[key] = handler
+            guarded = ExceptionMiddleware(self._endpoint, handlers=handlers, debug=self.api.debug)
+            self._guarded = ObserveRequests(
+                ServerErrorMiddleware(guarded, handler=unexpected, debug=self.api.debug)
+            )
         return self._guarded
 
     async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:

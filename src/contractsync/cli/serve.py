@@ -19,7 +19,12 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         import uvicorn
 
         from contractsync.adapters.logging import configure_logging
-        from contractsync.bootstrap import admin_token, build_web_app, start_metrics_server
+        from contractsync.bootstrap import (
+            admin_token,
+            build_web_app,
+            freeze_startup_objects,
+            start_metrics_server,
+        )
 
         configure_logging(json=True)
         configured = settings()
@@ -34,6 +39,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         # log_config=None keeps our JSON logging; access_log=False because our middleware logs
         # requests without their headers (uvicorn's would not include them either, but says less).
         metrics_server = start_metrics_server(web_app, configured)
+        freeze_startup_objects()
         try:
             uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
         finally:

@@ -4,6 +4,7 @@ answers exactly what FastAPI answers; every other request goes to FastAPI, with 
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from collections.abc import Iterator
@@ -14,7 +15,6 @@ from typing import Any
 import pytest
 
 from contractsync.api import deps
-from contractsync.api.fast_path import OperationFastPath
 from tests.integration.api.conftest import real_client
 
 with warnings.catch_warnings():
@@ -35,21 +35,7 @@ def _subscription(sid: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The subscription ids the fast path answered (FastAPI answered the rest)."""
-    calls: list[str] = []
-    original = OperationFastPath._endpoint
-
-    async def counted(self: OperationFastPath, scope: Any, receive: Any, send: Any) -> None:
-        calls.append(scope["path_params"]["subscription_id"])
-        await original(self, scope, receive, send)
-
-    monkeypatch.setattr(OperationFastPath, "_endpoint", counted)
-    return calls
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path, fast_calls: list[str]) -> Iterator[tuple[TestClient, Any]]:
+def app(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Any]]:
     posts = [
         ("/v1/resellers", {"id": "r1", "name": "R1", "promotion_setting": "keep"}),
         ("/v1/customers", {"id": "c1", "reseller_id": "r1", "name": "Contoso"}),
@@ -58,6 +44,11 @@ def app(database_url: str, tmp_path: Path, fast_calls: list[str]) -> Iterator[tu
     ]
     with real_client(database_url, tmp_path, ADMIN_TOKEN, NOW, posts) as (client, service):
         yield client, service
+
+
+def answered(client: TestClient) -> int:
+    """How many requests the fast path answered (FastAPI answered the rest)."""
+    return int(client.app.fast_path.answered)  # type: ignore[attr-defined]
 
 
 def _through_fastapi(client: TestClient, path: str, body: Any, headers: dict[str, str]) -> Any:
@@ -80,9 +71,10 @@ def _quantities(client: TestClient) -> dict[str, int]:
 
 
 def test_a_plain_operation_is_answered_by_the_fast_path_as_fastapi_answers_it(
-    app: tuple[TestClient, Any], fast_calls: list[str]
+    app: tuple[TestClient, Any],
 ) -> None:
     client, _ = app
+    before = answered(client)
     for body in (
         {"type": "update_quantity", "quantity": 12, "preview": True},
         {"type": "update_quantity", "quantity": 12},
@@ -93,7 +85,7 @@ def test_a_plain_operation_is_answered_by_the_fast_path_as_fastapi_answers_it(
         assert fast.status_code == slow.status_code == 200, (fast.text, slow.text)
         assert fast.headers["content-type"] == slow.headers["content-type"] == "application/json"
         assert _without_ids(fast.json()) == _without_ids(slow.json())  # [] while nothing is mapped
-    assert fast_calls == ["s1", "s1", "s1"]
+    assert answered(client) - before == 3
     assert _quantities(client) == {"s1": 12, "s2": 12}
     names = {
         s["id"]: s["friendly_name"] for s in client.get("/v1/subscriptions", headers=ADMIN).json()["items"]
@@ -102,9 +94,10 @@ def test_a_plain_operation_is_answered_by_the_fast_path_as_fastapi_answers_it(
 
 
 def test_the_services_refusals_on_the_fast_path_are_the_apps_error_answers(
-    app: tuple[TestClient, Any], fast_calls: list[str]
+    app: tuple[TestClient, Any],
 ) -> None:
     client, _ = app
+    before = answered(client)
     for sid, body, status in (
         ("nope", {"type": "update_quantity", "quantity": 3}, 404),
         ("s1", {"type": "reactivate"}, 422),  # an active subscription: not suspended
@@ -114,14 +107,13 @@ def test_the_services_refusals_on_the_fast_path_are_the_apps_error_answers(
         slow = _through_fastapi(client, f"/v1/subscriptions/{sid}/operations", body, ADMIN)
         assert (fast.status_code, fast.json()) == (slow.status_code, slow.json()), (fast.text, slow.text)
         assert fast.status_code == status and set(fast.json()) == {"error"}, fast.text
-    assert fast_calls == ["nope", "s1", "s1"]
+    assert answered(client) - before == 3
     assert _quantities(client) == {"s1": 10, "s2": 10}
 
 
-def test_anything_but_a_plain_call_gets_fastapis_own_answer(
-    app: tuple[TestClient, Any], fast_calls: list[str]
-) -> None:
+def test_anything_but_a_plain_call_gets_fastapis_own_answer(app: tuple[TestClient, Any]) -> None:
     client, _ = app
+    before = answered(client)
     ops = "/v1/subscriptions/s1/operations"
     good = {"type": "update_quantity", "quantity": 3}
     for response, status in (
@@ -136,32 +128,51 @@ def test_anything_but_a_plain_call_gets_fastapis_own_answer(
         (client.post(ops, json=good, headers={"Authorization": f"Basic {ADMIN_TOKEN}"}), 401),
         (client.post(f"/v1/subscriptions/{'s' * 101}/operations", json=good, headers=ADMIN), 422),
         (client.put(ops, json=good, headers=ADMIN), 405),
+        (client.post("/v1/subscriptions/s%01/operations", json=good, headers=ADMIN), 422),  # control char
     ):
         assert response.status_code == status, response.text
         assert set(response.json()) == {"error"}, response.text
-    assert fast_calls == []
+    assert answered(client) == before
     assert _quantities(client) == {"s1": 10, "s2": 10}
 
 
 def test_a_token_not_yet_cached_is_checked_by_fastapi_then_taken_from_the_cache(
-    app: tuple[TestClient, Any], fast_calls: list[str]
+    app: tuple[TestClient, Any],
 ) -> None:
     client, service = app
+    before = answered(client)
     token = service.create_token("r1")
     headers = {"Authorization": f"Bearer {token}"}
     for quantity in (4, 5):
         answer = client.post("/v1/subscriptions/s1/operations", json={"type": "update_quantity",
                                                                        "quantity": quantity}, headers=headers)  # fmt: skip
         assert answer.status_code == 200, answer.text
-    assert fast_calls == ["s1"]  # the second
+    assert answered(client) - before == 1  # the second
     assert _quantities(client)["s1"] == 5
 
 
-def test_dependency_overrides_turn_the_fast_path_off(
-    app: tuple[TestClient, Any], fast_calls: list[str]
-) -> None:
+def test_dependency_overrides_turn_the_fast_path_off(app: tuple[TestClient, Any]) -> None:
     client, service = app
+    before = answered(client)
     client.app.dependency_overrides[deps.get_actor] = lambda: service.authenticate(ADMIN_TOKEN)  # type: ignore[attr-defined]
     answer = client.post("/v1/subscriptions/s1/operations", json={"type": "cancel"}, headers=ADMIN)
     assert answer.status_code == 200, answer.text
-    assert fast_calls == []
+    assert answered(client) == before
+
+
+def test_the_fast_paths_answers_are_counted_and_logged_as_every_request(
+    app: tuple[TestClient, Any], json_logs: io.StringIO
+) -> None:
+    client, _ = app
+    before = answered(client)
+    for sid, quantity in (("s1", 11), ("s1", 12), ("nope", 3)):
+        client.post(f"/v1/subscriptions/{sid}/operations", json={"type": "update_quantity",
+                                                                  "quantity": quantity}, headers=ADMIN)  # fmt: skip
+    assert answered(client) - before == 3
+    logged = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    requests = [(line["route"], line["status"]) for line in logged if line.get("event") == "request"]
+    route = "/v1/subscriptions/{subscription_id}/operations"
+    assert requests == [(route, 200), (route, 200), (route, 404)]
+    metrics = client.get("/metrics", headers=ADMIN).text
+    assert f'contractsync_http_requests_total{{method="POST",route="{route}",status="200"}} 2.0' in metrics
+    assert f'contractsync_http_requests_total{{method="POST",route="{route}",status="404"}} 1.0' in metrics
