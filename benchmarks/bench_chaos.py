@@ -84,7 +84,7 @@ def main() -> int:
             f"  fully delivered {result.delivered_after_last_accept:.1f} s after the last accepted change "
             f"(target < 60 s); Autotask calls per change {result.calls_per_change:.3f} "
             f"({result.adjustment_requests} adjustment posts, {result.read_requests} reads); "
-            f"duplicate-date rejections {result.duplicate_rejections}\n"
+            f"duplicate-date rejections {result.duplicate_rejections}; the sandbox's refusals {result.rejections}\n"
             f"  every date: {result.services_checked} contract services, {result.dates_checked} dates "
             f"compared, {len(result.mismatches)} differ from the plan; ledger self-check: "
             f"{result.ledger_drift} of {result.verified_services} verified services drift; whole run {total:.0f} s "

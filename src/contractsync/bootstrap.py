@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.factory import ConnectorCache
@@ -16,9 +18,10 @@ from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.delivery_store import SqlDeliveryStore
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
-from contractsync.adapters.db.session import make_engine, session_factory, transaction
+from contractsync.adapters.db.session import make_engine, normalise_url, session_factory, transaction
 from contractsync.adapters.db.sweep_runs import SqlSweepRuns
 from contractsync.adapters.db.tables import connections
+from contractsync.adapters.db.thread_slots import SharedThreadSlots
 from contractsync.adapters.db.unit_of_work import SqlUnitsOfWork
 from contractsync.adapters.db.wakeup import waker_for
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
@@ -53,9 +56,35 @@ def connector_cache(
     settings: Settings, sessions: sessionmaker[Session] | None = None, clock: Clock | None = None
 ) -> ConnectorCache:
     """This process's Autotask connectors, for the configured secret key and allow-list; with
-    `sessions`, their request budgets are kept in the database and shared by every process."""
-    budgets = shared_budgets(sessions, settings, clock or SystemClock()) if sessions is not None else None
-    return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings), budgets=budgets)
+    `sessions`, their request budgets are kept in the database and shared by every process, and
+    on PostgreSQL so is each integration's thread limit."""
+    if sessions is None:
+        return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings))
+    budgets = shared_budgets(sessions, settings, clock or SystemClock())
+    slots = (
+        shared_thread_slots(settings)
+        if make_url(normalise_url(settings.database_url)).get_backend_name() == "postgresql"
+        else None
+    )
+    return ConnectorCache(
+        secret_box(settings), outbound=outbound_policy(settings), budgets=budgets, slots=slots
+    )
+
+
+def shared_thread_slots(settings: Settings) -> Callable[[str], SharedThreadSlots]:
+    """Each integration code's thread slots, shared by every process through PostgreSQL; the
+    connections holding them come from a pool of their own (one per request in flight)."""
+    engine = make_engine(settings.database_url, pool_size=3, max_overflow=12)
+    by_code: dict[str, SharedThreadSlots] = {}
+    lock = threading.Lock()
+
+    def slots(integration_code: str) -> SharedThreadSlots:
+        with lock:
+            if integration_code not in by_code:
+                by_code[integration_code] = SharedThreadSlots(engine, integration_code)
+            return by_code[integration_code]
+
+    return slots
 
 
 def connectors_reaching(settings: Settings, connection_id: str, base_url: str) -> ConnectorCache:
@@ -350,3 +379,14 @@ def build_worker_process(
     tick = scheduled_work(service, clock, partner_center_polls(service))
     worker = build_worker(sessions, connectors, clock, config, tick=tick, service=service)
     return WorkerProcess(worker, waker_for(settings.database_url), engine, connectors, service)
+
+
+def freeze_startup_objects() -> None:
+    """Before serving: what startup built (the app, its routes and schemas, the SQL metadata) is
+    never garbage, so move it out of the garbage collector's sight (`gc.freeze`). A full
+    collection then walks only what requests created (under 32 clients, `perf` put the
+    collector's share of the API process's CPU at ~5 % before, ~3 % after)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -12,8 +12,12 @@ from collections.abc import Callable
 from datetime import date
 
 import httpx
+import pytest
 
 from contractsync.adapters.autotask import AutotaskConnector, ClientSettings, EndpointConcurrency
+from contractsync.adapters.autotask.limits import ThreadSlots
+from contractsync.adapters.db.session import make_engine
+from contractsync.adapters.db.thread_slots import SharedThreadSlots
 from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.sandbox.server import SandboxServer
 
@@ -32,8 +36,10 @@ def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0)
     raise AssertionError(f"never saw {what}")
 
 
-def _read_in_threads(connector: AutotaskConnector) -> tuple[list[threading.Thread], list[object]]:
-    outcomes: list[object] = []
+def _read_in_threads(
+    connector: AutotaskConnector, calls: int = CALLS, outcomes: list[object] | None = None
+) -> tuple[list[threading.Thread], list[object]]:
+    outcomes = [] if outcomes is None else outcomes
 
     def read() -> None:
         try:
@@ -43,7 +49,7 @@ def _read_in_threads(connector: AutotaskConnector) -> tuple[list[threading.Threa
         except PsaError as error:
             outcomes.append(error.kind)
 
-    threads = [threading.Thread(target=read, daemon=True) for _ in range(CALLS)]
+    threads = [threading.Thread(target=read, daemon=True) for _ in range(calls)]
     for thread in threads:
         thread.start()
     return threads, outcomes
@@ -86,3 +92,59 @@ def test_without_the_limiter_the_sandbox_refuses_the_fourth(
         map(str, [2] * 3 + [ErrorKind.THREAD_THRESHOLD] * (CALLS - 3))
     )
     assert stats(admin)["rejections"]["thread_threshold"] == CALLS - 3
+
+
+def _two_processes_reading(
+    sandbox: SandboxServer,
+    admin: httpx.Client,
+    connect: Connect,
+    slots: list[ThreadSlots],
+    settings: ClientSettings,
+) -> list[object]:
+    """Two connectors of one integration, as two processes hold them (each its own slots), four
+    reads each at once while the sandbox holds what reaches it; their outcomes."""
+    seed_basic(admin)
+    connectors = [connect(settings=settings, concurrency=own) for own in slots]
+    for connector in connectors:
+        connector.find_contracts()
+    outcomes: list[object] = []
+    threads: list[threading.Thread] = []
+    with sandbox.state.store.lock:
+        for connector in connectors:
+            threads += _read_in_threads(connector, CALLS // 2, outcomes)[0]
+        _wait_until(
+            lambda: stats(admin)["in_flight"].get(ENDPOINT, 0) + len(outcomes) >= 3, "three in flight"
+        )
+        threading.Event().wait(0.3)  # time for a fourth to get through, if anything let it
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_processes_of_one_integration_share_its_three_threads_through_postgresql(
+    sandbox: SandboxServer, admin: httpx.Client, connect: Connect, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's advisory locks; on SQLite the limit is each process's own")
+    engines = [make_engine(database_url) for _ in range(2)]  # each process has its own pool
+    try:
+        slots: list[ThreadSlots] = [SharedThreadSlots(engine, sandbox.integration_code) for engine in engines]
+        outcomes = _two_processes_reading(sandbox, admin, connect, slots, FAST)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert outcomes == [2] * CALLS  # every read answered, none refused
+    snapshot = stats(admin)
+    assert snapshot["max_in_flight"][ENDPOINT] == 3
+    assert "thread_threshold" not in snapshot["rejections"]
+
+
+def test_processes_each_keeping_to_three_are_refused_beyond_the_third(
+    sandbox: SandboxServer, admin: httpx.Client, connect: Connect
+) -> None:
+    """The control: each process's own limit lets six through at once; Autotask refuses."""
+    greedy = ClientSettings(**{**vars(FAST), "thread_threshold_retries": 0})
+    slots: list[ThreadSlots] = [EndpointConcurrency(), EndpointConcurrency()]
+    outcomes = _two_processes_reading(sandbox, admin, connect, slots, greedy)
+    assert ErrorKind.THREAD_THRESHOLD in outcomes
+    assert stats(admin)["rejections"]["thread_threshold"] >= 3

@@ -260,6 +260,8 @@ class ChaosResult:
     adjustment_requests: int = 0
     read_requests: int = 0
     duplicate_rejections: int = 0
+    #: the sandbox's refusals by reason (thread_threshold: more than its limit in flight at once)
+    rejections: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
     services_checked: int = 0
     dates_checked: int = 0
@@ -400,6 +402,9 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     result.duplicate_rejections = sum(
         n for reason, n in after["rejections"].items() if "duplicate" in reason or "same_date" in reason
     )
+    result.rejections = {
+        reason: _delta(before, after, reason, "rejections") for reason in after["rejections"]
+    }
     result.faults = dict(after["faults_injected"])
     compare_every_date(running, subs, plan, today, result)
     engine = make_engine(running.database_url)
@@ -418,8 +423,9 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     return result
 
 
-def _delta(before: dict[str, Any], after: dict[str, Any], endpoint: str) -> int:
-    return int(after["requests"].get(endpoint, 0)) - int(before["requests"].get(endpoint, 0))
+def _delta(before: dict[str, Any], after: dict[str, Any], key: str, counts: str = "requests") -> int:
+    """How much the sandbox's count `counts[key]` grew between two `/sandbox/stats` answers."""
+    return int(after[counts].get(key, 0)) - int(before[counts].get(key, 0))
 
 
 def compare_every_date(

@@ -29,6 +29,7 @@ from contractsync.adapters.autotask.limits import (
     EndpointConcurrency,
     RequestBudget,
     RollingWindowBudget,
+    ThreadSlots,
     endpoint_of,
 )
 from contractsync.adapters.autotask.outbound import OutboundPolicy
@@ -100,7 +101,7 @@ class AutotaskClient:
         transport: httpx.BaseTransport | None = None,
         settings: ClientSettings | None = None,
         budget: RequestBudget | None = None,
-        concurrency: EndpointConcurrency | None = None,
+        concurrency: ThreadSlots | None = None,
         sleeper: Sleeper | None = None,
         on_exchange: ExchangeListener | None = None,
         outbound: OutboundPolicy | None = None,
@@ -124,7 +125,7 @@ class AutotaskClient:
         self._zone_root = self._outbound.zone_root(zone_root) if zone_root else None
         self._sleeper: Sleeper = sleeper or SystemSleeper()
         self._budget: RequestBudget = budget or RollingWindowBudget(SystemClock(), self._sleeper)
-        self._concurrency = concurrency or EndpointConcurrency()
+        self._concurrency: ThreadSlots = concurrency or EndpointConcurrency()
         self._on_exchange = on_exchange
         self._redactor = Redactor([credentials.secret, credentials.integration_code, credentials.username])
         self._headers = {

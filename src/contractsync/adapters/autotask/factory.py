@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from contractsync.adapters.autotask.client import AutotaskClient, Credentials
 from contractsync.adapters.autotask.connector import AutotaskConnector
-from contractsync.adapters.autotask.limits import RequestBudget
+from contractsync.adapters.autotask.limits import RequestBudget, ThreadSlots
 from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.secrets import SecretBox
 
@@ -16,6 +16,8 @@ from contractsync.adapters.secrets import SecretBox
 AUTOTASK_ZONE_ROOT = "https://webservices2.autotask.net"
 
 Build = Callable[[Any, SecretBox, OutboundPolicy], AutotaskConnector]
+#: The thread slots of an API integration code (`adapters/db/thread_slots.SharedThreadSlots`).
+SlotSource = Callable[[str], ThreadSlots]
 
 
 class BudgetSource(Protocol):
@@ -35,7 +37,8 @@ class ThresholdCorrected(Protocol):
 
 class ConnectorCache:
     """One connector per connection in this process, so its thread limit is shared; with
-    `budgets`, the request budget is shared by every process of the connection (the database's).
+    `budgets`, the request budget is shared by every process of the connection (the database's);
+    with `slots`, the thread limit of each integration code by every process too.
     Keyed on the connection's `credentials_version`: every change of the stored credentials raises
     it, so each process (API or worker) uses new credentials from its next call."""
 
@@ -45,9 +48,11 @@ class ConnectorCache:
         build: Build | None = None,
         outbound: OutboundPolicy | None = None,
         budgets: BudgetSource | None = None,
+        slots: SlotSource | None = None,
     ) -> None:
         self._secrets = secrets
         self._budgets = budgets
+        self._slots = slots
         self._build = build or self._with_budget
         self.outbound = outbound or OutboundPolicy()
         self._cache: dict[str, AutotaskConnector] = {}
@@ -77,11 +82,16 @@ class ConnectorCache:
 
     def _with_budget(self, row: Any, secrets: SecretBox, outbound: OutboundPolicy) -> AutotaskConnector:
         budget = self._budgets.for_connection(row.id) if self._budgets is not None else None
-        return connector_from_row(row, secrets, outbound, budget)
+        slots = self._slots(row.integration_code) if self._slots is not None else None
+        return connector_from_row(row, secrets, outbound, budget, slots)
 
 
 def connector_from_row(
-    row: Any, secrets: SecretBox, outbound: OutboundPolicy | None = None, budget: RequestBudget | None = None
+    row: Any,
+    secrets: SecretBox,
+    outbound: OutboundPolicy | None = None,
+    budget: RequestBudget | None = None,
+    slots: ThreadSlots | None = None,
 ) -> AutotaskConnector:
     """A connector for a stored connection; its URL must pass `outbound` (OutboundRefused if not).
     `row.base_url` is the API root; a URL stored before the allow-list existed is normalised
@@ -93,6 +103,7 @@ def connector_from_row(
         zone_root=None if row.base_url else AUTOTASK_ZONE_ROOT,
         outbound=outbound,
         budget=budget,
+        concurrency=slots,
     )
     connector = AutotaskConnector(client)
     if isinstance(budget, ThresholdCorrected):

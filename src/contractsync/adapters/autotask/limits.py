@@ -2,7 +2,8 @@
 
 Autotask allows 10,000 requests per rolling hour for the whole tenant (every integration
 shares it) and blocks the tenant at the cap; it also refuses a 4th concurrent request of one
-integration to one endpoint. contractsync spends at most its own share (5,000 by default) and
+integration to one endpoint (`ThreadSlots`: this process's `EndpointConcurrency`, or every
+process's through PostgreSQL, `adapters/db/thread_slots.py`). contractsync spends at most its own share (5,000 by default) and
 *slows down* as it nears it, so a busy day stretches instead of failing.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -114,6 +115,12 @@ class RollingWindowBudget:
         spacing = until_oldest_expires / (self._limit - used)
         since_last = (now - self._sent[-1]).total_seconds()
         return max(spacing - since_last, 0.0)
+
+
+class ThreadSlots(Protocol):
+    """Where a request waits for its turn under Autotask's thread limit (per endpoint)."""
+
+    def slot(self, endpoint: str) -> AbstractContextManager[None]: ...
 
 
 class EndpointConcurrency:
