@@ -188,9 +188,6 @@ class SyncEngine:
             record.status = RecordStatus.SUPERSEDED
             record.reason = f"carried by connection operation #{by}"
 
-    def pending_rows(self) -> list[tuple[ServiceBook, PendingAdjustment]]:
-        return [(book, row) for book in self.state.books.values() for row in book.pending]
-
     def approve_billing(self, reseller_id: str, through: date) -> None:
         reseller = self.state.resellers[reseller_id]
         self.state.resellers[reseller_id] = replace(reseller, approved_through=through)

@@ -35,10 +35,6 @@ def one_of(field: str, values: Iterable[object]) -> Filter:
     return {"op": "in", "field": field, "value": [_value(v) for v in values]}
 
 
-def all_of(*items: Filter) -> Filter:
-    return {"op": "and", "items": list(items)}
-
-
 def any_of(*items: Filter) -> Filter:
     return {"op": "or", "items": list(items)}
 

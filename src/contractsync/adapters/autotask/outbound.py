@@ -117,9 +117,6 @@ class OutboundPolicy:
         host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
         return cls.from_setting(f"{host}:{port}")
 
-    def also_allowing(self, url: str) -> OutboundPolicy:
-        return replace(self, extra=self.extra + OutboundPolicy.allowing(url).extra)
-
     def api_root(self, url: str, what: str = "base_url") -> str:
         """The normalised API root (`scheme://host[:port]/atservicesrest/v1.0`) of a connection
         URL or of zone discovery's answer; OutboundRefused when it may not be used."""

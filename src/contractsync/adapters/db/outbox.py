@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from contractsync.adapters.db import bulk, operations
 from contractsync.adapters.db.outbox_rows import (
-    OPEN_STATUSES,
     Adjustment,
     AdjustmentStatus,
     LedgerEntry,
@@ -33,13 +32,9 @@ class OutboxError(LostRace):
     """A request the outbox refuses (e.g. superseding a row that is already being sent)."""
 
 
-def ensure_service(session: Session, connection_id: str, contract_service_id: int, contract_id: int) -> None:
-    """Create the contract service's state row (lease, units-unknown flag) if it is missing."""
-    ensure_services(session, [(connection_id, contract_service_id, contract_id)])
-
-
 def ensure_services(session: Session, services: Iterable[tuple[str, int, int]]) -> None:
-    """`ensure_service` for many (connection, contract service, contract) at once."""
+    """Create the contract services' state rows (lease, units-unknown flag) that are missing, for
+    (connection, contract service, contract) triples."""
     values = [
         {
             "connection_id": conn,
@@ -105,34 +100,6 @@ def get(session: Session, adjustment_id: int) -> Adjustment:
     return Adjustment.from_row(
         session.execute(select(adjustments).where(adjustments.c.id == adjustment_id)).one()
     )
-
-
-def pending_for_service(session: Session, connection_id: str, contract_service_id: int) -> list[Adjustment]:
-    """Rows not delivered yet (pending or being sent), in delivery order."""
-    return _rows_for_service(session, connection_id, contract_service_id, OPEN_STATUSES)
-
-
-def rows_for_service(
-    session: Session, connection_id: str, contract_service_id: int, statuses: Iterable[str] | None = None
-) -> list[Adjustment]:
-    return _rows_for_service(session, connection_id, contract_service_id, statuses)
-
-
-def _rows_for_service(
-    session: Session, connection_id: str, contract_service_id: int, statuses: Iterable[str] | None
-) -> list[Adjustment]:
-    query = select(adjustments).where(
-        adjustments.c.connection_id == connection_id,
-        adjustments.c.contract_service_id == contract_service_id,
-    )
-    if statuses is not None:
-        query = query.where(adjustments.c.status.in_(list(statuses)))
-    return [Adjustment.from_row(r) for r in session.execute(query.order_by(adjustments.c.id))]
-
-
-def rows_for_operation(session: Session, operation_id: int) -> list[Adjustment]:
-    query = select(adjustments).where(adjustments.c.operation_id == operation_id).order_by(adjustments.c.id)
-    return [Adjustment.from_row(r) for r in session.execute(query)]
 
 
 def supersede(session: Session, ids: Iterable[int], reason: str, now: datetime) -> None:
