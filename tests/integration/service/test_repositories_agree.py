@@ -410,6 +410,14 @@ def _mapping_and_ledger(units: UnitOfWorkFactory) -> list[Any]:
         answers += [d.add_customer_mapping(CustomerMapping("c1", "k1", 502))]  # the customer is mapped
         answers += [d.add_customer_mapping(CustomerMapping("c2", "k1", 501))]  # the company is taken
         answers += [d.customer_mappings_of("k1"), d.customer_mapping("c1")]
+        # the same customer, and the same company, on another connection: a mapping of its own
+        answers += [d.add_customer_mapping(CustomerMapping("c1", "k2", 501))]
+        answers += [d.customer_mappings_of("k2"), d.customer_mapping("c1")]
+        d.move_customer_mapping("c1", "k2", 503)
+        d.remove_customer_mapping("c1", "k1")
+        answers += [d.customer_mappings_of("k1"), d.customer_mappings_of("k2"), d.customer_mapping("c1")]
+        d.remove_customer_mapping("c1", "k2")
+        answers += [d.add_customer_mapping(CustomerMapping("c1", "k1", 501)), d.customer_mapping("c1")]
         answers += [b.contract("k1", 100)]
         b.keep_contract("k1", contract)
         b.keep_contract("k1", replace(contract, end_date=date(2028, 12, 31)))  # kept already: unchanged

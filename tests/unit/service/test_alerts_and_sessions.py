@@ -35,7 +35,7 @@ def test_an_unmapped_subscription_of_a_mapped_customer_is_an_alert_until_it_is_m
 ) -> None:
     from contractsync.ports.directory import CustomerMapping
 
-    directory.data.customer_mappings["c1"] = CustomerMapping("c1", "k1", 42)
+    directory.data.customer_mappings["c1", "k1"] = CustomerMapping("c1", "k1", 42)
     [alert] = directory.facade.list_alerts(ADMIN)
     assert (
         alert["message"]

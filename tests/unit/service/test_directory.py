@@ -70,7 +70,7 @@ def test_new_credentials_raise_the_version_and_probe_a_paused_connection_at_once
 
 
 def test_a_subscription_answers_its_prices_badge_and_mapping(directory: Service) -> None:
-    directory.data.customer_mappings["c1"] = CustomerMapping("c1", "k1", 42)
+    directory.data.customer_mappings["c1", "k1"] = CustomerMapping("c1", "k1", 42)
     answer = directory.facade.get_subscription(ADMIN, "s1")
     assert answer["reseller_id"] == "r1" and answer["status"] == "active" and answer["version"] == 1
     assert (answer["list_price"], answer["unit_cost"], answer["unit_price"]) == (

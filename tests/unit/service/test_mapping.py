@@ -40,7 +40,7 @@ def test_a_customer_is_mapped_to_a_company_autotask_has(directory: Service, auto
         "CreateConnectionCustomerMapping", "succeeded", "c1",
     )  # fmt: skip
     assert record["reason"] == "mapped to Autotask company 501" and record["company_name"] == "Contoso Ltd"
-    assert directory.data.customer_mappings["c1"].company_id == 501
+    assert directory.data.customer_mappings["c1", "k1"].company_id == 501
     assert ("k1", "company", 501) in _names(directory)
     with pytest.raises(Conflict, match="already mapped"):
         facade.map_customer(ADMIN, {"customer_id": "c1", "connection_id": "k1", "company_id": 502})

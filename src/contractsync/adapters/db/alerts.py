@@ -162,5 +162,6 @@ class SqlAlerts:
                 subscription_mappings.c.subscription_id.is_(None),
                 subscriptions.c.status.in_(["active", "suspended"]),
             )
+            .order_by(subscriptions.c.id, customer_mappings.c.connection_id)
         )
         return [UnmappedSubscription(*row) for row in rows]

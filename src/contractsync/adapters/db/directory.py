@@ -168,7 +168,9 @@ class SqlDirectory:
 
     def customer_mapping(self, customer_id: str) -> CustomerMapping | None:
         row = self.session.execute(
-            select(customer_mappings).where(customer_mappings.c.customer_id == customer_id)
+            select(customer_mappings)
+            .where(customer_mappings.c.customer_id == customer_id)
+            .order_by(customer_mappings.c.connection_id)
         ).first()
         return None if row is None else CustomerMapping(row.customer_id, row.connection_id, row.company_id)
 
@@ -236,7 +238,11 @@ class SqlDirectory:
         return None if row is None else _subscription_mapping(row)
 
     def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]:
-        query = select(customer_mappings).where(customer_mappings.c.connection_id == connection_id)
+        query = (
+            select(customer_mappings)
+            .where(customer_mappings.c.connection_id == connection_id)
+            .order_by(customer_mappings.c.customer_id)
+        )
         return [
             CustomerMapping(r.customer_id, r.connection_id, r.company_id) for r in self.session.execute(query)
         ]

@@ -95,7 +95,8 @@ class MemoryAlerts:
     def unmapped_subscriptions(self) -> list[UnmappedSubscription]:
         found = []
         for key, stored in sorted(self.data.subscriptions.items()):
-            mapping = self.data.customer_mappings.get(stored.value.customer_id)
-            if mapping is not None and key not in self.data.subscription_mappings and stored.value.is_live:
+            if key in self.data.subscription_mappings or not stored.value.is_live:
+                continue
+            for mapping in self.data.mappings_of_customer(stored.value.customer_id):
                 found.append(UnmappedSubscription(key, mapping.connection_id, stored.value.customer_id))
         return found

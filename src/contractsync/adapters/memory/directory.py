@@ -87,10 +87,10 @@ class MemoryDirectory:
         return _add(self.data.customers, customer.id, customer)
 
     def customer_mapping(self, customer_id: str) -> CustomerMapping | None:
-        return self.data.customer_mappings.get(customer_id)
+        """(As SQL answers it: of a customer mapped on several connections, the first connection's.)"""
+        return next(iter(self.data.mappings_of_customer(customer_id)), None)
 
     def add_customer_mapping(self, mapping: CustomerMapping) -> bool:
-        """(One mapping per customer in memory: a customer mapped on another connection moves.)"""
         taken = any(
             mapping.customer_id == m.customer_id or mapping.company_id == m.company_id
             for m in self.data.customer_mappings.values()
@@ -98,18 +98,16 @@ class MemoryDirectory:
         )
         if taken:
             return False
-        self.data.customer_mappings[mapping.customer_id] = mapping
+        self.data.customer_mappings[(mapping.customer_id, mapping.connection_id)] = mapping
         return True
 
     def remove_customer_mapping(self, customer_id: str, connection_id: str) -> None:
-        found = self.data.customer_mappings.get(customer_id)
-        if found is not None and found.connection_id == connection_id:
-            del self.data.customer_mappings[customer_id]
+        self.data.customer_mappings.pop((customer_id, connection_id), None)
 
     def move_customer_mapping(self, customer_id: str, connection_id: str, company_id: int) -> None:
-        found = self.data.customer_mappings.get(customer_id)
-        if found is not None and found.connection_id == connection_id:
-            self.data.customer_mappings[customer_id] = replace(found, company_id=company_id)
+        found = self.data.customer_mappings.get((customer_id, connection_id))
+        if found is not None:
+            self.data.customer_mappings[(customer_id, connection_id)] = replace(found, company_id=company_id)
 
     def subscription(self, subscription_id: str) -> StoredSubscription | None:
         return self.data.subscriptions.get(subscription_id)
@@ -135,7 +133,7 @@ class MemoryDirectory:
         return self.data.subscription_mappings.pop(subscription_id, None)
 
     def customer_mappings_of(self, connection_id: str) -> list[CustomerMapping]:
-        return [m for m in self.data.customer_mappings.values() if m.connection_id == connection_id]
+        return [m for _, m in sorted(self.data.customer_mappings.items()) if m.connection_id == connection_id]
 
     def subscription_mappings_of(self, connection_id: str) -> list[SubscriptionMapping]:
         return [m for m in self.data.subscription_mappings.values() if m.connection_id == connection_id]

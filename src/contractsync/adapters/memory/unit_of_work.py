@@ -61,7 +61,8 @@ class MemoryData:
     connections: dict[str, StoredConnection] = field(default_factory=dict)
     pauses: dict[str, ConnectionPause] = field(default_factory=dict)
     customers: dict[str, Customer] = field(default_factory=dict)
-    customer_mappings: dict[str, CustomerMapping] = field(default_factory=dict)
+    #: by (customer, connection): a customer has a company on each connection it is mapped on
+    customer_mappings: dict[tuple[str, str], CustomerMapping] = field(default_factory=dict)
     subscriptions: dict[str, StoredSubscription] = field(default_factory=dict)
     subscription_mappings: dict[str, SubscriptionMapping] = field(default_factory=dict)
     #: badges a test sets (see `MemoryDirectory.sync_badge` for the default)
@@ -90,6 +91,10 @@ class MemoryData:
     mapped_at: dict[str, datetime] = field(default_factory=dict)
     #: (connection, contract service) whose PSA units the worker reads before it next sends
     units_unknown: set[tuple[str, int]] = field(default_factory=set)
+
+    def mappings_of_customer(self, customer_id: str) -> list[CustomerMapping]:
+        """The customer's companies, by connection id."""
+        return [m for (customer, _), m in sorted(self.customer_mappings.items()) if customer == customer_id]
 
     def restore(self, saved: MemoryData) -> None:
         for f in fields(self):
