@@ -8,6 +8,13 @@ transaction holding its operation committed, with its own records or its own err
 if it had been alone. Alone, an operation is a batch of one; under load, one commit and one round
 of statements serve many.
 
+Under load callers arrive in cohorts: while a group runs, the callers of the one before are
+answered and send their next operation, so 32 clients would form groups of 16, one after another,
+each paying the group's fixed cost (its round trips, its statements). After a group of
+`GATHER_FROM` or more, the next one therefore waits up to `gather_seconds` (2 ms) for the queue
+to hold twice as many before it starts; the cohorts merge, and each operation carries half the
+fixed cost. Callers that come alone (the last group was smaller) never wait.
+
 A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
 hits a serialization failure runs again as a whole (jittered, bounded: `UnitOfWorkFactory.retrying`); its
 callers just wait a little longer. If a group fails for an unexpected reason, each of its
@@ -17,6 +24,7 @@ operations is applied alone, so that one cannot fail the others.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +38,11 @@ from contractsync.service.errors import ServiceError
 from contractsync.service.retries import retried, with_retries
 
 JSON = dict[str, Any]
+
+#: A group this large makes the next one gather (see the module's docstring) …
+GATHER_FROM = 8
+#: … for at most this long.
+GATHER_SECONDS = 0.002
 
 
 @dataclass
@@ -56,8 +69,13 @@ class GroupCommit:
         self._ctx = ctx
         self._max_group = max_group
         self._queue: deque[_Request] = deque()
-        self._changed = threading.Condition()  # guards the queue, `_busy` and `_leader_called`
-        self._busy = False  # a group's transaction is running
+        lock = threading.Lock()
+        self._changed = threading.Condition(lock)  # guards the queue, `_busy` and `_leader_called`
+        self._grown = threading.Condition(lock)  # an operation joined the queue while a group gathers
+        self._busy = False  # a group is gathering or its transaction is running
+        self._gathering = False
+        self._last_group = 0  # the size of the group that ran last
+        self.gather_seconds = GATHER_SECONDS
         self._leader_called = False  # the leader thread is asked to run the queued operations
         self._leader = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
         self._aside = ThreadPoolExecutor(4, thread_name_prefix="operation-preview")
@@ -75,9 +93,15 @@ class GroupCommit:
         )
         with self._changed:
             self._queue.append(request)
+            self._joined()
             self._call_leader()
         assert request.future is not None
         return request.future
+
+    def _joined(self) -> None:
+        """(With the lock held, after queueing.) Tell a gathering group."""
+        if self._gathering:
+            self._grown.notify()
 
     def _call_leader(self) -> None:
         """(With `_changed` held.) Have the leader thread run the queue, unless a group is running:
@@ -96,7 +120,9 @@ class GroupCommit:
         """(With `_changed` held and no group running.) Run every operation queued so far, up to
         `max_group`, as one group; `_changed` is released meanwhile."""
         self._busy = True
+        self._gather()
         group = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_group))]
+        self._last_group = len(group)
         for request in group:
             # From here on its future cannot be cancelled; one cancelled already (its caller
             # left) is applied all the same, as a caller that left a waiting thread would be.
@@ -110,12 +136,31 @@ class GroupCommit:
             self._busy = False
             self._changed.notify_all()
 
+    def _gather(self) -> None:
+        """(With the lock held.) After a group of GATHER_FROM or more, wait up to `gather_seconds`
+        for the queue to hold twice as many operations (at most a group's worth); the lock is
+        released while waiting."""
+        if self._last_group < GATHER_FROM or self.gather_seconds <= 0:
+            return
+        wanted = min(2 * self._last_group, self._max_group)
+        deadline = time.monotonic() + self.gather_seconds
+        self._gathering = True
+        try:
+            while len(self._queue) < wanted:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._grown.wait(left)
+        finally:
+            self._gathering = False
+
     def apply(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
         if command.preview:
             return self._preview(actor, subscription_id, command)
         request = _Request(operation_batch.Item(0, subscription_id, command, actor, strict=False))
         with self._changed:
             self._queue.append(request)
+            self._joined()
             while not request.done:
                 if self._busy:
                     self._changed.wait()
