@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.autotask.factory import ConnectorCache
@@ -18,7 +17,7 @@ from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.delivery_store import SqlDeliveryStore
 from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
-from contractsync.adapters.db.session import make_engine, normalise_url, session_factory, transaction
+from contractsync.adapters.db.session import is_postgres, make_engine, session_factory, transaction
 from contractsync.adapters.db.sweep_runs import SqlSweepRuns
 from contractsync.adapters.db.tables import connections
 from contractsync.adapters.db.thread_slots import SharedThreadSlots
@@ -61,20 +60,18 @@ def connector_cache(
     if sessions is None:
         return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings))
     budgets = shared_budgets(sessions, settings, clock or SystemClock())
-    slots = (
-        shared_thread_slots(settings)
-        if make_url(normalise_url(settings.database_url)).get_backend_name() == "postgresql"
-        else None
-    )
+    engine: Engine = sessions.kw["bind"]
+    slots = shared_thread_slots(engine) if is_postgres(engine) else None
     return ConnectorCache(
         secret_box(settings), outbound=outbound_policy(settings), budgets=budgets, slots=slots
     )
 
 
-def shared_thread_slots(settings: Settings) -> Callable[[str], SharedThreadSlots]:
-    """Each integration code's thread slots, shared by every process through PostgreSQL; the
-    connections holding them come from a pool of their own (one per request in flight)."""
-    engine = make_engine(settings.database_url, pool_size=3, max_overflow=12)
+def shared_thread_slots(database: Engine) -> Callable[[str], SharedThreadSlots]:
+    """Each integration code's thread slots, shared by every process through the PostgreSQL
+    database of `database`; the connections holding them come from a pool of their own (one per
+    request in flight)."""
+    engine = make_engine(database.url.render_as_string(hide_password=False), pool_size=3, max_overflow=12)
     by_code: dict[str, SharedThreadSlots] = {}
     lock = threading.Lock()
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from contractsync.adapters.autotask import AutotaskConnector, ClientSettings, EndpointConcurrency
 from contractsync.adapters.autotask.limits import ThreadSlots
-from contractsync.adapters.db.session import make_engine
+from contractsync.adapters.db.session import make_engine, session_factory
 from contractsync.adapters.db.thread_slots import SharedThreadSlots
+from contractsync.bootstrap import connector_cache, secret_box
 from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.sandbox.server import SandboxServer
+from contractsync.settings import Settings
 
 from .conftest import CONTRACT_SERVICE_ID, FAST, Connect, seed_basic, stats
 
@@ -103,8 +107,13 @@ def _two_processes_reading(
 ) -> list[object]:
     """Two connectors of one integration, as two processes hold them (each its own slots), four
     reads each at once while the sandbox holds what reaches it; their outcomes."""
+    return _reading_at_once(sandbox, admin, [connect(settings=settings, concurrency=own) for own in slots])
+
+
+def _reading_at_once(
+    sandbox: SandboxServer, admin: httpx.Client, connectors: list[AutotaskConnector]
+) -> list[object]:
     seed_basic(admin)
-    connectors = [connect(settings=settings, concurrency=own) for own in slots]
     for connector in connectors:
         connector.find_contracts()
     outcomes: list[object] = []
@@ -148,3 +157,29 @@ def test_processes_each_keeping_to_three_are_refused_beyond_the_third(
     outcomes = _two_processes_reading(sandbox, admin, connect, slots, greedy)
     assert ErrorKind.THREAD_THRESHOLD in outcomes
     assert stats(admin)["rejections"]["thread_threshold"] >= 3
+
+
+def test_the_services_connectors_share_the_limit_on_postgresql(
+    sandbox: SandboxServer, admin: httpx.Client, database_url: str, tmp_path: Path
+) -> None:
+    """As `serve` and `worker` build them (`bootstrap.connector_cache` over the database): two
+    processes' connectors of one connection keep to three in flight together."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's advisory locks; on SQLite the limit is each process's own")
+    settings = Settings(database_url=database_url, data_dir=tmp_path, psa_allowed_hosts=sandbox.allowed_host)
+    engines = [make_engine(database_url) for _ in range(2)]
+    try:
+        caches = [connector_cache(settings, session_factory(engine)) for engine in engines]
+        row = SimpleNamespace(
+            id="at-1", username=sandbox.username, integration_code=sandbox.integration_code,
+            secret_encrypted=secret_box(settings).encrypt(sandbox.secret), base_url=sandbox.api_url,
+            credentials_version=1,
+        )  # fmt: skip
+        outcomes = _reading_at_once(sandbox, admin, [cache(row) for cache in caches])
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert outcomes == [2] * CALLS
+    snapshot = stats(admin)
+    assert snapshot["max_in_flight"][ENDPOINT] == 3
+    assert "thread_threshold" not in snapshot["rejections"]

@@ -101,3 +101,13 @@ def test_other_integrations_and_endpoints_have_slots_of_their_own() -> None:
     }
     assert len(keys) == 12
     assert slot_key("A", "ContractServiceUnits", 0) == slot_key("A", "contractserviceunits", 0)
+
+
+def test_without_the_database_a_request_goes_ahead_under_its_process_limit() -> None:
+    unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    slots = SharedThreadSlots(unreachable, INTEGRATION)
+    ran = []
+    with slots.slot("ContractServiceAdjustments"):
+        ran.append("sent")
+    assert ran == ["sent"]
+    unreachable.dispose()

@@ -3,8 +3,9 @@
 Autotask allows 10,000 requests per rolling hour for the whole tenant (every integration
 shares it) and blocks the tenant at the cap; it also refuses a 4th concurrent request of one
 integration to one endpoint (`ThreadSlots`: this process's `EndpointConcurrency`, or every
-process's through PostgreSQL, `adapters/db/thread_slots.py`). contractsync spends at most its own share (5,000 by default) and
-*slows down* as it nears it, so a busy day stretches instead of failing.
+process's through PostgreSQL, `adapters/db/thread_slots.py`). contractsync spends at most its
+own share (5,000 by default) and *slows down* as it nears it, so a busy day stretches instead of
+failing.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ semaphore, then one of the endpoint's three slots in the database — a PostgreS
 advisory lock (`pg_try_advisory_lock(namespace, key)`, the key a hash of the integration code,
 the endpoint and the slot's number) held on a connection of its own for as long as the request
 is in flight. A process that dies loses its connection and with it its slots, at once: nothing
-to expire. When every slot is taken, the caller tries again after a short, jittered pause.
+to expire. When every slot is taken, the caller tries again after a short, jittered pause; when
+the database cannot give a slot, the request goes ahead under this process's limit alone.
 
 Two different (integration, endpoint, slot) triples may hash to the same key; they then share a
 slot, which makes the limit stricter, never looser. SQLite has no such locks: there the limit is
@@ -26,10 +27,10 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from contractsync.adapters.autotask.limits import MAX_CONCURRENT_PER_ENDPOINT, EndpointConcurrency
 
@@ -77,13 +78,22 @@ class SharedThreadSlots:
 
     @contextmanager
     def slot(self, endpoint: str) -> Iterator[None]:
-        with self._local.slot(endpoint), self._engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            key = self._take(connection, endpoint)
+        """This process's turn, then a slot in the database; if the database cannot give one
+        (unreachable, its pool exhausted), the request goes ahead under this process's limit
+        alone — at worst Autotask refuses it, and the client retries."""
+        with self._local.slot(endpoint), ExitStack() as held:
+            connection, key = None, None
+            try:
+                connection = held.enter_context(self._engine.connect())
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                key = self._take(connection, endpoint)
+            except SQLAlchemyError as error:
+                log.warning("thread_slot_unavailable", extra={"error": type(error).__name__})
             try:
                 yield
             finally:
-                _let_go(connection, key)
+                if connection is not None and key is not None:
+                    _let_go(connection, key)
 
     def _take(self, connection: Connection, endpoint: str) -> int:
         keys = [slot_key(self._integration, endpoint, n) for n in range(self._per_endpoint)]
