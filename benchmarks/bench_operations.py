@@ -21,7 +21,9 @@ Per database and source:
 CPU per operation is what to compare on a busy machine: latencies and rates follow the load of
 whatever else runs (the load average after each source's measurement is printed).
 
-`--no-baseline` measures the current source only; `--no-delivery` leaves out accepted → sent. Each measurement runs in a child process on
+`--no-baseline` measures the current source only; `--no-delivery` leaves out accepted → sent;
+`--repeat N` measures each source N times, in turn, and reports the means (and each run's rate
+with 32 clients): on a 2-core machine single runs swing by ±20 %. Each measurement runs in a child process on
 a fresh database (one subscription in ten mapped, as `bench_sweep.populate` makes them).
 """
 
@@ -90,6 +92,13 @@ def main() -> None:
         help="leave out accepted -> sent (its worker first delivers every earlier phase's adjustment at "
         "the Autotask request budget's pace: minutes for thousands)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each source this many times, in turn, and report the means (single runs on a "
+        "small machine swing by ±20 %%)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("URL", "FLAGS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -108,12 +117,33 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {args.operations} operations one at a "
           f"time, {args.concurrent_operations} from {CLIENTS} concurrent clients", flush=True)  # fmt: skip
     for label, base in backends:
-        figures = {}
-        for name, source in sources:
-            flags = "e2e" if source is None and not args.no_delivery else "-"
-            figures[name] = run_child(label, base, source, work, args, flags)
-        report(label, figures)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sources}
+        for turn in range(args.repeat):  # the sources in turn, so each sees the machine's swings
+            for name, source in sources:
+                flags = "e2e" if source is None and not args.no_delivery and turn == 0 else "-"
+                runs[name].append(run_child(label, base, source, work, args, flags))
+        if args.repeat > 1:
+            for name, measured in runs.items():
+                rates = ", ".join(f"{f['http_concurrent']:.0f}" for f in measured)
+                print(f"{label}, {name}: {CLIENTS} clients, operations/s of each run: {rates}", flush=True)
+        report(label, {name: mean_figures(measured) for name, measured in runs.items()})
     print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
+
+
+def mean_figures(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of each figure over repeated runs (nested figures, such as latencies, too); a figure
+    only some runs have (accepted -> sent, measured in the first) is the mean of those."""
+    keys = dict.fromkeys(key for figures in measured for key in figures)
+    mean: dict[str, Any] = {}
+    for key in keys:
+        values = [figures[key] for figures in measured if key in figures]
+        if isinstance(values[0], dict):
+            mean[key] = mean_figures(values)
+        elif all(isinstance(value, (int, float)) for value in values):
+            mean[key] = statistics.fmean(values)
+        else:
+            mean[key] = values[0]
+    return mean
 
 
 def checkout(commit: str, work: Path) -> Path:
