@@ -5,8 +5,9 @@ hundreds of customers is a review, not hours of clicking.
 Customers → Autotask companies: by tenant id first (a company user-defined field whose value is
 the customer's tenant id), then by exact name (case and surrounding spaces ignored). Subscriptions
 → contract services: as `service_match` finds them (the company's contracts that run today, a
-service whose SKU is the offer's, else whose name is the offer's name). A match that is not unique is skipped with the reason; a mapped customer, subscription,
-company or contract service is never suggested again (a mapping is never overwritten).
+service whose SKU is the offer's, else whose name is the offer's name). A match that is not
+unique is skipped with the reason; a mapped customer, subscription, company or contract service
+is never suggested again (a mapping is never overwritten).
 """
 
 from __future__ import annotations

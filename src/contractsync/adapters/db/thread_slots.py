@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -73,8 +72,6 @@ class SharedThreadSlots:
         self._integration = integration
         self._per_endpoint = per_endpoint
         self._local = EndpointConcurrency(per_endpoint)
-        self._random = random.Random()
-        self._lock = threading.Lock()
 
     @contextmanager
     def slot(self, endpoint: str) -> Iterator[None]:
@@ -99,10 +96,9 @@ class SharedThreadSlots:
         keys = [slot_key(self._integration, endpoint, n) for n in range(self._per_endpoint)]
         pause = FIRST_PAUSE_SECONDS
         while True:
-            with self._lock:
-                self._random.shuffle(keys)  # spread the processes over the slots
+            random.shuffle(keys)  # spread the processes over the slots
             for key in keys:
                 if connection.execute(_TRY, {"namespace": NAMESPACE, "key": key}).scalar_one():
                     return key
-            time.sleep(pause * (0.5 + self._random.random()))
+            time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
