@@ -399,12 +399,12 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     result.read_requests = sum(
         _delta(before, after, endpoint) for endpoint in after["requests"] if endpoint != ADJUSTMENTS
     )
-    result.duplicate_rejections = sum(
-        n for reason, n in after["rejections"].items() if "duplicate" in reason or "same_date" in reason
-    )
     result.rejections = {
         reason: _delta(before, after, reason, "rejections") for reason in after["rejections"]
     }
+    result.duplicate_rejections = sum(
+        n for reason, n in result.rejections.items() if "duplicate" in reason or "same_date" in reason
+    )
     result.faults = dict(after["faults_injected"])
     compare_every_date(running, subs, plan, today, result)
     engine = make_engine(running.database_url)
