@@ -197,7 +197,8 @@ adjustments = Table(
     Column("sent_at", UtcDateTime, nullable=True),
     # The claim query: open rows by due time, and "is there an earlier open row of this service".
     Index(None, "status", "due_at"),
-    Index(None, "connection_id", "contract_service_id", "status", "id"),
+    # The service first: a group's read gives many services of one connection (migration 0015).
+    Index(None, "contract_service_id", "connection_id", "status", "id"),
 )
 
 # What Autotask holds, built from our successful sends (and from reads after an unknown outcome).
@@ -213,7 +214,7 @@ ledger = Table(
     Column("unit_cost", DecimalText, nullable=False),
     Column("autotask_id", Integer, nullable=True),
     Column("adjustment_id", Integer, ForeignKey("adjustments.id"), nullable=True),
-    UniqueConstraint("connection_id", "contract_service_id", "effective_date"),
+    UniqueConstraint("contract_service_id", "connection_id", "effective_date"),  # service first: 0015
 )
 
 # One row per contract service: the worker's per-service lease and the "units unknown" flag.
