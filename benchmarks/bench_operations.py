@@ -216,6 +216,12 @@ def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
     row(f"HTTP: {CLIENTS} clients, operations per group commit", lambda f: f"{f['group_size']:.1f}")
     row(f"HTTP: {CLIENTS} clients, SQL statements per operation",
         lambda f: f"{f['http_concurrent_statements']:.2f}")  # fmt: skip
+    row(
+        f"HTTP: {CLIENTS} clients, PostgreSQL CPU ms per operation",
+        lambda f: _figure(f, "http_concurrent_postgres_cpu"),
+    )
+    row(f"HTTP: {CLIENTS} clients, PostgreSQL rows read per operation",
+        lambda f: _figure(f, "http_concurrent_rows_read", "{:.0f}"))  # fmt: skip
     row(f"HTTP: {CLIENTS} clients, the client's CPU, % of a core",
         lambda f: f"{100 * f['client_cpu_share']:.0f}")  # fmt: skip
     row("load average (1 min) after the measurement", lambda f: f"{f['load']:.1f}")
@@ -224,6 +230,11 @@ def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
         print(f"{'accepted -> sent ms p50 / p99 (20 ops/s, worker)':52}{'':>22}"
               f"{current['e2e'][0]:>13.0f} / {current['e2e'][1]:.0f}")  # fmt: skip
         print(f"{'Autotask calls per delivered adjustment':52}{'':>22}{current['calls_per_sent']:>22.2f}")
+
+
+def _figure(figures: dict[str, Any], key: str, form: str = "{:.2f}") -> str:
+    """A figure only some databases give (PostgreSQL's own), or "-"."""
+    return form.format(figures[key]) if key in figures else "-"
 
 
 # --- the child: one source on one database ----------------------------------------------------------
@@ -293,14 +304,28 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
             ]})  # fmt: skip
             assert answer["refused"] == 0, answer["results"][0]
         figures["batch_rate"] = count / (time.perf_counter() - t0)
+        # HTTP, 32 concurrent clients, on tables with statistics, as autovacuum gives a database
+        # this size within its first minute (the phases before took less).
+        analyze(engine)
         # HTTP, 32 concurrent clients.
-        figures.update(concurrent_clients(server, take(concurrent), change))
+        figures.update(concurrent_clients(server, take(concurrent), change, PostgresLoad.of(engine)))
     figures["load"] = os.getloadavg()[0]
     if "e2e" in flags:
         figures["e2e"], figures["calls_per_sent"] = end_to_end(
             service, autotask, url, take(count // 2), change
         )
     print(json.dumps(figures))
+
+
+def analyze(engine: Any) -> None:
+    """PostgreSQL's ANALYZE: without statistics its planner takes an outbox full of pending rows
+    (nothing is delivered here) for a few, and reads them all on every group through the index
+    on status — a plan no database autovacuum has analyzed would choose."""
+    from sqlalchemy import text
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+            db.execute(text("ANALYZE"))
 
 
 def mapped_subscriptions(engine: Any) -> list[str]:
@@ -473,11 +498,59 @@ def one_at_a_time(
     return asyncio.run(run())
 
 
+class PostgresLoad:
+    """What PostgreSQL spends on a phase: the rows its scans read in the bench's database (a
+    figure no machine's speed changes: a scan that grows with a table shows here first) and its
+    processes' CPU (when they run on this machine)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    @classmethod
+    def of(cls, engine: Any) -> PostgresLoad | None:
+        return cls(engine) if engine.dialect.name == "postgresql" else None
+
+    def rows_read(self) -> int:
+        """Rows read by scans so far (`tup_returned + tup_fetched`), once every backend has
+        reported its counts (they report at most once a second, an idle one within 10 s)."""
+        from sqlalchemy import text
+
+        query = text(
+            "SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE datname = current_database()"
+        )
+        last, deadline = -1, time.monotonic() + 12
+        while time.monotonic() < deadline:
+            with self.engine.connect() as db:
+                db.execute(text("SELECT pg_stat_clear_snapshot()"))
+                now = int(db.execute(query).scalar_one())
+            if now == last:
+                return now
+            last = now
+            time.sleep(1.1)
+        return last
+
+    @staticmethod
+    def cpu_seconds() -> float | None:
+        """CPU time of this machine's `postgres` processes so far (None: none can be read)."""
+        total, found = 0, False
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                head, fields = stat.read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            if head.endswith("(postgres"):
+                found = True
+                total += int(fields.split()[11]) + int(fields.split()[12])
+        return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def concurrent_clients(
-    server: ApiServer, subs: list[str], change: Callable[[str, int], dict[str, Any]]
-) -> dict[str, Any]:
+    server: ApiServer, subs: list[str], change: Callable[[str, int], dict[str, Any]],
+    postgres: PostgresLoad | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """CLIENTS keep-alive connections sending operations one after another: operations/s, the
-    server's CPU per operation, and this client's own CPU share (it shares the machine's cores)."""
+    server's CPU per operation, PostgreSQL's rows read and CPU per operation, and this client's
+    own CPU share (they all share the machine's cores)."""
 
     async def run() -> float:
         connections = [await Connection.open(server.port) for _ in range(CLIENTS)]
@@ -497,11 +570,19 @@ def concurrent_clients(
         return rate
 
     groups = server.group_commit()
+    rows_read = postgres.rows_read() if postgres else None
+    postgres_cpu = postgres.cpu_seconds() if postgres else None
     server_cpu, client_cpu, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
     rate = asyncio.run(run())
     server_cpu_after = server.cpu_seconds()
     after = server.group_commit()
-    return {
+    figures: dict[str, Any] = {}
+    if postgres and postgres_cpu is not None:
+        postgres_cpu_after = postgres.cpu_seconds() or postgres_cpu
+        figures["http_concurrent_postgres_cpu"] = 1000 * (postgres_cpu_after - postgres_cpu) / len(subs)
+    if postgres and rows_read is not None:
+        figures["http_concurrent_rows_read"] = (postgres.rows_read() - rows_read) / len(subs)
+    return figures | {
         "group_size": (after[1] - groups[1]) / max(1, after[0] - groups[0]),
         "http_concurrent_statements": (after[2] - groups[2]) / len(subs),
         "http_concurrent": rate,

@@ -51,7 +51,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "do_execute", _run_unprepared)
+    return engine
+
+
+#: An execution option: run the statement without preparing it on the server (PostgreSQL).
+#: psycopg prepares a statement on its fifth run, and PostgreSQL may then keep one generic plan
+#: for it, made with the table sizes of that moment; for a read whose best plan depends on how
+#: many rows its tables hold now (the group's read of outbox rows and ledger, which grow from
+#: empty), a plan made while they were small reads every row once they are not. Unprepared,
+#: each run is planned for its own values and today's tables (a fraction of a millisecond).
+UNPREPARED = "contractsync_unprepared"
+
+
+def _run_unprepared(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+    if not context.execution_options.get(UNPREPARED):
+        return None
+    cursor.execute(statement, parameters, prepare=False)
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.sql.selectable import CompoundSelect
 from contractsync.adapters.db import bulk, domain_rows, operations, outbox
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
-from contractsync.adapters.db.session import is_postgres
+from contractsync.adapters.db.session import UNPREPARED, is_postgres
 from contractsync.adapters.db.sql import Part, any_of, one_of
 from contractsync.adapters.db.tables import (
     adjustments,
@@ -256,7 +256,9 @@ def _open_rows_and_ledger(
 @lru_cache(maxsize=2)
 def _open_rows_and_ledger_query(postgres: bool) -> CompoundSelect[Any]:
     """`_open_rows_and_ledger`'s statement, built once: the open outbox rows and the ledger of the
-    contract services `services` of the connection `connection_id`."""
+    contract services `services` of the connection `connection_id`. Planned on every run
+    (`UNPREPARED`): both tables grow from empty, and a plan cached while they were small read
+    every open row on every group."""
     opened = select(literal("open").label("kind"), *adjustments.c).where(
         adjustments.c.connection_id == bindparam("connection_id"),
         any_of(adjustments.c.contract_service_id, "services", postgres),
@@ -278,7 +280,7 @@ def _open_rows_and_ledger_query(postgres: bool) -> CompoundSelect[Any]:
         ledger.c.connection_id == bindparam("connection_id"),
         any_of(ledger.c.contract_service_id, "services", postgres),
     )
-    return union_all(opened, held_rows)
+    return union_all(opened, held_rows).execution_options(**{UNPREPARED: True})
 
 
 def _hold_services(session: Session, connection_id: str, services: list[int]) -> set[int]:
