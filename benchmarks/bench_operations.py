@@ -540,7 +540,8 @@ class PostgresLoad:
                 continue
             if head.endswith("(postgres"):
                 found = True
-                total += int(fields.split()[11]) + int(fields.split()[12])
+                utime, stime = fields.split()[11:13]
+                total += int(utime) + int(stime)
         return total / os.sysconf("SC_CLK_TCK") if found else None
 
 

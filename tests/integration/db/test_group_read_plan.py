@@ -81,8 +81,8 @@ def test_the_group_read_touches_only_its_services_rows_whatever_the_tables_held_
             session, connection_id="k1", operation_key="a", type="t", status="ok", now=NOW
         )
     days = [date(2026, 1, 1), date(2026, 2, 1)]
-    with Session(prepared) as session, session.begin():
-        if planned_on == "a few rows":
+    if planned_on == "a few rows":
+        with Session(prepared) as session, session.begin():
             session.execute(insert(adjustments), [_outbox_row(operation, s, days[0]) for s in (1, 2, 3)])
     if planned_on == "tables analyzed empty":
         with prepared.connect() as connection:
@@ -92,7 +92,7 @@ def test_the_group_read_touches_only_its_services_rows_whatever_the_tables_held_
         for _ in range(8):  # prepared, planned for its values, then perhaps a generic plan kept
             _open_rows_and_ledger(session, "k1", ASKED)
     with Session(prepared) as session, session.begin():
-        others = [s for s in range(100, 100 + OTHERS // len(days))]
+        others = list(range(100, 100 + OTHERS // len(days)))
         session.execute(
             insert(adjustments), [_outbox_row(operation, s, d) for s in others + ASKED for d in days]
         )
