@@ -306,26 +306,17 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
         figures["batch_rate"] = count / (time.perf_counter() - t0)
         # HTTP, 32 concurrent clients, on tables with statistics, as autovacuum gives a database
         # this size within its first minute (the phases before took less).
-        analyze(engine)
+        postgres = PostgresLoad.of(engine)
+        if postgres:
+            postgres.analyze()
         # HTTP, 32 concurrent clients.
-        figures.update(concurrent_clients(server, take(concurrent), change, PostgresLoad.of(engine)))
+        figures.update(concurrent_clients(server, take(concurrent), change, postgres))
     figures["load"] = os.getloadavg()[0]
     if "e2e" in flags:
         figures["e2e"], figures["calls_per_sent"] = end_to_end(
             service, autotask, url, take(count // 2), change
         )
     print(json.dumps(figures))
-
-
-def analyze(engine: Any) -> None:
-    """PostgreSQL's ANALYZE: without statistics its planner takes an outbox full of pending rows
-    (nothing is delivered here) for a few, and reads them all on every group through the index
-    on status — a plan no database autovacuum has analyzed would choose."""
-    from sqlalchemy import text
-
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
-            db.execute(text("ANALYZE"))
 
 
 def mapped_subscriptions(engine: Any) -> list[str]:
@@ -509,6 +500,15 @@ class PostgresLoad:
     @classmethod
     def of(cls, engine: Any) -> PostgresLoad | None:
         return cls(engine) if engine.dialect.name == "postgresql" else None
+
+    def analyze(self) -> None:
+        """ANALYZE: without statistics the planner takes an outbox full of pending rows (nothing
+        is delivered here) for a few, and reads them all on every group through the index on
+        status — a plan no database autovacuum has analyzed would choose."""
+        from sqlalchemy import text
+
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+            db.execute(text("ANALYZE"))
 
     def rows_read(self) -> int:
         """Rows read by scans so far (`tup_returned + tup_fetched`), once every backend has

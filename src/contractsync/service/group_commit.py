@@ -71,9 +71,8 @@ class GroupCommit:
         self._queue: deque[_Request] = deque()
         lock = threading.Lock()
         self._changed = threading.Condition(lock)  # guards the queue, `_busy` and `_leader_called`
-        self._grown = threading.Condition(lock)  # an operation joined the queue while a group gathers
+        self._grown = threading.Condition(lock)  # an operation joined the queue (a gathering group waits)
         self._busy = False  # a group is gathering or its transaction is running
-        self._gathering = False
         self._last_group = 0  # the size of the group that ran last
         self.gather_seconds = GATHER_SECONDS
         self._leader_called = False  # the leader thread is asked to run the queued operations
@@ -93,15 +92,10 @@ class GroupCommit:
         )
         with self._changed:
             self._queue.append(request)
-            self._joined()
+            self._grown.notify()
             self._call_leader()
         assert request.future is not None
         return request.future
-
-    def _joined(self) -> None:
-        """(With the lock held, after queueing.) Tell a gathering group."""
-        if self._gathering:
-            self._grown.notify()
 
     def _call_leader(self) -> None:
         """(With `_changed` held.) Have the leader thread run the queue, unless a group is running:
@@ -144,15 +138,11 @@ class GroupCommit:
             return
         wanted = min(2 * self._last_group, self._max_group)
         deadline = time.monotonic() + self.gather_seconds
-        self._gathering = True
-        try:
-            while len(self._queue) < wanted:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                self._grown.wait(left)
-        finally:
-            self._gathering = False
+        while len(self._queue) < wanted:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._grown.wait(left)
 
     def apply(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:
         if command.preview:
@@ -160,7 +150,7 @@ class GroupCommit:
         request = _Request(operation_batch.Item(0, subscription_id, command, actor, strict=False))
         with self._changed:
             self._queue.append(request)
-            self._joined()
+            self._grown.notify()
             while not request.done:
                 if self._busy:
                     self._changed.wait()
