@@ -99,6 +99,13 @@ def main() -> None:
         help="measure each source this many times, in turn, and report the means (single runs on a "
         "small machine swing by ±20 %%)",
     )
+    parser.add_argument(
+        "--serve-workers",
+        type=int,
+        default=1,
+        help="the current source's 32-client phase through `contractsync serve --workers N` (N > 1, "
+        "PostgreSQL) instead of one process; the baseline keeps one",
+    )
     parser.add_argument("--child", nargs=2, metavar=("URL", "FLAGS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -116,11 +123,16 @@ def main() -> None:
     backends = [(label, base) for label, base in backends if args.only in (None, label)]
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {args.operations} operations one at a "
           f"time, {args.concurrent_operations} from {CLIENTS} concurrent clients", flush=True)  # fmt: skip
+    if args.serve_workers > 1:
+        print(f"PostgreSQL, current source: {CLIENTS} clients through `serve --workers {args.serve_workers}`",
+              flush=True)  # fmt: skip
     for label, base in backends:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sources}
         for turn in range(args.repeat):  # the sources in turn, so each sees the machine's swings
             for name, source in sources:
-                flags = "e2e" if source is None and not args.no_delivery and turn == 0 else "-"
+                flags = "e2e" if source is None and not args.no_delivery and turn == 0 else "plain"
+                if source is None and base is not None and args.serve_workers > 1:
+                    flags += f",workers={args.serve_workers}"
                 runs[name].append(run_child(label, base, source, work, args, flags))
         if args.repeat > 1:
             for name, measured in runs.items():
@@ -215,7 +227,7 @@ def report(label: str, figures: dict[str, dict[str, Any]]) -> None:
         lambda f: f"{f['http_concurrent_server_cpu']:.2f}")  # fmt: skip
     row(f"HTTP: {CLIENTS} clients, operations per group commit", lambda f: f"{f['group_size']:.1f}")
     row(f"HTTP: {CLIENTS} clients, SQL statements per operation",
-        lambda f: f"{f['http_concurrent_statements']:.2f}")  # fmt: skip
+        lambda f: _figure(f, "http_concurrent_statements"))  # fmt: skip
     row(
         f"HTTP: {CLIENTS} clients, PostgreSQL CPU ms per operation",
         lambda f: _figure(f, "http_concurrent_postgres_cpu"),
@@ -310,7 +322,12 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
         if postgres:
             postgres.analyze()
         # HTTP, 32 concurrent clients.
-        figures.update(concurrent_clients(server, take(concurrent), change, postgres))
+        workers = int(flags.partition("workers=")[2] or 1)
+        if workers == 1:
+            figures.update(concurrent_clients(server, take(concurrent), change, postgres))
+        else:
+            with ServeCommand(url, work, workers) as processes:
+                figures.update(concurrent_clients(processes, take(concurrent), change, postgres))
     figures["load"] = os.getloadavg()[0]
     if "e2e" in flags:
         figures["e2e"], figures["calls_per_sent"] = end_to_end(
@@ -385,7 +402,7 @@ class ApiServer:
         self.url, self.work = url, work
         self.port = 0
 
-    def group_commit(self) -> tuple[int, int, int]:
+    def group_commit(self) -> tuple[int, int, int | None]:
         """(transactions, operations, SQL statements) of the server's group commit so far."""
         import httpx
 
@@ -422,6 +439,77 @@ class ApiServer:
     def __exit__(self, *_: object) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+class ServeCommand(ApiServer):
+    """`contractsync serve --workers N` itself, on the same database: its group commits from
+    `/metrics` (every process's), its CPU from every process of its group; SQL statements are
+    not counted (None)."""
+
+    def __init__(self, url: str, work: Path, workers: int) -> None:
+        super().__init__(url, work / "serve-workers")
+        self.workers = workers
+
+    def group_commit(self) -> tuple[int, int, int | None]:
+        import httpx
+
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"},
+                         timeout=10).text  # fmt: skip
+        value = {
+            line.split()[0]: float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith("contractsync_group_commit_operations_")
+        }
+        return (
+            int(value["contractsync_group_commit_operations_count"]),
+            int(value["contractsync_group_commit_operations_sum"]),
+            None,
+        )
+
+    def cpu_seconds(self) -> float:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == self.proc.pid:  # the process group: `serve` and its processes
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> ServeCommand:
+        import socket
+
+        import httpx
+
+        self.work.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        env = {**os.environ, "CONTRACTSYNC_DATABASE_URL": self.url, "CONTRACTSYNC_DATA_DIR": str(self.work),
+               "CONTRACTSYNC_ADMIN_TOKEN": TOKEN}  # fmt: skip
+        log = (self.work / "serve.log").open("w")
+        command = [
+            sys.executable,
+            "-m",
+            "contractsync",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.workers),
+        ]
+        self.proc = subprocess.Popen(
+            command, stdout=log, stderr=log, cwd=ROOT, env=env, start_new_session=True
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:  # every process has started (uvicorn starts them in turn)
+            if (self.work / "serve.log").read_text().count("Application startup complete") == self.workers:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                self.port = port
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("serve --workers did not start")
 
 
 class Connection:
@@ -583,9 +671,10 @@ def concurrent_clients(
         figures["http_concurrent_postgres_cpu"] = 1000 * (postgres_cpu_after - postgres_cpu) / len(subs)
     if postgres and rows_read is not None:
         figures["http_concurrent_rows_read"] = (postgres.rows_read() - rows_read) / len(subs)
+    if after[2] is not None and groups[2] is not None:
+        figures["http_concurrent_statements"] = (after[2] - groups[2]) / len(subs)
     return figures | {
         "group_size": (after[1] - groups[1]) / max(1, after[0] - groups[0]),
-        "http_concurrent_statements": (after[2] - groups[2]) / len(subs),
         "http_concurrent": rate,
         "http_concurrent_server_cpu": 1000 * (server_cpu_after - server_cpu) / len(subs),
         "client_cpu_share": (time.process_time() - client_cpu) / (time.perf_counter() - started),

@@ -194,8 +194,10 @@ def build_app_service(
     clock: Clock | None = None,
     connector_factory: Callable[[Any], Any] | None = None,
     upgrade: bool = True,
+    register_admin: bool = True,
 ) -> ContractSync:
-    """The application service on the configured database (migrated to head unless told not to)."""
+    """The application service on the configured database (migrated to head unless told not to;
+    CONTRACTSYNC_ADMIN_TOKEN registered unless told not to)."""
     clock = clock or SystemClock()
     sessions = build_sessions(settings, upgrade)
     secrets = secret_box(settings)
@@ -210,7 +212,7 @@ def build_app_service(
     context = service_context(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
     service = ContractSync(context, deliver)
     workers.append(build_worker(sessions, connectors, clock, service=service))
-    if settings.admin_token:  # replaces the token an earlier value of the variable registered
+    if register_admin and settings.admin_token:  # replaces the one an earlier value registered
         service.register_admin_token(settings.admin_token)
     return service
 
@@ -234,22 +236,31 @@ def admin_token(service: ContractSync, settings: Settings) -> tuple[str, bool]:
     return token, not existed
 
 
-def build_web_app(service: ContractSync, settings: Settings | None = None) -> Any:
-    """API and console on one FastAPI app; the console's session key is kept in the data dir.
-    With CONTRACTSYNC_METRICS_BIND, /metrics is left out: `start_metrics_server` serves it."""
+def server_metrics(service: ContractSync) -> Any:
+    """The API's `Metrics`, with the database's gauges read at scrape time (the outbox, the
+    operation records, the request budgets, Partner Center's sources)."""
     from contractsync.adapters.db.metrics_collector import DatabaseCollector
     from contractsync.adapters.db.partner_center_metrics import PartnerCenterCollector
     from contractsync.adapters.metrics import Metrics
+
+    metrics = Metrics()
+    connectors = service.context.connector_for
+    budget = connectors.budget_used if isinstance(connectors, ConnectorCache) else dict
+    metrics.add_collector(DatabaseCollector(service.context.sessions, budget))
+    metrics.add_collector(PartnerCenterCollector(service.context.sessions))
+    return metrics
+
+
+def build_web_app(service: ContractSync, settings: Settings | None = None) -> Any:
+    """API and console on one FastAPI app; the console's session key is kept in the data dir.
+    With CONTRACTSYNC_METRICS_BIND, /metrics is left out: `start_metrics_server` serves it."""
     from contractsync.api.app import create_api
     from contractsync.web.keys import load_or_create_session_key
     from contractsync.web.routes import register_console
 
     settings = settings or Settings()
-    metrics = Metrics()
-    connectors = service.context.connector_for
-    budget = connectors.budget_used if isinstance(connectors, ConnectorCache) else dict
-    metrics.registry.register(DatabaseCollector(service.context.sessions, budget))
-    metrics.registry.register(PartnerCenterCollector(service.context.sessions))
+    metrics = server_metrics(service)
+    service.observe_group_commits(metrics.record_group_commit)
     app = create_api(
         service,
         metrics=metrics,
@@ -263,13 +274,13 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
     return app
 
 
-def start_metrics_server(app: Any, settings: Settings) -> Any:
+def start_metrics_server(metrics: Any, settings: Settings) -> Any:
     """The /metrics-only server on CONTRACTSYNC_METRICS_BIND (None when unset); `.stop()` it."""
     if not settings.metrics_bind:
         return None
     from contractsync.api.metrics_server import MetricsServer
 
-    return MetricsServer(app.state.metrics, settings.metrics_bind).start()
+    return MetricsServer(metrics, settings.metrics_bind).start()
 
 
 def worker_service(

@@ -189,7 +189,7 @@ def run_demo(host: str, port: int, settings: Settings) -> None:
         )
         # uvicorn handles Ctrl-C (and SIGTERM) itself and returns; leaving the block stops the
         # worker and the sandbox.
-        metrics_server = start_metrics_server(stack.app, stack.settings)
+        metrics_server = start_metrics_server(stack.app.state.metrics, stack.settings)
         try:
             uvicorn.run(stack.app, host=host, port=port, log_config=None, timeout_graceful_shutdown=3)
         finally:

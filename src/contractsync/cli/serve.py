@@ -1,10 +1,28 @@
-"""`contractsync serve`: the REST API and the web console on one port."""
+"""`contractsync serve`: the REST API and the web console on one port.
+
+`--workers N` (N > 1, PostgreSQL only) serves the port from N processes (uvicorn's supervisor:
+it restarts a process that dies, and SIGTERM or Ctrl-C stops them all gracefully). This process
+migrates the database, registers the admin token and creates the console's session key first,
+then starts the N, which each import `app_in_worker`. Their metrics are counted in files of one
+directory (a new one per start, removed at exit), so any process's `/metrics` — or this one's on
+CONTRACTSYNC_METRICS_BIND — shows the whole server. Each process has its own group commit and its
+own token cache: a revoked token stops working at once in the process that revoked it and within
+5 s in the others.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from typing import Any
+
 import typer
 
-from contractsync.cli.common import ServiceFactory, err, service_getter, settings
+from contractsync.cli.common import ServiceFactory, err, fail, service_getter, settings
+
+#: What each process of `serve --workers N` imports and calls to build its app.
+WORKER_APP = "contractsync.cli.serve:app_in_worker"
 
 
 def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> None:
@@ -14,6 +32,14 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port for the API and console."),
+        workers: int = typer.Option(
+            1,
+            "--workers",
+            min=1,
+            max=64,
+            envvar="CONTRACTSYNC_SERVE_WORKERS",
+            help="Processes serving the port (above 1: PostgreSQL only).",
+        ),
     ) -> None:
         """The REST API (and the web console when installed)."""
         import uvicorn
@@ -28,20 +54,77 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
 
         configure_logging(json=True)
         configured = settings()
+        if workers > 1 and not _is_postgres(configured.database_url):
+            raise fail(
+                "--workers above 1 needs PostgreSQL (CONTRACTSYNC_DATABASE_URL=postgresql+psycopg://…): "
+                "SQLite takes one writer at a time and keeps Autotask's thread limit per process"
+            )
         app_service = service(create=True)
-        web_app = build_web_app(app_service, configured)
         token, generated = admin_token(app_service, configured)
         if generated:  # API.md: generated and printed on first start
             err.print(f"admin token (shown once; kept in {configured.data_dir}): {token}", soft_wrap=True)
+        processes = f" ({workers} processes)" if workers > 1 else ""
         err.print(
-            f"contractsync API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs)", soft_wrap=True
+            f"contractsync API on http://{host}:{port}/v1{processes} (docs: http://{host}:{port}/docs)",
+            soft_wrap=True,
         )
         # log_config=None keeps our JSON logging; access_log=False because our middleware logs
         # requests without their headers (uvicorn's would not include them either, but says less).
-        metrics_server = start_metrics_server(web_app, configured)
-        freeze_startup_objects()
-        try:
-            uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
-        finally:
-            if metrics_server is not None:
-                metrics_server.stop()
+        if workers == 1:
+            web_app = build_web_app(app_service, configured)
+            metrics_server = start_metrics_server(web_app.state.metrics, configured)
+            freeze_startup_objects()
+            try:
+                uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+            finally:
+                if metrics_server is not None:
+                    metrics_server.stop()
+            return
+        _serve_processes(app_service, configured, host, port, workers)
+
+
+def _serve_processes(app_service: Any, configured: Any, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from contractsync.adapters.metrics import MULTIPROCESS_DIR_VARIABLE
+    from contractsync.bootstrap import server_metrics, start_metrics_server
+    from contractsync.web.keys import load_or_create_session_key
+
+    load_or_create_session_key(configured.data_dir)  # one key for all, before they start
+    directory = tempfile.mkdtemp(prefix="contractsync-metrics-")
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = directory  # the processes inherit it
+    metrics_server = start_metrics_server(server_metrics(app_service), configured)
+    try:
+        uvicorn.run(
+            WORKER_APP,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        if metrics_server is not None:
+            metrics_server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def app_in_worker() -> Any:
+    """The app one process of `serve --workers N` serves (its parent migrated the database,
+    registered the admin token and made the session key)."""
+    from contractsync.adapters.logging import configure_logging
+    from contractsync.bootstrap import build_app_service, build_web_app, freeze_startup_objects
+    from contractsync.settings import Settings
+
+    configure_logging(json=True)
+    configured = Settings()
+    app = build_web_app(build_app_service(configured, upgrade=False, register_admin=False), configured)
+    freeze_startup_objects()
+    return app
+
+
+def _is_postgres(database_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).get_backend_name() == "postgresql"

@@ -338,6 +338,10 @@ class ContractSync:
         """Register a token chosen by the operator (at least 24 characters, else Invalid)."""
         return create_token.create_token(self.context, reseller_id, token, source=source)
 
+    def observe_group_commits(self, observer: Callable[[int], None]) -> None:
+        """`observer` is told how many single operations each group-commit transaction held."""
+        self._operations.observer = observer
+
     def register_admin_token(self, token: str) -> None:
         """CONTRACTSYNC_ADMIN_TOKEN: registered; the previous one from the environment is retired."""
         register_admin_token.register_admin_token(self.context, self._tokens, token)
@@ -570,7 +574,7 @@ def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _NOT_RETRIED = {
-    "apply_operation", "submit_operation", "health", "authenticate", "cached_actor",
+    "apply_operation", "submit_operation", "observe_group_commits", "health", "authenticate", "cached_actor",
     # Partner Center's polls, webhooks and bulk mappings commit step by step (as before they were here)
     "create_partner_center_source", "partner_center_source", "update_partner_center_source",
     "poll_partner_center", "poll_due_partner_center_sources", "register_partner_center_webhook",

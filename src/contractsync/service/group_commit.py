@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,8 @@ class GroupCommit:
         self._aside = ThreadPoolExecutor(4, thread_name_prefix="operation-preview")
         self.groups = 0  # transactions committed …
         self.operations = 0  # … and the operations they held
+        #: told the size of every committed group (the API's metrics)
+        self.observer: Callable[[int], None] | None = None
 
     def submit(self, actor: Actor, subscription_id: str, command: OperationCommand) -> Future[list[JSON]]:
         """`apply`, answered through a future instead of in the calling thread: the API's event
@@ -196,6 +199,8 @@ class GroupCommit:
         items = with_retries(self._ctx.units, attempt)
         self.groups += 1
         self.operations += len(items)
+        if self.observer is not None:
+            self.observer(len(items))
         return items
 
     def _preview(self, actor: Actor, subscription_id: str, command: OperationCommand) -> list[JSON]:

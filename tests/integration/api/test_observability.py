@@ -51,12 +51,7 @@ def test_metrics_count_requests_by_route_template(client: TestClient, metrics: M
     client.get("/v1/subscriptions/abc", headers=ADMIN)  # 404
     client.get("/v1/subscriptions/def", headers=ADMIN)
     client.get("/v1/alerts")  # 401
-    metrics.record_operation("UpdateSubscriptionQuantityOnConnection", "succeeded")
-    metrics.record_delivery("sent", 0.2)
-    metrics.record_autotask_call("create_adjustment")
-    metrics.record_autotask_error("throttled")
-    metrics.set_outbox_depth(3)
-    metrics.set_budget_used(0.42)
+    metrics.record_group_commit(12)
     response = client.get("/metrics", headers=ADMIN)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -67,23 +62,18 @@ def test_metrics_count_requests_by_route_template(client: TestClient, metrics: M
     )
     assert 'contractsync_http_requests_total{method="GET",route="/v1/alerts",status="401"} 1.0' in text
     assert "abc" not in text
-    assert (
-        'contractsync_operations_total{status="succeeded",type="UpdateSubscriptionQuantityOnConnection"} 1.0'
-        in text
-    )
-    assert 'contractsync_deliveries_total{outcome="sent"} 1.0' in text
-    assert "contractsync_delivery_latency_seconds_count 1.0" in text
-    assert 'contractsync_autotask_calls_total{kind="create_adjustment"} 1.0' in text
-    assert 'contractsync_autotask_errors_total{kind="throttled"} 1.0' in text
-    assert "contractsync_outbox_depth 3.0" in text
-    assert "contractsync_autotask_budget_used_ratio 0.42" in text
+    assert "contractsync_group_commit_operations_count 1.0" in text
+    assert "contractsync_group_commit_operations_sum 12.0" in text
+    # Only what this process really counts: nothing here claims deliveries or an outbox depth
+    # (those are read from the database at scrape time, by the collectors `serve` adds).
+    assert "contractsync_outbox_depth" not in text and "contractsync_deliveries" not in text
 
 
 def test_each_app_has_its_own_registry() -> None:
     first, second = Metrics(), Metrics()
-    first.record_operation("CancelSubscriptionOnConnection", "failed")
-    assert b"CancelSubscriptionOnConnection" in first.render()
-    assert b"CancelSubscriptionOnConnection" not in second.render()
+    first.record_request("GET", "/v1/only-the-first", 200, 0.01)
+    assert b"/v1/only-the-first" in first.render()
+    assert b"/v1/only-the-first" not in second.render()
 
 
 def test_logs_are_json_lines_without_secrets(json_logs: io.StringIO) -> None:

@@ -63,7 +63,7 @@ def _free_port() -> int:
 
 def test_metrics_on_their_own_address_need_no_token_and_leave_the_api_port() -> None:
     metrics = Metrics()
-    metrics.set_outbox_depth(7)
+    metrics.record_group_commit(7)
     with TestClient(create_api(memory_service(), metrics=metrics, serve_metrics=False)) as client:
         assert client.get("/metrics", headers=ADMIN).status_code == 404
         assert "/metrics" not in client.app.openapi()["paths"]  # type: ignore[attr-defined]
@@ -71,7 +71,7 @@ def test_metrics_on_their_own_address_need_no_token_and_leave_the_api_port() -> 
     server = MetricsServer(metrics, f"127.0.0.1:{port}").start()
     try:
         answer = _get_when_up(f"http://127.0.0.1:{port}/metrics")
-        assert answer.status_code == 200 and "contractsync_outbox_depth 7.0" in answer.text
+        assert answer.status_code == 200 and "contractsync_group_commit_operations_sum 7.0" in answer.text
         assert httpx.get(f"http://127.0.0.1:{port}/v1/resellers", headers=ADMIN).status_code == 404
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 404
     finally:

@@ -9,6 +9,7 @@ delivery took after the last accepted change and compares Autotask with the plan
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -96,9 +97,15 @@ class Stack:
 
 @contextmanager
 def stack(
-    database_url: str, data_dir: Path, *, budget: int = 10_000, thread_limit: int = 3
+    database_url: str,
+    data_dir: Path,
+    *,
+    budget: int = 10_000,
+    thread_limit: int = 3,
+    serve_workers: int = 1,
 ) -> Iterator[Stack]:
-    """Sandbox and API as processes on free ports; every process is ended when the block ends."""
+    """Sandbox and API as processes on free ports (`serve --workers serve_workers`); every process
+    is ended when the block ends."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -120,11 +127,12 @@ def stack(
         cwd=ROOT, env=env, stdout=sandbox_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     serve = subprocess.Popen(
-        _command("serve", "--port", str(api_port)),
+        _command("serve", "--port", str(api_port), "--workers", str(serve_workers)),
         cwd=ROOT,
         env=env,
         stdout=api_log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its processes are a group of their own, ended together below
     )
     running = Stack(
         database_url, data_dir, f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{api_port}", env
@@ -135,6 +143,8 @@ def stack(
         _wait_for(f"{running.api_url}/healthz", serve, "contractsync serve")
         yield running
     finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(serve.pid, signal.SIGKILL)  # `serve --workers N`: its N processes too
         for proc in running.procs:
             if proc.poll() is None:
                 proc.kill()
