@@ -236,14 +236,14 @@ def admin_token(service: ContractSync, settings: Settings) -> tuple[str, bool]:
     return token, not existed
 
 
-def server_metrics(service: ContractSync) -> Any:
+def server_metrics(service: ContractSync, settings: Settings) -> Any:
     """The API's `Metrics`, with the database's gauges read at scrape time (the outbox, the
     operation records, the request budgets, Partner Center's sources)."""
     from contractsync.adapters.db.metrics_collector import DatabaseCollector
     from contractsync.adapters.db.partner_center_metrics import PartnerCenterCollector
     from contractsync.adapters.metrics import Metrics
 
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_process_dir)
     connectors = service.context.connector_for
     budget = connectors.budget_used if isinstance(connectors, ConnectorCache) else dict
     metrics.add_collector(DatabaseCollector(service.context.sessions, budget))
@@ -259,7 +259,7 @@ def build_web_app(service: ContractSync, settings: Settings | None = None) -> An
     from contractsync.web.routes import register_console
 
     settings = settings or Settings()
-    metrics = server_metrics(service)
+    metrics = server_metrics(service, settings)
     service.observe_group_commits(metrics.record_group_commit)
     app = create_api(
         service,

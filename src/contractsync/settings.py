@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: prometheus_client's variable: the directory of multiprocess mode (read when it is imported)
+METRICS_PROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONTRACTSYNC_", env_file=".env", extra="ignore")
@@ -58,6 +61,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     #: host:port serving only /metrics, without a token; /metrics then leaves the API's port
     metrics_bind: str | None = None
+    #: where the processes of `serve --workers N` count their metrics (prometheus_client's own
+    #: variable, which `serve` sets for the processes it starts: `count_metrics_in`)
+    metrics_process_dir: Path | None = Field(default=None, validation_alias=METRICS_PROCESS_DIR)
     #: /docs and /openapi.json: on (open), auth (a token or a console session), off
     api_docs: Literal["on", "auth", "off"] = "auth"
     #: the console's currency for a connection that has none of its own (ISO 4217) …
@@ -96,6 +102,14 @@ def environment_value(name: str) -> str | None:
     env_file = Settings.model_config.get("env_file")
     value = os.environ.get(name) or (dotenv_values(str(env_file)).get(name) if env_file else None)
     return value or None
+
+
+def count_metrics_in(directory: Path) -> None:
+    """`serve --workers N`: the processes started from here on count their metrics in `directory`
+    (prometheus_client's multiprocess mode, chosen when a process first imports it)."""
+    import os
+
+    os.environ[METRICS_PROCESS_DIR] = str(directory)
 
 
 def parse_bind(value: str) -> tuple[str, int]:

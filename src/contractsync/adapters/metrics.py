@@ -8,13 +8,13 @@ route templates, statuses), never ids, so the number of series stays bounded.
 
 Several API processes (`contractsync serve --workers N`) count into files in one directory
 (prometheus_client's multiprocess mode: `PROMETHEUS_MULTIPROC_DIR`, set by `serve` before it
-starts them); every process's `/metrics` then shows the sum over all of them, so a scrape that
+starts them: `settings.count_metrics_in`); every process's `/metrics` then shows the sum over all of them, so a scrape that
 reaches any one process sees the whole server.
 """
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,14 +30,14 @@ _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # Operations per group-commit transaction: 1 alone, up to operation_batch.MAX_OPERATIONS.
 _GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 500)
 
-#: prometheus_client reads this when it is first imported: set it before, in a new process.
-MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-
 
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, process_dir: Path | None = None) -> None:
+        """`process_dir`: the directory every process of the server counts in (the process must
+        have been started with PROMETHEUS_MULTIPROC_DIR naming it, so that its own metrics are
+        counted there too)."""
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.http_requests = Counter(
@@ -61,10 +61,9 @@ class Metrics:
         )
         #: what `render` shows: this registry, or every process's files and the collectors
         self.exposition = r
-        directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
-        if directory:
+        if process_dir is not None:
             self.exposition = CollectorRegistry()
-            multiprocess.MultiProcessCollector(self.exposition, path=directory)  # type: ignore[no-untyped-call]
+            multiprocess.MultiProcessCollector(self.exposition, path=str(process_dir))  # type: ignore[no-untyped-call]
 
     def add_collector(self, collector: Collector) -> None:
         """A collector read at scrape time (the database's gauges)."""

@@ -12,9 +12,9 @@ own token cache: a revoked token stops working at once in the process that revok
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -86,14 +86,15 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
 def _serve_processes(app_service: Any, configured: Any, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    from contractsync.adapters.metrics import MULTIPROCESS_DIR_VARIABLE
     from contractsync.bootstrap import server_metrics, start_metrics_server
+    from contractsync.settings import count_metrics_in
     from contractsync.web.keys import load_or_create_session_key
 
     load_or_create_session_key(configured.data_dir)  # one key for all, before they start
-    directory = tempfile.mkdtemp(prefix="contractsync-metrics-")
-    os.environ[MULTIPROCESS_DIR_VARIABLE] = directory  # the processes inherit it
-    metrics_server = start_metrics_server(server_metrics(app_service), configured)
+    directory = Path(tempfile.mkdtemp(prefix="contractsync-metrics-"))
+    count_metrics_in(directory)  # the processes started below inherit it
+    configured = configured.model_copy(update={"metrics_process_dir": directory})
+    metrics_server = start_metrics_server(server_metrics(app_service, configured), configured)
     try:
         uvicorn.run(
             WORKER_APP,
