@@ -18,6 +18,7 @@ from contractsync.ports.partner_center import PartnerCenterSources
 from contractsync.ports.reconciliation_facts import ReconciliationFacts
 from contractsync.ports.reconciliation_runs import ReconciliationRuns
 from contractsync.ports.service_creations import ServiceCreations
+from contractsync.ports.sign_in_attempts import SignInAttempts
 from contractsync.ports.subscription_books import SubscriptionBooks
 
 T = TypeVar("T")
@@ -39,6 +40,9 @@ class UnitOfWork(Protocol):
 
     @property
     def console_sessions(self) -> ConsoleSessions: ...
+
+    @property
+    def sign_in_attempts(self) -> SignInAttempts: ...
 
     @property
     def alerts(self) -> Alerts: ...

@@ -67,6 +67,7 @@ from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
     acknowledge_alert,
+    admit_sign_in,
     approve_billing,
     autotask_names,
     autotask_today,
@@ -111,6 +112,7 @@ from contractsync.service import (
     update_partner_center_source,
 )
 from contractsync.service.actor import Actor
+from contractsync.service.admit_sign_in import AttemptLimit
 from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.context import ServiceContext, require_admin
 from contractsync.service.group_commit import GroupCommit
@@ -371,6 +373,11 @@ class ContractSync:
 
     def end_console_session(self, session_secret: str) -> None:
         end_console_session.end_console_session(self.context, session_secret)
+
+    def admit_sign_in(self, address: str, per_address: AttemptLimit, total: AttemptLimit) -> bool:
+        """Count one console sign-in attempt from `address`; False (nothing counted) when it is
+        one too many for the address or in total, over every process sharing the database."""
+        return admit_sign_in.admit_sign_in(self.context, address, per_address, total)
 
     # --- console reads (issue 13) ------------------------------------------------------------
     def dashboard(self, actor: Actor) -> JSON:

@@ -32,7 +32,7 @@ async def signin(request: Request) -> Response:
     form = await checked_form(request)
     console = console_of(request)
     next_path = local_path(str(form.get("next") or ""))
-    if not console.signin_limit.allow(console.transport.client_address(request)):
+    if not await call(console.signin_limit.allow, console.transport.client_address(request)):
         return too_many_attempts(request, next_path)
     token = str(form.get("token") or "").strip()
     error: str | None = None

@@ -85,7 +85,7 @@ class Console:
             env,
             policy,
             transport or Transport(),
-            signin_limit or SignInLimit(),
+            signin_limit or SignInLimit(service),
             secure_cookies,
             money,
         )

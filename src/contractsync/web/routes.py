@@ -63,7 +63,7 @@ def register_console(
         secure_cookies=secure_cookies,
         policy=SessionPolicy(config.session_idle_minutes * 60, config.session_max_hours * 3600),
         transport=Transport.configure(config.public_url, config.trusted_proxies),
-        signin_limit=SignInLimit(config.signin_rate_limit, config.signin_rate_limit_total),
+        signin_limit=SignInLimit(service, config.signin_rate_limit, config.signin_rate_limit_total),
         money=MoneyFormat(config.console_locale, config.currency),
     )
     error_pages.install(app)

@@ -517,9 +517,37 @@ def _sync_badges(units: UnitOfWorkFactory) -> list[Any]:
     return badges
 
 
+def _sign_in_attempts(units: UnitOfWorkFactory) -> list[Any]:
+    """Counted strictly after the instant given; two attempts at one instant are two; removing
+    keeps what was made at the cut or later; a rolled-back attempt is not kept."""
+    second = timedelta(seconds=1)
+    answers: list[Any] = []
+    with units() as uow:
+        a = uow.sign_in_attempts
+        a.lock()
+        for key, at in [("total", NOW), ("total", NOW), ("address:x", NOW), ("address:x", NOW + second)]:
+            a.add(key, at)
+        answers += [a.count_after("total", NOW - second), a.count_after("total", NOW)]
+        answers += [a.count_after("address:x", NOW - second), a.count_after("address:x", NOW)]
+        answers += [a.count_after("address:y", NOW - second)]
+    try:
+        with units() as uow:
+            uow.sign_in_attempts.add("address:y", NOW)
+            raise LookupError("rolled back")
+    except LookupError:
+        pass
+    with units() as uow:
+        a = uow.sign_in_attempts
+        answers += [a.count_after("address:y", NOW - second)]
+        a.remove_before(NOW + second)
+        answers += [a.count_after("total", NOW - second), a.count_after("address:x", NOW - second)]
+    assert answers == [2, 0, 2, 1, 0, 0, 0, 1]
+    return answers
+
+
 SCENARIOS = [
     _directory, _partner_center, _audit_search, _dashboard, _reconciliation_facts, _service_creations,
-    _tokens_and_names, _books, _alerts_and_runs, _mapping_and_ledger, _sync_badges,
+    _tokens_and_names, _books, _alerts_and_runs, _mapping_and_ledger, _sync_badges, _sign_in_attempts,
 ]  # fmt: skip
 
 

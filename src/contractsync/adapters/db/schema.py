@@ -17,6 +17,7 @@ from contractsync.adapters.db import (
     reconciliation_tables,
     service_creations_table,
     sessions_table,
+    sign_in_attempts_table,
     tables,
 )
 from contractsync.adapters.db.tables import metadata
@@ -33,6 +34,7 @@ TABLE_MODULES = (
     checks_table,
     service_creations_table,
     names_table,
+    sign_in_attempts_table,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -25,6 +25,7 @@ from contractsync.adapters.db.reconciliation_facts import SqlReconciliationFacts
 from contractsync.adapters.db.reconciliation_runs import SqlReconciliationRuns
 from contractsync.adapters.db.service_creations import SqlServiceCreations
 from contractsync.adapters.db.session import UnitOfWork, retrying
+from contractsync.adapters.db.sign_in_attempts import SqlSignInAttempts
 from contractsync.adapters.db.subscription_books import SqlSubscriptionBooks
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class SqlUnitOfWork(UnitOfWork):
     directory: SqlDirectory
     audit_records: SqlAuditRecords
     console_sessions: SqlConsoleSessions
+    sign_in_attempts: SqlSignInAttempts
     alerts: SqlAlerts
     reconciliation_runs: SqlReconciliationRuns
     partner_center: SqlPartnerCenterSources
@@ -50,6 +52,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.directory = SqlDirectory(self.session)
         self.audit_records = SqlAuditRecords(self.session)
         self.console_sessions = SqlConsoleSessions(self.session)
+        self.sign_in_attempts = SqlSignInAttempts(self.session)
         self.alerts = SqlAlerts(self.session)
         self.reconciliation_runs = SqlReconciliationRuns(self.session)
         self.partner_center = SqlPartnerCenterSources(self.session)

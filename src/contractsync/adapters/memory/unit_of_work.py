@@ -27,6 +27,7 @@ from contractsync.adapters.memory.partner_center_sources import MemoryPartnerCen
 from contractsync.adapters.memory.reconciliation_facts import MemoryReconciliationFacts
 from contractsync.adapters.memory.reconciliation_runs import MemoryReconciliationRuns
 from contractsync.adapters.memory.service_creations import MemoryServiceCreations
+from contractsync.adapters.memory.sign_in_attempts import MemorySignInAttempts
 from contractsync.adapters.memory.subscription_books import (
     HistoryLine,
     LedgerLine,
@@ -71,6 +72,8 @@ class MemoryData:
     adjustments: dict[int, AdjustmentLine] = field(default_factory=dict)
     manual_actions: dict[int, ManualAction] = field(default_factory=dict)
     console_sessions: dict[str, ConsoleSession] = field(default_factory=dict)
+    #: (key, made at) of the console's counted sign-in attempts
+    sign_in_attempts: list[tuple[str, datetime]] = field(default_factory=list)
     alerts: dict[int, Alert] = field(default_factory=dict)
     alert_keys: dict[int, str] = field(default_factory=dict)  # id → dedupe key
     runs: dict[int, RunResult] = field(default_factory=dict)
@@ -112,6 +115,7 @@ class FakeUnitOfWork:
         self.directory = MemoryDirectory(data)
         self.audit_records = MemoryAuditRecords(data)
         self.console_sessions = MemoryConsoleSessions(data)
+        self.sign_in_attempts = MemorySignInAttempts(data)
         self.alerts = MemoryAlerts(data)
         self.reconciliation_runs = MemoryReconciliationRuns(data)
         self.partner_center = MemoryPartnerCenterSources(data)
