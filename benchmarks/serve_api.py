@@ -4,8 +4,8 @@
 
 Registers TOKEN as an admin token, then serves until killed (uvicorn, one process, INFO request
 log lines to stderr as in production). `GET /bench/group-commit` (this script's own, no token)
-answers how many group-commit transactions ran, how many operations they held, and how many SQL
-statements the process ran (SQLAlchemy's `before_cursor_execute`).
+answers how many group-commit transactions ran, how many operations they held, how many
+requests the fast path answered, and how many SQL statements the process ran (SQLAlchemy's `before_cursor_execute`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
             "groups": getattr(group_commit, "groups", 0),
             "operations": getattr(group_commit, "operations", 0),
             "statements": next(statements),  # (counts itself: one more per call)
+            "fast_path": getattr(getattr(app, "fast_path", None), "answered", 0),
         }
 
     app.add_api_route("/bench/group-commit", group_commit_counts, methods=["GET"])
