@@ -1,9 +1,9 @@
 """The goal-load chaos run of issue 15, as an operator would stress contractsync.
 
     CONTRACTSYNC_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python benchmarks/bench_chaos.py [--operations 10000] [--workers 4] [--kills 20] [--runs 3]
+        .venv/bin/python benchmarks/bench_chaos.py [--operations 10000] [--workers 4] [--kills 20] [--runs 3] [--serve-workers 2]
 
-One `contractsync serve`, `--workers` `contractsync worker` processes on a fresh PostgreSQL database,
+One `contractsync serve` (`--serve-workers N`: with N processes), `--workers` `contractsync worker` processes on a fresh PostgreSQL database,
 the Autotask sandbox as a process (10 % of adjustment requests fail: 500, 429, applied-then-500,
 timeout, connection reset), `--operations` quantity changes over 40 subscriptions sent one at a
 time through the REST API by 4 clients (increasing dates per subscription), `--kills` SIGKILLs of a
@@ -45,6 +45,9 @@ def main() -> int:
     parser.add_argument("--lease-seconds", type=float, default=30.0)
     parser.add_argument("--heartbeat-seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--serve-workers", type=int, default=1, help="API processes: `contractsync serve --workers N`"
+    )
     parser.add_argument("--seed", type=int, default=1, help="Seed of the first run (workload and kills).")
     args = parser.parse_args()
     base = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
@@ -62,9 +65,15 @@ def main() -> int:
         with temporary_postgres(base) as url:
             migrate.upgrade(url)
             with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
-                print(f"run {run}: {config}", flush=True)
+                print(f"run {run}: {config}, serve --workers {args.serve_workers}", flush=True)
                 began = time.monotonic()
-                with stack(url, Path(tmp), budget=config.budget, thread_limit=config.thread_limit) as running:
+                with stack(
+                    url,
+                    Path(tmp),
+                    budget=config.budget,
+                    thread_limit=config.thread_limit,
+                    serve_workers=args.serve_workers,
+                ) as running:
                     result = run_chaos(running, config, log=lambda line: print(line, flush=True))
                 total = time.monotonic() - began
         exact = not result.mismatches

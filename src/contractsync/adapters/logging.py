@@ -86,6 +86,9 @@ def configure_logging(json: bool = True, level: str | int = "INFO", stream: Text
             renderer,
         ],
     )
+    # No line shows the thread, process or task a record was made in: don't collect them for every
+    # record (the logging HOWTO's "Optimization"; the API logs a line per request).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -49,13 +49,18 @@ def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | 
     return service.authenticate(_token(credentials))
 
 
+#: Set in a request's scope when the fast path asked the token cache and was told to authenticate
+#: (the entry is due to be read again: `TokenAuthority.cached_actor`), so that FastAPI does.
+UNCACHED = "contractsync.uncached"
+
+
 async def get_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Actor:
     token = _token(credentials)
     service: ContractSync = request.app.state.service
-    actor = service.cached_actor(token)
+    actor = None if request.scope.get(UNCACHED) else service.cached_actor(token)
     if actor is None:  # not cached, or due a look at the database: off the event loop
         actor = await run_in_threadpool(service.authenticate, token)
     return actor

@@ -131,7 +131,10 @@ class OperationFastPath:
         except Unauthorized:
             return None
         service: ContractSync = self.api.state.service
-        return service.cached_actor(token)
+        actor = service.cached_actor(token)
+        if actor is None:
+            scope[deps.UNCACHED] = True  # FastAPI's `get_actor` authenticates, not asks again
+        return actor
 
     def _validated(self, body: bytes) -> Any | None:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from contractsync.api import deps
+from contractsync.service.token_authority import CACHE_SECONDS, REFRESH_AFTER
 from tests.integration.api.conftest import real_client
 
 with warnings.catch_warnings():
@@ -176,3 +177,25 @@ def test_the_fast_paths_answers_are_counted_and_logged_as_every_request(
     metrics = client.get("/metrics", headers=ADMIN).text
     assert f'contractsync_http_requests_total{{method="POST",route="{route}",status="200"}} 2.0' in metrics
     assert f'contractsync_http_requests_total{{method="POST",route="{route}",status="404"}} 1.0' in metrics
+
+
+def test_a_token_due_to_be_read_again_sends_one_request_through_fastapi(app: tuple[TestClient, Any]) -> None:
+    """Under load every request in flight would miss the cache at once when its entry ends;
+    instead the first request after `REFRESH_AFTER` of its life reads the token again."""
+    client, service = app
+    clock = service.context.clock
+
+    def post(quantity: int) -> int:
+        body = {"type": "update_quantity", "quantity": quantity}
+        return int(client.post("/v1/subscriptions/s1/operations", json=body, headers=ADMIN).status_code)
+
+    assert post(4) == 200  # cached (the fixture's requests read it)
+    clock.advance(CACHE_SECONDS * REFRESH_AFTER)
+    before = answered(client)
+    assert [post(q) for q in (5, 6, 7)] == [200] * 3
+    assert answered(client) - before == 2  # the first went through FastAPI, which read it again
+    clock.advance(CACHE_SECONDS * (1 - REFRESH_AFTER))  # the old entry's end: the new one holds
+    before = answered(client)
+    assert post(8) == 200
+    assert answered(client) - before == 1
+    assert _quantities(client)["s1"] == 8
