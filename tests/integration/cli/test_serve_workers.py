@@ -1,5 +1,5 @@
-"""`contractsync serve --workers N`: N processes on one port, one view of their metrics, stopped
-together by SIGTERM; refused on SQLite. (Operations sent through two processes at once, with
+"""`contractsync serve --workers N`: N processes on one port, one view of their metrics, a dead
+one replaced, all stopped together by SIGTERM; refused on SQLite. (Operations sent through two processes at once, with
 workers killed and Autotask failing, are checked on every date by the short chaos run:
 `tests/integration/delivery/test_goal_chaos.py`.)"""
 
@@ -51,6 +51,20 @@ def _healthz_count(text: str) -> float:
     match = re.search(re.escape(HEALTHZ_SERIES) + r" (\S+)", text)
     assert match is not None, text
     return float(match.group(1))
+
+
+def _serving_processes(parent: int) -> set[int]:
+    """The processes `serve` started to answer the port (not multiprocessing's resource tracker)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in command:
+            found.add(int(stat.parent.name))
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -121,9 +135,20 @@ def test_processes_share_the_port_the_metrics_and_stop_together(postgres_url: st
             answer = _get(f"{base}/metrics", Authorization=f"Bearer {ADMIN_TOKEN}")
             assert answer.status_code == 200 and _healthz_count(answer.text) == sent
 
+        # A process that dies is replaced; the port answers meanwhile.
+        assert _serving_processes(serve.pid) == counting
+        killed = counting.pop()
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(_serving_processes(serve.pid) - {killed}) < 2:
+            assert _get(f"{base}/healthz").status_code == 200
+            assert time.monotonic() < deadline, "the killed process was not replaced"
+            time.sleep(0.2)
+        serving = _serving_processes(serve.pid)
+
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=15) == 0
-        assert not any(_alive(pid) for pid in counting)  # the processes it started ended with it
+        assert not any(_alive(pid) for pid in serving)  # the processes it started ended with it
         assert not directory.exists()  # a new directory each start: no stale counts
     finally:
         if serve.poll() is None:
