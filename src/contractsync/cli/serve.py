@@ -1,9 +1,10 @@
 """`contractsync serve`: the REST API and the web console on one port.
 
-`--workers N` (N > 1, PostgreSQL only) serves the port from N processes (uvicorn's supervisor:
-it restarts a process that dies, and SIGTERM or Ctrl-C stops them all gracefully). This process
-migrates the database, registers the admin token and creates the console's session key first,
-then starts the N, which each import `app_in_worker`. Their metrics are counted in files of one
+`--workers N` (N > 1, PostgreSQL only) serves the port from N processes, each on a socket of its
+own (`cli/serve_processes.py`: SO_REUSEPORT; another process replaces one that dies; SIGTERM or
+Ctrl-C stops them all gracefully). This process migrates the database, registers the admin token
+and creates the console's session key first, then starts the N, which each build their app with
+`app_in_worker`. Their metrics are counted in files of one
 directory (a new one per start, removed at exit), so any process's `/metrics` — or this one's on
 CONTRACTSYNC_METRICS_BIND — shows the whole server. Each process has its own group commit and its
 own token cache: a revoked token stops working at once in the process that revoked it and within
@@ -19,10 +20,7 @@ from typing import Any
 
 import typer
 
-from contractsync.cli.common import ServiceFactory, err, fail, service_getter, settings
-
-#: What each process of `serve --workers N` imports and calls to build its app.
-WORKER_APP = "contractsync.cli.serve:app_in_worker"
+from contractsync.cli.common import FAILURE, ServiceFactory, err, fail, service_getter, settings
 
 
 def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> None:
@@ -84,9 +82,8 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
 
 
 def _serve_processes(app_service: Any, configured: Any, host: str, port: int, workers: int) -> None:
-    import uvicorn
-
     from contractsync.bootstrap import server_metrics, start_metrics_server
+    from contractsync.cli.serve_processes import Supervisor
     from contractsync.settings import count_metrics_in
     from contractsync.web.keys import load_or_create_session_key
 
@@ -94,21 +91,20 @@ def _serve_processes(app_service: Any, configured: Any, host: str, port: int, wo
     directory = Path(tempfile.mkdtemp(prefix="contractsync-metrics-"))
     count_metrics_in(directory)  # the processes started below inherit it
     configured = configured.model_copy(update={"metrics_process_dir": directory})
-    metrics_server = start_metrics_server(server_metrics(app_service, configured), configured)
+    supervisor = Supervisor(host, port, workers, app_in_worker)
     try:
-        uvicorn.run(
-            WORKER_APP,
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-        )
+        metrics_server = start_metrics_server(server_metrics(app_service, configured), configured)
+        try:
+            supervisor.run()
+        except OSError as error:  # the port is taken
+            raise fail(f"cannot listen on {host}:{port}: {error.strerror or error}", FAILURE) from None
+        finally:
+            if metrics_server is not None:
+                metrics_server.stop()
     finally:
-        if metrics_server is not None:
-            metrics_server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+    if supervisor.failure is not None:
+        raise fail(supervisor.failure, FAILURE)
 
 
 def app_in_worker() -> Any:
