@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -174,3 +175,21 @@ def test_the_metrics_address_shows_every_process(postgres_url: str, tmp_path: Pa
     finally:
         os.killpg(serve.pid, signal.SIGTERM)
         serve.wait(timeout=15)
+
+
+def test_a_port_already_taken_is_refused_before_any_process_starts(postgres_url: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "contractsync", "serve", "--workers", "2", "--port", str(port)],
+            cwd=ROOT,
+            env=_environment(postgres_url, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert [line for line in done.stderr.splitlines() if f"cannot listen on 127.0.0.1:{port}" in line]
+    assert not list(tmp_path.glob("contractsync-metrics-*"))  # nothing left behind
