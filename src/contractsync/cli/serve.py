@@ -4,9 +4,9 @@
 own (`cli/serve_processes.py`: SO_REUSEPORT; another process replaces one that dies; SIGTERM or
 Ctrl-C stops them all gracefully). This process migrates the database, registers the admin token
 and creates the console's session key first, then starts the N, which each build their app with
-`app_in_worker`. Their metrics are counted in files of one
-directory (a new one per start, removed at exit), so any process's `/metrics` — or this one's on
-CONTRACTSYNC_METRICS_BIND — shows the whole server. Each process has its own group commit and its
+`app_in_worker`. Their metrics are counted in files of one directory (a new one per start,
+removed at exit), so any process's `/metrics` — or this one's on CONTRACTSYNC_METRICS_BIND —
+shows the whole server. Each process has its own group commit and its
 own token cache: a revoked token stops working at once in the process that revoked it and within
 5 s in the others.
 """
