@@ -36,12 +36,15 @@ EARLY_EXITS = 3
 STOP_SECONDS = 15.0
 
 
-def reuse_port_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port with SO_REUSEPORT (every process of the server binds one)."""
+def reuse_port_socket(host: str, port: int, *, reuse_port: bool = True) -> socket.socket:
+    """A TCP socket bound to host:port with SO_REUSEPORT (every process of the server binds one).
+    Without it (`reuse_port=False`), binding fails while anything listens there, a server of
+    ours included."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError:
@@ -81,7 +84,9 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until SIGTERM / SIGINT (0) or until processes keep dying at start (1)."""
-        reuse_port_socket(self.host, self.port).close()  # the port is free for us (or fail now)
+        # Nothing listens there yet (or fail now): not even another `serve`, whose processes
+        # ours would otherwise join, each server then answering half of the connections.
+        reuse_port_socket(self.host, self.port, reuse_port=False).close()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.stop)
         running = [self._start() for _ in range(self.workers)]

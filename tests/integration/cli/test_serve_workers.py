@@ -178,7 +178,10 @@ def test_the_metrics_address_shows_every_process(postgres_url: str, tmp_path: Pa
 
 
 def test_a_port_already_taken_is_refused_before_any_process_starts(postgres_url: str, tmp_path: Path) -> None:
+    # Taken with SO_REUSEPORT, as another `serve --workers` would hold it: joining it would split
+    # the connections between two servers.
     with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
