@@ -117,6 +117,8 @@ def stack(
         # load (~12,000 calls in ~15 minutes) is above Autotask's 10,000 an hour, which contractsync
         # would otherwise honour by pacing its calls (what stalled a first goal run at ~4,000 calls).
         "CONTRACTSYNC_AUTOTASK_HOURLY_BUDGET": str(budget),
+        # `serve --workers`' metrics directory, which the SIGKILL at the end leaves behind
+        "TMPDIR": str(data_dir),
     }
     sandbox_port, api_port = free_port(), free_port()
     env["CONTRACTSYNC_PSA_ALLOWED_HOSTS"] = f"127.0.0.1:{sandbox_port}"  # as the demo allows its sandbox
