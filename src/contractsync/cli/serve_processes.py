@@ -82,8 +82,8 @@ class Supervisor:
     def stop(self, *_: object) -> None:
         self._stop.set()
 
-    def run(self) -> int:
-        """Serve until SIGTERM / SIGINT (0) or until processes keep dying at start (1)."""
+    def run(self) -> None:
+        """Serve until SIGTERM / SIGINT, or until processes keep dying at start (`failure` says)."""
         # Nothing listens there yet (or fail now): not even another `serve`, whose processes
         # ours would otherwise join, each server then answering half of the connections.
         reuse_port_socket(self.host, self.port, reuse_port=False).close()
@@ -106,7 +106,6 @@ class Supervisor:
                     break
                 running[index] = self._start()
         self._end([process for process, _ in running])
-        return 1 if self.failure else 0
 
     @staticmethod
     def _end(processes: list[BaseProcess]) -> None:
