@@ -43,7 +43,10 @@ def main() -> None:
         }
 
     app.add_api_route("/bench/group-commit", group_commit_counts, methods=["GET"])
-    freeze = getattr(bootstrap, "freeze_startup_objects", None)  # a baseline's may have none
+    # a baseline's may have the older name, or none
+    freeze = getattr(bootstrap, "tune_garbage_collector", None) or getattr(
+        bootstrap, "freeze_startup_objects", None
+    )
     if freeze is not None:
         freeze()
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_config=None, access_log=False)

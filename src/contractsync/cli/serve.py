@@ -46,8 +46,8 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         from contractsync.bootstrap import (
             admin_token,
             build_web_app,
-            freeze_startup_objects,
             start_metrics_server,
+            tune_garbage_collector,
         )
 
         configure_logging(json=True)
@@ -71,7 +71,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
         if workers == 1:
             web_app = build_web_app(app_service, configured)
             metrics_server = start_metrics_server(web_app.state.metrics, configured)
-            freeze_startup_objects()
+            tune_garbage_collector()
             try:
                 uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
             finally:
@@ -111,13 +111,13 @@ def app_in_worker() -> Any:
     """The app one process of `serve --workers N` serves (its parent migrated the database,
     registered the admin token and made the session key)."""
     from contractsync.adapters.logging import configure_logging
-    from contractsync.bootstrap import build_app_service, build_web_app, freeze_startup_objects
+    from contractsync.bootstrap import build_app_service, build_web_app, tune_garbage_collector
     from contractsync.settings import Settings
 
     configure_logging(json=True)
     configured = Settings()
     app = build_web_app(build_app_service(configured, upgrade=False, register_admin=False), configured)
-    freeze_startup_objects()
+    tune_garbage_collector()
     return app
 
 

@@ -11,15 +11,21 @@ work alone (measured: `benchmarks/bench_operations.py --serve-workers 2` swung b
 The supervisor starts the N (multiprocessing's spawn: fresh interpreters, which inherit the
 environment, the metrics directory among it), starts another when one dies, and on SIGTERM or
 SIGINT asks each to stop (uvicorn's graceful shutdown: requests in flight are answered) and waits.
+If the supervisor itself is killed outright, the kernel sends each process SIGTERM (Linux), so no
+process is left answering the port with nobody to stop it.
 A process that dies within `EARLY_EXIT_SECONDS` of its start `EARLY_EXITS` times in a row (the
 port is taken, the database is unreachable…) stops the whole server with an error.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +40,8 @@ EARLY_EXIT_SECONDS = 10.0
 EARLY_EXITS = 3
 #: how long a process is given to finish its requests after SIGTERM before it is killed
 STOP_SECONDS = 15.0
+#: prctl(2): the signal the kernel sends a process when its parent dies
+PR_SET_PDEATHSIG = 1
 
 
 def reuse_port_socket(host: str, port: int, *, reuse_port: bool = True) -> socket.socket:
@@ -53,14 +61,41 @@ def reuse_port_socket(host: str, port: int, *, reuse_port: bool = True) -> socke
     return sock
 
 
-def serve_one(host: str, port: int, build_app: Callable[[], Any]) -> None:
-    """One process of the server: its app, its own socket on the shared port, until SIGTERM."""
+def serve_one(host: str, port: int, build_app: Callable[[], Any], parent: int) -> None:
+    """One process of the server: its app, its own socket on the shared port, until SIGTERM —
+    sent by the supervisor, or by the kernel when the supervisor dies without a word (SIGKILL,
+    OOM): the process then also removes the metrics directory the supervisor can no longer."""
     import uvicorn
 
+    _end_with(parent)
     app = build_app()
     sock = reuse_port_socket(host, port)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    # uvicorn raises the signal it stopped on again once it has shut down; with the default
+    # handlers that would end the process (SIGTERM) or raise KeyboardInterrupt (SIGINT) here.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stopped)
     uvicorn.Server(config).run(sockets=[sock])
+    if os.getppid() != parent:  # orphaned: nobody else will clear the counts
+        from contractsync.settings import Settings
+
+        directory = Settings().metrics_process_dir
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _stopped(*_: object) -> None:
+    """The signal uvicorn raises again after its graceful shutdown: the process ends normally."""
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux's PR_SET_PDEATHSIG;
+    elsewhere nothing); a parent gone already ends it now."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        raise SystemExit(0)
 
 
 class Supervisor:
@@ -74,7 +109,9 @@ class Supervisor:
 
     def _start(self) -> tuple[BaseProcess, float]:
         process = self._spawn.Process(
-            target=serve_one, args=(self.host, self.port, self.build_app), name="contractsync-serve"
+            target=serve_one,
+            args=(self.host, self.port, self.build_app, os.getpid()),
+            name="contractsync-serve",
         )
         process.start()
         return process, time.monotonic()

@@ -196,3 +196,39 @@ def test_a_port_already_taken_is_refused_before_any_process_starts(postgres_url:
     assert done.returncode == 1
     assert [line for line in done.stderr.splitlines() if f"cannot listen on 127.0.0.1:{port}" in line]
     assert not list(tmp_path.glob("contractsync-metrics-*"))  # nothing left behind
+
+
+def test_when_serve_is_killed_outright_its_processes_end_too(postgres_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    serve = _started(_environment(postgres_url, tmp_path), port)
+    serving = _serving_processes(serve.pid)
+    (directory,) = tmp_path.glob("contractsync-metrics-*")
+    assert len(serving) == 2
+
+    os.kill(serve.pid, signal.SIGKILL)  # no SIGTERM for its processes from it
+    serve.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in serving):
+        assert time.monotonic() < deadline, "a process kept serving after serve was killed"
+        time.sleep(0.1)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    assert not directory.exists()  # the last of them cleared the counts
+
+
+def _app_that_fails() -> None:
+    raise RuntimeError("the database is unreachable")
+
+
+def test_processes_dying_at_start_stop_the_server(tmp_path: Path) -> None:
+    from contractsync.cli.serve_processes import EARLY_EXITS, Supervisor
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    supervisor = Supervisor("127.0.0.1", free_port(), 2, _app_that_fails)
+    try:
+        supervisor.run()  # returns instead of restarting them forever
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert supervisor.failure is not None
+    assert f"{EARLY_EXITS} processes in a row exited" in supervisor.failure
