@@ -103,8 +103,8 @@ def main() -> None:
         "--serve-workers",
         type=int,
         default=1,
-        help="the current source's 32-client phase through `contractsync serve --workers N` (N > 1, "
-        "PostgreSQL) instead of one process; the baseline keeps one",
+        help="the 32-client phase through `contractsync serve --workers N` (N > 1, PostgreSQL) instead "
+        "of one process; a baseline older than `serve --workers` keeps one",
     )
     parser.add_argument("--child", nargs=2, metavar=("URL", "FLAGS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -124,14 +124,15 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {args.operations} operations one at a "
           f"time, {args.concurrent_operations} from {CLIENTS} concurrent clients", flush=True)  # fmt: skip
     if args.serve_workers > 1:
-        print(f"PostgreSQL, current source: {CLIENTS} clients through `serve --workers {args.serve_workers}`",
-              flush=True)  # fmt: skip
+        served = [name for name, source in sources if has_serve_workers(source)]
+        print(f"PostgreSQL, {' and '.join(served)}: {CLIENTS} clients through `serve --workers "
+              f"{args.serve_workers}`", flush=True)  # fmt: skip
     for label, base in backends:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sources}
         for turn in range(args.repeat):  # the sources in turn, so each sees the machine's swings
             for name, source in sources:
                 flags = "e2e" if source is None and not args.no_delivery and turn == 0 else "plain"
-                if source is None and base is not None and args.serve_workers > 1:
+                if base is not None and args.serve_workers > 1 and has_serve_workers(source):
                     flags += f",workers={args.serve_workers}"
                 runs[name].append(run_child(label, base, source, work, args, flags))
         if args.repeat > 1:
@@ -140,6 +141,11 @@ def main() -> None:
                 print(f"{label}, {name}: {CLIENTS} clients, operations/s of each run: {rates}", flush=True)
         report(label, {name: mean_figures(measured) for name, measured in runs.items()})
     print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
+
+
+def has_serve_workers(source: Path | None) -> bool:
+    """Whether a source (None: the current one) has `serve --workers`."""
+    return source is None or (source / "contractsync" / "cli" / "serve_processes.py").exists()
 
 
 def mean_figures(measured: list[dict[str, Any]]) -> dict[str, Any]:
