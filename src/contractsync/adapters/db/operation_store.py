@@ -17,10 +17,11 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, select
+from sqlalchemy import Table, and_, func, insert, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnClause
 
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.keys_table import operation_keys
@@ -36,6 +37,11 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
+
+#: PostgreSQL: joins planned in the order written, for the rest of the transaction …
+PLANNER_FIXED: ColumnClause[str] = literal_column("set_config('join_collapse_limit', '1', true)")
+#: … and back to the session's own value (a NULL value resets)
+PLANNER_RESET: ColumnClause[str] = literal_column("set_config('join_collapse_limit', NULL, true)")
 
 
 @dataclass
@@ -76,7 +82,17 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     takes a service's state row before its outbox rows (see `state_store._hold_services`).
 
     Both statements are built once per dialect (`_lock_query`, `_context_query`); each joined
-    row is cut into its tables' parts by position."""
+    row is cut into its tables' parts by position.
+
+    On PostgreSQL the read is planned with its joins in the order written: from the subscriptions
+    asked for outwards, the best order for one id or a thousand. Left to itself PostgreSQL weighs
+    every order of the read's eight tables each time it plans it — for an operation that comes
+    alone, every time (a custom plan): 1.4 to 1.6 ms of planning for one id, 0.4 to 0.6 ms in the
+    written order, execution the same or faster up to 1,000 ids (measured on 250,000
+    subscriptions; README "Benchmarks"). The lock sets `join_collapse_limit` to 1 for the
+    transaction as it returns its rows (`PLANNER_FIXED`), the read is planned under it and puts it
+    back to the session's value as it returns its own (`PLANNER_RESET`): no statement more. (The
+    read returns a row for every subscription locked: customers and resellers are foreign keys.)"""
     wanted = sorted(set(ids))
     answer = OperationContext()
     if not wanted:
@@ -125,9 +141,10 @@ _EXISTS = _SLICES[-1][2]  # the service's state row, if it exists
 
 @lru_cache(maxsize=1)
 def _lock_query() -> Select[Any]:
-    """PostgreSQL: the subscriptions `ids`, locked FOR UPDATE in id order."""
+    """PostgreSQL: the subscriptions `ids`, locked FOR UPDATE in id order; the next statement's
+    joins planned in their written order (`read_context`)."""
     return (
-        select(subscriptions.c.id)
+        select(subscriptions.c.id, PLANNER_FIXED.label("planner"))
         .where(any_of(subscriptions.c.id, "ids", postgres=True))
         .order_by(subscriptions.c.id)
         .with_for_update()
@@ -159,6 +176,7 @@ def _context_query(postgres: bool) -> Select[Any]:
         )
         # Evaluated once, before the first row is formed: the share locks come before any read.
         columns.append(func.array(held.scalar_subquery()).label("held"))
+        columns.append(PLANNER_RESET.label("planner"))  # evaluated as rows are formed: after planning
     joined = (
         s.join(customers, customers.c.id == s.c.customer_id)
         .join(resellers, resellers.c.id == customers.c.reseller_id)

@@ -1,0 +1,64 @@
+"""An operation's first read (`operation_store.read_context`) is planned with its joins in the
+order written, on PostgreSQL, for that statement alone — with no statement of its own: the
+statements after it in the same transaction are planned as PostgreSQL would plan them anyway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, insert, text
+from sqlalchemy.orm import Session
+
+from contractsync.adapters.db.operation_store import read_context
+from contractsync.adapters.db.session import make_engine
+from contractsync.adapters.db.tables import customers, resellers, subscriptions
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def postgres(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's planner setting; SQLite plans joins its own way")
+    engine = make_engine(database_url)
+    with engine.begin() as db:
+        db.execute(insert(resellers).values(id="r1", name="R1", promotion_setting="pass_through"))
+        db.execute(insert(customers).values(id="c1", reseller_id="r1", name="C", provider_margins={}))
+        db.execute(insert(subscriptions), [
+            {"id": f"s{n}", "customer_id": "c1", "reseller_id": "r1", "offer_id": "P:S:A", "offer_name": "E3",
+             "kind": "nce", "quantity": n, "status": "active", "term": "P1Y", "billing_cycle": "monthly",
+             "start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31), "auto_renew": True,
+             "list_price": "10.00", "version": 1, "created_at": NOW, "updated_at": NOW}
+            for n in (1, 2, 3)
+        ])  # fmt: skip
+    yield engine
+    engine.dispose()
+
+
+def _limit(session: Session) -> str:
+    return str(session.execute(text("SHOW join_collapse_limit")).scalar_one())
+
+
+def test_the_read_alone_is_planned_in_the_written_order(postgres: Engine) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT subscriptions.id AS s_id"):  # the context read
+            limit = cursor.connection.execute("SHOW join_collapse_limit").fetchone()[0]
+            seen.append(("context read", limit))
+
+    event.listen(postgres, "before_cursor_execute", note)
+    try:
+        with Session(postgres) as session, session.begin():
+            before = _limit(session)
+            answer = read_context(session, ["s2", "s1", "s9"])
+            after = _limit(session)
+    finally:
+        event.remove(postgres, "before_cursor_execute", note)
+
+    assert sorted(answer.subscriptions) == ["s1", "s2"]  # the rows themselves, as ever
+    assert seen == [("context read", "1")]  # planned with the joins in the order written
+    assert before == after == "8"  # PostgreSQL's default, before and after
