@@ -88,7 +88,7 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     asked for outwards, the best order for one id or a thousand. Left to itself PostgreSQL weighs
     every order of the read's eight tables each time it plans it — for an operation that comes
     alone, every time (a custom plan): 1.4 to 1.6 ms of planning for one id, 0.4 to 0.6 ms in the
-    written order, execution the same or faster up to 1,000 ids (measured on 250,000
+    written order, execution about the same up to 1,000 ids (measured on 250,000
     subscriptions; README "Benchmarks"). The lock sets `join_collapse_limit` to 1 for the
     transaction as it returns its rows (`PLANNER_FIXED`), the read is planned under it and puts it
     back to the session's value as it returns its own (`PLANNER_RESET`): no statement more. (The
