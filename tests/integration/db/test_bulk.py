@@ -79,6 +79,30 @@ def test_updates_store_what_sqlalchemy_stores(db: Connection) -> None:
         assert by_bulk == by_sqlalchemy
 
 
+@pytest.mark.parametrize("together_up_to", [bulk.UPDATE_TOGETHER_UP_TO, 0], ids=["together", "per-row"])
+def test_rows_updated_together_store_what_sqlalchemy_stores(
+    db: Connection, together_up_to: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call, rows whose values differ in every column (on PostgreSQL one statement joining
+    an array per column, or one statement a row when there are many) and rows sharing one value
+    (a single parameter)."""
+    monkeypatch.setattr(bulk, "UPDATE_TOGETHER_UP_TO", together_up_to)
+    db.execute(insert(subscriptions), [subscription(f"{who}{i}") for who in "ab" for i in range(3)])
+    changes = [
+        CHANGES[0],
+        {name: CHANGES[1].get(name, value) for name, value in CHANGES[0].items()},
+        CHANGES[0],
+    ]
+    for i, change in enumerate(changes):
+        db.execute(update(subscriptions).where(subscriptions.c.id == f"a{i}").values(version=2, **change))
+    rows = [{"id": f"b{i}", "version": 1, **change} for i, change in enumerate(changes)]
+    assert bulk.update_versioned(db, subscriptions, rows) == 3
+    by_sqlalchemy = stored(db, subscriptions, "id < 'b'", "id", {"id"})
+    by_bulk = stored(db, subscriptions, "id >= 'b'", "id", {"id"})
+    assert by_bulk == by_sqlalchemy
+    assert len({row[6] for row in by_bulk}) == 2  # the quantities differ (not all one parameter)
+
+
 def test_inserts_store_what_sqlalchemy_stores(db: Connection) -> None:
     db.execute(insert(subscriptions), [subscription("s1"), subscription("s2")])
     snapshots = [{"id": "s1", "price": "1.00", "none": None, "nested": {"a": [1, 2]}}, {"quote": 'x"y\\z'}]
