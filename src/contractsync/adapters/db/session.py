@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import select as sockets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db import sqlite_file
@@ -51,9 +52,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _refuse_closed_connection)
     event.listen(engine, "do_execute", _run_unprepared)
     return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed is replaced before use (PostgreSQL), as
+    SQLAlchemy's `pool_pre_ping` would, without its round trip (an empty query before every
+    transaction). An idle connection has nothing to read; when the server ends one (a restart,
+    `pg_terminate_backend`, `idle_session_timeout`) it sends a last error message and closes the
+    socket, which then reads as ready. Then, as for a failed ping, every connection pooled before
+    now is dropped and this one is opened anew. (A server that vanished without closing anything
+    is found by the first statement, as it would be by the ping.)"""
+    if dbapi_connection.closed or _readable(dbapi_connection.pgconn.socket):
+        raise InvalidatePoolError("the database closed this pooled connection")
+
+
+def _readable(fd: int) -> bool:
+    poll = sockets.poll()
+    poll.register(fd, sockets.POLLIN | sockets.POLLERR | sockets.POLLHUP)
+    return bool(poll.poll(0))
 
 
 #: An execution option: run the statement without preparing it on the server (PostgreSQL).
