@@ -50,6 +50,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import TableValuedAlias
 
+from contractsync.adapters.db.session import is_postgres
+
 Row = Mapping[str, Any]
 KEY, VERSION = "id", "version"
 
@@ -65,9 +67,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Row]) -> No
     """INSERT the rows (all with the same keys, the column names)."""
     if not rows:
         return
-    if _is_postgres(connection) and len(rows) >= COPY_FROM:
+    if is_postgres(connection) and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
-    elif _is_postgres(connection):
+    elif is_postgres(connection):
         columns = _driver_values(connection.dialect, table, rows)
         constant = _constant(columns)
         _execute_with_arrays(connection, _insert_arrays(table, tuple(rows[0]), constant), columns, constant)
@@ -83,7 +85,7 @@ def insert_returning_ids(
     if not rows:
         return []
     names = tuple(rows[0])
-    if not _is_postgres(connection):
+    if not is_postgres(connection):
         # A statement per row, each telling its new id: SQLite has no round trips to save.
         sql, params = _driver_rows(connection, _insert_values(table, names), table, rows)
         return [int(connection.exec_driver_sql(sql, row).lastrowid) for row in params]
@@ -100,7 +102,7 @@ def upsert_rows(connection: Connection, table: Table, rows: Sequence[Row], key: 
     """INSERT the rows; those whose `key` columns match an existing row UPDATE its other columns."""
     if not rows:
         return
-    if _is_postgres(connection):
+    if is_postgres(connection):
         columns = _driver_values(connection.dialect, table, rows)
         constant = _constant(columns)
         statement = _upsert(connection.dialect.name, table, tuple(rows[0]), key, constant)
@@ -116,7 +118,7 @@ def update_versioned(connection: Connection, table: Table, rows: Sequence[Row]) 
     Fewer than given means another transaction changed some of them (optimistic locking)."""
     if not rows:
         return 0
-    if _is_postgres(connection) and len(rows) <= UPDATE_TOGETHER_UP_TO:
+    if is_postgres(connection) and len(rows) <= UPDATE_TOGETHER_UP_TO:
         columns = _driver_values(connection.dialect, table, rows)
         constant = _constant(columns)
         statement = _update_arrays(table, tuple(rows[0]), constant)
@@ -202,10 +204,6 @@ def _driver_values(dialect: Dialect, table: Table, rows: Sequence[Row]) -> dict[
         else:
             columns[name] = [convert(value) for value in values]
     return columns
-
-
-def _is_postgres(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql"
 
 
 # Caches are keyed by the dialect too: one entry per engine and statement.
