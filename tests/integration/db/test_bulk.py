@@ -158,6 +158,12 @@ def test_an_update_matches_only_rows_still_at_the_version_read(db: Connection) -
     assert sorted(tuple(row) for row in rows) == [("s1", 2, "expired"), ("s2", 5, "active")]
 
 
+def test_a_lone_row_may_give_its_id_after_its_values(db: Connection) -> None:
+    db.execute(insert(subscriptions), [subscription("s1")])
+    assert bulk.update_versioned(db, subscriptions, [{"status": "expired", "version": 1, "id": "s1"}]) == 1
+    assert db.execute(select(subscriptions.c.status, subscriptions.c.version)).one() == ("expired", 2)
+
+
 def test_new_ids_come_back_in_the_order_of_the_rows(db: Connection) -> None:
     records = [
         {"connection_id": "at1", "operation_key": "k", "type": "Renew", "status": "pending",

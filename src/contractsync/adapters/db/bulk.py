@@ -114,13 +114,14 @@ def upsert_rows(connection: Connection, table: Table, rows: Sequence[Row], key: 
 def update_versioned(connection: Connection, table: Table, rows: Sequence[Row]) -> int:
     """UPDATE each row `WHERE id = row["id"] AND version = row["version"]` (the version it was read
     at), setting the row's other columns and `version = version + 1`; answer how many matched.
+    The rows' ids are distinct (one row each).
 
     Fewer than given means another transaction changed some of them (optimistic locking)."""
     if not rows:
         return 0
     if is_postgres(connection) and len(rows) <= UPDATE_TOGETHER_UP_TO:
         columns = _driver_values(connection.dialect, table, rows)
-        constant = _constant(columns)
+        constant = _constant(columns) - {KEY}  # the ids are an array whatever their place
         statement = _update_arrays(table, tuple(rows[0]), constant)
         return _execute_with_arrays(connection, statement, columns, constant).rowcount
     return _execute_many(connection, _update_by_version(table, tuple(rows[0])), table, rows).rowcount
