@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
+from contractsync.adapters.db import session
 from contractsync.adapters.db.session import make_engine
 
 
@@ -60,3 +62,14 @@ def test_taking_a_pooled_connection_sends_nothing_to_the_server(postgres: str) -
     finally:
         engine.dispose()
         observer.dispose()
+
+
+def test_a_connection_without_a_socket_counts_as_closed() -> None:
+    """libpq has no socket for a connection it lost (psycopg raises): replaced, not an error."""
+
+    class Lost:
+        @property
+        def socket(self) -> int:
+            raise psycopg.OperationalError("the connection is lost")
+
+    assert session._readable(Lost())

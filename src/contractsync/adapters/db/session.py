@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Connection, Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
@@ -66,11 +67,16 @@ def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) 
     socket, which then reads as ready. Then, as for a failed ping, every connection pooled before
     now is dropped and this one is opened anew. (A server that vanished without closing anything
     is found by the first statement, as it would be by the ping.)"""
-    if dbapi_connection.closed or _readable(dbapi_connection.pgconn.socket):
+    if dbapi_connection.closed or _readable(dbapi_connection.pgconn):
         raise InvalidatePoolError("the database closed this pooled connection")
 
 
-def _readable(fd: int) -> bool:
+def _readable(pgconn: Any) -> bool:
+    """The connection's socket has something to read (or is gone: libpq has none to give)."""
+    try:
+        fd = pgconn.socket
+    except psycopg.OperationalError:  # "the connection is lost"
+        return True
     poll = sockets.poll()
     poll.register(fd, sockets.POLLIN | sockets.POLLERR | sockets.POLLHUP)
     return bool(poll.poll(0))
