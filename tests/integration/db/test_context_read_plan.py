@@ -1,6 +1,7 @@
 """An operation's first read (`operation_store.read_context`) is planned with its joins in the
-order written, on PostgreSQL, for that statement alone — with no statement of its own: the
-statements after it in the same transaction are planned as PostgreSQL would plan them anyway."""
+order written and index look-ups priced as cached reads, on PostgreSQL, for that statement
+alone — with no statement of its own: the statements after it in the same transaction are
+planned as PostgreSQL would plan them anyway."""
 
 from __future__ import annotations
 
@@ -38,27 +39,56 @@ def postgres(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _limit(session: Session) -> str:
-    return str(session.execute(text("SHOW join_collapse_limit")).scalar_one())
+SETTINGS = "SELECT current_setting('join_collapse_limit'), current_setting('random_page_cost')"
+
+
+def _settings(session: Session) -> tuple[str, str]:
+    limit, cost = session.execute(text(SETTINGS)).one()
+    return limit, cost
 
 
 def test_the_read_alone_is_planned_in_the_written_order(postgres: Engine) -> None:
-    seen: list[tuple[str, str]] = []
+    seen: list[tuple[str, tuple[str, str]]] = []
 
     def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().startswith("SELECT subscriptions.id AS s_id"):  # the context read
-            limit = cursor.connection.execute("SHOW join_collapse_limit").fetchone()[0]
-            seen.append(("context read", limit))
+            seen.append(("context read", tuple(cursor.connection.execute(SETTINGS).fetchone())))
 
     event.listen(postgres, "before_cursor_execute", note)
     try:
         with Session(postgres) as session, session.begin():
-            before = _limit(session)
+            before = _settings(session)
             answer = read_context(session, ["s2", "s1", "s9"])
-            after = _limit(session)
+            after = _settings(session)
     finally:
         event.remove(postgres, "before_cursor_execute", note)
 
     assert sorted(answer.subscriptions) == ["s1", "s2"]  # the rows themselves, as ever
-    assert seen == [("context read", "1")]  # planned with the joins in the order written
-    assert before == after == "8"  # PostgreSQL's default, before and after
+    # planned with the joins in the order written, an index look-up at 1.1 pages
+    assert seen == [("context read", ("1", "1.1"))]
+    assert before == after == ("8", "4")  # PostgreSQL's defaults, before and after
+
+
+def test_a_cheaper_page_price_of_the_database_is_kept(postgres: Engine) -> None:
+    """An operator's random_page_cost below 1.1 (here the database's) is not raised for the
+    read, and is the transaction's again after it."""
+    with postgres.connect() as db:
+        database = db.execute(text("SELECT current_database()")).scalar_one()
+        db.execute(text(f'ALTER DATABASE "{database}" SET random_page_cost = 1'))
+        db.commit()
+    postgres.dispose()  # new connections take the database's setting
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT subscriptions.id AS s_id"):
+            seen.append(cursor.connection.execute("SHOW random_page_cost").fetchone()[0])
+
+    event.listen(postgres, "before_cursor_execute", note)
+    try:
+        with Session(postgres) as session, session.begin():
+            assert _settings(session) == ("8", "1")
+            read_context(session, ["s1"])
+            assert _settings(session) == ("8", "1")
+    finally:
+        event.remove(postgres, "before_cursor_execute", note)
+    assert seen == ["1"]
