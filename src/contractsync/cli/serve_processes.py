@@ -67,15 +67,14 @@ def serve_one(host: str, port: int, build_app: Callable[[], Any], parent: int) -
     OOM): the process then also removes the metrics directory the supervisor can no longer."""
     import uvicorn
 
+    stop = _StopRequests()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
     _end_with(parent)
     app = build_app()
     sock = reuse_port_socket(host, port)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-    # uvicorn raises the signal it stopped on again once it has shut down; with the default
-    # handlers that would end the process (SIGTERM) or raise KeyboardInterrupt (SIGINT) here.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _stopped)
-    uvicorn.Server(config).run(sockets=[sock])
+    stop.serve(uvicorn.Server(config), sock)
     if os.getppid() != parent:  # orphaned: nobody else will clear the counts
         from contractsync.settings import Settings
 
@@ -84,8 +83,27 @@ def serve_one(host: str, port: int, build_app: Callable[[], Any], parent: int) -
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _stopped(*_: object) -> None:
-    """The signal uvicorn raises again after its graceful shutdown: the process ends normally."""
+class _StopRequests:
+    """SIGTERM and SIGINT for the whole life of a process. uvicorn listens for them only while it
+    serves: one that comes before (while the app is built, or in the instant before uvicorn takes
+    its handlers) asks the server to stop as soon as it has started — the default handler would
+    end the process without its clean-up, a handler doing nothing would lose the request and
+    leave the process serving with nobody to stop it — and the one uvicorn raises again once it
+    has shut down ends `serve` normally (the clean-up after it runs)."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._server: Any = None
+
+    def __call__(self, *_: object) -> None:
+        self.asked = True
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def serve(self, server: Any, sock: socket.socket) -> None:
+        self._server = server
+        server.should_exit = self.asked
+        server.run(sockets=[sock])
 
 
 def _end_with(parent: int) -> None:

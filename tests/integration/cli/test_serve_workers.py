@@ -5,6 +5,7 @@ workers killed and Autotask failing, are checked on every date by the short chao
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -218,6 +220,33 @@ def test_when_serve_is_killed_outright_its_processes_end_too(postgres_url: str, 
 
 def _app_that_fails() -> None:
     raise RuntimeError("the database is unreachable")
+
+
+async def _tiny_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def _app_stopped_while_built() -> Any:
+    """SIGTERM (the supervisor's, or the kernel's when the supervisor died) before uvicorn listens."""
+    os.kill(os.getpid(), signal.SIGTERM)
+    return _tiny_app
+
+
+def test_a_stop_before_the_server_listens_for_it_is_not_lost(tmp_path: Path) -> None:
+    """The process stops, cleanly (exit code 0, not killed by the signal), instead of serving on."""
+    from contractsync.cli.serve_processes import serve_one
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=serve_one, args=("127.0.0.1", free_port(), _app_stopped_while_built, os.getpid())
+    )
+    process.start()
+    process.join(60)
+    if process.is_alive():
+        process.kill()
+    assert process.exitcode == 0
 
 
 def test_processes_dying_at_start_stop_the_server(tmp_path: Path) -> None:
