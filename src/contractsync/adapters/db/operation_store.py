@@ -157,8 +157,8 @@ _EXISTS = _SLICES[-1][2]  # the service's state row, if it exists
 
 @lru_cache(maxsize=1)
 def _lock_query() -> Select[Any]:
-    """PostgreSQL: the subscriptions `ids`, locked FOR UPDATE in id order; the next statement's
-    joins planned in their written order (`read_context`)."""
+    """PostgreSQL: the subscriptions `ids`, locked FOR UPDATE in id order; the next statement
+    planned with `PLANNER_FIXED`'s settings (`read_context`)."""
     return (
         select(
             subscriptions.c.id, *(setting.label(f"planner_{n}") for n, setting in enumerate(PLANNER_FIXED))
