@@ -6,6 +6,7 @@ planned as PostgreSQL would plan them anyway."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,25 +48,32 @@ def _settings(session: Session) -> tuple[str, str]:
     return limit, cost
 
 
-def test_the_read_alone_is_planned_in_the_written_order(postgres: Engine) -> None:
-    seen: list[tuple[str, tuple[str, str]]] = []
+@contextmanager
+def settings_in_the_read(engine: Engine) -> Iterator[list[tuple[str, str]]]:
+    """The settings each context read is planned under, as it starts (its own connection's)."""
+    seen: list[tuple[str, str]] = []
 
     def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().startswith("SELECT subscriptions.id AS s_id"):  # the context read
-            seen.append(("context read", tuple(cursor.connection.execute(SETTINGS).fetchone())))
+            limit, cost = cursor.connection.execute(SETTINGS).fetchone()
+            seen.append((limit, cost))
 
-    event.listen(postgres, "before_cursor_execute", note)
+    event.listen(engine, "before_cursor_execute", note)
     try:
-        with Session(postgres) as session, session.begin():
-            before = _settings(session)
-            answer = read_context(session, ["s2", "s1", "s9"])
-            after = _settings(session)
+        yield seen
     finally:
-        event.remove(postgres, "before_cursor_execute", note)
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_the_read_alone_is_planned_in_the_written_order(postgres: Engine) -> None:
+    with settings_in_the_read(postgres) as seen, Session(postgres) as session, session.begin():
+        before = _settings(session)
+        answer = read_context(session, ["s2", "s1", "s9"])
+        after = _settings(session)
 
     assert sorted(answer.subscriptions) == ["s1", "s2"]  # the rows themselves, as ever
     # planned with the joins in the order written, an index look-up at 1.1 pages
-    assert seen == [("context read", ("1", "1.1"))]
+    assert seen == [("1", "1.1")]
     assert before == after == ("8", "4")  # PostgreSQL's defaults, before and after
 
 
@@ -77,18 +85,8 @@ def test_a_cheaper_page_price_of_the_database_is_kept(postgres: Engine) -> None:
         db.execute(text(f'ALTER DATABASE "{database}" SET random_page_cost = 1'))
         db.commit()
     postgres.dispose()  # new connections take the database's setting
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT subscriptions.id AS s_id"):
-            seen.append(cursor.connection.execute("SHOW random_page_cost").fetchone()[0])
-
-    event.listen(postgres, "before_cursor_execute", note)
-    try:
-        with Session(postgres) as session, session.begin():
-            assert _settings(session) == ("8", "1")
-            read_context(session, ["s1"])
-            assert _settings(session) == ("8", "1")
-    finally:
-        event.remove(postgres, "before_cursor_execute", note)
-    assert seen == ["1"]
+    with settings_in_the_read(postgres) as seen, Session(postgres) as session, session.begin():
+        assert _settings(session) == ("8", "1")
+        read_context(session, ["s1"])
+        assert _settings(session) == ("8", "1")
+    assert seen == [("1", "1")]

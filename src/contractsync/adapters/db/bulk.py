@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import (
@@ -70,9 +70,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Row]) -> No
     if is_postgres(connection) and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
     elif is_postgres(connection):
-        columns = _driver_values(connection.dialect, table, rows)
-        constant = _constant(columns)
-        _execute_with_arrays(connection, _insert_arrays(table, tuple(rows[0]), constant), columns, constant)
+        _execute_with_arrays(connection, table, rows, partial(_insert_arrays, table, tuple(rows[0])))
     else:
         _execute_many(connection, _insert_values(table, tuple(rows[0])), table, rows)
 
@@ -89,12 +87,10 @@ def insert_returning_ids(
         # A statement per row, each telling its new id: SQLite has no round trips to save.
         sql, params = _driver_rows(connection, _insert_values(table, names), table, rows)
         return [int(connection.exec_driver_sql(sql, row).lastrowid) for row in params]
-    columns = _driver_values(connection.dialect, table, rows)
-    constant = _constant(columns)
-    statement = _insert_in_order_returning_ids(table, names, notify, constant)
+    statement = partial(_insert_in_order_returning_ids, table, names, notify)
     # The sequence numbers the rows in the order the SELECT hands them over (SQLAlchemy's own
     # insertmanyvalues relies on this too), so the ids in ascending order are the rows' order.
-    new_ids = _execute_with_arrays(connection, statement, columns, constant).scalars()
+    new_ids = _execute_with_arrays(connection, table, rows, statement).scalars()
     return sorted(int(new_id) for new_id in new_ids)
 
 
@@ -103,10 +99,8 @@ def upsert_rows(connection: Connection, table: Table, rows: Sequence[Row], key: 
     if not rows:
         return
     if is_postgres(connection):
-        columns = _driver_values(connection.dialect, table, rows)
-        constant = _constant(columns)
-        statement = _upsert(connection.dialect.name, table, tuple(rows[0]), key, constant)
-        _execute_with_arrays(connection, statement, columns, constant)
+        statement = partial(_upsert, connection.dialect.name, table, tuple(rows[0]), key)
+        _execute_with_arrays(connection, table, rows, statement)
     else:
         _execute_many(connection, _upsert(connection.dialect.name, table, tuple(rows[0]), key), table, rows)
 
@@ -120,10 +114,9 @@ def update_versioned(connection: Connection, table: Table, rows: Sequence[Row]) 
     if not rows:
         return 0
     if is_postgres(connection) and len(rows) <= UPDATE_TOGETHER_UP_TO:
-        columns = _driver_values(connection.dialect, table, rows)
-        constant = _constant(columns) - {KEY}  # the ids are an array whatever their place
-        statement = _update_arrays(table, tuple(rows[0]), constant)
-        return _execute_with_arrays(connection, statement, columns, constant).rowcount
+        statement = partial(_update_arrays, table, tuple(rows[0]))
+        # the ids are an array wherever the rows give them (`= ANY` needs one)
+        return _execute_with_arrays(connection, table, rows, statement, arrays={KEY}).rowcount
     return _execute_many(connection, _update_by_version(table, tuple(rows[0])), table, rows).rowcount
 
 
@@ -161,13 +154,17 @@ def _copy(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
 
 def _execute_with_arrays(
     connection: Connection,
-    statement: Insert | Update,
-    columns: dict[str, list[Any]],
-    constant: frozenset[str],
+    table: Table,
+    rows: Sequence[Row],
+    statement: Callable[[frozenset[str]], Insert | Update],
+    arrays: set[str] | frozenset[str] = frozenset(),
 ) -> CursorResult[Any]:
-    """Run an `unnest` statement (`_arrays`) built with `constant`: an array per column, the one
-    value of a constant column."""
-    sql, _ = _compiled(connection.dialect, statement)
+    """Run the rows as an `unnest` statement (`_arrays`): `statement(constant)` builds it for the
+    columns whose value is the same on every row (`_constant`, but never those in `arrays`),
+    which get that one value, every other column an array."""
+    columns = _driver_values(connection.dialect, table, rows)
+    constant = _constant(columns) - arrays
+    sql, _ = _compiled(connection.dialect, statement(constant))
     return connection.exec_driver_sql(
         sql, {_param(name): values[0] if name in constant else values for name, values in columns.items()}
     )
