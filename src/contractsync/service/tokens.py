@@ -19,7 +19,7 @@ JSON = dict[str, Any]
 
 MIN_TOKEN_LENGTH = 24
 MAX_TOKEN_LENGTH = 512
-HINT_LENGTH = 4
+HINT_LENGTH = 8  # "cs_" and five random characters: enough to tell a generated token from another
 MAX_NAME_LENGTH = 60
 
 SOURCE_ENVIRONMENT = "environment"

@@ -13,7 +13,7 @@ __all__ = ["world"]  # the fixture, shared with the end-to-end tests
 def _name_of(world: World, reseller_id: str | None) -> str:
     tokens = _ok(world.api.get("/v1/tokens", headers=world.tokens["admin"]))
     (token,) = [t for t in tokens if t["reseller_id"] == reseller_id]
-    return token_name(token["id"], (token["hint"] or "").rstrip("…"))  # the answer shows "cs_E…"
+    return token_name(token["id"], (token["hint"] or "").rstrip("…"))  # the answer shows "cs_E4x9a…"
 
 
 def _records(world: World, token: str, **params: Any) -> list[Any]:

@@ -14,6 +14,7 @@ from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.console_session_policy import SessionPolicy
 from contractsync.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from contractsync.service.facade import ContractSync
+from contractsync.service.tokens import HINT_LENGTH
 from contractsync.settings import Settings
 from tests.integration.service.conftest import World
 
@@ -33,7 +34,7 @@ def _by_id(service: ContractSync, token_id: int) -> dict[str, object]:
 
 
 def _id_of(service: ContractSync, hint: str) -> int:
-    ids = [t["id"] for t in service.list_tokens(ADMIN) if t["hint"] == f"{hint[:4]}…"]
+    ids = [t["id"] for t in service.list_tokens(ADMIN) if t["hint"] == f"{hint[:HINT_LENGTH]}…"]
     assert len(ids) == 1
     return int(str(ids[0]))
 
@@ -187,7 +188,7 @@ def test_a_named_token_names_its_console_user_and_an_unnamed_one_keeps_its_numbe
     other, _ = service.start_console_session(unnamed, POLICY)
     unnamed_id = _id_of(service, unnamed)
     assert service.console_actor(other).name == f"console (token #{unnamed_id})"  # type: ignore[union-attr]
-    assert service.authenticate(unnamed).name == f"token #{unnamed_id} ({unnamed[:4]}…)"
+    assert service.authenticate(unnamed).name == f"token #{unnamed_id} ({unnamed[:HINT_LENGTH]}…)"
     # Names are unique, checked and trimmed; a refused one stores nothing.
     before = service.list_tokens(ADMIN)
     with pytest.raises(Conflict):

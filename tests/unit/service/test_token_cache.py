@@ -14,6 +14,7 @@ from contractsync.service.actor import ADMIN
 from contractsync.service.errors import Unauthorized
 from contractsync.service.facade import ContractSync
 from contractsync.service.token_authority import CACHE_SECONDS, REFRESH_AFTER
+from contractsync.service.tokens import HINT_LENGTH
 from tests.memory_service import ADMIN_TOKEN, memory_service
 
 
@@ -49,7 +50,7 @@ def test_a_revocation_elsewhere_ends_the_token_within_the_caches_life() -> None:
     clock, service, other = _services()
     token = service.create_token(None)
     assert service.authenticate(token) == ADMIN
-    (token_id,) = [t["id"] for t in other.list_tokens(ADMIN) if t["hint"] == f"{token[:4]}…"]
+    (token_id,) = [t["id"] for t in other.list_tokens(ADMIN) if t["hint"] == f"{token[:HINT_LENGTH]}…"]
     other.revoke_token(ADMIN, int(str(token_id)))  # another process: this one's cache is not told
     clock.advance(CACHE_SECONDS * REFRESH_AFTER)
     assert service.cached_actor(token) is None
