@@ -99,12 +99,13 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     every order of the read's eight tables each time it plans it — for an operation that comes
     alone, every time (a custom plan): 1.4 to 1.6 ms of planning for one id, 0.4 to 0.6 ms in the
     written order, execution about the same up to 1,000 ids (measured on 250,000
-    subscriptions; README "Benchmarks"). And it finds a batch's mappings and contract-service
-    states by index: at PostgreSQL's default `random_page_cost` (4, a disk's) it prices each
-    look-up above reading the whole table, and from ~100 ids on it scanned all 25,000 mappings
-    and states and hash-joined them; at 1.1 (the usual setting for a database in memory or on
-    SSD, which these small hot tables are) 100 ids took 1.8 ms instead of 12.7, 200 ids 5.7
-    instead of 15.4 (`EXPLAIN ANALYZE`, 250,000 subscriptions); one to 15 ids and 1,000 the same.
+    subscriptions; `benchmarks/README.md`, sessions 10 and 11). And it finds a batch's mappings
+    and contract-service states by index: at PostgreSQL's default `random_page_cost` (4, a
+    disk's) it prices each look-up above reading the whole table, and from ~100 ids on it
+    scanned all 25,000 mappings and states and hash-joined them; at 1.1 (the usual setting for a
+    database in memory or on SSD, which these small hot tables are) 100 ids took 1.8 ms instead
+    of 12.7, 200 ids 5.7 instead of 15.4 (`EXPLAIN ANALYZE`, 250,000 subscriptions); one to 15
+    ids and 1,000 the same.
     The lock sets both for the transaction as it returns its rows (`PLANNER_FIXED`), the read is
     planned under them and puts them back to their defaults as it returns its own
     (`PLANNER_RESET`): no statement more. (The read returns a row for every subscription locked:
