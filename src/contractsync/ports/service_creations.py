@@ -62,14 +62,21 @@ class ServiceCreation(NewServiceCreation):
 
 
 class ServiceCreations(Protocol):
-    def add(self, new: NewServiceCreation, now: datetime) -> int:
-        """Enqueue, due at once; answers the new row's id."""
+    def add(self, new: NewServiceCreation, now: datetime, claimed_until: datetime | None = None) -> int:
+        """Enqueue, due at once; answers the new row's id. With `claimed_until` the row is added as
+        `claim` leaves it (sending, its first attempt, leased until then): the caller delivers it,
+        no worker takes it before the lease ends."""
         ...
 
     def get(self, creation_id: int) -> ServiceCreation | None: ...
 
     def open_for(self, subscription_id: str) -> ServiceCreation | None:
         """The subscription's creation still on its way (pending or sending), if any."""
+        ...
+
+    def open_subscription_ids(self, connection_id: str) -> set[str]:
+        """The subscriptions whose contract service is being created on the connection (pending
+        or sending): mapped as soon as it is, so no suggestion offers them again meanwhile."""
         ...
 
     def due(self, now: datetime, limit: int) -> list[int]:
@@ -88,6 +95,13 @@ class ServiceCreations(Protocol):
         ...
 
     def record_failed(self, creation_id: int, error: str, kind: str) -> None: ...
+
+
+def initial_state(claimed_until: datetime | None) -> dict[str, Any]:
+    """A new row's state (`ServiceCreations.add`): pending, or claimed for its first attempt."""
+    if claimed_until is None:
+        return {"status": CreationStatus.PENDING.value, "attempts": 0, "lease_expires_at": None}
+    return {"status": CreationStatus.SENDING.value, "attempts": 1, "lease_expires_at": claimed_until}
 
 
 def sent_changes(contract_service_id: int, now: datetime) -> dict[str, Any]:

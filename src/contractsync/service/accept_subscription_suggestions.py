@@ -13,8 +13,7 @@ from contractsync.domain.suggestion_commands import (
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
-from contractsync.service.map_subscription import map_subscription
-from contractsync.service.suggestion_choices import apply_each, read_subscriptions
+from contractsync.service.suggestion_choices import apply_each, map_chosen_subscription, read_subscriptions
 
 JSON = dict[str, Any]
 
@@ -23,11 +22,12 @@ def accept_subscription_suggestions(
     ctx: ServiceContext, actor: Actor, command: AcceptSubscriptionSuggestions | JSON
 ) -> list[JSON]:
     """An `AcceptSubscriptionSuggestions`, or its body {connection_id, subscriptions}: each chosen
-    item answered `mapped` or `refused`. Each mapping stores the Autotask names it lacks
-    (`map_subscription`): the first one reads them all, the others find them stored."""
+    item answered `mapped`, `pending` (its new contract service not created yet) or `refused`.
+    Each mapping stores the Autotask names it lacks (`map_subscription`): the first one reads them
+    all, the others find them stored."""
     if not isinstance(command, AcceptSubscriptionSuggestions):
         command = read_command(command)
-    return apply_each(command.subscriptions, lambda mapping: map_subscription(ctx, actor, mapping))
+    return apply_each(command.subscriptions, lambda mapping: map_chosen_subscription(ctx, actor, mapping))
 
 
 def read_command(body: JSON) -> AcceptSubscriptionSuggestions:

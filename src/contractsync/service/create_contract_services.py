@@ -41,12 +41,12 @@ def create_contract_services(ctx: ServiceContext) -> int:
     return sum(attempt(ctx, creation_id) for creation_id in due)
 
 
-def attempt(ctx: ServiceContext, creation_id: int) -> bool:
+def attempt(ctx: ServiceContext, creation_id: int, claimed: bool = False) -> bool:
     """`deliver_creation`, never raising: a failure the PSA port does not type (a bug, the database
     gone mid-way) leaves the creation claimed; when its lease runs out it is tried again, looked up
     first. The mapping's answer then says `pending`, and the worker goes on with the next one."""
     try:
-        return deliver_creation(ctx, creation_id)
+        return deliver_creation(ctx, creation_id, claimed)
     except Exception:
         log.exception(
             "contract service creation %s failed; it is tried again when its lease ends", creation_id
@@ -54,11 +54,13 @@ def attempt(ctx: ServiceContext, creation_id: int) -> bool:
         return True
 
 
-def deliver_creation(ctx: ServiceContext, creation_id: int) -> bool:
-    """One attempt at a creation (False when it was not due: done, or another deliverer has it)."""
+def deliver_creation(ctx: ServiceContext, creation_id: int, claimed: bool = False) -> bool:
+    """One attempt at a creation (False when it was not due: done, or another deliverer has it).
+    `claimed`: the caller added it claimed (`ServiceCreations.add`) and makes its first attempt."""
     now = ctx.now()
     with ctx.units() as uow:
-        creation = uow.service_creations.claim(creation_id, now, now + LEASE)
+        creations = uow.service_creations
+        creation = creations.get(creation_id) if claimed else creations.claim(creation_id, now, now + LEASE)
         connection = None if creation is None else uow.directory.connection(creation.connection_id)
     if creation is None or connection is None:
         return False

@@ -531,7 +531,7 @@ class ContractSync:
         self, actor: Actor, command: AcceptPartnerCenterSuggestions | JSON
     ) -> JSON:
         """An `AcceptPartnerCenterSuggestions`, or its body: map the chosen suggestions; each item
-        answers `mapped` or `refused` with the reason."""
+        answers `mapped`, `pending` or `refused` with the reason."""
         return partner_center_suggest.accept(self.context, actor, command)
 
     def using_partner_center(

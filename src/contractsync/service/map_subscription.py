@@ -11,7 +11,8 @@ service, goes through an outbox (`ports/service_creations.py`) like every adjust
    are written; it does not → the mapping's audit record is written `pending` with a creation row
    in the outbox, both committed before anything is sent.
 4. No transaction open: the creation is delivered at once (`create_contract_services.attempt`, the
-   same step the worker runs for every due creation). The answer is the audit record as it stands
+   same step the worker runs for every due creation); it was written claimed by this request, so
+   no worker takes it first (if the request dies, the worker does when the claim's lease ends). The answer is the audit record as it stands
    then: the mapping with its adjustment when the PSA created the service, else `pending` (the
    worker retries with back-off) or `failed` (refused for good, with the PSA's reason).
 5. The contract's and the service's Autotask names are stored if they were not.
@@ -35,7 +36,7 @@ from contractsync.service.contract_service_mapping import (
     record_creation,
     unit_pricing_of,
 )
-from contractsync.service.create_contract_services import attempt
+from contractsync.service.create_contract_services import LEASE, attempt
 from contractsync.service.errors import Conflict, Invalid, NotFound
 from contractsync.service.psa_contracts import contract_of
 from contractsync.service.retries import with_retries
@@ -74,11 +75,13 @@ def map_subscription(ctx: ServiceContext, actor: Actor, command: MapSubscription
             new = NewServiceCreation(
                 record_id, connection.id, subscription_id, contract_id, service_id, price, cost
             )
-            return [record_id], uow.service_creations.add(new, ctx.now())
+            # Added claimed: its first attempt is this request's, right after the commit (a worker
+            # taking it first would leave the answer `pending` for a creation made a moment later).
+            return [record_id], uow.service_creations.add(new, ctx.now(), claimed_until=ctx.now() + LEASE)
 
     record_ids, creation_id = with_retries(ctx.units, write)
     if creation_id is not None:
-        attempt(ctx, creation_id)
+        attempt(ctx, creation_id, claimed=True)
     with ctx.units(commit=False) as uow:
         record = views.operations_by_id(uow.audit_records, record_ids)[0]
     autotask_names.cover(ctx, actor, connection.id, {"contract": {contract_id}, "service": {service_id}})

@@ -14,7 +14,7 @@ from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
 from contractsync.service.partner_center_suggest import _company_rows, _customers
-from contractsync.service.service_match import Wanted, suggest
+from contractsync.service.service_match import Wanted, suggest, taken_on
 
 JSON = dict[str, Any]
 #: How alike two names must be (difflib's ratio, after dropping legal forms) to be suggested.
@@ -95,10 +95,7 @@ def subscription_suggestions(ctx: ServiceContext, actor: Actor, connection_id: s
     with ctx.units(commit=False) as uow:
         connection = visible_connection(uow.directory, actor, connection_id)
         companies = _mapped_companies(uow, connection.id)
-        taken = {
-            m.subscription_id: m.contract_service_id
-            for m in uow.directory.subscription_mappings_of(connection.id)
-        }
+        taken, lines_taken = taken_on(uow, connection.id)
         ids = [i for i in uow.directory.subscription_ids(connection.reseller_id) if i not in taken]
         live = sorted(
             (
@@ -109,7 +106,5 @@ def subscription_suggestions(ctx: ServiceContext, actor: Actor, connection_id: s
             key=lambda s: s.id,
         )
     wanted = [Wanted(sub.id, companies[sub.customer_id], sub.offer_id, sub.offer_name) for sub in live]
-    found = suggest(
-        ctx.connector_for(connection), wanted, set(taken.values()), ctx.today_in(connection.timezone)
-    )
+    found = suggest(ctx.connector_for(connection), wanted, lines_taken, ctx.today_in(connection.timezone))
     return {"connection_id": connection_id, **found}

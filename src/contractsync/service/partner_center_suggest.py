@@ -21,13 +21,18 @@ from contractsync.domain.suggestion_commands import (
     AcceptPartnerCenterSuggestions,
     list_message,
 )
-from contractsync.service import map_customer, map_subscription, service_match
+from contractsync.service import map_customer, service_match
 from contractsync.service import validation as v
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
 from contractsync.service.errors import ServiceError
 from contractsync.service.partner_center_sources import load
-from contractsync.service.suggestion_choices import apply_indexed, read_customers, read_subscriptions
+from contractsync.service.suggestion_choices import (
+    apply_indexed,
+    map_chosen_subscription,
+    read_customers,
+    read_subscriptions,
+)
 
 JSON = dict[str, Any]
 CUSTOMER = 1  # Autotask's companyType for a customer
@@ -44,10 +49,7 @@ def suggest(ctx: ServiceContext, actor: Actor, source_id: str, connection_id: st
         mapped = {m.customer_id: m.company_id for m in directory.customer_mappings_of(connection.id)}
         stored = directory.subscriptions(directory.subscription_ids(source.reseller_id))
         live = sorted((s.value for s in stored if s.value.is_live), key=lambda s: s.id)
-        taken = {
-            m.subscription_id: m.contract_service_id
-            for m in directory.subscription_mappings_of(connection.id)
-        }
+        taken, lines_taken = service_match.taken_on(uow, connection.id)
     connector = ctx.connector_for(connection)
     customer_part = _customers(connector, [r for r in mine if r.id not in mapped], set(mapped.values()))
     today = ctx.today_in(connection.timezone)
@@ -55,7 +57,7 @@ def suggest(ctx: ServiceContext, actor: Actor, source_id: str, connection_id: st
         connector,
         [r for r in live if r.customer_id in mapped and r.id not in taken],
         mapped,
-        set(taken.values()),
+        lines_taken,
         today,
     )
     return {"source_id": source_id, "connection_id": connection_id, **customer_part, **subscription_part}
@@ -119,14 +121,14 @@ def _subscriptions(
 def accept(ctx: ServiceContext, actor: Actor, command: AcceptPartnerCenterSuggestions | JSON) -> JSON:
     """Apply chosen suggestions: an `AcceptPartnerCenterSuggestions`, or its body `{connection_id,
     customers: [{customer_id, company_id}], subscriptions: [{subscription_id, contract_id,
-    service_id, contract_service_id?}]}`; each answered `mapped` or `refused` with the reason (the
+    service_id, contract_service_id?}]}`; each answered `mapped`, `pending` or `refused` with the reason (the
     others still apply)."""
     if not isinstance(command, AcceptPartnerCenterSuggestions):
         command = read_command(command)
     return {
         "customers": apply_indexed(command.customers, lambda m: map_customer.map_customer(ctx, actor, m)),
         "subscriptions": apply_indexed(
-            command.subscriptions, lambda m: map_subscription.map_subscription(ctx, actor, m)
+            command.subscriptions, lambda m: map_chosen_subscription(ctx, actor, m)
         ),
     }
 

@@ -1,5 +1,6 @@
-"""Accepting suggestions: each chosen one applied on its own, answered `mapped` or `refused`; and
-the JSON form of the choices (the console's, tests'), each read by its mapping use case's rules."""
+"""Accepting suggestions: each chosen one applied on its own, answered `mapped`, `pending` (its
+contract service is still being created in Autotask) or `refused`; and the JSON form of the
+choices (the console's, tests'), each read by its mapping use case's rules."""
 
 from __future__ import annotations
 
@@ -10,44 +11,51 @@ from contractsync.domain.mapping_commands import MapCustomer, MapSubscription
 from contractsync.domain.suggestion_commands import Choice, check_choices
 from contractsync.service import map_customer, map_subscription
 from contractsync.service import validation as v
-from contractsync.service.errors import ServiceError
+from contractsync.service.actor import Actor
+from contractsync.service.context import ServiceContext
+from contractsync.service.errors import Conflict, ServiceError
 
 JSON = dict[str, Any]
 M = TypeVar("M", MapCustomer, MapSubscription)
 
 #: What a chosen subscription may name (other fields, and nulls, are left out as before).
 SUBSCRIPTION_FIELDS = ("subscription_id", "contract_id", "service_id", "contract_service_id")
+#: A choice accepted but not mapped yet: Autotask has not created its contract service so far (the
+#: worker retries and maps it once it has); accepting it again is refused meanwhile.
+PENDING = "pending"
+
+
+def map_chosen_subscription(ctx: ServiceContext, actor: Actor, command: MapSubscription) -> str | None:
+    """`map_subscription`, answered by whether the subscription is mapped now: `PENDING` while its
+    contract service is still being created; a creation Autotask refused for good is a refusal."""
+    record = map_subscription.map_subscription(ctx, actor, command)
+    with ctx.units(commit=False) as uow:
+        if uow.directory.subscription_mapping(command.subscription_id) is not None:
+            return None
+    if record["status"] == "failed":
+        raise Conflict(record["reason"] or "Autotask did not create the contract service")
+    return PENDING
 
 
 def apply_each(choices: Sequence[Choice[M]], apply: Callable[[M], Any]) -> list[JSON]:
-    """Apply every chosen suggestion: each answered with its item, `mapped` or `refused` with the
-    reason; one refusal does not stop the others."""
-    results = []
-    for choice in choices:
-        error = _outcome(choice, apply)
-        results.append(
-            dict(choice.item) | {"status": "mapped" if error is None else "refused", "error": error}
-        )
-    return results
+    """Apply every chosen suggestion: each answered with its item, `mapped`, `pending` (when
+    `apply` answers `PENDING`) or `refused` with the reason; one refusal does not stop the others."""
+    return [dict(choice.item) | _outcome(choice, apply) for choice in choices]
 
 
 def apply_indexed(choices: Sequence[Choice[M]], apply: Callable[[M], Any]) -> list[JSON]:
     """As `apply_each`, each answered by its index (Partner Center's)."""
-    results = []
-    for index, choice in enumerate(choices):
-        error = _outcome(choice, apply)
-        results.append({"index": index, "status": "mapped" if error is None else "refused", "error": error})
-    return results
+    return [{"index": index} | _outcome(choice, apply) for index, choice in enumerate(choices)]
 
 
-def _outcome(choice: Choice[M], apply: Callable[[M], Any]) -> str | None:
+def _outcome(choice: Choice[M], apply: Callable[[M], Any]) -> JSON:
     if choice.command is None:
-        return choice.refusal
+        return {"status": "refused", "error": choice.refusal}
     try:
-        apply(choice.command)
+        answer = apply(choice.command)
     except ServiceError as error:
-        return error.message
-    return None
+        return {"status": "refused", "error": error.message}
+    return {"status": PENDING if answer == PENDING else "mapped", "error": None}
 
 
 def read_subscriptions(

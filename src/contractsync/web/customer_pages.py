@@ -121,10 +121,19 @@ async def accept_suggestions(request: Request) -> Response:
 
 
 def say_results(session: Any, results: list[dict[str, Any]], key: str, done: str) -> None:
-    """One message for suggestions accepted in bulk: how many were mapped, and why others were not."""
+    """One message for suggestions accepted in bulk: how many were mapped, which wait for Autotask
+    to create their contract service, and why others were not mapped."""
     mapped = [r for r in results if r["status"] == "mapped"]
-    refused = [r for r in results if r["status"] != "mapped"]
+    pending = [r[key] for r in results if r["status"] == "pending"]
+    refused = [r for r in results if r["status"] not in ("mapped", "pending")]
     text = f"{len(mapped)} " + done.replace("{s}", "s" if len(mapped) != 1 else "")
+    if pending:
+        text += (
+            f" {len(pending)} wait{'s' if len(pending) == 1 else ''} for Autotask to create"
+            f" {'its contract service' if len(pending) == 1 else 'their contract services'}"
+            " (mapped once created):"
+            f" {', '.join(pending[:5])}{' …' if len(pending) > 5 else ''}."
+        )
     if refused:
         reasons = "; ".join(f"{r[key]}: {r['error']}" for r in refused[:5])
         session.say("error", f"{text} {len(refused)} refused: {reasons}")

@@ -22,7 +22,9 @@ from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db.service_creations_table import service_creations
 from contractsync.bootstrap import build_app_service, connector_cache
 from contractsync.sandbox.server import SandboxServer
+from contractsync.service import map_subscription as map_subscription_module
 from contractsync.service.actor import ADMIN
+from contractsync.service.create_contract_services import LEASE
 from contractsync.service.errors import Conflict
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
@@ -226,6 +228,64 @@ def test_a_throttled_creation_answers_pending_and_the_worker_delivers_it(world: 
     assert answer["id"] == record["id"] and answer["status"] == "succeeded"
     assert [a["status"] for a in answer["adjustments"]] == ["sent"]
     assert set(world.psa.open_during_calls) == {0}
+
+
+def test_a_worker_polling_before_the_first_attempt_leaves_the_creation_to_the_request(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The creation is written claimed by the request that maps: a worker looking for due
+    creations between the request's commit and its first attempt finds none to claim (before, it
+    claimed it, and the request answered `pending` while the worker was still creating it)."""
+    first_attempt = map_subscription_module.attempt
+    claimed_by_worker: list[int] = []
+
+    def worker_polls_first(*args: Any, **kwargs: Any) -> bool:
+        now = world.clock.now()
+        with world.service.context.units() as uow:
+            for creation_id in uow.service_creations.due(now, 10):
+                if uow.service_creations.claim(creation_id, now, now + LEASE) is not None:
+                    claimed_by_worker.append(creation_id)
+        return first_attempt(*args, **kwargs)
+
+    monkeypatch.setattr(map_subscription_module, "attempt", worker_polls_first)
+    record = world.map_s1()
+    assert claimed_by_worker == []
+    assert world.psa.creates == 1 and record["adjustments"], record
+    assert world.mapping()["contract_service_id"] == world.lines()[0].id
+
+
+def test_a_subscription_whose_service_is_being_created_is_not_suggested_again(world: World) -> None:
+    """Accepted, its contract service not created yet (throttled): accepting it again would be
+    refused, so the suggestions leave it out until it is mapped, and after."""
+    world.service.map_customer(ADMIN, {"customer_id": "c1", "connection_id": "at1", "company_id": COMPANY})
+
+    def suggested() -> list[str]:
+        answer = world.service.subscription_suggestions(ADMIN, "at1")
+        return [s["subscription_id"] for s in answer["subscriptions"] + answer["subscriptions_skipped"]]
+
+    assert suggested() == ["s1"]
+    world.psa.faults.append({"kind": "http_429"})
+    [accepted] = world.service.accept_subscription_suggestions(ADMIN, {
+        "connection_id": "at1",
+        "subscriptions": [{"subscription_id": "s1", "contract_id": CONTRACT, "service_id": SERVICE}],
+    })  # fmt: skip
+    assert (accepted["status"], accepted["error"]) == ("pending", None)  # not "mapped": it is not, yet
+    assert world.mapping() is None and [c.status for c in world.creations()] == ["pending"]
+    assert suggested() == []
+    world.clock.advance(60)
+    world.service.run_deliveries(ADMIN)
+    assert world.mapping() is not None
+    assert suggested() == []
+
+
+def test_an_accepted_suggestion_whose_service_autotask_refuses_to_create_is_refused(world: World) -> None:
+    [accepted] = world.service.accept_subscription_suggestions(ADMIN, {
+        "connection_id": "at1",
+        "subscriptions": [{"subscription_id": "s1", "contract_id": CONTRACT, "service_id": OTHER_SERVICE}],
+    })  # fmt: skip
+    assert accepted["status"] == "refused"
+    assert accepted["error"].startswith("Autotask did not create the contract service: ")
+    assert world.mapping() is None
 
 
 def test_an_unknown_outcome_is_looked_up_and_never_created_twice(world: World) -> None:

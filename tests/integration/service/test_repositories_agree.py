@@ -322,6 +322,10 @@ def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
         c = uow.service_creations
         first, second = c.add(new, NOW), c.add(replace(new, subscription_id="s2"), NOW)
         answers += [first, second, c.get(first), c.get(99), c.open_for("s1"), c.open_for("nope")]
+        answers += [c.open_subscription_ids("k1"), c.open_subscription_ids("k2")]
+        claimed = c.add(replace(new, subscription_id="s3"), NOW, claimed_until=NOW + timedelta(minutes=1))
+        answers += [c.get(claimed), c.due(NOW, 10), c.due(NOW + timedelta(minutes=1), 10)]
+        answers += [c.claim(claimed, NOW, NOW), c.open_for("s3")]
         answers += [c.due(NOW, 10), c.due(NOW, 1), c.due(NOW - timedelta(seconds=1), 10)]
         lease = NOW + timedelta(minutes=5)
         answers += [c.claim(first, NOW, lease), c.claim(first, NOW, lease), c.due(NOW, 10), c.due(lease, 10)]
@@ -331,7 +335,12 @@ def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
         c.record_sent(first, 5000, NOW + timedelta(seconds=31))
         c.record_failed(second, "inactive", "rejected")
         answers += [c.get(first), c.get(second), c.open_for("s1"), c.open_for("s2"), c.due(lease, 10)]
-        answers += [c.claim(first, lease, lease), c.claim(second, lease, lease)]
+        answers += [
+            c.claim(first, lease, lease),
+            c.claim(second, lease, lease),
+            c.open_subscription_ids("k1"),
+        ]
+    return answers
 
 
 def _tokens_and_names(units: UnitOfWorkFactory) -> list[Any]:

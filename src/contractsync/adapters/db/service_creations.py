@@ -15,6 +15,7 @@ from contractsync.ports.service_creations import (
     NewServiceCreation,
     RecordsOutcomes,
     ServiceCreation,
+    initial_state,
 )
 
 _C = service_creations.c
@@ -36,8 +37,8 @@ class SqlServiceCreations(RecordsOutcomes):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, new: NewServiceCreation, now: datetime) -> int:
-        values = {**vars(new), "status": CreationStatus.PENDING.value, "attempts": 0}
+    def add(self, new: NewServiceCreation, now: datetime, claimed_until: datetime | None = None) -> int:
+        values = {**vars(new), **initial_state(claimed_until)}
         query = insert(service_creations).values(**values, next_attempt_at=now, created_at=now)
         return int(self.session.execute(query.returning(_C.id)).scalar_one())
 
@@ -51,6 +52,12 @@ class SqlServiceCreations(RecordsOutcomes):
         )
         row = self.session.execute(query.order_by(_C.id)).first()
         return None if row is None else _creation(row)
+
+    def open_subscription_ids(self, connection_id: str) -> set[str]:
+        query = select(_C.subscription_id).where(
+            _C.connection_id == connection_id, _C.status.in_(OPEN_CREATIONS)
+        )
+        return set(self.session.execute(query).scalars())
 
     def due(self, now: datetime, limit: int) -> list[int]:
         query = select(_C.id).where(_due(now)).order_by(_C.id).limit(limit)

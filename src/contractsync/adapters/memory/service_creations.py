@@ -12,6 +12,7 @@ from contractsync.ports.service_creations import (
     NewServiceCreation,
     RecordsOutcomes,
     ServiceCreation,
+    initial_state,
 )
 
 
@@ -23,12 +24,11 @@ class MemoryServiceCreations(RecordsOutcomes):
     def __init__(self, data: _Data) -> None:
         self.data = data
 
-    def add(self, new: NewServiceCreation, now: datetime) -> int:
+    def add(self, new: NewServiceCreation, now: datetime, claimed_until: datetime | None = None) -> int:
         creation_id = max(self.data.creations, default=0) + 1
         self.data.creations[creation_id] = ServiceCreation(
-            id=creation_id, **vars(new), status=CreationStatus.PENDING.value, attempts=0,
-            next_attempt_at=now, lease_expires_at=None, contract_service_id=None, error=None,
-            error_kind=None, created_at=now, sent_at=None,
+            id=creation_id, **vars(new), **initial_state(claimed_until), next_attempt_at=now,
+            contract_service_id=None, error=None, error_kind=None, created_at=now, sent_at=None,
         )  # fmt: skip
         return creation_id
 
@@ -42,6 +42,13 @@ class MemoryServiceCreations(RecordsOutcomes):
             if c.subscription_id == subscription_id and c.status in OPEN_CREATIONS
         ]
         return found[0] if found else None
+
+    def open_subscription_ids(self, connection_id: str) -> set[str]:
+        return {
+            c.subscription_id
+            for c in self.data.creations.values()
+            if c.connection_id == connection_id and c.status in OPEN_CREATIONS
+        }
 
     def due(self, now: datetime, limit: int) -> list[int]:
         return [i for i, c in sorted(self.data.creations.items()) if c.is_due(now)][:limit]

@@ -100,7 +100,8 @@ def subscription_suggestions(connection_id: Annotated[str, Query(min_length=1, m
 
 @router.post("/subscription-suggestions/accept", response_model=None, responses=answers(None))
 def accept_subscription_suggestions(body: AcceptSubscriptions, actor: CurrentActor, service: Service) -> JSON:
-    """Map each chosen suggestion; each answered `mapped` or `refused` with the reason (a mapped
+    """Map each chosen suggestion; each answered `mapped`, `pending` (its new contract service not
+    created in Autotask yet: mapped once it is) or `refused` with the reason (a mapped
     subscription or contract service is never remapped; one refusal does not stop the others)."""
     chosen = [
         choose(dump(item), MapSubscription.build, connection_id=body.connection_id, **given(item))

@@ -157,7 +157,8 @@ def suggestions(
 
 @router.post("/suggestions/accept", response_model=None, responses=answers(ANY))
 def accept(body: Accepted, actor: CurrentActor, request: Request, service: Service) -> JSON:
-    """Map the chosen suggestions; each item answers `mapped` or `refused` with the reason."""
+    """Map the chosen suggestions; each item answers `mapped`, `pending` (a subscription whose new
+    contract service Autotask has not created yet) or `refused` with the reason."""
     connection_id = body.connection_id
     command = check(
         lambda: AcceptPartnerCenterSuggestions.build(
