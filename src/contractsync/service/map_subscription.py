@@ -12,9 +12,10 @@ service, goes through an outbox (`ports/service_creations.py`) like every adjust
    in the outbox, both committed before anything is sent.
 4. No transaction open: the creation is delivered at once (`create_contract_services.attempt`, the
    same step the worker runs for every due creation); it was written claimed by this request, so
-   no worker takes it first (if the request dies, the worker does when the claim's lease ends). The answer is the audit record as it stands
-   then: the mapping with its adjustment when the PSA created the service, else `pending` (the
-   worker retries with back-off) or `failed` (refused for good, with the PSA's reason).
+   no worker takes it first (if the request dies, the worker does when the claim's lease ends).
+   The answer is the audit record as it stands then: the mapping with its adjustment when the PSA
+   created the service, else `pending` (the worker retries with back-off) or `failed` (refused for
+   good, with the PSA's reason).
 5. The contract's and the service's Autotask names are stored if they were not.
 """
 

@@ -121,8 +121,8 @@ def _subscriptions(
 def accept(ctx: ServiceContext, actor: Actor, command: AcceptPartnerCenterSuggestions | JSON) -> JSON:
     """Apply chosen suggestions: an `AcceptPartnerCenterSuggestions`, or its body `{connection_id,
     customers: [{customer_id, company_id}], subscriptions: [{subscription_id, contract_id,
-    service_id, contract_service_id?}]}`; each answered `mapped`, `pending` or `refused` with the reason (the
-    others still apply)."""
+    service_id, contract_service_id?}]}`; each answered `mapped`, `pending` or `refused` with the
+    reason (the others still apply)."""
     if not isinstance(command, AcceptPartnerCenterSuggestions):
         command = read_command(command)
     return {

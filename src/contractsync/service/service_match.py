@@ -23,9 +23,9 @@ JSON = dict[str, Any]
 
 
 def taken_on(uow: UnitOfWork, connection_id: str) -> tuple[set[str], set[int]]:
-    """What no suggestion on the connection offers: the subscriptions mapped or whose contract
-    service Autotask is creating (mapped once it is; suggested meanwhile, accepting again would
-    be refused), and the contract services mapped already."""
+    """What no suggestion on the connection offers: the subscriptions mapped, or whose contract
+    service Autotask is creating (mapped once it exists; accepting one again would be refused),
+    and the contract services mapped already."""
     mappings = uow.directory.subscription_mappings_of(connection_id)
     subscriptions = {m.subscription_id for m in mappings}
     subscriptions |= uow.service_creations.open_subscription_ids(connection_id)
