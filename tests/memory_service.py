@@ -31,6 +31,7 @@ from contractsync.bootstrap import build_app_service, service_context
 from contractsync.domain.operations import OperationCommand
 from contractsync.ports.psa import ErrorKind, PsaError
 from contractsync.service.actor import ADMIN
+from contractsync.service.context import Leases
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 from tests.sandbox_autotask import SandboxAutotask
@@ -83,6 +84,7 @@ def memory_service(
         SecretBox(SECRET_KEY.encode()),
         connectors,
         outbound or OutboundPolicy(),
+        Leases(),
     )
     if not partner_center:
         context = dataclasses.replace(context, partner_center=None)

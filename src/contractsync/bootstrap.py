@@ -29,7 +29,7 @@ from contractsync.delivery.worker import Worker
 from contractsync.ports.delivery import Waker
 from contractsync.ports.partner_center_api import PartnerCenterKit
 from contractsync.ports.psa import PsaConnector
-from contractsync.service.context import ServiceContext
+from contractsync.service.context import Leases, ServiceContext
 from contractsync.service.facade import ContractSync
 from contractsync.service.replan import replan_service
 from contractsync.settings import Settings
@@ -127,10 +127,16 @@ def partner_center_kit(secrets: SecretBox, outbound: OutboundPolicy) -> PartnerC
 
 
 def service_context(
-    units: Any, clock: Clock, secrets: SecretBox, connectors: Callable[[Any], Any], outbound: OutboundPolicy
+    units: Any,
+    clock: Clock,
+    secrets: SecretBox,
+    connectors: Callable[[Any], Any],
+    outbound: OutboundPolicy,
+    leases: Leases,
 ) -> ServiceContext:
     """What every use case gets, Partner Center included."""
-    return ServiceContext(units, clock, secrets, connectors, outbound, partner_center_kit(secrets, outbound))
+    kit = partner_center_kit(secrets, outbound)
+    return ServiceContext(units, clock, secrets, connectors, outbound, kit, leases=leases)
 
 
 def service_on_clock(service: ContractSync, clock: Clock) -> ContractSync:
@@ -209,7 +215,8 @@ def build_app_service(
         stats = workers[0].run_once()
         return {"services": stats.services, "steps": stats.steps, "calls": dict(stats.calls)}
 
-    context = service_context(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound)
+    leases = Leases(settings.lease_seconds, settings.heartbeat_seconds)
+    context = service_context(SqlUnitsOfWork(sessions), clock, secrets, connectors, outbound, leases)
     service = ContractSync(context, deliver)
     workers.append(build_worker(sessions, connectors, clock, service=service))
     if register_admin and settings.admin_token:  # replaces the one an earlier value registered
@@ -288,10 +295,12 @@ def worker_service(
     sessions: sessionmaker[Session],
     clock: Clock,
     connectors: Callable[[Any], PsaConnector],
+    leases: Leases,
 ) -> ContractSync:
-    """The façade the worker's scheduled work runs through (sweeps, reconciliation, polls)."""
+    """The façade the worker's scheduled work runs through (sweeps, reconciliation, polls, the
+    contract-service creations)."""
     context = service_context(
-        SqlUnitsOfWork(sessions), clock, secret_box(settings), connectors, outbound_policy(settings)
+        SqlUnitsOfWork(sessions), clock, secret_box(settings), connectors, outbound_policy(settings), leases
     )
     return ContractSync(context)
 
@@ -383,7 +392,8 @@ def build_worker_process(
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     connectors = connector_factory or connector_cache(settings, sessions, clock)
-    service = worker_service(settings, sessions, clock, connectors)
+    leases = Leases(config.lease_seconds, config.heartbeat_seconds)  # the worker's own (its options)
+    service = worker_service(settings, sessions, clock, connectors, leases)
     tick = scheduled_work(service, clock, partner_center_polls(service))
     worker = build_worker(sessions, connectors, clock, config, tick=tick, service=service)
     return WorkerProcess(worker, waker_for(settings.database_url), engine, connectors, service)

@@ -3,7 +3,8 @@ not exist yet waits here until the PSA has created it (use cases `service/map_su
 `service/create_contract_services.py`).
 
 A row is claimed with a lease before the PSA is called (in a transaction that commits first), so
-two deliverers never call for it at once; a lease that runs out means the call's outcome is
+two deliverers never call for it at once; the deliverer renews the lease while its call lasts
+(`renew`, a heartbeat), so only a dead deliverer's lease runs out; the call's outcome is then
 unknown, and the next attempt looks the contract service up before creating anything.
 """
 
@@ -86,6 +87,12 @@ class ServiceCreations(Protocol):
     def claim(self, creation_id: int, now: datetime, lease_until: datetime) -> ServiceCreation | None:
         """The row goes `sending` under a lease until `lease_until` (one more attempt); None
         when it is not due (another deliverer holds it, or it is done)."""
+        ...
+
+    def renew(self, creation_id: int, attempt: int, lease_until: datetime) -> bool:
+        """Claim number `attempt` of the row (its `attempts` when claimed) keeps it until
+        `lease_until`; False when that claim is over: its outcome was recorded, or its lease ran
+        out and another deliverer claimed the row."""
         ...
 
     def record_sent(self, creation_id: int, contract_service_id: int, now: datetime) -> None: ...

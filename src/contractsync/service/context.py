@@ -21,6 +21,17 @@ from contractsync.service.errors import Forbidden, NotFound, Unavailable
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Leases:
+    """A PSA call this process claims in the database (a contract-service creation) is its own
+    for `seconds` after the last renewal, renewed every `heartbeat_seconds` while the call lasts:
+    a live caller keeps it however long the call takes, a dead one loses it `seconds` after its
+    last beat (`CONTRACTSYNC_LEASE_SECONDS`, `CONTRACTSYNC_HEARTBEAT_SECONDS`, as the worker's)."""
+
+    seconds: float = 30.0
+    heartbeat_seconds: float = 10.0
+
+
 @dataclass
 class ServiceContext:
     #: `with ctx.units(commit=False) as uow:` — one transaction and its repositories
@@ -35,6 +46,7 @@ class ServiceContext:
     partner_center: PartnerCenterKit | None = None
     #: subscriptions the sweep plans and commits together (memory is bounded by it)
     sweep_chunk: int = 2000
+    leases: Leases = Leases()
 
     @property
     def partner_center_kit(self) -> PartnerCenterKit:

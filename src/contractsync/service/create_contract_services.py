@@ -1,9 +1,12 @@
 """Use case `create_contract_services` (the worker, and `map_subscription` right away): deliver the
 contract-service creations mappings wait for, through their outbox (`ports/service_creations.py`).
 
-A creation is claimed under a lease (committed) before the call; a call whose outcome is unknown
-(a timeout after sending, a 5xx, a worker that died) is never simply repeated: the next attempt
-first looks the contract's service lines up and adopts the one for the service if it is there.
+A creation is claimed under a lease (committed) before the call, and a heartbeat thread renews
+the lease while the call lasts (`ctx.leases`: 30 s, renewed every 10 s), so a call that waits
+long (the hourly request budget, a slow Autotask) keeps its creation, and a deliverer that died
+loses it within a lease. A call whose outcome is unknown (a timeout after sending, a 5xx, a
+deliverer that died) is never simply repeated: the next attempt first looks the contract's
+service lines up and adopts the one for the service if it is there.
 Once the PSA holds the contract service, the subscription is mapped to it (its waiting record
 gets the outcome); refused for good, the record fails with the PSA's reason; else it is due again
 after a back-off.
@@ -12,7 +15,10 @@ after a back-off.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from contractsync.ports.directory import StoredConnection
 from contractsync.ports.psa import PsaContractServices, PsaError
@@ -25,8 +31,6 @@ from contractsync.service.retries import with_retries
 
 log = logging.getLogger(__name__)
 
-#: How long a claimed creation is ours; after that its outcome counts as unknown.
-LEASE = timedelta(minutes=5)
 #: Back-off after a creation that failed for now: doubling from BASE up to CAP.
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -60,25 +64,61 @@ def deliver_creation(ctx: ServiceContext, creation_id: int, claimed: bool = Fals
     now = ctx.now()
     with ctx.units() as uow:
         creations = uow.service_creations
-        creation = creations.get(creation_id) if claimed else creations.claim(creation_id, now, now + LEASE)
+        creation = (
+            creations.get(creation_id) if claimed else creations.claim(creation_id, now, lease_end(ctx))
+        )
         connection = None if creation is None else uow.directory.connection(creation.connection_id)
     if creation is None or connection is None:
         return False
     connector: PsaContractServices = ctx.connector_for(connection)
     try:
-        # A later attempt may follow one whose outcome is unknown: adopt what it may have created.
-        cs = line_of(connector, creation.contract_id, creation.service_id) if creation.attempts > 1 else None
-        if cs is None:
-            cs = int(
-                connector.create_contract_service(
-                    creation.contract_id, creation.service_id, creation.unit_price, creation.unit_cost
-                )
+        with _lease_kept(ctx, creation):
+            # A later attempt may follow one whose outcome is unknown: adopt what it may have created.
+            cs = (
+                line_of(connector, creation.contract_id, creation.service_id)
+                if creation.attempts > 1
+                else None
             )
+            if cs is None:
+                cs = int(
+                    connector.create_contract_service(
+                        creation.contract_id, creation.service_id, creation.unit_price, creation.unit_cost
+                    )
+                )
     except PsaError as error:
         _failed(ctx, creation, error)
         return True
     with_retries(ctx.units, lambda: _created(ctx, creation, connection, cs))
     return True
+
+
+def lease_end(ctx: ServiceContext) -> datetime:
+    """Until when a creation claimed now is the claimer's, unless renewed."""
+    return ctx.now() + timedelta(seconds=ctx.leases.seconds)
+
+
+@contextmanager
+def _lease_kept(ctx: ServiceContext, creation: ServiceCreation) -> Iterator[None]:
+    """Renew the claim on `creation` every `heartbeat_seconds` (in a thread, each renewal a short
+    transaction of its own) until the block ends."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(ctx.leases.heartbeat_seconds):
+            try:
+                with ctx.units() as uow:
+                    if not uow.service_creations.renew(creation.id, creation.attempts, lease_end(ctx)):
+                        return  # the claim is over: nothing left to keep
+            except Exception:  # the database is away for now: the next beat tries again
+                log.exception("lease heartbeat for contract service creation %s failed", creation.id)
+
+    heartbeat = threading.Thread(target=beat, name=f"creation-{creation.id}-lease", daemon=True)
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        heartbeat.join()
 
 
 def _created(ctx: ServiceContext, creation: ServiceCreation, connection: StoredConnection, cs: int) -> None:

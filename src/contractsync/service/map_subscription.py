@@ -37,7 +37,7 @@ from contractsync.service.contract_service_mapping import (
     record_creation,
     unit_pricing_of,
 )
-from contractsync.service.create_contract_services import LEASE, attempt
+from contractsync.service.create_contract_services import attempt, lease_end
 from contractsync.service.errors import Conflict, Invalid, NotFound
 from contractsync.service.psa_contracts import contract_of
 from contractsync.service.retries import with_retries
@@ -78,7 +78,7 @@ def map_subscription(ctx: ServiceContext, actor: Actor, command: MapSubscription
             )
             # Added claimed: its first attempt is this request's, right after the commit (a worker
             # taking it first would leave the answer `pending` for a creation made a moment later).
-            return [record_id], uow.service_creations.add(new, ctx.now(), claimed_until=ctx.now() + LEASE)
+            return [record_id], uow.service_creations.add(new, ctx.now(), claimed_until=lease_end(ctx))
 
     record_ids, creation_id = with_retries(ctx.units, write)
     if creation_id is not None:

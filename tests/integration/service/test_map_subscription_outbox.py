@@ -6,6 +6,7 @@ the real service, worker and Autotask connector, the Autotask sandbox over HTTP 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,8 @@ from contractsync.bootstrap import build_app_service, connector_cache
 from contractsync.sandbox.server import SandboxServer
 from contractsync.service import map_subscription as map_subscription_module
 from contractsync.service.actor import ADMIN
-from contractsync.service.create_contract_services import LEASE
+from contractsync.service.context import Leases
+from contractsync.service.create_contract_services import lease_end
 from contractsync.service.errors import Conflict
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
@@ -116,6 +118,13 @@ class World:
     def lines(self) -> list[Any]:
         """The contract's service lines in the sandbox (read past the watch)."""
         return list(self.psa.connector.find_contract_services(CONTRACT))
+
+    def lease_of(self, creation_id: int) -> datetime:
+        """Until when the creation's claim holds (read through the repository, so with its zone)."""
+        with self.service.context.units(commit=False) as uow:
+            creation = uow.service_creations.get(creation_id)
+        assert creation is not None and creation.lease_expires_at is not None
+        return creation.lease_expires_at
 
     def creations(self) -> list[Any]:
         with self.engine.connect() as connection:
@@ -243,7 +252,10 @@ def test_a_worker_polling_before_the_first_attempt_leaves_the_creation_to_the_re
         now = world.clock.now()
         with world.service.context.units() as uow:
             for creation_id in uow.service_creations.due(now, 10):
-                if uow.service_creations.claim(creation_id, now, now + LEASE) is not None:
+                if (
+                    uow.service_creations.claim(creation_id, now, lease_end(world.service.context))
+                    is not None
+                ):
                     claimed_by_worker.append(creation_id)
         return first_attempt(*args, **kwargs)
 
@@ -326,11 +338,56 @@ def test_a_call_that_dies_untyped_is_tried_again_when_its_lease_ends(world: Worl
     [creation] = world.creations()
     assert creation.status == "sending"  # claimed: nobody calls for it until the lease ends
 
-    world.clock.advance(60)
+    lease = world.service.context.leases.seconds
+    assert lease == 30  # the default (CONTRACTSYNC_LEASE_SECONDS), not the five minutes it was
+    world.clock.advance(lease - 1)
     world.service.run_deliveries(ADMIN)
     assert world.psa.creates == 1 and world.mapping() is None
 
-    world.clock.advance(5 * 60)
+    world.clock.advance(2)
     world.service.run_deliveries(ADMIN)
     assert world.psa.creates == 1 and len(world.lines()) == 1  # looked up and adopted
     assert world.mapping()["contract_service_id"] == world.lines()[0].id
+
+
+def test_a_call_that_outlasts_its_lease_keeps_its_creation_and_creates_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A creation call may take long (waiting for the hourly request budget, a slow Autotask): its
+    deliverer renews the lease meanwhile, so a worker polling then finds nothing due. Before, a
+    worker took the creation over once the lease ran out, looked the line up before the first
+    call had sent anything, found none, and created a second contract service."""
+    world.service.context.leases = Leases(seconds=30, heartbeat_seconds=0.05)
+    calling, release = threading.Event(), threading.Event()
+    create = world.psa.create_contract_service
+    calls: list[tuple[Any, ...]] = []
+
+    def slow_create(*args: Any) -> int:
+        calls.append(args)
+        calling.set()
+        assert release.wait(30)
+        return create(*args)
+
+    monkeypatch.setattr(world.psa, "create_contract_service", slow_create)
+    answers: list[dict[str, Any]] = []
+    request = threading.Thread(target=lambda: answers.append(world.map_s1()))
+    request.start()
+    try:
+        assert calling.wait(30)
+        [creation] = world.creations()
+        world.clock.advance(300)  # long past the lease the request claimed it with
+        deadline = time.monotonic() + 30
+        while world.lease_of(creation.id) <= world.clock.now():
+            assert time.monotonic() < deadline, "the lease was not renewed"
+            time.sleep(0.02)
+        world.service.run_deliveries(ADMIN)  # a worker polls while the call is in flight
+        assert len(calls) == 1
+    finally:
+        release.set()
+        request.join(30)
+    [record] = answers
+    assert record["adjustments"] and world.psa.creates == 1
+    [line] = world.lines()
+    assert world.mapping()["contract_service_id"] == line.id
+    [creation] = world.creations()
+    assert (creation.status, creation.attempts) == ("sent", 1)

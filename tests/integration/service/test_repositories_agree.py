@@ -326,6 +326,10 @@ def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
         claimed = c.add(replace(new, subscription_id="s3"), NOW, claimed_until=NOW + timedelta(minutes=1))
         answers += [c.get(claimed), c.due(NOW, 10), c.due(NOW + timedelta(minutes=1), 10)]
         answers += [c.claim(claimed, NOW, NOW), c.open_for("s3")]
+        # the claim's heartbeat: only its own attempt renews it, and only while it is sending
+        renewed_until = NOW + timedelta(minutes=2)
+        answers += [c.renew(claimed, 1, renewed_until), c.renew(claimed, 2, NOW), c.renew(99, 1, NOW)]
+        answers += [c.get(claimed), c.due(NOW + timedelta(minutes=1), 10), c.due(renewed_until, 10)]
         answers += [c.due(NOW, 10), c.due(NOW, 1), c.due(NOW - timedelta(seconds=1), 10)]
         lease = NOW + timedelta(minutes=5)
         answers += [c.claim(first, NOW, lease), c.claim(first, NOW, lease), c.due(NOW, 10), c.due(lease, 10)]
@@ -334,6 +338,7 @@ def _service_creations(units: UnitOfWorkFactory) -> list[Any]:
         answers += [c.claim(first, NOW + timedelta(seconds=30), lease)]
         c.record_sent(first, 5000, NOW + timedelta(seconds=31))
         c.record_failed(second, "inactive", "rejected")
+        answers += [c.renew(first, 2, lease), c.renew(second, 0, lease)]  # recorded: nothing to renew
         answers += [c.get(first), c.get(second), c.open_for("s1"), c.open_for("s2"), c.due(lease, 10)]
         answers += [
             c.claim(first, lease, lease),

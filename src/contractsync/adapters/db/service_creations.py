@@ -74,5 +74,17 @@ class SqlServiceCreations(RecordsOutcomes):
         ).first()
         return None if claimed is None else _creation(claimed)
 
+    def renew(self, creation_id: int, attempt: int, lease_until: datetime) -> bool:
+        renewed = self.session.execute(
+            update(service_creations)
+            .where(
+                _C.id == creation_id,
+                _C.status == CreationStatus.SENDING.value,
+                _C.attempts == attempt,
+            )
+            .values(lease_expires_at=lease_until)
+        )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
     def _set(self, creation_id: int, **values: Any) -> None:
         self.session.execute(update(service_creations).where(_C.id == creation_id).values(**values))

@@ -66,5 +66,12 @@ class MemoryServiceCreations(RecordsOutcomes):
         self.data.creations[creation_id] = claimed
         return claimed
 
+    def renew(self, creation_id: int, attempt: int, lease_until: datetime) -> bool:
+        found = self.data.creations.get(creation_id)
+        if found is None or found.status != CreationStatus.SENDING or found.attempts != attempt:
+            return False
+        self.data.creations[creation_id] = replace(found, lease_expires_at=lease_until)
+        return True
+
     def _set(self, creation_id: int, **values: Any) -> None:
         self.data.creations[creation_id] = replace(self.data.creations[creation_id], **values)
