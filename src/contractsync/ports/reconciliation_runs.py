@@ -10,6 +10,8 @@ from typing import Protocol
 #: a connection without a schedule of its own is reconciled daily, in US dollars
 DEFAULT_EVERY_HOURS = 24
 DEFAULT_CURRENCY = "USD"
+#: the trigger of a run that queued corrections (`POST /v1/reconciliation {fix: true}`)
+FIX = "fix"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from contractsync.domain.money import format_money
 from contractsync.domain.reconciliation import KINDS, AutotaskRow, Difference, Kind, ServiceFacts, compare
 from contractsync.ports.psa import PsaError, ServiceUnitsPeriod
 from contractsync.ports.reconciliation_facts import ConnectionRecords, ServiceRecords
+from contractsync.ports.reconciliation_runs import FIX
 from contractsync.service import reconcile_fix, reconcile_runs
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
@@ -53,7 +54,7 @@ def reconciliation(
     if fix:
         report.update(reconcile_fix.fix(ctx, records, differences, periods, actor.name))
     if fix and trigger == "on_demand":
-        trigger = "fix"
+        trigger = FIX
     report["run_id"] = reconcile_runs.store(ctx, records, report, differences, started, trigger)
     return report
 

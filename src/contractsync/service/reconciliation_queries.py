@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from contractsync.ports.reconciliation_runs import DEFAULT_EVERY_HOURS, Schedule
+from contractsync.ports.reconciliation_runs import DEFAULT_EVERY_HOURS, FIX, Schedule
+from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext, visible_connection
 from contractsync.service.errors import Invalid
@@ -35,7 +36,8 @@ def schedule_view(schedule: Schedule) -> JSON:
 
 
 def due_connections(ctx: ServiceContext, now: datetime) -> list[str]:
-    """Connections whose scheduled reconciliation is due: none yet, or the last one is old enough."""
+    """Connections whose scheduled reconciliation is due: none yet, the last one is old enough, or
+    the last one was a fix whose corrections have all left the outbox (`_fix_landed`)."""
     with ctx.units(commit=False) as uow:
         runs = uow.reconciliation_runs
         settings, last, failed = runs.every_hours(), runs.last_started(False), runs.last_started(True)
@@ -51,6 +53,27 @@ def due_connections(ctx: ServiceContext, now: datetime) -> list[str]:
                 and failure + RETRY_AFTER > now
             ):
                 continue  # Autotask could not be read lately: try again an hour after
-            if previous is None or previous + timedelta(hours=every) <= now:
+            if (
+                previous is None
+                or previous + timedelta(hours=every) <= now
+                or _fix_landed(uow, connection_id)
+            ):
                 due.append(connection_id)
         return due
+
+
+def _fix_landed(uow: UnitOfWork, connection_id: str) -> bool:
+    """The connection's latest run fixed drift, and nothing of the subscriptions it corrected is
+    on its way to Autotask any more: read again what Autotask now holds. The drift alert the fix
+    raised then ends within a minute of the corrections landing instead of at the next daily run,
+    and whatever the fix could not see (an adjustment by hand that Autotask's rows do not show
+    until a correction before it lands) is reported then, not a day later."""
+    runs = uow.reconciliation_runs.latest(connection_id, 1)
+    latest = runs[0].run if runs else None
+    if latest is None or latest.trigger != FIX or latest.error is not None or not latest.drifting:
+        return False
+    for subscription_id in latest.drifting:
+        mapping = uow.directory.subscription_mapping(subscription_id)
+        if mapping is not None and uow.ledger.in_flight(connection_id, mapping.contract_service_id):
+            return False
+    return True

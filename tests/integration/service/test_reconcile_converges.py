@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contractsync.bootstrap import reconcile_tick
 from contractsync.service.actor import ADMIN
 from tests.integration.service.sandbox_world import (
     CONTRACT_END,
@@ -153,7 +154,17 @@ def test_a_hidden_period_start_reprice_is_fixed_by_the_next_round(world: Sandbox
     assert (drift["date"], drift["autotask_units"], drift["autotask_price"]) == ("2024-08-10", 4, "13.0000")
 
     assert world.service.reconciliation(ADMIN, "at1", fix=True)["fixed"] == 1
+    # The worker's scheduled reconciliation reads Autotask again once the fix's corrections have
+    # left the outbox (not at the next daily run): that is when what was hidden shows.
+    scheduled = reconcile_tick(world.service, world.clock)
+    assert scheduled() == []  # the correction is still on its way
     world.deliver()
+    world.clock.advance(60)
+    assert scheduled() == ["at1"]
+    [alert] = [a for a in world.service.list_alerts(ADMIN) if a["kind"] == "reconciliation_drift"]
+    assert subscription_id in alert["message"]
+    world.clock.advance(60)
+    assert scheduled() == []  # checked: due again by its schedule
     [uncovered] = _drift_of(world, subscription_id)
     assert (uncovered["date"], uncovered["autotask_units"], uncovered["autotask_price"]) == (
         "2024-09-01", 3, "13.0000",
@@ -161,6 +172,9 @@ def test_a_hidden_period_start_reprice_is_fixed_by_the_next_round(world: Sandbox
 
     assert world.service.reconciliation(ADMIN, "at1", fix=True)["fixed"] == 1
     world.deliver()
+    world.clock.advance(60)
+    assert scheduled() == ["at1"]  # the check after this fix finds no drift: the alert ends
+    assert [a for a in world.service.list_alerts(ADMIN) if a["kind"] == "reconciliation_drift"] == []
     assert _drift_of(world, subscription_id) == []
     for day in _days(TODAY, CHECK_UNTIL):
         if day not in (august, september):  # each already held an adjustment: reported inexact
