@@ -6,7 +6,7 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: prometheus_client's variable: the directory of multiprocess mode (read when it is imported)
@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     #: … and how its numbers and amounts are written (a Babel locale, e.g. en_US, de_DE, en_GB)
     console_locale: str = "en_US"
+
+    @field_validator("heartbeat_seconds")
+    @classmethod
+    def _beats_within_a_lease(cls, value: float, info: ValidationInfo) -> float:
+        # serve's creations and the worker's services alike: a lease renewed less often than
+        # twice in its life can run out under a live call (the worker's options say the same)
+        lease = info.data.get("lease_seconds")
+        if lease is not None and value * 2 > lease:
+            raise ValueError(f"must be at most half of CONTRACTSYNC_LEASE_SECONDS ({lease:g})")
+        return value
 
     @field_validator("metrics_token")
     @classmethod

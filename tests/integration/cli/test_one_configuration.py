@@ -113,6 +113,20 @@ def test_lease_and_heartbeat_come_from_settings_unless_given(
     assert refused.exit_code == 2 and len(configs) == 2
 
 
+def test_a_heartbeat_longer_than_half_the_lease_is_refused_in_the_settings(
+    dotenv_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` leases contract-service creations with the same two settings, and has no options
+    of its own to check them: the settings refuse the pair, for every command."""
+    write_dotenv(dotenv_folder, database_url="sqlite://", lease_seconds="30")
+    monkeypatch.setenv("CONTRACTSYNC_HEARTBEAT_SECONDS", "20")
+    configs: list[WorkerConfig] = []
+    refused = runner.invoke(build_app(build_worker=_recording_builder(configs)), ["worker", "--once"])
+    assert refused.exit_code == 2 and not configs
+    assert "CONTRACTSYNC_HEARTBEAT_SECONDS" in refused.stderr
+    assert "at most half of CONTRACTSYNC_LEASE_SECONDS (30)" in refused.stderr
+
+
 def test_the_worker_does_not_create_a_missing_database(dotenv_folder: Path, tmp_path: Path) -> None:
     missing = tmp_path / "elsewhere" / "contractsync.db"
     write_dotenv(dotenv_folder, database_url=f"sqlite:///{missing}")
