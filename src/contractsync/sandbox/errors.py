@@ -10,6 +10,12 @@ POSTED_PERIOD = (
     "and posted contract period."
 )
 THREAD_THRESHOLD = "Thread Threshold Exceeded"
+#: What Autotask answers for many a body it cannot save, a required field left out among them (with
+#: its two spaces; the Error ID varies at the vendor, 1165 and 1166 in the reports: fixed here).
+UNEXPECTED_ERROR = (
+    "An unexpected error has occurred.  If the problem persists, please contact Autotask Support "
+    "and reference Error ID: 1166"
+)
 NEGATIVE_UNITS = "unitChange: the adjustment would leave the contract service with fewer than 0 units."
 
 

@@ -139,7 +139,10 @@ def parse_query(spec: EntitySpec, body: object, page_limit: int) -> Query:
     ):
         records = max_records
     else:
-        raise SandboxError(f"MaxRecords must be between 1 and {page_limit}.", reason="max_records")
+        # The vendor's words name the parameter behind MaxRecords (README, "Evidence").
+        raise SandboxError(
+            f"maxCountOfRecordsToReturn must be between 1 and {page_limit}", reason="max_records"
+        )
     include: list[str] | None = None
     raw_include = lowered.get("includefields")
     if raw_include:

@@ -14,6 +14,7 @@ from contractsync.adapters.autotask.adjustments import AdjustmentRequest
 from contractsync.adapters.autotask.errors import classify_response, classify_transport_error
 from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.ports.psa import ErrorKind, PsaError
+from contractsync.sandbox import errors as sandbox_errors
 from contractsync.sandbox.server import SandboxServer
 
 from .mock_autotask import Harness, answer
@@ -65,6 +66,10 @@ def test_business_rejections_are_final_and_keep_autotasks_words(message: str) ->
         (500, "", ErrorKind.SERVER_ERROR),
         (500, _errors("Object reference not set to an instance of an object."), ErrorKind.SERVER_ERROR),
         (500, "<html>oops</html>", ErrorKind.SERVER_ERROR),
+        # Autotask's generic answer (a required field left out among its causes) says nothing
+        # about whether anything was written: outcome unknown, never a final rejection.
+        (500, _errors(sandbox_errors.UNEXPECTED_ERROR), ErrorKind.SERVER_ERROR),
+        (500, _errors("maxCountOfRecordsToReturn must be between 1 and 500"), ErrorKind.REJECTED),
         (502, _errors("bad gateway"), ErrorKind.SERVER_ERROR),
         (503, "", ErrorKind.SERVER_ERROR),
         (504, "", ErrorKind.SERVER_ERROR),

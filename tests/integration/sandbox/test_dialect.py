@@ -105,7 +105,6 @@ def test_child_routes_answer_the_same_entity_information(api: Api, child: str, e
         ("Companies", {"companyName": "Contoso", "companyType": 1, "phone": "1"}, "ownerResourceID"),
         ("Companies", {"companyName": "Contoso", "companyType": 1, "ownerResourceID": 5}, "phone"),
         ("Services", {"name": "M365", "unitPrice": 1, "periodType": 1}, "billingCodeID"),
-        ("Services", {"name": "M365", "unitPrice": 1, "billingCodeID": BILLING_CODE}, "periodType"),
     ],
 )
 def test_creates_refuse_a_missing_required_field(
@@ -113,8 +112,18 @@ def test_creates_refuse_a_missing_required_field(
 ) -> None:
     response = api.post(entity, body)
     assert response.status_code == 500
-    assert decode(response) == {"errors": [f"{missing}: a value is required."]}
+    # Autotask's words name no field (README, "Behaviours and where they come from").
+    assert decode(response) == {"errors": [errors.UNEXPECTED_ERROR]}
     assert api.query(entity) == []  # nothing written
+    assert api.admin("GET", "stats")["rejections"]["required_field"] == 1
+
+
+def test_a_required_picklist_left_out_is_answered_as_an_unknown_value(api: Api) -> None:
+    """As Autotask answered a Task create without its required `taskType` (README, "Evidence")."""
+    response = api.post("Services", {"name": "M365", "unitPrice": 1, "billingCodeID": BILLING_CODE})
+    assert response.status_code == 500
+    assert decode(response) == {"errors": ["Value does not reference an existing entity for periodType . "]}
+    assert api.query("Services") == []  # nothing written
 
 
 def test_contract_creates_need_status_and_time_reporting_and_known_picklist_values(api: Api) -> None:
@@ -128,18 +137,24 @@ def test_contract_creates_need_status_and_time_reporting_and_known_picklist_valu
         "status": 1,
         "timeReportingRequiresStartAndStopTimes": 0,
     }
-    for missing in ("status", "timeReportingRequiresStartAndStopTimes"):
+    for missing in ("contractName", "status", "timeReportingRequiresStartAndStopTimes"):
         response = api.post("Contracts", {k: v for k, v in contract.items() if k != missing})
         assert response.status_code == 500
-        assert decode(response) == {"errors": [f"{missing}: a value is required."]}
+        assert decode(response) == {
+            "errors": [
+                errors.UNEXPECTED_ERROR
+                if missing == "contractName"  # not a picklist
+                else f"Value does not reference an existing entity for {missing} . "
+            ]
+        }
     for field, value in (("contractType", 2), ("status", 5), ("contractPeriodType", 9)):
         response = api.post("Contracts", contract | {field: value})
         assert response.status_code == 500
-        assert decode(response) == {"errors": [f"Value does not reference an existing entity for {field}. "]}
+        assert decode(response) == {"errors": [f"Value does not reference an existing entity for {field} . "]}
     assert len(api.query("Contracts")) == 1
     assert api.post("Contracts", contract).status_code == 200
     bad_type = api.post("Companies", COMPANY | {"companyName": "X", "companyType": 5})
-    assert decode(bad_type) == {"errors": ["Value does not reference an existing entity for companyType. "]}
+    assert decode(bad_type) == {"errors": ["Value does not reference an existing entity for companyType . "]}
     patched = api.http.patch(api.url("Contracts"), json={"id": ids["contract"], "status": 3})
     assert patched.status_code == 500 and "status" in decode(patched)["errors"][0]
 
@@ -165,9 +180,7 @@ def test_put_replaces_and_patch_merges_a_contract_service(api: Api) -> None:
     assert after["unitCost"] is None and after["contractID"] == ids["contract"]
     # A replacement still needs the required fields; the service of a contract service is fixed.
     no_service = api.http.put(api.url(path), json={"id": cs, "unitPrice": 11})
-    assert no_service.status_code == 500 and decode(no_service) == {
-        "errors": ["serviceID: a value is required."]
-    }
+    assert no_service.status_code == 500 and decode(no_service) == {"errors": [errors.UNEXPECTED_ERROR]}
     other = api.http.patch(api.url(path), json={"id": cs, "serviceID": ids["service"] + 1})
     assert other.status_code == 500 and "cannot be changed" in decode(other)["errors"][0]
     wrong_parent = api.http.patch(api.url(f"Contracts/{ids['contract'] + 1}/Services"), json={"id": cs})
@@ -237,5 +250,5 @@ def test_a_top_level_put_replaces_and_needs_the_required_fields(api: Api) -> Non
     assert item["city"] is None and item["companyName"] == "Contoso Ltd"  # PUT replaces
     assert item["createDate"] is not None  # read-only fields are kept
     partial = api.http.put(api.url("Companies"), json={"id": company, "companyName": "X"})
-    assert partial.status_code == 500 and decode(partial)["errors"][0].endswith("a value is required.")
+    assert partial.status_code == 500 and decode(partial) == {"errors": [errors.UNEXPECTED_ERROR]}
     assert decode(api.get(f"Companies/{company}"))["item"]["companyName"] == "Contoso Ltd"

@@ -126,7 +126,7 @@ def test_max_records_outside_1_to_500_is_an_error(api: Api, max_records: object)
         "Services/query", {"filter": [{"op": "exist", "field": "id"}], "MaxRecords": max_records}
     )
     assert response.status_code == 500
-    assert decode(response) == {"errors": ["MaxRecords must be between 1 and 500."]}
+    assert decode(response) == {"errors": ["maxCountOfRecordsToReturn must be between 1 and 500"]}
     assert len(api.query("Services", MaxRecords=1)) == 1 and len(api.query("Services", MaxRecords=500)) == 1
 
 
