@@ -34,11 +34,16 @@ class FailedDelivery:
 
 @dataclass(frozen=True)
 class UnmappedSubscription:
-    """A live subscription of a customer mapped on `connection_id`, itself not mapped."""
+    """A live subscription of a customer mapped on `connection_id`, itself not mapped; or being
+    mapped there, waiting for its contract service to be created (`creating`: that creation's
+    attempts so far and its last error)."""
 
     subscription_id: str
     connection_id: str
     customer_id: str
+    creating: bool = False
+    creation_attempts: int = 0
+    creation_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from contractsync.ports.alerts import Alert, Alerts, NewAlert
+from contractsync.ports.alerts import Alert, Alerts, NewAlert, UnmappedSubscription
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
@@ -74,7 +74,7 @@ def _derived(
     for unmapped in alerts.unmapped_subscriptions():
         subscription_id = unmapped.subscription_id
         who = customer(unmapped.customer_id, unmapped.connection_id)
-        message = f"subscription {subscription_id} of mapped customer {who} is not mapped"
+        message = f"subscription {subscription_id} of mapped customer {who} is {_mapping_state(unmapped)}"
         found.append(("unmapped_subscription", message, unmapped.connection_id, subscription_id, "", None))
     # At 80 % the budget starts spreading the requests left over the hour: work slows from then on.
     for connection_id, share in sorted(usage.items()):
@@ -82,6 +82,18 @@ def _derived(
             message = f"connection {connection_id} used {share:.0%} of its hourly Autotask request budget"
             found.append(("api_budget", message, connection_id, None, "", None))
     return found
+
+
+def _mapping_state(unmapped: UnmappedSubscription) -> str:
+    """Not mapped; or being mapped, and then why it is not done yet (a creation Autotask keeps
+    failing is retried, hourly at most, until it lands: this is where a person learns of it)."""
+    if not unmapped.creating:
+        return "not mapped"
+    state = "being mapped: Autotask has not created its contract service yet"
+    if unmapped.creation_error is None:
+        return state
+    tries = "1 attempt" if unmapped.creation_attempts == 1 else f"{unmapped.creation_attempts} attempts"
+    return f"{state} ({tries}; last answer: {unmapped.creation_error}); it is tried again"
 
 
 def budget_usage(ctx: ServiceContext) -> dict[str, float]:

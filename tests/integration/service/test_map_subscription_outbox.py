@@ -391,3 +391,41 @@ def test_a_call_that_outlasts_its_lease_keeps_its_creation_and_creates_once(
     assert world.mapping()["contract_service_id"] == line.id
     [creation] = world.creations()
     assert (creation.status, creation.attempts) == ("sent", 1)
+
+
+def test_a_creation_autotask_keeps_failing_is_named_by_an_alert_until_it_lands(world: World) -> None:
+    """The subscription's alert says it is being mapped and why it is not done yet, not merely
+    "not mapped": a billing manager learns of a creation Autotask keeps failing."""
+    world.service.map_customer(ADMIN, {"customer_id": "c1", "connection_id": "at1", "company_id": COMPANY})
+
+    def alert_of_s1() -> dict[str, Any] | None:
+        found = [a for a in world.service.list_alerts(ADMIN) if a["subscription_id"] == "s1"]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    alert = alert_of_s1()
+    assert alert is not None and alert["message"].endswith("is not mapped")
+    world.psa.faults.append({"kind": "http_500"})  # not applied; to contractsync, outcome unknown
+    assert world.map_s1()["status"] == "pending"
+    alert = alert_of_s1()
+    assert alert is not None and alert["kind"] == "unmapped_subscription"
+    assert (
+        "is being mapped: Autotask has not created its contract service yet (1 attempt; last answer: "
+        in (alert["message"])
+    )
+    assert alert["message"].endswith("; it is tried again")
+
+    world.psa.faults.append({"kind": "http_500"})
+    world.clock.advance(60)
+    world.service.run_deliveries(ADMIN)
+    again = alert_of_s1()
+    assert (
+        again is not None and again["id"] == alert["id"] and "(2 attempts; last answer: " in again["message"]
+    )
+
+    world.clock.advance(3600)
+    world.service.run_deliveries(ADMIN)  # Autotask answers again: created and mapped
+    assert world.psa.creates == 3 and len(world.lines()) == 1
+    assert world.mapping() is not None and alert_of_s1() is None
+    [resolved] = [a for a in world.service.list_alerts(ADMIN, "resolved") if a["subscription_id"] == "s1"]
+    assert resolved["id"] == alert["id"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import SubscriptionMapping
+from contractsync.ports.service_creations import NewServiceCreation
 from contractsync.service.actor import ADMIN
 from contractsync.service.console_session_policy import session_key
 from contractsync.service.errors import NotFound
@@ -46,6 +48,16 @@ def test_an_unmapped_subscription_of_a_mapped_customer_is_an_alert_until_it_is_m
     [alert] = directory.facade.list_alerts(ADMIN)
     assert alert["message"] == (
         "subscription s1 of mapped customer c1 (Contoso, Autotask company Contoso Ltd #42) is not mapped"
+    )
+    with directory.units() as uow:  # mapped, waiting for Autotask to create its contract service
+        new = NewServiceCreation(3, "k1", "s1", 100, 7, Decimal("12"), Decimal("10"))
+        creation = uow.service_creations.add(new, NOW, claimed_until=NOW + timedelta(seconds=30))
+        uow.service_creations.record_retry(creation, "HTTP 500 (outcome unknown)", "server_error", NOW)
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert alert["message"] == (
+        "subscription s1 of mapped customer c1 (Contoso, Autotask company Contoso Ltd #42) is being mapped: "
+        "Autotask has not created its contract service yet (1 attempt; last answer: HTTP 500 (outcome "
+        "unknown)); it is tried again"
     )
     directory.data.subscription_mappings["s1"] = SubscriptionMapping("s1", "k1", 100, 7, None, NOW.date())
     assert directory.facade.list_alerts(ADMIN) == []

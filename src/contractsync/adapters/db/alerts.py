@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db.reconciliation_tables import alert_follow_up
+from contractsync.adapters.db.service_creations_table import service_creations
 from contractsync.adapters.db.session import is_postgres
 from contractsync.adapters.db.tables import (
     adjustments,
@@ -21,6 +22,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.ports.alerts import Alert, FailedDelivery, NewAlert, UnmappedSubscription
+from contractsync.ports.service_creations import OPEN_CREATIONS
 
 
 def _alert(row: Any) -> Alert:
@@ -154,14 +156,39 @@ class SqlAlerts:
         return [FailedDelivery(*row) for row in rows]
 
     def unmapped_subscriptions(self) -> list[UnmappedSubscription]:
+        creating = (
+            select(
+                service_creations.c.subscription_id,
+                service_creations.c.connection_id,
+                service_creations.c.attempts,
+                service_creations.c.error,
+            )
+            .where(service_creations.c.status.in_(OPEN_CREATIONS))
+            .subquery()
+        )
         rows = self.session.execute(
-            select(subscriptions.c.id, customer_mappings.c.connection_id, subscriptions.c.customer_id)
+            select(
+                subscriptions.c.id,
+                customer_mappings.c.connection_id,
+                subscriptions.c.customer_id,
+                creating.c.subscription_id.is_not(None),
+                creating.c.attempts,
+                creating.c.error,
+            )
             .join(customer_mappings, customer_mappings.c.customer_id == subscriptions.c.customer_id)
             .outerjoin(subscription_mappings, subscription_mappings.c.subscription_id == subscriptions.c.id)
+            .outerjoin(
+                creating,
+                (creating.c.subscription_id == subscriptions.c.id)
+                & (creating.c.connection_id == customer_mappings.c.connection_id),
+            )
             .where(
                 subscription_mappings.c.subscription_id.is_(None),
                 subscriptions.c.status.in_(["active", "suspended"]),
             )
             .order_by(subscriptions.c.id, customer_mappings.c.connection_id)
         )
-        return [UnmappedSubscription(*row) for row in rows]
+        return [
+            UnmappedSubscription(sid, connection_id, customer_id, bool(open_), attempts or 0, error)
+            for sid, connection_id, customer_id, open_, attempts, error in rows
+        ]

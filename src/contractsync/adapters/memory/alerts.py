@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from contractsync.ports.alerts import Alert, FailedDelivery, NewAlert, UnmappedSubscription
+from contractsync.ports.service_creations import OPEN_CREATIONS, ServiceCreation
 
 if TYPE_CHECKING:
     from contractsync.adapters.memory.unit_of_work import MemoryData
@@ -92,11 +93,35 @@ class MemoryAlerts:
                 )
         return [FailedDelivery(*key, max(found, default=None)) for key, found in errors.items()]
 
+    def _open_creation(self, subscription_id: str, connection_id: str) -> ServiceCreation | None:
+        return next(
+            (
+                c
+                for _, c in sorted(self.data.creations.items())
+                if c.subscription_id == subscription_id
+                and c.connection_id == connection_id
+                and c.status in OPEN_CREATIONS
+            ),
+            None,
+        )
+
     def unmapped_subscriptions(self) -> list[UnmappedSubscription]:
         found = []
         for key, stored in sorted(self.data.subscriptions.items()):
             if key in self.data.subscription_mappings or not stored.value.is_live:
                 continue
             for mapping in self.data.mappings_of_customer(stored.value.customer_id):
-                found.append(UnmappedSubscription(key, mapping.connection_id, stored.value.customer_id))
+                creation = self._open_creation(key, mapping.connection_id)
+                found.append(
+                    UnmappedSubscription(key, mapping.connection_id, stored.value.customer_id)
+                    if creation is None
+                    else UnmappedSubscription(
+                        key,
+                        mapping.connection_id,
+                        stored.value.customer_id,
+                        True,
+                        creation.attempts,
+                        creation.error,
+                    )
+                )
         return found
