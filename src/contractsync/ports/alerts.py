@@ -20,6 +20,8 @@ class Alert:
     operation_id: int | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    #: the reseller it belongs to when it names neither a connection nor a subscription
+    reseller_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ class NewAlert:
     subscription_id: str | None
     dedupe_key: str
     operation_id: int | None = None
+    reseller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FailedPoll:
+    """The last poll of Partner Center source `source_id` (of `reseller_id`) failed with `error`;
+    `last_success`: when a poll of it last finished (None: never)."""
+
+    source_id: str
+    reseller_id: str
+    error: str | None
+    last_success: datetime | None
 
 
 class Alerts(Protocol):
@@ -84,3 +98,7 @@ class Alerts(Protocol):
     def failed_deliveries(self) -> list[FailedDelivery]: ...
 
     def unmapped_subscriptions(self) -> list[UnmappedSubscription]: ...
+
+    def failed_polls(self) -> list[FailedPoll]:
+        """Partner Center sources whose last poll failed, by id."""
+        ...

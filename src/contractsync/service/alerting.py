@@ -13,17 +13,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from contractsync.ports.alerts import Alert, Alerts, NewAlert, UnmappedSubscription
+from contractsync.ports.alerts import Alert, Alerts, FailedPoll, NewAlert, UnmappedSubscription
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
 
 JSON = dict[str, Any]
 BUDGET_ALERT_SHARE = 0.8
+#: A Partner Center source whose polls fail: its seat changes are not seen.
+POLL_FAILED = "partner_center_poll_failed"
 #: Kinds kept up to date from the current state (resolved when their condition ends).
-DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget")
+DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget", POLL_FAILED)
 
 
 def dedupe_key(kind: str, connection_id: str | None, subscription_id: str | None, detail: str) -> str:
@@ -40,10 +42,14 @@ def raise_alert(
     *,
     detail: str = "",
     operation_id: int | None = None,
+    reseller_id: str | None = None,
 ) -> int:
-    """Raise (or raise again) the alert; answer its id. The message is updated to the latest."""
+    """Raise (or raise again) the alert; answer its id. The message is updated to the latest.
+    `reseller_id`: whose it is, when it names neither a connection nor a subscription."""
     key = dedupe_key(kind, connection_id, subscription_id, detail)
-    return alerts.raise_alert(NewAlert(kind, message, connection_id, subscription_id, key, operation_id), now)
+    return alerts.raise_alert(
+        NewAlert(kind, message, connection_id, subscription_id, key, operation_id, reseller_id), now
+    )
 
 
 def resolve(
@@ -57,11 +63,23 @@ def resolve(
     alerts.resolve(dedupe_key(kind, connection_id, subscription_id, detail), now)
 
 
+class _Condition(NamedTuple):
+    """A condition holding now, as its alert: what `raise_alert` takes."""
+
+    kind: str
+    message: str
+    connection_id: str | None
+    subscription_id: str | None
+    detail: str = ""
+    operation_id: int | None = None
+    reseller_id: str | None = None
+
+
 def _derived(
     alerts: Alerts, usage: dict[str, float], customer: Callable[[str, str], str] = lambda c, k: c
-) -> list[tuple[str, str, str | None, str | None, str, int | None]]:
-    """(kind, message, connection, subscription, detail, operation) of every condition holding now."""
-    found: list[tuple[str, str, str | None, str | None, str, int | None]] = []
+) -> list[_Condition]:
+    """Every condition holding now."""
+    found: list[_Condition] = []
     for failed in alerts.failed_deliveries():
         operation_id, subscription_id = failed.operation_id, failed.subscription_id
         message = (
@@ -69,19 +87,34 @@ def _derived(
             f"operation #{operation_id}: {failed.error or 'delivery failed'}; retry it from the audit log"
         )
         found.append(
-            ("out_of_sync", message, failed.connection_id, subscription_id, str(operation_id), operation_id)
+            _Condition(
+                "out_of_sync", message, failed.connection_id, subscription_id, str(operation_id), operation_id
+            )
         )
     for unmapped in alerts.unmapped_subscriptions():
         subscription_id = unmapped.subscription_id
         who = customer(unmapped.customer_id, unmapped.connection_id)
         message = f"subscription {subscription_id} of mapped customer {who} is {_mapping_state(unmapped)}"
-        found.append(("unmapped_subscription", message, unmapped.connection_id, subscription_id, "", None))
+        found.append(_Condition("unmapped_subscription", message, unmapped.connection_id, subscription_id))
     # At 80 % the budget starts spreading the requests left over the hour: work slows from then on.
     for connection_id, share in sorted(usage.items()):
         if share >= BUDGET_ALERT_SHARE:
             message = f"connection {connection_id} used {share:.0%} of its hourly Autotask request budget"
-            found.append(("api_budget", message, connection_id, None, "", None))
+            found.append(_Condition("api_budget", message, connection_id, None))
+    for poll in alerts.failed_polls():
+        found.append(
+            _Condition(POLL_FAILED, _poll_failed(poll), None, None, poll.source_id, None, poll.reseller_id)
+        )
     return found
+
+
+def _poll_failed(poll: FailedPoll) -> str:
+    last = "none yet" if poll.last_success is None else views.instant(poll.last_success)
+    return (
+        f"Partner Center source {poll.source_id} cannot be polled: {poll.error or 'the poll failed'}; "
+        f"its seat changes are not seen until a poll succeeds (tried again every minute; last "
+        f"successful poll: {last})"
+    )
 
 
 def _mapping_state(unmapped: UnmappedSubscription) -> str:
@@ -133,10 +166,10 @@ def refresh(
     now = ctx.now()
     holding = set()
     derived = _derived(alerts, usage, customer) if customer is not None else _derived(alerts, usage)
-    for kind, message, connection_id, subscription_id, detail, operation_id in derived:
-        raise_alert(alerts, kind, message, connection_id, subscription_id, now,
-                    detail=detail, operation_id=operation_id)  # fmt: skip
-        holding.add(dedupe_key(kind, connection_id, subscription_id, detail))
+    for held in derived:
+        raise_alert(alerts, held.kind, held.message, held.connection_id, held.subscription_id, now,
+                    detail=held.detail, operation_id=held.operation_id, reseller_id=held.reseller_id)  # fmt: skip
+        holding.add(dedupe_key(held.kind, held.connection_id, held.subscription_id, held.detail))
     stale = alerts.open_keys(DERIVED_KINDS)
     alerts.resolve_ids([i for i, key in stale.items() if key not in holding], now)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from contractsync.adapters.db.partner_center_tables import partner_center_polls, partner_center_sources
-from contractsync.service.actor import ADMIN
+from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.errors import ServiceError
 from tests.integration.partner_center.live_world import LiveWorld, live
 
@@ -183,6 +184,36 @@ def test_refused_credentials_stop_the_poll_with_the_reason_and_change_nothing(li
     assert live.service.list_customers(ADMIN) == []
     live.center.update_source(ADMIN, "pc1", {"secret": live.pc.config.client_secret})
     assert live.poll()["poll"]["progress"]["subscriptions_created"] == 6
+
+
+def test_a_source_whose_polls_fail_is_an_alert_of_its_reseller_until_a_poll_succeeds(live: LiveWorld) -> None:
+    """Seat changes in a tenant contractsync cannot read are not seen: a person must hear of it
+    (an expired refresh token after 90 days, a rotated secret)."""
+    live.service.create_reseller(ADMIN, {"id": "r2", "name": "Reseller Two"})
+    live.center.update_source(ADMIN, "pc1", {"secret": "not-the-secret"})
+    with pytest.raises(ServiceError):
+        live.poll()
+
+    def poll_alerts(actor: Actor = ADMIN, state: str = "open") -> list[dict[str, Any]]:
+        return [
+            a for a in live.service.list_alerts(actor, state) if a["kind"] == "partner_center_poll_failed"
+        ]
+
+    [alert] = poll_alerts()
+    assert alert["message"].startswith("Partner Center source pc1 cannot be polled: ")
+    assert "invalid_client" in alert["message"]
+    assert alert["message"].endswith("(tried again every minute; last successful poll: none yet)")
+    assert (alert["connection_id"], alert["subscription_id"]) == (None, None)
+    assert poll_alerts(Actor("r1")) == [alert] and poll_alerts(Actor("r2")) == []
+    with pytest.raises(ServiceError):
+        live.poll()  # failing again: the same alert
+    assert [a["id"] for a in poll_alerts()] == [alert["id"]]
+
+    live.center.update_source(ADMIN, "pc1", {"secret": live.pc.config.client_secret})
+    live.poll()
+    assert poll_alerts() == []
+    [resolved] = poll_alerts(state="resolved")
+    assert resolved["id"] == alert["id"] and resolved["resolved_at"] is not None
 
 
 def test_a_list_price_partner_center_shows_on_the_order_is_used_for_monthly_billing(live: LiveWorld) -> None:

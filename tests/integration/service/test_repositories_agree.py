@@ -120,6 +120,11 @@ def _partner_center(units: UnitOfWorkFactory) -> list[Any]:
         answers += [p.claim("pc1", NOW, lease), p.claim("pc1", NOW, lease), p.due(NOW)]
         p.save_poll("pc1", {"status": "idle", "lease_until": None, "page_token": "t", "page_index": 3})
         answers += [p.poll("pc1"), p.claim("pc1", NOW, {"manual_actions": [{"why": "price"}]}), p.poll("pc1")]
+        answers += [uow.alerts.failed_polls()]
+        p.save_poll("pc1", {"status": "failed", "lease_until": None, "last_error": "sign-in refused"})
+        answers += [uow.alerts.failed_polls()]
+        p.save_poll("pc1", {"finished_at": NOW})
+        answers += [uow.alerts.failed_polls()]
     return answers
 
 
@@ -130,6 +135,12 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
         first = a.raise_alert(NewAlert("out_of_sync", "one", "k1", None, "key-1", None), NOW)
         answers += [first, a.raise_alert(NewAlert("out_of_sync", "two", "k1", None, "key-1", None), NOW)]
         answers += [a.raise_alert(NewAlert("api_budget", "budget", "k2", None, "key-2"), NOW)]
+        # an alert of a reseller's own, naming neither a connection nor a subscription
+        answers += [
+            a.raise_alert(
+                NewAlert("partner_center_poll_failed", "poll", None, None, "key-3", None, "r2"), NOW
+            )
+        ]
         a.acknowledge(first, NOW + timedelta(minutes=1), "admin")
         a.acknowledge(first, NOW + timedelta(minutes=2), "reseller:r1")
         answers += [a.listed(None, "acknowledged"), a.open_keys(["out_of_sync"])]

@@ -9,6 +9,7 @@ import pytest
 
 from contractsync.ports.console_sessions import ConsoleSession
 from contractsync.ports.directory import SubscriptionMapping
+from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.service_creations import NewServiceCreation
 from contractsync.service.actor import ADMIN
 from contractsync.service.console_session_policy import session_key
@@ -98,3 +99,18 @@ def test_signing_out_ends_the_session(service: Service) -> None:
     _session(service, "secret-2")
     service.facade.end_console_session("secret-2")
     assert service.facade.console_actor("secret-2") is None
+
+
+def test_a_partner_center_source_whose_poll_failed_is_an_alert_of_its_reseller(directory: Service) -> None:
+    source = PartnerCenterSource("pc1", "r1", "t1", "app", "s", "r", "https://login", "https://api", 15, NOW)
+    directory.data.sources["pc1"] = source
+    directory.data.polls["pc1"] = PollState("pc1", "failed", NOW, last_error="sign-in refused: invalid_grant")
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert alert["kind"] == "partner_center_poll_failed"
+    assert alert["message"] == (
+        "Partner Center source pc1 cannot be polled: sign-in refused: invalid_grant; its seat changes are "
+        "not seen until a poll succeeds (tried again every minute; last successful poll: none yet)"
+    )
+    assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
+    directory.data.polls["pc1"] = PollState("pc1", "idle", NOW, finished_at=NOW)
+    assert directory.facade.list_alerts(ADMIN) == []

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from contractsync.adapters.db.partner_center_tables import partner_center_polls, partner_center_sources
 from contractsync.adapters.db.reconciliation_tables import alert_follow_up
 from contractsync.adapters.db.service_creations_table import service_creations
 from contractsync.adapters.db.session import is_postgres
@@ -21,7 +22,7 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
-from contractsync.ports.alerts import Alert, FailedDelivery, NewAlert, UnmappedSubscription
+from contractsync.ports.alerts import Alert, FailedDelivery, FailedPoll, NewAlert, UnmappedSubscription
 from contractsync.ports.service_creations import OPEN_CREATIONS
 
 
@@ -37,6 +38,7 @@ def _alert(row: Any) -> Alert:
         operation_id=row.operation_id,
         acknowledged_at=row.acknowledged_at,
         acknowledged_by=row.acknowledged_by,
+        reseller_id=row.reseller_id,
     )
 
 
@@ -46,7 +48,9 @@ def _visible(reseller_id: str | None, query: Any) -> Any:
     own_connections = select(connections.c.id).where(connections.c.reseller_id == reseller_id)
     own_subscriptions = select(subscriptions.c.id).where(subscriptions.c.reseller_id == reseller_id)
     return query.where(
-        alerts.c.connection_id.in_(own_connections) | alerts.c.subscription_id.in_(own_subscriptions)
+        alerts.c.connection_id.in_(own_connections)
+        | alerts.c.subscription_id.in_(own_subscriptions)
+        | (alerts.c.reseller_id == reseller_id)
     )
 
 
@@ -73,7 +77,8 @@ class SqlAlerts:
             session.execute(
                 dialect.insert(alerts)
                 .values(kind=alert.kind, message=alert.message, connection_id=alert.connection_id,
-                        subscription_id=alert.subscription_id, created_at=now, dedupe_key=key)
+                        subscription_id=alert.subscription_id, created_at=now, dedupe_key=key,
+                        reseller_id=alert.reseller_id)
                 .on_conflict_do_nothing()
             )  # fmt: skip
             alert_id = int(
@@ -192,3 +197,13 @@ class SqlAlerts:
             UnmappedSubscription(sid, connection_id, customer_id, bool(open_), attempts or 0, error)
             for sid, connection_id, customer_id, open_, attempts, error in rows
         ]
+
+    def failed_polls(self) -> list[FailedPoll]:
+        polls, sources = partner_center_polls.c, partner_center_sources.c
+        rows = self.session.execute(
+            select(polls.source_id, sources.reseller_id, polls.last_error, polls.finished_at)
+            .join(partner_center_sources, sources.id == polls.source_id)
+            .where(polls.status == "failed")
+            .order_by(polls.source_id)
+        )
+        return [FailedPoll(*row) for row in rows]

@@ -257,6 +257,8 @@ alerts = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime, nullable=True),
     Column("dedupe_key", String(300), nullable=False, unique=True),
+    #: whose alert it is when it names neither a connection nor a subscription (migration 0017)
+    Column("reseller_id", String(100), nullable=True),
 )
 
 sweep_runs = Table(

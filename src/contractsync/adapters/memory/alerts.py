@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from contractsync.ports.alerts import Alert, FailedDelivery, NewAlert, UnmappedSubscription
+from contractsync.ports.alerts import Alert, FailedDelivery, FailedPoll, NewAlert, UnmappedSubscription
 from contractsync.ports.service_creations import OPEN_CREATIONS, ServiceCreation
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class MemoryAlerts:
             alert_id = max(self.data.alerts, default=0) + 1
             self.data.alerts[alert_id] = Alert(
                 alert_id, alert.kind, alert.message, alert.connection_id, alert.subscription_id, now,
-                operation_id=alert.operation_id,
+                operation_id=alert.operation_id, reseller_id=alert.reseller_id,
             )  # fmt: skip
             self.data.alert_keys[alert_id] = alert.dedupe_key
             return alert_id
@@ -56,7 +56,7 @@ class MemoryAlerts:
             self.data.alerts[i] = replace(self.data.alerts[i], resolved_at=now)
 
     def _visible(self, alert: Alert, reseller_id: str | None) -> bool:
-        if reseller_id is None:
+        if reseller_id is None or alert.reseller_id == reseller_id:
             return True
         connection = self.data.connections.get(alert.connection_id or "")
         subscription = self.data.subscriptions.get(alert.subscription_id or "")
@@ -125,3 +125,10 @@ class MemoryAlerts:
                     )
                 )
         return found
+
+    def failed_polls(self) -> list[FailedPoll]:
+        return [
+            FailedPoll(source_id, self.data.sources[source_id].reseller_id, poll.last_error, poll.finished_at)
+            for source_id, poll in sorted(self.data.polls.items())
+            if poll.status == "failed"
+        ]
