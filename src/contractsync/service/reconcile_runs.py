@@ -5,7 +5,9 @@ Every reconciliation (scheduled by the worker, or on demand) is stored: when, se
 Autotask reads, differences by kind, money impact, and which subscriptions drift. Drift raises
 one `reconciliation_drift` alert per connection; a run without drift resolves it.
 A connection is reconciled every `every_hours` (default 24; 0 = never) by the worker; a run that
-could not read Autotask is stored with its error and tried again an hour later.
+could not read Autotask is stored with its error, raises a `reconciliation_failed` alert (until
+a run succeeds nothing is checked: a person must know) and is tried again an hour later; the
+next run that reads Autotask resolves it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contractsync.service.context import ServiceContext
 
 JSON = dict[str, Any]
 DRIFT_ALERT = "reconciliation_drift"
+FAILED_ALERT = "reconciliation_failed"
 #: after a run that could not read Autotask, the next scheduled attempt waits this long
 RETRY_AFTER = timedelta(hours=1)
 
@@ -60,6 +63,7 @@ def store(
     )
     with ctx.units() as uow:
         run_id = uow.reconciliation_runs.add(run)
+        alerting.resolve(uow.alerts, FAILED_ALERT, records.connection_id, None, ctx.now())
         if drifting:
             message = (
                 f"reconciliation of connection {records.connection_id} found drift on "
@@ -74,14 +78,19 @@ def store(
 def store_failure(
     ctx: ServiceContext, records: RunOf, checked: int, started: datetime, trigger: str, error: str
 ) -> None:
-    """A run that could not read Autotask is stored too, with the reason."""
+    """A run that could not read Autotask is stored too, with the reason, and raises its alert."""
     run = RunResult(
         connection_id=records.connection_id, trigger=trigger, started_at=started, finished_at=ctx.now(),
         services_checked=checked, reads=0, money_impact=Decimal(0), currency=records.currency,
         error=f"Autotask could not be read: {error}",
     )  # fmt: skip
+    message = (
+        f"reconciliation of connection {records.connection_id} could not read Autotask: {error}; "
+        f"nothing is checked until a run succeeds (tried again in an hour)"
+    )
     with ctx.units() as uow:
         uow.reconciliation_runs.add(run)
+        alerting.raise_alert(uow.alerts, FAILED_ALERT, message, records.connection_id, None, ctx.now())
 
 
 def run_view(stored: StoredRun) -> JSON:
@@ -102,4 +111,4 @@ def run_view(stored: StoredRun) -> JSON:
     }
 
 
-__all__ = ["DRIFT_ALERT", "run_view", "store", "store_failure"]
+__all__ = ["DRIFT_ALERT", "FAILED_ALERT", "run_view", "store", "store_failure"]

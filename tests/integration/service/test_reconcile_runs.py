@@ -132,9 +132,12 @@ def test_a_run_that_cannot_read_autotask_is_stored_and_tried_again_an_hour_later
     assert tick() == []
     [run] = world.service.reconciliation_runs(ADMIN, "at1")["items"]
     assert run["error"] == "Autotask could not be read: connection refused" and run["reads"] == 0
+    [alert] = [a for a in world.service.list_alerts(ADMIN) if a["kind"] == "reconciliation_failed"]
+    assert alert["connection_id"] == "at1" and "connection refused" in alert["message"]
     world.clock.advance(30 * 60)
     assert tick() == []  # not hammering Autotask
     world.service.context.connector_for = working
     world.clock.advance(31 * 60)
     assert tick() == ["at1"]
     assert world.service.reconciliation_runs(ADMIN, "at1")["items"][0]["error"] is None
+    assert all(a["kind"] != "reconciliation_failed" for a in world.service.list_alerts(ADMIN))

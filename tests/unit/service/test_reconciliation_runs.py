@@ -43,13 +43,21 @@ def test_stored_runs_are_listed_newest_first_and_drift_raises_an_alert(directory
     ctx = directory.facade.context
     records = SimpleNamespace(connection_id="k1", currency="USD")
     reconcile_runs.store_failure(ctx, records, 3, NOW, "scheduled", "timeout")
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert (alert["kind"], alert["connection_id"]) == ("reconciliation_failed", "k1")
+    assert alert["message"] == (
+        "reconciliation of connection k1 could not read Autotask: timeout; nothing is checked until a "
+        "run succeeds (tried again in an hour)"
+    )
     drift: list[Difference] = []
     run_id = reconcile_runs.store(ctx, records, REPORT, drift, NOW, "on_demand")
     [latest, failed] = directory.facade.reconciliation_runs(ADMIN, "k1")["items"]
     assert latest["id"] == run_id and latest["money_impact"] == "12.5000" and latest["error"] is None
     assert failed["error"] == "Autotask could not be read: timeout" and failed["reads"] == 0
     assert directory.data.runs[run_id].money_impact == Decimal("12.50")
-    assert directory.facade.list_alerts(ADMIN) == []
+    assert directory.facade.list_alerts(ADMIN) == []  # the run that read Autotask resolved it
+    [resolved] = directory.facade.list_alerts(ADMIN, "resolved")
+    assert resolved["id"] == alert["id"]
 
 
 def test_a_connection_is_due_by_its_schedule_and_an_hour_after_a_failed_run(directory: Service) -> None:
