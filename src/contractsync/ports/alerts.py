@@ -60,6 +60,16 @@ class NewAlert:
 
 
 @dataclass(frozen=True)
+class StalledDeliveries:
+    """`count` adjustments of connection `connection_id` due (or claimed by a worker whose lease ran
+    out) before a given moment and still not delivered; `oldest_due`: the earliest of them."""
+
+    connection_id: str
+    count: int
+    oldest_due: datetime
+
+
+@dataclass(frozen=True)
 class FailedPoll:
     """The last poll of Partner Center source `source_id` (of `reseller_id`) failed with `error`;
     `last_success`: when a poll of it last finished (None: never)."""
@@ -101,4 +111,9 @@ class Alerts(Protocol):
 
     def failed_polls(self) -> list[FailedPoll]:
         """Partner Center sources whose last poll failed, by id."""
+        ...
+
+    def stalled_deliveries(self, due_before: datetime) -> list[StalledDeliveries]:
+        """By connection (not paused), the adjustments waiting for delivery since before
+        `due_before`: pending and due (past any back-off), or `sending` under a lease that ran out."""
         ...

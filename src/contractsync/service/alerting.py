@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from contractsync.ports.alerts import Alert, Alerts, FailedPoll, NewAlert, UnmappedSubscription
+from contractsync.ports.alerts import (
+    Alert,
+    Alerts,
+    FailedPoll,
+    NewAlert,
+    StalledDeliveries,
+    UnmappedSubscription,
+)
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
@@ -24,8 +31,11 @@ JSON = dict[str, Any]
 BUDGET_ALERT_SHARE = 0.8
 #: A Partner Center source whose polls fail: its seat changes are not seen.
 POLL_FAILED = "partner_center_poll_failed"
+#: Adjustments waiting this long past their due time: no worker is delivering them.
+STALLED = "deliveries_stalled"
+STALL_AFTER = timedelta(minutes=10)
 #: Kinds kept up to date from the current state (resolved when their condition ends).
-DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget", POLL_FAILED)
+DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget", POLL_FAILED, STALLED)
 
 
 def dedupe_key(kind: str, connection_id: str | None, subscription_id: str | None, detail: str) -> str:
@@ -76,7 +86,10 @@ class _Condition(NamedTuple):
 
 
 def _derived(
-    alerts: Alerts, usage: dict[str, float], customer: Callable[[str, str], str] = lambda c, k: c
+    alerts: Alerts,
+    usage: dict[str, float],
+    now: datetime,
+    customer: Callable[[str, str], str] = lambda c, k: c,
 ) -> list[_Condition]:
     """Every condition holding now."""
     found: list[_Condition] = []
@@ -101,11 +114,23 @@ def _derived(
         if share >= BUDGET_ALERT_SHARE:
             message = f"connection {connection_id} used {share:.0%} of its hourly Autotask request budget"
             found.append(_Condition("api_budget", message, connection_id, None))
+    for stalled in alerts.stalled_deliveries(now - STALL_AFTER):
+        found.append(_Condition(STALLED, _stalled(stalled), stalled.connection_id, None))
     for poll in alerts.failed_polls():
         found.append(
             _Condition(POLL_FAILED, _poll_failed(poll), None, None, poll.source_id, None, poll.reseller_id)
         )
     return found
+
+
+def _stalled(stalled: StalledDeliveries) -> str:
+    what = "1 adjustment has" if stalled.count == 1 else f"{stalled.count} adjustments have"
+    minutes = int(STALL_AFTER.total_seconds() // 60)
+    return (
+        f"connection {stalled.connection_id}: {what} waited more than {minutes} minutes for delivery "
+        f"(the oldest due since {views.instant(stalled.oldest_due)}); Autotask does not have them yet — "
+        f"is a worker running (`contractsync worker`), and within its Autotask request budget?"
+    )
 
 
 def _poll_failed(poll: FailedPoll) -> str:
@@ -165,7 +190,7 @@ def refresh(
     customer in a message (`customer_label`; default: its id)."""
     now = ctx.now()
     holding = set()
-    derived = _derived(alerts, usage, customer) if customer is not None else _derived(alerts, usage)
+    derived = _derived(alerts, usage, now, customer) if customer is not None else _derived(alerts, usage, now)
     for held in derived:
         raise_alert(alerts, held.kind, held.message, held.connection_id, held.subscription_id, now,
                     detail=held.detail, operation_id=held.operation_id, reseller_id=held.reseller_id)  # fmt: skip

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from contractsync.ports.console_sessions import ConsoleSession
-from contractsync.ports.directory import SubscriptionMapping
+from contractsync.ports.directory import ConnectionPause, SubscriptionMapping
 from contractsync.ports.partner_center import PartnerCenterSource, PollState
 from contractsync.ports.service_creations import NewServiceCreation
 from contractsync.service.actor import ADMIN
@@ -113,4 +113,23 @@ def test_a_partner_center_source_whose_poll_failed_is_an_alert_of_its_reseller(d
     )
     assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
     directory.data.polls["pc1"] = PollState("pc1", "idle", NOW, finished_at=NOW)
+    assert directory.facade.list_alerts(ADMIN) == []
+
+
+def test_adjustments_waiting_long_past_due_are_an_alert_unless_their_connection_is_paused(
+    directory: Service,
+) -> None:
+    directory.data.records = {2: _record(2, "pending")}
+    directory.data.adjustments = {11: _adjustment(11, 2, "pending")}  # due at NOW
+    directory.clock.advance(10 * 60)
+    assert directory.facade.list_alerts(ADMIN) == []
+    directory.clock.advance(1)
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert (alert["kind"], alert["connection_id"]) == ("deliveries_stalled", "k1")
+    assert alert["message"].startswith(
+        "connection k1: 1 adjustment has waited more than 10 minutes for delivery (the oldest due since "
+        "2026-11-25T14:00:00Z)"
+    )
+    assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
+    directory.data.pauses["k1"] = ConnectionPause("k1", "credentials refused", NOW, NOW)  # its own alert
     assert directory.facade.list_alerts(ADMIN) == []

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contractsync.adapters.db.partner_center_tables import partner_center_polls, partner_center_sources
+from contractsync.adapters.db.pause_table import connection_pauses
 from contractsync.adapters.db.reconciliation_tables import alert_follow_up
 from contractsync.adapters.db.service_creations_table import service_creations
 from contractsync.adapters.db.session import is_postgres
@@ -22,7 +23,14 @@ from contractsync.adapters.db.tables import (
     subscription_mappings,
     subscriptions,
 )
-from contractsync.ports.alerts import Alert, FailedDelivery, FailedPoll, NewAlert, UnmappedSubscription
+from contractsync.ports.alerts import (
+    Alert,
+    FailedDelivery,
+    FailedPoll,
+    NewAlert,
+    StalledDeliveries,
+    UnmappedSubscription,
+)
 from contractsync.ports.service_creations import OPEN_CREATIONS
 
 
@@ -207,3 +215,16 @@ class SqlAlerts:
             .order_by(polls.source_id)
         )
         return [FailedPoll(*row) for row in rows]
+
+    def stalled_deliveries(self, due_before: datetime) -> list[StalledDeliveries]:
+        a = adjustments.c
+        waiting = ((a.status == "pending") & (a.due_at < due_before) & (a.next_attempt_at < due_before)) | (
+            (a.status == "sending") & (a.lease_expires_at < due_before)
+        )
+        rows = self.session.execute(
+            select(a.connection_id, func.count(), func.min(a.due_at))
+            .where(waiting, a.connection_id.not_in(select(connection_pauses.c.connection_id)))
+            .group_by(a.connection_id)
+            .order_by(a.connection_id)
+        )
+        return [StalledDeliveries(*row) for row in rows]

@@ -7,7 +7,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from contractsync.ports.alerts import Alert, FailedDelivery, FailedPoll, NewAlert, UnmappedSubscription
+from contractsync.ports.alerts import (
+    Alert,
+    FailedDelivery,
+    FailedPoll,
+    NewAlert,
+    StalledDeliveries,
+    UnmappedSubscription,
+)
 from contractsync.ports.service_creations import OPEN_CREATIONS, ServiceCreation
 
 if TYPE_CHECKING:
@@ -132,3 +139,11 @@ class MemoryAlerts:
             for source_id, poll in sorted(self.data.polls.items())
             if poll.status == "failed"
         ]
+
+    def stalled_deliveries(self, due_before: datetime) -> list[StalledDeliveries]:
+        """(In memory adjustments have no back-off and no lease: pending and due is waiting.)"""
+        waiting: dict[str, list[datetime]] = {}
+        for a in self.data.adjustments.values():
+            if a.status == "pending" and a.due_at < due_before and a.connection_id not in self.data.pauses:
+                waiting.setdefault(a.connection_id, []).append(a.due_at)
+        return [StalledDeliveries(c, len(due), min(due)) for c, due in sorted(waiting.items())]

@@ -1,0 +1,50 @@
+"""Adjustments nobody delivers (no worker running, or every worker stuck) raise an X5 alert: the
+billing manager learns that Autotask does not have them, instead of reading "pending" for days.
+Real database (SQLite and PostgreSQL), the real service, the Autotask sandbox over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contractsync.service.actor import ADMIN, Actor
+from tests.integration.service.sandbox_world import SandboxWorld, sandbox_world
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[SandboxWorld]:
+    yield from sandbox_world(database_url, tmp_path)
+
+
+def stalled(world: SandboxWorld, actor: Actor = ADMIN, state: str = "open") -> list[dict[str, Any]]:
+    return [a for a in world.service.list_alerts(actor, state) if a["kind"] == "deliveries_stalled"]
+
+
+def test_adjustments_left_undelivered_raise_an_alert_until_a_worker_delivers_them(
+    world: SandboxWorld,
+) -> None:
+    first, second = world.new_subscription(5), world.new_subscription(7)
+    world.deliver()
+    world.service.apply_operation(ADMIN, first, {"type": "update_quantity", "quantity": 8})
+    world.clock.advance(60)
+    world.service.apply_operation(ADMIN, second, {"type": "update_quantity", "quantity": 9})
+
+    world.clock.advance(9 * 60)
+    assert stalled(world) == []  # 10 minutes past due is a stall; a worker takes them in seconds
+    world.clock.advance(60)
+    [alert] = stalled(world)
+    assert alert["connection_id"] == "at1" and alert["subscription_id"] is None
+    assert alert["message"].startswith("connection at1: 1 adjustment has waited more than 10 minutes")
+    world.clock.advance(60)
+    [alert] = stalled(world)  # the same alert, now for both
+    assert alert["message"].startswith("connection at1: 2 adjustments have waited more than 10 minutes")
+    assert "is a worker running (`contractsync worker`)" in alert["message"]
+    assert stalled(world, Actor("r1")) == [alert] and stalled(world, Actor("r2")) == []
+
+    world.deliver()
+    assert stalled(world) == []
+    [resolved] = stalled(world, state="resolved")
+    assert resolved["id"] == alert["id"]
