@@ -345,10 +345,15 @@ def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], obje
     """What a worker runs between deliveries: each connection's daily sweep in its time zone, the
     scheduled reconciliation, then `more` (Partner Center polls)."""
     from contractsync.delivery.scheduler import DailySweepScheduler
+    from contractsync.service import sweep_alerts
     from contractsync.service.actor import SCHEDULER
 
     def sweep(connection_id: str, day: Any) -> object:
-        return service.sweep(SCHEDULER, {"date": day.isoformat(), "connection_id": connection_id})
+        try:
+            return service.sweep(SCHEDULER, {"date": day.isoformat(), "connection_id": connection_id})
+        except Exception as error:  # the scheduler logs it and leaves the day unfinished; a person is told
+            sweep_alerts.sweep_failed(service.context, connection_id, day, str(error) or type(error).__name__)
+            raise
 
     every = [
         DailySweepScheduler(SqlSweepRuns(service.context.sessions), clock, sweep).tick,

@@ -17,8 +17,8 @@ from contractsync.domain.bounds import check_date
 from contractsync.domain.commands import Sweep
 from contractsync.domain.engine import SyncEngine
 from contractsync.ports.unit_of_work import UnitOfWork
+from contractsync.service import sweep_alerts, views
 from contractsync.service import validation as v
-from contractsync.service import views
 from contractsync.service.actor import Actor
 from contractsync.service.context import ServiceContext
 from contractsync.service.retries import with_retries
@@ -76,6 +76,12 @@ def sweep(
     finally:
         if preview_uow is not None:
             preview_uow.__exit__(None, None, None)
+    if not preview:
+        with ctx.units() as uow:
+            swept = [connection_id] if connection_id is not None else [
+                c.id for c in uow.directory.connections() if actor.can_see(c.reseller_id)
+            ]  # fmt: skip
+            sweep_alerts.sweep_done(ctx, uow, swept, day)
     return {
         "date": day.isoformat(),
         "preview": preview,

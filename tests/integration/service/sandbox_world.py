@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from contractsync.adapters.clock import ManualClock
 from contractsync.bootstrap import build_app_service
 from contractsync.sandbox.server import SandboxServer
-from contractsync.service.actor import ADMIN
+from contractsync.service.actor import ADMIN, Actor
 from contractsync.service.facade import ContractSync
 from contractsync.settings import Settings
 
@@ -56,6 +56,10 @@ class SandboxWorld:
         mapping = self.service.get_subscription(ADMIN, subscription_id)["mapping"]
         self.services[subscription_id] = int(mapping["contract_service_id"])
         return subscription_id
+
+    def alerts(self, kind: str, actor: Actor = ADMIN, state: str = "open") -> list[dict[str, Any]]:
+        """The alerts of one kind the actor sees, in that state."""
+        return [a for a in self.service.list_alerts(actor, state) if a["kind"] == kind]
 
     def units_rows(self, contract_service_id: int) -> list[dict[str, Any]]:
         body = {

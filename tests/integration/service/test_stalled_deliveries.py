@@ -20,7 +20,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[SandboxWorld]:
 
 
 def stalled(world: SandboxWorld, actor: Actor = ADMIN, state: str = "open") -> list[dict[str, Any]]:
-    return [a for a in world.service.list_alerts(actor, state) if a["kind"] == "deliveries_stalled"]
+    return world.alerts("deliveries_stalled", actor, state)
 
 
 def test_adjustments_left_undelivered_raise_an_alert_until_a_worker_delivers_them(
