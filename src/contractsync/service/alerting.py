@@ -1,11 +1,15 @@
 """X5 alerts, every one stored: an id, when it was raised and resolved, who acknowledged it.
 
 Some alerts are raised where they happen (a contract ending early, an adjustment outside the
-contract, a paused connection, reconciliation drift). Others describe a condition that holds
+contract, a paused connection, reconciliation drift or a reconciliation that could not read
+Autotask, a daily sweep that failed: `sweep_alerts`). Others describe a condition that holds
 now — a failed delivery (one per audit record, linked to its Retry), an unmapped subscription
-of a mapped customer, a request budget above 80 % — and are brought up to date whenever the
-alerts are listed: new ones are raised, those whose condition ended are resolved. An alert
-that comes back after being resolved is raised again (new `raised_at`, acknowledgement cleared).
+of a mapped customer (or one whose contract service Autotask has not created yet, and why),
+a request budget above 80 %, adjustments nobody delivered 10 minutes past due, a Partner Center
+source whose last poll failed — and are brought up to date whenever the alerts are listed: new
+ones are raised, those whose condition ended are resolved. An alert that comes back after being
+resolved is raised again (new `raised_at`, acknowledgement cleared). Every one names a
+connection or a subscription, or else (a Partner Center source's) its reseller: who may see it.
 """
 
 from __future__ import annotations

@@ -119,17 +119,9 @@ class MemoryAlerts:
                 continue
             for mapping in self.data.mappings_of_customer(stored.value.customer_id):
                 creation = self._open_creation(key, mapping.connection_id)
+                creating = () if creation is None else (True, creation.attempts, creation.error)
                 found.append(
-                    UnmappedSubscription(key, mapping.connection_id, stored.value.customer_id)
-                    if creation is None
-                    else UnmappedSubscription(
-                        key,
-                        mapping.connection_id,
-                        stored.value.customer_id,
-                        True,
-                        creation.attempts,
-                        creation.error,
-                    )
+                    UnmappedSubscription(key, mapping.connection_id, stored.value.customer_id, *creating)
                 )
         return found
 
