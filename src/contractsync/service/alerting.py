@@ -35,7 +35,8 @@ JSON = dict[str, Any]
 BUDGET_ALERT_SHARE = 0.8
 #: A Partner Center source whose polls fail: its seat changes are not seen.
 POLL_FAILED = "partner_center_poll_failed"
-#: Adjustments waiting this long past their due time: no worker is delivering them.
+#: Adjustments waiting this long past their due time are not being delivered: no worker running
+#: (the likeliest), Autotask failing them for now, or the request budget holding them.
 STALLED = "deliveries_stalled"
 STALL_AFTER = timedelta(minutes=10)
 #: Kinds kept up to date from the current state (resolved when their condition ends).
@@ -132,8 +133,9 @@ def _stalled(stalled: StalledDeliveries) -> str:
     minutes = int(STALL_AFTER.total_seconds() // 60)
     return (
         f"connection {stalled.connection_id}: {what} waited more than {minutes} minutes for delivery "
-        f"(the oldest due since {views.instant(stalled.oldest_due)}); Autotask does not have them yet — "
-        f"is a worker running (`contractsync worker`), and within its Autotask request budget?"
+        f"(the oldest due since {views.instant(stalled.oldest_due)}); Autotask does not have them yet. "
+        f"Is a worker running (`contractsync worker`)? Else Autotask is failing them for now (their "
+        f"errors are in the audit log) or the hourly request budget holds them"
     )
 
 

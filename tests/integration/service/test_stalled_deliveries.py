@@ -41,7 +41,7 @@ def test_adjustments_left_undelivered_raise_an_alert_until_a_worker_delivers_the
     world.clock.advance(60)
     [alert] = stalled(world)  # the same alert, now for both
     assert alert["message"].startswith("connection at1: 2 adjustments have waited more than 10 minutes")
-    assert "is a worker running (`contractsync worker`)" in alert["message"]
+    assert "Is a worker running (`contractsync worker`)?" in alert["message"]
     assert stalled(world, Actor("r1")) == [alert] and stalled(world, Actor("r2")) == []
 
     world.deliver()
