@@ -71,11 +71,13 @@ class StalledDeliveries:
 
 @dataclass(frozen=True)
 class FailedPoll:
-    """The last poll of Partner Center source `source_id` (of `reseller_id`) failed with `error`;
-    `last_success`: when a poll of it last finished (None: never)."""
+    """The last poll of Partner Center source `source_id` (of `reseller_id`, polled every
+    `poll_minutes`) failed with `error`; `last_success`: when a poll of it last finished (None:
+    never)."""
 
     source_id: str
     reseller_id: str
+    poll_minutes: int
     error: str | None
     last_success: datetime | None
 

@@ -122,6 +122,12 @@ def _derived(
     for stalled in alerts.stalled_deliveries(now - STALL_AFTER):
         found.append(_Condition(STALLED, _stalled(stalled), stalled.connection_id, None))
     for poll in alerts.failed_polls():
+        # One failure between good polls is not news (it is tried again a minute later); two
+        # polls' worth of time without a good one, or none ever, is.
+        if poll.last_success is not None and now - poll.last_success < 2 * timedelta(
+            minutes=poll.poll_minutes
+        ):
+            continue
         found.append(
             _Condition(POLL_FAILED, _poll_failed(poll), None, None, poll.source_id, None, poll.reseller_id)
         )

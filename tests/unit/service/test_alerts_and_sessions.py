@@ -114,6 +114,16 @@ def test_a_partner_center_source_whose_poll_failed_is_an_alert_of_its_reseller(d
     assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
     directory.data.polls["pc1"] = PollState("pc1", "idle", NOW, finished_at=NOW)
     assert directory.facade.list_alerts(ADMIN) == []
+    # One failure just after a good poll is not news (tried again a minute later); two polls'
+    # worth of time (15 minutes each) without a good one is.
+    directory.data.polls["pc1"] = PollState("pc1", "failed", NOW, finished_at=NOW, last_error="HTTP 503")
+    directory.clock.advance(29 * 60)
+    assert directory.facade.list_alerts(ADMIN) == []
+    directory.clock.advance(60)
+    [again] = directory.facade.list_alerts(ADMIN)
+    assert again["id"] == alert["id"] and again["message"].endswith(
+        "(tried again every minute; last successful poll: 2026-11-25T14:00:00Z)"
+    )
 
 
 def test_adjustments_waiting_long_past_due_are_an_alert_unless_their_connection_is_paused(

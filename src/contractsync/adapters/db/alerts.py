@@ -209,7 +209,13 @@ class SqlAlerts:
     def failed_polls(self) -> list[FailedPoll]:
         polls, sources = partner_center_polls.c, partner_center_sources.c
         rows = self.session.execute(
-            select(polls.source_id, sources.reseller_id, polls.last_error, polls.finished_at)
+            select(
+                polls.source_id,
+                sources.reseller_id,
+                sources.poll_minutes,
+                polls.last_error,
+                polls.finished_at,
+            )
             .join(partner_center_sources, sources.id == polls.source_id)
             .where(polls.status == "failed")
             .order_by(polls.source_id)

@@ -127,9 +127,9 @@ class MemoryAlerts:
 
     def failed_polls(self) -> list[FailedPoll]:
         return [
-            FailedPoll(source_id, self.data.sources[source_id].reseller_id, poll.last_error, poll.finished_at)
+            FailedPoll(source_id, source.reseller_id, source.poll_minutes, poll.last_error, poll.finished_at)
             for source_id, poll in sorted(self.data.polls.items())
-            if poll.status == "failed"
+            if poll.status == "failed" and (source := self.data.sources[source_id])
         ]
 
     def stalled_deliveries(self, due_before: datetime) -> list[StalledDeliveries]:
