@@ -6,16 +6,17 @@ Autotask, a daily sweep that failed: `sweep_alerts`). Others describe a conditio
 now — a failed delivery (one per audit record, linked to its Retry), an unmapped subscription
 of a mapped customer (or one whose contract service Autotask has not created yet, and why),
 a request budget above 80 %, adjustments nobody delivered 10 minutes past due, a Partner Center
-source whose last poll failed — and are brought up to date whenever the alerts are listed: new
+source whose polls fail, an API token near or past its expiry — and are brought up to date whenever the alerts are listed: new
 ones are raised, those whose condition ended are resolved. An alert that comes back after being
 resolved is raised again (new `raised_at`, acknowledgement cleared). Every one names a
-connection or a subscription, or else (a Partner Center source's) its reseller: who may see it.
+connection or a subscription, or else (a Partner Center source's, a token's) its reseller: who
+may see it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -27,9 +28,11 @@ from contractsync.ports.alerts import (
     StalledDeliveries,
     UnmappedSubscription,
 )
+from contractsync.ports.api_tokens import StoredToken
 from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service import views
 from contractsync.service.context import ServiceContext
+from contractsync.service.tokens import token_label
 
 JSON = dict[str, Any]
 BUDGET_ALERT_SHARE = 0.8
@@ -39,8 +42,12 @@ POLL_FAILED = "partner_center_poll_failed"
 #: (the likeliest), Autotask failing them for now, or the request budget holding them.
 STALLED = "deliveries_stalled"
 STALL_AFTER = timedelta(minutes=10)
+#: An API token that expires within this long, or has expired and is not revoked: whoever uses it
+#: (an integration sending changes) is refused, and what it would send never arrives.
+TOKEN_EXPIRING = "token_expiring"
+TOKEN_WARNING = timedelta(days=7)
 #: Kinds kept up to date from the current state (resolved when their condition ends).
-DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget", POLL_FAILED, STALLED)
+DERIVED_KINDS = ("out_of_sync", "unmapped_subscription", "api_budget", POLL_FAILED, STALLED, TOKEN_EXPIRING)
 
 
 def dedupe_key(kind: str, connection_id: str | None, subscription_id: str | None, detail: str) -> str:
@@ -95,9 +102,16 @@ def _derived(
     usage: dict[str, float],
     now: datetime,
     customer: Callable[[str, str], str] = lambda c, k: c,
+    tokens: Iterable[StoredToken] = (),
 ) -> list[_Condition]:
     """Every condition holding now."""
     found: list[_Condition] = []
+    for token in tokens:
+        if token.expires_at is not None and token.expires_at - now <= TOKEN_WARNING:
+            message = _token_expiring(token, now)
+            found.append(
+                _Condition(TOKEN_EXPIRING, message, None, None, str(token.id), None, token.reseller_id)
+            )
     for failed in alerts.failed_deliveries():
         operation_id, subscription_id = failed.operation_id, failed.subscription_id
         message = (
@@ -132,6 +146,22 @@ def _derived(
             _Condition(POLL_FAILED, _poll_failed(poll), None, None, poll.source_id, None, poll.reseller_id)
         )
     return found
+
+
+def _token_expiring(token: StoredToken, now: datetime) -> str:
+    used = "never used" if token.last_used_at is None else f"last used {views.instant(token.last_used_at)}"
+    when = views.instant(token.expires_at)
+    if token.expires_at is not None and token.expires_at <= now:
+        return (
+            f"API token {token_label(token)} expired at {when} ({used}): whoever used it is refused. "
+            f"Give them a new token (`contractsync tokens create`, or the console's Tokens page) and "
+            f"revoke this one"
+        )
+    return (
+        f"API token {token_label(token)} expires at {when} ({used}): whoever uses it is refused from "
+        f"then on. Give them a new token before (`contractsync tokens create`, or the console's Tokens "
+        f"page) and revoke this one"
+    )
 
 
 def _stalled(stalled: StalledDeliveries) -> str:
@@ -197,12 +227,17 @@ def refresh(
     alerts: Alerts,
     usage: dict[str, float],
     customer: Callable[[str, str], str] | None = None,
+    tokens: Iterable[StoredToken] = (),
 ) -> None:
     """Raise the derived alerts that hold now; resolve those that no longer do. `customer` names a
-    customer in a message (`customer_label`; default: its id)."""
+    customer in a message (`customer_label`; default: its id); `tokens`: the API tokens."""
     now = ctx.now()
     holding = set()
-    derived = _derived(alerts, usage, now, customer) if customer is not None else _derived(alerts, usage, now)
+    derived = (
+        _derived(alerts, usage, now, customer, tokens)
+        if customer is not None
+        else _derived(alerts, usage, now, tokens=tokens)
+    )
     for held in derived:
         raise_alert(alerts, held.kind, held.message, held.connection_id, held.subscription_id, now,
                     detail=held.detail, operation_id=held.operation_id, reseller_id=held.reseller_id)  # fmt: skip

@@ -19,5 +19,5 @@ def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[
         raise Invalid(f"state must be one of {', '.join(STATES)}")
     usage = budget_usage(ctx)
     with ctx.units() as uow:
-        refresh(ctx, uow.alerts, usage, customer_label(uow))
+        refresh(ctx, uow.alerts, usage, customer_label(uow), uow.api_tokens.listed())
         return [alert_view(a) for a in uow.alerts.listed(actor.reseller_id, state)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -216,3 +216,17 @@ def test_alerts_name_failed_deliveries_and_unmapped_subscriptions_of_mapped_cust
     kinds = [(a["kind"], a["subscription_id"]) for a in world.service.list_alerts(ADMIN)]
     assert ("out_of_sync", "s1") in kinds and ("unmapped_subscription", "s1") not in kinds
     assert world.service.list_alerts(Actor("r2")) == []
+
+
+def test_a_token_near_its_expiry_is_an_alert_until_it_is_revoked(world: World) -> None:
+    expires = world.clock.now() + timedelta(days=3)
+    world.service.create_token("r1", expires_at=expires, name="psa-sync")
+    [alert] = [a for a in world.service.list_alerts(ADMIN) if a["kind"] == "token_expiring"]
+    assert alert["message"].startswith("API token psa-sync expires at ")
+    assert [a["id"] for a in world.service.list_alerts(Actor("r1")) if a["kind"] == "token_expiring"] == [
+        alert["id"]
+    ]
+    assert all(a["kind"] != "token_expiring" for a in world.service.list_alerts(Actor("r2")))
+    [token] = [t for t in world.service.list_tokens(ADMIN) if t["name"] == "psa-sync"]
+    world.service.revoke_token(ADMIN, token["id"])
+    assert all(a["kind"] != "token_expiring" for a in world.service.list_alerts(ADMIN))

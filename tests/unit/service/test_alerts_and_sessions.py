@@ -143,3 +143,25 @@ def test_adjustments_waiting_long_past_due_are_an_alert_unless_their_connection_
     assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
     directory.data.pauses["k1"] = ConnectionPause("k1", "credentials refused", NOW, NOW)  # its own alert
     assert directory.facade.list_alerts(ADMIN) == []
+
+
+def test_a_token_near_its_expiry_is_an_alert_of_its_reseller_until_it_is_revoked(directory: Service) -> None:
+    directory.facade.create_token("r1", expires_at=NOW + timedelta(days=8), name="billing-sync")
+    directory.facade.create_token("r1", name="forever")  # no expiry: never an alert
+    assert directory.facade.list_alerts(ADMIN) == []
+    directory.clock.advance(24 * 3600)  # 7 days left
+    [alert] = directory.facade.list_alerts(ADMIN)
+    assert (alert["kind"], alert["connection_id"], alert["subscription_id"]) == ("token_expiring", None, None)
+    assert alert["message"].startswith(
+        "API token billing-sync expires at 2026-12-03T14:00:00Z (never used): whoever uses it is refused "
+        "from then on."
+    )
+    assert directory.facade.list_alerts(R1) == [alert] and directory.facade.list_alerts(R2) == []
+    directory.clock.advance(8 * 24 * 3600)
+    [expired] = directory.facade.list_alerts(ADMIN)
+    assert expired["id"] == alert["id"] and expired["message"].startswith(
+        "API token billing-sync expired at 2026-12-03T14:00:00Z (never used): whoever used it is refused."
+    )
+    [token] = [t for t in directory.facade.list_tokens(ADMIN) if t["name"] == "billing-sync"]
+    directory.facade.revoke_token(ADMIN, token["id"])
+    assert directory.facade.list_alerts(ADMIN) == []
