@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -224,6 +226,8 @@ def build_app_service(
     return service
 
 
+log = logging.getLogger(__name__)
+
 ADMIN_TOKEN_FILE = "admin-token"
 
 
@@ -341,9 +345,28 @@ def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
     return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
 
 
+def alerts_tick(service: ContractSync, clock: Clock, every_seconds: float = 60.0) -> Callable[[], None]:
+    """The worker brings the derived alerts up to date every `every_seconds`: a stall, a failing
+    poll or an expiring token is stored (and counted in `/metrics`, `contractsync_alerts_open`)
+    even when nobody lists the alerts. A failure is logged and tried again at the next tick."""
+    last: list[datetime] = []
+
+    def tick() -> None:
+        now = clock.now()
+        if last and (now - last[0]).total_seconds() < every_seconds:
+            return
+        last[:] = [now]
+        try:
+            service.refresh_alerts()
+        except Exception:
+            log.exception("bringing the alerts up to date failed")
+
+    return tick
+
+
 def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], object]) -> Callable[[], None]:
     """What a worker runs between deliveries: each connection's daily sweep in its time zone, the
-    scheduled reconciliation, then `more` (Partner Center polls)."""
+    scheduled reconciliation, the derived alerts, then `more` (Partner Center polls)."""
     from contractsync.delivery.scheduler import DailySweepScheduler
     from contractsync.service import sweep_alerts
     from contractsync.service.actor import SCHEDULER
@@ -358,6 +381,7 @@ def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], obje
     every = [
         DailySweepScheduler(SqlSweepRuns(service.context.sessions), clock, sweep).tick,
         reconcile_tick(service, clock),
+        alerts_tick(service, clock),
         *more,
     ]
 

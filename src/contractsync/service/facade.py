@@ -320,6 +320,10 @@ class ContractSync:
         acknowledged_at, acknowledged_by, operation_id, retry}; state open|acknowledged|resolved|all."""
         return list_alerts.list_alerts(self.context, actor, state)
 
+    def refresh_alerts(self) -> None:
+        """Raise and resolve the derived alerts now (the worker, every minute)."""
+        list_alerts.refresh_alerts(self.context)
+
     def acknowledge_alert(self, actor: Actor, alert_id: int) -> JSON:
         return acknowledge_alert.acknowledge_alert(self.context, actor, alert_id)
 

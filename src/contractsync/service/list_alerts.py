@@ -21,3 +21,11 @@ def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[
     with ctx.units() as uow:
         refresh(ctx, uow.alerts, usage, customer_label(uow), uow.api_tokens.listed())
         return [alert_view(a) for a in uow.alerts.listed(actor.reseller_id, state)]
+
+
+def refresh_alerts(ctx: ServiceContext) -> None:
+    """Bring the derived alerts up to date without listing them: the worker does it every minute,
+    so that stored alerts (and `/metrics`' count of them) are current when nobody looks."""
+    usage = budget_usage(ctx)
+    with ctx.units() as uow:
+        refresh(ctx, uow.alerts, usage, customer_label(uow), uow.api_tokens.listed())

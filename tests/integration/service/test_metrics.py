@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -56,3 +57,10 @@ def test_delivery_logs_are_json_lines_with_the_operation_id(world: World) -> Non
     sent = [line for line in lines if line.get("event") == "adjustment sent"]
     assert [line["operation_id"] for line in sent] == [record["id"]]
     assert "do-not-leak" not in stream.getvalue()
+
+
+def test_open_alerts_are_counted_by_kind(world: World, tmp_path: Path) -> None:
+    assert "contractsync_alerts_open{" not in scrape(world, tmp_path)
+    world.service.create_token("r1", expires_at=world.clock.now() + timedelta(days=2), name="expiring")
+    world.service.refresh_alerts()  # what the worker does every minute
+    assert 'contractsync_alerts_open{kind="token_expiring"} 1.0' in scrape(world, tmp_path)

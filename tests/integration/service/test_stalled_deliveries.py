@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from contractsync.bootstrap import alerts_tick
 from contractsync.service.actor import ADMIN, Actor
 from tests.integration.service.sandbox_world import SandboxWorld, sandbox_world
 
@@ -48,3 +49,27 @@ def test_adjustments_left_undelivered_raise_an_alert_until_a_worker_delivers_the
     assert stalled(world) == []
     [resolved] = stalled(world, state="resolved")
     assert resolved["id"] == alert["id"]
+
+
+def test_the_worker_stores_the_alert_when_nobody_lists_alerts(world: SandboxWorld) -> None:
+    subscription = world.new_subscription(5)
+    world.deliver()
+    world.service.apply_operation(ADMIN, subscription, {"type": "update_quantity", "quantity": 8})
+    tick = alerts_tick(world.service, world.clock)
+
+    def stored() -> list[str]:  # what is stored, read without bringing anything up to date
+        with world.service.context.units(commit=False) as uow:
+            return [a.kind for a in uow.alerts.listed(None, "open")]
+
+    tick()
+    world.clock.advance(11 * 60)
+    assert stored() == []
+    tick()  # a worker's scheduled work, once a minute
+    assert stored() == ["deliveries_stalled"]
+    world.deliver()
+    world.clock.advance(30)
+    tick()  # not a minute since the last: nothing yet
+    assert stored() == ["deliveries_stalled"]
+    world.clock.advance(30)
+    tick()
+    assert stored() == []

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.db import ledger_check
 from contractsync.adapters.db.pause_table import connection_pauses
-from contractsync.adapters.db.tables import adjustments, connection_operations, connections
+from contractsync.adapters.db.tables import adjustments, alerts, connection_operations, connections
 
 RECENT = 1000  # deliveries the latency quantiles are taken over
 
@@ -53,18 +54,13 @@ class DatabaseCollector(Collector):
             yield GaugeMetricFamily(
                 "contractsync_outbox_depth_now", "Adjustments waiting for delivery.", value=depth
             )
-            errors = GaugeMetricFamily(
+            yield _counted_by_kind(
+                session,
                 "contractsync_autotask_error_rows",
                 "Adjustments whose last Autotask call failed, by kind.",
-                labels=["kind"],
+                adjustments.c.error_kind,
+                adjustments.c.error_kind.is_not(None),
             )
-            for kind, count in session.execute(
-                select(adjustments.c.error_kind, func.count())
-                .where(adjustments.c.error_kind.is_not(None))
-                .group_by(adjustments.c.error_kind)
-            ):
-                errors.add_metric([kind], count)
-            yield errors
             paused = GaugeMetricFamily(
                 "contractsync_connection_paused",
                 "1 while Autotask refuses the connection's credentials and its deliveries wait.",
@@ -77,6 +73,13 @@ class DatabaseCollector(Collector):
             ):
                 paused.add_metric([connection_id], 0 if pause is None else 1)
             yield paused
+            yield _counted_by_kind(
+                session,
+                "contractsync_alerts_open",
+                "Open X5 alerts by kind (the worker brings the derived ones up to date every minute).",
+                alerts.c.kind,
+                alerts.c.resolved_at.is_(None),
+            )
             drifting = {(d.connection_id, d.contract_service_id) for d in ledger_check.drift(session)}
             yield GaugeMetricFamily(
                 "contractsync_ledger_drift_services",
@@ -108,3 +111,13 @@ class DatabaseCollector(Collector):
         for connection_id, fraction in self._budget_used().items():
             budget.add_metric([connection_id], fraction)
         yield budget
+
+
+def _counted_by_kind(
+    session: Session, name: str, documentation: str, kind: ColumnElement[Any], where: ColumnElement[bool]
+) -> GaugeMetricFamily:
+    """A gauge of the rows matching `where`, by the value of `kind`."""
+    gauge = GaugeMetricFamily(name, documentation, labels=["kind"])
+    for value, count in session.execute(select(kind, func.count()).where(where).group_by(kind)):
+        gauge.add_metric([value], count)
+    return gauge
