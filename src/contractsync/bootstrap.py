@@ -36,6 +36,8 @@ from contractsync.service.facade import ContractSync
 from contractsync.service.replan import replan_service
 from contractsync.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 def secret_box(settings: Settings) -> SecretBox:
     environ = {"CONTRACTSYNC_SECRET_KEY": settings.secret_key} if settings.secret_key else {}
@@ -225,8 +227,6 @@ def build_app_service(
         service.register_admin_token(settings.admin_token)
     return service
 
-
-log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_FILE = "admin-token"
 

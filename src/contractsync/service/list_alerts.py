@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contractsync.ports.unit_of_work import UnitOfWork
 from contractsync.service.actor import Actor
 from contractsync.service.alerting import alert_view, budget_usage, customer_label, refresh
 from contractsync.service.context import ServiceContext
@@ -19,7 +20,7 @@ def list_alerts(ctx: ServiceContext, actor: Actor, state: str = "open") -> list[
         raise Invalid(f"state must be one of {', '.join(STATES)}")
     usage = budget_usage(ctx)
     with ctx.units() as uow:
-        refresh(ctx, uow.alerts, usage, customer_label(uow), uow.api_tokens.listed())
+        _refresh(ctx, uow, usage)
         return [alert_view(a) for a in uow.alerts.listed(actor.reseller_id, state)]
 
 
@@ -28,4 +29,8 @@ def refresh_alerts(ctx: ServiceContext) -> None:
     so that stored alerts (and `/metrics`' count of them) are current when nobody looks."""
     usage = budget_usage(ctx)
     with ctx.units() as uow:
-        refresh(ctx, uow.alerts, usage, customer_label(uow), uow.api_tokens.listed())
+        _refresh(ctx, uow, usage)
+
+
+def _refresh(ctx: ServiceContext, uow: UnitOfWork, usage: dict[str, float]) -> None:
+    refresh(ctx, uow.alerts, usage, customer_label(uow), uow.api_tokens.listed())
