@@ -139,7 +139,8 @@ def parse_query(spec: EntitySpec, body: object, page_limit: int) -> Query:
     ):
         records = max_records
     else:
-        # The vendor's words name the parameter behind MaxRecords (README, "Evidence").
+        # The vendor's words name the parameter behind MaxRecords (README, "Behaviours and where
+        # they come from").
         raise SandboxError(
             f"maxCountOfRecordsToReturn must be between 1 and {page_limit}", reason="max_records"
         )
