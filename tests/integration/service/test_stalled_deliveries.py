@@ -5,11 +5,15 @@ Real database (SQLite and PostgreSQL), the real service, the Autotask sandbox ov
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, update
 
+from contractsync.adapters.db.pause_table import connection_pauses
+from contractsync.adapters.db.tables import adjustments
 from contractsync.bootstrap import alerts_tick
 from contractsync.service.actor import ADMIN, Actor
 from tests.integration.service.sandbox_world import SandboxWorld, sandbox_world
@@ -73,3 +77,34 @@ def test_the_worker_stores_the_alert_when_nobody_lists_alerts(world: SandboxWorl
     world.clock.advance(30)
     tick()
     assert stored() == []
+
+
+def test_a_call_left_sending_by_a_dead_worker_counts_and_a_paused_connection_does_not(
+    world: SandboxWorld,
+) -> None:
+    """What the SQL reads beside pending rows: a row `sending` under a lease that ran out more than
+    10 minutes ago (its worker died and none took it over), and not a paused connection's rows
+    (Autotask refused its credentials: that has an alert of its own)."""
+    subscription = world.new_subscription(5)
+    world.deliver()
+    world.service.apply_operation(ADMIN, subscription, {"type": "update_quantity", "quantity": 8})
+    engine = world.service.context.sessions.kw["bind"]
+    lease_ended = world.clock.now() + timedelta(seconds=30)
+    with engine.begin() as db:  # claimed by a worker that then died: its lease ends in 30 s
+        db.execute(
+            update(adjustments)
+            .where(adjustments.c.status == "pending")
+            .values(status="sending", lease_owner="dead-worker", lease_expires_at=lease_ended)
+        )
+    world.clock.advance(10 * 60 + 30)
+    assert stalled(world) == []  # due 10.5 minutes ago, but its lease ended only 10 minutes ago
+    world.clock.advance(1)
+    [alert] = stalled(world)
+    assert alert["message"].startswith("connection at1: 1 adjustment has waited more than 10 minutes")
+
+    with engine.begin() as db:
+        db.execute(insert(connection_pauses).values(
+            connection_id="at1", reason="credentials refused", since=world.clock.now(),
+            next_probe_at=world.clock.now(), probe_interval_seconds=300,
+        ))  # fmt: skip
+    assert stalled(world) == []
