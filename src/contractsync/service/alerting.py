@@ -101,8 +101,8 @@ def _derived(
     alerts: Alerts,
     usage: dict[str, float],
     now: datetime,
-    customer: Callable[[str, str], str] = lambda c, k: c,
-    tokens: Iterable[StoredToken] = (),
+    customer: Callable[[str, str], str],
+    tokens: Iterable[StoredToken],
 ) -> list[_Condition]:
     """Every condition holding now."""
     found: list[_Condition] = []
@@ -110,7 +110,9 @@ def _derived(
         if token.expires_at is not None and token.expires_at - now <= TOKEN_WARNING:
             message = _token_expiring(token, now)
             found.append(
-                _Condition(TOKEN_EXPIRING, message, None, None, str(token.id), None, token.reseller_id)
+                _Condition(
+                    TOKEN_EXPIRING, message, None, None, detail=str(token.id), reseller_id=token.reseller_id
+                )
             )
     for failed in alerts.failed_deliveries():
         operation_id, subscription_id = failed.operation_id, failed.subscription_id
@@ -143,7 +145,14 @@ def _derived(
         ):
             continue
         found.append(
-            _Condition(POLL_FAILED, _poll_failed(poll), None, None, poll.source_id, None, poll.reseller_id)
+            _Condition(
+                POLL_FAILED,
+                _poll_failed(poll),
+                None,
+                None,
+                detail=poll.source_id,
+                reseller_id=poll.reseller_id,
+            )
         )
     return found
 
@@ -233,12 +242,7 @@ def refresh(
     customer in a message (`customer_label`; default: its id); `tokens`: the API tokens."""
     now = ctx.now()
     holding = set()
-    derived = (
-        _derived(alerts, usage, now, customer, tokens)
-        if customer is not None
-        else _derived(alerts, usage, now, tokens=tokens)
-    )
-    for held in derived:
+    for held in _derived(alerts, usage, now, customer or (lambda customer_id, _: customer_id), tokens):
         raise_alert(alerts, held.kind, held.message, held.connection_id, held.subscription_id, now,
                     detail=held.detail, operation_id=held.operation_id, reseller_id=held.reseller_id)  # fmt: skip
         holding.add(dedupe_key(held.kind, held.connection_id, held.subscription_id, held.detail))

@@ -126,11 +126,16 @@ class MemoryAlerts:
         return found
 
     def failed_polls(self) -> list[FailedPoll]:
-        return [
-            FailedPoll(source_id, source.reseller_id, source.poll_minutes, poll.last_error, poll.finished_at)
-            for source_id, poll in sorted(self.data.polls.items())
-            if poll.status == "failed" and (source := self.data.sources[source_id])
-        ]
+        found = []
+        for source_id, poll in sorted(self.data.polls.items()):
+            if poll.status == "failed":
+                source = self.data.sources[source_id]
+                found.append(
+                    FailedPoll(
+                        source_id, source.reseller_id, source.poll_minutes, poll.last_error, poll.finished_at
+                    )
+                )
+        return found
 
     def stalled_deliveries(self, due_before: datetime) -> list[StalledDeliveries]:
         """(In memory adjustments have no back-off and no lease: pending and due is waiting.)"""
