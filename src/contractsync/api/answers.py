@@ -245,6 +245,11 @@ class Alert(Answer):
     id: int | str
     kind: str
     message: str
+    connection_id: str | None = None
+    subscription_id: str | None = None
+    #: the reseller an alert belongs to when it names neither a connection nor a subscription
+    #: (a Partner Center source's failing polls, an expiring token)
+    reseller_id: str | None = None
     raised_at: str | None = None
     resolved_at: str | None = None
     acknowledged_at: str | None = None

@@ -316,7 +316,7 @@ class ContractSync:
         return operation_queries.list_manual_actions(self.context, actor)
 
     def list_alerts(self, actor: Actor, state: str = "open") -> list[JSON]:
-        """Alerts {id, kind, message, connection_id, subscription_id, created_at, raised_at, resolved_at,
+        """Alerts {id, kind, message, connection_id, subscription_id, reseller_id, created_at, raised_at, resolved_at,
         acknowledged_at, acknowledged_by, operation_id, retry}; state open|acknowledged|resolved|all."""
         return list_alerts.list_alerts(self.context, actor, state)
 

@@ -225,6 +225,7 @@ def alert(row: Alert) -> JSON:
         "message": row.message,
         "connection_id": row.connection_id,
         "subscription_id": row.subscription_id,
+        "reseller_id": row.reseller_id,
         "created_at": instant(row.created_at),
     }
 

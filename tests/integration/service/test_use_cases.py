@@ -223,6 +223,8 @@ def test_a_token_near_its_expiry_is_an_alert_until_it_is_revoked(world: World) -
     world.service.create_token("r1", expires_at=expires, name="psa-sync")
     [alert] = [a for a in world.service.list_alerts(ADMIN) if a["kind"] == "token_expiring"]
     assert alert["message"].startswith("API token psa-sync expires at ")
+    # it names neither a connection nor a subscription: the answer says whose it is
+    assert (alert["reseller_id"], alert["connection_id"], alert["subscription_id"]) == ("r1", None, None)
     assert [a["id"] for a in world.service.list_alerts(Actor("r1")) if a["kind"] == "token_expiring"] == [
         alert["id"]
     ]
