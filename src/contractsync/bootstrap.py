@@ -28,6 +28,7 @@ from contractsync.adapters.db.wakeup import waker_for
 from contractsync.adapters.secrets import SecretBox, load_or_create_key
 from contractsync.delivery.config import WorkerConfig
 from contractsync.delivery.worker import Worker
+from contractsync.ports.alert_notifier import AlertNotifier
 from contractsync.ports.delivery import Waker
 from contractsync.ports.partner_center_api import PartnerCenterKit
 from contractsync.ports.psa import PsaConnector
@@ -345,10 +346,13 @@ def reconcile_tick(service: ContractSync, clock: Clock) -> Callable[[], object]:
     return ReconcileScheduler(clock, lambda now: due_connections(service.context, now), reconcile).tick
 
 
-def alerts_tick(service: ContractSync, clock: Clock, every_seconds: float = 60.0) -> Callable[[], None]:
+def alerts_tick(
+    service: ContractSync, clock: Clock, notifier: AlertNotifier | None = None, every_seconds: float = 60.0
+) -> Callable[[], None]:
     """The worker brings the derived alerts up to date every `every_seconds`: a stall, a failing
     poll or an expiring token is stored (and counted in `/metrics`, `contractsync_alerts_open`)
-    even when nobody lists the alerts. A failure is logged and tried again at the next tick."""
+    even when nobody lists the alerts; then, with a `notifier` (the alert webhook), sends the
+    alerts not sent yet. A failure is logged and tried again at the next tick."""
     last: list[datetime] = []
 
     def tick() -> None:
@@ -360,13 +364,30 @@ def alerts_tick(service: ContractSync, clock: Clock, every_seconds: float = 60.0
             service.refresh_alerts()
         except Exception:
             log.exception("bringing the alerts up to date failed")
+        if notifier is None:
+            return
+        try:
+            service.notify_alerts(notifier)
+        except Exception:
+            log.exception("sending the alerts to the alert webhook failed")
 
     return tick
 
 
-def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], object]) -> Callable[[], None]:
+def alert_notifier(settings: Settings) -> AlertNotifier | None:
+    """The alert webhook (`CONTRACTSYNC_ALERT_WEBHOOK_URL`), or None when none is configured."""
+    from contractsync.adapters.alert_webhook import AlertWebhook
+
+    url = settings.alert_webhook_url
+    return AlertWebhook(url.get_secret_value()) if url is not None else None
+
+
+def scheduled_work(
+    service: ContractSync, clock: Clock, *more: Callable[[], object], notifier: AlertNotifier | None = None
+) -> Callable[[], None]:
     """What a worker runs between deliveries: each connection's daily sweep in its time zone, the
-    scheduled reconciliation, the derived alerts, then `more` (Partner Center polls)."""
+    scheduled reconciliation, the derived alerts (sent to `notifier`, if any), then `more`
+    (Partner Center polls)."""
     from contractsync.delivery.scheduler import DailySweepScheduler
     from contractsync.service import sweep_alerts
     from contractsync.service.actor import SCHEDULER
@@ -381,7 +402,7 @@ def scheduled_work(service: ContractSync, clock: Clock, *more: Callable[[], obje
     every = [
         DailySweepScheduler(SqlSweepRuns(service.context.sessions), clock, sweep).tick,
         reconcile_tick(service, clock),
-        alerts_tick(service, clock),
+        alerts_tick(service, clock, notifier),
         *more,
     ]
 
@@ -423,7 +444,7 @@ def build_worker_process(
     connectors = connector_factory or connector_cache(settings, sessions, clock)
     leases = Leases(config.lease_seconds, config.heartbeat_seconds)  # the worker's own (its options)
     service = worker_service(settings, sessions, clock, connectors, leases)
-    tick = scheduled_work(service, clock, partner_center_polls(service))
+    tick = scheduled_work(service, clock, partner_center_polls(service), notifier=alert_notifier(settings))
     worker = build_worker(sessions, connectors, clock, config, tick=tick, service=service)
     return WorkerProcess(worker, waker_for(settings.database_url), engine, connectors, service)
 

@@ -6,7 +6,7 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: prometheus_client's variable: the directory of multiprocess mode (read when it is imported)
@@ -14,7 +14,10 @@ METRICS_PROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONTRACTSYNC_", env_file=".env", extra="ignore")
+    # Errors never echo a value: tokens, keys, a database URL's password, a webhook's address.
+    model_config = SettingsConfigDict(
+        env_prefix="CONTRACTSYNC_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite:///./contractsync.db"
     #: provider-level API token; generated and printed on first start when unset
@@ -66,6 +69,8 @@ class Settings(BaseSettings):
     metrics_process_dir: Path | None = Field(default=None, validation_alias=METRICS_PROCESS_DIR)
     #: /docs and /openapi.json: on (open), auth (a token or a console session), off
     api_docs: Literal["on", "auth", "off"] = "auth"
+    #: where every worker POSTs each new X5 alert once (JSON: `text`, `alert`); unset: no push
+    alert_webhook_url: SecretStr | None = None
     #: the console's currency for a connection that has none of its own (ISO 4217) …
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     #: … and how its numbers and amounts are written (a Babel locale, e.g. en_US, de_DE, en_GB)
@@ -94,6 +99,16 @@ class Settings(BaseSettings):
         if value:
             parse_bind(value)
         return value or None
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _web_address(cls, value: SecretStr | None) -> SecretStr | None:
+        # A secret (a chat webhook's address carries its key): errors show it as ********.
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// address")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

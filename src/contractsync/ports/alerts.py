@@ -22,6 +22,8 @@ class Alert:
     acknowledged_by: str | None = None
     #: the reseller it belongs to when it names neither a connection nor a subscription
     reseller_id: str | None = None
+    #: when it was sent to the alert webhook since it was (last) raised
+    notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,20 @@ class Alerts(Protocol):
 
     def acknowledge(self, alert_id: int, now: datetime, by: str) -> None:
         """Acknowledged by `by` at `now`, unless acknowledged already."""
+        ...
+
+    def to_notify(self, limit: int) -> list[Alert]:
+        """Open alerts nobody has acknowledged that were not sent to the alert webhook since they
+        were (last) raised, oldest first, at most `limit`."""
+        ...
+
+    def claim_notification(self, alert_id: int, now: datetime) -> bool:
+        """Mark the alert sent at `now` unless it was already, or is resolved: True if this call
+        marked it (its caller sends it; a concurrent caller's claim answers False)."""
+        ...
+
+    def release_notification(self, alert_id: int) -> None:
+        """The sending failed: the alert is to be sent again."""
         ...
 
     def failed_deliveries(self) -> list[FailedDelivery]: ...

@@ -63,6 +63,7 @@ from contractsync.domain.suggestion_commands import (
     AcceptPartnerCenterSuggestions,
     AcceptSubscriptionSuggestions,
 )
+from contractsync.ports.alert_notifier import AlertNotifier
 from contractsync.ports.autotask_names import NameKind
 from contractsync.ports.partner_center_api import ClientFactory, WebhookVerifier
 from contractsync.service import (
@@ -86,6 +87,7 @@ from contractsync.service import (
     list_alerts,
     map_customer,
     map_subscription,
+    notify_alerts,
     operation_batch,
     operation_queries,
     partner_center_source_queries,
@@ -323,6 +325,10 @@ class ContractSync:
     def refresh_alerts(self) -> None:
         """Raise and resolve the derived alerts now (the worker, every minute)."""
         list_alerts.refresh_alerts(self.context)
+
+    def notify_alerts(self, notifier: AlertNotifier) -> int:
+        """Send the alerts not sent yet to `notifier` (the worker, every minute); answer how many."""
+        return notify_alerts.notify_alerts(self.context, notifier)
 
     def acknowledge_alert(self, actor: Actor, alert_id: int) -> JSON:
         return acknowledge_alert.acknowledge_alert(self.context, actor, alert_id)
@@ -586,6 +592,8 @@ def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
 
 _NOT_RETRIED = {
     "apply_operation", "submit_operation", "observe_group_commits", "health", "authenticate", "cached_actor",
+    # a transaction per alert, around a call to the webhook (`notify_alerts`)
+    "notify_alerts",
     # Partner Center's polls, webhooks and bulk mappings commit step by step (as before they were here)
     "create_partner_center_source", "partner_center_source", "update_partner_center_source",
     "poll_partner_center", "poll_due_partner_center_sources", "register_partner_center_webhook",

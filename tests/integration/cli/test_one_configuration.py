@@ -3,7 +3,11 @@ and a `.env` file in the working directory, so a worker cannot point at another 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +20,9 @@ from contractsync.adapters.db.session import make_engine, session_factory, trans
 from contractsync.bootstrap import WorkerProcess, build_app_service, build_worker_process
 from contractsync.cli.app import build_app
 from contractsync.delivery.config import WorkerConfig
+from contractsync.service.actor import ADMIN
 from contractsync.settings import Settings
+from tests.alert_receiver import Receiver
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, seed_connection
 from tests.sandbox_autotask import SandboxAutotask
 
@@ -29,7 +35,14 @@ def dotenv_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "work"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    for name in ("DATABASE_URL", "DATA_DIR", "LEASE_SECONDS", "HEARTBEAT_SECONDS", "SECRET_KEY"):
+    for name in (
+        "DATABASE_URL",
+        "DATA_DIR",
+        "LEASE_SECONDS",
+        "HEARTBEAT_SECONDS",
+        "SECRET_KEY",
+        "ALERT_WEBHOOK_URL",
+    ):
         monkeypatch.delenv(f"CONTRACTSYNC_{name}", raising=False)
     return folder
 
@@ -135,3 +148,30 @@ def test_the_worker_does_not_create_a_missing_database(dotenv_folder: Path, tmp_
     assert result.exit_code == 2
     assert "no database at" in result.stderr and not configs
     assert not missing.exists()
+
+
+def test_a_running_worker_sends_alerts_to_the_webhook_named_in_dotenv(
+    dotenv_folder: Path, database_url: str, tmp_path: Path
+) -> None:
+    """`contractsync worker` itself, a process of its own: its scheduled work sends the alert."""
+    receiver = Receiver()
+    write_dotenv(dotenv_folder, database_url=database_url, data_dir=str(tmp_path / "data"),
+                 alert_webhook_url=receiver.url)  # fmt: skip
+    service = build_app_service(Settings())
+    service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
+    service.create_token("r1", expires_at=datetime.now(UTC) + timedelta(days=2), name="psa-sync")
+    service.context.sessions.kw["bind"].dispose()
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "contractsync", "worker"], stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 60
+        while not receiver.posts and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        receiver.stop()
+    [post] = receiver.posts
+    assert post["alert"]["kind"] == "token_expiring" and post["alert"]["reseller_id"] == "r1"
+    assert "secret-part" not in log.read_text()  # the webhook's address is never logged

@@ -144,6 +144,11 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
         a.acknowledge(first, NOW + timedelta(minutes=1), "admin")
         a.acknowledge(first, NOW + timedelta(minutes=2), "reseller:r1")
         answers += [a.listed(None, "acknowledged"), a.open_keys(["out_of_sync"])]
+        # the webhook's: the acknowledged one is not waiting; a claim is taken once; a release gives it back
+        answers += [a.to_notify(10), a.to_notify(1)]
+        answers += [a.claim_notification(ids, NOW) for ids in (answers[2], answers[2])]
+        a.release_notification(answers[2])
+        answers += [a.to_notify(10), a.claim_notification(answers[3], NOW), a.to_notify(10)]
         a.resolve("key-1", NOW + timedelta(minutes=3))
         a.resolve_ids([], NOW)
         answers += [
@@ -157,7 +162,8 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
                 NewAlert("out_of_sync", "three", "k1", None, "key-1", None), NOW + timedelta(hours=1)
             )
         ]
-        answers += [a.alert(first, None), a.failed_deliveries(), a.unmapped_subscriptions()]
+        # raised again: to be sent again
+        answers += [a.alert(first, None), a.to_notify(10), a.failed_deliveries(), a.unmapped_subscriptions()]
         r = uow.reconciliation_runs
         run = RunResult("k1", "scheduled", NOW, NOW, 3, 2, Decimal("12.50"), "EUR", {"drift": 1}, ["s1"])
         answers += [

@@ -47,6 +47,7 @@ def _alert(row: Any) -> Alert:
         acknowledged_at=row.acknowledged_at,
         acknowledged_by=row.acknowledged_by,
         reseller_id=row.reseller_id,
+        notified_at=row.notified_at,
     )
 
 
@@ -101,7 +102,7 @@ class SqlAlerts:
         alert_id = int(row.id)
         values: dict[str, Any] = {"message": alert.message}
         if row.resolved_at is not None:
-            values.update(created_at=now, resolved_at=None)
+            values.update(created_at=now, resolved_at=None, notified_at=None)
             session.execute(delete(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id))
             session.execute(
                 alert_follow_up.insert().values(alert_id=alert_id, operation_id=alert.operation_id)
@@ -158,6 +159,25 @@ class SqlAlerts:
                 .where(alert_follow_up.c.alert_id == alert_id)
                 .values(acknowledged_at=now, acknowledged_by=by)
             )
+
+    def to_notify(self, limit: int) -> list[Alert]:
+        query = _WITH_FOLLOW_UP.where(
+            alerts.c.resolved_at.is_(None),
+            alerts.c.notified_at.is_(None),
+            alert_follow_up.c.acknowledged_at.is_(None),
+        )
+        return [_alert(r) for r in self.session.execute(query.order_by(alerts.c.id).limit(limit))]
+
+    def claim_notification(self, alert_id: int, now: datetime) -> bool:
+        claimed = self.session.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.notified_at.is_(None), alerts.c.resolved_at.is_(None))
+            .values(notified_at=now)
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    def release_notification(self, alert_id: int) -> None:
+        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values(notified_at=None))
 
     def failed_deliveries(self) -> list[FailedDelivery]:
         a = adjustments.c

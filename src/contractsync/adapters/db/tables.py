@@ -259,6 +259,8 @@ alerts = Table(
     Column("dedupe_key", String(300), nullable=False, unique=True),
     #: whose alert it is when it names neither a connection nor a subscription (migration 0017)
     Column("reseller_id", String(100), nullable=True),
+    #: when a worker sent it to the alert webhook (claimed before posting); NULL: not sent (0018)
+    Column("notified_at", UtcDateTime, nullable=True),
 )
 
 sweep_runs = Table(

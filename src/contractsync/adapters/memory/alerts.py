@@ -41,7 +41,7 @@ class MemoryAlerts:
             return alert_id
         if current.resolved_at is not None:  # raised again: a new follow-up
             current = replace(current, created_at=now, resolved_at=None, operation_id=alert.operation_id,
-                              acknowledged_at=None, acknowledged_by=None)  # fmt: skip
+                              acknowledged_at=None, acknowledged_by=None, notified_at=None)  # fmt: skip
         self.data.alerts[current.id] = replace(current, message=alert.message)
         return current.id
 
@@ -61,6 +61,24 @@ class MemoryAlerts:
     def resolve_ids(self, alert_ids: list[int], now: datetime) -> None:
         for i in alert_ids:
             self.data.alerts[i] = replace(self.data.alerts[i], resolved_at=now)
+
+    def to_notify(self, limit: int) -> list[Alert]:
+        waiting = [
+            a
+            for a in self.data.alerts.values()
+            if a.resolved_at is None and a.notified_at is None and a.acknowledged_at is None
+        ]
+        return sorted(waiting, key=lambda a: a.id)[:limit]
+
+    def claim_notification(self, alert_id: int, now: datetime) -> bool:
+        alert = self.data.alerts[alert_id]
+        if alert.notified_at is not None or alert.resolved_at is not None:
+            return False
+        self.data.alerts[alert_id] = replace(alert, notified_at=now)
+        return True
+
+    def release_notification(self, alert_id: int) -> None:
+        self.data.alerts[alert_id] = replace(self.data.alerts[alert_id], notified_at=None)
 
     def _visible(self, alert: Alert, reseller_id: str | None) -> bool:
         if reseller_id is None or alert.reseller_id == reseller_id:

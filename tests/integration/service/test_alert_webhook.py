@@ -1,0 +1,167 @@
+"""The alert webhook: every worker sends each new X5 alert once to the operator's address (a real
+HTTP receiver here), with the same alert the API answers; a receiver that fails gets it again at
+the next minute; several workers send it once between them; an acknowledged alert is not sent, a
+resolved one raised again is. Real database (SQLite and PostgreSQL), the real service and the
+worker's scheduled work."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contractsync.adapters.alert_webhook import AlertWebhook
+from contractsync.bootstrap import alert_notifier, alerts_tick, scheduled_work
+from contractsync.ports.alert_notifier import NotificationFailed
+from contractsync.service.actor import ADMIN
+from contractsync.settings import Settings
+from tests.alert_receiver import Receiver
+from tests.integration.service.sandbox_world import SandboxWorld, sandbox_world
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[SandboxWorld]:
+    yield from sandbox_world(database_url, tmp_path)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+def expiring_token(world: SandboxWorld, name: str = "psa-sync") -> dict[str, Any]:
+    """An API token of r1 that expires in three days: a `token_expiring` alert."""
+    world.service.create_token("r1", expires_at=world.clock.now() + timedelta(days=3), name=name)
+    world.service.refresh_alerts()
+    [alert] = [a for a in world.alerts("token_expiring") if name in a["message"]]
+    return alert
+
+
+def test_a_new_alert_is_posted_once_as_the_api_answers_it(world: SandboxWorld, receiver: Receiver) -> None:
+    alert = expiring_token(world)
+    tick = alerts_tick(world.service, world.clock, AlertWebhook(receiver.url))
+    tick()
+    [post] = receiver.posts
+    assert post["path"] == "/hooks/T0/B0/secret-part"
+    assert post["text"] == f"contractsync alert (token_expiring): {alert['message']}"
+    sent = post["alert"]
+    assert {k: sent[k] for k in ("id", "kind", "message", "reseller_id", "raised_at")} == {
+        k: alert[k] for k in ("id", "kind", "message", "reseller_id", "raised_at")
+    }
+    assert sent["notified_at"] == sent["raised_at"]  # the manual clock: sent at the moment raised
+    # The API tells that it was sent.
+    [listed] = world.alerts("token_expiring")
+    assert listed["notified_at"] is not None
+    world.clock.advance(61)
+    tick()
+    assert len(receiver.posts) == 1  # not again while it stays open
+
+
+def test_a_receiver_that_fails_gets_the_alert_at_the_next_minute(
+    world: SandboxWorld, receiver: Receiver
+) -> None:
+    expiring_token(world, "first")
+    expiring_token(world, "second")
+    receiver.status = 503
+    tick = alerts_tick(world.service, world.clock, AlertWebhook(receiver.url))
+    tick()
+    assert receiver.posts == [] and all(a["notified_at"] is None for a in world.alerts("token_expiring"))
+    receiver.status = 204
+    world.clock.advance(61)
+    tick()
+    assert [p["alert"]["message"].split()[2] for p in receiver.posts] == ["first", "second"]  # oldest first
+
+
+def test_of_several_workers_one_sends_each_alert(world: SandboxWorld, receiver: Receiver) -> None:
+    for n in range(6):
+        expiring_token(world, f"token-{n}")
+    notifier = AlertWebhook(receiver.url)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            world.service.notify_alerts(notifier)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(p["alert"]["id"] for p in receiver.posts) == sorted(
+        a["id"] for a in world.alerts("token_expiring")
+    )
+
+
+def test_an_acknowledged_or_resolved_alert_is_not_sent(world: SandboxWorld, receiver: Receiver) -> None:
+    alert = expiring_token(world)
+    world.service.acknowledge_alert(ADMIN, alert["id"])
+    notifier = AlertWebhook(receiver.url)
+    assert world.service.notify_alerts(notifier) == 0 and receiver.posts == []
+    # nor a resolved one (the token revoked)
+    second = expiring_token(world, "second")
+    [token] = [t for t in world.service.list_tokens(ADMIN) if t["name"] == "second"]
+    world.service.revoke_token(ADMIN, token["id"])
+    world.service.refresh_alerts()
+    assert world.service.notify_alerts(notifier) == 0 and receiver.posts == []
+    assert [a["id"] for a in world.alerts("token_expiring", state="resolved")] == [second["id"]]
+
+
+def test_the_worker_sends_the_alerts_its_scheduled_work_raises(
+    world: SandboxWorld, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.new_subscription(5)
+    sweep = world.service.sweep
+
+    def failing(*_: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    notifier = AlertWebhook(receiver.url)
+    monkeypatch.setattr(world.service, "sweep", failing)
+    scheduled_work(world.service, world.clock, notifier=notifier)()
+    assert sweep_failures(receiver) == [("2024-05-20", 1)]
+    monkeypatch.setattr(world.service, "sweep", sweep)
+    world.service.sweep(ADMIN, {"date": "2024-05-20"})  # resolves it
+    assert world.alerts("sweep_failed") == []
+    monkeypatch.setattr(world.service, "sweep", failing)
+    world.clock.advance(24 * 3600)  # the next day's sweep fails too: a new date, a new alert
+    scheduled_work(world.service, world.clock, notifier=notifier)()
+    assert sweep_failures(receiver) == [("2024-05-20", 1), ("2024-05-21", 1)]
+
+
+def sweep_failures(receiver: Receiver) -> list[tuple[str, int]]:
+    """(date, times sent) of each `sweep_failed` alert posted."""
+    dates = [
+        p["alert"]["message"].split(" for ")[1][:10]
+        for p in receiver.posts
+        if p["alert"]["kind"] == "sweep_failed"
+    ]
+    return sorted((d, dates.count(d)) for d in set(dates))
+
+
+def test_an_unreachable_receiver_is_a_failure_that_does_not_name_its_address() -> None:
+    notifier = AlertWebhook("http://127.0.0.1:9/hooks/secret-part", timeout=2)
+    with pytest.raises(NotificationFailed) as failure:
+        notifier.notify({"kind": "token_expiring", "message": "m"})
+    assert "secret-part" not in str(failure.value) and "could not be reached" in str(failure.value)
+
+
+def test_the_webhook_comes_from_the_settings_and_a_bad_address_is_refused(tmp_path: Path) -> None:
+    assert alert_notifier(Settings(data_dir=tmp_path)) is None
+    assert isinstance(
+        alert_notifier(Settings(data_dir=tmp_path, alert_webhook_url="https://hooks.example.com/x")),
+        AlertWebhook,
+    )
+    with pytest.raises(ValueError, match="must be an http:// or https:// address") as refused:
+        Settings(data_dir=tmp_path, alert_webhook_url="ftp://secret-part.example.com")
+    assert "secret-part" not in str(refused.value)
