@@ -17,7 +17,8 @@ import httpx
 
 from contractsync.ports.alert_notifier import NotificationFailed
 
-TIMEOUT_SECONDS = 10.0
+#: the worker's scheduled work waits this long at most, once a minute, for a receiver that is down
+TIMEOUT_SECONDS = 5.0
 
 
 def alert_text(alert: Mapping[str, Any]) -> str:

@@ -319,7 +319,7 @@ class ContractSync:
 
     def list_alerts(self, actor: Actor, state: str = "open") -> list[JSON]:
         """Alerts {id, kind, message, connection_id, subscription_id, reseller_id, created_at, raised_at, resolved_at,
-        acknowledged_at, acknowledged_by, operation_id, retry}; state open|acknowledged|resolved|all."""
+        acknowledged_at, acknowledged_by, notified_at, operation_id, retry}; state open|acknowledged|resolved|all."""
         return list_alerts.list_alerts(self.context, actor, state)
 
     def refresh_alerts(self) -> None:
