@@ -374,6 +374,32 @@ def alerts_tick(
     return tick
 
 
+class AlertsInBackground:
+    """`serve`'s own minute tick of the alerts (`alerts_tick`), in a thread of the process that
+    `serve` starts with: the alerts are brought up to date, counted in `/metrics` and sent to the
+    webhook even when no worker runs — when no worker runs is when `deliveries_stalled` matters."""
+
+    def __init__(self, service: ContractSync, settings: Settings, every_seconds: float = 60.0) -> None:
+        self._tick = alerts_tick(service, SystemClock(), alert_notifier(settings), every_seconds)
+        self._every = every_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
+
+    def start(self) -> AlertsInBackground:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            self._tick()  # logs its own failures
+            if self._stop.wait(self._every):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
 def alert_notifier(settings: Settings) -> AlertNotifier | None:
     """The alert webhook (`CONTRACTSYNC_ALERT_WEBHOOK_URL`), or None when none is configured."""
     from contractsync.adapters.alert_webhook import AlertWebhook

@@ -4,7 +4,9 @@
 own (`cli/serve_processes.py`: SO_REUSEPORT; another process replaces one that dies; SIGTERM or
 Ctrl-C stops them all gracefully). This process migrates the database, registers the admin token
 and creates the console's session key first, then starts the N, which each build their app with
-`app_in_worker`. Their metrics are counted in files of one directory (a new one per start,
+`app_in_worker`. This process also brings the alerts up to date once a minute and sends new ones
+to the alert webhook (`AlertsInBackground`), as every worker does. Their metrics are counted in
+files of one directory (a new one per start,
 removed at exit), so any process's `/metrics` — or this one's on CONTRACTSYNC_METRICS_BIND —
 shows the whole server. Each process has its own group commit and its
 own token cache: a revoked token stops working at once in the process that revoked it and within
@@ -44,6 +46,7 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
 
         from contractsync.adapters.logging import configure_logging
         from contractsync.bootstrap import (
+            AlertsInBackground,
             admin_token,
             build_web_app,
             start_metrics_server,
@@ -66,19 +69,24 @@ def register(app: typer.Typer, build_service: ServiceFactory | None = None) -> N
             f"contractsync API on http://{host}:{port}/v1{processes} (docs: http://{host}:{port}/docs)",
             soft_wrap=True,
         )
-        # log_config=None keeps our JSON logging; access_log=False because our middleware logs
-        # requests without their headers (uvicorn's would not include them either, but says less).
-        if workers == 1:
-            web_app = build_web_app(app_service, configured)
-            metrics_server = start_metrics_server(web_app.state.metrics, configured)
-            tune_garbage_collector()
-            try:
-                uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
-            finally:
-                if metrics_server is not None:
-                    metrics_server.stop()
-            return
-        _serve_processes(app_service, configured, host, port, workers)
+        # The alerts are kept current (and sent) from here too: when no worker runs, nobody else would.
+        alerts = AlertsInBackground(app_service, configured).start()
+        try:
+            # log_config=None keeps our JSON logging; access_log=False because our middleware logs
+            # requests without their headers (uvicorn's would not include them either, but says less).
+            if workers == 1:
+                web_app = build_web_app(app_service, configured)
+                metrics_server = start_metrics_server(web_app.state.metrics, configured)
+                tune_garbage_collector()
+                try:
+                    uvicorn.run(web_app, host=host, port=port, log_config=None, access_log=False)
+                finally:
+                    if metrics_server is not None:
+                        metrics_server.stop()
+                return
+            _serve_processes(app_service, configured, host, port, workers)
+        finally:
+            alerts.stop()
 
 
 def _serve_processes(app_service: Any, configured: Any, host: str, port: int, workers: int) -> None:

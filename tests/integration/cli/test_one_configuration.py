@@ -24,6 +24,7 @@ from contractsync.service.actor import ADMIN
 from contractsync.settings import Settings
 from tests.alert_receiver import Receiver
 from tests.fakes.outbox_data import Row, contract_of, enqueue_operation, seed_connection
+from tests.integration.delivery.chaos_stack import free_port
 from tests.sandbox_autotask import SandboxAutotask
 
 runner = CliRunner()
@@ -150,27 +151,37 @@ def test_the_worker_does_not_create_a_missing_database(dotenv_folder: Path, tmp_
     assert not missing.exists()
 
 
-def test_a_running_worker_sends_alerts_to_the_webhook_named_in_dotenv(
-    dotenv_folder: Path, database_url: str, tmp_path: Path
-) -> None:
-    """`contractsync worker` itself, a process of its own: its scheduled work sends the alert."""
-    receiver = Receiver()
+def _expiring_token(dotenv_folder: Path, database_url: str, tmp_path: Path, webhook: str) -> None:
+    """A .env naming the database and the webhook; an API token of r1 that expires in two days."""
     write_dotenv(dotenv_folder, database_url=database_url, data_dir=str(tmp_path / "data"),
-                 alert_webhook_url=receiver.url)  # fmt: skip
+                 alert_webhook_url=webhook)  # fmt: skip
     service = build_app_service(Settings())
     service.create_reseller(ADMIN, {"id": "r1", "name": "Reseller One"})
     service.create_token("r1", expires_at=datetime.now(UTC) + timedelta(days=2), name="psa-sync")
     service.context.sessions.kw["bind"].dispose()
-    log = tmp_path / "worker.log"
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "0"]], ids=["worker", "serve"])
+def test_a_running_worker_or_server_sends_alerts_to_the_webhook_named_in_dotenv(
+    command: list[str], dotenv_folder: Path, database_url: str, tmp_path: Path
+) -> None:
+    """`contractsync worker` and `contractsync serve` themselves, processes of their own: each
+    brings the alerts up to date every minute and sends the new ones (serve does it too, so that
+    with no worker running someone is still told)."""
+    receiver = Receiver()
+    _expiring_token(dotenv_folder, database_url, tmp_path, receiver.url)
+    if command[0] == "serve":
+        command = ["serve", "--port", str(free_port())]
+    log = tmp_path / "process.log"
     with log.open("w") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "contractsync", "worker"], stdout=out, stderr=out)
+        process = subprocess.Popen([sys.executable, "-m", "contractsync", *command], stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 60
-        while not receiver.posts and time.monotonic() < deadline and worker.poll() is None:
+        while not receiver.posts and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.1)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
         receiver.stop()
     [post] = receiver.posts
     assert post["alert"]["kind"] == "token_expiring" and post["alert"]["reseller_id"] == "r1"
