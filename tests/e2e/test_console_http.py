@@ -7,6 +7,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -255,7 +256,11 @@ def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
         "outside the contract (2024-01-01 to 2027-12-31)"
     ]
     page = client.get("/alerts")
-    assert 'action="/alerts/1/acknowledge"' in page.text
+    assert 'action="/alerts/1/acknowledge"' in page.text and "sent to the webhook" not in page.text
+    sent: list[dict[str, object]] = []
+    service.notify_alerts(SimpleNamespace(notify=sent.append))  # as a worker would
+    assert 1 in [alert["id"] for alert in sent]
+    assert "sent to the webhook" in client.get("/alerts").text
     done = client.post("/alerts/1/acknowledge", data={"csrf_token": token})
     assert flash(done.text, "ok") == ["Alert #1 acknowledged; it stays listed until its cause is gone."]
     assert 'action="/alerts/1/acknowledge"' not in done.text and "Acknowledged" in done.text
