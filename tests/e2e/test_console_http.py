@@ -258,7 +258,9 @@ def test_a_refused_change_flashes_an_error_and_alerts_can_be_acknowledged(
     page = client.get("/alerts")
     assert 'action="/alerts/1/acknowledge"' in page.text and "sent to the webhook" not in page.text
     sent: list[dict[str, object]] = []
-    service.notify_alerts(SimpleNamespace(notify=sent.append))  # as a worker would
+    service.notify_alerts(
+        SimpleNamespace(notify=lambda alert, event: sent.append(alert))
+    )  # as a worker would
     assert 1 in [alert["id"] for alert in sent]
     assert "sent to the webhook" in client.get("/alerts").text
     done = client.post("/alerts/1/acknowledge", data={"csrf_token": token})

@@ -1,7 +1,8 @@
 """The alert notifier that POSTs each new alert as JSON to the operator's webhook.
 
 The body: `text`, one line (what incoming webhooks of chat tools display: Slack's take
-`{"text": …}`), and `alert`, the alert as `GET /v1/alerts` answers it. Any 2xx answer is
+`{"text": …}`), `event` (`raised` or `resolved`) and `alert`, the alert as `GET /v1/alerts`
+answers it. Any 2xx answer is
 delivery; anything else, or no answer within `timeout` seconds, is `NotificationFailed` and the
 alert is sent again later. The address is never logged or put in an error: a chat webhook's
 address is its secret (httpx's own request log line shows the host only, `…` for the path).
@@ -16,13 +17,15 @@ from typing import Any
 import httpx
 
 from contractsync.ports.alert_notifier import NotificationFailed
+from contractsync.ports.alerts import AlertEvent
 
 #: the worker's scheduled work waits this long at most, once a minute, for a receiver that is down
 TIMEOUT_SECONDS = 5.0
 
 
-def alert_text(alert: Mapping[str, Any]) -> str:
-    return f"contractsync alert ({alert['kind']}): {alert['message']}"
+def alert_text(alert: Mapping[str, Any], event: AlertEvent) -> str:
+    what = "contractsync alert" if event == "raised" else "contractsync alert resolved"
+    return f"{what} ({alert['kind']}): {alert['message']}"
 
 
 class _HideAddress(logging.Filter):
@@ -48,9 +51,10 @@ class AlertWebhook:
         self._hidden = _HideAddress(url)
         logging.getLogger("httpx").addFilter(self._hidden)
 
-    def notify(self, alert: Mapping[str, Any]) -> None:
+    def notify(self, alert: Mapping[str, Any], event: AlertEvent) -> None:
+        body = {"text": alert_text(alert, event), "event": event, "alert": dict(alert)}
         try:
-            answer = self._client.post(self._url, json={"text": alert_text(alert), "alert": dict(alert)})
+            answer = self._client.post(self._url, json=body)
         except httpx.HTTPError as error:
             raise NotificationFailed(
                 f"the alert webhook could not be reached ({type(error).__name__})"

@@ -1,11 +1,14 @@
 """Where a new X5 alert is sent besides the console, the API and `/metrics`: the operator's chat
-or paging tool (`CONTRACTSYNC_ALERT_WEBHOOK_URL`). `notify` delivers one alert, as `GET
-/v1/alerts` answers it, or raises `NotificationFailed`."""
+or paging tool (`CONTRACTSYNC_ALERT_WEBHOOK_URL`). `notify` delivers one alert's news (`event`:
+raised, or resolved) with the alert as `GET /v1/alerts` answers it, or raises
+`NotificationFailed`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Protocol
+
+from contractsync.ports.alerts import AlertEvent
 
 
 class NotificationFailed(Exception):
@@ -14,4 +17,4 @@ class NotificationFailed(Exception):
 
 
 class AlertNotifier(Protocol):
-    def notify(self, alert: Mapping[str, Any]) -> None: ...
+    def notify(self, alert: Mapping[str, Any], event: AlertEvent) -> None: ...

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
+
+#: what the alert webhook is told of an alert
+AlertEvent = Literal["raised", "resolved"]
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,10 @@ class Alert:
     acknowledged_by: str | None = None
     #: the reseller it belongs to when it names neither a connection nor a subscription
     reseller_id: str | None = None
-    #: when it was sent to the alert webhook since it was (last) raised
+    #: when it was sent to the alert webhook since it was (last) raised …
     notified_at: datetime | None = None
+    #: … and when its resolution was
+    resolution_notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -110,17 +115,19 @@ class Alerts(Protocol):
         ...
 
     def to_notify(self, limit: int) -> list[Alert]:
-        """Open alerts nobody has acknowledged that were not sent to the alert webhook since they
-        were (last) raised, oldest first, at most `limit`."""
+        """Alerts with news for the alert webhook, oldest first, at most `limit`: open ones nobody
+        has acknowledged, not sent since they were (last) raised; resolved ones that were sent and
+        whose resolution was not."""
         ...
 
-    def claim_notification(self, alert_id: int, now: datetime) -> bool:
-        """Mark the alert sent at `now` unless it was already, or is resolved: True if this call
-        marked it (its caller sends it; a concurrent caller's claim answers False)."""
+    def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
+        """Mark the alert's news sent at `now`: "raised" (an open alert not sent yet) or
+        "resolved" (a resolved one that was sent, its resolution not yet); None when there is none
+        left (a concurrent caller claimed it). The caller sends what it claimed."""
         ...
 
-    def release_notification(self, alert_id: int) -> None:
-        """The sending failed: the alert is to be sent again."""
+    def release_notification(self, alert_id: int, event: AlertEvent) -> None:
+        """Sending `event` failed: it is to be sent again."""
         ...
 
     def failed_deliveries(self) -> list[FailedDelivery]: ...

@@ -258,6 +258,7 @@ def alert_view(row: Alert) -> JSON:
         "acknowledged_at": views.instant(row.acknowledged_at),
         "acknowledged_by": row.acknowledged_by,
         "notified_at": views.instant(row.notified_at),
+        "resolution_notified_at": views.instant(row.resolution_notified_at),
         "operation_id": row.operation_id,
         "retry": f"/v1/operations/{row.operation_id}/retry" if row.operation_id is not None else None,
     }

@@ -1,14 +1,15 @@
-"""Send each new alert to the operator's webhook once (X5: a failure a person must hear of even
-when nobody watches the console or Prometheus).
+"""Send each new alert to the operator's webhook once, and once more when it is resolved (X5:
+a failure a person must hear of even when nobody watches the console or Prometheus).
 
-Every worker runs this each minute, after bringing the derived alerts up to date. An open alert
-that nobody has acknowledged and that was not sent since it was (last) raised is claimed first
-(its `notified_at` set, in a transaction of its own: of several workers, one claims it), then
-posted. A post that fails gives the claim back, and the round stops there (the receiver is down:
-the rest wait for the next minute, in the same order). A worker that dies between its claim and
-its post loses that one notification: the alert itself stays open in the console, the API and
-`/metrics`. An alert resolved and raised again is sent again; an acknowledged one is not (a
-person has seen it).
+Every worker (and `serve`) runs this each minute, after bringing the derived alerts up to date.
+An alert's news — "raised": open, nobody has acknowledged it, not sent since it was (last)
+raised; "resolved": resolved after it was sent, its resolution not sent yet — is claimed first
+(`notified_at` or `resolution_notified_at` set, in a transaction of its own: of several
+workers, one claims it), then posted. A post that fails gives the claim back, and the round
+stops there (the receiver is down: the rest wait for the next minute, in the same order). A
+worker that dies between its claim and its post loses that one message: the alert itself stays
+in the console, the API and `/metrics`. An alert resolved and raised again is sent again; one
+acknowledged before it was sent is not (a person has seen it), nor, then, its resolution.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 from functools import partial
 
 from contractsync.ports.alert_notifier import AlertNotifier, NotificationFailed
+from contractsync.ports.alerts import AlertEvent
 from contractsync.service.alerting import alert_view
 from contractsync.service.context import ServiceContext
 from contractsync.service.retries import retried
@@ -36,29 +38,34 @@ def notify_alerts(ctx: ServiceContext, notifier: AlertNotifier, limit: int = ROU
 
     sent = 0
     for alert_id in retried(ctx.units, waiting):
-        alert = retried(ctx.units, partial(_claimed, ctx, alert_id))
-        if alert is None:  # another worker's, resolved or acknowledged meanwhile
+        claimed = retried(ctx.units, partial(_claimed, ctx, alert_id))
+        if claimed is None:  # another worker's, or acknowledged meanwhile
             continue
+        event, alert = claimed
         try:
-            notifier.notify(alert)
+            notifier.notify(alert, event)
         except NotificationFailed as error:
-            retried(ctx.units, partial(_release, ctx, alert_id))
-            log.warning("alert %s was not sent: %s; it is tried again in a minute", alert_id, error)
+            retried(ctx.units, partial(_release, ctx, alert_id, event))
+            log.warning(
+                "alert %s (%s) was not sent: %s; it is tried again in a minute", alert_id, event, error
+            )
             break
         sent += 1
     return sent
 
 
-def _claimed(ctx: ServiceContext, alert_id: int) -> dict[str, object] | None:
-    """The alert as answered, if this call claimed it."""
+def _claimed(ctx: ServiceContext, alert_id: int) -> tuple[AlertEvent, dict[str, object]] | None:
+    """The news this call claimed and the alert as answered, if it claimed any."""
     with ctx.units() as uow:
-        if not uow.alerts.claim_notification(alert_id, ctx.now()):
+        event = uow.alerts.claim_notification(alert_id, ctx.now())
+        alert = None if event is None else uow.alerts.alert(alert_id, None)
+        if event is None or alert is None:
             return None
-        alert = uow.alerts.alert(alert_id, None)
-        # acknowledged since it was listed: a person has seen it (it stays claimed, not sent)
-        return None if alert is None or alert.acknowledged_at is not None else alert_view(alert)
+        if event == "raised" and alert.acknowledged_at is not None:
+            return None  # acknowledged since it was listed: a person has seen it (claimed, not sent)
+        return event, alert_view(alert)
 
 
-def _release(ctx: ServiceContext, alert_id: int) -> None:
+def _release(ctx: ServiceContext, alert_id: int, event: AlertEvent) -> None:
     with ctx.units() as uow:
-        uow.alerts.release_notification(alert_id)
+        uow.alerts.release_notification(alert_id, event)

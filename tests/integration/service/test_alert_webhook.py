@@ -43,12 +43,14 @@ def expiring_token(world: SandboxWorld, name: str = "psa-sync") -> dict[str, Any
     return alert
 
 
-def test_a_new_alert_is_posted_once_as_the_api_answers_it(world: SandboxWorld, receiver: Receiver) -> None:
+def test_a_new_alert_is_posted_once_as_the_api_answers_it_and_once_more_when_resolved(
+    world: SandboxWorld, receiver: Receiver
+) -> None:
     alert = expiring_token(world)
     tick = alerts_tick(world.service, world.clock, AlertWebhook(receiver.url))
     tick()
     [post] = receiver.posts
-    assert post["path"] == "/hooks/T0/B0/secret-part"
+    assert post["path"] == "/hooks/T0/B0/secret-part" and post["event"] == "raised"
     assert post["text"] == f"contractsync alert (token_expiring): {alert['message']}"
     sent = post["alert"]
     assert {k: sent[k] for k in ("id", "kind", "message", "reseller_id", "raised_at")} == {
@@ -61,6 +63,19 @@ def test_a_new_alert_is_posted_once_as_the_api_answers_it(world: SandboxWorld, r
     world.clock.advance(61)
     tick()
     assert len(receiver.posts) == 1  # not again while it stays open
+    # Resolved (the token revoked): that is news too, once.
+    [token] = [t for t in world.service.list_tokens(ADMIN) if t["name"] == "psa-sync"]
+    world.service.revoke_token(ADMIN, token["id"])
+    world.clock.advance(61)
+    tick()
+    world.clock.advance(61)
+    tick()
+    assert [p["event"] for p in receiver.posts] == ["raised", "resolved"]
+    resolved = receiver.posts[1]
+    assert resolved["text"] == f"contractsync alert resolved (token_expiring): {alert['message']}"
+    assert resolved["alert"]["id"] == alert["id"] and resolved["alert"]["resolved_at"] is not None
+    [listed] = world.alerts("token_expiring", state="resolved")
+    assert listed["resolution_notified_at"] is not None
 
 
 def test_a_receiver_that_fails_gets_the_alert_at_the_next_minute(
@@ -137,14 +152,15 @@ def test_the_worker_sends_the_alerts_its_scheduled_work_raises(
     world.clock.advance(24 * 3600)  # the next day's sweep fails too: a new date, a new alert
     scheduled_work(world.service, world.clock, notifier=notifier)()
     assert sweep_failures(receiver) == [("2024-05-20", 1), ("2024-05-21", 1)]
+    assert sweep_failures(receiver, "resolved") == [("2024-05-20", 1)]  # the first, swept by hand
 
 
-def sweep_failures(receiver: Receiver) -> list[tuple[str, int]]:
-    """(date, times sent) of each `sweep_failed` alert posted."""
+def sweep_failures(receiver: Receiver, event: str = "raised") -> list[tuple[str, int]]:
+    """(date, times sent) of each `sweep_failed` alert posted as `event`."""
     dates = [
         p["alert"]["message"].split(" for ")[1][:10]
         for p in receiver.posts
-        if p["alert"]["kind"] == "sweep_failed"
+        if p["alert"]["kind"] == "sweep_failed" and p["event"] == event
     ]
     return sorted((d, dates.count(d)) for d in set(dates))
 
@@ -152,7 +168,7 @@ def sweep_failures(receiver: Receiver) -> list[tuple[str, int]]:
 def test_an_unreachable_receiver_is_a_failure_that_does_not_name_its_address() -> None:
     notifier = AlertWebhook("http://127.0.0.1:9/hooks/secret-part", timeout=2)
     with pytest.raises(NotificationFailed) as failure:
-        notifier.notify({"kind": "token_expiring", "message": "m"})
+        notifier.notify({"kind": "token_expiring", "message": "m"}, "raised")
     assert "secret-part" not in str(failure.value) and "could not be reached" in str(failure.value)
 
 

@@ -147,9 +147,18 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
         # the webhook's: the acknowledged one is not waiting; a claim is taken once; a release gives it back
         answers += [a.to_notify(10), a.to_notify(1)]
         answers += [a.claim_notification(ids, NOW) for ids in (answers[2], answers[2])]
-        a.release_notification(answers[2])
+        a.release_notification(answers[2], "raised")
         answers += [a.to_notify(10), a.claim_notification(answers[3], NOW), a.to_notify(10)]
         a.resolve("key-1", NOW + timedelta(minutes=3))
+        # a resolved alert that was sent: its resolution is news, claimed once, given back
+        a.resolve("key-3", NOW + timedelta(minutes=4))
+        answers += [
+            a.to_notify(10),
+            a.claim_notification(answers[3], NOW),
+            a.claim_notification(answers[3], NOW),
+        ]
+        a.release_notification(answers[3], "resolved")
+        answers += [a.to_notify(10)]
         a.resolve_ids([], NOW)
         answers += [
             a.listed(None, "resolved"),

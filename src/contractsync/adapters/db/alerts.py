@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from contractsync.adapters.db.tables import (
 )
 from contractsync.ports.alerts import (
     Alert,
+    AlertEvent,
     FailedDelivery,
     FailedPoll,
     NewAlert,
@@ -48,6 +49,7 @@ def _alert(row: Any) -> Alert:
         acknowledged_by=row.acknowledged_by,
         reseller_id=row.reseller_id,
         notified_at=row.notified_at,
+        resolution_notified_at=row.resolution_notified_at,
     )
 
 
@@ -102,7 +104,7 @@ class SqlAlerts:
         alert_id = int(row.id)
         values: dict[str, Any] = {"message": alert.message}
         if row.resolved_at is not None:
-            values.update(created_at=now, resolved_at=None, notified_at=None)
+            values.update(created_at=now, resolved_at=None, notified_at=None, resolution_notified_at=None)
             session.execute(delete(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id))
             session.execute(
                 alert_follow_up.insert().values(alert_id=alert_id, operation_id=alert.operation_id)
@@ -161,23 +163,39 @@ class SqlAlerts:
             )
 
     def to_notify(self, limit: int) -> list[Alert]:
+        a = alerts.c
         query = _WITH_FOLLOW_UP.where(
-            alerts.c.resolved_at.is_(None),
-            alerts.c.notified_at.is_(None),
-            alert_follow_up.c.acknowledged_at.is_(None),
+            or_(
+                and_(
+                    a.resolved_at.is_(None),
+                    a.notified_at.is_(None),
+                    alert_follow_up.c.acknowledged_at.is_(None),
+                ),
+                and_(
+                    a.resolved_at.is_not(None), a.notified_at.is_not(None), a.resolution_notified_at.is_(None)
+                ),
+            )
         )
-        return [_alert(r) for r in self.session.execute(query.order_by(alerts.c.id).limit(limit))]
+        return [_alert(r) for r in self.session.execute(query.order_by(a.id).limit(limit))]
 
-    def claim_notification(self, alert_id: int, now: datetime) -> bool:
-        claimed = self.session.execute(
-            update(alerts)
-            .where(alerts.c.id == alert_id, alerts.c.notified_at.is_(None), alerts.c.resolved_at.is_(None))
-            .values(notified_at=now)
-        )
-        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+    def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
+        a = alerts.c
+        claims: tuple[tuple[AlertEvent, Any, Any], ...] = (
+            ("raised", a.notified_at, and_(a.notified_at.is_(None), a.resolved_at.is_(None))),
+            ("resolved", a.resolution_notified_at,
+             and_(a.resolved_at.is_not(None), a.notified_at.is_not(None), a.resolution_notified_at.is_(None))),
+        )  # fmt: skip
+        for event, column, waiting in claims:
+            claimed = self.session.execute(
+                update(alerts).where(a.id == alert_id, waiting).values({column.name: now})
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                return event
+        return None
 
-    def release_notification(self, alert_id: int) -> None:
-        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values(notified_at=None))
+    def release_notification(self, alert_id: int, event: AlertEvent) -> None:
+        column = "notified_at" if event == "raised" else "resolution_notified_at"
+        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values({column: None}))
 
     def failed_deliveries(self) -> list[FailedDelivery]:
         a = adjustments.c

@@ -261,6 +261,8 @@ alerts = Table(
     Column("reseller_id", String(100), nullable=True),
     #: when a worker sent it to the alert webhook (claimed before posting); NULL: not sent (0018)
     Column("notified_at", UtcDateTime, nullable=True),
+    #: … and when its resolution was, if it was sent (0018)
+    Column("resolution_notified_at", UtcDateTime, nullable=True),
 )
 
 sweep_runs = Table(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from contractsync.ports.alerts import (
     Alert,
+    AlertEvent,
     FailedDelivery,
     FailedPoll,
     NewAlert,
@@ -41,7 +42,8 @@ class MemoryAlerts:
             return alert_id
         if current.resolved_at is not None:  # raised again: a new follow-up
             current = replace(current, created_at=now, resolved_at=None, operation_id=alert.operation_id,
-                              acknowledged_at=None, acknowledged_by=None, notified_at=None)  # fmt: skip
+                              acknowledged_at=None, acknowledged_by=None, notified_at=None,
+                              resolution_notified_at=None)  # fmt: skip
         self.data.alerts[current.id] = replace(current, message=alert.message)
         return current.id
 
@@ -63,22 +65,24 @@ class MemoryAlerts:
             self.data.alerts[i] = replace(self.data.alerts[i], resolved_at=now)
 
     def to_notify(self, limit: int) -> list[Alert]:
-        waiting = [
-            a
-            for a in self.data.alerts.values()
-            if a.resolved_at is None and a.notified_at is None and a.acknowledged_at is None
-        ]
+        waiting = [a for a in self.data.alerts.values() if _news(a) is not None]
         return sorted(waiting, key=lambda a: a.id)[:limit]
 
-    def claim_notification(self, alert_id: int, now: datetime) -> bool:
+    def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
         alert = self.data.alerts[alert_id]
-        if alert.notified_at is not None or alert.resolved_at is not None:
-            return False
-        self.data.alerts[alert_id] = replace(alert, notified_at=now)
-        return True
+        event = _news(alert, acknowledged_too=True)
+        if event == "raised":
+            self.data.alerts[alert_id] = replace(alert, notified_at=now)
+        elif event == "resolved":
+            self.data.alerts[alert_id] = replace(alert, resolution_notified_at=now)
+        return event
 
-    def release_notification(self, alert_id: int) -> None:
-        self.data.alerts[alert_id] = replace(self.data.alerts[alert_id], notified_at=None)
+    def release_notification(self, alert_id: int, event: AlertEvent) -> None:
+        alert = self.data.alerts[alert_id]
+        if event == "raised":
+            self.data.alerts[alert_id] = replace(alert, notified_at=None)
+        else:
+            self.data.alerts[alert_id] = replace(alert, resolution_notified_at=None)
 
     def _visible(self, alert: Alert, reseller_id: str | None) -> bool:
         if reseller_id is None or alert.reseller_id == reseller_id:
@@ -162,3 +166,13 @@ class MemoryAlerts:
             if a.status == "pending" and a.due_at < due_before and a.connection_id not in self.data.pauses:
                 waiting.setdefault(a.connection_id, []).append(a.due_at)
         return [StalledDeliveries(c, len(due), min(due)) for c, due in sorted(waiting.items())]
+
+
+def _news(alert: Alert, acknowledged_too: bool = False) -> AlertEvent | None:
+    """What the alert webhook has yet to be told of `alert` (see `Alerts.to_notify`)."""
+    if alert.resolved_at is None:
+        waiting = alert.notified_at is None and (acknowledged_too or alert.acknowledged_at is None)
+        return "raised" if waiting else None
+    if alert.notified_at is not None and alert.resolution_notified_at is None:
+        return "resolved"
+    return None
