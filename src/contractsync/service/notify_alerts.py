@@ -62,7 +62,9 @@ def _claimed(ctx: ServiceContext, alert_id: int) -> tuple[AlertEvent, dict[str, 
         if event is None or alert is None:
             return None
         if event == "raised" and alert.acknowledged_at is not None:
-            return None  # acknowledged since it was listed: a person has seen it (claimed, not sent)
+            # acknowledged since it was listed: a person has seen it; not sent (nor its resolution)
+            uow.alerts.release_notification(alert_id, event)
+            return None
         return event, alert_view(alert)
 
 

@@ -17,6 +17,7 @@ import pytest
 from contractsync.adapters.alert_webhook import AlertWebhook
 from contractsync.bootstrap import alert_notifier, alerts_tick, scheduled_work
 from contractsync.ports.alert_notifier import NotificationFailed
+from contractsync.service import notify_alerts
 from contractsync.service.actor import ADMIN
 from contractsync.settings import Settings
 from tests.alert_receiver import Receiver
@@ -181,3 +182,19 @@ def test_the_webhook_comes_from_the_settings_and_a_bad_address_is_refused(tmp_pa
     with pytest.raises(ValueError, match="must be an http:// or https:// address") as refused:
         Settings(data_dir=tmp_path, alert_webhook_url="ftp://secret-part.example.com")
     assert "secret-part" not in str(refused.value)
+
+
+def test_an_alert_acknowledged_between_listing_and_claim_is_given_back(
+    world: SandboxWorld, receiver: Receiver
+) -> None:
+    """The race a worker can meet: listed as news, then acknowledged before its claim. It is not
+    sent, and the claim is given back, so that its resolution is not sent either."""
+    alert = expiring_token(world)
+    world.service.acknowledge_alert(ADMIN, alert["id"])
+    assert notify_alerts._claimed(world.service.context, alert["id"]) is None
+    [listed] = world.alerts("token_expiring")
+    assert listed["notified_at"] is None
+    [token] = [t for t in world.service.list_tokens(ADMIN) if t["name"] == "psa-sync"]
+    world.service.revoke_token(ADMIN, token["id"])
+    world.service.refresh_alerts()
+    assert world.service.notify_alerts(AlertWebhook(receiver.url)) == 0 and receiver.posts == []
