@@ -380,7 +380,7 @@ class AlertsInBackground:
     webhook even when no worker runs — when no worker runs is when `deliveries_stalled` matters."""
 
     def __init__(self, service: ContractSync, settings: Settings, every_seconds: float = 60.0) -> None:
-        self._tick = alerts_tick(service, SystemClock(), alert_notifier(settings), every_seconds)
+        self._tick = alerts_tick(service, service.context.clock, alert_notifier(settings), every_seconds)
         self._every = every_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)

@@ -1,8 +1,8 @@
 """The alert webhook: every worker sends each new X5 alert once to the operator's address (a real
-HTTP receiver here), with the same alert the API answers; a receiver that fails gets it again at
-the next minute; several workers send it once between them; an acknowledged alert is not sent, a
-resolved one raised again is. Real database (SQLite and PostgreSQL), the real service and the
-worker's scheduled work."""
+HTTP receiver here), with the same alert the API answers, and once more when it is resolved; a
+receiver that fails gets it again at the next minute; several workers send it once between them;
+an acknowledged alert is not sent, one raised again is. Real database (SQLite and PostgreSQL),
+the real service and the worker's scheduled work."""
 
 from __future__ import annotations
 
