@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     metrics_process_dir: Path | None = Field(default=None, validation_alias=METRICS_PROCESS_DIR)
     #: /docs and /openapi.json: on (open), auth (a token or a console session), off
     api_docs: Literal["on", "auth", "off"] = "auth"
-    #: where every worker POSTs each new X5 alert once (JSON: `text`, `alert`); unset: no push
+    #: where every worker (and `serve`) POSTs each X5 alert once when raised and once when
+    #: resolved (JSON: `text`, `event`, `alert`); unset: no push
     alert_webhook_url: SecretStr | None = None
     #: the console's currency for a connection that has none of its own (ISO 4217) …
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
     @field_validator("alert_webhook_url")
     @classmethod
     def _web_address(cls, value: SecretStr | None) -> SecretStr | None:
-        # A secret (a chat webhook's address carries its key): errors show it as ********.
+        # A secret (a chat webhook's address carries its key): never in an error (hide_input_in_errors).
         if value is None or not value.get_secret_value():
             return None
         if not value.get_secret_value().startswith(("https://", "http://")):
