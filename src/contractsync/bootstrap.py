@@ -380,7 +380,8 @@ class AlertsInBackground:
     webhook even when no worker runs — when no worker runs is when `deliveries_stalled` matters."""
 
     def __init__(self, service: ContractSync, settings: Settings, every_seconds: float = 60.0) -> None:
-        self._tick = alerts_tick(service, service.context.clock, alert_notifier(settings), every_seconds)
+        # the thread's wait is the one gate (`alerts_tick` itself lets every call through)
+        self._tick = alerts_tick(service, service.context.clock, alert_notifier(settings), every_seconds=0)
         self._every = every_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)

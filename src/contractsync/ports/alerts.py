@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-#: what the alert webhook is told of an alert
+#: what the alert webhook is told of an alert …
 AlertEvent = Literal["raised", "resolved"]
+#: … and the field (the column) that says when it was: set by a claim, cleared by a release
+SENT_AT: dict[AlertEvent, str] = {"raised": "notified_at", "resolved": "resolution_notified_at"}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from contractsync.adapters.db.tables import (
     subscriptions,
 )
 from contractsync.ports.alerts import (
+    SENT_AT,
     Alert,
     AlertEvent,
     FailedDelivery,
@@ -180,22 +181,21 @@ class SqlAlerts:
 
     def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
         a = alerts.c
-        claims: tuple[tuple[AlertEvent, Any, Any], ...] = (
-            ("raised", a.notified_at, and_(a.notified_at.is_(None), a.resolved_at.is_(None))),
-            ("resolved", a.resolution_notified_at,
+        claims: tuple[tuple[AlertEvent, Any], ...] = (
+            ("raised", and_(a.notified_at.is_(None), a.resolved_at.is_(None))),
+            ("resolved",
              and_(a.resolved_at.is_not(None), a.notified_at.is_not(None), a.resolution_notified_at.is_(None))),
         )  # fmt: skip
-        for event, column, waiting in claims:
+        for event, waiting in claims:
             claimed = self.session.execute(
-                update(alerts).where(a.id == alert_id, waiting).values({column.name: now})
+                update(alerts).where(a.id == alert_id, waiting).values({SENT_AT[event]: now})
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
                 return event
         return None
 
     def release_notification(self, alert_id: int, event: AlertEvent) -> None:
-        column = "notified_at" if event == "raised" else "resolution_notified_at"
-        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values({column: None}))
+        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values({SENT_AT[event]: None}))
 
     def failed_deliveries(self) -> list[FailedDelivery]:
         a = adjustments.c

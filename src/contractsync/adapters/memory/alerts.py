@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contractsync.ports.alerts import (
+    SENT_AT,
     Alert,
     AlertEvent,
     FailedDelivery,
@@ -71,18 +72,12 @@ class MemoryAlerts:
     def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
         alert = self.data.alerts[alert_id]
         event = _news(alert, acknowledged_too=True)
-        if event == "raised":
-            self.data.alerts[alert_id] = replace(alert, notified_at=now)
-        elif event == "resolved":
-            self.data.alerts[alert_id] = replace(alert, resolution_notified_at=now)
+        if event is not None:
+            self.data.alerts[alert_id] = _sent(alert, event, now)
         return event
 
     def release_notification(self, alert_id: int, event: AlertEvent) -> None:
-        alert = self.data.alerts[alert_id]
-        if event == "raised":
-            self.data.alerts[alert_id] = replace(alert, notified_at=None)
-        else:
-            self.data.alerts[alert_id] = replace(alert, resolution_notified_at=None)
+        self.data.alerts[alert_id] = _sent(self.data.alerts[alert_id], event, None)
 
     def _visible(self, alert: Alert, reseller_id: str | None) -> bool:
         if reseller_id is None or alert.reseller_id == reseller_id:
@@ -176,3 +171,9 @@ def _news(alert: Alert, acknowledged_too: bool = False) -> AlertEvent | None:
     if alert.notified_at is not None and alert.resolution_notified_at is None:
         return "resolved"
     return None
+
+
+def _sent(alert: Alert, event: AlertEvent, at: datetime | None) -> Alert:
+    """`alert` with the moment `event` was sent (None: to be sent again)."""
+    changes: dict[str, Any] = {SENT_AT[event]: at}
+    return replace(alert, **changes)
