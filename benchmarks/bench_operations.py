@@ -13,7 +13,8 @@ Per database and source:
   see the same machine load: latency p50/p95/p99, operations/s, HTTP minus façade, and CPU per
   operation (the façade's thread; the server process, idle while the façade works);
 - façade: 32 threads at once (group commit), batches of 100;
-- REST API: 32 concurrent keep-alive clients (operations/s, the server's CPU per operation, the
+- REST API: 32 concurrent keep-alive clients, after a quarter as many operations to warm the
+  server (operations/s, the server's CPU per operation, the
   operations per group commit and SQL statements per operation in the server — `serve_api.py`
   counts them — and the benchmark client's own CPU share: it runs on the same cores);
 - for the current source: accepted → sent latency with a worker, at 20 operations/s.
@@ -274,7 +275,7 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
     configure_logging(json=True, level="WARNING")
     work = Path(tempfile.mkdtemp())
     # Enough subscriptions that no phase changes one twice (a change then re-plans nothing pending).
-    populate(url, (4 * count + 2 * concurrent) * 10)
+    populate(url, (4 * count + 2 * concurrent + concurrent // 4) * 10)
     engine_rows = service_rows(url)
     autotask = autotask_for(work, [m.contract_service_id for m in engine_rows])
     service = build_app_service(Settings(database_url=url, data_dir=work), clock=SystemClock(),
@@ -329,11 +330,12 @@ def child(url: str, count: int, concurrent: int, flags: str) -> None:
             postgres.analyze()
         # HTTP, 32 concurrent clients.
         workers = int(flags.partition("workers=")[2] or 1)
+        warm = concurrent // 4
         if workers == 1:
-            figures.update(concurrent_clients(server, take(concurrent), change, postgres))
+            figures.update(concurrent_clients(server, take(warm), take(concurrent), change, postgres))
         else:
             with ServeCommand(url, work, workers) as processes:
-                figures.update(concurrent_clients(processes, take(concurrent), change, postgres))
+                figures.update(concurrent_clients(processes, take(warm), take(concurrent), change, postgres))
     figures["load"] = os.getloadavg()[0]
     if "e2e" in flags:
         figures["e2e"], figures["calls_per_sent"] = end_to_end(
@@ -640,14 +642,16 @@ class PostgresLoad:
 
 
 def concurrent_clients(
-    server: ApiServer, subs: list[str], change: Callable[[str, int], dict[str, Any]],
+    server: ApiServer, warm: list[str], subs: list[str], change: Callable[[str, int], dict[str, Any]],
     postgres: PostgresLoad | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """CLIENTS keep-alive connections sending operations one after another: operations/s, the
     server's CPU per operation, PostgreSQL's rows read and CPU per operation, and this client's
-    own CPU share (they all share the machine's cores)."""
+    own CPU share (they all share the machine's cores). The operations on `warm` go first, not
+    measured: a server's processes start cold (no statement prepared, nothing cached), and a
+    measurement of 2 s would count that start."""
 
-    async def run() -> float:
+    async def run(subs: list[str]) -> float:
         connections = [await Connection.open(server.port) for _ in range(CLIENTS)]
         queue = list(enumerate(subs))
 
@@ -664,11 +668,12 @@ def concurrent_clients(
             connection.close()
         return rate
 
+    asyncio.run(run(warm))
     groups = server.group_commit()
     rows_read = postgres.rows_read() if postgres else None
     postgres_cpu = postgres.cpu_seconds() if postgres else None
     server_cpu, client_cpu, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
-    rate = asyncio.run(run())
+    rate = asyncio.run(run(subs))
     server_cpu_after = server.cpu_seconds()
     after = server.group_commit()
     figures: dict[str, Any] = {}

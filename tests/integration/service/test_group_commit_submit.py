@@ -41,34 +41,75 @@ def test_submitted_and_applied_operations_each_get_their_answer(world: World) ->
     assert preview.result(timeout=60)[0]["preview"] is True
 
 
-def test_after_a_large_group_the_next_gathers_the_callers_that_follow(world: World) -> None:
-    """Under load the group after a large one waits for the next cohort (twice as many), so the
-    group's fixed cost is shared by more operations; a caller that comes alone never waits."""
+def _large_group(world: World, queued_meanwhile: int = 0) -> tuple[Any, Any, list[Future[list[JSON]]]]:
+    """A group of GATHER_FROM operations on s1 (they arrive while a transaction is pretended to
+    run), during whose transaction `queued_meanwhile` more are queued; answered, the first
+    returned. Gathering waits 30 s at most: what is measured is the grouping, not the time."""
     map_s1(world)
     service, group_commit = world.service, world.service._operations
-    group_commit.gather_seconds = 30.0  # long: what is measured is the grouping, not the time
+    group_commit.gather_seconds = 30.0
+    meanwhile: list[Future[list[JSON]]] = []
 
-    def change(quantity: int) -> Future[list[JSON]]:
-        return service.submit_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": quantity})
+    def queue_more(size: int) -> None:
+        if size == GATHER_FROM and not meanwhile:
+            meanwhile.extend(change(service, 30 + n) for n in range(queued_meanwhile))
 
-    with group_commit._changed:  # eight arrive while a transaction is (pretended to be) running
+    group_commit.observer = queue_more  # told inside the group, after its commit
+    with group_commit._changed:
         group_commit._busy = True
-    first = [change(20 + n) for n in range(GATHER_FROM)]
+    first = [change(service, 20 + n) for n in range(GATHER_FROM)]
     with group_commit._changed:
         group_commit._busy = False
         group_commit._call_leader()
-    assert [f.result(timeout=60)[0]["adjustments"][0]["target_units"] for f in first] == list(range(20, 28))
-    before = (group_commit.groups, group_commit.operations)
-    following = []
-    for n in range(2 * GATHER_FROM):  # one at a time, each alone long enough to run on its own
-        following.append(change(40 + n))
+    assert [units(f) for f in first] == list(range(20, 20 + GATHER_FROM))
+    return service, group_commit, meanwhile
+
+
+def change(service: Any, quantity: int) -> Future[list[JSON]]:
+    return service.submit_operation(ADMIN, "s1", {"type": "update_quantity", "quantity": quantity})
+
+
+def units(future: Future[list[JSON]]) -> int:
+    return int(future.result(timeout=60)[0]["adjustments"][0]["target_units"])
+
+
+def test_after_a_large_group_the_next_waits_for_its_callers_to_come_back(world: World) -> None:
+    """Its callers come back one at a time (each alone long enough to run on its own): the next
+    group waits for all of them, not only the first, and holds as many as the last."""
+    service, group_commit, _ = _large_group(world)
+    before, started = (group_commit.groups, group_commit.operations), time.monotonic()
+    back = []
+    for n in range(GATHER_FROM):
+        back.append(change(service, 40 + n))
         time.sleep(0.02)
-    answers = [f.result(timeout=60)[0]["adjustments"][0]["target_units"] for f in following]
-    assert answers == list(range(40, 40 + 2 * GATHER_FROM))
+    assert [units(f) for f in back] == list(range(40, 40 + GATHER_FROM))
+    assert (group_commit.groups - before[0], group_commit.operations - before[1]) == (1, GATHER_FROM)
+    assert time.monotonic() - started < 15  # started when all were back, not after the 30 s
+
+
+def test_callers_queued_during_a_large_group_wait_for_its_callers_and_merge(world: World) -> None:
+    """Cohorts that would alternate (one queues while the other's group runs) merge: the next
+    group holds the callers queued meanwhile and those the last group answered."""
+    service, group_commit, meanwhile = _large_group(world, queued_meanwhile=GATHER_FROM)
+    before = (group_commit.groups, group_commit.operations)
+    back = []
+    for n in range(GATHER_FROM):
+        back.append(change(service, 40 + n))
+        time.sleep(0.02)
+    assert [units(f) for f in meanwhile] == list(range(30, 30 + GATHER_FROM))
+    assert [units(f) for f in back] == list(range(40, 40 + GATHER_FROM))
     assert (group_commit.groups - before[0], group_commit.operations - before[1]) == (1, 2 * GATHER_FROM)
-    group_commit.gather_seconds = 0.0
-    assert change(60).result(timeout=60)  # a group of one: the next does not gather
-    group_commit.gather_seconds = 30.0
+
+
+def test_a_caller_that_comes_alone_never_waits(world: World) -> None:
+    """After a small group, or long after a large one, an operation runs at once."""
+    service, group_commit, _ = _large_group(world)
+    later = group_commit.clock
+    group_commit.clock = lambda: later() + 60  # a minute after the large group answered
     started = time.monotonic()
-    assert change(61).result(timeout=60)[0]["adjustments"][0]["target_units"] == 61
+    assert units(change(service, 60)) == 60
     assert time.monotonic() - started < 15  # did not wait out the 30 s
+    group_commit.clock = later
+    started = time.monotonic()
+    assert units(change(service, 61)) == 61  # right after a group of one
+    assert time.monotonic() - started < 15
