@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 #: what the alert webhook is told of an alert …
 AlertEvent = Literal["raised", "resolved"]
-#: … and the field (the column) that says when it was: set by a claim, cleared by a release
+#: … and the field (the column) that says when it was: set once the webhook accepted it
 SENT_AT: dict[AlertEvent, str] = {"raised": "notified_at", "resolved": "resolution_notified_at"}
 
 
@@ -31,6 +31,8 @@ class Alert:
     notified_at: datetime | None = None
     #: … and when its resolution was
     resolution_notified_at: datetime | None = None
+    #: when a worker took its news to send (None: nobody is sending it)
+    notify_claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,20 +118,25 @@ class Alerts(Protocol):
         """Acknowledged by `by` at `now`, unless acknowledged already."""
         ...
 
-    def to_notify(self, limit: int) -> list[Alert]:
+    def to_notify(self, limit: int, claimed_before: datetime) -> list[Alert]:
         """Alerts with news for the alert webhook, oldest first, at most `limit`: open ones nobody
         has acknowledged, not sent since they were (last) raised; resolved ones that were sent and
-        whose resolution was not."""
+        whose resolution was not — unless a worker took that news at `claimed_before` or later."""
         ...
 
-    def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
-        """Mark the alert's news sent at `now`: "raised" (an open alert not sent yet) or
-        "resolved" (a resolved one that was sent, its resolution not yet); None when there is none
-        left (a concurrent caller claimed it). The caller sends what it claimed."""
+    def claim_notification(self, alert_id: int, now: datetime, claimed_before: datetime) -> AlertEvent | None:
+        """Take the alert's news to send, at `now`: "raised" (an open alert not sent yet) or
+        "resolved" (a resolved one that was sent, its resolution not yet); None when there is none,
+        or a worker took it at `claimed_before` or later. The caller sends what it took."""
         ...
 
-    def release_notification(self, alert_id: int, event: AlertEvent) -> None:
-        """Sending `event` failed: it is to be sent again."""
+    def mark_notified(self, alert_id: int, event: AlertEvent, now: datetime) -> None:
+        """The webhook accepted `event` at `now`: sent (unless it is no longer the alert's news:
+        a resolution taken to send, and the alert raised again meanwhile)."""
+        ...
+
+    def release_notification(self, alert_id: int) -> None:
+        """Sending the news failed, or is not to be: nobody is sending it now."""
         ...
 
     def failed_deliveries(self) -> list[FailedDelivery]: ...

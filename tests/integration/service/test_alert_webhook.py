@@ -57,8 +57,8 @@ def test_a_new_alert_is_posted_once_as_the_api_answers_it_and_once_more_when_res
     assert {k: sent[k] for k in ("id", "kind", "message", "reseller_id", "raised_at")} == {
         k: alert[k] for k in ("id", "kind", "message", "reseller_id", "raised_at")
     }
-    assert sent["notified_at"] == sent["raised_at"]  # the manual clock: sent at the moment raised
-    # The API tells that it was sent.
+    assert sent["notified_at"] is None  # as the API answered it while it was being sent
+    # The API tells that it was sent, once the receiver accepted it.
     [listed] = world.alerts("token_expiring")
     assert listed["notified_at"] is not None
     world.clock.advance(61)
@@ -198,3 +198,43 @@ def test_an_alert_acknowledged_between_listing_and_claim_is_given_back(
     world.service.revoke_token(ADMIN, token["id"])
     world.service.refresh_alerts()
     assert world.service.notify_alerts(AlertWebhook(receiver.url)) == 0 and receiver.posts == []
+
+
+def test_an_alert_is_shown_sent_only_once_the_receiver_accepted_it(world: SandboxWorld) -> None:
+    """While the post is under way, and when it fails, the API does not say "sent"."""
+    alert = expiring_token(world)
+    seen: list[object] = []
+
+    class Watching:
+        def __init__(self, fails: bool) -> None:
+            self.fails = fails
+
+        def notify(self, alert: dict[str, object], event: str) -> None:
+            seen.append(world.alerts("token_expiring")[0]["notified_at"])
+            if self.fails:
+                raise NotificationFailed("the receiver answered 503")
+
+    assert world.service.notify_alerts(Watching(fails=True)) == 0
+    assert world.alerts("token_expiring")[0]["notified_at"] is None
+    assert world.service.notify_alerts(Watching(fails=False)) == 1
+    assert seen == [None, None]  # during each post
+    [listed] = world.alerts("token_expiring")
+    assert listed["id"] == alert["id"] and listed["notified_at"] is not None
+
+
+def test_an_alert_taken_by_a_worker_that_died_is_sent_by_another_a_minute_later(
+    world: SandboxWorld, receiver: Receiver
+) -> None:
+    """A worker killed between its claim and its post: its claim holds for `CLAIM_SECONDS` (the
+    post might still be under way), then the alert is sent all the same — not lost, nor shown
+    as sent meanwhile."""
+    alert = expiring_token(world)
+    assert notify_alerts._claimed(world.service.context, alert["id"]) is not None  # and then died
+    notifier = AlertWebhook(receiver.url)
+    assert world.service.notify_alerts(notifier) == 0 and receiver.posts == []
+    assert world.alerts("token_expiring")[0]["notified_at"] is None
+    world.clock.advance(notify_alerts.CLAIM_SECONDS + 1)
+    assert world.service.notify_alerts(notifier) == 1
+    assert [p["alert"]["id"] for p in receiver.posts] == [alert["id"]]
+    assert world.alerts("token_expiring")[0]["notified_at"] is not None
+    assert world.service.notify_alerts(notifier) == 0

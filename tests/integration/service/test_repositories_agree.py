@@ -144,21 +144,35 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
         a.acknowledge(first, NOW + timedelta(minutes=1), "admin")
         a.acknowledge(first, NOW + timedelta(minutes=2), "reseller:r1")
         answers += [a.listed(None, "acknowledged"), a.open_keys(["out_of_sync"])]
-        # the webhook's: the acknowledged one is not waiting; a claim is taken once; a release gives it back
-        answers += [a.to_notify(10), a.to_notify(1)]
-        answers += [a.claim_notification(ids, NOW) for ids in (answers[2], answers[2])]
-        a.release_notification(answers[2], "raised")
-        answers += [a.to_notify(10), a.claim_notification(answers[3], NOW), a.to_notify(10)]
+        # the webhook's: the acknowledged one is not waiting; a claim is taken once, and again
+        # once it is stale; a release gives it back; sent only when the webhook accepted it
+        stale, later = NOW - timedelta(minutes=1), NOW + timedelta(minutes=2)
+        answers += [a.to_notify(10, stale), a.to_notify(1, stale)]
+        answers += [a.claim_notification(ids, NOW, stale) for ids in (answers[2], answers[2])]
+        answers += [a.to_notify(10, stale), a.to_notify(10, later), a.alert(answers[2], None)]
+        answers += [a.claim_notification(answers[2], later, NOW + timedelta(minutes=1))]
+        a.release_notification(answers[2])
+        answers += [
+            a.to_notify(10, stale),
+            a.claim_notification(answers[3], NOW, stale),
+            a.to_notify(10, stale),
+        ]
+        a.mark_notified(answers[3], "raised", NOW + timedelta(seconds=1))
         a.resolve("key-1", NOW + timedelta(minutes=3))
         # a resolved alert that was sent: its resolution is news, claimed once, given back
         a.resolve("key-3", NOW + timedelta(minutes=4))
         answers += [
-            a.to_notify(10),
-            a.claim_notification(answers[3], NOW),
-            a.claim_notification(answers[3], NOW),
+            a.to_notify(10, stale),
+            a.claim_notification(answers[3], NOW, stale),
+            a.claim_notification(answers[3], NOW, stale),
         ]
-        a.release_notification(answers[3], "resolved")
-        answers += [a.to_notify(10)]
+        a.release_notification(answers[3])
+        answers += [a.to_notify(10, stale), a.alert(answers[3], None)]
+        # a resolution taken to send, and the alert raised again before the webhook answered
+        answers += [a.claim_notification(answers[3], later, stale)]
+        a.raise_alert(NewAlert("partner_center_poll_failed", "again", None, None, "key-3", None, "r2"), later)
+        a.mark_notified(answers[3], "resolved", later)
+        answers += [a.alert(answers[3], None), a.to_notify(10, stale)]
         a.resolve_ids([], NOW)
         answers += [
             a.listed(None, "resolved"),
@@ -172,7 +186,8 @@ def _alerts_and_runs(units: UnitOfWorkFactory) -> list[Any]:
             )
         ]
         # raised again: to be sent again
-        answers += [a.alert(first, None), a.to_notify(10), a.failed_deliveries(), a.unmapped_subscriptions()]
+        answers += [a.alert(first, None), a.to_notify(10, stale)]
+        answers += [a.failed_deliveries(), a.unmapped_subscriptions()]
         r = uow.reconciliation_runs
         run = RunResult("k1", "scheduled", NOW, NOW, 3, 2, Decimal("12.50"), "EUR", {"drift": 1}, ["s1"])
         answers += [

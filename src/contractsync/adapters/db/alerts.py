@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,7 @@ def _alert(row: Any) -> Alert:
         reseller_id=row.reseller_id,
         notified_at=row.notified_at,
         resolution_notified_at=row.resolution_notified_at,
+        notify_claimed_at=row.notify_claimed_at,
     )
 
 
@@ -64,6 +65,21 @@ def _visible(reseller_id: str | None, query: Any) -> Any:
         | alerts.c.subscription_id.in_(own_subscriptions)
         | (alerts.c.reseller_id == reseller_id)
     )
+
+
+#: an alert's news for the webhook, each by the condition that it waits to be sent (`to_notify`)
+_NEWS: dict[AlertEvent, Any] = {
+    "raised": and_(alerts.c.resolved_at.is_(None), alerts.c.notified_at.is_(None)),
+    "resolved": and_(
+        alerts.c.resolved_at.is_not(None), alerts.c.notified_at.is_not(None),
+        alerts.c.resolution_notified_at.is_(None),
+    ),
+}  # fmt: skip
+
+
+def _unclaimed(claimed_before: datetime) -> Any:
+    claimed = alerts.c.notify_claimed_at
+    return or_(claimed.is_(None), claimed < claimed_before)
 
 
 _WITH_FOLLOW_UP = select(
@@ -105,7 +121,10 @@ class SqlAlerts:
         alert_id = int(row.id)
         values: dict[str, Any] = {"message": alert.message}
         if row.resolved_at is not None:
-            values.update(created_at=now, resolved_at=None, notified_at=None, resolution_notified_at=None)
+            values.update(
+                created_at=now, resolved_at=None, notified_at=None, resolution_notified_at=None,
+                notify_claimed_at=None,
+            )  # fmt: skip
             session.execute(delete(alert_follow_up).where(alert_follow_up.c.alert_id == alert_id))
             session.execute(
                 alert_follow_up.insert().values(alert_id=alert_id, operation_id=alert.operation_id)
@@ -163,39 +182,33 @@ class SqlAlerts:
                 .values(acknowledged_at=now, acknowledged_by=by)
             )
 
-    def to_notify(self, limit: int) -> list[Alert]:
-        a = alerts.c
+    def to_notify(self, limit: int, claimed_before: datetime) -> list[Alert]:
         query = _WITH_FOLLOW_UP.where(
-            or_(
-                and_(
-                    a.resolved_at.is_(None),
-                    a.notified_at.is_(None),
-                    alert_follow_up.c.acknowledged_at.is_(None),
-                ),
-                and_(
-                    a.resolved_at.is_not(None), a.notified_at.is_not(None), a.resolution_notified_at.is_(None)
-                ),
-            )
+            or_(and_(_NEWS["raised"], alert_follow_up.c.acknowledged_at.is_(None)), _NEWS["resolved"]),
+            _unclaimed(claimed_before),
         )
-        return [_alert(r) for r in self.session.execute(query.order_by(a.id).limit(limit))]
+        return [_alert(r) for r in self.session.execute(query.order_by(alerts.c.id).limit(limit))]
 
-    def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
-        a = alerts.c
-        claims: tuple[tuple[AlertEvent, Any], ...] = (
-            ("raised", and_(a.notified_at.is_(None), a.resolved_at.is_(None))),
-            ("resolved",
-             and_(a.resolved_at.is_not(None), a.notified_at.is_not(None), a.resolution_notified_at.is_(None))),
-        )  # fmt: skip
-        for event, waiting in claims:
+    def claim_notification(self, alert_id: int, now: datetime, claimed_before: datetime) -> AlertEvent | None:
+        for event, waiting in _NEWS.items():
             claimed = self.session.execute(
-                update(alerts).where(a.id == alert_id, waiting).values({SENT_AT[event]: now})
+                update(alerts)
+                .where(alerts.c.id == alert_id, waiting, _unclaimed(claimed_before))
+                .values(notify_claimed_at=now)
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
                 return event
         return None
 
-    def release_notification(self, alert_id: int, event: AlertEvent) -> None:
-        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values({SENT_AT[event]: None}))
+    def mark_notified(self, alert_id: int, event: AlertEvent, now: datetime) -> None:
+        still = alerts.c.resolved_at.is_not(None) if event == "resolved" else true()
+        self.session.execute(
+            update(alerts).where(alerts.c.id == alert_id, still).values({SENT_AT[event]: now})
+        )
+        self.release_notification(alert_id)
+
+    def release_notification(self, alert_id: int) -> None:
+        self.session.execute(update(alerts).where(alerts.c.id == alert_id).values(notify_claimed_at=None))
 
     def failed_deliveries(self) -> list[FailedDelivery]:
         a = adjustments.c

@@ -259,10 +259,12 @@ alerts = Table(
     Column("dedupe_key", String(300), nullable=False, unique=True),
     #: whose alert it is when it names neither a connection nor a subscription (migration 0017)
     Column("reseller_id", String(100), nullable=True),
-    #: when a worker sent it to the alert webhook (claimed before posting); NULL: not sent (0018)
+    #: when the alert webhook accepted it; NULL: not sent (0018)
     Column("notified_at", UtcDateTime, nullable=True),
-    #: … and when its resolution was, if it was sent (0018)
+    #: … and its resolution, if the alert was sent (0018)
     Column("resolution_notified_at", UtcDateTime, nullable=True),
+    #: when a worker took its news to send (0019); NULL: nobody is sending it
+    Column("notify_claimed_at", UtcDateTime, nullable=True),
 )
 
 sweep_runs = Table(

@@ -44,7 +44,7 @@ class MemoryAlerts:
         if current.resolved_at is not None:  # raised again: a new follow-up
             current = replace(current, created_at=now, resolved_at=None, operation_id=alert.operation_id,
                               acknowledged_at=None, acknowledged_by=None, notified_at=None,
-                              resolution_notified_at=None)  # fmt: skip
+                              resolution_notified_at=None, notify_claimed_at=None)  # fmt: skip
         self.data.alerts[current.id] = replace(current, message=alert.message)
         return current.id
 
@@ -65,19 +65,29 @@ class MemoryAlerts:
         for i in alert_ids:
             self.data.alerts[i] = replace(self.data.alerts[i], resolved_at=now)
 
-    def to_notify(self, limit: int) -> list[Alert]:
-        waiting = [a for a in self.data.alerts.values() if _news(a) is not None]
+    def to_notify(self, limit: int, claimed_before: datetime) -> list[Alert]:
+        waiting = [
+            a for a in self.data.alerts.values() if _news(a) is not None and _unclaimed(a, claimed_before)
+        ]
         return sorted(waiting, key=lambda a: a.id)[:limit]
 
-    def claim_notification(self, alert_id: int, now: datetime) -> AlertEvent | None:
+    def claim_notification(self, alert_id: int, now: datetime, claimed_before: datetime) -> AlertEvent | None:
         alert = self.data.alerts[alert_id]
         event = _news(alert, acknowledged_too=True)
-        if event is not None:
-            self.data.alerts[alert_id] = _sent(alert, event, now)
+        if event is None or not _unclaimed(alert, claimed_before):
+            return None
+        self.data.alerts[alert_id] = replace(alert, notify_claimed_at=now)
         return event
 
-    def release_notification(self, alert_id: int, event: AlertEvent) -> None:
-        self.data.alerts[alert_id] = _sent(self.data.alerts[alert_id], event, None)
+    def mark_notified(self, alert_id: int, event: AlertEvent, now: datetime) -> None:
+        alert = self.data.alerts[alert_id]
+        if event == "raised" or alert.resolved_at is not None:
+            changes: dict[str, Any] = {SENT_AT[event]: now}
+            alert = replace(alert, **changes)
+        self.data.alerts[alert_id] = replace(alert, notify_claimed_at=None)
+
+    def release_notification(self, alert_id: int) -> None:
+        self.data.alerts[alert_id] = replace(self.data.alerts[alert_id], notify_claimed_at=None)
 
     def _visible(self, alert: Alert, reseller_id: str | None) -> bool:
         if reseller_id is None or alert.reseller_id == reseller_id:
@@ -173,7 +183,5 @@ def _news(alert: Alert, acknowledged_too: bool = False) -> AlertEvent | None:
     return None
 
 
-def _sent(alert: Alert, event: AlertEvent, at: datetime | None) -> Alert:
-    """`alert` with the moment `event` was sent (None: to be sent again)."""
-    changes: dict[str, Any] = {SENT_AT[event]: at}
-    return replace(alert, **changes)
+def _unclaimed(alert: Alert, claimed_before: datetime) -> bool:
+    return alert.notify_claimed_at is None or alert.notify_claimed_at < claimed_before
