@@ -269,6 +269,9 @@ class ChaosResult:
     kills: int = 0
     send_seconds: float = 0.0
     delivered_after_last_accept: float = 0.0
+    #: outbox rows still open (pending or being sent) when the senders were done: the backlog the
+    #: workers drain in `delivered_after_last_accept`
+    open_at_last_accept: int = 0
     adjustment_requests: int = 0
     read_requests: int = 0
     duplicate_rejections: int = 0
@@ -404,6 +407,7 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
     for thread in threads:
         thread.join()
     result.send_seconds = result.last_accept_at - started
+    result.open_at_last_accept = open_rows(running.database_url)
     wait_until_delivered(running.database_url, 600)
     result.delivered_after_last_accept = time.monotonic() - result.last_accept_at
     after = running.sandbox().get("/sandbox/stats").json()
