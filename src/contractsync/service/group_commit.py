@@ -15,8 +15,9 @@ After a group of `GATHER_FROM` or more, the next one therefore waits up to `gath
 for the queue to hold every caller it knows of: those the last group answered and those that
 queued while it ran. With 32 clients in one process, cohorts of 16 that would alternate merge
 into groups of 32; with 16 in each of `serve --workers 2`, a group starts as soon as its 16 are
-back instead of waiting out the 2 ms for callers that are not coming (measured: ~2,000 -> ~2,500
-operations/s, the CPU ~80 % -> ~92 % busy; benchmarks/README). Callers that come alone (the last
+back instead of waiting out the 2 ms for callers that are not coming (measured through
+`bench_operations.py`: +12-17 % operations/s, the machine ~80 % -> ~92 % busy; benchmarks/README,
+session 16). Callers that come alone (the last
 group was smaller, or answered more than `GATHER_WITHIN` ago) never wait.
 
 A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
