@@ -41,6 +41,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="changes per second sent by all clients together (default: each as fast as it is answered)",
+    )
     parser.add_argument("--fault-rate", type=float, default=0.10)
     parser.add_argument("--lease-seconds", type=float, default=30.0)
     parser.add_argument("--heartbeat-seconds", type=float, default=10.0)
@@ -61,6 +67,7 @@ def main() -> int:
             operations=args.operations, subscriptions=args.subscriptions, workers=args.workers,
             kills=args.kills, clients=args.clients, fault_rate=args.fault_rate,
             lease_seconds=args.lease_seconds, heartbeat_seconds=args.heartbeat_seconds, seed=args.seed + run - 1,
+            rate=args.rate,
         )  # fmt: skip
         with temporary_postgres(base) as url:
             migrate.upgrade(url)

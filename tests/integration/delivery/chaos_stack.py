@@ -257,6 +257,8 @@ class ChaosConfig:
     budget: int = 1_000_000
     #: kills not reached by the time the last change was accepted are made after it
     kill_after_last: bool = False
+    #: changes sent per second by all clients together (None: each as fast as it is answered)
+    rate: float | None = None
 
 
 @dataclass
@@ -318,10 +320,18 @@ def _install_faults(running: Stack, rate: float) -> None:
 
 
 def _send(
-    running: Stack, changes: list[tuple[str, date, int]], result: ChaosResult, lock: threading.Lock
+    running: Stack,
+    changes: list[tuple[str, date, int]],
+    result: ChaosResult,
+    lock: threading.Lock,
+    every: float = 0.0,
 ) -> None:
+    """Send `changes` one at a time, at most one each `every` seconds (0: as fast as answered)."""
+    start = time.monotonic()
     with running.api() as api:
-        for subscription_id, day, quantity in changes:
+        for n, (subscription_id, day, quantity) in enumerate(changes):
+            if every:
+                time.sleep(max(0.0, start + n * every - time.monotonic()))
             body = {"type": "update_quantity", "quantity": quantity, "effective_date": day.isoformat()}
             try:
                 answer = api.post(f"/v1/subscriptions/{subscription_id}/operations", json=body)
@@ -399,7 +409,8 @@ def run_chaos(running: Stack, config: ChaosConfig, log: Any = print) -> ChaosRes
         queue.sort(key=lambda change: (change[1], change[0]))
     result = ChaosResult()
     lock = threading.Lock()
-    threads = [threading.Thread(target=_send, args=(running, q, result, lock)) for q in queues]
+    every = config.clients / config.rate if config.rate else 0.0
+    threads = [threading.Thread(target=_send, args=(running, q, result, lock, every)) for q in queues]
     started = time.monotonic()
     for thread in threads:
         thread.start()
