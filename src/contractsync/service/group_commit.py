@@ -17,8 +17,8 @@ queued while it ran. With 32 clients in one process, cohorts of 16 that would al
 into groups of 32; with 16 in each of `serve --workers 2`, a group starts as soon as its 16 are
 back instead of waiting out the 2 ms for callers that are not coming (measured through
 `bench_operations.py`: +12-17 % operations/s, the machine ~80 % -> ~92 % busy; benchmarks/README,
-session 16). Callers that come alone (the last
-group was smaller, or answered more than `GATHER_WITHIN` ago) never wait.
+session 16). Callers that come alone (the last group was smaller, or answered more than
+`GATHER_WITHIN` ago) never wait.
 
 A previewed operation runs alone in a transaction that is rolled back. A group that deadlocks or
 hits a serialization failure runs again as a whole (jittered, bounded: `UnitOfWorkFactory.retrying`); its

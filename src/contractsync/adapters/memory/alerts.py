@@ -81,10 +81,9 @@ class MemoryAlerts:
 
     def mark_notified(self, alert_id: int, event: AlertEvent, now: datetime) -> None:
         alert = self.data.alerts[alert_id]
-        if event == "raised" or alert.resolved_at is not None:
-            changes: dict[str, Any] = {SENT_AT[event]: now}
-            alert = replace(alert, **changes)
-        self.data.alerts[alert_id] = replace(alert, notify_claimed_at=None)
+        still = event == "raised" or alert.resolved_at is not None
+        sent: dict[str, Any] = {SENT_AT[event]: now} if still else {}
+        self.data.alerts[alert_id] = replace(alert, notify_claimed_at=None, **sent)
 
     def release_notification(self, alert_id: int) -> None:
         self.data.alerts[alert_id] = replace(self.data.alerts[alert_id], notify_claimed_at=None)
