@@ -50,6 +50,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import TableValuedAlias
 
+from contractsync.adapters.db import driver
 from contractsync.adapters.db.session import is_postgres
 
 Row = Mapping[str, Any]
@@ -90,8 +91,8 @@ def insert_returning_ids(
     statement = partial(_insert_in_order_returning_ids, table, names, notify)
     # The sequence numbers the rows in the order the SELECT hands them over (SQLAlchemy's own
     # insertmanyvalues relies on this too), so the ids in ascending order are the rows' order.
-    new_ids = _execute_with_arrays(connection, table, rows, statement).scalars()
-    return sorted(int(new_id) for new_id in new_ids)
+    new_ids = _execute_with_arrays(connection, table, rows, statement, returning=True).rows
+    return sorted(int(new_id) for new_id, *_ in new_ids)
 
 
 def upsert_rows(connection: Connection, table: Table, rows: Sequence[Row], key: tuple[str, ...]) -> None:
@@ -158,16 +159,16 @@ def _execute_with_arrays(
     rows: Sequence[Row],
     statement: Callable[[frozenset[str]], Insert | Update],
     arrays: set[str] | frozenset[str] = frozenset(),
-) -> CursorResult[Any]:
+    returning: bool = False,
+) -> driver.DriverResult:
     """Run the rows as an `unnest` statement (`_arrays`): `statement(constant)` builds it for the
     columns whose value is the same on every row (`_constant`, but never those in `arrays`),
-    which get that one value, every other column an array."""
+    which get that one value, every other column an array. `returning`: fetch what it returns."""
     columns = _driver_values(connection.dialect, table, rows)
     constant = _constant(columns) - arrays
     sql, _ = _compiled(connection.dialect, statement(constant))
-    return connection.exec_driver_sql(
-        sql, {_param(name): values[0] if name in constant else values for name, values in columns.items()}
-    )
+    parameters = {_param(name): values[0] if name in constant else values for name, values in columns.items()}
+    return driver.execute(connection, sql, parameters, rows=returning)
 
 
 #: values whose equality is sameness in the database too (not Decimal: 1.0 and 1.00 are equal

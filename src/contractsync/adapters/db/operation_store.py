@@ -11,7 +11,7 @@ contract service's book — one statement where the state store would need seven
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnClause
 
+from contractsync.adapters.db import driver
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.keys_table import operation_keys
 from contractsync.adapters.db.session import is_postgres
@@ -117,10 +118,14 @@ def read_context(session: Session, ids: Iterable[str]) -> OperationContext:
     postgres = is_postgres(session)
     parameters = {"ids": wanted}
     connection = session.connection()  # the session's transaction, without its per-call bookkeeping
-    if postgres:
-        connection.execute(_lock_query(), parameters)
+    rows: Sequence[Sequence[Any]]
+    if postgres:  # on psycopg directly: SQLAlchemy's result set-up costs more than the read
+        driver.read(connection, _lock_query(), parameters)
+        rows = driver.read(connection, _context_query(postgres), parameters)
+    else:
+        rows = connection.execute(_context_query(postgres), parameters).all()  # fetched at once
     subscriptions_, customers_, resellers_ = answer.subscriptions, answer.customers, answer.resellers
-    for row in connection.execute(_context_query(postgres), parameters).all():  # fetched at once
+    for row in rows:
         sub, cu, r, mapping, cn, ct, sb = (
             Part(dict(zip(names, row[a:b], strict=True))) for names, a, b in _SLICES
         )

@@ -1,0 +1,109 @@
+"""Statements run on psycopg directly (`adapters/db/driver.py`) answer and fail as they would
+through SQLAlchemy: the same values of the same types, SQLAlchemy's exceptions (a deadlock is
+retried), the connection invalidated when the server ends it, the engine's listeners told."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from contractsync.adapters.db import driver
+from contractsync.adapters.db.operation_store import _context_query, _lock_query
+from contractsync.adapters.db.session import is_transient, make_engine
+from contractsync.adapters.db.tables import customers, resellers, subscriptions
+
+NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def postgres(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the driver path is PostgreSQL's (SQLite runs everything through SQLAlchemy)")
+    engine = make_engine(database_url)
+    with engine.begin() as db:
+        db.execute(insert(resellers).values(id="r1", name="R1", promotion_setting="pass_through"))
+        db.execute(
+            insert(customers).values(id="c1", reseller_id="r1", name="C", provider_margins={"p": "5.5"})
+        )
+        db.execute(insert(subscriptions), [
+            {"id": f"s{n}", "customer_id": "c1", "reseller_id": "r1", "offer_id": "P:S:A", "offer_name": "E3",
+             "kind": "nce", "quantity": n, "status": "active", "term": "P1Y", "billing_cycle": "monthly",
+             "start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31), "auto_renew": True,
+             "list_price": "10.10", "version": 1, "created_at": NOW, "updated_at": NOW}
+            for n in (1, 2)
+        ])  # fmt: skip
+    yield engine
+    engine.dispose()
+
+
+def test_a_read_answers_what_sqlalchemy_answers(postgres: Engine) -> None:
+    parameters = {"ids": ["s2", "s1", "nobody"]}
+    with postgres.begin() as db:
+        through_sqlalchemy = [tuple(row) for row in db.execute(_context_query(True), parameters)]
+        direct = driver.read(db, _context_query(True), parameters)
+
+    assert direct == through_sqlalchemy
+    assert [[type(value) for value in row] for row in direct] == [
+        [type(value) for value in row] for row in through_sqlalchemy
+    ]
+    first = dict(zip(_context_query(True).selected_columns.keys(), direct[0], strict=True))
+    assert first["s_id"] == "s1"
+    assert first["s_list_price"] == Decimal("10.10")  # money: exact, as stored
+    assert first["s_created_at"] == NOW and first["s_created_at"].tzinfo == UTC
+    assert first["s_start_date"] == date(2026, 1, 1)
+    assert first["cu_provider_margins"] == {"p": "5.5"}
+
+
+def test_the_engines_listeners_see_the_statement(postgres: Engine) -> None:
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(postgres, "before_cursor_execute", note)
+    try:
+        with postgres.begin() as db:
+            driver.read(db, _lock_query(), {"ids": ["s1"]})
+    finally:
+        event.remove(postgres, "before_cursor_execute", note)
+    assert len(seen) == 1 and "FOR UPDATE" in seen[0]
+
+
+def test_a_failure_is_sqlalchemys_and_the_transaction_is_the_connections(postgres: Engine) -> None:
+    with postgres.connect() as db:
+        with db.begin():
+            driver.execute(db, "DELETE FROM subscriptions WHERE id = %(id)s", {"id": "s2"}, rows=False)
+            with pytest.raises(IntegrityError):  # the same exception SQLAlchemy raises
+                driver.execute(db, "INSERT INTO resellers (id, name, promotion_setting) "
+                               "VALUES ('r1', 'again', 'pass_through')", {}, rows=False)  # fmt: skip
+        # rolled back with the connection's transaction: the delete did not happen
+        assert db.execute(select(subscriptions.c.id).order_by(subscriptions.c.id)).scalars().all() == [
+            "s1",
+            "s2",
+        ]
+
+
+def test_a_deadlock_is_transient(postgres: Engine) -> None:
+    raising = "DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$"
+    with postgres.begin() as db, pytest.raises(DBAPIError) as raised:
+        driver.execute(db, raising, {}, rows=False)
+    assert is_transient(raised.value)  # so `retrying` runs the transaction again
+
+
+def test_a_connection_the_server_ended_is_invalidated(postgres: Engine) -> None:
+    with postgres.connect() as db:
+        db.begin()
+        backend = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with postgres.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(DBAPIError) as raised:
+            driver.read(db, _lock_query(), {"ids": ["s1"]})
+        assert raised.value.connection_invalidated and db.invalidated
+    with postgres.connect() as fresh:  # the pool hands out a live connection
+        assert fresh.execute(text("SELECT 1")).scalar_one() == 1
