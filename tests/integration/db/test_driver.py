@@ -107,3 +107,9 @@ def test_a_connection_the_server_ended_is_invalidated(postgres: Engine) -> None:
         assert raised.value.connection_invalidated and db.invalidated
     with postgres.connect() as fresh:  # the pool hands out a live connection
         assert fresh.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_list_sqlalchemy_would_expand_is_refused_not_sent(postgres: Engine) -> None:
+    query = select(subscriptions.c.id).where(subscriptions.c.status.in_(["active", "suspended"]))
+    with postgres.begin() as db, pytest.raises(ValueError, match="expands at each run"):
+        driver.read(db, query, {})

@@ -26,8 +26,10 @@ import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import CompoundSelect, Select
 from sqlalchemy.sql.elements import ColumnElement
+
+from contractsync.adapters.db.session import UNPREPARED
 
 
 @dataclass(frozen=True)
@@ -84,18 +86,20 @@ class _Read:
     defaults: dict[str, Any]
     binds: dict[str, Callable[[Any], Any]]
     results: list[tuple[int, Callable[[Any], Any]]]
+    prepare: bool | None
 
 
 def read(
-    connection: Connection, query: Select[Any], parameters: dict[str, Any], *, prepare: bool | None = None
+    connection: Connection, query: Select[Any] | CompoundSelect[Any], parameters: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The rows of a SELECT built by SQLAlchemy, each a tuple of its values as SQLAlchemy would
-    answer them (its bind and result processors applied)."""
+    answer them (its bind and result processors applied; planned on every run if the statement
+    says `UNPREPARED`)."""
     compiled = _compiled_read(connection.dialect, query)
     values = compiled.defaults | parameters
     for name, process in compiled.binds.items():
         values[name] = process(values[name])
-    rows = execute(connection, compiled.sql, values, rows=True, prepare=prepare).rows
+    rows = execute(connection, compiled.sql, values, rows=True, prepare=compiled.prepare).rows
     if not compiled.results:
         return rows
     answered = []
@@ -108,13 +112,15 @@ def read(
 
 
 @lru_cache(maxsize=64)
-def _compiled_read(dialect: Dialect, query: Select[Any]) -> _Read:
+def _compiled_read(dialect: Dialect, query: Select[Any] | CompoundSelect[Any]) -> _Read:
     compiled = query.compile(dialect=dialect)
     binds: dict[str, Callable[[Any], Any]] = {}
     for name, bind in compiled.binds.items():
+        if bind.expanding:  # rendered by SQLAlchemy at each run (`IN` of a list)
+            raise ValueError(f"{name}: a list SQLAlchemy expands at each run; give its values apart")
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             binds[name] = process
-    return _Read(
-        str(compiled), dict(compiled.params), binds, result_processors(dialect, query.selected_columns)
-    )
+    prepare = False if query.get_execution_options().get(UNPREPARED) else None
+    results = result_processors(dialect, query.selected_columns)
+    return _Read(str(compiled), dict(compiled.params), binds, results, prepare)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CompoundSelect
 
-from contractsync.adapters.db import bulk, domain_rows, operations, outbox
+from contractsync.adapters.db import bulk, domain_rows, driver, operations, outbox
 from contractsync.adapters.db.books_table import service_books
 from contractsync.adapters.db.outbox_rows import OPEN_STATUSES, Adjustment, AdjustmentStatus, NewAdjustment
 from contractsync.adapters.db.session import UNPREPARED, is_postgres
@@ -232,8 +232,18 @@ def _open_rows_and_ledger(
     """The services' open outbox rows (in delivery order) and their ledger (by date), in one
     statement: one snapshot, so a row the worker sends meanwhile is seen either open or in the
     ledger, never in neither."""
-    query = _open_rows_and_ledger_query(is_postgres(session))
-    read = session.connection().execute(query, {"connection_id": connection_id, "services": services}).all()
+    postgres = is_postgres(session)
+    query = _open_rows_and_ledger_query(postgres)
+    parameters = {"connection_id": connection_id, "services": services}
+    read: Sequence[Any]
+    if postgres:  # on psycopg directly: SQLAlchemy's result set-up costs more than the read
+        names = tuple(query.selected_columns.keys())
+        read = [
+            Part(dict(zip(names, row, strict=True)))
+            for row in driver.read(session.connection(), query, parameters)
+        ]
+    else:
+        read = session.connection().execute(query, parameters).all()
     open_rows: dict[int, list[Adjustment]] = defaultdict(list)
     held_by_date: dict[int, list[tuple[date, HeldAdjustment]]] = defaultdict(list)
     sent_ids: set[int] = set()
@@ -262,7 +272,9 @@ def _open_rows_and_ledger_query(postgres: bool) -> CompoundSelect[Any]:
     opened = select(literal("open").label("kind"), *adjustments.c).where(
         adjustments.c.connection_id == bindparam("connection_id"),
         any_of(adjustments.c.contract_service_id, "services", postgres),
-        adjustments.c.status.in_(OPEN_STATUSES),
+        # the statuses as parameters of their own, not one list SQLAlchemy expands at each run:
+        # the same SQL for PostgreSQL, and the statement runs on psycopg directly (`driver.read`)
+        adjustments.c.status.in_([literal(status) for status in OPEN_STATUSES]),
     )
     # The ledger in the outbox row's shape: its change as `target_units`, its row as `id`.
     as_ledger = {
