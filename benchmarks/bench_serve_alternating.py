@@ -53,7 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     base_url = os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL")
     if not base_url:
-        raise SystemExit("set CONTRACTSYNC_BENCH_POSTGRES_URL (a PostgreSQL server on this machine)")
+        print("skipped: set CONTRACTSYNC_BENCH_POSTGRES_URL (a PostgreSQL server on this machine)")
+        return
     from sqlalchemy import create_engine, text
 
     work = Path(tempfile.mkdtemp(prefix="bench-serve-alternating-"))

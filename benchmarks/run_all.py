@@ -14,6 +14,7 @@ SCRIPTS = [
     ("bench_delivery.py", []),
     ("bench_posted_periods.py", []),
     ("bench_operations.py", []),
+    ("bench_serve_alternating.py", []),
     ("bench_sweep.py", ["--subscriptions", "100000"]),
     ("bench_partner_center_poll.py", ["--customers", "1000", "--subscriptions", "10"]),
 ]
