@@ -11,8 +11,9 @@ CPU (`benchmarks/README.md`, session 17). `execute` keeps what the rest of the c
 - a failure is raised as SQLAlchemy raises it (`DBAPIError` and its subclasses, so a deadlock
   is retried like any other: `session.is_transient`), and a lost connection is invalidated.
 
-The values come back as psycopg reads them: a column whose type converts what it reads
-(`DecimalText`, `UtcDateTime`) must be converted by the caller (`result_processors`).
+`execute` answers the values as psycopg reads them; `read` runs a SELECT built by SQLAlchemy and
+converts them as SQLAlchemy would (`DecimalText`, `UtcDateTime`). Anything that reads rows by
+column name or needs SQLAlchemy's `echo` log stays on SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def execute(
         cursor.close()
 
 
-def result_processors(
+def _result_processors(
     dialect: Dialect, columns: Iterable[ColumnElement[Any]]
 ) -> list[tuple[int, Callable[[Any], Any]]]:
     """Where the columns' types convert what they read, and how (SQLAlchemy's own processors)."""
@@ -122,5 +123,5 @@ def _compiled_read(dialect: Dialect, query: Select[Any] | CompoundSelect[Any]) -
         if process is not None:
             binds[name] = process
     prepare = False if query.get_execution_options().get(UNPREPARED) else None
-    results = result_processors(dialect, query.selected_columns)
+    results = _result_processors(dialect, query.selected_columns)
     return _Read(str(compiled), dict(compiled.params), binds, results, prepare)
