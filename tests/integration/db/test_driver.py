@@ -4,42 +4,19 @@ retried), the connection invalidated when the server ends it, the engine's liste
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from contractsync.adapters.db import driver
 from contractsync.adapters.db.operation_store import _context_query, _lock_query
-from contractsync.adapters.db.session import is_transient, make_engine
-from contractsync.adapters.db.tables import customers, resellers, subscriptions
-
-NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def postgres(database_url: str) -> Iterator[Engine]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the driver path is PostgreSQL's (SQLite runs everything through SQLAlchemy)")
-    engine = make_engine(database_url)
-    with engine.begin() as db:
-        db.execute(insert(resellers).values(id="r1", name="R1", promotion_setting="pass_through"))
-        db.execute(
-            insert(customers).values(id="c1", reseller_id="r1", name="C", provider_margins={"p": "5.5"})
-        )
-        db.execute(insert(subscriptions), [
-            {"id": f"s{n}", "customer_id": "c1", "reseller_id": "r1", "offer_id": "P:S:A", "offer_name": "E3",
-             "kind": "nce", "quantity": n, "status": "active", "term": "P1Y", "billing_cycle": "monthly",
-             "start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31), "auto_renew": True,
-             "list_price": "10.10", "version": 1, "created_at": NOW, "updated_at": NOW}
-            for n in (1, 2)
-        ])  # fmt: skip
-    yield engine
-    engine.dispose()
+from contractsync.adapters.db.session import is_transient
+from contractsync.adapters.db.tables import subscriptions
+from tests.integration.db.conftest import NOW
 
 
 def test_a_read_answers_what_sqlalchemy_answers(postgres: Engine) -> None:
@@ -86,6 +63,7 @@ def test_a_failure_is_sqlalchemys_and_the_transaction_is_the_connections(postgre
         assert db.execute(select(subscriptions.c.id).order_by(subscriptions.c.id)).scalars().all() == [
             "s1",
             "s2",
+            "s3",
         ]
 
 
