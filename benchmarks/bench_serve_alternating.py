@@ -11,11 +11,11 @@ one after the other, so a phase change between them reads as a difference. Here 
 at once, each on its own fresh database (`bench_sweep.populate`; `ANALYZE` after a warm-up of
 `WARM` operations), and the 32 clients (`bench_operations.concurrent_clients`: keep-alive
 connections, each operation on a subscription never changed before) load one server at a time,
-in slices of `--per-slice` operations, alternating which goes first; an idle server costs nothing. Each slice prints both
-servers' operations/s, `serve`'s CPU per operation (its processes), PostgreSQL's CPU per
-operation (every `postgres` process: autovacuum of the other database included — the noisiest
-figure) and operations per group commit; the summary gives the medians and in how many slices
-the current code was faster.
+in slices of `--per-slice` operations, alternating which goes first; an idle server costs
+nothing. Each slice prints both servers' operations/s, `serve`'s CPU per operation (its
+processes), PostgreSQL's CPU per operation (every `postgres` process: autovacuum of the other
+database included — the noisiest figure) and operations per group commit; the summary gives the
+medians and in how many slices the current code was faster.
 """
 
 from __future__ import annotations
