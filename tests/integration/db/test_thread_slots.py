@@ -38,7 +38,7 @@ def _holders(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(
             connection.execute(
-                text(f"SELECT count(*) FROM pg_locks WHERE {OURS}"), {"namespace": NAMESPACE}
+                text(f"SELECT count(*) FROM pg_locks WHERE {OURS} AND granted"), {"namespace": NAMESPACE}
             ).scalar_one()
         )
 

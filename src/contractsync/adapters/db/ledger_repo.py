@@ -37,30 +37,7 @@ def record(
     entry: LedgerEntry,
 ) -> None:
     """Add an adjustment Autotask now holds; merges into an entry already on that date."""
-    dialect = postgresql if is_postgres(session) else sqlite
-    statement = dialect.insert(ledger).values(
-        connection_id=connection_id,
-        contract_service_id=contract_service_id,
-        effective_date=entry.effective_date,
-        unit_change=entry.unit_change,
-        unit_price=entry.unit_price,
-        unit_cost=entry.unit_cost,
-        autotask_id=entry.autotask_id,
-        adjustment_id=entry.adjustment_id,
-    )
-    excluded = statement.excluded
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ledger.c.connection_id, ledger.c.contract_service_id, ledger.c.effective_date],
-            set_={
-                "unit_change": ledger.c.unit_change + excluded.unit_change,
-                "unit_price": excluded.unit_price,
-                "unit_cost": excluded.unit_cost,
-                "autotask_id": excluded.autotask_id,
-                "adjustment_id": excluded.adjustment_id,
-            },
-        )
-    )
+    _merge(session, connection_id, contract_service_id, [entry])
 
 
 def replace_from(
@@ -78,8 +55,45 @@ def replace_from(
             ledger.c.effective_date >= start,
         )
     )
-    for entry in entries:
-        record(session, connection_id, contract_service_id, entry)
+    _merge(session, connection_id, contract_service_id, entries)
+
+
+def _merge(
+    session: Session, connection_id: str, contract_service_id: int, entries: list[LedgerEntry]
+) -> None:
+    """Each entry merged into the one the ledger holds on its date (its units added, the rest
+    replaced), in order — one statement run for all of them (a rebuild writes a service's whole
+    history: one round trip, not one per date)."""
+    if not entries:
+        return
+    dialect = postgresql if is_postgres(session) else sqlite
+    statement = dialect.insert(ledger)
+    excluded = statement.excluded
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ledger.c.connection_id, ledger.c.contract_service_id, ledger.c.effective_date],
+            set_={
+                "unit_change": ledger.c.unit_change + excluded.unit_change,
+                "unit_price": excluded.unit_price,
+                "unit_cost": excluded.unit_cost,
+                "autotask_id": excluded.autotask_id,
+                "adjustment_id": excluded.adjustment_id,
+            },
+        ),
+        [
+            {
+                "connection_id": connection_id,
+                "contract_service_id": contract_service_id,
+                "effective_date": entry.effective_date,
+                "unit_change": entry.unit_change,
+                "unit_price": entry.unit_price,
+                "unit_cost": entry.unit_cost,
+                "autotask_id": entry.autotask_id,
+                "adjustment_id": entry.adjustment_id,
+            }
+            for entry in entries
+        ],
+    )
 
 
 __all__ = ["price_in_force", "record", "replace_from"]
