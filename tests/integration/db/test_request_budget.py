@@ -3,9 +3,10 @@ it, corrected from what ThresholdInformation says (SPEC §3 limits)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractsync.adapters.clock import ManualClock
@@ -47,6 +48,36 @@ def test_far_from_the_limit_calls_are_counted_after_they_are_granted(
     shared.flush()
     other_process = budget(session_factory, clock)
     assert other_process.usage().used == 5
+
+
+def test_far_from_the_limit_calls_of_half_a_second_are_counted_in_one_transaction(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A worker's ten calls a second were ten budget transactions a second (a tenth of its CPU in
+    the goal chaos drain); now the calls of each half second are counted together."""
+    clock = ManualClock(START)
+    shared = budget(session_factory, clock)
+    counted: list[str] = []
+    engine = session_factory.kw["bind"]
+
+    def watch(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUTOTASK_REQUEST_MINUTES"):
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        for _ in range(30):  # 30 calls over ~0.3 s, as a busy worker makes them
+            shared.acquire()
+            time.sleep(0.01)
+        other_process = budget(session_factory, clock)
+        deadline = time.monotonic() + 10
+        while other_process.usage().used < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)  # no flush: the budget's own thread counts them
+        assert other_process.usage().used == 30
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    # the first call's reservation, then one (at most two) gathered counts — not one per call
+    assert len(counted) <= 4, len(counted)
 
 
 def test_a_call_whose_reservation_outlasted_its_wait_is_counted_once(

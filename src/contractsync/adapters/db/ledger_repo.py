@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import Executable, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,23 @@ def replace_from(
     _merge(session, connection_id, contract_service_id, entries)
 
 
+@cache
+def _merge_statement(dialect_name: str) -> Executable:
+    """The upsert that merges one entry into the ledger (built once per dialect: it holds no values)."""
+    statement = (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(ledger)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[ledger.c.connection_id, ledger.c.contract_service_id, ledger.c.effective_date],
+        set_={
+            "unit_change": ledger.c.unit_change + excluded.unit_change,
+            "unit_price": excluded.unit_price,
+            "unit_cost": excluded.unit_cost,
+            "autotask_id": excluded.autotask_id,
+            "adjustment_id": excluded.adjustment_id,
+        },
+    )
+
+
 def _merge(
     session: Session, connection_id: str, contract_service_id: int, entries: list[LedgerEntry]
 ) -> None:
@@ -66,20 +84,8 @@ def _merge(
     history: one round trip, not one per date)."""
     if not entries:
         return
-    dialect = postgresql if is_postgres(session) else sqlite
-    statement = dialect.insert(ledger)
-    excluded = statement.excluded
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ledger.c.connection_id, ledger.c.contract_service_id, ledger.c.effective_date],
-            set_={
-                "unit_change": ledger.c.unit_change + excluded.unit_change,
-                "unit_price": excluded.unit_price,
-                "unit_cost": excluded.unit_cost,
-                "autotask_id": excluded.autotask_id,
-                "adjustment_id": excluded.adjustment_id,
-            },
-        ),
+        _merge_statement("postgresql" if is_postgres(session) else "sqlite"),
         [
             {
                 "connection_id": connection_id,

@@ -10,9 +10,10 @@ ThresholdInformation (one process reads it every `refresh_seconds`; the read is 
 Cheap by design, and never in the way of a request:
 - far from the limit (below `slow_down_from` of the allowance, as this process last saw it) a
   request is granted in memory and counted in the database afterwards by the budget's own thread:
-  one short transaction (one UPSERT of this minute's row, one SUM of the last 61 rows) for every
-  batch of calls made while the previous one ran — per call when calls are rare, in batches when
-  they are many;
+  one short transaction (one UPSERT of this minute's row, one SUM of the last 61 rows) for the
+  calls of the next `_COUNT_EVERY_SECONDS` (half a second) — a worker delivering 10 calls a second
+  counted each on its own, which was a tenth of its CPU in the goal chaos run's drain; the other
+  processes see these calls up to that much later, which far from the limit changes nothing;
 - near the limit every request is one reservation in the database, made in turn with the other
   processes (the budget's row is locked while it is decided), and the requests left are spread over
   the time until the oldest counted minute leaves the hour (the pacing of `RollingWindowBudget`).
@@ -49,6 +50,9 @@ _SYNC_WAIT_SECONDS = 0.5
 _FLUSH_WAIT_SECONDS = 5.0
 #: The longest one wait lasts before the budget is looked at again (a correction may free it).
 _LONGEST_WAIT_SECONDS = 30.0
+#: Far from the limit, how long calls granted in memory are gathered before they are counted in
+#: the database (one transaction for all of them); a sync that someone waits for counts them at once.
+_COUNT_EVERY_SECONDS = 0.5
 
 #: Reads GET /ThresholdInformation: (externalRequestThreshold, currentTimeframeRequestCount).
 ThresholdReader = Callable[[], tuple[int, int]]
@@ -123,6 +127,7 @@ class SharedBudget:
         self._unflushed = 0  # granted here, not yet counted in the database
         self._flush: Future[_Decision | None] | None = None
         self._stuck: Future[_Decision | None] | None = None  # a sync that outlasted its caller
+        self._count_now = threading.Event()  # set: a gathering flush counts at once (someone waits)
         self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix=f"budget-{key}")
         self._reader: ThresholdReader | None = None
         self._local = threading.local()
@@ -179,6 +184,7 @@ class SharedBudget:
             if self._stuck is not None and not self._stuck.done():
                 return None  # an earlier sync still waits for the database: do not wait again
             ticket = _Ticket()
+            self._count_now.set()  # a flush still gathering calls runs now; this sync right after it
             future = self._sync_thread.submit(self._sync, reserve, ticket)
         try:
             return future.result(timeout=wait)
@@ -196,7 +202,13 @@ class SharedBudget:
         with self._lock:
             if self._flush is not None and not self._flush.done():
                 return
-            self._flush = self._sync_thread.submit(self._sync, False)
+            self._flush = self._sync_thread.submit(self._gather_then_count)
+
+    def _gather_then_count(self) -> _Decision | None:
+        """Count, in one sync, the calls granted over the next `_COUNT_EVERY_SECONDS`."""
+        self._count_now.wait(_COUNT_EVERY_SECONDS)
+        self._count_now.clear()
+        return self._sync(False)
 
     def _sync(self, reserve: bool, ticket: _Ticket | None = None) -> _Decision | None:
         """Count what this process granted, look at the budget, and reserve one request if asked."""
@@ -225,7 +237,7 @@ class SharedBudget:
         with self._lock:
             if self._unflushed and not reserve:
                 # Granted while this flush ran: the next flush takes them all at once.
-                self._flush = self._sync_thread.submit(self._sync, False)
+                self._flush = self._sync_thread.submit(self._gather_then_count)
         return decision
 
     def _sync_transaction(self, now: datetime, flushing: int, reserve: bool) -> tuple[_Decision | None, bool]:
