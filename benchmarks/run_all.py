@@ -12,6 +12,7 @@ SCRIPTS = [
     ("bench_connector.py", []),
     ("bench_auth.py", []),
     ("bench_delivery.py", []),
+    ("bench_ledger_rebuild.py", []),
     ("bench_posted_periods.py", []),
     ("bench_operations.py", []),
     ("bench_serve_alternating.py", []),
