@@ -97,6 +97,13 @@ class Result:
     p99_ms: float
 
 
+def available_backends() -> list[str]:
+    """SQLite always; PostgreSQL when a server URL is given."""
+    if os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL") or os.environ.get("CONTRACTSYNC_TEST_POSTGRES_URL"):
+        return ["sqlite", "postgres"]
+    return ["sqlite"]
+
+
 @contextmanager
 def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "sqlite":
@@ -192,9 +199,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10, help="adjustments per service")
     args = parser.parse_args()
     configure_logging(json=True, level="WARNING")  # the figures, not a line per delivery
-    backends = ["sqlite"]
-    if os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL") or os.environ.get("CONTRACTSYNC_TEST_POSTGRES_URL"):
-        backends.append("postgres")
+    backends = available_backends()
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:

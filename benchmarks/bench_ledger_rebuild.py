@@ -15,7 +15,6 @@ p50/p95 wall ms, CPU ms of this process per rebuild, statements per rebuild; the
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import tempfile
@@ -25,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bench_delivery import fresh_database
+from bench_delivery import available_backends, fresh_database
 from sqlalchemy import delete, event, insert
 from sqlalchemy.orm import Session
 
@@ -104,9 +103,7 @@ def main() -> None:
     parser.add_argument("--dates", type=int, nargs="+", default=[50, 250, 1000])
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    backends = ["sqlite"]
-    if os.environ.get("CONTRACTSYNC_BENCH_POSTGRES_URL") or os.environ.get("CONTRACTSYNC_TEST_POSTGRES_URL"):
-        backends.append("postgres")
+    backends = available_backends()
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
