@@ -18,7 +18,7 @@ from contractsync.adapters.autotask.outbound import OutboundPolicy
 from contractsync.adapters.clock import Clock, SystemClock, SystemSleeper
 from contractsync.adapters.db import migrate
 from contractsync.adapters.db.delivery_store import SqlDeliveryStore
-from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudgets
+from contractsync.adapters.db.request_budget import WORKER_GATHER_SECONDS, BudgetPolicy, SharedBudgets
 from contractsync.adapters.db.session import is_postgres, make_engine, session_factory, transaction
 from contractsync.adapters.db.sweep_runs import SqlSweepRuns
 from contractsync.adapters.db.tables import connections
@@ -57,14 +57,18 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
 
 
 def connector_cache(
-    settings: Settings, sessions: sessionmaker[Session] | None = None, clock: Clock | None = None
+    settings: Settings,
+    sessions: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+    *,
+    gather_seconds: float = 0.0,
 ) -> ConnectorCache:
     """This process's Autotask connectors, for the configured secret key and allow-list; with
-    `sessions`, their request budgets are kept in the database and shared by every process, and
-    on PostgreSQL so is each integration's thread limit."""
+    `sessions`, their request budgets are kept in the database and shared by every process
+    (`gather_seconds`: `BudgetPolicy`'s), and on PostgreSQL so is each integration's thread limit."""
     if sessions is None:
         return ConnectorCache(secret_box(settings), outbound=outbound_policy(settings))
-    budgets = shared_budgets(sessions, settings, clock or SystemClock())
+    budgets = shared_budgets(sessions, settings, clock or SystemClock(), gather_seconds=gather_seconds)
     engine: Engine = sessions.kw["bind"]
     slots = shared_thread_slots(engine) if is_postgres(engine) else None
     return ConnectorCache(
@@ -155,10 +159,14 @@ def build_sessions(settings: Settings, upgrade: bool = True) -> sessionmaker[Ses
     return session_factory(make_engine(settings.database_url))
 
 
-def shared_budgets(sessions: sessionmaker[Session], settings: Settings, clock: Clock) -> SharedBudgets:
+def shared_budgets(
+    sessions: sessionmaker[Session], settings: Settings, clock: Clock, *, gather_seconds: float = 0.0
+) -> SharedBudgets:
     """Each connection's Autotask request budget, kept in the database for every process."""
     policy = BudgetPolicy(
-        share=settings.autotask_hourly_budget, refresh_seconds=settings.autotask_threshold_refresh_seconds
+        share=settings.autotask_hourly_budget,
+        refresh_seconds=settings.autotask_threshold_refresh_seconds,
+        gather_seconds=gather_seconds,
     )
     return SharedBudgets(sessions, clock, SystemSleeper(), policy)
 
@@ -468,7 +476,10 @@ def build_worker_process(
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
-    connectors = connector_factory or connector_cache(settings, sessions, clock)
+    # A long-running worker counts its Autotask calls in batches (a short command must not wait at exit)
+    connectors = connector_factory or connector_cache(
+        settings, sessions, clock, gather_seconds=WORKER_GATHER_SECONDS
+    )
     leases = Leases(config.lease_seconds, config.heartbeat_seconds)  # the worker's own (its options)
     service = worker_service(settings, sessions, clock, connectors, leases)
     tick = scheduled_work(service, clock, partner_center_polls(service), notifier=alert_notifier(settings))

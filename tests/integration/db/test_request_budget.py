@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractsync.adapters.clock import ManualClock
 from contractsync.adapters.db import budget_counts
 from contractsync.adapters.db.budget_table import autotask_request_minutes
-from contractsync.adapters.db.request_budget import BudgetPolicy, SharedBudget, SharedBudgets
+from contractsync.adapters.db.request_budget import (
+    WORKER_GATHER_SECONDS,
+    BudgetPolicy,
+    SharedBudget,
+    SharedBudgets,
+)
 from contractsync.adapters.db.session import transaction
 
 START = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
@@ -50,13 +55,14 @@ def test_far_from_the_limit_calls_are_counted_after_they_are_granted(
     assert other_process.usage().used == 5
 
 
-def test_far_from_the_limit_calls_of_half_a_second_are_counted_in_one_transaction(
+def test_a_worker_counts_the_calls_of_half_a_second_in_one_transaction(
     session_factory: sessionmaker[Session],
 ) -> None:
     """A worker's ten calls a second were ten budget transactions a second (a tenth of its CPU in
-    the goal chaos drain); now the calls of each half second are counted together."""
+    the goal chaos drain); with the worker's policy the calls of each half second are counted
+    together."""
     clock = ManualClock(START)
-    shared = budget(session_factory, clock)
+    shared = budget(session_factory, clock, gather_seconds=WORKER_GATHER_SECONDS)
     counted: list[str] = []
     engine = session_factory.kw["bind"]
 

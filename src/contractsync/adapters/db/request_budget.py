@@ -10,10 +10,12 @@ ThresholdInformation (one process reads it every `refresh_seconds`; the read is 
 Cheap by design, and never in the way of a request:
 - far from the limit (below `slow_down_from` of the allowance, as this process last saw it) a
   request is granted in memory and counted in the database afterwards by the budget's own thread:
-  one short transaction (one UPSERT of this minute's row, one SUM of the last 61 rows) for the
-  calls of the next `_COUNT_EVERY_SECONDS` (half a second) — a worker delivering 10 calls a second
-  counted each on its own, which was a tenth of its CPU in the goal chaos run's drain; the other
-  processes see these calls up to that much later, which far from the limit changes nothing;
+  one short transaction (one UPSERT of this minute's row, one SUM of the last 61 rows) for every
+  batch of calls made while the previous one ran, or, with `policy.gather_seconds` (the worker's:
+  `WORKER_GATHER_SECONDS`), for the calls of the next half second — a worker delivering 10 calls a
+  second counted each on its own, a tenth of its CPU in the goal chaos run's drain; the other
+  processes see those calls up to that much later, which far from the limit changes nothing (a
+  short-lived command gathers nothing: its exit would wait for the count);
 - near the limit every request is one reservation in the database, made in turn with the other
   processes (the budget's row is locked while it is decided), and the requests left are spread over
   the time until the oldest counted minute leaves the hour (the pacing of `RollingWindowBudget`).
@@ -50,9 +52,8 @@ _SYNC_WAIT_SECONDS = 0.5
 _FLUSH_WAIT_SECONDS = 5.0
 #: The longest one wait lasts before the budget is looked at again (a correction may free it).
 _LONGEST_WAIT_SECONDS = 30.0
-#: Far from the limit, how long calls granted in memory are gathered before they are counted in
-#: the database (one transaction for all of them); a sync that someone waits for counts them at once.
-_COUNT_EVERY_SECONDS = 0.5
+#: A worker's `BudgetPolicy.gather_seconds`.
+WORKER_GATHER_SECONDS = 0.5
 
 #: Reads GET /ThresholdInformation: (externalRequestThreshold, currentTimeframeRequestCount).
 ThresholdReader = Callable[[], tuple[int, int]]
@@ -65,6 +66,10 @@ class BudgetPolicy:
     slow_down_from: float = DEFAULT_SLOW_DOWN_FROM
     #: how often one process of the connection reads GET /ThresholdInformation
     refresh_seconds: float = 300.0
+    #: far from the limit, how long calls granted in memory are gathered before they are counted in
+    #: the database (one transaction for all of them; a sync someone waits for counts them at once).
+    #: 0: after each call, as soon as the previous count is done.
+    gather_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.share < 1:
@@ -73,6 +78,8 @@ class BudgetPolicy:
             raise ValueError("slow_down_from is a fraction in (0, 1]")
         if self.refresh_seconds <= 0:
             raise ValueError("refresh_seconds must be positive")
+        if self.gather_seconds < 0:
+            raise ValueError("gather_seconds cannot be negative")
 
 
 @dataclass(frozen=True)
@@ -205,8 +212,8 @@ class SharedBudget:
             self._flush = self._sync_thread.submit(self._gather_then_count)
 
     def _gather_then_count(self) -> _Decision | None:
-        """Count, in one sync, the calls granted over the next `_COUNT_EVERY_SECONDS`."""
-        self._count_now.wait(_COUNT_EVERY_SECONDS)
+        """Count, in one sync, the calls granted over the next `policy.gather_seconds`."""
+        self._count_now.wait(self.policy.gather_seconds)
         self._count_now.clear()
         return self._sync(False)
 
