@@ -25,12 +25,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench_delivery import available_backends, fresh_database
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
+from tests.fakes.outbox_data import seed_connection
 
 from contractsync.adapters.db import ledger_repo, migrate
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
-from contractsync.adapters.db.tables import connections, ledger, resellers
+from contractsync.adapters.db.tables import ledger
 from contractsync.ports.outbox import LedgerEntry
 
 FIRST = date(2026, 1, 1)
@@ -70,12 +71,9 @@ class Result:
 
 def measure(backend: str, url: str, dates: int, repeat: int) -> list[Result]:
     engine = make_engine(url)
-    with engine.begin() as db:
-        db.execute(insert(resellers).values(id="r1", name="R1", promotion_setting="pass_through"))
-        db.execute(insert(connections).values(
-            id="k1", reseller_id="r1", kind="autotask", username="u", secret_encrypted="x", integration_code="c",
-            timezone="UTC", settle_seconds=0, policies={}, created_at=datetime.now(UTC)))  # fmt: skip
     sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        seed_connection(session, datetime.now(UTC), "k1")
     statements = [0]
     event.listen(engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
     methods = [("one upsert per date", one_upsert_per_date), ("one statement run", one_statement_run)]

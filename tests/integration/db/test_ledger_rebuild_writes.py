@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, event, select
 
 from contractsync.adapters.db import ledger_repo
 from contractsync.adapters.db.session import make_engine, session_factory, transaction
-from contractsync.adapters.db.tables import connections, ledger, resellers
+from contractsync.adapters.db.tables import ledger
 from contractsync.ports.outbox import LedgerEntry
+from tests.fakes.outbox_data import seed_connection
 
 FIRST = date(2026, 1, 1)
 PRICE, COST = Decimal("24.0000"), Decimal("20.0000")
@@ -25,11 +26,8 @@ PRICE, COST = Decimal("24.0000"), Decimal("20.0000")
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     made = make_engine(database_url)
-    with made.begin() as db:
-        db.execute(insert(resellers).values(id="r1", name="R1", promotion_setting="pass_through"))
-        db.execute(insert(connections).values(
-            id="k1", reseller_id="r1", kind="autotask", username="u", secret_encrypted="x", integration_code="c",
-            timezone="UTC", settle_seconds=0, policies={}, created_at=datetime(2026, 12, 1, tzinfo=UTC)))  # fmt: skip
+    with transaction(session_factory(made)) as session:
+        seed_connection(session, datetime(2026, 12, 1, tzinfo=UTC), "k1")
     yield made
     made.dispose()
 
